@@ -1,0 +1,90 @@
+// Errors and warnings: one error class with a stable string `code` and the data to act on.
+
+/** Every code a LablogError can carry. Stable: programs may switch on them. */
+export const ERROR_CODES = [
+  'INVALID_OPTION',
+  'INVALID_NAME',
+  'INVALID_PARAM_VALUE',
+  'INVALID_METRIC_VALUE',
+  'INVALID_STEP',
+  'STEP_NOT_INCREASING',
+  'INVALID_IMAGE',
+  'INVALID_PLOT',
+  'INVALID_TABLE',
+  'SERIES_KIND_MISMATCH',
+  'LIMIT_EXCEEDED',
+  'EXPERIMENT_CLOSED',
+  'EXPERIMENT_RUNNING',
+  'EXPERIMENT_NOT_FOUND',
+  'AMBIGUOUS_NAME',
+  'SERIES_NOT_FOUND',
+  'STORAGE_ERROR',
+] as const;
+
+export type LablogErrorCode = (typeof ERROR_CODES)[number];
+
+/** Details attached to an error: what was wrong, and for limits the limit and the actual value. */
+export interface LablogErrorDetails {
+  readonly experiment?: string;
+  readonly key?: string;
+  readonly step?: number;
+  readonly limit?: number;
+  readonly actual?: unknown;
+  readonly [field: string]: unknown;
+}
+
+export class LablogError extends Error {
+  override readonly name = 'LablogError';
+  readonly code: LablogErrorCode;
+  readonly details: LablogErrorDetails;
+
+  constructor(code: LablogErrorCode, message: string, details: LablogErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Codes a warning can carry: an error that the WARN handler reported, or a budget nearly used up. */
+export type LablogWarningCode = LablogErrorCode | 'LIMIT_APPROACHING';
+
+/** What `onWarning` receives (and what `process.emitWarning` prints when no callback is given). */
+export class LablogWarning extends Error {
+  override readonly name = 'LablogWarning';
+  readonly code: LablogWarningCode;
+  readonly details: LablogErrorDetails;
+
+  constructor(code: LablogWarningCode, message: string, details: LablogErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Short, bounded rendering of a user value for an error message. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  switch (typeof value) {
+    case 'string': {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+      return `string ${JSON.stringify(shown)}`;
+    }
+    case 'number':
+      return `number ${String(value)}`;
+    case 'bigint':
+      return `bigint ${String(value)}n`;
+    case 'boolean':
+      return `boolean ${String(value)}`;
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    default: {
+      if (value instanceof Date) return `Date ${Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()}`;
+      if (Array.isArray(value)) return `an array of length ${value.length}`;
+      const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+      return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+    }
+  }
+}

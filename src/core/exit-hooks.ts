@@ -1,0 +1,62 @@
+// Exit hooks: flush every open experiment when the process exits, is interrupted or crashes.
+
+/** Status to record for experiments still open when the process ends; null: flush only. */
+export type ExitStatus = 'completed' | 'failed' | 'cancelled' | null;
+
+export interface ExitParticipant {
+  /** Synchronously writes what is buffered and, unless status is null, ends the experiment. Never throws. */
+  onProcessExit(status: ExitStatus): void;
+}
+
+const participants = new Set<ExitParticipant>();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function finishAll(status: ExitStatus): void {
+  for (const participant of [...participants]) {
+    try {
+      participant.onProcessExit(status);
+    } catch {
+      // One experiment failing to flush must not stop the others.
+    }
+  }
+}
+
+function onExit(code: number): void {
+  finishAll(code === 0 ? 'completed' : 'failed');
+}
+
+function onUncaught(): void {
+  finishAll('failed');
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  // Listening to a signal disables Node's default action (exit). If lablog is the only listener, the
+  // program did not ask to survive the signal: record the run as cancelled and re-raise the signal.
+  const alone = process.listenerCount(signal) === 1;
+  finishAll(alone ? 'cancelled' : null);
+  if (alone) {
+    uninstall();
+    process.kill(process.pid, signal);
+  }
+}
+
+function install(): void {
+  process.on('exit', onExit);
+  process.on('uncaughtExceptionMonitor', onUncaught);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+function uninstall(): void {
+  process.off('exit', onExit);
+  process.off('uncaughtExceptionMonitor', onUncaught);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
+
+export function trackForExit(participant: ExitParticipant): void {
+  if (participants.size === 0) install();
+  participants.add(participant);
+}
+
+export function untrackForExit(participant: ExitParticipant): void {
+  if (participants.delete(participant) && participants.size === 0) uninstall();
+}

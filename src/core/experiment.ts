@@ -1,0 +1,781 @@
+// Experiment: one training attempt; buffers params, metric/image/plot series and tables into its store.
+
+import { randomUUID } from 'node:crypto';
+import type { DataFrame } from 'nodejs-polars';
+import type { Table } from 'apache-arrow';
+import { LablogError, LablogWarning, describeValue } from './errors.js';
+import { ErrorHandler, ErrorHandlerType, type WarningListener } from './error-handler.js';
+import { budgetWarningAt, type Limits } from './limits.js';
+import { checkName, checkParamValue, checkStep, toTimestamp, type ParamValue } from './validation.js';
+import {
+  FLUSH_AT_BYTES,
+  FLUSH_AT_POINTS,
+  FLUSH_INTERVAL_MS,
+  MAX_BUFFERED_POINTS,
+  MetricSeriesBuffer,
+  WriteBuffer,
+  batchPoints,
+} from './buffer.js';
+import { HEARTBEAT_INTERVAL_MS, THIS_HOST, isCrashed } from './liveness.js';
+import { trackForExit, untrackForExit, type ExitParticipant, type ExitStatus } from './exit-hooks.js';
+import { decodeParam, encodeParam } from './param.js';
+import { toPngImage, type ImageInput } from '../media/image.js';
+import { serializeFigure, type PlotlyFigure } from '../media/plot.js';
+import { dataFrameFromIpc, serializeTable, tableFromIpc } from '../media/table.js';
+import type {
+  ExperimentRecord,
+  ExperimentStatus,
+  ImagePoint,
+  MetricData,
+  PlotPoint,
+  SeriesKind,
+  SeriesRecord,
+  StoreBackend,
+  TableSummary,
+  WriteBatch,
+} from '../store/backend.js';
+
+/** close() gives up waiting for the disk after this long and leaves the rest to the exit hook. */
+export const CLOSE_TIMEOUT_MS = 2_000;
+const CLOSE_RETRY_MS = 50;
+
+export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+export interface MetricOptions {
+  /** Integer >= 0, strictly greater than the series' previous step. Default: previous + 1 (first: 0). */
+  step?: number;
+  /** Wall-clock time of the value (Date or ms since the epoch). Default: the time of the call. */
+  timestamp?: number | Date;
+}
+
+export interface MediaOptions {
+  caption?: string;
+  step?: number;
+}
+
+export interface CloseOptions {
+  status?: FinalStatus;
+}
+
+export interface ResumeOptions {
+  errorHandler?: ErrorHandlerType;
+  limits?: Limits;
+  onWarning?: WarningListener;
+}
+
+export interface SeriesSummary {
+  readonly name: string;
+  readonly kind: SeriesKind;
+  readonly count: number;
+  readonly firstStep: number | null;
+  readonly lastStep: number | null;
+  readonly lastValue: number | null;
+  readonly minValue: number | null;
+  readonly maxValue: number | null;
+}
+
+/** What a flush did; flush() resolves with it (and rejects under FAIL when `error` is set). */
+export interface FlushResult {
+  /** Metric points written by this flush. */
+  readonly points: number;
+  /** Metric points still held in memory because the store did not take them. */
+  readonly pending: number;
+  /** Metric points dropped so far because the hard cap on held points was reached. */
+  readonly dropped: number;
+  readonly error?: LablogError;
+}
+
+export interface ExperimentStats {
+  readonly metricValues: number;
+  readonly params: number;
+  readonly pendingPoints: number;
+  readonly droppedPoints: number;
+  readonly flushes: number;
+  readonly errors: number;
+  readonly lastError: LablogError | undefined;
+}
+
+/** @internal How a Store hands an experiment its parts. */
+export interface ExperimentInit {
+  readonly backend: StoreBackend;
+  readonly record: ExperimentRecord;
+  readonly limits: Limits;
+  readonly errorHandler: ErrorHandlerType;
+  readonly onWarning: WarningListener | undefined;
+  readonly writable: boolean;
+  readonly onFinished: (experiment: Experiment) => void;
+}
+
+const OPEN = 0;
+const DEFERRED_ERROR = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+const READ_ONLY = 4;
+type State = typeof OPEN | typeof DEFERRED_ERROR | typeof CLOSING | typeof CLOSED | typeof READ_ONLY;
+
+export class Experiment {
+  readonly id: string;
+  readonly name: string;
+  readonly project: string;
+  readonly description: string | null;
+  readonly tags: readonly string[];
+  readonly createdAt: Date;
+
+  readonly #backend: StoreBackend;
+  readonly #onFinished: (experiment: Experiment) => void;
+  #record: ExperimentRecord;
+  #limits: Limits;
+  #handler: ErrorHandler;
+  #state: State;
+  #closing: Promise<void> | undefined;
+
+  readonly #buffer = new WriteBuffer();
+  /** Batches the store refused (e.g. locked or full disk), retried first at the next flush. */
+  readonly #unwritten: WriteBatch[] = [];
+  #unwrittenPoints = 0;
+  #saturated = false;
+  #droppedPoints = 0;
+  #flushes = 0;
+  #deferredError: LablogError | undefined;
+  #lastWriteAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #inflight = new Set<Promise<void>>();
+  readonly #exitParticipant: ExitParticipant = { onProcessExit: (status) => this.#onProcessExit(status) };
+
+  /** Kind of every series name in use; names are unique across kinds within an experiment. */
+  readonly #seriesKinds = new Map<string, SeriesKind>();
+  /** Last step of image and plot series (metric series keep theirs in their buffer). */
+  readonly #mediaLastStep = new Map<string, number>();
+  readonly #paramKeys = new Set<string>();
+  #metricCount = 0;
+  #metricWarnAt = 0;
+  #paramWarnAt = 0;
+
+  /** @internal Use store.createExperiment or store.getExperiment. */
+  constructor(init: ExperimentInit) {
+    this.#backend = init.backend;
+    this.#record = init.record;
+    this.#onFinished = init.onFinished;
+    this.id = init.record.id;
+    this.name = init.record.name;
+    this.project = init.record.project;
+    this.description = init.record.description;
+    this.tags = Object.freeze([...init.record.tags]);
+    this.createdAt = new Date(init.record.createdAt);
+    this.#limits = init.limits;
+    this.#handler = new ErrorHandler(init.errorHandler, init.onWarning);
+    this.#state = READ_ONLY;
+    if (init.writable) this.#openForLogging();
+  }
+
+  get status(): ExperimentStatus {
+    return this.#record.status;
+  }
+
+  get endedAt(): Date | null {
+    return this.#record.endedAt === null ? null : new Date(this.#record.endedAt);
+  }
+
+  get errorHandler(): ErrorHandlerType {
+    return this.#handler.type;
+  }
+
+  get limits(): Limits {
+    return this.#limits;
+  }
+
+  /** True while this process may log into the experiment. */
+  get isOpen(): boolean {
+    return this.#state === OPEN || this.#state === DEFERRED_ERROR;
+  }
+
+  // ---- logging -------------------------------------------------------------------------------------
+
+  logParam(key: string, value: ParamValue): void {
+    if (this.#state !== OPEN && !this.#gate(key)) return;
+    const nameError = checkName('param name', key, this.#limits.maxNameLength);
+    if (nameError) return this.#handler.report(nameError);
+    const checked = checkParamValue(key, value, this.#limits.maxParamValueLength);
+    if (checked.error) return this.#handler.report(checked.error);
+    if (!this.#paramKeys.has(key)) {
+      if (this.#paramKeys.size >= this.#limits.maxParams) {
+        return this.#handler.report(
+          new LablogError(
+            'LIMIT_EXCEEDED',
+            `experiment '${this.name}' has ${this.#paramKeys.size} params; the limit is ${this.#limits.maxParams} (maxParams), so param '${key}' was dropped`,
+            { experiment: this.name, key, limit: this.#limits.maxParams, actual: this.#paramKeys.size + 1 },
+          ),
+        );
+      }
+      this.#paramKeys.add(key);
+      if (this.#paramKeys.size === this.#paramWarnAt) this.#warnBudget('params', 'maxParams', this.#limits.maxParams, this.#paramKeys.size);
+    }
+    this.#buffer.params.set(key, encodeParam(key, checked.type, value));
+  }
+
+  logParams(params: Record<string, ParamValue>): void {
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      if (this.#state !== OPEN && !this.#gate('params')) return;
+      return this.#handler.report(
+        new LablogError('INVALID_PARAM_VALUE', `logParams expects an object of key → value, got ${describeValue(params)}`, {
+          actual: describeValue(params),
+        }),
+      );
+    }
+    this.#each(Object.entries(params), ([key, value]) => this.logParam(key, value));
+  }
+
+  logMetric(key: string, value: number, options?: MetricOptions): void {
+    if (this.#state !== OPEN && !this.#gate(key)) return;
+    let series = this.#buffer.metrics.get(key);
+    if (series === undefined) {
+      series = this.#openMetricSeries(key);
+      if (series === undefined) return;
+    }
+    if (typeof value !== 'number') {
+      return this.#handler.report(
+        new LablogError('INVALID_METRIC_VALUE', `metric '${key}' must be a number, got ${describeValue(value)}`, {
+          key,
+          actual: describeValue(value),
+        }),
+      );
+    }
+    let step: number;
+    let timestamp: number;
+    if (options === undefined) {
+      step = series.lastStep + 1;
+      timestamp = Date.now();
+    } else {
+      if (options.step === undefined) step = series.lastStep + 1;
+      else {
+        const stepError = checkStep(key, options.step);
+        if (stepError) return this.#handler.report(stepError);
+        step = options.step;
+      }
+      if (options.timestamp === undefined) timestamp = Date.now();
+      else {
+        const ts = toTimestamp(key, options.timestamp);
+        if (typeof ts !== 'number') return this.#handler.report(ts);
+        timestamp = ts;
+      }
+    }
+    if (step <= series.lastStep) return this.#handler.report(this.#stepError(key, step, series.lastStep));
+    if (this.#metricCount >= this.#limits.maxMetricValues) return this.#handler.report(this.#metricLimitError(key, step));
+    if (this.#saturated) return this.#drop(key);
+    series.push(step, value, timestamp);
+    if (++this.#metricCount === this.#metricWarnAt) {
+      this.#warnBudget('metric values', 'maxMetricValues', this.#limits.maxMetricValues, this.#metricCount);
+    }
+    if (++this.#buffer.points >= FLUSH_AT_POINTS) this.#flushInline();
+  }
+
+  logMetrics(metrics: Record<string, number>, options?: MetricOptions): void {
+    if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) {
+      if (this.#state !== OPEN && !this.#gate('metrics')) return;
+      return this.#handler.report(
+        new LablogError('INVALID_METRIC_VALUE', `logMetrics expects an object of key → number, got ${describeValue(metrics)}`, {
+          actual: describeValue(metrics),
+        }),
+      );
+    }
+    // One timestamp for the whole record: these values were observed together.
+    const shared: MetricOptions = { step: options?.step, timestamp: options?.timestamp ?? Date.now() };
+    this.#each(Object.entries(metrics), ([key, value]) => this.logMetric(key, value, shared));
+  }
+
+  /**
+   * Logs a PNG image: bytes, a path to a PNG file, or a sharp instance. The step and time are taken at
+   * the call; the bytes are read and validated asynchronously. Non-PNG input is INVALID_IMAGE.
+   */
+  async logImage(key: string, image: ImageInput, options?: MediaOptions): Promise<void> {
+    const slot = this.#reserveMediaStep(key, 'image', options);
+    if (slot === undefined) return;
+    const done = (async () => {
+      const result = await toPngImage(key, image, this.#limits.maxImageBytes);
+      if (result instanceof LablogError) return this.#handler.report(result);
+      if (this.#state === CLOSED || this.#state === READ_ONLY) {
+        return this.#handler.report(this.#closedError(key));
+      }
+      this.#buffer.images.push({ name: key, ...slot, png: result.png, width: result.width, height: result.height });
+      this.#buffer.bytes += result.png.length;
+      if (this.#buffer.bytes >= FLUSH_AT_BYTES) this.#flushInline();
+    })();
+    this.#inflight.add(done);
+    try {
+      await done;
+    } finally {
+      this.#inflight.delete(done);
+    }
+  }
+
+  /** Logs a Plotly figure ({ data, layout?, frames? }), serialised to JSON at the call. */
+  logPlot(key: string, figure: PlotlyFigure, options?: MediaOptions): void {
+    if (this.#state !== OPEN && !this.#gate(key)) return;
+    const kindError = this.#checkSeriesName(key, 'plot');
+    if (kindError) return this.#handler.report(kindError);
+    const json = serializeFigure(key, figure, this.#limits.maxPlotBytes);
+    if (json instanceof LablogError) return this.#handler.report(json);
+    const slot = this.#reserveMediaStep(key, 'plot', options);
+    if (slot === undefined) return;
+    this.#buffer.plots.push({ name: key, ...slot, figure: json });
+    this.#buffer.bytes += json.length;
+    if (this.#buffer.bytes >= FLUSH_AT_BYTES) this.#flushInline();
+  }
+
+  /** Logs a nodejs-polars DataFrame or an apache-arrow Table, stored losslessly as Arrow IPC. Logging a key again replaces it. */
+  logTable(key: string, table: DataFrame | Table): void {
+    if (this.#state !== OPEN && !this.#gate(key)) return;
+    const nameError = checkName('table name', key, this.#limits.maxNameLength);
+    if (nameError) return this.#handler.report(nameError);
+    const serialized = serializeTable(key, table, this.#limits.maxTableRows);
+    if (serialized instanceof LablogError) return this.#handler.report(serialized);
+    this.#buffer.tables.set(key, { name: key, ...serialized, loggedAt: Date.now() });
+    this.#buffer.bytes += serialized.ipc.length;
+    if (this.#buffer.bytes >= FLUSH_AT_BYTES) this.#flushInline();
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------------
+
+  /** Writes everything buffered. Under FAIL, rejects when the store did not take it. */
+  async flush(): Promise<FlushResult> {
+    const result = this.#flushSync();
+    if (result.error) this.#handler.report(result.error);
+    return result;
+  }
+
+  /**
+   * Writes what is buffered and ends the experiment with `status` (default 'completed'). Bounded in time
+   * (CLOSE_TIMEOUT_MS); idempotent; later log calls are EXPERIMENT_CLOSED.
+   */
+  close(options?: CloseOptions): Promise<void> {
+    if (this.#closing) return this.#closing;
+    const status = options?.status ?? 'completed';
+    if (!(FINAL_STATUSES as readonly string[]).includes(status)) {
+      return Promise.reject(
+        new LablogError('INVALID_OPTION', `close: status must be one of ${FINAL_STATUSES.join(', ')}, got ${describeValue(status)}`, {
+          option: 'status',
+        }),
+      );
+    }
+    if (this.#state === READ_ONLY) return Promise.resolve();
+    this.#closing = this.#finish(status);
+    return this.#closing;
+  }
+
+  async #finish(status: FinalStatus): Promise<void> {
+    const deadline = Date.now() + CLOSE_TIMEOUT_MS;
+    this.#state = CLOSING;
+    if (this.#inflight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#inflight]),
+        new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#stopTimer();
+    let result = this.#flushSync();
+    while (result.error && Date.now() + CLOSE_RETRY_MS < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_RETRY_MS));
+      result = this.#flushSync();
+    }
+    let error = result.error;
+    if (!error) error = this.#end(status);
+    else this.#end(status);
+    this.#state = CLOSED;
+    untrackForExit(this.#exitParticipant);
+    this.#onFinished(this);
+    if (error) this.#handler.report(error);
+  }
+
+  /**
+   * Reopens a closed or crashed experiment for logging from `step` on: every series keeps only its points
+   * with step < `step`, so a job restarted from a checkpoint logs on in strict order without losing
+   * earlier data. Status goes back to 'running'.
+   */
+  resumeFrom(step: number, options?: ResumeOptions): this {
+    const stepError = checkStep('resumeFrom', step);
+    if (stepError) throw stepError;
+    if (this.#state === CLOSING) {
+      throw new LablogError('EXPERIMENT_CLOSED', `experiment '${this.name}' is closing; await close() before resumeFrom`, {
+        experiment: this.name,
+      });
+    }
+    const ownedHere = this.isOpen;
+    if (ownedHere) {
+      const flushed = this.#flushSync();
+      if (flushed.error) throw flushed.error;
+    } else {
+      const current = this.#backend.getExperiment(this.id);
+      if (current === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `experiment ${this.id} no longer exists`, { id: this.id });
+      this.#record = current;
+      if (current.status === 'running' && !isCrashed(current, Date.now())) {
+        throw new LablogError(
+          'EXPERIMENT_RUNNING',
+          `experiment '${this.name}' is still running in process ${current.pid ?? '?'} on ${current.hostname ?? '?'}; close it there first`,
+          { experiment: this.name, pid: current.pid, hostname: current.hostname },
+        );
+      }
+    }
+    this.#backend.reopenExperiment(this.id, step, process.pid, THIS_HOST, Date.now());
+    if (options?.limits) this.#limits = options.limits;
+    if (options?.errorHandler || options?.onWarning) {
+      this.#handler = new ErrorHandler(options.errorHandler ?? this.#handler.type, options.onWarning);
+    }
+    this.#closing = undefined;
+    this.#buffer.metrics.clear();
+    this.#seriesKinds.clear();
+    this.#mediaLastStep.clear();
+    this.#paramKeys.clear();
+    this.#metricCount = 0;
+    this.#record = this.#backend.getExperiment(this.id)!;
+    if (ownedHere) this.#loadState();
+    else this.#openForLogging();
+    return this;
+  }
+
+  stats(): ExperimentStats {
+    return {
+      metricValues: this.#metricCount,
+      params: this.#paramKeys.size,
+      pendingPoints: this.#buffer.points + this.#unwrittenPoints,
+      droppedPoints: this.#droppedPoints,
+      flushes: this.#flushes,
+      errors: this.#handler.errorCount,
+      lastError: this.#handler.lastError,
+    };
+  }
+
+  // ---- reading -------------------------------------------------------------------------------------
+
+  getParams(): Record<string, ParamValue> {
+    this.#writeBeforeRead();
+    const params: Record<string, ParamValue> = {};
+    for (const record of this.#backend.readParams(this.id)) params[record.key] = decodeParam(record);
+    return params;
+  }
+
+  listSeries(): SeriesSummary[] {
+    this.#writeBeforeRead();
+    return this.#backend.readSeries(this.id).map((series: SeriesRecord) => ({
+      name: series.name,
+      kind: series.kind,
+      count: series.count,
+      firstStep: series.firstStep,
+      lastStep: series.lastStep,
+      lastValue: series.kind === 'metric' ? (series.count > 0 ? (series.lastValue ?? Number.NaN) : null) : null,
+      minValue: series.minValue,
+      maxValue: series.maxValue,
+    }));
+  }
+
+  /** A metric series as columns: steps, values and wall-clock timestamps (ms since the epoch). */
+  getMetric(key: string): MetricData {
+    this.#writeBeforeRead();
+    const data = this.#backend.readMetric(this.id, key);
+    if (data === undefined) throw this.#seriesNotFound(key, 'metric');
+    return data;
+  }
+
+  getImages(key: string): ImagePoint[] {
+    this.#writeBeforeRead();
+    const points = this.#backend.readImages(this.id, key);
+    if (points.length === 0 && !this.#hasSeries(key, 'image')) throw this.#seriesNotFound(key, 'image');
+    return points;
+  }
+
+  getPlots(key: string): PlotPoint[] {
+    this.#writeBeforeRead();
+    const points = this.#backend.readPlots(this.id, key);
+    if (points.length === 0 && !this.#hasSeries(key, 'plot')) throw this.#seriesNotFound(key, 'plot');
+    return points;
+  }
+
+  listTables(): TableSummary[] {
+    this.#writeBeforeRead();
+    return this.#backend.listTables(this.id);
+  }
+
+  /** A logged table as an apache-arrow Table. */
+  getTable(key: string): Table {
+    return tableFromIpc(this.#readTableBytes(key));
+  }
+
+  /** A logged table as a nodejs-polars DataFrame. */
+  getTableDataFrame(key: string): DataFrame {
+    return dataFrameFromIpc(this.#readTableBytes(key));
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------
+
+  #readTableBytes(key: string): Buffer {
+    this.#writeBeforeRead();
+    const record = this.#backend.readTable(this.id, key);
+    if (record === undefined) {
+      const known = this.#backend.listTables(this.id).map((t) => t.name);
+      throw new LablogError('SERIES_NOT_FOUND', `experiment '${this.name}' has no table '${key}' (tables: ${known.join(', ') || 'none'})`, {
+        experiment: this.name,
+        key,
+      });
+    }
+    return record.ipc;
+  }
+
+  #hasSeries(key: string, kind: SeriesKind): boolean {
+    return this.#backend.readSeries(this.id).some((s) => s.name === key && s.kind === kind);
+  }
+
+  #seriesNotFound(key: string, kind: SeriesKind): LablogError {
+    const known = this.#backend
+      .readSeries(this.id)
+      .filter((s) => s.kind === kind)
+      .map((s) => s.name);
+    return new LablogError(
+      'SERIES_NOT_FOUND',
+      `experiment '${this.name}' has no ${kind} series '${key}' (${kind} series: ${known.join(', ') || 'none'})`,
+      { experiment: this.name, key },
+    );
+  }
+
+  #writeBeforeRead(): void {
+    if (this.isOpen) this.#flushSync();
+  }
+
+  #openForLogging(): void {
+    this.#loadState();
+    this.#state = OPEN;
+    this.#metricWarnAt = budgetWarningAt(this.#limits.maxMetricValues);
+    this.#paramWarnAt = budgetWarningAt(this.#limits.maxParams);
+    this.#lastWriteAt = Date.now();
+    this.#timer = setInterval(() => this.#onTimer(), FLUSH_INTERVAL_MS);
+    this.#timer.unref();
+    trackForExit(this.#exitParticipant);
+  }
+
+  /** Rebuilds per-series steps and budget counts from the store (a new or resumed experiment). */
+  #loadState(): void {
+    for (const series of this.#backend.readSeries(this.id)) {
+      this.#seriesKinds.set(series.name, series.kind);
+      const lastStep = series.lastStep ?? -1;
+      if (series.kind === 'metric') {
+        this.#buffer.metrics.set(series.name, new MetricSeriesBuffer(series.name, lastStep));
+        this.#metricCount += series.count;
+      } else {
+        this.#mediaLastStep.set(series.name, lastStep);
+      }
+    }
+    for (const param of this.#backend.readParams(this.id)) this.#paramKeys.add(param.key);
+  }
+
+  /** Slow path of every log call when the experiment is not plainly open. Returns whether to go on. */
+  #gate(key: string): boolean {
+    if (this.#state === DEFERRED_ERROR) {
+      this.#state = OPEN;
+      const error = this.#deferredError!;
+      this.#deferredError = undefined;
+      this.#handler.report(error);
+      return true;
+    }
+    this.#handler.report(this.#closedError(key));
+    return false;
+  }
+
+  #closedError(key: string): LablogError {
+    const why =
+      this.#state === READ_ONLY
+        ? `was opened for reading (status '${this.status}'); call resumeFrom(step) to log into it again`
+        : 'is closed';
+    return new LablogError('EXPERIMENT_CLOSED', `experiment '${this.name}' ${why}; '${key}' was dropped`, {
+      experiment: this.name,
+      key,
+    });
+  }
+
+  /** Calls fn for each item; under FAIL, logs every valid item first and then throws the first error. */
+  #each<T>(items: T[], fn: (item: T) => void): void {
+    let first: unknown;
+    for (const item of items) {
+      try {
+        fn(item);
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+
+  #checkSeriesName(key: string, kind: SeriesKind): LablogError | undefined {
+    const existing = this.#seriesKinds.get(key);
+    if (existing === kind) return undefined;
+    if (existing !== undefined) {
+      return new LablogError(
+        'SERIES_KIND_MISMATCH',
+        `series '${key}' already holds ${existing} values; a ${kind} series needs another name`,
+        { key, actual: kind, expected: existing },
+      );
+    }
+    return checkName(`${kind} name`, key, this.#limits.maxNameLength);
+  }
+
+  #openMetricSeries(key: string): MetricSeriesBuffer | undefined {
+    const error = this.#checkSeriesName(key, 'metric');
+    if (error) {
+      this.#handler.report(error);
+      return undefined;
+    }
+    const series = new MetricSeriesBuffer(key, -1);
+    this.#buffer.metrics.set(key, series);
+    this.#seriesKinds.set(key, 'metric');
+    return series;
+  }
+
+  /** Validates the name and step of an image or plot at the call, and takes the step and time. */
+  #reserveMediaStep(key: string, kind: 'image' | 'plot', options: MediaOptions | undefined) {
+    if (this.#state !== OPEN && !this.#gate(key)) return undefined;
+    const error = this.#checkSeriesName(key, kind);
+    if (error) return void this.#handler.report(error);
+    const lastStep = this.#mediaLastStep.get(key) ?? -1;
+    let step = lastStep + 1;
+    if (options?.step !== undefined) {
+      const stepError = checkStep(key, options.step);
+      if (stepError) return void this.#handler.report(stepError);
+      step = options.step;
+    }
+    if (step <= lastStep) return void this.#handler.report(this.#stepError(key, step, lastStep));
+    const caption = options?.caption ?? null;
+    if (caption !== null && typeof caption !== 'string') {
+      return void this.#handler.report(
+        new LablogError('INVALID_OPTION', `caption for '${key}' must be a string, got ${describeValue(caption)}`, { key }),
+      );
+    }
+    this.#seriesKinds.set(key, kind);
+    this.#mediaLastStep.set(key, step);
+    return { step, timestamp: Date.now(), caption };
+  }
+
+  #stepError(key: string, step: number, lastStep: number): LablogError {
+    return new LablogError(
+      'STEP_NOT_INCREASING',
+      `step ${step} for '${key}' is not greater than its previous step ${lastStep}; steps must strictly increase (use resumeFrom(step) to restart from a checkpoint)`,
+      { key, step, limit: lastStep, actual: step },
+    );
+  }
+
+  #metricLimitError(key: string, step: number): LablogError {
+    const limit = this.#limits.maxMetricValues;
+    return new LablogError(
+      'LIMIT_EXCEEDED',
+      `experiment '${this.name}' has ${this.#metricCount} metric values; the limit is ${limit} (maxMetricValues), so '${key}' at step ${step} was dropped`,
+      { experiment: this.name, key, step, limit, actual: this.#metricCount + 1 },
+    );
+  }
+
+  #warnBudget(what: string, limitName: string, limit: number, used: number): void {
+    this.#handler.warn(
+      new LablogWarning(
+        'LIMIT_APPROACHING',
+        `experiment '${this.name}' has used ${used} of its ${limit} ${what} (${limitName}); values past the limit will be dropped`,
+        { experiment: this.name, limit, actual: used },
+      ),
+    );
+  }
+
+  #drop(key: string): void {
+    this.#droppedPoints++;
+    this.#handler.report(
+      new LablogError(
+        'STORAGE_ERROR',
+        `the store at ${this.#backend.location} has not taken the last ${this.#unwrittenPoints} points; over the cap of ${MAX_BUFFERED_POINTS} held in memory, '${key}' was dropped (${this.#droppedPoints} dropped so far)`,
+        { key, limit: MAX_BUFFERED_POINTS, actual: this.#unwrittenPoints, cause: this.#unwritten.length },
+      ),
+    );
+  }
+
+  /** Writes refused batches, then the buffer, each atomically. Never throws; the error is in the result. */
+  #flushSync(): FlushResult {
+    const now = Date.now();
+    if (!this.#buffer.isEmpty) {
+      const batch = this.#buffer.take(this.id, now);
+      this.#unwritten.push(batch);
+      this.#unwrittenPoints += batchPoints(batch);
+    } else if (this.#unwritten.length === 0 && now - this.#lastWriteAt >= HEARTBEAT_INTERVAL_MS && this.isOpen) {
+      this.#unwritten.push(this.#buffer.take(this.id, now));
+    }
+    let points = 0;
+    while (this.#unwritten.length > 0) {
+      const batch = this.#unwritten[0]!;
+      try {
+        this.#backend.write(batch);
+      } catch (cause) {
+        this.#saturated = this.#unwrittenPoints >= MAX_BUFFERED_POINTS;
+        const error =
+          cause instanceof LablogError
+            ? cause
+            : new LablogError('STORAGE_ERROR', `writing to ${this.#backend.location} failed: ${(cause as Error).message}`, {}, { cause });
+        return { points, pending: this.#unwrittenPoints, dropped: this.#droppedPoints, error };
+      }
+      this.#unwritten.shift();
+      const n = batchPoints(batch);
+      this.#unwrittenPoints -= n;
+      points += n;
+      this.#flushes++;
+      this.#lastWriteAt = now;
+    }
+    this.#saturated = false;
+    return { points, pending: 0, dropped: this.#droppedPoints };
+  }
+
+  /** A flush from inside a log call: a failure goes through the handler (FAIL throws). */
+  #flushInline(): void {
+    const result = this.#flushSync();
+    if (result.error) this.#handler.report(result.error);
+  }
+
+  #onTimer(): void {
+    if (this.#state !== OPEN && this.#state !== DEFERRED_ERROR) return;
+    const result = this.#flushSync();
+    if (!result.error) return;
+    // Never throw from a timer: under FAIL the next log call throws it, otherwise report it now.
+    if (this.#handler.type === ErrorHandlerType.FAIL) {
+      this.#deferredError = result.error;
+      this.#state = DEFERRED_ERROR;
+    } else {
+      this.#handler.report(result.error);
+    }
+  }
+
+  #stopTimer(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #end(status: ExperimentStatus): LablogError | undefined {
+    const now = Date.now();
+    try {
+      this.#backend.setStatus(this.id, status, now, now);
+      this.#record = { ...this.#record, status, endedAt: now, updatedAt: now };
+      return undefined;
+    } catch (cause) {
+      return cause instanceof LablogError
+        ? cause
+        : new LablogError('STORAGE_ERROR', `recording status '${status}' failed: ${(cause as Error).message}`, {}, { cause });
+    }
+  }
+
+  #onProcessExit(status: ExitStatus): void {
+    if (!this.isOpen && this.#state !== CLOSING) return;
+    this.#flushSync();
+    if (status === null) return;
+    this.#stopTimer();
+    this.#end(status);
+    this.#state = CLOSED;
+    untrackForExit(this.#exitParticipant);
+    this.#onFinished(this);
+  }
+}
+
+/** A fresh experiment id. */
+export function newExperimentId(): string {
+  return randomUUID();
+}

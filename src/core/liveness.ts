@@ -1,0 +1,35 @@
+// Liveness: decides when a 'running' experiment's process is gone, so it can be shown as crashed.
+
+import { hostname } from 'node:os';
+import type { ExperimentRecord } from '../store/backend.js';
+
+/** A running experiment writes its heartbeat at least this often, even when it logs nothing. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/** On another host (where its pid cannot be checked), a run whose heartbeat is older than this is gone. */
+export const STALE_HEARTBEAT_MS = 5 * 60_000;
+
+export const THIS_HOST = hostname();
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True when a record says 'running' but its process has died: on this host, its pid no longer exists;
+ * elsewhere, its heartbeat is stale.
+ */
+export function isCrashed(record: ExperimentRecord, now: number): boolean {
+  if (record.status !== 'running') return false;
+  if (record.hostname === THIS_HOST && record.pid !== null) {
+    if (record.pid === process.pid) return false;
+    return !isProcessAlive(record.pid);
+  }
+  const lastSign = record.heartbeatAt ?? record.updatedAt;
+  return now - lastSign > STALE_HEARTBEAT_MS;
+}

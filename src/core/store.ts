@@ -1,0 +1,293 @@
+// Store: where experiments live; creates, finds and lists experiments over a StoreBackend.
+
+import { LablogError, describeValue } from './errors.js';
+import { ERROR_HANDLER_TYPES, ErrorHandlerType, type WarningListener } from './error-handler.js';
+import { resolveLimits, type Limits } from './limits.js';
+import { assertKnownOptions, assertName, assertOptionsObject, characterLength } from './validation.js';
+import { isCrashed, THIS_HOST } from './liveness.js';
+import { Experiment, newExperimentId } from './experiment.js';
+import {
+  EXPERIMENT_SORT_FIELDS,
+  EXPERIMENT_STATUSES,
+  type ExperimentQuery,
+  type ExperimentRecord,
+  type ExperimentStatus,
+  type StoreBackend,
+} from '../store/backend.js';
+import type { LablogWarning } from './errors.js';
+
+export const DEFAULT_PROJECT = 'default';
+/** Longest name tried when deduplicating (`name-2`, `name-3`, …) before giving up. */
+const MAX_NAME_ATTEMPTS = 100_000;
+
+export interface CreateExperimentOptions {
+  name: string;
+  project?: string;
+  description?: string;
+  tags?: string[];
+  errorHandler?: ErrorHandlerType;
+  limits?: Partial<Limits>;
+  onWarning?: (warning: LablogWarning) => void;
+}
+
+const CREATE_OPTIONS = ['name', 'project', 'description', 'tags', 'errorHandler', 'limits', 'onWarning'] as const;
+
+export interface ListExperimentsOptions {
+  project?: string;
+  status?: ExperimentStatus | ExperimentStatus[];
+  tags?: string[];
+  limit?: number;
+  offset?: number;
+  sort?: (typeof EXPERIMENT_SORT_FIELDS)[number];
+  order?: 'asc' | 'desc';
+}
+
+const LIST_OPTIONS = ['project', 'status', 'tags', 'limit', 'offset', 'sort', 'order'] as const;
+
+export interface GetExperimentOptions {
+  project?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class Store {
+  readonly #backend: StoreBackend;
+  /** Experiments this Store opened for logging, so getExperiment returns the live object. */
+  readonly #open = new Map<string, Experiment>();
+  #closed = false;
+
+  /** @internal Use openStore(). */
+  constructor(backend: StoreBackend) {
+    this.#backend = backend;
+  }
+
+  /** The store's location (the SQLite file path). */
+  get path(): string {
+    return this.#backend.location;
+  }
+
+  /**
+   * Starts an experiment. A name already used in the project gets a suffix (`name-2`, `name-3`, …), so
+   * the same script can run many times. Bad options throw whatever the error handler.
+   */
+  createExperiment(options: CreateExperimentOptions): Experiment {
+    this.#assertOpen();
+    assertOptionsObject('createExperiment', options);
+    if (options === undefined) {
+      throw new LablogError('INVALID_OPTION', "createExperiment: options { name } are required", { option: 'name' });
+    }
+    assertKnownOptions('createExperiment', options, CREATE_OPTIONS);
+    const limits = resolveLimits(options.limits);
+    assertName('experiment name', options.name, limits.maxNameLength);
+    const project = options.project ?? DEFAULT_PROJECT;
+    assertName('project name', project, limits.maxNameLength);
+    const description = options.description ?? null;
+    if (description !== null) {
+      if (typeof description !== 'string') {
+        throw new LablogError('INVALID_OPTION', `createExperiment: description must be a string, got ${describeValue(description)}`, {
+          option: 'description',
+        });
+      }
+      const length = characterLength(description);
+      if (length > limits.maxDescriptionLength) {
+        throw new LablogError(
+          'INVALID_OPTION',
+          `createExperiment: description is ${length} characters; the limit is ${limits.maxDescriptionLength} (maxDescriptionLength)`,
+          { option: 'description', limit: limits.maxDescriptionLength, actual: length },
+        );
+      }
+    }
+    const tags = validateTags(options.tags, limits);
+    const errorHandler = options.errorHandler ?? ErrorHandlerType.WARN;
+    if (!ERROR_HANDLER_TYPES.includes(errorHandler)) {
+      throw new LablogError(
+        'INVALID_OPTION',
+        `createExperiment: errorHandler must be one of ${ERROR_HANDLER_TYPES.join(', ')}, got ${describeValue(errorHandler)}`,
+        { option: 'errorHandler' },
+      );
+    }
+    if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
+      throw new LablogError('INVALID_OPTION', `createExperiment: onWarning must be a function, got ${describeValue(options.onWarning)}`, {
+        option: 'onWarning',
+      });
+    }
+    const base = options.name;
+    const record = this.#backend.createExperiment(
+      {
+        id: newExperimentId(),
+        project,
+        description,
+        tags,
+        createdAt: Date.now(),
+        pid: process.pid,
+        hostname: THIS_HOST,
+      },
+      (attempt) => dedupedName(base, attempt, limits.maxNameLength),
+    );
+    const experiment = new Experiment({
+      backend: this.#backend,
+      record,
+      limits,
+      errorHandler,
+      onWarning: options.onWarning,
+      writable: true,
+      onFinished: (e) => this.#open.delete(e.id),
+    });
+    this.#open.set(experiment.id, experiment);
+    return experiment;
+  }
+
+  /**
+   * An experiment by id, or by name (in `project`, or in any project when the name is unique). Throws
+   * EXPERIMENT_NOT_FOUND, or AMBIGUOUS_NAME when several projects hold that name.
+   */
+  getExperiment(idOrName: string, options?: GetExperimentOptions): Experiment {
+    this.#assertOpen();
+    assertOptionsObject('getExperiment', options);
+    if (options) assertKnownOptions('getExperiment', options, ['project']);
+    if (typeof idOrName !== 'string' || idOrName.length === 0) {
+      throw new LablogError('INVALID_OPTION', `getExperiment: expected an id or a name, got ${describeValue(idOrName)}`, {});
+    }
+    const live = this.#open.get(idOrName);
+    if (live) return live;
+    let record = UUID.test(idOrName) ? this.#backend.getExperiment(idOrName) : undefined;
+    if (record === undefined) {
+      const found = this.#backend.findExperiments(idOrName, options?.project);
+      if (found.length > 1) {
+        throw new LablogError(
+          'AMBIGUOUS_NAME',
+          `experiment name '${idOrName}' exists in projects ${found.map((r) => r.project).join(', ')}; pass { project }`,
+          { key: idOrName, projects: found.map((r) => r.project) },
+        );
+      }
+      record = found[0];
+    }
+    if (record === undefined) {
+      const where = options?.project ? ` in project '${options.project}'` : '';
+      throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment with id or name '${idOrName}'${where} in ${this.path}`, {
+        key: idOrName,
+      });
+    }
+    const open = this.#open.get(record.id);
+    if (open) return open;
+    return this.#readHandle(this.#reconcile([record])[0]!);
+  }
+
+  /** Experiments matching the query, newest first by default. Running experiments whose process died show as 'crashed'. */
+  listExperiments(options?: ListExperimentsOptions): Experiment[] {
+    this.#assertOpen();
+    const query = toQuery(options);
+    const records = this.#reconcile(this.#backend.listExperiments(query));
+    return records.map((record) => this.#open.get(record.id) ?? this.#readHandle(record));
+  }
+
+  /** How many experiments match the query (ignores limit and offset). */
+  countExperiments(options?: ListExperimentsOptions): number {
+    this.#assertOpen();
+    return this.#backend.countExperiments(toQuery(options));
+  }
+
+  /** Closes every experiment this Store opened (status 'completed'), then the store itself. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await Promise.allSettled([...this.#open.values()].map((e) => e.close()));
+    this.#closed = true;
+    this.#backend.close();
+  }
+
+  #readHandle(record: ExperimentRecord): Experiment {
+    return new Experiment({
+      backend: this.#backend,
+      record,
+      limits: resolveLimits(undefined),
+      errorHandler: ErrorHandlerType.WARN,
+      onWarning: undefined,
+      writable: false,
+      onFinished: () => {},
+    });
+  }
+
+  /** Records as 'crashed' the running experiments whose process is gone, and returns the records as now stored. */
+  #reconcile(records: ExperimentRecord[]): ExperimentRecord[] {
+    const now = Date.now();
+    return records.map((record) => {
+      if (this.#open.has(record.id) || !isCrashed(record, now)) return record;
+      this.#backend.setStatus(record.id, 'crashed', null, now);
+      return { ...record, status: 'crashed' as const };
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new LablogError('STORAGE_ERROR', `the store at ${this.path} is closed`, {});
+  }
+}
+
+function dedupedName(base: string, attempt: number, maxLength: number): string {
+  if (attempt === 1) return base;
+  if (attempt > MAX_NAME_ATTEMPTS) {
+    throw new LablogError('LIMIT_EXCEEDED', `more than ${MAX_NAME_ATTEMPTS} experiments are named '${base}'`, {
+      limit: MAX_NAME_ATTEMPTS,
+      actual: attempt,
+    });
+  }
+  const suffix = `-${attempt}`;
+  const chars = [...base];
+  const room = maxLength - suffix.length;
+  return (chars.length > room ? chars.slice(0, room).join('') : base) + suffix;
+}
+
+function validateTags(tags: unknown, limits: Limits): string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags)) {
+    throw new LablogError('INVALID_OPTION', `createExperiment: tags must be an array of strings, got ${describeValue(tags)}`, {
+      option: 'tags',
+    });
+  }
+  if (tags.length > limits.maxTags) {
+    throw new LablogError('INVALID_OPTION', `createExperiment: ${tags.length} tags; the limit is ${limits.maxTags} (maxTags)`, {
+      option: 'tags',
+      limit: limits.maxTags,
+      actual: tags.length,
+    });
+  }
+  for (const tag of tags) assertName('tag', tag, limits.maxNameLength);
+  return [...new Set(tags as string[])];
+}
+
+function toQuery(options: ListExperimentsOptions | undefined): ExperimentQuery {
+  assertOptionsObject('listExperiments', options);
+  if (options === undefined) return {};
+  assertKnownOptions('listExperiments', options, LIST_OPTIONS);
+  const status = options.status === undefined ? undefined : Array.isArray(options.status) ? options.status : [options.status];
+  for (const s of status ?? []) {
+    if (!(EXPERIMENT_STATUSES as readonly string[]).includes(s)) {
+      throw new LablogError('INVALID_OPTION', `listExperiments: status must be one of ${EXPERIMENT_STATUSES.join(', ')}, got ${describeValue(s)}`, {
+        option: 'status',
+      });
+    }
+  }
+  if (options.sort !== undefined && !(EXPERIMENT_SORT_FIELDS as readonly string[]).includes(options.sort)) {
+    throw new LablogError('INVALID_OPTION', `listExperiments: sort must be one of ${EXPERIMENT_SORT_FIELDS.join(', ')}, got ${describeValue(options.sort)}`, {
+      option: 'sort',
+    });
+  }
+  if (options.order !== undefined && options.order !== 'asc' && options.order !== 'desc') {
+    throw new LablogError('INVALID_OPTION', `listExperiments: order must be 'asc' or 'desc', got ${describeValue(options.order)}`, {
+      option: 'order',
+    });
+  }
+  for (const field of ['limit', 'offset'] as const) {
+    const value = options[field];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new LablogError('INVALID_OPTION', `listExperiments: ${field} must be an integer >= 0, got ${describeValue(value)}`, {
+        option: field,
+      });
+    }
+  }
+  if (options.tags !== undefined && (!Array.isArray(options.tags) || options.tags.some((t) => typeof t !== 'string'))) {
+    throw new LablogError('INVALID_OPTION', 'listExperiments: tags must be an array of strings', { option: 'tags' });
+  }
+  return { ...options, status };
+}
+
+export type { WarningListener };

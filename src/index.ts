@@ -1,0 +1,48 @@
+// lablog: the public API of the embedded experiment logger.
+
+export { openStore, resolveStorePath, STORE_FILE_NAME, DEFAULT_STORE_DIR, type OpenStoreOptions } from './open-store.js';
+export {
+  Store,
+  DEFAULT_PROJECT,
+  type CreateExperimentOptions,
+  type ListExperimentsOptions,
+  type GetExperimentOptions,
+} from './core/store.js';
+export {
+  Experiment,
+  CLOSE_TIMEOUT_MS,
+  FINAL_STATUSES,
+  type FinalStatus,
+  type MetricOptions,
+  type MediaOptions,
+  type CloseOptions,
+  type ResumeOptions,
+  type SeriesSummary,
+  type FlushResult,
+  type ExperimentStats,
+} from './core/experiment.js';
+export { ErrorHandlerType, type WarningListener } from './core/error-handler.js';
+export {
+  LablogError,
+  LablogWarning,
+  ERROR_CODES,
+  type LablogErrorCode,
+  type LablogWarningCode,
+  type LablogErrorDetails,
+} from './core/errors.js';
+export { DEFAULT_LIMITS, BUDGET_WARNING_FRACTION, type Limits } from './core/limits.js';
+export { FLUSH_INTERVAL_MS, FLUSH_AT_POINTS, FLUSH_AT_BYTES, MAX_BUFFERED_POINTS } from './core/buffer.js';
+export { HEARTBEAT_INTERVAL_MS, STALE_HEARTBEAT_MS } from './core/liveness.js';
+export type { ParamValue } from './core/validation.js';
+export type { ImageInput, SharpLike } from './media/image.js';
+export type { PlotlyFigure } from './media/plot.js';
+export {
+  EXPERIMENT_STATUSES,
+  SERIES_KINDS,
+  type ExperimentStatus,
+  type SeriesKind,
+  type MetricData,
+  type ImagePoint,
+  type PlotPoint,
+  type TableSummary,
+} from './store/backend.js';

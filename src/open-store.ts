@@ -1,0 +1,40 @@
+// openStore: opens (or creates) the embedded SQLite store and returns a Store over it.
+
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LablogError, describeValue } from './core/errors.js';
+import { Store } from './core/store.js';
+import { assertKnownOptions, assertOptionsObject } from './core/validation.js';
+import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
+
+export const STORE_FILE_NAME = 'lablog.db';
+export const DEFAULT_STORE_DIR = '.lablog';
+
+export interface OpenStoreOptions {
+  /** Path of the SQLite file. Default: $LABLOG_DIR/lablog.db, else ./.lablog/lablog.db. */
+  path?: string;
+}
+
+/** The store path openStore uses for these options: the option, else $LABLOG_DIR, else ./.lablog. */
+export function resolveStorePath(path?: string): string {
+  if (path !== undefined) return resolve(path);
+  const dir = process.env['LABLOG_DIR'];
+  return resolve(dir ? dir : DEFAULT_STORE_DIR, STORE_FILE_NAME);
+}
+
+export function openStore(options?: OpenStoreOptions): Store {
+  assertOptionsObject('openStore', options);
+  if (options) assertKnownOptions('openStore', options, ['path']);
+  const path = options?.path;
+  if (path !== undefined && (typeof path !== 'string' || path.length === 0)) {
+    throw new LablogError('INVALID_OPTION', `openStore: path must be a non-empty string, got ${describeValue(path)}`, { option: 'path' });
+  }
+  const file = resolveStorePath(path);
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (cause) {
+    throw new LablogError('STORAGE_ERROR', `cannot create the folder for ${file}: ${(cause as Error).message}`, { path: file }, { cause });
+  }
+  return new Store(new SqliteBackend(file));
+}
+

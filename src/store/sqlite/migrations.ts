@@ -1,0 +1,119 @@
+// Schema migrations of the SQLite store, applied in order; PRAGMA user_version records the last one.
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'experiments, params, series in columnar chunks, images, plots, tables',
+    sql: `
+      CREATE TABLE experiments (
+        id           TEXT PRIMARY KEY,
+        project      TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        description  TEXT,
+        tags         TEXT NOT NULL DEFAULT '[]',
+        status       TEXT NOT NULL,
+        created_at   REAL NOT NULL,
+        updated_at   REAL NOT NULL,
+        ended_at     REAL,
+        heartbeat_at REAL,
+        pid          INTEGER,
+        hostname     TEXT,
+        UNIQUE (project, name)
+      );
+      CREATE INDEX experiments_created ON experiments (created_at);
+      CREATE INDEX experiments_project_created ON experiments (project, created_at);
+
+      CREATE TABLE experiment_tags (
+        experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        tag           TEXT NOT NULL,
+        PRIMARY KEY (experiment_id, tag)
+      ) WITHOUT ROWID;
+      CREATE INDEX experiment_tags_tag ON experiment_tags (tag, experiment_id);
+
+      CREATE TABLE params (
+        experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        key           TEXT NOT NULL,
+        type          TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        PRIMARY KEY (experiment_id, key)
+      ) WITHOUT ROWID;
+
+      -- One row per series; count/steps/last/min/max are kept current by every write, so listing
+      -- and "last value of a metric across experiments" never scan points.
+      CREATE TABLE series (
+        id             INTEGER PRIMARY KEY,
+        experiment_id  TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        name           TEXT NOT NULL,
+        kind           TEXT NOT NULL,
+        count          INTEGER NOT NULL DEFAULT 0,
+        first_step     INTEGER,
+        last_step      INTEGER,
+        last_timestamp REAL,
+        last_value     REAL,
+        min_value      REAL,
+        max_value      REAL,
+        UNIQUE (experiment_id, name)
+      );
+
+      -- Metric points in columns: one row per series per flush, steps/values/timestamps as
+      -- little-endian float64 arrays.
+      CREATE TABLE metric_chunks (
+        id         INTEGER PRIMARY KEY,
+        series_id  INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+        first_step INTEGER NOT NULL,
+        last_step  INTEGER NOT NULL,
+        count      INTEGER NOT NULL,
+        steps      BLOB NOT NULL,
+        vals       BLOB NOT NULL,
+        timestamps BLOB NOT NULL
+      );
+      CREATE UNIQUE INDEX metric_chunks_series_step ON metric_chunks (series_id, first_step);
+
+      -- Content-addressed bytes (images, tables): the same bytes are stored once.
+      CREATE TABLE blobs (
+        hash  TEXT PRIMARY KEY,
+        size  INTEGER NOT NULL,
+        bytes BLOB NOT NULL
+      );
+
+      CREATE TABLE image_points (
+        series_id INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+        step      INTEGER NOT NULL,
+        timestamp REAL NOT NULL,
+        caption   TEXT,
+        blob_hash TEXT NOT NULL,
+        width     INTEGER NOT NULL,
+        height    INTEGER NOT NULL,
+        PRIMARY KEY (series_id, step)
+      );
+
+      CREATE TABLE plot_points (
+        series_id INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+        step      INTEGER NOT NULL,
+        timestamp REAL NOT NULL,
+        caption   TEXT,
+        figure    TEXT NOT NULL,
+        PRIMARY KEY (series_id, step)
+      );
+
+      CREATE TABLE tables (
+        experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        rows          INTEGER NOT NULL,
+        columns       INTEGER NOT NULL,
+        format        TEXT NOT NULL,
+        blob_hash     TEXT NOT NULL,
+        logged_at     REAL NOT NULL,
+        PRIMARY KEY (experiment_id, name)
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,555 @@
+// SQLite store: the embedded StoreBackend on better-sqlite3 (the only module that imports it).
+
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { LablogError } from '../../core/errors.js';
+import type {
+  ExperimentQuery,
+  ExperimentRecord,
+  ExperimentStatus,
+  ImagePoint,
+  MetricData,
+  NewExperiment,
+  ParamRecord,
+  ParamType,
+  PlotPoint,
+  SeriesKind,
+  SeriesRecord,
+  StoreBackend,
+  TableRecord,
+  TableSummary,
+  WriteBatch,
+} from '../backend.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+/** How long a write waits for another process's write transaction before failing. */
+export const BUSY_TIMEOUT_MS = 1_000;
+const TABLE_FORMAT = 'arrow-ipc-stream';
+
+interface ExperimentRow {
+  id: string;
+  project: string;
+  name: string;
+  description: string | null;
+  tags: string;
+  status: ExperimentStatus;
+  created_at: number;
+  updated_at: number;
+  ended_at: number | null;
+  heartbeat_at: number | null;
+  pid: number | null;
+  hostname: string | null;
+}
+
+interface ChunkRow {
+  id: number;
+  count: number;
+  first_step: number;
+  last_step: number;
+  steps: Buffer;
+  vals: Buffer;
+  timestamps: Buffer;
+}
+
+const SORT_COLUMNS: Record<string, string> = {
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  name: 'name',
+  status: 'status',
+};
+
+function toRecord(row: ExperimentRow): ExperimentRecord {
+  return {
+    id: row.id,
+    project: row.project,
+    name: row.name,
+    description: row.description,
+    tags: JSON.parse(row.tags) as string[],
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    endedAt: row.ended_at,
+    heartbeatAt: row.heartbeat_at,
+    pid: row.pid,
+    hostname: row.hostname,
+  };
+}
+
+function bytesOf(array: Float64Array): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+}
+
+/** Copies little-endian float64 bytes into `target` from element `offset` (the source may be unaligned). */
+function copyFloats(target: Float64Array, offset: number, bytes: Buffer): void {
+  new Uint8Array(target.buffer, target.byteOffset + offset * 8, bytes.length).set(bytes);
+}
+
+function floatsOf(bytes: Buffer): Float64Array {
+  const out = new Float64Array(bytes.length / 8);
+  copyFloats(out, 0, bytes);
+  return out;
+}
+
+/** Smallest and largest value, NaN ignored; null when there is none. */
+function extremes(values: Float64Array): [number | null, number | null] {
+  let min = Infinity;
+  let max = -Infinity;
+  let seen = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== v) continue;
+    seen = true;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return seen ? [min, max] : [null, null];
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Every statement, prepared once. */
+function prepareStatements(db: Database.Database) {
+  return {
+    experimentExists: db.prepare('SELECT 1 FROM experiments WHERE project = ? AND name = ?').pluck(),
+    insertExperiment: db.prepare(
+      `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, heartbeat_at, pid, hostname)
+       VALUES (@id, @project, @name, @description, @tags, 'running', @createdAt, @createdAt, @createdAt, @pid, @hostname)`,
+    ),
+    insertTag: db.prepare('INSERT OR IGNORE INTO experiment_tags (experiment_id, tag) VALUES (?, ?)'),
+    getExperiment: db.prepare('SELECT * FROM experiments WHERE id = ?'),
+    findByName: db.prepare('SELECT * FROM experiments WHERE name = ? ORDER BY created_at'),
+    findByNameInProject: db.prepare('SELECT * FROM experiments WHERE name = ? AND project = ?'),
+    setStatus: db.prepare('UPDATE experiments SET status = ?, ended_at = ?, updated_at = ? WHERE id = ?'),
+    reopen: db.prepare(
+      `UPDATE experiments SET status = 'running', ended_at = NULL, pid = ?, hostname = ?, heartbeat_at = ?, updated_at = ? WHERE id = ?`,
+    ),
+    heartbeat: db.prepare('UPDATE experiments SET heartbeat_at = ?, updated_at = ? WHERE id = ?'),
+    upsertParam: db.prepare(
+      `INSERT INTO params (experiment_id, key, type, value) VALUES (?, ?, ?, ?)
+       ON CONFLICT (experiment_id, key) DO UPDATE SET type = excluded.type, value = excluded.value`,
+    ),
+    ensureSeries: db.prepare('INSERT INTO series (experiment_id, name, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    seriesIdAndKind: db.prepare('SELECT id, kind FROM series WHERE experiment_id = ? AND name = ?'),
+    insertChunk: db.prepare(
+      'INSERT INTO metric_chunks (series_id, first_step, last_step, count, steps, vals, timestamps) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    addMetricStats: db.prepare(
+      `UPDATE series SET
+         count = count + @n,
+         first_step = coalesce(first_step, @first),
+         last_step = @last,
+         last_timestamp = @lastTimestamp,
+         last_value = @lastValue,
+         min_value = CASE WHEN @min IS NULL THEN min_value WHEN min_value IS NULL THEN @min ELSE min(min_value, @min) END,
+         max_value = CASE WHEN @max IS NULL THEN max_value WHEN max_value IS NULL THEN @max ELSE max(max_value, @max) END
+       WHERE id = @id`,
+    ),
+    addMediaStats: db.prepare(
+      `UPDATE series SET count = count + 1, first_step = coalesce(first_step, @step), last_step = @step,
+         last_timestamp = @timestamp WHERE id = @id`,
+    ),
+    insertBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, size, bytes) VALUES (?, ?, ?)'),
+    insertImage: db.prepare(
+      'INSERT INTO image_points (series_id, step, timestamp, caption, blob_hash, width, height) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertPlot: db.prepare('INSERT INTO plot_points (series_id, step, timestamp, caption, figure) VALUES (?, ?, ?, ?, ?)'),
+    upsertTable: db.prepare(
+      `INSERT INTO tables (experiment_id, name, rows, columns, format, blob_hash, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (experiment_id, name) DO UPDATE SET rows = excluded.rows, columns = excluded.columns,
+         format = excluded.format, blob_hash = excluded.blob_hash, logged_at = excluded.logged_at`,
+    ),
+    readParams: db.prepare('SELECT key, type, value FROM params WHERE experiment_id = ? ORDER BY key'),
+    readSeries: db.prepare(
+      `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
+       FROM series WHERE experiment_id = ? ORDER BY name`,
+    ),
+    seriesOfExperiment: db.prepare('SELECT id, kind FROM series WHERE experiment_id = ?'),
+    readChunks: db.prepare(
+      'SELECT id, count, first_step, last_step, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? ORDER BY first_step',
+    ),
+    readImages: db.prepare(
+      `SELECT p.step, p.timestamp, p.caption, p.width, p.height, b.bytes AS png
+       FROM image_points p JOIN blobs b ON b.hash = p.blob_hash WHERE p.series_id = ? ORDER BY p.step`,
+    ),
+    readPlots: db.prepare('SELECT step, timestamp, caption, figure FROM plot_points WHERE series_id = ? ORDER BY step'),
+    listTables: db.prepare('SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = ? ORDER BY name'),
+    readTable: db.prepare(
+      `SELECT t.name, t.rows, t.columns, t.logged_at, b.bytes AS ipc
+       FROM tables t JOIN blobs b ON b.hash = t.blob_hash WHERE t.experiment_id = ? AND t.name = ?`,
+    ),
+    deleteChunksFrom: db.prepare('DELETE FROM metric_chunks WHERE series_id = ? AND first_step >= ?'),
+    rewriteChunk: db.prepare('UPDATE metric_chunks SET last_step = ?, count = ?, steps = ?, vals = ?, timestamps = ? WHERE id = ?'),
+    setMetricStats: db.prepare(
+      `UPDATE series SET count = @count, first_step = @first, last_step = @last, last_timestamp = @lastTimestamp,
+         last_value = @lastValue, min_value = @min, max_value = @max WHERE id = @id`,
+    ),
+    deleteImagesFrom: db.prepare('DELETE FROM image_points WHERE series_id = ? AND step >= ?'),
+    deletePlotsFrom: db.prepare('DELETE FROM plot_points WHERE series_id = ? AND step >= ?'),
+    imageStats: db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM image_points WHERE series_id = ?'),
+    plotStats: db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM plot_points WHERE series_id = ?'),
+    setMediaStats: db.prepare('UPDATE series SET count = ?, first_step = ?, last_step = ?, last_timestamp = ? WHERE id = ?'),
+    deleteOrphanBlobs: db.prepare(
+      `DELETE FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM image_points) AND hash NOT IN (SELECT blob_hash FROM tables)`,
+    ),
+  };
+}
+
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+export class SqliteBackend implements StoreBackend {
+  readonly location: string;
+  readonly #db: Database.Database;
+  readonly #seriesIds = new Map<string, number>();
+  #seriesCreatedInWrite: string[] = [];
+  readonly #stmt: Statements;
+  readonly #writeTx: (batch: WriteBatch) => void;
+
+  constructor(file: string) {
+    this.location = file;
+    try {
+      this.#db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma('foreign_keys = ON');
+      this.#migrate();
+      this.#stmt = prepareStatements(this.#db);
+    } catch (cause) {
+      throw this.#storageError(`cannot open the store at ${file}`, cause);
+    }
+    const tx = this.#db.transaction((batch: WriteBatch) => this.#applyBatch(batch));
+    this.#writeTx = (batch) => tx.immediate(batch);
+  }
+
+  #migrate(): void {
+    const current = this.#db.pragma('user_version', { simple: true }) as number;
+    if (current === SCHEMA_VERSION) return;
+    this.#db
+      .transaction(() => {
+        // Read again inside the write lock: another process may have migrated meanwhile.
+        const version = this.#db.pragma('user_version', { simple: true }) as number;
+        if (version > SCHEMA_VERSION) {
+          throw new LablogError(
+            'STORAGE_ERROR',
+            `the store at ${this.location} has schema version ${version}, newer than this lablog's ${SCHEMA_VERSION}; upgrade lablog`,
+            { limit: SCHEMA_VERSION, actual: version },
+          );
+        }
+        for (const migration of MIGRATIONS) {
+          if (migration.version <= version) continue;
+          this.#db.exec(migration.sql);
+          this.#db.pragma(`user_version = ${migration.version}`);
+        }
+      })
+      .immediate();
+  }
+
+  #storageError(what: string, cause: unknown): LablogError {
+    if (cause instanceof LablogError) return cause;
+    const code = (cause as { code?: string }).code;
+    return new LablogError('STORAGE_ERROR', `${what}: ${(cause as Error).message}`, { sqliteCode: code, path: this.location }, { cause });
+  }
+
+  #guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (cause) {
+      throw this.#storageError(what, cause);
+    }
+  }
+
+  createExperiment(experiment: NewExperiment, nameFor: (attempt: number) => string): ExperimentRecord {
+    return this.#guard('creating an experiment', () =>
+      this.#db
+        .transaction(() => {
+          let name = nameFor(1);
+          for (let attempt = 2; this.#stmt.experimentExists.get(experiment.project, name) !== undefined; attempt++) {
+            name = nameFor(attempt);
+          }
+          this.#stmt.insertExperiment.run({ ...experiment, name, tags: JSON.stringify(experiment.tags) });
+          for (const tag of experiment.tags) this.#stmt.insertTag.run(experiment.id, tag);
+          return toRecord(this.#stmt.getExperiment.get(experiment.id) as ExperimentRow);
+        })
+        .immediate(),
+    );
+  }
+
+  getExperiment(id: string): ExperimentRecord | undefined {
+    return this.#guard('reading an experiment', () => {
+      const row = this.#stmt.getExperiment.get(id) as ExperimentRow | undefined;
+      return row && toRecord(row);
+    });
+  }
+
+  findExperiments(name: string, project?: string): ExperimentRecord[] {
+    return this.#guard('finding an experiment', () => {
+      const rows = (
+        project === undefined ? this.#stmt.findByName.all(name) : this.#stmt.findByNameInProject.all(name, project)
+      ) as ExperimentRow[];
+      return rows.map(toRecord);
+    });
+  }
+
+  #where(query: ExperimentQuery): { sql: string; args: unknown[] } {
+    const clauses: string[] = [];
+    const args: unknown[] = [];
+    if (query.project !== undefined) {
+      clauses.push('project = ?');
+      args.push(query.project);
+    }
+    if (query.status !== undefined && query.status.length > 0) {
+      clauses.push(`status IN (${query.status.map(() => '?').join(', ')})`);
+      args.push(...query.status);
+    }
+    for (const tag of new Set(query.tags ?? [])) {
+      clauses.push('EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = experiments.id AND t.tag = ?)');
+      args.push(tag);
+    }
+    return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', args };
+  }
+
+  listExperiments(query: ExperimentQuery): ExperimentRecord[] {
+    return this.#guard('listing experiments', () => {
+      const { sql, args } = this.#where(query);
+      const column = SORT_COLUMNS[query.sort ?? 'created_at'] ?? 'created_at';
+      const order = query.order === 'asc' ? 'ASC' : 'DESC';
+      const page = query.limit !== undefined || query.offset !== undefined ? 'LIMIT ? OFFSET ?' : '';
+      if (page) args.push(query.limit ?? -1, query.offset ?? 0);
+      const rows = this.#db
+        .prepare(`SELECT * FROM experiments ${sql} ORDER BY ${column} ${order}, id ${order} ${page}`)
+        .all(...args) as ExperimentRow[];
+      return rows.map(toRecord);
+    });
+  }
+
+  countExperiments(query: ExperimentQuery): number {
+    return this.#guard('counting experiments', () => {
+      const { sql, args } = this.#where(query);
+      return this.#db.prepare(`SELECT count(*) FROM experiments ${sql}`).pluck().get(...args) as number;
+    });
+  }
+
+  setStatus(id: string, status: ExperimentStatus, endedAt: number | null, now: number): void {
+    this.#guard(`recording status '${status}'`, () => this.#stmt.setStatus.run(status, endedAt, now, id));
+  }
+
+  reopenExperiment(id: string, fromStep: number, pid: number, hostname: string, now: number): void {
+    this.#guard('reopening an experiment', () =>
+      this.#db
+        .transaction(() => {
+          this.#stmt.reopen.run(pid, hostname, now, now, id);
+          const series = this.#stmt.seriesOfExperiment.all(id) as { id: number; kind: SeriesKind }[];
+          for (const { id: seriesId, kind } of series) {
+            if (kind === 'metric') this.#truncateMetric(seriesId, fromStep);
+            else {
+              (kind === 'image' ? this.#stmt.deleteImagesFrom : this.#stmt.deletePlotsFrom).run(seriesId, fromStep);
+              const s = (kind === 'image' ? this.#stmt.imageStats : this.#stmt.plotStats).get(seriesId) as {
+                count: number;
+                first: number | null;
+                last: number | null;
+                ts: number | null;
+              };
+              this.#stmt.setMediaStats.run(s.count, s.first, s.last, s.ts, seriesId);
+            }
+          }
+          this.#stmt.deleteOrphanBlobs.run();
+        })
+        .immediate(),
+    );
+  }
+
+  /** Drops the points with step >= fromStep and recomputes the series summary from what is left. */
+  #truncateMetric(seriesId: number, fromStep: number): void {
+    this.#stmt.deleteChunksFrom.run(seriesId, fromStep);
+    const chunks = this.#stmt.readChunks.all(seriesId) as ChunkRow[];
+    let count = 0;
+    let min: number | null = null;
+    let max: number | null = null;
+    let lastValue: number | null = null;
+    let lastTimestamp: number | null = null;
+    let last: number | null = null;
+    for (const chunk of chunks) {
+      let steps = floatsOf(chunk.steps);
+      let values = floatsOf(chunk.vals);
+      let timestamps = floatsOf(chunk.timestamps);
+      if (chunk.last_step >= fromStep) {
+        let keep = 0;
+        while (keep < steps.length && steps[keep]! < fromStep) keep++;
+        steps = steps.slice(0, keep);
+        values = values.slice(0, keep);
+        timestamps = timestamps.slice(0, keep);
+        this.#stmt.rewriteChunk.run(steps[keep - 1], keep, bytesOf(steps), bytesOf(values), bytesOf(timestamps), chunk.id);
+      }
+      const n = steps.length;
+      if (n === 0) continue;
+      count += n;
+      const [lo, hi] = extremes(values);
+      if (lo !== null) min = min === null ? lo : Math.min(min, lo);
+      if (hi !== null) max = max === null ? hi : Math.max(max, hi);
+      last = steps[n - 1]!;
+      lastValue = values[n - 1]!;
+      lastTimestamp = timestamps[n - 1]!;
+    }
+    this.#stmt.setMetricStats.run({
+      id: seriesId,
+      count,
+      first: count > 0 ? chunks[0]!.first_step : null,
+      last,
+      lastTimestamp,
+      lastValue,
+      min,
+      max,
+    });
+  }
+
+  write(batch: WriteBatch): void {
+    this.#seriesCreatedInWrite = [];
+    try {
+      this.#writeTx(batch);
+    } catch (cause) {
+      // The transaction rolled back: forget series ids it created, they no longer exist.
+      for (const key of this.#seriesCreatedInWrite) this.#seriesIds.delete(key);
+      throw this.#storageError(`writing to ${this.location}`, cause);
+    }
+  }
+
+  #seriesId(experimentId: string, name: string, kind: SeriesKind): number {
+    const key = `${experimentId}\u0000${name}`;
+    let id = this.#seriesIds.get(key);
+    if (id !== undefined) return id;
+    this.#stmt.ensureSeries.run(experimentId, name, kind);
+    const row = this.#stmt.seriesIdAndKind.get(experimentId, name) as { id: number; kind: SeriesKind };
+    if (row.kind !== kind) {
+      throw new LablogError('SERIES_KIND_MISMATCH', `series '${name}' is a ${row.kind} series, not a ${kind} series`, {
+        key: name,
+      });
+    }
+    id = row.id;
+    this.#seriesIds.set(key, id);
+    this.#seriesCreatedInWrite.push(key);
+    return id;
+  }
+
+  #applyBatch(batch: WriteBatch): void {
+    const s = this.#stmt;
+    const experimentId = batch.experimentId;
+    for (const param of batch.params) s.upsertParam.run(experimentId, param.key, param.type, param.value);
+    for (const chunk of batch.metrics) {
+      const n = chunk.steps.length;
+      if (n === 0) continue;
+      const id = this.#seriesId(experimentId, chunk.name, 'metric');
+      const first = chunk.steps[0]!;
+      const last = chunk.steps[n - 1]!;
+      s.insertChunk.run(id, first, last, n, bytesOf(chunk.steps), bytesOf(chunk.values), bytesOf(chunk.timestamps));
+      const [min, max] = extremes(chunk.values);
+      s.addMetricStats.run({ id, n, first, last, lastTimestamp: chunk.timestamps[n - 1]!, lastValue: chunk.values[n - 1]!, min, max });
+    }
+    for (const image of batch.images) {
+      const id = this.#seriesId(experimentId, image.name, 'image');
+      const hash = sha256(image.png);
+      s.insertBlob.run(hash, image.png.length, image.png);
+      s.insertImage.run(id, image.step, image.timestamp, image.caption, hash, image.width, image.height);
+      s.addMediaStats.run({ id, step: image.step, timestamp: image.timestamp });
+    }
+    for (const plot of batch.plots) {
+      const id = this.#seriesId(experimentId, plot.name, 'plot');
+      s.insertPlot.run(id, plot.step, plot.timestamp, plot.caption, plot.figure);
+      s.addMediaStats.run({ id, step: plot.step, timestamp: plot.timestamp });
+    }
+    for (const table of batch.tables) {
+      const hash = sha256(table.ipc);
+      s.insertBlob.run(hash, table.ipc.length, table.ipc);
+      s.upsertTable.run(experimentId, table.name, table.rows, table.columns, TABLE_FORMAT, hash, table.loggedAt);
+    }
+    s.heartbeat.run(batch.heartbeatAt, batch.heartbeatAt, experimentId);
+  }
+
+  readParams(experimentId: string): ParamRecord[] {
+    return this.#guard('reading params', () => this.#stmt.readParams.all(experimentId) as { key: string; type: ParamType; value: string }[]);
+  }
+
+  readSeries(experimentId: string): SeriesRecord[] {
+    return this.#guard('reading series', () =>
+      (this.#stmt.readSeries.all(experimentId) as Record<string, unknown>[]).map((row) => ({
+        name: row['name'] as string,
+        kind: row['kind'] as SeriesKind,
+        count: row['count'] as number,
+        firstStep: row['first_step'] as number | null,
+        lastStep: row['last_step'] as number | null,
+        lastTimestamp: row['last_timestamp'] as number | null,
+        lastValue: row['last_value'] as number | null,
+        minValue: row['min_value'] as number | null,
+        maxValue: row['max_value'] as number | null,
+      })),
+    );
+  }
+
+  #existingSeriesId(experimentId: string, name: string, kind: SeriesKind): number | undefined {
+    const row = this.#stmt.seriesIdAndKind.get(experimentId, name) as { id: number; kind: SeriesKind } | undefined;
+    return row && row.kind === kind ? row.id : undefined;
+  }
+
+  readMetric(experimentId: string, name: string): MetricData | undefined {
+    return this.#guard('reading a metric', () => {
+      const id = this.#existingSeriesId(experimentId, name, 'metric');
+      if (id === undefined) return undefined;
+      const chunks = this.#stmt.readChunks.all(id) as ChunkRow[];
+      let total = 0;
+      for (const chunk of chunks) total += chunk.count;
+      const steps = new Float64Array(total);
+      const values = new Float64Array(total);
+      const timestamps = new Float64Array(total);
+      let offset = 0;
+      for (const chunk of chunks) {
+        copyFloats(steps, offset, chunk.steps);
+        copyFloats(values, offset, chunk.vals);
+        copyFloats(timestamps, offset, chunk.timestamps);
+        offset += chunk.count;
+      }
+      return { steps, values, timestamps };
+    });
+  }
+
+  readImages(experimentId: string, name: string): ImagePoint[] {
+    return this.#guard('reading images', () => {
+      const id = this.#existingSeriesId(experimentId, name, 'image');
+      return id === undefined ? [] : (this.#stmt.readImages.all(id) as ImagePoint[]);
+    });
+  }
+
+  readPlots(experimentId: string, name: string): PlotPoint[] {
+    return this.#guard('reading plots', () => {
+      const id = this.#existingSeriesId(experimentId, name, 'plot');
+      if (id === undefined) return [];
+      return (this.#stmt.readPlots.all(id) as { step: number; timestamp: number; caption: string | null; figure: string }[]).map(
+        (row) => ({ ...row, figure: JSON.parse(row.figure) as unknown }),
+      );
+    });
+  }
+
+  listTables(experimentId: string): TableSummary[] {
+    return this.#guard('listing tables', () =>
+      (this.#stmt.listTables.all(experimentId) as { name: string; rows: number; columns: number; logged_at: number }[]).map((row) => ({
+        name: row.name,
+        rows: row.rows,
+        columns: row.columns,
+        loggedAt: row.logged_at,
+      })),
+    );
+  }
+
+  readTable(experimentId: string, name: string): TableRecord | undefined {
+    return this.#guard('reading a table', () => {
+      const row = this.#stmt.readTable.get(experimentId, name) as
+        | { name: string; rows: number; columns: number; logged_at: number; ipc: Buffer }
+        | undefined;
+      return row && { name: row.name, rows: row.rows, columns: row.columns, loggedAt: row.logged_at, ipc: row.ipc };
+    });
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
