@@ -1,0 +1,69 @@
+// `lablog show`: prints one experiment: params and, per series, count, last and best value.
+
+import type { Experiment } from '../core/experiment.js';
+import { renderTable } from './text-table.js';
+import { formatDuration, formatNumber, formatParam, formatTime } from './format.js';
+
+// Metric names that are better when lower; every other metric is better when higher.
+const LOWER_IS_BETTER = /loss|err|mse|mae|rmse|perplexity|ppl|cost|wer|cer|time|latency|regret/i;
+
+export function metricGoal(name: string): 'min' | 'max' {
+  return LOWER_IS_BETTER.test(name) ? 'min' : 'max';
+}
+
+export function renderExperiment(exp: Experiment): string {
+  const out: string[] = [];
+  const end = exp.endedAt?.getTime() ?? (exp.status === 'running' ? Date.now() : null);
+  out.push(`experiment  ${exp.name}`);
+  out.push(`id          ${exp.id}`);
+  out.push(`project     ${exp.project}`);
+  out.push(`status      ${exp.status}`);
+  out.push(`started     ${formatTime(exp.createdAt)}${end === null ? '' : `  (${formatDuration(end - exp.createdAt.getTime())})`}`);
+  if (exp.tags.length > 0) out.push(`tags        ${exp.tags.join(', ')}`);
+  if (exp.description) out.push(`description ${exp.description}`);
+
+  const params = Object.entries(exp.getParams());
+  out.push('', `params (${params.length})`);
+  if (params.length > 0) {
+    out.push(indent(renderTable(['NAME', 'VALUE'], params.map(([k, v]) => [k, formatParam(v)]))));
+  }
+
+  const series = exp.listSeries();
+  const metrics = series.filter((s) => s.kind === 'metric');
+  out.push('', `metrics (${metrics.length})`);
+  if (metrics.length > 0) {
+    const rows = metrics.map((s) => {
+      const goal = metricGoal(s.name);
+      const best = goal === 'min' ? s.minValue : s.maxValue;
+      return [s.name, String(s.count), s.lastStep === null ? '-' : String(s.lastStep), formatNumber(s.lastValue), `${formatNumber(best)} (${goal})`];
+    });
+    out.push(indent(renderTable(['NAME', 'COUNT', 'LAST STEP', 'LAST', 'BEST'], rows, ['left', 'right', 'right', 'right', 'right'])));
+  }
+  for (const kind of ['image', 'plot'] as const) {
+    const media = series.filter((s) => s.kind === kind);
+    if (media.length === 0) continue;
+    out.push('', `${kind}s (${media.length})`);
+    out.push(
+      indent(
+        renderTable(
+          ['NAME', 'COUNT', 'STEPS'],
+          media.map((s) => [s.name, String(s.count), s.count === 0 ? '-' : `${s.firstStep}…${s.lastStep}`]),
+          ['left', 'right', 'left'],
+        ),
+      ),
+    );
+  }
+  const tables = exp.listTables();
+  if (tables.length > 0) {
+    out.push('', `tables (${tables.length})`);
+    out.push(indent(renderTable(['NAME', 'ROWS', 'COLUMNS'], tables.map((t) => [t.name, String(t.rows), String(t.columns)]), ['left', 'right', 'right'])));
+  }
+  return out.join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
