@@ -21,7 +21,7 @@ import { trackForExit, untrackForExit, type ExitParticipant, type ExitStatus } f
 import { decodeParam, encodeParam } from './param.js';
 import { toPngImage, type ImageInput } from '../media/image.js';
 import { serializeFigure, type PlotlyFigure } from '../media/plot.js';
-import { dataFrameFromIpc, serializeTable, tableFromIpc } from '../media/table.js';
+import { dataFrameFromIpc, loadArrow, loadedArrow, readTableInput, serializeTable, tableFromIpc, type TableInput } from '../media/table.js';
 import type {
   ExperimentRecord,
   ExperimentStatus,
@@ -323,22 +323,53 @@ export class Experiment {
     if (this.#buffer.bytes >= FLUSH_AT_BYTES) this.#flushInline();
   }
 
-  /** Logs a nodejs-polars DataFrame or an apache-arrow Table, stored losslessly as Arrow IPC. Logging a key again replaces it. */
+  /**
+   * Logs a nodejs-polars DataFrame or an apache-arrow Table, stored losslessly as Arrow IPC. Logging a key
+   * again replaces it. The first table of a process is written once apache-arrow has loaded (flush and
+   * close wait for it); an error found then is reported like a background error.
+   */
   logTable(key: string, table: DataFrame | Table): void {
     if (this.#state !== OPEN && !this.#gate(key)) return;
     const nameError = checkName('table name', key, this.#limits.maxNameLength);
     if (nameError) return this.#handler.report(nameError);
-    const serialized = serializeTable(key, table, this.#limits.maxTableRows);
+    const input = readTableInput(key, table, this.#limits.maxTableRows);
+    if (input instanceof LablogError) return this.#handler.report(input);
+    const loggedAt = Date.now();
+    const arrow = loadedArrow();
+    if (arrow) return this.#bufferTable(arrow, key, input, loggedAt);
+    this.#track(
+      loadArrow().then((loaded) => this.#bufferTable(loaded, key, input, loggedAt)),
+      (cause) => new LablogError('INVALID_TABLE', `table '${key}' could not be stored: ${(cause as Error).message}`, { key }, { cause }),
+    );
+  }
+
+  #bufferTable(arrow: Parameters<typeof serializeTable>[0], key: string, input: TableInput, loggedAt: number): void {
+    const serialized = serializeTable(arrow, key, input);
     if (serialized instanceof LablogError) return this.#handler.report(serialized);
-    this.#buffer.tables.set(key, { name: key, ...serialized, loggedAt: Date.now() });
+    this.#buffer.tables.set(key, { name: key, ...serialized, loggedAt });
     this.#buffer.bytes += serialized.ipc.length;
     if (this.#buffer.bytes >= FLUSH_AT_BYTES) this.#flushInline();
+  }
+
+  /** Keeps background work of a log call in view of flush and close; its errors go through the handler without throwing into a timer. */
+  #track(work: Promise<void>, wrap: (cause: unknown) => LablogError): void {
+    const done = work.catch((cause: unknown) => {
+      const error = cause instanceof LablogError ? cause : wrap(cause);
+      if (this.#handler.type === ErrorHandlerType.FAIL) {
+        this.#deferredError ??= error;
+        if (this.#state === OPEN) this.#state = DEFERRED_ERROR;
+      } else this.#handler.report(error);
+    });
+    this.#inflight.add(done);
+    void done.finally(() => this.#inflight.delete(done));
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------------
 
   /** Writes everything buffered. Under FAIL, rejects when the store did not take it. */
   async flush(): Promise<FlushResult> {
+    if (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    this.#throwDeferred();
     const result = this.#flushSync();
     if (result.error) this.#handler.report(result.error);
     return result;
@@ -375,14 +406,16 @@ export class Experiment {
       clearTimeout(timer);
     }
     this.#stopTimer();
+    const deferred = this.#deferredError;
+    this.#deferredError = undefined;
     let result = this.#flushSync();
     while (result.error && Date.now() + CLOSE_RETRY_MS < deadline) {
       await new Promise((resolve) => setTimeout(resolve, CLOSE_RETRY_MS));
       result = this.#flushSync();
     }
-    let error = result.error;
-    if (!error) error = this.#end(status);
-    else this.#end(status);
+    let error = deferred ?? result.error;
+    const statusError = this.#end(status);
+    error ??= statusError;
     this.#state = CLOSED;
     untrackForExit(this.#exitParticipant);
     this.#onFinished(this);
@@ -497,19 +530,20 @@ export class Experiment {
     return this.#backend.listTables(this.id);
   }
 
-  /** A logged table as an apache-arrow Table. */
-  getTable(key: string): Table {
-    return tableFromIpc(this.#readTableBytes(key));
+  /** A logged table as an apache-arrow Table (async: apache-arrow is loaded on first use). */
+  async getTable(key: string): Promise<Table> {
+    return tableFromIpc(await this.#readTableBytes(key));
   }
 
   /** A logged table as a nodejs-polars DataFrame. */
-  getTableDataFrame(key: string): DataFrame {
-    return dataFrameFromIpc(this.#readTableBytes(key));
+  async getTableDataFrame(key: string): Promise<DataFrame> {
+    return dataFrameFromIpc(await this.#readTableBytes(key));
   }
 
   // ---- internals -----------------------------------------------------------------------------------
 
-  #readTableBytes(key: string): Buffer {
+  async #readTableBytes(key: string): Promise<Buffer> {
+    if (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     this.#writeBeforeRead();
     const record = this.#backend.readTable(this.id, key);
     if (record === undefined) {
@@ -568,13 +602,19 @@ export class Experiment {
     for (const param of this.#backend.readParams(this.id)) this.#paramKeys.add(param.key);
   }
 
+  /** Reports a background error kept for the caller (FAIL), if any. */
+  #throwDeferred(): void {
+    if (this.#state !== DEFERRED_ERROR) return;
+    this.#state = OPEN;
+    const error = this.#deferredError!;
+    this.#deferredError = undefined;
+    this.#handler.report(error);
+  }
+
   /** Slow path of every log call when the experiment is not plainly open. Returns whether to go on. */
   #gate(key: string): boolean {
     if (this.#state === DEFERRED_ERROR) {
-      this.#state = OPEN;
-      const error = this.#deferredError!;
-      this.#deferredError = undefined;
-      this.#handler.report(error);
+      this.#throwDeferred();
       return true;
     }
     this.#handler.report(this.#closedError(key));

@@ -5,15 +5,26 @@ import type { Table } from 'apache-arrow';
 import type { DataFrame } from 'nodejs-polars';
 import { LablogError, describeValue } from '../core/errors.js';
 
-// Loaded on first use so that importing lablog stays fast (arrow costs ~70 ms, polars ~50 ms).
+type Arrow = typeof import('apache-arrow');
+
+// apache-arrow ships separate ESM and CommonJS builds whose classes differ: a Table made with one is
+// not written by the other. lablog is ESM and so are its users: it loads the ESM build, on first use
+// (it costs ~130 ms), and falls back to the CommonJS build for tables made with require().
+let esmArrow: Arrow | undefined;
+let esmArrowLoading: Promise<Arrow> | undefined;
 const require = createRequire(import.meta.url);
-let arrowModule: typeof import('apache-arrow') | undefined;
-let polarsModule: typeof import('nodejs-polars') | undefined;
-export function loadArrow(): typeof import('apache-arrow') {
-  return (arrowModule ??= require('apache-arrow') as typeof import('apache-arrow'));
+
+/** The ESM apache-arrow module when it has already been loaded, else undefined. */
+export function loadedArrow(): Arrow | undefined {
+  return esmArrow;
 }
-export function loadPolars(): typeof import('nodejs-polars') {
-  return (polarsModule ??= require('nodejs-polars') as typeof import('nodejs-polars'));
+
+export function loadArrow(): Promise<Arrow> {
+  return (esmArrowLoading ??= import('apache-arrow').then((module) => (esmArrow = module)));
+}
+
+function loadPolars(): typeof import('nodejs-polars') {
+  return require('nodejs-polars') as typeof import('nodejs-polars');
 }
 
 export interface SerializedTable {
@@ -24,23 +35,20 @@ export interface SerializedTable {
 
 interface PolarsLike {
   height: number;
-  width: number;
   writeIPCStream(): Buffer;
 }
 interface ArrowLike {
   numRows: number;
-  numCols: number;
-  schema: { fields: unknown[] };
+  schema: object;
   batches: unknown[];
 }
 
+export type TableInput =
+  | { readonly kind: 'polars'; readonly rows: number; readonly ipc: Buffer }
+  | { readonly kind: 'arrow'; readonly rows: number; readonly table: ArrowLike };
+
 function isPolarsDataFrame(value: unknown): value is PolarsLike {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as PolarsLike).writeIPCStream === 'function' &&
-    typeof (value as PolarsLike).height === 'number'
-  );
+  return typeof value === 'object' && value !== null && typeof (value as PolarsLike).writeIPCStream === 'function' && typeof (value as PolarsLike).height === 'number';
 }
 
 function isArrowTable(value: unknown): value is ArrowLike {
@@ -54,10 +62,10 @@ function isArrowTable(value: unknown): value is ArrowLike {
 }
 
 /**
- * Serialises a table losslessly (column types kept) as an Arrow IPC stream. The bytes are read back with
- * apache-arrow before they are accepted, so every stored table can be returned by getTable.
+ * Checks a table at the call: its kind and row count. A polars DataFrame is written to IPC bytes now
+ * (a DataFrame can change later); an arrow Table is immutable and is written when arrow is loaded.
  */
-export function serializeTable(key: string, table: unknown, maxRows: number): SerializedTable | LablogError {
+export function readTableInput(key: string, table: unknown, maxRows: number): TableInput | LablogError {
   const polars = isPolarsDataFrame(table);
   if (!polars && !isArrowTable(table)) {
     return new LablogError(
@@ -74,23 +82,45 @@ export function serializeTable(key: string, table: unknown, maxRows: number): Se
       actual: rows,
     });
   }
-  let ipc: Buffer;
+  if (!polars) return { kind: 'arrow', rows, table };
   try {
-    const arrow = loadArrow();
     // Polars' IPC *file* writer uses string-view types apache-arrow cannot read; its stream writer does not.
-    ipc = polars ? table.writeIPCStream() : Buffer.from(arrow.tableToIPC(table as unknown as Table, 'stream'));
-    const check = arrow.tableFromIPC(ipc);
-    if (check.numRows !== rows) throw new Error(`read back ${check.numRows} rows instead of ${rows}`);
-    return { ipc, rows, columns: check.numCols };
+    return { kind: 'polars', rows, ipc: table.writeIPCStream() };
   } catch (cause) {
-    return new LablogError('INVALID_TABLE', `table '${key}' cannot be stored as Arrow IPC: ${(cause as Error).message}`, {
-      key,
-    });
+    return new LablogError('INVALID_TABLE', `table '${key}': polars could not write it as Arrow IPC: ${(cause as Error).message}`, { key });
   }
 }
 
-export function tableFromIpc(ipc: Uint8Array): Table {
-  return loadArrow().tableFromIPC(ipc);
+/**
+ * Finishes a table with arrow loaded: writes an arrow Table to IPC, then reads the bytes back, so every
+ * stored table can be returned whole by getTable.
+ */
+export function serializeTable(arrow: Arrow, key: string, input: TableInput): SerializedTable | LablogError {
+  try {
+    let ipc: Buffer;
+    if (input.kind === 'polars') ipc = input.ipc;
+    else if (input.table instanceof arrow.Table) ipc = Buffer.from(arrow.tableToIPC(input.table, 'stream'));
+    else {
+      const cjs = require('apache-arrow') as Arrow;
+      if (!(input.table instanceof cjs.Table)) {
+        return new LablogError(
+          'INVALID_TABLE',
+          `table '${key}' is an apache-arrow Table from another copy of apache-arrow than lablog's; pass a Table made with the apache-arrow lablog depends on, or a polars DataFrame`,
+          { key },
+        );
+      }
+      ipc = Buffer.from(cjs.tableToIPC(input.table, 'stream'));
+    }
+    const check = arrow.tableFromIPC(ipc);
+    if (check.numRows !== input.rows) throw new Error(`read back ${check.numRows} rows instead of ${input.rows}`);
+    return { ipc, rows: input.rows, columns: check.numCols };
+  } catch (cause) {
+    return new LablogError('INVALID_TABLE', `table '${key}' cannot be stored as Arrow IPC: ${(cause as Error).message}`, { key });
+  }
+}
+
+export async function tableFromIpc(ipc: Uint8Array): Promise<Table> {
+  return (await loadArrow()).tableFromIPC(ipc);
 }
 
 export function dataFrameFromIpc(ipc: Uint8Array): DataFrame {
