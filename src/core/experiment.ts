@@ -12,6 +12,7 @@ import {
   FLUSH_AT_POINTS,
   FLUSH_INTERVAL_MS,
   MAX_BUFFERED_POINTS,
+  RETRY_AFTER_FAILURE_MS,
   MetricSeriesBuffer,
   WriteBuffer,
   batchPoints,
@@ -129,12 +130,16 @@ export class Experiment {
   #handler: ErrorHandler;
   #state: State;
   #closing: Promise<void> | undefined;
+  /** The status close() recorded (or tried to), rewritten by the exit hook if data was still pending. */
+  #closedStatus: FinalStatus | undefined;
 
   readonly #buffer = new WriteBuffer();
   /** Batches the store refused (e.g. locked or full disk), retried first at the next flush. */
   readonly #unwritten: WriteBatch[] = [];
   #unwrittenPoints = 0;
   #saturated = false;
+  /** Until then, log calls hold batches instead of writing (the store refused the last write). */
+  #retryAt = 0;
   #droppedPoints = 0;
   #flushes = 0;
   #deferredError: LablogError | undefined;
@@ -397,6 +402,7 @@ export class Experiment {
   async #finish(status: FinalStatus): Promise<void> {
     const deadline = Date.now() + CLOSE_TIMEOUT_MS;
     this.#state = CLOSING;
+    this.#closedStatus = status;
     if (this.#inflight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -417,7 +423,8 @@ export class Experiment {
     const statusError = this.#end(status);
     error ??= statusError;
     this.#state = CLOSED;
-    untrackForExit(this.#exitParticipant);
+    // Data the store did not take stays in memory: the exit hook tries once more.
+    if (this.#unwritten.length === 0) untrackForExit(this.#exitParticipant);
     this.#onFinished(this);
     if (error) this.#handler.report(error);
   }
@@ -732,13 +739,19 @@ export class Experiment {
     );
   }
 
+  /** Moves the buffer into the queue of batches to write. */
+  #park(now: number): void {
+    const batch = this.#buffer.take(this.id, now);
+    this.#unwritten.push(batch);
+    this.#unwrittenPoints += batchPoints(batch);
+    this.#saturated = this.#unwrittenPoints >= MAX_BUFFERED_POINTS;
+  }
+
   /** Writes refused batches, then the buffer, each atomically. Never throws; the error is in the result. */
   #flushSync(): FlushResult {
     const now = Date.now();
     if (!this.#buffer.isEmpty) {
-      const batch = this.#buffer.take(this.id, now);
-      this.#unwritten.push(batch);
-      this.#unwrittenPoints += batchPoints(batch);
+      this.#park(now);
     } else if (this.#unwritten.length === 0 && now - this.#lastWriteAt >= HEARTBEAT_INTERVAL_MS && this.isOpen) {
       this.#unwritten.push(this.#buffer.take(this.id, now));
     }
@@ -748,7 +761,7 @@ export class Experiment {
       try {
         this.#backend.write(batch);
       } catch (cause) {
-        this.#saturated = this.#unwrittenPoints >= MAX_BUFFERED_POINTS;
+        this.#retryAt = Date.now() + RETRY_AFTER_FAILURE_MS;
         const error =
           cause instanceof LablogError
             ? cause
@@ -768,12 +781,14 @@ export class Experiment {
 
   /** A flush from inside a log call: a failure goes through the handler (FAIL throws). */
   #flushInline(): void {
+    if (this.#unwritten.length > 0 && Date.now() < this.#retryAt) return this.#park(Date.now());
     const result = this.#flushSync();
     if (result.error) this.#handler.report(result.error);
   }
 
   #onTimer(): void {
     if (this.#state !== OPEN && this.#state !== DEFERRED_ERROR) return;
+    if (this.#unwritten.length > 0 && Date.now() < this.#retryAt) return;
     const result = this.#flushSync();
     if (!result.error) return;
     // Never throw from a timer: under FAIL the next log call throws it, otherwise report it now.
@@ -804,6 +819,12 @@ export class Experiment {
   }
 
   #onProcessExit(status: ExitStatus): void {
+    if (this.#state === CLOSED) {
+      // close() could not write everything; try once more and record its status again.
+      if (!this.#flushSync().error && this.#closedStatus) this.#end(this.#closedStatus);
+      untrackForExit(this.#exitParticipant);
+      return;
+    }
     if (!this.isOpen && this.#state !== CLOSING) return;
     this.#flushSync();
     if (status === null) return;
