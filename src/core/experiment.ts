@@ -105,6 +105,8 @@ export interface ExperimentInit {
   readonly errorHandler: ErrorHandlerType;
   readonly onWarning: WarningListener | undefined;
   readonly writable: boolean;
+  /** Called when the experiment opens for logging in this process (at creation, or by resumeFrom). */
+  readonly onOpened: (experiment: Experiment) => void;
   readonly onFinished: (experiment: Experiment) => void;
 }
 
@@ -124,6 +126,7 @@ export class Experiment {
   readonly createdAt: Date;
 
   readonly #backend: StoreBackend;
+  readonly #onOpened: (experiment: Experiment) => void;
   readonly #onFinished: (experiment: Experiment) => void;
   #record: ExperimentRecord;
   #limits: Limits;
@@ -161,6 +164,7 @@ export class Experiment {
   constructor(init: ExperimentInit) {
     this.#backend = init.backend;
     this.#record = init.record;
+    this.#onOpened = init.onOpened;
     this.#onFinished = init.onFinished;
     this.id = init.record.id;
     this.name = init.record.name;
@@ -592,6 +596,7 @@ export class Experiment {
     this.#timer = setInterval(() => this.#onTimer(), FLUSH_INTERVAL_MS);
     this.#timer.unref();
     trackForExit(this.#exitParticipant);
+    this.#onOpened(this);
   }
 
   /** Rebuilds per-series steps and budget counts from the store (a new or resumed experiment). */

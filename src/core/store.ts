@@ -55,6 +55,8 @@ export class Store {
   /** Experiments this Store opened for logging, so getExperiment returns the live object. */
   readonly #open = new Map<string, Experiment>();
   #closed = false;
+  readonly #onOpened = (experiment: Experiment) => void this.#open.set(experiment.id, experiment);
+  readonly #onFinished = (experiment: Experiment) => void this.#open.delete(experiment.id);
 
   /** @internal Use openStore(). */
   constructor(backend: StoreBackend) {
@@ -131,9 +133,9 @@ export class Store {
       errorHandler,
       onWarning: options.onWarning,
       writable: true,
-      onFinished: (e) => this.#open.delete(e.id),
+      onOpened: this.#onOpened,
+      onFinished: this.#onFinished,
     });
-    this.#open.set(experiment.id, experiment);
     return experiment;
   }
 
@@ -203,7 +205,8 @@ export class Store {
       errorHandler: ErrorHandlerType.WARN,
       onWarning: undefined,
       writable: false,
-      onFinished: () => {},
+      onOpened: this.#onOpened,
+      onFinished: this.#onFinished,
     });
   }
 
