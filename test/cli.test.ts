@@ -116,8 +116,8 @@ describe('formatting', () => {
     expect([0.123456789, 12, 1e-7, 1234567890.5, 123456789012, -Infinity, NaN, null].map(formatNumber)).toEqual([
       '0.123457',
       '12',
-      '1.0000e-7',
-      '1.2346e+9',
+      '1e-7',
+      '1234570000',
       '123456789012',
       '-Infinity',
       'NaN',
