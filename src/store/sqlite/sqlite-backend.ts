@@ -21,10 +21,13 @@ import type {
   WriteBatch,
 } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { Checkpointer } from './checkpointer.js';
 
 /** How long a write waits for another process's write transaction before failing. */
 export const BUSY_TIMEOUT_MS = 1_000;
 const TABLE_FORMAT = 'arrow-ipc-stream';
+/** After a checkpoint resets the WAL, its file is truncated to this size. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 interface ExperimentRow {
   id: string;
@@ -206,6 +209,7 @@ export class SqliteBackend implements StoreBackend {
   #seriesCreatedInWrite: string[] = [];
   readonly #stmt: Statements;
   readonly #writeTx: (batch: WriteBatch) => void;
+  #checkpointer: Checkpointer | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -214,6 +218,9 @@ export class SqliteBackend implements StoreBackend {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');
       this.#db.pragma('foreign_keys = ON');
+      // Automatic checkpoints would run (and fsync) inside a log call's flush; a worker does them instead.
+      this.#db.pragma('wal_autocheckpoint = 0');
+      this.#db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
       this.#migrate();
       this.#stmt = prepareStatements(this.#db);
     } catch (cause) {
@@ -405,6 +412,7 @@ export class SqliteBackend implements StoreBackend {
   }
 
   write(batch: WriteBatch): void {
+    this.#checkpointer ??= new Checkpointer(this.location);
     this.#seriesCreatedInWrite = [];
     try {
       this.#writeTx(batch);
@@ -550,6 +558,8 @@ export class SqliteBackend implements StoreBackend {
   }
 
   close(): void {
+    this.#checkpointer?.stop();
+    this.#checkpointer = undefined;
     if (this.#db.open) this.#db.close();
   }
 }
