@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { CHECKPOINT_INTERVAL_MS } from '../src/store/sqlite/checkpointer.js';
+import { CHECKPOINT_INTERVAL_MS } from '../src/store/sqlite/writer-thread.js';
 import { tempStore } from './helpers.js';
 
 describe('WAL checkpoints', () => {
-  it('are off on the logging connection and done by the checkpointer thread', async () => {
+  it('are off on the logging connection and done by the writer thread', async () => {
     const { store, path } = tempStore();
     const probe = new Database(path, { readonly: true });
     const exp = store.createExperiment({ name: 'e', limits: { maxMetricValues: 1_000_000 } });

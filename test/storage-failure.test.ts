@@ -15,11 +15,13 @@ describe('when the store refuses writes', () => {
     const total = MAX_BUFFERED_POINTS + 3 * FLUSH_AT_POINTS;
     try {
       for (let i = 0; i < total; i++) exp.logMetric('m', i);
+      // The writer holds MAX_BUFFERED_POINTS; the experiment's buffer one batch more.
+      const held = MAX_BUFFERED_POINTS + FLUSH_AT_POINTS;
       const stats = exp.stats();
-      expect(stats.pendingPoints).toBe(MAX_BUFFERED_POINTS);
-      expect(stats.droppedPoints).toBe(total - MAX_BUFFERED_POINTS);
+      expect(stats.pendingPoints).toBe(held);
+      expect(stats.droppedPoints).toBe(total - held);
       expect(w.list.map((x) => x.code)).toEqual(['STORAGE_ERROR']);
-      expect(w.list[0]!.message).toContain('database is locked');
+      expect(w.list[0]!.message).toContain(`past the cap of ${MAX_BUFFERED_POINTS} held in memory, 'm' was dropped`);
     } finally {
       lock.exec('ROLLBACK');
       lock.close();
@@ -27,8 +29,9 @@ describe('when the store refuses writes', () => {
     await exp.close();
     const { values, steps } = store.getExperiment(exp.id).getMetric('m');
     // What was held is all there, in order, with no gap; only the newest points past the cap are gone.
-    expect(values.length).toBe(MAX_BUFFERED_POINTS);
-    expect(steps[MAX_BUFFERED_POINTS - 1]).toBe(MAX_BUFFERED_POINTS - 1);
+    const held = MAX_BUFFERED_POINTS + FLUSH_AT_POINTS;
+    expect(values.length).toBe(held);
+    expect(steps[held - 1]).toBe(held - 1);
     expect(values[12_345]).toBe(12_345);
   });
 

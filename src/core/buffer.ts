@@ -21,12 +21,6 @@ export const FLUSH_AT_BYTES = 8 * 1024 * 1024;
  */
 export const MAX_BUFFERED_POINTS = 1_048_576;
 
-/**
- * After the store refused a write, log calls stop trying to write (each try can wait for a lock) and
- * hold batches in memory; the flush timer retries, at most this often.
- */
-export const RETRY_AFTER_FAILURE_MS = 1_000;
-
 const INITIAL_CAPACITY = 64;
 
 /** One metric series: its last step and the points not yet written, in growable columns. */

@@ -7,17 +7,9 @@ import { LablogError, LablogWarning, describeValue } from './errors.js';
 import { ErrorHandler, ErrorHandlerType, type WarningListener } from './error-handler.js';
 import { budgetWarningAt, type Limits } from './limits.js';
 import { checkName, checkParamValue, checkStep, toTimestamp, type ParamValue } from './validation.js';
-import {
-  FLUSH_AT_BYTES,
-  FLUSH_AT_POINTS,
-  FLUSH_INTERVAL_MS,
-  MAX_BUFFERED_POINTS,
-  RETRY_AFTER_FAILURE_MS,
-  MetricSeriesBuffer,
-  WriteBuffer,
-  batchPoints,
-} from './buffer.js';
-import { HEARTBEAT_INTERVAL_MS, THIS_HOST, isCrashed } from './liveness.js';
+import { FLUSH_AT_BYTES, FLUSH_AT_POINTS, FLUSH_INTERVAL_MS, MAX_BUFFERED_POINTS, MetricSeriesBuffer, WriteBuffer } from './buffer.js';
+import { BatchQueue } from './batch-queue.js';
+import { THIS_HOST, isCrashed } from './liveness.js';
 import { trackForExit, untrackForExit, type ExitParticipant, type ExitStatus } from './exit-hooks.js';
 import { decodeParam, encodeParam } from './param.js';
 import { toPngImage, type ImageInput } from '../media/image.js';
@@ -33,12 +25,16 @@ import type {
   SeriesRecord,
   StoreBackend,
   TableSummary,
-  WriteBatch,
 } from '../store/backend.js';
 
 /** close() gives up waiting for the disk after this long and leaves the rest to the exit hook. */
 export const CLOSE_TIMEOUT_MS = 2_000;
-const CLOSE_RETRY_MS = 50;
+/** At process exit, how long lablog waits for the writer to write what was logged. */
+const EXIT_WAIT_MS = 2_000;
+/** A read of an experiment this process logs into first waits this long for its writes. */
+const READ_WAIT_MS = 10_000;
+/** flush() waits at most this long for the writer (it returns earlier when the store refuses a write). */
+const FLUSH_WAIT_MS = 60_000;
 
 export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
@@ -136,17 +132,11 @@ export class Experiment {
   /** The status close() recorded (or tried to), rewritten by the exit hook if data was still pending. */
   #closedStatus: FinalStatus | undefined;
 
-  readonly #buffer = new WriteBuffer();
-  /** Batches the store refused (e.g. locked or full disk), retried first at the next flush. */
-  readonly #unwritten: WriteBatch[] = [];
-  #unwrittenPoints = 0;
-  #saturated = false;
-  /** Until then, log calls hold batches instead of writing (the store refused the last write). */
-  #retryAt = 0;
-  #droppedPoints = 0;
-  #flushes = 0;
+  readonly #queue: BatchQueue;
+  /** The queue's buffer, held directly for the hot path. */
+  readonly #buffer: WriteBuffer;
   #deferredError: LablogError | undefined;
-  #lastWriteAt = 0;
+  #writtenAtLastFlush = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #inflight = new Set<Promise<void>>();
   readonly #exitParticipant: ExitParticipant = { onProcessExit: (status) => this.#onProcessExit(status) };
@@ -174,6 +164,8 @@ export class Experiment {
     this.createdAt = new Date(init.record.createdAt);
     this.#limits = init.limits;
     this.#handler = new ErrorHandler(init.errorHandler, init.onWarning);
+    this.#queue = new BatchQueue(this.id, init.backend.writer(), init.backend.location);
+    this.#buffer = this.#queue.buffer;
     this.#state = READ_ONLY;
     if (init.writable) this.#openForLogging();
   }
@@ -271,7 +263,7 @@ export class Experiment {
     }
     if (step <= series.lastStep) return this.#handler.report(this.#stepError(key, step, series.lastStep));
     if (this.#metricCount >= this.#limits.maxMetricValues) return this.#handler.report(this.#metricLimitError(key, step));
-    if (this.#saturated) return this.#drop(key);
+    if (this.#queue.saturated) return this.#drop(key);
     series.push(step, value, timestamp);
     if (++this.#metricCount === this.#metricWarnAt) {
       this.#warnBudget('metric values', 'maxMetricValues', this.#limits.maxMetricValues, this.#metricCount);
@@ -379,8 +371,15 @@ export class Experiment {
   async flush(): Promise<FlushResult> {
     if (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     this.#throwDeferred();
-    const result = this.#flushSync();
-    if (result.error) this.#handler.report(result.error);
+    const error = await this.#queue.writeAll(FLUSH_WAIT_MS);
+    const result: FlushResult = {
+      points: this.#queue.writtenPoints - this.#writtenAtLastFlush,
+      pending: this.#queue.pendingPoints,
+      dropped: this.#queue.dropped,
+      ...(error ? { error } : {}),
+    };
+    this.#writtenAtLastFlush = this.#queue.writtenPoints;
+    if (error) this.#handler.report(error);
     return result;
   }
 
@@ -418,17 +417,13 @@ export class Experiment {
     this.#stopTimer();
     const deferred = this.#deferredError;
     this.#deferredError = undefined;
-    let result = this.#flushSync();
-    while (result.error && Date.now() + CLOSE_RETRY_MS < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, CLOSE_RETRY_MS));
-      result = this.#flushSync();
-    }
-    let error = deferred ?? result.error;
+    const writeError = await this.#queue.writeAll(Math.max(0, deadline - Date.now()));
+    let error = deferred ?? writeError;
     const statusError = this.#end(status);
     error ??= statusError;
     this.#state = CLOSED;
-    // Data the store did not take stays in memory: the exit hook tries once more.
-    if (this.#unwritten.length === 0) untrackForExit(this.#exitParticipant);
+    // What the store has not taken yet stays with the writer, which retries: the exit hook waits for it.
+    if (this.#queue.idle) untrackForExit(this.#exitParticipant);
     this.#onFinished(this);
     if (error) this.#handler.report(error);
   }
@@ -448,8 +443,8 @@ export class Experiment {
     }
     const ownedHere = this.isOpen;
     if (ownedHere) {
-      const flushed = this.#flushSync();
-      if (flushed.error) throw flushed.error;
+      const error = this.#queue.writeAllSync(READ_WAIT_MS);
+      if (error) throw error;
     } else {
       const current = this.#backend.getExperiment(this.id);
       if (current === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `experiment ${this.id} no longer exists`, { id: this.id });
@@ -483,9 +478,9 @@ export class Experiment {
     return {
       metricValues: this.#metricCount,
       params: this.#paramKeys.size,
-      pendingPoints: this.#buffer.points + this.#unwrittenPoints,
-      droppedPoints: this.#droppedPoints,
-      flushes: this.#flushes,
+      pendingPoints: this.#queue.pendingPoints,
+      droppedPoints: this.#queue.dropped,
+      flushes: this.#queue.batchesWritten,
       errors: this.#handler.errorCount,
       lastError: this.#handler.lastError,
     };
@@ -584,15 +579,15 @@ export class Experiment {
   }
 
   #writeBeforeRead(): void {
-    if (this.isOpen) this.#flushSync();
+    if (this.isOpen) this.#queue.writeAllSync(READ_WAIT_MS);
   }
 
   #openForLogging(): void {
+    this.#queue.start();
     this.#loadState();
     this.#state = OPEN;
     this.#metricWarnAt = budgetWarningAt(this.#limits.maxMetricValues);
     this.#paramWarnAt = budgetWarningAt(this.#limits.maxParams);
-    this.#lastWriteAt = Date.now();
     this.#timer = setInterval(() => this.#onTimer(), FLUSH_INTERVAL_MS);
     this.#timer.unref();
     trackForExit(this.#exitParticipant);
@@ -734,74 +729,39 @@ export class Experiment {
   }
 
   #drop(key: string): void {
-    this.#droppedPoints++;
-    this.#handler.report(
-      new LablogError(
-        'STORAGE_ERROR',
-        `the store at ${this.#backend.location} has not taken the last ${this.#unwrittenPoints} points; over the cap of ${MAX_BUFFERED_POINTS} held in memory, '${key}' was dropped (${this.#droppedPoints} dropped so far)`,
-        { key, limit: MAX_BUFFERED_POINTS, actual: this.#unwrittenPoints, cause: this.#unwritten.length },
-      ),
-    );
-  }
-
-  /** Moves the buffer into the queue of batches to write. */
-  #park(now: number): void {
-    const batch = this.#buffer.take(this.id, now);
-    this.#unwritten.push(batch);
-    this.#unwrittenPoints += batchPoints(batch);
-    this.#saturated = this.#unwrittenPoints >= MAX_BUFFERED_POINTS;
-  }
-
-  /** Writes refused batches, then the buffer, each atomically. Never throws; the error is in the result. */
-  #flushSync(): FlushResult {
-    const now = Date.now();
-    if (!this.#buffer.isEmpty) {
-      this.#park(now);
-    } else if (this.#unwritten.length === 0 && now - this.#lastWriteAt >= HEARTBEAT_INTERVAL_MS && this.isOpen) {
-      this.#unwritten.push(this.#buffer.take(this.id, now));
+    this.#queue.drop();
+    // One report per refusal episode, not per point: the first drop says what happened.
+    if (this.#queue.dropped === 1 || this.#queue.dropped % 1_000_000 === 0) {
+      this.#handler.report(
+        new LablogError(
+          'STORAGE_ERROR',
+          `the store at ${this.#backend.location} has not taken the last ${this.#queue.pendingPoints} points; past the cap of ${MAX_BUFFERED_POINTS} held in memory, '${key}' was dropped (${this.#queue.dropped} dropped so far)`,
+          { key, limit: MAX_BUFFERED_POINTS, actual: this.#queue.pendingPoints },
+        ),
+      );
     }
-    let points = 0;
-    while (this.#unwritten.length > 0) {
-      const batch = this.#unwritten[0]!;
-      try {
-        this.#backend.write(batch);
-      } catch (cause) {
-        this.#retryAt = Date.now() + RETRY_AFTER_FAILURE_MS;
-        const error =
-          cause instanceof LablogError
-            ? cause
-            : new LablogError('STORAGE_ERROR', `writing to ${this.#backend.location} failed: ${(cause as Error).message}`, {}, { cause });
-        return { points, pending: this.#unwrittenPoints, dropped: this.#droppedPoints, error };
-      }
-      this.#unwritten.shift();
-      const n = batchPoints(batch);
-      this.#unwrittenPoints -= n;
-      points += n;
-      this.#flushes++;
-      this.#lastWriteAt = now;
-    }
-    this.#saturated = false;
-    return { points, pending: 0, dropped: this.#droppedPoints };
   }
 
-  /** A flush from inside a log call: a failure goes through the handler (FAIL throws). */
+  /** A flush from inside a log call: hands the buffer to the writer; a refusal goes through the handler. */
   #flushInline(): void {
-    if (this.#unwritten.length > 0 && Date.now() < this.#retryAt) return this.#park(Date.now());
-    const result = this.#flushSync();
-    if (result.error) this.#handler.report(result.error);
+    this.#queue.submit(Date.now());
+    const failure = this.#queue.newFailure();
+    if (failure) this.#handler.report(failure);
   }
 
   #onTimer(): void {
     if (this.#state !== OPEN && this.#state !== DEFERRED_ERROR) return;
-    if (this.#unwritten.length > 0 && Date.now() < this.#retryAt) return;
-    const result = this.#flushSync();
-    if (!result.error) return;
+    const now = Date.now();
+    this.#queue.submit(now);
+    this.#queue.heartbeat(now);
+    const failure = this.#queue.newFailure();
+    if (!failure) return;
     // Never throw from a timer: under FAIL the next log call throws it, otherwise report it now.
     if (this.#handler.type === ErrorHandlerType.FAIL) {
-      this.#deferredError = result.error;
-      this.#state = DEFERRED_ERROR;
+      this.#deferredError ??= failure;
+      if (this.#state === OPEN) this.#state = DEFERRED_ERROR;
     } else {
-      this.#handler.report(result.error);
+      this.#handler.report(failure);
     }
   }
 
@@ -825,13 +785,13 @@ export class Experiment {
 
   #onProcessExit(status: ExitStatus): void {
     if (this.#state === CLOSED) {
-      // close() could not write everything; try once more and record its status again.
-      if (!this.#flushSync().error && this.#closedStatus) this.#end(this.#closedStatus);
+      // close() could not write everything: wait for the writer once more and record the status again.
+      if (!this.#queue.writeAllSync(EXIT_WAIT_MS) && this.#closedStatus) this.#end(this.#closedStatus);
       untrackForExit(this.#exitParticipant);
       return;
     }
     if (!this.isOpen && this.#state !== CLOSING) return;
-    this.#flushSync();
+    this.#queue.writeAllSync(EXIT_WAIT_MS);
     if (status === null) return;
     this.#stopTimer();
     this.#end(status);

@@ -140,6 +140,26 @@ export interface PlotPoint {
 }
 
 /**
+ * Writes batches in the order submitted, away from the caller (for SQLite: on a worker thread). Progress
+ * is readable synchronously, so a training loop that never yields still sees it, and an exit handler can
+ * block until everything is written.
+ */
+export interface BatchWriter {
+  /** Starts the writer ahead of the first batch, so that cost is not paid inside a log call. */
+  start(): void;
+  /** Queues a batch and returns its ticket (increasing). Metric chunk buffers are transferred: do not reuse them. */
+  submit(batch: WriteBatch): number;
+  /** The highest ticket written: every batch up to it is in the store. */
+  written(): number;
+  /** Why the oldest unwritten batch was refused, while it is (the writer retries it); else undefined. */
+  failure(): Error | undefined;
+  /** Blocks until `ticket` is written, the store refuses a batch again after the call, or timeoutMs pass; true when written. */
+  waitSync(ticket: number, timeoutMs: number): boolean;
+  /** Like waitSync without blocking the event loop. */
+  wait(ticket: number, timeoutMs: number): Promise<boolean>;
+}
+
+/**
  * A storage implementation. Calls are synchronous: the embedded store must be able to flush from a
  * process 'exit' handler. Failures throw a LablogError with code STORAGE_ERROR.
  */
@@ -158,7 +178,10 @@ export interface StoreBackend {
   /** Marks an experiment running again in this process and drops every point with step >= fromStep. */
   reopenExperiment(id: string, fromStep: number, pid: number, hostname: string, now: number): void;
 
+  /** Writes one batch atomically, in the calling thread. */
   write(batch: WriteBatch): void;
+  /** The writer log calls hand their batches to (created on first use, shared by the store's experiments). */
+  writer(): BatchWriter;
 
   readParams(experimentId: string): ParamRecord[];
   readSeries(experimentId: string): SeriesRecord[];

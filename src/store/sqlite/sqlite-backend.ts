@@ -21,7 +21,7 @@ import type {
   WriteBatch,
 } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
-import { Checkpointer } from './checkpointer.js';
+import { WriterThread } from './writer-thread.js';
 
 /** How long a write waits for another process's write transaction before failing. */
 export const BUSY_TIMEOUT_MS = 1_000;
@@ -209,7 +209,7 @@ export class SqliteBackend implements StoreBackend {
   #seriesCreatedInWrite: string[] = [];
   readonly #stmt: Statements;
   readonly #writeTx: (batch: WriteBatch) => void;
-  #checkpointer: Checkpointer | undefined;
+  #writer: WriterThread | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -218,7 +218,8 @@ export class SqliteBackend implements StoreBackend {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');
       this.#db.pragma('foreign_keys = ON');
-      // Automatic checkpoints would run (and fsync) inside a log call's flush; a worker does them instead.
+      // Automatic checkpoints would run (and fsync) in whichever write crosses the threshold; the writer
+      // thread runs them on its own schedule instead (see writer-thread.ts).
       this.#db.pragma('wal_autocheckpoint = 0');
       this.#db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
       this.#migrate();
@@ -411,8 +412,16 @@ export class SqliteBackend implements StoreBackend {
     });
   }
 
+  writer(): WriterThread {
+    return (this.#writer ??= new WriterThread(this.location));
+  }
+
+  /** Copies the WAL into the database file without blocking writers or readers. */
+  checkpoint(): void {
+    this.#db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
   write(batch: WriteBatch): void {
-    this.#checkpointer ??= new Checkpointer(this.location);
     this.#seriesCreatedInWrite = [];
     try {
       this.#writeTx(batch);
@@ -558,8 +567,8 @@ export class SqliteBackend implements StoreBackend {
   }
 
   close(): void {
-    this.#checkpointer?.stop();
-    this.#checkpointer = undefined;
+    this.#writer?.close();
+    this.#writer = undefined;
     if (this.#db.open) this.#db.close();
   }
 }

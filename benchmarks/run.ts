@@ -1,0 +1,145 @@
+// npm run bench: runs every workload in a fresh process, prints one table with baselines, ratios and
+// targets, and writes the same to benchmarks/results/latest.json.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const WORKLOADS = ['ingest', 'hot-path', 'read', 'startup', 'memory', 'many-experiments', 'durability'] as const;
+type Results = Record<(typeof WORKLOADS)[number], Record<string, any>>;
+
+function runWorkload(name: string): Record<string, any> {
+  process.stderr.write(`${name}\n`);
+  const file = fileURLToPath(new URL(`./workloads/${name}.ts`, import.meta.url));
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', file], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (child.status !== 0 || !line) throw new Error(`workload ${name} failed (exit ${child.status}):\n${child.stdout}`);
+  process.stderr.write(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  return JSON.parse(line.slice('RESULT '.length)) as Record<string, any>;
+}
+
+const started = Date.now();
+const results = Object.fromEntries(WORKLOADS.map((w) => [w, runWorkload(w)])) as Results;
+
+interface Row {
+  figure: string;
+  lablog: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  met: boolean | null;
+}
+const rows: Row[] = [];
+const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const mps = (pps: number) => `${fmt(pps / 1e6, 2)} M pts/s`;
+
+const ing = results.ingest;
+const lablogRate = ing['lablog'].pointsPerSecond as number;
+for (const [key, label, target] of [
+  ['autocommit', '(a) autocommit INSERT per point', null],
+  ['preparedTransactions', '(b) prepared INSERT, 10k-row transactions', null],
+  ['multiValues', '(c) 500-row multi-VALUES INSERT', 1],
+  ['pino', '(d) pino JSON lines to a file', 2],
+] as const) {
+  const base = ing[key].pointsPerSecond as number;
+  const ratio = lablogRate / base;
+  rows.push({
+    figure: `Ingest 1M points / 10 series vs ${label}`,
+    lablog: mps(lablogRate),
+    baseline: mps(base),
+    ratio: `${fmt(ratio, 2)}×`,
+    target: target === null ? '' : `≥ ${target}×`,
+    met: target === null ? null : ratio >= target,
+  });
+}
+const hot = results['hot-path'];
+rows.push({ figure: 'Hot path: amortized cost per logMetric', lablog: `${fmt(hot['amortizedNsPerCall'])} ns`, baseline: '', ratio: '', target: '≤ 100 ns', met: hot['amortizedNsPerCall'] <= 100 });
+rows.push({
+  figure: `Hot path: p99 per call (timer overhead ${fmt(hot['timerOverheadNs'])} ns included)`,
+  lablog: `${fmt(hot['p99Ns'])} ns`,
+  baseline: '',
+  ratio: '',
+  target: '≤ 2,000 ns',
+  met: hot['p99Ns'] <= 2000,
+});
+rows.push({ figure: 'Hot path: longest single call (stall), warm process', lablog: `${fmt(hot['maxStallMs'], 2)} ms`, baseline: '', ratio: '', target: '≤ 2 ms', met: hot['maxStallMs'] <= 2 });
+rows.push({
+  figure: 'Hot path: longest single call in the first 1M calls of a fresh process (JIT warm-up)',
+  lablog: `${fmt(hot['coldMaxStallMs'], 2)} ms`,
+  baseline: '',
+  ratio: '',
+  target: '≤ 2 ms',
+  met: hot['coldMaxStallMs'] <= 2,
+});
+const rd = results.read;
+rows.push({
+  figure: 'Read a 100k-point series, store opened anew, vs row-by-row SELECT',
+  lablog: `${fmt(rd['lablog'].ms, 2)} ms`,
+  baseline: `${fmt(rd['rowByRow'].ms, 2)} ms`,
+  ratio: `${fmt(rd['rowByRow'].ms / rd['lablog'].ms)}× faster`,
+  target: '≥ 10× faster',
+  met: rd['rowByRow'].ms / rd['lablog'].ms >= 10,
+});
+const st = results.startup;
+const overhead = st['existingStoreMs'] - st['bareMs'];
+rows.push({
+  figure: 'Start-up: import, openStore, createExperiment, exit (existing store) vs `node -e 0`',
+  lablog: `${fmt(st['existingStoreMs'])} ms`,
+  baseline: `${fmt(st['bareMs'])} ms`,
+  ratio: `+${fmt(overhead)} ms`,
+  target: '≤ +50 ms',
+  met: overhead <= 50,
+});
+rows.push({
+  figure: 'Start-up with a new store file (schema created) vs an empty ES module',
+  lablog: `${fmt(st['newStoreMs'])} ms`,
+  baseline: `${fmt(st['emptyModuleMs'])} ms`,
+  ratio: `+${fmt(st['newStoreMs'] - st['emptyModuleMs'])} ms`,
+  target: '',
+  met: null,
+});
+const mem = results.memory;
+rows.push({
+  figure: `Memory: 10M points streamed, largest RSS growth (${mem['samples']} samples)`,
+  lablog: `${fmt(mem['maxRssGrowthMb'])} MB`,
+  baseline: `${fmt(mem['baselineRssMb'])} MB at start`,
+  ratio: `${fmt(mem['stored'] / 1e6, 1)}M stored, ${mem['dropped']} dropped`,
+  target: '≤ 64 MB',
+  met: mem['maxRssGrowthMb'] <= 64 && mem['stored'] === mem['points'],
+});
+const many = results['many-experiments'];
+rows.push({ figure: '1,000 experiments × 1,000 points: create, log, close all', lablog: `${fmt(many['writeMs'] / 1000, 2)} s`, baseline: '', ratio: '', target: '', met: null });
+rows.push({ figure: '1,000 experiments: listExperiments', lablog: `${fmt(many['listMs'], 2)} ms`, baseline: '', ratio: '', target: '', met: null });
+rows.push({ figure: '1,000 experiments: last value of one metric in each', lablog: `${fmt(many['lastValueAcrossAllMs'], 2)} ms`, baseline: '', ratio: '', target: '', met: null });
+const dur = results.durability;
+const allKills = (n: number) => n === dur['kills'];
+rows.push({
+  figure: `Crash: ${dur['kills']} writers SIGKILLed at random: integrity_check ok / no gap / acknowledged flushes kept / shown crashed`,
+  lablog: `${dur['integrityOk']} / ${dur['contiguous']} / ${dur['keptAcknowledged']} / ${dur['shownCrashed']}`,
+  baseline: '',
+  ratio: '',
+  target: `all ${dur['kills']}`,
+  met: allKills(dur['integrityOk']) && allKills(dur['contiguous']) && allKills(dur['keptAcknowledged']) && allKills(dur['shownCrashed']),
+});
+rows.push({ figure: 'close() right after logging 1M points', lablog: `${fmt(dur['closeMs'])} ms`, baseline: '', ratio: '', target: '≤ 2,000 ms', met: dur['closeMs'] <= 2000 });
+
+const cpu = cpus();
+const machine = { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+const header = ['figure', 'lablog', 'baseline', 'ratio', 'target', 'met'];
+const cells = rows.map((r) => [r.figure, r.lablog, r.baseline, r.ratio, r.target, r.met === null ? '' : r.met ? 'yes' : 'NO']);
+const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
+const table = [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
+const seconds = (Date.now() - started) / 1000;
+process.stdout.write(`\n${table}\n\n${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}; ${fmt(seconds)} s\n`);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(
+  new URL('./results/latest.json', import.meta.url),
+  `${JSON.stringify({ date: new Date(started).toISOString(), seconds, machine, rows, results }, null, 2)}\n`,
+);

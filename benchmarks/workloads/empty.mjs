@@ -1,0 +1,1 @@
+// An empty ES module: what a bare ESM script costs to start.

@@ -1,0 +1,76 @@
+// The writer thread's worker: applies batches to the store in order, retries refusals, checkpoints the WAL.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteBackend } from './sqlite-backend.js';
+import { sharedViews, type WriteMessage, type WriterThreadData } from './writer-thread.js';
+
+const data = workerData as WriterThreadData;
+const { slots, message } = sharedViews(data.shared);
+const backend = new SqliteBackend(data.file);
+const queue: WriteMessage[] = [];
+let retryTimer: NodeJS.Timeout | undefined;
+let closing = false;
+
+function setFailure(error: unknown): void {
+  const bytes = Buffer.from((error as Error).message ?? String(error), 'utf8').subarray(0, message.length);
+  message.set(bytes);
+  Atomics.store(slots, 2, bytes.length);
+  if (Atomics.load(slots, 1) % 2 === 0) Atomics.add(slots, 1, 1);
+  else Atomics.add(slots, 1, 2); // a new message: the reader sees the counter change
+  Atomics.notify(slots, 0);
+}
+
+function clearFailure(): void {
+  if (Atomics.load(slots, 1) % 2 === 1) Atomics.add(slots, 1, 1);
+}
+
+function drain(): void {
+  retryTimer = undefined;
+  while (queue.length > 0) {
+    const next = queue[0]!;
+    try {
+      backend.write(next.batch);
+    } catch (error) {
+      setFailure(error);
+      retryTimer = setTimeout(drain, data.retryIntervalMs);
+      return;
+    }
+    queue.shift();
+    clearFailure();
+    Atomics.store(slots, 0, next.ticket);
+    Atomics.notify(slots, 0);
+  }
+  if (closing) stop();
+}
+
+function checkpoint(): void {
+  try {
+    backend.checkpoint();
+  } catch {
+    // A checkpoint that cannot run now runs next time.
+  }
+}
+
+const checkpoints = setInterval(checkpoint, data.checkpointIntervalMs);
+
+function stop(): void {
+  clearInterval(checkpoints);
+  checkpoint();
+  backend.close();
+  parentPort!.close();
+}
+
+parentPort!.on('message', (msg: WriteMessage | 'close') => {
+  if (msg === 'close') {
+    closing = true;
+    if (queue.length === 0) stop();
+    return;
+  }
+  queue.push(msg);
+  if (queue.length === 1) drain();
+  else if (retryTimer !== undefined) {
+    // The store refused the head of the queue: a new batch (a flush or close waiting) tries again now.
+    clearTimeout(retryTimer);
+    drain();
+  }
+});

@@ -1,0 +1,164 @@
+// Writer thread: writes batches into the SQLite store on a worker thread, in order, retrying refusals.
+
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LablogError } from '../../core/errors.js';
+import type { BatchWriter, MetricChunk, WriteBatch } from '../backend.js';
+
+/** How often the worker checkpoints the WAL (the logging connections never do). */
+export const CHECKPOINT_INTERVAL_MS = 1_000;
+/** After the store refused a batch, the worker tries it again this often. */
+export const RETRY_INTERVAL_MS = 1_000;
+
+// Shared state, Int32 slots: the last written ticket, a failure counter (odd while a batch is refused),
+// and the length of the failure message in the bytes that follow.
+const WRITTEN = 0;
+const FAILING = 1;
+const MESSAGE_LENGTH = 2;
+const HEADER_BYTES = 16;
+const MESSAGE_BYTES = 2048;
+
+export interface WriterThreadData {
+  readonly file: string;
+  readonly shared: SharedArrayBuffer;
+  readonly checkpointIntervalMs: number;
+  readonly retryIntervalMs: number;
+}
+
+export interface WriteMessage {
+  readonly ticket: number;
+  readonly batch: WriteBatch;
+}
+
+/** Lays out the shared state (used by both sides). */
+export function sharedViews(shared: SharedArrayBuffer) {
+  return {
+    slots: new Int32Array(shared, 0, HEADER_BYTES / 4),
+    message: new Uint8Array(shared, HEADER_BYTES, MESSAGE_BYTES),
+  };
+}
+
+/** The built worker; or, run from TypeScript sources (the tests), a bootstrap that loads it through tsx. */
+function workerEntry(): { entry: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./writer-thread-worker.js', import.meta.url), eval: false };
+  const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const api = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href;
+  const worker = new URL('./writer-thread-worker.ts', import.meta.url).href;
+  return { entry: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); });`, eval: true };
+}
+
+export class WriterThread implements BatchWriter {
+  readonly #file: string;
+  readonly #shared = new SharedArrayBuffer(HEADER_BYTES + MESSAGE_BYTES);
+  readonly #slots: Int32Array;
+  readonly #message: Uint8Array;
+  #worker: Worker | undefined;
+  #submitted = 0;
+  #dead: Error | undefined;
+  #failureSeen = 0;
+  #failure: Error | undefined;
+
+  constructor(file: string) {
+    this.#file = file;
+    const views = sharedViews(this.#shared);
+    this.#slots = views.slots;
+    this.#message = views.message;
+  }
+
+  start(): void {
+    this.#worker ??= this.#spawn();
+  }
+
+  #spawn(): Worker {
+    const { entry, eval: isEval } = workerEntry();
+    const workerData: WriterThreadData = {
+      file: this.#file,
+      shared: this.#shared,
+      checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
+      retryIntervalMs: RETRY_INTERVAL_MS,
+    };
+    const worker = new Worker(entry, { workerData, eval: isEval });
+    // The worker never keeps the process alive: exit hooks wait for it explicitly.
+    worker.unref();
+    worker.on('error', (error) => this.#die(error));
+    worker.on('exit', (code) => {
+      if (this.written() < this.#submitted) this.#die(new Error(`the writer thread exited (code ${code}) with batches unwritten`));
+    });
+    return worker;
+  }
+
+  #die(error: Error): void {
+    this.#dead ??= new LablogError('STORAGE_ERROR', `the writer thread for ${this.#file} failed: ${error.message}`, { path: this.#file }, { cause: error });
+    Atomics.notify(this.#slots, WRITTEN);
+  }
+
+  submit(batch: WriteBatch): number {
+    this.#worker ??= this.#spawn();
+    const ticket = ++this.#submitted;
+    const transfer = batch.metrics.flatMap((chunk: MetricChunk) => [chunk.steps.buffer, chunk.values.buffer, chunk.timestamps.buffer]);
+    this.#worker.postMessage({ ticket, batch } satisfies WriteMessage, transfer as ArrayBuffer[]);
+    return ticket;
+  }
+
+  written(): number {
+    return Atomics.load(this.#slots, WRITTEN);
+  }
+
+  failure(): Error | undefined {
+    if (this.#dead) return this.#dead;
+    const counter = Atomics.load(this.#slots, FAILING);
+    if (counter % 2 === 0) return undefined;
+    if (counter !== this.#failureSeen) {
+      this.#failureSeen = counter;
+      const length = Math.min(Atomics.load(this.#slots, MESSAGE_LENGTH), MESSAGE_BYTES);
+      const text = Buffer.from(this.#message.slice(0, length)).toString('utf8');
+      this.#failure = new LablogError('STORAGE_ERROR', text, { path: this.#file });
+    }
+    return this.#failure;
+  }
+
+  /** True when the store refused a batch after `since` (a failure counter read before waiting). */
+  #failedSince(since: number): boolean {
+    if (this.#dead) return true;
+    const counter = Atomics.load(this.#slots, FAILING);
+    return counter !== since && counter % 2 === 1;
+  }
+
+  waitSync(ticket: number, timeoutMs: number): boolean {
+    const deadline = Date.now() + timeoutMs;
+    const since = Atomics.load(this.#slots, FAILING);
+    for (;;) {
+      const written = this.written();
+      if (written >= ticket) return true;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#failedSince(since)) return false;
+      Atomics.wait(this.#slots, WRITTEN, written, Math.min(left, 50));
+    }
+  }
+
+  async wait(ticket: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    // Atomics.waitAsync holds no handle on the event loop: keep the worker referenced meanwhile, or a
+    // script awaiting close() would end with its promise unsettled.
+    this.#worker?.ref();
+    const since = Atomics.load(this.#slots, FAILING);
+    try {
+      for (;;) {
+        const written = this.written();
+        if (written >= ticket) return true;
+        const left = deadline - Date.now();
+        if (left <= 0 || this.#failedSince(since)) return false;
+        await Atomics.waitAsync(this.#slots, WRITTEN, written, Math.min(left, 50)).value;
+      }
+    } finally {
+      this.#worker?.unref();
+    }
+  }
+
+  /** Lets the worker finish what it has and stop; does not wait. */
+  close(): void {
+    this.#worker?.postMessage('close');
+  }
+}
