@@ -2,7 +2,7 @@
 // targets, and writes the same to benchmarks/results/latest.json.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -11,9 +11,12 @@ type Results = Record<(typeof WORKLOADS)[number], Record<string, any>>;
 
 function runWorkload(name: string): Record<string, any> {
   process.stderr.write(`${name}\n`);
-  const file = fileURLToPath(new URL(`./workloads/${name}.ts`, import.meta.url));
+  const ts = fileURLToPath(new URL(`./workloads/${name}.ts`, import.meta.url));
+  const mjs = fileURLToPath(new URL(`./workloads/${name}.mjs`, import.meta.url));
+  // A workload in plain JavaScript runs without the TypeScript loader (which has memory of its own).
+  const args = existsSync(mjs) ? [mjs] : ['--import', 'tsx', ts];
   const t0 = performance.now();
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', file], {
+  const child = spawnSync(process.execPath, args, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,

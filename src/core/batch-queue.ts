@@ -1,12 +1,14 @@
 // Batch queue: hands an experiment's buffered writes to the store's writer and tracks what is written.
 
 import { LablogError } from './errors.js';
-import { MAX_BUFFERED_POINTS, WriteBuffer, batchPoints } from './buffer.js';
+import { MAX_BUFFERED_POINTS, WriteBuffer, batchPoints, columnPool } from './buffer.js';
 import { HEARTBEAT_INTERVAL_MS } from './liveness.js';
 import type { BatchWriter } from '../store/backend.js';
 
 /** How many dropped points pass between two checks for room (the check reads shared memory). */
 const RECHECK_EVERY_DROPS = 4_096;
+
+const recycleColumns = (buffers: ArrayBuffer[]) => columnPool.give(buffers);
 
 export class BatchQueue {
   readonly buffer = new WriteBuffer();
@@ -35,6 +37,7 @@ export class BatchQueue {
 
   /** Gets the writer ready before the first log call needs it. */
   start(): void {
+    this.#writer.onRecycle(recycleColumns);
     this.#writer.start();
   }
 

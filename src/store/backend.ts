@@ -55,7 +55,10 @@ export interface ParamRecord {
   readonly value: string;
 }
 
-/** Consecutive points of one metric series, in columns; the unit of writing and reading. */
+/**
+ * Consecutive points of one metric series, in columns; the unit of writing and reading. The arrays may be
+ * views on larger buffers; a BatchWriter takes those buffers over and may give them back (onRecycle).
+ */
 export interface MetricChunk {
   readonly name: string;
   readonly steps: Float64Array;
@@ -147,6 +150,8 @@ export interface PlotPoint {
 export interface BatchWriter {
   /** Starts the writer ahead of the first batch, so that cost is not paid inside a log call. */
   start(): void;
+  /** Receives the metric chunk buffers of written batches, for reuse (delivered when the event loop runs). */
+  onRecycle(listener: (buffers: ArrayBuffer[]) => void): void;
   /** Queues a batch and returns its ticket (increasing). Metric chunk buffers are transferred: do not reuse them. */
   submit(batch: WriteBatch): number;
   /** The highest ticket written: every batch up to it is in the store. */

@@ -1,8 +1,19 @@
 // The writer thread's worker: applies batches to the store in order, retries refusals, checkpoints the WAL.
 
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteBackend } from './sqlite-backend.js';
 import { sharedViews, type WriteMessage, type WriterThreadData } from './writer-thread.js';
+
+// The training thread comes first: on Linux a thread can lower its own priority by its thread id, so the
+// writer runs at the lowest priority and only takes CPU time the program leaves.
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid !== process.pid) setPriority(tid, 19);
+} catch {
+  // Not Linux, or not allowed: the writer runs at normal priority.
+}
 
 const data = workerData as WriterThreadData;
 const { slots, message } = sharedViews(data.shared);
@@ -39,6 +50,9 @@ function drain(): void {
     clearFailure();
     Atomics.store(slots, 0, next.ticket);
     Atomics.notify(slots, 0);
+    // Give the column buffers back for reuse.
+    const buffers = next.batch.metrics.flatMap((c) => [c.steps.buffer, c.values.buffer, c.timestamps.buffer]) as ArrayBuffer[];
+    if (buffers.length > 0) parentPort!.postMessage({ recycle: buffers }, buffers);
   }
   if (closing) stop();
 }

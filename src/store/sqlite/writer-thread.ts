@@ -59,6 +59,7 @@ export class WriterThread implements BatchWriter {
   #dead: Error | undefined;
   #failureSeen = 0;
   #failure: Error | undefined;
+  readonly #recyclers: ((buffers: ArrayBuffer[]) => void)[] = [];
 
   constructor(file: string) {
     this.#file = file;
@@ -71,6 +72,10 @@ export class WriterThread implements BatchWriter {
     this.#worker ??= this.#spawn();
   }
 
+  onRecycle(listener: (buffers: ArrayBuffer[]) => void): void {
+    if (!this.#recyclers.includes(listener)) this.#recyclers.push(listener);
+  }
+
   #spawn(): Worker {
     const { entry, eval: isEval } = workerEntry();
     const workerData: WriterThreadData = {
@@ -80,12 +85,16 @@ export class WriterThread implements BatchWriter {
       retryIntervalMs: RETRY_INTERVAL_MS,
     };
     const worker = new Worker(entry, { workerData, eval: isEval });
-    // The worker never keeps the process alive: exit hooks wait for it explicitly.
-    worker.unref();
     worker.on('error', (error) => this.#die(error));
+    worker.on('message', (message: { recycle?: ArrayBuffer[] }) => {
+      if (message.recycle) for (const recycle of this.#recyclers) recycle(message.recycle);
+    });
     worker.on('exit', (code) => {
       if (this.written() < this.#submitted) this.#die(new Error(`the writer thread exited (code ${code}) with batches unwritten`));
     });
+    // The worker never keeps the process alive: exit hooks wait for it explicitly. Last, because adding a
+    // 'message' listener references the worker's port again.
+    worker.unref();
     return worker;
   }
 
@@ -97,8 +106,8 @@ export class WriterThread implements BatchWriter {
   submit(batch: WriteBatch): number {
     this.#worker ??= this.#spawn();
     const ticket = ++this.#submitted;
-    const transfer = batch.metrics.flatMap((chunk: MetricChunk) => [chunk.steps.buffer, chunk.values.buffer, chunk.timestamps.buffer]);
-    this.#worker.postMessage({ ticket, batch } satisfies WriteMessage, transfer as ArrayBuffer[]);
+    const transfer = batch.metrics.flatMap((chunk: MetricChunk) => [chunk.steps.buffer, chunk.values.buffer, chunk.timestamps.buffer]) as ArrayBuffer[];
+    this.#worker.postMessage({ ticket, batch } satisfies WriteMessage, transfer);
     return ticket;
   }
 
