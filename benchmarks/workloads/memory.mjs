@@ -39,6 +39,8 @@ process.stdout.write(
     points: POINTS,
     stored,
     dropped: exp.stats().droppedPoints,
+    backpressureWaits: exp.stats().backpressureWaits,
+    backpressureMs: exp.stats().backpressureMs,
     baselineRssMb: baseline / 2 ** 20,
     maxRssGrowthMb: maxGrowth / 2 ** 20,
     samples,

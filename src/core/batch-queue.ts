@@ -7,6 +7,10 @@ import type { BatchWriter } from '../store/backend.js';
 
 /** How many dropped points pass between two checks for room (the check reads shared memory). */
 const RECHECK_EVERY_DROPS = 4_096;
+/** Backpressure lets a log call go on once the points in flight are below this share of the cap. */
+const BACKPRESSURE_RESUME_FRACTION = 0.5;
+/** A single backpressure wait gives up after this long (then the cap drops points as for a refusal). */
+const BACKPRESSURE_MAX_WAIT_MS = 30_000;
 
 const recycleColumns = (buffers: ArrayBuffer[]) => columnPool.give(buffers);
 
@@ -16,6 +20,9 @@ export class BatchQueue {
   saturated = false;
   dropped = 0;
   batchesWritten = 0;
+  /** Log calls that waited for the writer because it was behind (healthy but slower than the logging). */
+  backpressureWaits = 0;
+  backpressureMs = 0;
   /** Metric points written so far. */
   writtenPoints = 0;
 
@@ -33,11 +40,11 @@ export class BatchQueue {
     this.#experimentId = experimentId;
     this.#writer = writer;
     this.#location = location;
+    writer.onRecycle(recycleColumns);
   }
 
   /** Gets the writer ready before the first log call needs it. */
   start(): void {
-    this.#writer.onRecycle(recycleColumns);
     this.#writer.start();
   }
 
@@ -51,11 +58,16 @@ export class BatchQueue {
     return this.#inFlight.length === 0;
   }
 
-  /** Hands the buffer to the writer, unless the writer already holds the cap of unwritten points. */
+  /**
+   * Hands the buffer to the writer. When the writer already holds the cap of unwritten points: if the
+   * store is refusing writes, the buffer stays and new points are dropped (saturated); if the writer is
+   * healthy but behind, this call waits for it (backpressure) — logging slows to the disk's pace and
+   * nothing is lost.
+   */
   submit(now: number): void {
     if (this.buffer.isEmpty) return;
     this.settle();
-    if (this.#inFlightPoints >= MAX_BUFFERED_POINTS) {
+    if (this.#inFlightPoints >= MAX_BUFFERED_POINTS && !this.#waitForRoom()) {
       this.saturated = true;
       return;
     }
@@ -68,6 +80,30 @@ export class BatchQueue {
     if (this.#inFlight.length === 0 && now - this.#lastSubmitAt >= HEARTBEAT_INTERVAL_MS) {
       this.#send(0, this.buffer.take(this.#experimentId, now), now);
     }
+  }
+
+  /** Blocks until the writer is below the resume mark; false when the store refuses writes (or time runs out). */
+  #waitForRoom(): boolean {
+    if (this.#writer.failure()) return false;
+    const started = performance.now();
+    const target = MAX_BUFFERED_POINTS * BACKPRESSURE_RESUME_FRACTION;
+    let left = this.#inFlightPoints;
+    let ticket = this.#lastTicket;
+    for (const entry of this.#inFlight) {
+      left -= entry.points;
+      if (left < target) {
+        ticket = entry.ticket;
+        break;
+      }
+    }
+    const done = this.#writer.waitSync(ticket, BACKPRESSURE_MAX_WAIT_MS);
+    // Counted as backpressure only when the writer caught up: it was healthy, just slower.
+    if (done) {
+      this.backpressureWaits++;
+      this.backpressureMs += performance.now() - started;
+    }
+    this.settle();
+    return done;
   }
 
   #send(points: number, batch: ReturnType<WriteBuffer['take']>, now: number): void {

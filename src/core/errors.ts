@@ -46,7 +46,7 @@ export class LablogError extends Error {
 }
 
 /** Codes a warning can carry: an error that the WARN handler reported, or a budget nearly used up. */
-export type LablogWarningCode = LablogErrorCode | 'LIMIT_APPROACHING';
+export type LablogWarningCode = LablogErrorCode | 'LIMIT_APPROACHING' | 'BACKPRESSURE';
 
 /** What `onWarning` receives (and what `process.emitWarning` prints when no callback is given). */
 export class LablogWarning extends Error {

@@ -87,7 +87,11 @@ export interface ExperimentStats {
   readonly metricValues: number;
   readonly params: number;
   readonly pendingPoints: number;
+  /** Points dropped because the store refused writes while MAX_BUFFERED_POINTS were held. */
   readonly droppedPoints: number;
+  /** Log calls that waited because the writer was healthy but behind, and how long in all (ms). */
+  readonly backpressureWaits: number;
+  readonly backpressureMs: number;
   readonly flushes: number;
   readonly errors: number;
   readonly lastError: LablogError | undefined;
@@ -480,6 +484,8 @@ export class Experiment {
       params: this.#paramKeys.size,
       pendingPoints: this.#queue.pendingPoints,
       droppedPoints: this.#queue.dropped,
+      backpressureWaits: this.#queue.backpressureWaits,
+      backpressureMs: this.#queue.backpressureMs,
       flushes: this.#queue.batchesWritten,
       errors: this.#handler.errorCount,
       lastError: this.#handler.lastError,
@@ -583,7 +589,9 @@ export class Experiment {
   }
 
   #openForLogging(): void {
-    this.#queue.start();
+    // The writer starts as soon as the program yields (or at the first flush), not inside this call: a
+    // process that ends at once never waits for a half-started thread.
+    setTimeout(() => this.#queue.start(), 0).unref();
     this.#loadState();
     this.#state = OPEN;
     this.#metricWarnAt = budgetWarningAt(this.#limits.maxMetricValues);
@@ -744,7 +752,17 @@ export class Experiment {
 
   /** A flush from inside a log call: hands the buffer to the writer; a refusal goes through the handler. */
   #flushInline(): void {
+    const waitsBefore = this.#queue.backpressureWaits;
     this.#queue.submit(Date.now());
+    if (waitsBefore === 0 && this.#queue.backpressureWaits > 0) {
+      this.#handler.warn(
+        new LablogWarning(
+          'BACKPRESSURE',
+          `experiment '${this.name}' logs faster than the store at ${this.#backend.location} writes: log calls wait for it once ${MAX_BUFFERED_POINTS} points are unwritten (counted in stats().backpressureWaits / backpressureMs)`,
+          { experiment: this.name, limit: MAX_BUFFERED_POINTS },
+        ),
+      );
+    }
     const failure = this.#queue.newFailure();
     if (failure) this.#handler.report(failure);
   }

@@ -104,10 +104,10 @@ export class WriterThread implements BatchWriter {
   }
 
   submit(batch: WriteBatch): number {
-    this.#worker ??= this.#spawn();
+    const worker = (this.#worker ??= this.#spawn());
     const ticket = ++this.#submitted;
     const transfer = batch.metrics.flatMap((chunk: MetricChunk) => [chunk.steps.buffer, chunk.values.buffer, chunk.timestamps.buffer]) as ArrayBuffer[];
-    this.#worker.postMessage({ ticket, batch } satisfies WriteMessage, transfer);
+    worker.postMessage({ ticket, batch } satisfies WriteMessage, transfer);
     return ticket;
   }
 
