@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import pl from 'nodejs-polars';
 import { MAX_BUFFERED_POINTS } from '../src/index.js';
+import { loadArrow } from '../src/media/table.js';
 import { tempStore, warnings } from './helpers.js';
 
 describe('when logging outpaces a healthy store', () => {
   it('log calls wait for the writer (counted, warned once) and nothing is dropped', async () => {
     const { store } = tempStore();
     const w = warnings();
-    const points = 5 * MAX_BUFFERED_POINTS;
+    const points = 2 * MAX_BUFFERED_POINTS;
     const exp = store.createExperiment({ name: 'e', errorHandler: 'FAIL', onWarning: w.onWarning, limits: { maxMetricValues: points } });
-    // A synchronous loop that never yields, logging as fast as it can: far faster than SQLite writes.
+    await loadArrow();
+    // The writer gets ten 24 MB tables to hash and write first: seconds of work.
+    const columns = Object.fromEntries(Array.from({ length: 30 }, (_, c) => [`c${c}`, Float64Array.from({ length: 100_000 }, (_, i) => i * c + Math.random())]));
+    for (let t = 0; t < 10; t++) exp.logTable(`table${t}`, pl.DataFrame(columns));
+    // Meanwhile a synchronous loop that never yields logs as fast as it can.
     for (let i = 0; i < points; i++) exp.logMetric(`s${i % 4}`, i);
     const stats = exp.stats();
     expect(stats.droppedPoints).toBe(0);
@@ -19,6 +25,7 @@ describe('when logging outpaces a healthy store', () => {
     await exp.close();
     const read = store.getExperiment(exp.id);
     expect(read.listSeries().reduce((n, s) => n + s.count, 0)).toBe(points);
+    expect(read.listTables()).toHaveLength(10);
     const s3 = read.getMetric('s3');
     expect(s3.values[s3.values.length - 1]).toBe(points - 1);
   });

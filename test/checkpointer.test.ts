@@ -9,7 +9,7 @@ describe('WAL checkpoints', () => {
     const { store, path } = tempStore();
     const probe = new Database(path, { readonly: true });
     const exp = store.createExperiment({ name: 'e', limits: { maxMetricValues: 1_000_000 } });
-    for (let i = 0; i < 300_000; i++) exp.logMetric('m', i);
+    for (let i = 0; i < 900_000; i++) exp.logMetric('m', i);
     await exp.flush();
     const walBytes = statSync(`${path}-wal`).size;
     const dbBytesBefore = statSync(path).size;

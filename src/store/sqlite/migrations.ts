@@ -114,6 +114,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'compact lossless encodings of metric chunk steps and timestamps',
+    sql: `
+      -- How steps and timestamps of a chunk are encoded (see column-codec.ts); 0 is raw float64.
+      ALTER TABLE metric_chunks ADD COLUMN encoding INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -22,6 +22,7 @@ import type {
 } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WriterThread } from './writer-thread.js';
+import { RAW, decodeColumn, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from './column-codec.js';
 
 /** How long a write waits for another process's write transaction before failing. */
 export const BUSY_TIMEOUT_MS = 1_000;
@@ -47,6 +48,7 @@ interface ExperimentRow {
 interface ChunkRow {
   id: number;
   count: number;
+  encoding: number;
   first_step: number;
   last_step: number;
   steps: Buffer;
@@ -80,17 +82,6 @@ function toRecord(row: ExperimentRow): ExperimentRecord {
 
 function bytesOf(array: Float64Array): Buffer {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-}
-
-/** Copies little-endian float64 bytes into `target` from element `offset` (the source may be unaligned). */
-function copyFloats(target: Float64Array, offset: number, bytes: Buffer): void {
-  new Uint8Array(target.buffer, target.byteOffset + offset * 8, bytes.length).set(bytes);
-}
-
-function floatsOf(bytes: Buffer): Float64Array {
-  const out = new Float64Array(bytes.length / 8);
-  copyFloats(out, 0, bytes);
-  return out;
 }
 
 /** Smallest and largest value, NaN ignored; null when there is none. */
@@ -136,7 +127,7 @@ function prepareStatements(db: Database.Database) {
     ensureSeries: db.prepare('INSERT INTO series (experiment_id, name, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     seriesIdAndKind: db.prepare('SELECT id, kind FROM series WHERE experiment_id = ? AND name = ?'),
     insertChunk: db.prepare(
-      'INSERT INTO metric_chunks (series_id, first_step, last_step, count, steps, vals, timestamps) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO metric_chunks (series_id, first_step, last_step, count, encoding, steps, vals, timestamps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     addMetricStats: db.prepare(
       `UPDATE series SET
@@ -170,7 +161,7 @@ function prepareStatements(db: Database.Database) {
     ),
     seriesOfExperiment: db.prepare('SELECT id, kind FROM series WHERE experiment_id = ?'),
     readChunks: db.prepare(
-      'SELECT id, count, first_step, last_step, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? ORDER BY first_step',
+      'SELECT id, count, encoding, first_step, last_step, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? ORDER BY first_step',
     ),
     readImages: db.prepare(
       `SELECT p.step, p.timestamp, p.caption, p.width, p.height, b.bytes AS png
@@ -183,7 +174,7 @@ function prepareStatements(db: Database.Database) {
        FROM tables t JOIN blobs b ON b.hash = t.blob_hash WHERE t.experiment_id = ? AND t.name = ?`,
     ),
     deleteChunksFrom: db.prepare('DELETE FROM metric_chunks WHERE series_id = ? AND first_step >= ?'),
-    rewriteChunk: db.prepare('UPDATE metric_chunks SET last_step = ?, count = ?, steps = ?, vals = ?, timestamps = ? WHERE id = ?'),
+    rewriteChunk: db.prepare('UPDATE metric_chunks SET last_step = ?, count = ?, encoding = ?, steps = ?, vals = ?, timestamps = ? WHERE id = ?'),
     setMetricStats: db.prepare(
       `UPDATE series SET count = @count, first_step = @first, last_step = @last, last_timestamp = @lastTimestamp,
          last_value = @lastValue, min_value = @min, max_value = @max WHERE id = @id`,
@@ -379,16 +370,27 @@ export class SqliteBackend implements StoreBackend {
     let lastTimestamp: number | null = null;
     let last: number | null = null;
     for (const chunk of chunks) {
-      let steps = floatsOf(chunk.steps);
-      let values = floatsOf(chunk.vals);
-      let timestamps = floatsOf(chunk.timestamps);
+      const encodings = unpackEncodings(chunk.encoding);
+      let steps = decodeColumnToArray(encodings.steps, chunk.steps, chunk.count);
+      let values = decodeColumnToArray(RAW, chunk.vals, chunk.count);
+      let timestamps = decodeColumnToArray(encodings.timestamps, chunk.timestamps, chunk.count);
       if (chunk.last_step >= fromStep) {
         let keep = 0;
         while (keep < steps.length && steps[keep]! < fromStep) keep++;
         steps = steps.slice(0, keep);
         values = values.slice(0, keep);
         timestamps = timestamps.slice(0, keep);
-        this.#stmt.rewriteChunk.run(steps[keep - 1], keep, bytesOf(steps), bytesOf(values), bytesOf(timestamps), chunk.id);
+        const encodedSteps = encodeColumn(steps);
+        const encodedTimestamps = encodeColumn(timestamps);
+        this.#stmt.rewriteChunk.run(
+          steps[keep - 1],
+          keep,
+          packEncodings(encodedSteps.encoding, encodedTimestamps.encoding),
+          encodedSteps.bytes,
+          bytesOf(values),
+          encodedTimestamps.bytes,
+          chunk.id,
+        );
       }
       const n = steps.length;
       if (n === 0) continue;
@@ -459,7 +461,9 @@ export class SqliteBackend implements StoreBackend {
       const id = this.#seriesId(experimentId, chunk.name, 'metric');
       const first = chunk.steps[0]!;
       const last = chunk.steps[n - 1]!;
-      s.insertChunk.run(id, first, last, n, bytesOf(chunk.steps), bytesOf(chunk.values), bytesOf(chunk.timestamps));
+      const steps = encodeColumn(chunk.steps);
+      const timestamps = encodeColumn(chunk.timestamps);
+      s.insertChunk.run(id, first, last, n, packEncodings(steps.encoding, timestamps.encoding), steps.bytes, bytesOf(chunk.values), timestamps.bytes);
       const [min, max] = extremes(chunk.values);
       s.addMetricStats.run({ id, n, first, last, lastTimestamp: chunk.timestamps[n - 1]!, lastValue: chunk.values[n - 1]!, min, max });
     }
@@ -520,9 +524,10 @@ export class SqliteBackend implements StoreBackend {
       const timestamps = new Float64Array(total);
       let offset = 0;
       for (const chunk of chunks) {
-        copyFloats(steps, offset, chunk.steps);
-        copyFloats(values, offset, chunk.vals);
-        copyFloats(timestamps, offset, chunk.timestamps);
+        const encodings = unpackEncodings(chunk.encoding);
+        decodeColumn(encodings.steps, chunk.steps, chunk.count, steps, offset);
+        decodeColumn(RAW, chunk.vals, chunk.count, values, offset);
+        decodeColumn(encodings.timestamps, chunk.timestamps, chunk.count, timestamps, offset);
         offset += chunk.count;
       }
       return { steps, values, timestamps };
