@@ -114,8 +114,13 @@ export class BatchQueue {
     this.#lastSubmitAt = now;
   }
 
-  /** Takes note of what the writer has written. */
+  /** Takes note of what the writer has written, and of batches it rejected. */
   settle(): void {
+    const rejection = this.#writer.rejection();
+    if (rejection) {
+      this.rejectedPoints = rejection.points;
+      this.#unreportedRejection = this.#asError(rejection.error);
+    }
     const written = this.#writer.written();
     let points = 0;
     while (this.#inFlight.length > 0 && this.#inFlight[0]!.ticket <= written) {
@@ -132,8 +137,18 @@ export class BatchQueue {
     if (++this.dropped % RECHECK_EVERY_DROPS === 0) this.settle();
   }
 
-  /** The writer's current refusal, once: undefined if there is none or it was already returned. */
+  /** Metric points of batches the store rejected for good (counted store-wide). */
+  rejectedPoints = 0;
+  #unreportedRejection: LablogError | undefined;
+
+  /** The writer's current refusal or a new rejection, once: undefined if there is none or it was already returned. */
   newFailure(): LablogError | undefined {
+    this.settle();
+    const rejection = this.#unreportedRejection;
+    if (rejection) {
+      this.#unreportedRejection = undefined;
+      return rejection;
+    }
     const failure = this.#writer.failure();
     if (failure === undefined || failure === this.#reportedFailure) return undefined;
     this.#reportedFailure = failure;
@@ -144,6 +159,12 @@ export class BatchQueue {
     return failure instanceof LablogError
       ? failure
       : new LablogError('STORAGE_ERROR', `writing to ${this.#location} failed: ${failure.message}`, {}, { cause: failure });
+  }
+
+  #takeRejection(): LablogError | undefined {
+    const rejection = this.#unreportedRejection;
+    this.#unreportedRejection = undefined;
+    return rejection;
   }
 
   /** Why not everything is written: the store's refusal, or time. */
@@ -171,8 +192,22 @@ export class BatchQueue {
       if (this.#allWritten) return undefined;
       const done = this.#writer.waitSync(this.#lastTicket, Math.max(0, deadline - Date.now()));
       this.settle();
-      if (this.#allWritten) return undefined;
+      if (this.#allWritten) return this.#takeRejection();
       if (!done || Date.now() >= deadline) return this.#notWritten();
+    }
+  }
+
+  /**
+   * At process exit: waits for the writer as long as it makes progress, up to maxMs in all; gives up
+   * after stallMs without progress, or when the store refuses writes.
+   */
+  writeAllAtExit(stallMs: number, maxMs: number): LablogError | undefined {
+    const deadline = Date.now() + maxMs;
+    for (;;) {
+      const before = this.#writer.written();
+      const error = this.writeAllSync(Math.max(0, Math.min(stallMs, deadline - Date.now())));
+      if (!error) return undefined;
+      if (this.#writer.written() === before || Date.now() >= deadline || this.#writer.failure()) return error;
     }
   }
 
@@ -185,7 +220,7 @@ export class BatchQueue {
       if (this.#allWritten) return undefined;
       const done = await this.#writer.wait(this.#lastTicket, Math.max(0, deadline - Date.now()));
       this.settle();
-      if (this.#allWritten) return undefined;
+      if (this.#allWritten) return this.#takeRejection();
       if (!done || Date.now() >= deadline) return this.#notWritten();
     }
   }

@@ -52,7 +52,7 @@ export class ErrorHandler {
         this.#listener,
         new LablogWarning(
           error.code,
-          `${error.message} (the value was dropped and logging goes on; further errors of this experiment are not reported)`,
+          `${error.message} (logging goes on; further errors of this experiment are not reported)`,
           error.details,
           { cause: error },
         ),

@@ -26,7 +26,9 @@ function onExit(code: number): void {
 }
 
 function onUncaught(): void {
-  finishAll('failed');
+  // A program with its own 'uncaughtException' handler goes on: only write what is buffered. Otherwise
+  // the process is about to end, and its 'exit' code records 'failed' if this flush did not.
+  finishAll(process.listenerCount('uncaughtException') > 0 ? null : 'failed');
 }
 
 function onSignal(signal: NodeJS.Signals): void {

@@ -1,12 +1,21 @@
 // Experiment: one training attempt; buffers params, metric/image/plot series and tables into its store.
 
 import { randomUUID } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import type { DataFrame } from 'nodejs-polars';
 import type { Table } from 'apache-arrow';
 import { LablogError, LablogWarning, describeValue } from './errors.js';
-import { ErrorHandler, ErrorHandlerType, type WarningListener } from './error-handler.js';
-import { budgetWarningAt, type Limits } from './limits.js';
-import { checkName, checkParamValue, checkStep, toTimestamp, type ParamValue } from './validation.js';
+import { ERROR_HANDLER_TYPES, ErrorHandler, ErrorHandlerType, type WarningListener } from './error-handler.js';
+import { budgetWarningAt, resolveLimits, type Limits } from './limits.js';
+import {
+  assertKnownOptions,
+  assertOptionsObject,
+  checkName,
+  checkParamValue,
+  checkStep,
+  toTimestamp,
+  type ParamValue,
+} from './validation.js';
 import { FLUSH_AT_BYTES, FLUSH_AT_POINTS, FLUSH_INTERVAL_MS, MAX_BUFFERED_POINTS, MetricSeriesBuffer, WriteBuffer } from './buffer.js';
 import { BatchQueue } from './batch-queue.js';
 import { THIS_HOST, isCrashed } from './liveness.js';
@@ -29,8 +38,10 @@ import type {
 
 /** close() gives up waiting for the disk after this long and leaves the rest to the exit hook. */
 export const CLOSE_TIMEOUT_MS = 2_000;
-/** At process exit, how long lablog waits for the writer to write what was logged. */
-const EXIT_WAIT_MS = 2_000;
+/** At process exit, lablog waits for the writer while it makes progress: it stops after this long without any… */
+const EXIT_STALL_MS = 2_000;
+/** …or after this long in all. */
+const EXIT_MAX_WAIT_MS = 30_000;
 /** A read of an experiment this process logs into first waits this long for its writes. */
 const READ_WAIT_MS = 10_000;
 /** flush() waits at most this long for the writer (it returns earlier when the store refuses a write). */
@@ -57,8 +68,28 @@ export interface CloseOptions {
 
 export interface ResumeOptions {
   errorHandler?: ErrorHandlerType;
-  limits?: Limits;
+  /** Overrides of the default limits, as for createExperiment. */
+  limits?: Partial<Limits>;
   onWarning?: WarningListener;
+}
+
+/** Validates resumeFrom's options (they throw whatever the handler, as createExperiment's do). */
+function resolveResumeOptions(options: ResumeOptions | undefined, current: ErrorHandlerType) {
+  assertOptionsObject('resumeFrom', options);
+  if (options === undefined) return { errorHandler: current, limits: undefined };
+  assertKnownOptions('resumeFrom', options, ['errorHandler', 'limits', 'onWarning']);
+  const errorHandler = options.errorHandler ?? current;
+  if (!ERROR_HANDLER_TYPES.includes(errorHandler)) {
+    throw new LablogError('INVALID_OPTION', `resumeFrom: errorHandler must be one of ${ERROR_HANDLER_TYPES.join(', ')}, got ${describeValue(errorHandler)}`, {
+      option: 'errorHandler',
+    });
+  }
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
+    throw new LablogError('INVALID_OPTION', `resumeFrom: onWarning must be a function, got ${describeValue(options.onWarning)}`, {
+      option: 'onWarning',
+    });
+  }
+  return { errorHandler, limits: options.limits === undefined ? undefined : resolveLimits(options.limits) };
 }
 
 export interface SeriesSummary {
@@ -89,6 +120,8 @@ export interface ExperimentStats {
   readonly pendingPoints: number;
   /** Points dropped because the store refused writes while MAX_BUFFERED_POINTS were held. */
   readonly droppedPoints: number;
+  /** Metric points in batches the store rejected for good (a constraint broken by another writer); in this store, from this process. */
+  readonly rejectedPoints: number;
   /** Log calls that waited because the writer was healthy but behind, and how long in all (ms). */
   readonly backpressureWaits: number;
   readonly backpressureMs: number;
@@ -349,6 +382,7 @@ export class Experiment {
   }
 
   #bufferTable(arrow: Parameters<typeof serializeTable>[0], key: string, input: TableInput, loggedAt: number): void {
+    if (this.#state === CLOSED || this.#state === READ_ONLY) return this.#handler.report(this.#closedError(key));
     const serialized = serializeTable(arrow, key, input);
     if (serialized instanceof LablogError) return this.#handler.report(serialized);
     this.#buffer.tables.set(key, { name: key, ...serialized, loggedAt });
@@ -445,11 +479,20 @@ export class Experiment {
         experiment: this.name,
       });
     }
+    if (this.#inflight.size > 0) {
+      throw new LablogError(
+        'EXPERIMENT_RUNNING',
+        `experiment '${this.name}' has ${this.#inflight.size} logImage/logTable calls still in progress; await them (or exp.flush()) before resumeFrom`,
+        { experiment: this.name, actual: this.#inflight.size },
+      );
+    }
+    const resolved = resolveResumeOptions(options, this.#handler.type);
     const ownedHere = this.isOpen;
-    if (ownedHere) {
-      const error = this.#queue.writeAllSync(READ_WAIT_MS);
-      if (error) throw error;
-    } else {
+    // Everything logged before the resume point must be in the store before it is truncated, or it
+    // would land after the truncation.
+    const unwritten = this.#queue.idle && this.#buffer.isEmpty ? undefined : this.#queue.writeAllSync(READ_WAIT_MS);
+    if (unwritten) throw unwritten;
+    if (!ownedHere) {
       const current = this.#backend.getExperiment(this.id);
       if (current === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `experiment ${this.id} no longer exists`, { id: this.id });
       this.#record = current;
@@ -462,10 +505,12 @@ export class Experiment {
       }
     }
     this.#backend.reopenExperiment(this.id, step, process.pid, THIS_HOST, Date.now());
-    if (options?.limits) this.#limits = options.limits;
-    if (options?.errorHandler || options?.onWarning) {
-      this.#handler = new ErrorHandler(options.errorHandler ?? this.#handler.type, options.onWarning);
+    if (resolved.limits) this.#limits = resolved.limits;
+    if (options?.errorHandler !== undefined || options?.onWarning !== undefined) {
+      this.#handler = new ErrorHandler(resolved.errorHandler, options.onWarning);
     }
+    this.#metricWarnAt = budgetWarningAt(this.#limits.maxMetricValues);
+    this.#paramWarnAt = budgetWarningAt(this.#limits.maxParams);
     this.#closing = undefined;
     this.#buffer.metrics.clear();
     this.#seriesKinds.clear();
@@ -484,6 +529,7 @@ export class Experiment {
       params: this.#paramKeys.size,
       pendingPoints: this.#queue.pendingPoints,
       droppedPoints: this.#queue.dropped,
+      rejectedPoints: this.#queue.rejectedPoints,
       backpressureWaits: this.#queue.backpressureWaits,
       backpressureMs: this.#queue.backpressureMs,
       flushes: this.#queue.batchesWritten,
@@ -802,20 +848,37 @@ export class Experiment {
   }
 
   #onProcessExit(status: ExitStatus): void {
-    if (this.#state === CLOSED) {
-      // close() could not write everything: wait for the writer once more and record the status again.
-      if (!this.#queue.writeAllSync(EXIT_WAIT_MS) && this.#closedStatus) this.#end(this.#closedStatus);
-      untrackForExit(this.#exitParticipant);
+    if (this.#state === READ_ONLY) return;
+    if (status === null) {
+      // The program goes on (it handles the signal itself): write what there is, without waiting long.
+      this.#queue.writeAllSync(EXIT_STALL_MS);
       return;
     }
-    if (!this.isOpen && this.#state !== CLOSING) return;
-    this.#queue.writeAllSync(EXIT_WAIT_MS);
-    if (status === null) return;
+    const unwritten = this.#queue.writeAllAtExit(EXIT_STALL_MS, EXIT_MAX_WAIT_MS);
     this.#stopTimer();
-    this.#end(status);
+    if (unwritten) {
+      // Nobody is left to tell but the terminal. The status stays 'running', so the run shows as crashed
+      // rather than as a complete one.
+      reportAtExit(
+        `lablog: experiment '${this.name}' (${this.id}): ${this.#queue.pendingPoints} logged points could not be written before the process ended: ${unwritten.message}\n`,
+      );
+    } else if (this.#state !== CLOSED || this.#closedStatus) {
+      // A close() in progress decides the status; else how the process ended does.
+      this.#end(this.#closedStatus ?? status);
+    }
     this.#state = CLOSED;
     untrackForExit(this.#exitParticipant);
     this.#onFinished(this);
+  }
+
+}
+
+/** Writes to stderr synchronously: at process exit, nothing asynchronous runs any more. */
+function reportAtExit(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // No terminal: nothing more can be done.
   }
 }
 

@@ -158,6 +158,12 @@ export interface BatchWriter {
   written(): number;
   /** Why the oldest unwritten batch was refused, while it is (the writer retries it); else undefined. */
   failure(): Error | undefined;
+  /**
+   * Batches the store rejected for good (a constraint or type error: retrying cannot help), which were
+   * dropped so the batches behind them could be written: new since the last call, else undefined.
+   * `batches` and `points` are totals since the writer started; the error describes the latest.
+   */
+  rejection(): { batches: number; points: number; error: Error } | undefined;
   /** Blocks until `ticket` is written, the store refuses a batch again after the call, or timeoutMs pass; true when written. */
   waitSync(ticket: number, timeoutMs: number): boolean;
   /** Like waitSync without blocking the event loop. */

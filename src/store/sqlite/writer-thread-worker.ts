@@ -4,7 +4,17 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteBackend } from './sqlite-backend.js';
-import { sharedViews, type WriteMessage, type WriterThreadData } from './writer-thread.js';
+import { REJECTED_BATCHES, REJECTED_POINTS, REJECTION_LENGTH, sharedViews, type WriteMessage, type WriterThreadData } from './writer-thread.js';
+
+// SQLite result codes worth retrying: the store is busy, full, or its disk failed for now. Anything else
+// (a constraint, a type mismatch) fails again on every retry and would block every batch behind it.
+const RETRYABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|NOMEM|PROTOCOL|READONLY)/;
+
+function retryable(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  const code = String((error as { details?: { sqliteCode?: unknown } }).details?.sqliteCode ?? cause?.code ?? '');
+  return RETRYABLE.test(code);
+}
 
 // The training thread comes first: on Linux a thread can lower its own priority by its thread id, so the
 // writer runs at the lowest priority and only takes CPU time the program leaves.
@@ -16,7 +26,7 @@ try {
 }
 
 const data = workerData as WriterThreadData;
-const { slots, message } = sharedViews(data.shared);
+const { slots, message, rejection } = sharedViews(data.shared);
 const backend = new SqliteBackend(data.file);
 const queue: WriteMessage[] = [];
 let retryTimer: NodeJS.Timeout | undefined;
@@ -31,6 +41,17 @@ function setFailure(error: unknown): void {
   Atomics.notify(slots, 0);
 }
 
+/** Drops a batch the store will never take, and says so: the batches behind it go on. */
+function reject(next: WriteMessage, error: unknown): void {
+  const bytes = Buffer.from((error as Error).message ?? String(error), 'utf8').subarray(0, rejection.length);
+  rejection.set(bytes);
+  Atomics.store(slots, REJECTION_LENGTH, bytes.length);
+  let points = 0;
+  for (const chunk of next.batch.metrics) points += chunk.steps.length;
+  Atomics.add(slots, REJECTED_POINTS, points);
+  Atomics.add(slots, REJECTED_BATCHES, 1);
+}
+
 function clearFailure(): void {
   if (Atomics.load(slots, 1) % 2 === 1) Atomics.add(slots, 1, 1);
 }
@@ -42,9 +63,12 @@ function drain(): void {
     try {
       backend.write(next.batch);
     } catch (error) {
-      setFailure(error);
-      retryTimer = setTimeout(drain, data.retryIntervalMs);
-      return;
+      if (retryable(error)) {
+        setFailure(error);
+        retryTimer = setTimeout(drain, data.retryIntervalMs);
+        return;
+      }
+      reject(next, error);
     }
     queue.shift();
     clearFailure();

@@ -12,12 +12,16 @@ export const CHECKPOINT_INTERVAL_MS = 1_000;
 /** After the store refused a batch, the worker tries it again this often. */
 export const RETRY_INTERVAL_MS = 1_000;
 
-// Shared state, Int32 slots: the last written ticket, a failure counter (odd while a batch is refused),
-// and the length of the failure message in the bytes that follow.
+// Shared state, Int32 slots: the last ticket done (written, or rejected for good), a failure counter (odd
+// while the store refuses the head batch and it is retried), the length of the failure message in the
+// bytes that follow, and the count of batches / metric points rejected for good.
 const WRITTEN = 0;
 const FAILING = 1;
 const MESSAGE_LENGTH = 2;
-const HEADER_BYTES = 16;
+export const REJECTED_BATCHES = 3;
+export const REJECTED_POINTS = 4;
+export const REJECTION_LENGTH = 5;
+const HEADER_BYTES = 32;
 const MESSAGE_BYTES = 2048;
 
 export interface WriterThreadData {
@@ -37,6 +41,7 @@ export function sharedViews(shared: SharedArrayBuffer) {
   return {
     slots: new Int32Array(shared, 0, HEADER_BYTES / 4),
     message: new Uint8Array(shared, HEADER_BYTES, MESSAGE_BYTES),
+    rejection: new Uint8Array(shared, HEADER_BYTES + MESSAGE_BYTES, MESSAGE_BYTES),
   };
 }
 
@@ -51,9 +56,13 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
 
 export class WriterThread implements BatchWriter {
   readonly #file: string;
-  readonly #shared = new SharedArrayBuffer(HEADER_BYTES + MESSAGE_BYTES);
+  readonly #shared = new SharedArrayBuffer(HEADER_BYTES + 2 * MESSAGE_BYTES);
   readonly #slots: Int32Array;
   readonly #message: Uint8Array;
+  readonly #rejection: Uint8Array;
+  #rejectionsSeen = 0;
+  /** Overlapping waits (flush and close of several experiments): the worker stays referenced while any runs. */
+  #waiters = 0;
   #worker: Worker | undefined;
   #submitted = 0;
   #dead: Error | undefined;
@@ -66,6 +75,7 @@ export class WriterThread implements BatchWriter {
     const views = sharedViews(this.#shared);
     this.#slots = views.slots;
     this.#message = views.message;
+    this.#rejection = views.rejection;
   }
 
   start(): void {
@@ -115,6 +125,19 @@ export class WriterThread implements BatchWriter {
     return Atomics.load(this.#slots, WRITTEN);
   }
 
+  rejection(): { batches: number; points: number; error: Error } | undefined {
+    const batches = Atomics.load(this.#slots, REJECTED_BATCHES);
+    if (batches === this.#rejectionsSeen) return undefined;
+    this.#rejectionsSeen = batches;
+    const length = Math.min(Atomics.load(this.#slots, REJECTION_LENGTH), MESSAGE_BYTES);
+    const text = Buffer.from(this.#rejection.slice(0, length)).toString('utf8');
+    return {
+      batches,
+      points: Atomics.load(this.#slots, REJECTED_POINTS),
+      error: new LablogError('STORAGE_ERROR', `the store rejected a batch, which was dropped: ${text}`, { path: this.#file }),
+    };
+  }
+
   failure(): Error | undefined {
     if (this.#dead) return this.#dead;
     const counter = Atomics.load(this.#slots, FAILING);
@@ -151,7 +174,7 @@ export class WriterThread implements BatchWriter {
     const deadline = Date.now() + timeoutMs;
     // Atomics.waitAsync holds no handle on the event loop: keep the worker referenced meanwhile, or a
     // script awaiting close() would end with its promise unsettled.
-    this.#worker?.ref();
+    if (this.#waiters++ === 0) this.#worker?.ref();
     const since = Atomics.load(this.#slots, FAILING);
     try {
       for (;;) {
@@ -162,7 +185,7 @@ export class WriterThread implements BatchWriter {
         await Atomics.waitAsync(this.#slots, WRITTEN, written, Math.min(left, 50)).value;
       }
     } finally {
-      this.#worker?.unref();
+      if (--this.#waiters === 0) this.#worker?.unref();
     }
   }
 

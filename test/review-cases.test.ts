@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openStore } from '../src/index.js';
+import { runFixture, tempDir, tempStore, warnings } from './helpers.js';
+
+const idOf = (stdout: string) => /^id (\S+)$/m.exec(stdout)![1]!;
+
+describe('a batch the store rejects for good', () => {
+  it('is dropped, counted and reported, and does not block the batches behind it', async () => {
+    const { store, path } = tempStore();
+    const w = warnings();
+    const exp = store.createExperiment({ name: 'e', onWarning: w.onWarning });
+    for (let i = 0; i < 10; i++) exp.logMetric('a', i);
+    await exp.flush();
+    // Another writer put a chunk where this experiment's next chunk of 'a' will start: a constraint error.
+    const other = new Database(path);
+    const series = other.prepare("SELECT id FROM series WHERE name = 'a'").pluck().get() as number;
+    const blob = Buffer.from(new Float64Array([10]).buffer);
+    other.prepare('INSERT INTO metric_chunks (series_id, first_step, last_step, count, steps, vals, timestamps) VALUES (?, 10, 10, 1, ?, ?, ?)').run(series, blob, blob, blob);
+    other.close();
+    for (let i = 10; i < 20; i++) exp.logMetric('a', i);
+    for (let i = 0; i < 10; i++) exp.logMetric('b', i);
+    await exp.flush();
+    exp.logMetric('b', 10);
+    exp.logParam('after', true);
+    await exp.close();
+    expect(exp.stats().rejectedPoints).toBe(20);
+    expect(w.list.map((x) => x.code)).toEqual(['STORAGE_ERROR']);
+    expect(w.list[0]!.message).toContain('the store rejected a batch, which was dropped');
+    const read = store.getExperiment(exp.id);
+    expect(read.status).toBe('completed');
+    expect(Array.from(read.getMetric('b').steps)).toEqual([10]);
+    expect(read.getParams()).toEqual({ after: true });
+  });
+});
+
+describe('exit paths', () => {
+  it('a normal exit waits for a large backlog while the writer makes progress: nothing is lost', async () => {
+    const path = join(tempDir(), 'lablog.db');
+    const child = await runFixture('exit-cases.ts', [path, 'backlog']);
+    expect(child.code).toBe(0);
+    expect(child.stderr).toBe('');
+    const store = openStore({ path });
+    const exp = store.getExperiment(idOf(child.stdout));
+    expect(exp.status).toBe('completed');
+    expect(exp.listSeries().reduce((n, s) => n + s.count, 0)).toBe(300_000);
+    await store.close();
+  });
+
+  it('store.close() with several experiments resolves before the process ends', async () => {
+    const path = join(tempDir(), 'lablog.db');
+    const child = await runFixture('exit-cases.ts', [path, 'two-closes']);
+    expect(child.code).toBe(0);
+    expect(child.stdout).toContain('after close');
+  });
+
+  it('an uncaught exception the program handles does not end its experiments', async () => {
+    const path = join(tempDir(), 'lablog.db');
+    const child = await runFixture('exit-cases.ts', [path, 'handled-throw']);
+    expect(child.code).toBe(0);
+    expect(child.stdout).toContain('handled: a bad batch');
+    const store = openStore({ path });
+    const exp = store.getExperiment(idOf(child.stdout));
+    expect(exp.status).toBe('completed');
+    expect(Array.from(exp.getMetric('m').values)).toEqual([1, 2]);
+    await store.close();
+  });
+
+  it('the status of a close() still in progress at exit is the one recorded', async () => {
+    const path = join(tempDir(), 'lablog.db');
+    const child = await runFixture('exit-cases.ts', [path, 'closing-exit']);
+    expect(child.code).toBe(0);
+    const store = openStore({ path });
+    const exp = store.getExperiment(idOf(child.stdout));
+    expect(exp.status).toBe('cancelled');
+    expect(Array.from(exp.getMetric('m').values)).toEqual([1]);
+    await store.close();
+  });
+});
+
+describe('resumeFrom options', () => {
+  it('merges partial limits over the defaults and validates the handler', async () => {
+    const { store } = tempStore();
+    const exp = store.createExperiment({ name: 'e' });
+    exp.logMetric('m', 1);
+    await exp.close();
+    const read = store.getExperiment(exp.id);
+    expect(() => read.resumeFrom(0, { errorHandler: 'LOUD' as never })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => read.resumeFrom(0, { limts: {} } as never)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    const resumed = read.resumeFrom(1, { errorHandler: 'FAIL', limits: { maxParams: 2 } });
+    expect(resumed.limits.maxNameLength).toBe(100);
+    expect(() => resumed.logMetric('x'.repeat(101), 1)).toThrowError(expect.objectContaining({ code: 'INVALID_NAME' }));
+    resumed.logParam('a', 1);
+    resumed.logParam('b', 2);
+    expect(() => resumed.logParam('c', 3)).toThrowError(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
+    await resumed.close();
+  });
+
+  it('refuses while logImage calls are still in progress', async () => {
+    const { store } = tempStore();
+    const exp = store.createExperiment({ name: 'e' });
+    const sharp = (await import('sharp')).default;
+    const png = await sharp({ create: { width: 400, height: 400, channels: 3, background: '#123' } }).png().toBuffer();
+    const pending = exp.logImage('img', png, { step: 10 });
+    expect(() => exp.resumeFrom(5)).toThrowError(expect.objectContaining({ code: 'EXPERIMENT_RUNNING' }));
+    await pending;
+    exp.resumeFrom(5);
+    await exp.logImage('img', png, { step: 5 });
+    expect(exp.getImages('img').map((i) => i.step)).toEqual([5]);
+  });
+});
