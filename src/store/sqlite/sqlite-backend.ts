@@ -103,33 +103,49 @@ function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Every statement, prepared once. */
+/** An object whose properties are made by their factory on first read, then kept. */
+function lazily<T extends Record<string, () => unknown>>(factories: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const out = {} as { [K in keyof T]: ReturnType<T[K]> };
+  for (const key of Object.keys(factories) as (keyof T)[]) {
+    Object.defineProperty(out, key, {
+      configurable: true,
+      get() {
+        const value = factories[key]!() as ReturnType<T[typeof key]>;
+        Object.defineProperty(out, key, { value });
+        return value;
+      },
+    });
+  }
+  return out;
+}
+
+/** Every statement, prepared on first use (a reader needs a few; opening a store prepares none). */
 function prepareStatements(db: Database.Database) {
-  return {
-    experimentExists: db.prepare('SELECT 1 FROM experiments WHERE project = ? AND name = ?').pluck(),
-    insertExperiment: db.prepare(
+  return lazily({
+    experimentExists: () => db.prepare('SELECT 1 FROM experiments WHERE project = ? AND name = ?').pluck(),
+    insertExperiment: () => db.prepare(
       `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, heartbeat_at, pid, hostname)
        VALUES (@id, @project, @name, @description, @tags, 'running', @createdAt, @createdAt, @createdAt, @pid, @hostname)`,
     ),
-    insertTag: db.prepare('INSERT OR IGNORE INTO experiment_tags (experiment_id, tag) VALUES (?, ?)'),
-    getExperiment: db.prepare('SELECT * FROM experiments WHERE id = ?'),
-    findByName: db.prepare('SELECT * FROM experiments WHERE name = ? ORDER BY created_at'),
-    findByNameInProject: db.prepare('SELECT * FROM experiments WHERE name = ? AND project = ?'),
-    setStatus: db.prepare('UPDATE experiments SET status = ?, ended_at = ?, updated_at = ? WHERE id = ?'),
-    reopen: db.prepare(
+    insertTag: () => db.prepare('INSERT OR IGNORE INTO experiment_tags (experiment_id, tag) VALUES (?, ?)'),
+    getExperiment: () => db.prepare('SELECT * FROM experiments WHERE id = ?'),
+    findByName: () => db.prepare('SELECT * FROM experiments WHERE name = ? ORDER BY created_at'),
+    findByNameInProject: () => db.prepare('SELECT * FROM experiments WHERE name = ? AND project = ?'),
+    setStatus: () => db.prepare('UPDATE experiments SET status = ?, ended_at = ?, updated_at = ? WHERE id = ?'),
+    reopen: () => db.prepare(
       `UPDATE experiments SET status = 'running', ended_at = NULL, pid = ?, hostname = ?, heartbeat_at = ?, updated_at = ? WHERE id = ?`,
     ),
-    heartbeat: db.prepare('UPDATE experiments SET heartbeat_at = ?, updated_at = ? WHERE id = ?'),
-    upsertParam: db.prepare(
+    heartbeat: () => db.prepare('UPDATE experiments SET heartbeat_at = ?, updated_at = ? WHERE id = ?'),
+    upsertParam: () => db.prepare(
       `INSERT INTO params (experiment_id, key, type, value) VALUES (?, ?, ?, ?)
        ON CONFLICT (experiment_id, key) DO UPDATE SET type = excluded.type, value = excluded.value`,
     ),
-    ensureSeries: db.prepare('INSERT INTO series (experiment_id, name, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
-    seriesIdAndKind: db.prepare('SELECT id, kind FROM series WHERE experiment_id = ? AND name = ?'),
-    insertChunk: db.prepare(
+    ensureSeries: () => db.prepare('INSERT INTO series (experiment_id, name, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    seriesIdAndKind: () => db.prepare('SELECT id, kind FROM series WHERE experiment_id = ? AND name = ?'),
+    insertChunk: () => db.prepare(
       'INSERT INTO metric_chunks (series_id, first_step, last_step, count, encoding, steps, vals, timestamps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    addMetricStats: db.prepare(
+    addMetricStats: () => db.prepare(
       `UPDATE series SET
          count = count + @n,
          first_step = coalesce(first_step, @first),
@@ -140,54 +156,54 @@ function prepareStatements(db: Database.Database) {
          max_value = CASE WHEN @max IS NULL THEN max_value WHEN max_value IS NULL THEN @max ELSE max(max_value, @max) END
        WHERE id = @id`,
     ),
-    addMediaStats: db.prepare(
+    addMediaStats: () => db.prepare(
       `UPDATE series SET count = count + 1, first_step = coalesce(first_step, @step), last_step = @step,
          last_timestamp = @timestamp WHERE id = @id`,
     ),
-    insertBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, size, bytes) VALUES (?, ?, ?)'),
-    insertImage: db.prepare(
+    insertBlob: () => db.prepare('INSERT OR IGNORE INTO blobs (hash, size, bytes) VALUES (?, ?, ?)'),
+    insertImage: () => db.prepare(
       'INSERT INTO image_points (series_id, step, timestamp, caption, blob_hash, width, height) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    insertPlot: db.prepare('INSERT INTO plot_points (series_id, step, timestamp, caption, figure) VALUES (?, ?, ?, ?, ?)'),
-    upsertTable: db.prepare(
+    insertPlot: () => db.prepare('INSERT INTO plot_points (series_id, step, timestamp, caption, figure) VALUES (?, ?, ?, ?, ?)'),
+    upsertTable: () => db.prepare(
       `INSERT INTO tables (experiment_id, name, rows, columns, format, blob_hash, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (experiment_id, name) DO UPDATE SET rows = excluded.rows, columns = excluded.columns,
          format = excluded.format, blob_hash = excluded.blob_hash, logged_at = excluded.logged_at`,
     ),
-    readParams: db.prepare('SELECT key, type, value FROM params WHERE experiment_id = ? ORDER BY key'),
-    readSeries: db.prepare(
+    readParams: () => db.prepare('SELECT key, type, value FROM params WHERE experiment_id = ? ORDER BY key'),
+    readSeries: () => db.prepare(
       `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
        FROM series WHERE experiment_id = ? ORDER BY name`,
     ),
-    seriesOfExperiment: db.prepare('SELECT id, kind FROM series WHERE experiment_id = ?'),
-    readChunks: db.prepare(
+    seriesOfExperiment: () => db.prepare('SELECT id, kind FROM series WHERE experiment_id = ?'),
+    readChunks: () => db.prepare(
       'SELECT id, count, encoding, first_step, last_step, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? ORDER BY first_step',
     ),
-    readImages: db.prepare(
+    readImages: () => db.prepare(
       `SELECT p.step, p.timestamp, p.caption, p.width, p.height, b.bytes AS png
        FROM image_points p JOIN blobs b ON b.hash = p.blob_hash WHERE p.series_id = ? ORDER BY p.step`,
     ),
-    readPlots: db.prepare('SELECT step, timestamp, caption, figure FROM plot_points WHERE series_id = ? ORDER BY step'),
-    listTables: db.prepare('SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = ? ORDER BY name'),
-    readTable: db.prepare(
+    readPlots: () => db.prepare('SELECT step, timestamp, caption, figure FROM plot_points WHERE series_id = ? ORDER BY step'),
+    listTables: () => db.prepare('SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = ? ORDER BY name'),
+    readTable: () => db.prepare(
       `SELECT t.name, t.rows, t.columns, t.logged_at, b.bytes AS ipc
        FROM tables t JOIN blobs b ON b.hash = t.blob_hash WHERE t.experiment_id = ? AND t.name = ?`,
     ),
-    deleteChunksFrom: db.prepare('DELETE FROM metric_chunks WHERE series_id = ? AND first_step >= ?'),
-    rewriteChunk: db.prepare('UPDATE metric_chunks SET last_step = ?, count = ?, encoding = ?, steps = ?, vals = ?, timestamps = ? WHERE id = ?'),
-    setMetricStats: db.prepare(
+    deleteChunksFrom: () => db.prepare('DELETE FROM metric_chunks WHERE series_id = ? AND first_step >= ?'),
+    rewriteChunk: () => db.prepare('UPDATE metric_chunks SET last_step = ?, count = ?, encoding = ?, steps = ?, vals = ?, timestamps = ? WHERE id = ?'),
+    setMetricStats: () => db.prepare(
       `UPDATE series SET count = @count, first_step = @first, last_step = @last, last_timestamp = @lastTimestamp,
          last_value = @lastValue, min_value = @min, max_value = @max WHERE id = @id`,
     ),
-    deleteImagesFrom: db.prepare('DELETE FROM image_points WHERE series_id = ? AND step >= ?'),
-    deletePlotsFrom: db.prepare('DELETE FROM plot_points WHERE series_id = ? AND step >= ?'),
-    imageStats: db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM image_points WHERE series_id = ?'),
-    plotStats: db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM plot_points WHERE series_id = ?'),
-    setMediaStats: db.prepare('UPDATE series SET count = ?, first_step = ?, last_step = ?, last_timestamp = ? WHERE id = ?'),
-    deleteOrphanBlobs: db.prepare(
+    deleteImagesFrom: () => db.prepare('DELETE FROM image_points WHERE series_id = ? AND step >= ?'),
+    deletePlotsFrom: () => db.prepare('DELETE FROM plot_points WHERE series_id = ? AND step >= ?'),
+    imageStats: () => db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM image_points WHERE series_id = ?'),
+    plotStats: () => db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM plot_points WHERE series_id = ?'),
+    setMediaStats: () => db.prepare('UPDATE series SET count = ?, first_step = ?, last_step = ?, last_timestamp = ? WHERE id = ?'),
+    deleteOrphanBlobs: () => db.prepare(
       `DELETE FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM image_points) AND hash NOT IN (SELECT blob_hash FROM tables)`,
     ),
-  };
+  });
 }
 
 
