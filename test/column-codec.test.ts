@@ -50,6 +50,20 @@ describe('column codec', () => {
     expect(roundTrip(fine)).toEqual({ encoding: ARITHMETIC, bytes: 16, back: fine });
     const inexact = [0, 0.1, 0.2, 0.30000000000000004, 0.4];
     expect(roundTrip(inexact).back).toEqual(inexact);
+    // first + delta rounds away from the second value: only checking every value keeps this exact.
+    const second = [0.001, 0.009, 0.017, 0.025];
+    expect(roundTrip(second).back).toEqual(second);
+    for (const withNegativeZero of [[0, -0, 0], [5, -0, -5]]) {
+      expect(show(roundTrip(withNegativeZero).back)).toEqual(show(withNegativeZero));
+    }
+    // Many progressions of fractions, each value compared exactly.
+    for (let a = 1; a < 60; a++) {
+      for (let b = 1; b < 60; b++) {
+        const values = [a / 1000, (a + b) / 1000, (a + 2 * b) / 1000, (a + 3 * b) / 1000];
+        const back = roundTrip(values).back;
+        if (!back.every((v, i) => Object.is(v, values[i]))) throw new Error(`${values} came back as ${back}`);
+      }
+    }
   });
 
   it('decodes into a target at an offset, from unaligned blobs too', () => {

@@ -35,6 +35,58 @@ describe('a batch the store rejects for good', () => {
   });
 });
 
+describe('rejections belong to the experiment whose batch was rejected', () => {
+  it('another experiment flushing first neither takes the report nor the count', async () => {
+    const { store, path } = tempStore();
+    const wa = warnings();
+    const wb = warnings();
+    const a = store.createExperiment({ name: 'a', onWarning: wa.onWarning });
+    const b = store.createExperiment({ name: 'b', onWarning: wb.onWarning });
+    b.logMetric('x', 0);
+    await b.flush();
+    const other = new Database(path);
+    const series = other.prepare("SELECT id FROM series WHERE name = 'x'").pluck().get() as number;
+    const blob = Buffer.from(new Float64Array([1]).buffer);
+    other.prepare('INSERT INTO metric_chunks (series_id, first_step, last_step, count, steps, vals, timestamps) VALUES (?, 1, 1, 1, ?, ?, ?)').run(series, blob, blob, blob);
+    other.close();
+    for (let i = 1; i <= 10; i++) b.logMetric('x', i); // this batch conflicts with the other writer's chunk
+    const flushB = b.flush();
+    a.logMetric('y', 1);
+    await a.flush();
+    await flushB;
+    await a.close();
+    await b.close();
+    expect(a.stats().rejectedPoints).toBe(0);
+    expect(wa.list).toEqual([]);
+    expect(b.stats().rejectedPoints).toBe(10);
+    expect(wb.list.map((x) => x.code)).toEqual(['STORAGE_ERROR']);
+  });
+});
+
+describe('resumeFrom on a new handle', () => {
+  it('waits for batches another handle of the experiment still has on their way', async () => {
+    const { store, path } = tempStore();
+    const exp = store.createExperiment({ name: 'e' });
+    for (let i = 0; i < 100; i++) exp.logMetric('m', i);
+    const lock = new Database(path);
+    lock.exec('BEGIN IMMEDIATE');
+    await exp.close(); // gives up after CLOSE_TIMEOUT_MS: the points are still with the writer, which retries
+    expect(exp.stats().pendingPoints).toBe(100);
+    lock.exec('ROLLBACK');
+    lock.close();
+    const resumed = store.getExperiment(exp.id);
+    expect(resumed).not.toBe(exp);
+    resumed.resumeFrom(50, { errorHandler: 'FAIL' });
+    for (let i = 0; i < 10; i++) resumed.logMetric('m', 1000 + i);
+    await resumed.close();
+    const read = store.getExperiment(exp.id);
+    const m = read.getMetric('m');
+    expect(Array.from(m.steps)).toEqual([...Array.from({ length: 60 }, (_, i) => i)]);
+    expect(m.values[59]).toBe(1009);
+    expect(read.listSeries()[0]).toMatchObject({ count: 60, lastStep: 59, lastValue: 1009, maxValue: 1009 });
+  });
+});
+
 describe('exit paths', () => {
   it('a normal exit waits for a large backlog while the writer makes progress: nothing is lost', async () => {
     const path = join(tempDir(), 'lablog.db');
@@ -75,6 +127,31 @@ describe('exit paths', () => {
     const exp = store.getExperiment(idOf(child.stdout));
     expect(exp.status).toBe('cancelled');
     expect(Array.from(exp.getMetric('m').values)).toEqual([1]);
+    await store.close();
+  });
+});
+
+describe('exit statuses after resumeFrom and with a busy store', () => {
+  it('a resumed experiment records how the process ended, not its earlier close', async () => {
+    const path = join(tempDir(), 'lablog.db');
+    const child = await runFixture('exit-cases.ts', [path, 'resumed-fails']);
+    expect(child.code).toBe(1);
+    const store = openStore({ path });
+    const exp = store.getExperiment(idOf(child.stdout));
+    expect(exp.status).toBe('failed');
+    expect(Array.from(exp.getMetric('m').values)).toEqual([1, 2]);
+    await store.close();
+  });
+
+  it('waits at exit while the writer retries a store locked by another process', async () => {
+    const path = join(tempDir(), 'lablog.db');
+    const child = await runFixture('exit-cases.ts', [path, 'locked-exit']);
+    expect(child.code).toBe(0);
+    expect(child.stderr).toBe('');
+    const store = openStore({ path });
+    const exp = store.getExperiment(idOf(child.stdout));
+    expect(exp.status).toBe('completed');
+    expect(exp.getMetric('m').values.length).toBe(1000);
     await store.close();
   });
 });

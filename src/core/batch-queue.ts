@@ -13,6 +13,8 @@ const BACKPRESSURE_RESUME_FRACTION = 0.5;
 const BACKPRESSURE_MAX_WAIT_MS = 30_000;
 
 const recycleColumns = (buffers: ArrayBuffer[]) => columnPool.give(buffers);
+/** A cell to sleep on with Atomics.wait (nothing ever notifies it). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 export class BatchQueue {
   readonly buffer = new WriteBuffer();
@@ -114,20 +116,31 @@ export class BatchQueue {
     this.#lastSubmitAt = now;
   }
 
-  /** Takes note of what the writer has written, and of batches it rejected. */
+  /** Takes note of what the writer has written, and of this experiment's batches it rejected. */
   settle(): void {
-    const rejection = this.#writer.rejection();
-    if (rejection) {
-      this.rejectedPoints = rejection.points;
-      this.#unreportedRejection = this.#asError(rejection.error);
-    }
+    // `written` first: the worker records a rejected ticket before it counts the ticket as done.
     const written = this.#writer.written();
+    const rejections = this.#writer.rejectionsSince(this.#rejectionsSeen);
+    if (rejections) {
+      this.#rejectionsSeen = rejections.count;
+      for (const ticket of rejections.tickets) this.#rejectedTickets.add(ticket);
+      this.#lastRejection = rejections.error;
+    }
     let points = 0;
     while (this.#inFlight.length > 0 && this.#inFlight[0]!.ticket <= written) {
-      points += this.#inFlight.shift()!.points;
-      this.batchesWritten++;
+      const done = this.#inFlight.shift()!;
+      this.#inFlightPoints -= done.points;
+      if (this.#rejectedTickets.delete(done.ticket)) {
+        this.rejectedPoints += done.points;
+        this.#unreportedRejection ??= this.#asError(this.#lastRejection ?? new Error('a batch was rejected'));
+      } else {
+        points += done.points;
+        this.batchesWritten++;
+      }
     }
-    this.#inFlightPoints -= points;
+    // Tickets older than anything still in flight belong to other experiments: forget them.
+    const oldest = this.#inFlight[0]?.ticket ?? written + 1;
+    for (const ticket of this.#rejectedTickets) if (ticket < oldest && ticket <= written) this.#rejectedTickets.delete(ticket);
     this.writtenPoints += points;
     if (this.saturated && this.#inFlightPoints < MAX_BUFFERED_POINTS) this.saturated = false;
   }
@@ -137,18 +150,19 @@ export class BatchQueue {
     if (++this.dropped % RECHECK_EVERY_DROPS === 0) this.settle();
   }
 
-  /** Metric points of batches the store rejected for good (counted store-wide). */
+  /** Metric points of this experiment's batches that the store rejected for good. */
   rejectedPoints = 0;
   #unreportedRejection: LablogError | undefined;
+  #rejectionsSeen = 0;
+  #lastRejection: Error | undefined;
+  /** Tickets the writer rejected that are still in #inFlight (mine or another experiment's). */
+  readonly #rejectedTickets = new Set<number>();
 
-  /** The writer's current refusal or a new rejection, once: undefined if there is none or it was already returned. */
+  /** The writer's current refusal or a rejection of one of this experiment's batches, once. */
   newFailure(): LablogError | undefined {
     this.settle();
-    const rejection = this.#unreportedRejection;
-    if (rejection) {
-      this.#unreportedRejection = undefined;
-      return rejection;
-    }
+    const rejection = this.takeRejection();
+    if (rejection) return rejection;
     const failure = this.#writer.failure();
     if (failure === undefined || failure === this.#reportedFailure) return undefined;
     this.#reportedFailure = failure;
@@ -161,7 +175,8 @@ export class BatchQueue {
       : new LablogError('STORAGE_ERROR', `writing to ${this.#location} failed: ${failure.message}`, {}, { cause: failure });
   }
 
-  #takeRejection(): LablogError | undefined {
+  /** A rejection of one of this experiment's batches not yet reported, once. */
+  takeRejection(): LablogError | undefined {
     const rejection = this.#unreportedRejection;
     this.#unreportedRejection = undefined;
     return rejection;
@@ -192,22 +207,39 @@ export class BatchQueue {
       if (this.#allWritten) return undefined;
       const done = this.#writer.waitSync(this.#lastTicket, Math.max(0, deadline - Date.now()));
       this.settle();
-      if (this.#allWritten) return this.#takeRejection();
+      if (this.#allWritten) return undefined;
       if (!done || Date.now() >= deadline) return this.#notWritten();
     }
   }
 
   /**
-   * At process exit: waits for the writer as long as it makes progress, up to maxMs in all; gives up
-   * after stallMs without progress, or when the store refuses writes.
+   * Everything written by the whole store's writer up to its last ticket, whoever submitted it (before
+   * resumeFrom truncates, nothing logged earlier may still be on its way).
    */
-  writeAllAtExit(stallMs: number, maxMs: number): LablogError | undefined {
-    const deadline = Date.now() + maxMs;
+  waitForStore(timeoutMs: number): LablogError | undefined {
+    if (this.#writer.waitSync(this.#writer.lastSubmitted(), timeoutMs)) return undefined;
+    return this.#notWritten();
+  }
+
+  /**
+   * At process exit: waits for the writer as long as it makes progress or only retries a refusal, until
+   * `deadline`; gives up after stallMs without progress.
+   */
+  writeAllAtExit(stallMs: number, deadline: number): LablogError | undefined {
+    let lastWritten = this.#writer.written();
+    let lastProgressAt = Date.now();
     for (;;) {
-      const before = this.#writer.written();
-      const error = this.writeAllSync(Math.max(0, Math.min(stallMs, deadline - Date.now())));
+      const error = this.writeAllSync(Math.max(0, Math.min(250, deadline - Date.now())));
       if (!error) return undefined;
-      if (this.#writer.written() === before || Date.now() >= deadline || this.#writer.failure()) return error;
+      const now = Date.now();
+      const written = this.#writer.written();
+      if (written !== lastWritten) {
+        lastWritten = written;
+        lastProgressAt = now;
+      }
+      if (now >= deadline || now - lastProgressAt >= stallMs) return error;
+      // The store refused the write and the writer retries it: do not spin meanwhile.
+      if (this.#writer.failure()) Atomics.wait(PAUSE, 0, 0, 50);
     }
   }
 
@@ -220,7 +252,7 @@ export class BatchQueue {
       if (this.#allWritten) return undefined;
       const done = await this.#writer.wait(this.#lastTicket, Math.max(0, deadline - Date.now()));
       this.settle();
-      if (this.#allWritten) return this.#takeRejection();
+      if (this.#allWritten) return undefined;
       if (!done || Date.now() >= deadline) return this.#notWritten();
     }
   }

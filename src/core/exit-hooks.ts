@@ -3,18 +3,25 @@
 /** Status to record for experiments still open when the process ends; null: flush only. */
 export type ExitStatus = 'completed' | 'failed' | 'cancelled' | null;
 
+/** At exit, all experiments together wait at most this long for their writes. */
+export const EXIT_MAX_WAIT_MS = 30_000;
+
 export interface ExitParticipant {
-  /** Synchronously writes what is buffered and, unless status is null, ends the experiment. Never throws. */
-  onProcessExit(status: ExitStatus): void;
+  /**
+   * Synchronously writes what is buffered and, unless status is null, ends the experiment. Waits no
+   * later than `deadline` (shared by every experiment of the process). Never throws.
+   */
+  onProcessExit(status: ExitStatus, deadline: number): void;
 }
 
 const participants = new Set<ExitParticipant>();
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 function finishAll(status: ExitStatus): void {
+  const deadline = Date.now() + EXIT_MAX_WAIT_MS;
   for (const participant of [...participants]) {
     try {
-      participant.onProcessExit(status);
+      participant.onProcessExit(status, deadline);
     } catch {
       // One experiment failing to flush must not stop the others.
     }

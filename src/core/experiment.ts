@@ -38,10 +38,8 @@ import type {
 
 /** close() gives up waiting for the disk after this long and leaves the rest to the exit hook. */
 export const CLOSE_TIMEOUT_MS = 2_000;
-/** At process exit, lablog waits for the writer while it makes progress: it stops after this long without any… */
-const EXIT_STALL_MS = 2_000;
-/** …or after this long in all. */
-const EXIT_MAX_WAIT_MS = 30_000;
+/** At process exit, lablog waits for the writer while it makes progress or retries a refusal; it stops after this long without progress. */
+const EXIT_STALL_MS = 5_000;
 /** A read of an experiment this process logs into first waits this long for its writes. */
 const READ_WAIT_MS = 10_000;
 /** flush() waits at most this long for the writer (it returns earlier when the store refuses a write). */
@@ -176,7 +174,7 @@ export class Experiment {
   #writtenAtLastFlush = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #inflight = new Set<Promise<void>>();
-  readonly #exitParticipant: ExitParticipant = { onProcessExit: (status) => this.#onProcessExit(status) };
+  readonly #exitParticipant: ExitParticipant = { onProcessExit: (status, deadline) => this.#onProcessExit(status, deadline) };
 
   /** Kind of every series name in use; names are unique across kinds within an experiment. */
   readonly #seriesKinds = new Map<string, SeriesKind>();
@@ -409,7 +407,7 @@ export class Experiment {
   async flush(): Promise<FlushResult> {
     if (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     this.#throwDeferred();
-    const error = await this.#queue.writeAll(FLUSH_WAIT_MS);
+    const error = (await this.#queue.writeAll(FLUSH_WAIT_MS)) ?? this.#queue.takeRejection();
     const result: FlushResult = {
       points: this.#queue.writtenPoints - this.#writtenAtLastFlush,
       pending: this.#queue.pendingPoints,
@@ -456,9 +454,10 @@ export class Experiment {
     const deferred = this.#deferredError;
     this.#deferredError = undefined;
     const writeError = await this.#queue.writeAll(Math.max(0, deadline - Date.now()));
-    let error = deferred ?? writeError;
-    const statusError = this.#end(status);
-    error ??= statusError;
+    let error = deferred ?? writeError ?? this.#queue.takeRejection();
+    // The status is recorded once the data is in the store; if it is not yet, the exit hook records it
+    // after waiting for the writer (or, if that fails too, the run shows as crashed, not as complete).
+    if (!writeError) error ??= this.#end(status);
     this.#state = CLOSED;
     // What the store has not taken yet stays with the writer, which retries: the exit hook waits for it.
     if (this.#queue.idle) untrackForExit(this.#exitParticipant);
@@ -490,13 +489,18 @@ export class Experiment {
     const ownedHere = this.isOpen;
     // Everything logged before the resume point must be in the store before it is truncated, or it
     // would land after the truncation.
-    const unwritten = this.#queue.idle && this.#buffer.isEmpty ? undefined : this.#queue.writeAllSync(READ_WAIT_MS);
+    const unwritten =
+      (this.#queue.idle && this.#buffer.isEmpty ? undefined : this.#queue.writeAllSync(READ_WAIT_MS)) ??
+      this.#queue.waitForStore(READ_WAIT_MS);
     if (unwritten) throw unwritten;
     if (!ownedHere) {
       const current = this.#backend.getExperiment(this.id);
       if (current === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `experiment ${this.id} no longer exists`, { id: this.id });
       this.#record = current;
-      if (current.status === 'running' && !isCrashed(current, Date.now())) {
+      // Running in another live process: refuse. Running under this process's id with no handle open here
+      // (its close() could not write everything yet) is this process's own.
+      const ownRecord = current.pid === process.pid && current.hostname === THIS_HOST;
+      if (current.status === 'running' && !ownRecord && !isCrashed(current, Date.now())) {
         throw new LablogError(
           'EXPERIMENT_RUNNING',
           `experiment '${this.name}' is still running in process ${current.pid ?? '?'} on ${current.hostname ?? '?'}; close it there first`,
@@ -512,6 +516,7 @@ export class Experiment {
     this.#metricWarnAt = budgetWarningAt(this.#limits.maxMetricValues);
     this.#paramWarnAt = budgetWarningAt(this.#limits.maxParams);
     this.#closing = undefined;
+    this.#closedStatus = undefined;
     this.#buffer.metrics.clear();
     this.#seriesKinds.clear();
     this.#mediaLastStep.clear();
@@ -847,29 +852,34 @@ export class Experiment {
     }
   }
 
-  #onProcessExit(status: ExitStatus): void {
+  #onProcessExit(status: ExitStatus, deadline: number): void {
     if (this.#state === READ_ONLY) return;
     if (status === null) {
       // The program goes on (it handles the signal itself): write what there is, without waiting long.
-      this.#queue.writeAllSync(EXIT_STALL_MS);
+      this.#queue.writeAllSync(Math.min(EXIT_STALL_MS, Math.max(0, deadline - Date.now())));
       return;
     }
-    const unwritten = this.#queue.writeAllAtExit(EXIT_STALL_MS, EXIT_MAX_WAIT_MS);
+    const unwritten = this.#queue.writeAllAtExit(EXIT_STALL_MS, deadline);
+    const rejected = this.#queue.takeRejection();
     this.#stopTimer();
+    if (rejected) {
+      reportAtExit(`lablog: experiment '${this.name}' (${this.id}): ${this.#queue.rejectedPoints} points were dropped: ${rejected.message}\n`);
+    }
     if (unwritten) {
       // Nobody is left to tell but the terminal. The status stays 'running', so the run shows as crashed
       // rather than as a complete one.
       reportAtExit(
         `lablog: experiment '${this.name}' (${this.id}): ${this.#queue.pendingPoints} logged points could not be written before the process ended: ${unwritten.message}\n`,
       );
-    } else if (this.#state !== CLOSED || this.#closedStatus) {
-      // A close() in progress decides the status; else how the process ended does.
+    } else {
+      // A close() (finished or in progress) decides the status; else how the process ended does.
       this.#end(this.#closedStatus ?? status);
     }
     this.#state = CLOSED;
     untrackForExit(this.#exitParticipant);
     this.#onFinished(this);
   }
+
 
 }
 

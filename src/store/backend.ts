@@ -160,10 +160,13 @@ export interface BatchWriter {
   failure(): Error | undefined;
   /**
    * Batches the store rejected for good (a constraint or type error: retrying cannot help), which were
-   * dropped so the batches behind them could be written: new since the last call, else undefined.
-   * `batches` and `points` are totals since the writer started; the error describes the latest.
+   * dropped so the batches behind them could be written. `seen` is the count the caller saw last; the
+   * result has the new count, the tickets rejected since (their `written()` counts them done), and the
+   * latest error.
    */
-  rejection(): { batches: number; points: number; error: Error } | undefined;
+  rejectionsSince(seen: number): { count: number; tickets: number[]; error: Error } | undefined;
+  /** The last ticket handed out, by any experiment of the store. */
+  lastSubmitted(): number;
   /** Blocks until `ticket` is written, the store refuses a batch again after the call, or timeoutMs pass; true when written. */
   waitSync(ticket: number, timeoutMs: number): boolean;
   /** Like waitSync without blocking the event loop. */

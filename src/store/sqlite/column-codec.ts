@@ -34,8 +34,13 @@ export function encodeColumn(values: Float64Array): EncodedColumn {
   // -0 and non-finite values are kept raw; so is anything not reproduced exactly below.
   if (!(Math.abs(first) < MAX_EXACT) || (first === 0 && 1 / first < 0)) return raw(values);
   // Pass 1: an exact progression (steps nearly always are). Fails fast on anything else.
+  // Every value is checked as the decoder will compute it, the second one too (first + delta may round
+  // differently from values[1]); -0 anywhere stays raw.
   let arithmetic = Math.abs(delta) < MAX_EXACT;
-  for (let i = 2; arithmetic && i < n; i++) if (first + i * delta !== values[i]) arithmetic = false;
+  for (let i = 1; arithmetic && i < n; i++) {
+    const v = values[i]!;
+    if (first + i * delta !== v || (v === 0 && 1 / v < 0)) arithmetic = false;
+  }
   if (arithmetic) {
     const out = new Float64Array([first, delta]);
     return { encoding: ARITHMETIC, bytes: Buffer.from(out.buffer) };

@@ -4,7 +4,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteBackend } from './sqlite-backend.js';
-import { REJECTED_BATCHES, REJECTED_POINTS, REJECTION_LENGTH, sharedViews, type WriteMessage, type WriterThreadData } from './writer-thread.js';
+import { REJECTED_BATCHES, REJECTED_RING, REJECTION_LENGTH, sharedViews, type WriteMessage, type WriterThreadData } from './writer-thread.js';
 
 // SQLite result codes worth retrying: the store is busy, full, or its disk failed for now. Anything else
 // (a constraint, a type mismatch) fails again on every retry and would block every batch behind it.
@@ -26,7 +26,7 @@ try {
 }
 
 const data = workerData as WriterThreadData;
-const { slots, message, rejection } = sharedViews(data.shared);
+const { slots, message, rejection, rejected } = sharedViews(data.shared);
 const backend = new SqliteBackend(data.file);
 const queue: WriteMessage[] = [];
 let retryTimer: NodeJS.Timeout | undefined;
@@ -46,10 +46,9 @@ function reject(next: WriteMessage, error: unknown): void {
   const bytes = Buffer.from((error as Error).message ?? String(error), 'utf8').subarray(0, rejection.length);
   rejection.set(bytes);
   Atomics.store(slots, REJECTION_LENGTH, bytes.length);
-  let points = 0;
-  for (const chunk of next.batch.metrics) points += chunk.steps.length;
-  Atomics.add(slots, REJECTED_POINTS, points);
-  Atomics.add(slots, REJECTED_BATCHES, 1);
+  const count = Atomics.load(slots, REJECTED_BATCHES);
+  Atomics.store(rejected, count % REJECTED_RING, next.ticket);
+  Atomics.store(slots, REJECTED_BATCHES, count + 1);
 }
 
 function clearFailure(): void {

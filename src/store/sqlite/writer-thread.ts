@@ -19,8 +19,9 @@ const WRITTEN = 0;
 const FAILING = 1;
 const MESSAGE_LENGTH = 2;
 export const REJECTED_BATCHES = 3;
-export const REJECTED_POINTS = 4;
-export const REJECTION_LENGTH = 5;
+export const REJECTION_LENGTH = 4;
+/** The last tickets rejected for good, in a ring indexed by the rejection count. */
+export const REJECTED_RING = 256;
 const HEADER_BYTES = 32;
 const MESSAGE_BYTES = 2048;
 
@@ -42,8 +43,11 @@ export function sharedViews(shared: SharedArrayBuffer) {
     slots: new Int32Array(shared, 0, HEADER_BYTES / 4),
     message: new Uint8Array(shared, HEADER_BYTES, MESSAGE_BYTES),
     rejection: new Uint8Array(shared, HEADER_BYTES + MESSAGE_BYTES, MESSAGE_BYTES),
+    rejected: new Int32Array(shared, HEADER_BYTES + 2 * MESSAGE_BYTES, REJECTED_RING),
   };
 }
+
+export const SHARED_BYTES = HEADER_BYTES + 2 * MESSAGE_BYTES + 4 * REJECTED_RING;
 
 /** The built worker; or, run from TypeScript sources (the tests), a bootstrap that loads it through tsx. */
 function workerEntry(): { entry: string | URL; eval: boolean } {
@@ -56,11 +60,11 @@ function workerEntry(): { entry: string | URL; eval: boolean } {
 
 export class WriterThread implements BatchWriter {
   readonly #file: string;
-  readonly #shared = new SharedArrayBuffer(HEADER_BYTES + 2 * MESSAGE_BYTES);
+  readonly #shared = new SharedArrayBuffer(SHARED_BYTES);
   readonly #slots: Int32Array;
   readonly #message: Uint8Array;
   readonly #rejection: Uint8Array;
-  #rejectionsSeen = 0;
+  readonly #rejected: Int32Array;
   /** Overlapping waits (flush and close of several experiments): the worker stays referenced while any runs. */
   #waiters = 0;
   #worker: Worker | undefined;
@@ -76,6 +80,7 @@ export class WriterThread implements BatchWriter {
     this.#slots = views.slots;
     this.#message = views.message;
     this.#rejection = views.rejection;
+    this.#rejected = views.rejected;
   }
 
   start(): void {
@@ -125,17 +130,18 @@ export class WriterThread implements BatchWriter {
     return Atomics.load(this.#slots, WRITTEN);
   }
 
-  rejection(): { batches: number; points: number; error: Error } | undefined {
-    const batches = Atomics.load(this.#slots, REJECTED_BATCHES);
-    if (batches === this.#rejectionsSeen) return undefined;
-    this.#rejectionsSeen = batches;
+  rejectionsSince(seen: number): { count: number; tickets: number[]; error: Error } | undefined {
+    const count = Atomics.load(this.#slots, REJECTED_BATCHES);
+    if (count === seen) return undefined;
+    const tickets: number[] = [];
+    for (let i = Math.max(seen, count - REJECTED_RING); i < count; i++) tickets.push(Atomics.load(this.#rejected, i % REJECTED_RING));
     const length = Math.min(Atomics.load(this.#slots, REJECTION_LENGTH), MESSAGE_BYTES);
     const text = Buffer.from(this.#rejection.slice(0, length)).toString('utf8');
-    return {
-      batches,
-      points: Atomics.load(this.#slots, REJECTED_POINTS),
-      error: new LablogError('STORAGE_ERROR', `the store rejected a batch, which was dropped: ${text}`, { path: this.#file }),
-    };
+    return { count, tickets, error: new LablogError('STORAGE_ERROR', `the store rejected a batch, which was dropped: ${text}`, { path: this.#file }) };
+  }
+
+  lastSubmitted(): number {
+    return this.#submitted;
   }
 
   failure(): Error | undefined {
