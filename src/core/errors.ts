@@ -33,32 +33,28 @@ export interface LablogErrorDetails {
   readonly [field: string]: unknown;
 }
 
-export class LablogError extends Error {
-  override readonly name = 'LablogError';
-  readonly code: LablogErrorCode;
+/** What errors and warnings share: a stable code and the data to act on. */
+abstract class CodedProblem<Code extends string> extends Error {
+  readonly code: Code;
   readonly details: LablogErrorDetails;
 
-  constructor(code: LablogErrorCode, message: string, details: LablogErrorDetails = {}, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, details: LablogErrorDetails = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.details = details;
   }
 }
 
-/** Codes a warning can carry: an error that the WARN handler reported, or a budget nearly used up. */
+export class LablogError extends CodedProblem<LablogErrorCode> {
+  override readonly name = 'LablogError';
+}
+
+/** Codes a warning can carry: an error that the WARN handler reported, a budget nearly used up, or backpressure. */
 export type LablogWarningCode = LablogErrorCode | 'LIMIT_APPROACHING' | 'BACKPRESSURE';
 
 /** What `onWarning` receives (and what `process.emitWarning` prints when no callback is given). */
-export class LablogWarning extends Error {
+export class LablogWarning extends CodedProblem<LablogWarningCode> {
   override readonly name = 'LablogWarning';
-  readonly code: LablogWarningCode;
-  readonly details: LablogErrorDetails;
-
-  constructor(code: LablogWarningCode, message: string, details: LablogErrorDetails = {}, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.details = details;
-  }
 }
 
 /** Short, bounded rendering of a user value for an error message. */

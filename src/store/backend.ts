@@ -126,14 +126,8 @@ export interface MetricData {
   readonly timestamps: Float64Array;
 }
 
-export interface ImagePoint {
-  readonly step: number;
-  readonly timestamp: number;
-  readonly caption: string | null;
-  readonly png: Buffer;
-  readonly width: number;
-  readonly height: number;
-}
+/** An image as read back: its record without the series name. */
+export type ImagePoint = Omit<ImagePointRecord, 'name'>;
 
 export interface PlotPoint {
   readonly step: number;
