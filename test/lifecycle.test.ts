@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOSE_TIMEOUT_MS, FINAL_STATUSES } from '../src/index.js';
+import { FINAL_STATUSES } from '../src/index.js';
 import { solidPng, tempStore } from './helpers.js';
 
 describe('close', () => {
@@ -64,13 +64,13 @@ describe('close', () => {
     expect(store.getExperiment(exp.id).getImages('img')).toHaveLength(1);
   });
 
-  it(`returns within ${CLOSE_TIMEOUT_MS} ms with a full buffer`, async () => {
+  // How long this takes is measured by `npm run bench` (close() right after logging 1M points), not here.
+  it('writes a full buffer and everything still with the writer', async () => {
     const { store } = tempStore();
     const exp = store.createExperiment({ name: 'e', limits: { maxMetricValues: 2_000_000 } });
     for (let i = 0; i < 1_000_000; i++) exp.logMetric(`s${i % 10}`, i);
-    const started = Date.now();
     await exp.close();
-    expect(Date.now() - started).toBeLessThan(CLOSE_TIMEOUT_MS);
+    expect(exp.stats().pendingPoints).toBe(0);
     expect(store.getExperiment(exp.id).listSeries().reduce((n, s) => n + s.count, 0)).toBe(1_000_000);
   });
 
