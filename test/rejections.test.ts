@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openStore } from '../src/index.js';
-import { runFixture, tempDir, tempStore, warnings } from './helpers.js';
-
-const idOf = (stdout: string) => /^id (\S+)$/m.exec(stdout)![1]!;
+import { tempStore, warnings } from './helpers.js';
 
 describe('a batch the store rejects for good', () => {
   it('is dropped, counted and reported, and does not block the batches behind it', async () => {

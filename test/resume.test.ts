@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../src/index.js';
-import { runFixture, tempDir, tempStore, warnings } from './helpers.js';
+import { runFixture, tempDir, tempStore } from './helpers.js';
 
 const idOf = (stdout: string) => /^id (\S+)$/m.exec(stdout)![1]!;
 

@@ -1,7 +1,7 @@
 // Store: where experiments live; creates, finds and lists experiments over a StoreBackend.
 
 import { LablogError, describeValue } from './errors.js';
-import { ERROR_HANDLER_TYPES, ErrorHandlerType, type WarningListener } from './error-handler.js';
+import { ERROR_HANDLER_TYPES, ErrorHandlerType } from './error-handler.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { assertKnownOptions, assertName, assertOptionsObject, characterLength } from './validation.js';
 import { isCrashed, THIS_HOST } from './liveness.js';
@@ -293,4 +293,3 @@ function toQuery(options: ListExperimentsOptions | undefined): ExperimentQuery {
   return { ...options, status };
 }
 
-export type { WarningListener };
