@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumn, decodeColumnToArray, encodeColumn } from '../src/store/sqlite/column-codec.js';
+import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumn, decodeColumnToArray, encodeColumn } from '../src/store/column-codec.js';
 
 function roundTrip(values: number[]) {
   const column = Float64Array.from(values);

@@ -22,7 +22,7 @@ import type {
 } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WriterThread } from './writer-thread.js';
-import { RAW, decodeColumn, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from './column-codec.js';
+import { RAW, decodeColumn, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 
 /** How long a write waits for another process's write transaction before failing. */
 export const BUSY_TIMEOUT_MS = 1_000;

@@ -1,4 +1,4 @@
-// Column codec: compact, lossless encodings of metric chunk columns (steps, timestamps) for SQLite blobs.
+// Column codec: compact, lossless encodings of metric chunk columns (steps, timestamps), shared by every store and the sync wire format.
 //
 // Each column's encoding is a small integer kept beside the blob (metric_chunks.encoding):
 //   RAW         little-endian float64 × count
