@@ -19,6 +19,16 @@ export const ERROR_CODES = [
   'AMBIGUOUS_NAME',
   'SERIES_NOT_FOUND',
   'STORAGE_ERROR',
+  // Publishing to a remote store, and the server's answers.
+  'SYNC_CONFLICT',
+  'VALIDATION',
+  'NOT_FOUND',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'PAYLOAD_TOO_LARGE',
+  'REMOTE_UNAVAILABLE',
+  'REMOTE_ERROR',
 ] as const;
 
 export type LablogErrorCode = (typeof ERROR_CODES)[number];

@@ -122,6 +122,56 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE metric_chunks ADD COLUMN encoding INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 3,
+    description: 'publishing: truncation log and sync watermarks (client), versions and API keys (server)',
+    sql: `
+      -- Every resumeFrom, so a publisher can truncate the remote copy the same way.
+      CREATE TABLE truncations (
+        seq           INTEGER PRIMARY KEY,
+        experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        from_step     INTEGER NOT NULL,
+        at            REAL NOT NULL
+      );
+      CREATE INDEX truncations_experiment ON truncations (experiment_id, seq);
+
+      -- Client side: what each remote has acknowledged, per experiment and per series / table.
+      CREATE TABLE sync_experiments (
+        remote         TEXT NOT NULL,
+        experiment_id  TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        meta_hash      TEXT,
+        truncation_seq INTEGER NOT NULL DEFAULT 0,
+        remote_name    TEXT,
+        synced_at      REAL,
+        PRIMARY KEY (remote, experiment_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE sync_series (
+        remote        TEXT NOT NULL,
+        experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        last_step     INTEGER NOT NULL,
+        PRIMARY KEY (remote, experiment_id, name)
+      ) WITHOUT ROWID;
+      CREATE TABLE sync_tables (
+        remote        TEXT NOT NULL,
+        experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        logged_at     REAL NOT NULL,
+        PRIMARY KEY (remote, experiment_id, name)
+      ) WITHOUT ROWID;
+
+      -- Server side: the published version label and when data last arrived.
+      ALTER TABLE experiments ADD COLUMN version TEXT;
+      ALTER TABLE experiments ADD COLUMN published_at REAL;
+      CREATE TABLE api_keys (
+        id         TEXT PRIMARY KEY,
+        hash       TEXT NOT NULL UNIQUE,
+        projects   TEXT NOT NULL,
+        name       TEXT,
+        created_at REAL NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

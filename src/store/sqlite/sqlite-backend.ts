@@ -200,6 +200,7 @@ function prepareStatements(db: Database.Database) {
     imageStats: () => db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM image_points WHERE series_id = ?'),
     plotStats: () => db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM plot_points WHERE series_id = ?'),
     setMediaStats: () => db.prepare('UPDATE series SET count = ?, first_step = ?, last_step = ?, last_timestamp = ? WHERE id = ?'),
+    insertTruncation: () => db.prepare('INSERT INTO truncations (experiment_id, from_step, at) VALUES (?, ?, ?)'),
     deleteOrphanBlobs: () => db.prepare(
       `DELETE FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM image_points) AND hash NOT IN (SELECT blob_hash FROM tables)`,
     ),
@@ -234,7 +235,10 @@ export class SqliteBackend implements StoreBackend {
     } catch (cause) {
       throw this.#storageError(`cannot open the store at ${file}`, cause);
     }
-    const tx = this.#db.transaction((batch: WriteBatch) => this.#applyBatch(batch));
+    const tx = this.#db.transaction((batch: WriteBatch) => {
+      this.applyUnlocked(batch);
+      this.#stmt.heartbeat.run(batch.heartbeatAt, batch.heartbeatAt, batch.experimentId);
+    });
     this.#writeTx = (batch) => tx.immediate(batch);
   }
 
@@ -355,24 +359,33 @@ export class SqliteBackend implements StoreBackend {
       this.#db
         .transaction(() => {
           this.#stmt.reopen.run(pid, hostname, now, now, id);
-          const series = this.#stmt.seriesOfExperiment.all(id) as { id: number; kind: SeriesKind }[];
-          for (const { id: seriesId, kind } of series) {
-            if (kind === 'metric') this.#truncateMetric(seriesId, fromStep);
-            else {
-              (kind === 'image' ? this.#stmt.deleteImagesFrom : this.#stmt.deletePlotsFrom).run(seriesId, fromStep);
-              const s = (kind === 'image' ? this.#stmt.imageStats : this.#stmt.plotStats).get(seriesId) as {
-                count: number;
-                first: number | null;
-                last: number | null;
-                ts: number | null;
-              };
-              this.#stmt.setMediaStats.run(s.count, s.first, s.last, s.ts, seriesId);
-            }
-          }
-          this.#stmt.deleteOrphanBlobs.run();
+          this.truncateUnlocked(id, fromStep, now);
         })
         .immediate(),
     );
+  }
+
+  /**
+   * @internal Drops every point with step >= fromStep and logs the truncation (for publishers), inside
+   * the caller's transaction.
+   */
+  truncateUnlocked(id: string, fromStep: number, now: number): void {
+    this.#stmt.insertTruncation.run(id, fromStep, now);
+    const series = this.#stmt.seriesOfExperiment.all(id) as { id: number; kind: SeriesKind }[];
+    for (const { id: seriesId, kind } of series) {
+      if (kind === 'metric') this.#truncateMetric(seriesId, fromStep);
+      else {
+        (kind === 'image' ? this.#stmt.deleteImagesFrom : this.#stmt.deletePlotsFrom).run(seriesId, fromStep);
+        const s = (kind === 'image' ? this.#stmt.imageStats : this.#stmt.plotStats).get(seriesId) as {
+          count: number;
+          first: number | null;
+          last: number | null;
+          ts: number | null;
+        };
+        this.#stmt.setMediaStats.run(s.count, s.first, s.last, s.ts, seriesId);
+      }
+    }
+    this.#stmt.deleteOrphanBlobs.run();
   }
 
   /** Drops the points with step >= fromStep and recomputes the series summary from what is left. */
@@ -467,7 +480,29 @@ export class SqliteBackend implements StoreBackend {
     return id;
   }
 
-  #applyBatch(batch: WriteBatch): void {
+  /** @internal The connection, for the other SQLite modules of the store (server, publisher). */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
+  /** @internal Runs fn in one IMMEDIATE transaction; series ids it creates are forgotten if it rolls back. */
+  transaction<T>(what: string, fn: () => T): T {
+    this.#seriesCreatedInWrite = [];
+    try {
+      return this.#db.transaction(fn).immediate();
+    } catch (cause) {
+      for (const key of this.#seriesCreatedInWrite) this.#seriesIds.delete(key);
+      throw this.#storageError(what, cause);
+    }
+  }
+
+  /** @internal The id of a series, created if new; SERIES_KIND_MISMATCH if the name holds another kind. */
+  seriesIdUnlocked(experimentId: string, name: string, kind: SeriesKind): number {
+    return this.#seriesId(experimentId, name, kind);
+  }
+
+  /** @internal Writes a batch's data (not its heartbeat) inside the caller's transaction. */
+  applyUnlocked(batch: WriteBatch): void {
     const s = this.#stmt;
     const experimentId = batch.experimentId;
     for (const param of batch.params) s.upsertParam.run(experimentId, param.key, param.type, param.value);
@@ -500,7 +535,6 @@ export class SqliteBackend implements StoreBackend {
       s.insertBlob.run(hash, table.ipc.length, table.ipc);
       s.upsertTable.run(experimentId, table.name, table.rows, table.columns, TABLE_FORMAT, hash, table.loggedAt);
     }
-    s.heartbeat.run(batch.heartbeatAt, batch.heartbeatAt, experimentId);
   }
 
   readParams(experimentId: string): ParamRecord[] {

@@ -1,10 +1,8 @@
 // Writer thread: writes batches into the SQLite store on a worker thread, in order, retrying refusals.
 
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LablogError } from '../../core/errors.js';
+import { workerEntry } from '../../worker-entry.js';
 import type { BatchWriter, MetricChunk, WriteBatch } from '../backend.js';
 
 /** How often the worker checkpoints the WAL (the logging connections never do). */
@@ -49,15 +47,6 @@ export function sharedViews(shared: SharedArrayBuffer) {
 
 export const SHARED_BYTES = HEADER_BYTES + 2 * MESSAGE_BYTES + 4 * REJECTED_RING;
 
-/** The built worker; or, run from TypeScript sources (the tests), a bootstrap that loads it through tsx. */
-function workerEntry(): { entry: string | URL; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./writer-thread-worker.js', import.meta.url), eval: false };
-  const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const api = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href;
-  const worker = new URL('./writer-thread-worker.ts', import.meta.url).href;
-  return { entry: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); });`, eval: true };
-}
-
 export class WriterThread implements BatchWriter {
   readonly #file: string;
   readonly #shared = new SharedArrayBuffer(SHARED_BYTES);
@@ -92,7 +81,7 @@ export class WriterThread implements BatchWriter {
   }
 
   #spawn(): Worker {
-    const { entry, eval: isEval } = workerEntry();
+    const { entry, eval: isEval } = workerEntry(import.meta.url, 'writer-thread-worker');
     const workerData: WriterThreadData = {
       file: this.#file,
       shared: this.#shared,

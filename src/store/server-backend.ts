@@ -1,0 +1,188 @@
+// The server's Store interface: asynchronous (PostgreSQL drivers are), idempotent ingest, API keys (types only).
+
+import type { Limits } from '../core/limits.js';
+import type {
+  ExperimentQuery,
+  ExperimentRecord,
+  ExperimentStatus,
+  MetricData,
+  ParamRecord,
+  PlotPoint,
+  SeriesKind,
+  SeriesRecord,
+  TableSummary,
+} from './backend.js';
+
+/** An experiment as the publisher sends it: its identity (the client's UUID), state and every param. */
+export interface PublishedExperiment {
+  readonly id: string;
+  readonly project: string;
+  /** The name the client uses; the server keeps it, or `name-2`, … when another experiment of the project has it. */
+  readonly name: string;
+  readonly description: string | null;
+  readonly tags: readonly string[];
+  readonly status: ExperimentStatus;
+  readonly createdAt: number;
+  readonly endedAt: number | null;
+  readonly heartbeatAt: number | null;
+  readonly hostname: string | null;
+  /** Label of this publication (a model version); null keeps the one already recorded. */
+  readonly version: string | null;
+  readonly params: readonly ParamRecord[];
+}
+
+/** An experiment on the server: the local record plus what publishing adds. */
+export interface RemoteExperimentRecord extends ExperimentRecord {
+  readonly version: string | null;
+  /** When the server last received anything for it. */
+  readonly publishedAt: number;
+}
+
+export interface RemoteExperimentQuery extends ExperimentQuery {
+  /** Only experiments in these projects (the API key's scope). */
+  readonly projects?: readonly string[];
+}
+
+/**
+ * Points of one series, sent after the client's watermark. `after` is the last step the client saw
+ * acknowledged (null: none). The server skips points it already has (step <= its last step), so sending
+ * twice stores once; a server behind `after` has lost data the client was told it has (SYNC_CONFLICT).
+ */
+export interface IngestMetric {
+  readonly name: string;
+  readonly after: number | null;
+  readonly steps: Float64Array;
+  readonly values: Float64Array;
+  readonly timestamps: Float64Array;
+}
+
+export interface IngestImagePoint {
+  readonly step: number;
+  readonly timestamp: number;
+  readonly caption: string | null;
+  /** sha256 (hex) of PNG bytes already uploaded as a blob. */
+  readonly hash: string;
+  /** Read from the PNG by the server, not taken from the client. */
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface IngestPlotPoint {
+  readonly step: number;
+  readonly timestamp: number;
+  readonly caption: string | null;
+  /** Plotly figure as JSON text. */
+  readonly figure: string;
+}
+
+export interface IngestMedia<P> {
+  readonly name: string;
+  readonly after: number | null;
+  readonly points: readonly P[];
+}
+
+export interface IngestTable {
+  readonly name: string;
+  /** sha256 (hex) of Arrow IPC stream bytes already uploaded as a blob. */
+  readonly hash: string;
+  readonly rows: number;
+  readonly columns: number;
+  readonly loggedAt: number;
+}
+
+/** One request's worth of series data for one experiment. Shapes are validated before it reaches a backend. */
+export interface IngestBatch {
+  readonly experimentId: string;
+  readonly metrics: readonly IngestMetric[];
+  readonly images: readonly IngestMedia<IngestImagePoint>[];
+  readonly plots: readonly IngestMedia<IngestPlotPoint>[];
+  readonly tables: readonly IngestTable[];
+}
+
+/** What the server holds of one series, after a write. */
+export interface SeriesState {
+  readonly name: string;
+  readonly kind: SeriesKind;
+  readonly count: number;
+  readonly lastStep: number | null;
+}
+
+/** An item of a batch that was not stored, and why; the rest of the batch is stored. */
+export interface RejectedItem {
+  readonly kind: SeriesKind | 'table';
+  readonly name: string;
+  readonly error: string;
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+}
+
+export interface IngestResult {
+  /** State of every series the batch named (accepted or not), for the client's watermark. */
+  readonly series: readonly SeriesState[];
+  /** Points (and tables) stored. */
+  readonly accepted: number;
+  /** Points already stored, skipped. */
+  readonly skipped: number;
+  readonly rejected: readonly RejectedItem[];
+}
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  /** sha256 (hex) of the key; the key itself is never stored. */
+  readonly hash: string;
+  readonly projects: readonly string[];
+  readonly name: string | null;
+  readonly createdAt: number;
+}
+
+export interface ImageMeta {
+  readonly step: number;
+  readonly timestamp: number;
+  readonly caption: string | null;
+  readonly width: number;
+  readonly height: number;
+  readonly hash: string;
+}
+
+/**
+ * A store the server reads and writes through. Every write is idempotent, and safe with several server
+ * processes on one database. Failures reject with a LablogError (STORAGE_ERROR, or the typed code).
+ */
+export interface ServerBackend {
+  /** Where the data lives (a file path or a database URL without password), for messages. */
+  readonly location: string;
+
+  /**
+   * Creates the experiment with the client's id, or updates status, description, tags, end, heartbeat,
+   * version (when not null) and params of the one with that id. Fails LIMIT_EXCEEDED past maxParams
+   * (nothing stored). The caller checks the project against the API key first.
+   */
+  upsertExperiment(experiment: PublishedExperiment, limits: Limits, now: number): Promise<RemoteExperimentRecord>;
+  /** Stores the points after each series' last stored step; one transaction per call. */
+  ingest(batch: IngestBatch, limits: Limits, now: number): Promise<IngestResult>;
+  /** Drops every point with step >= fromStep (the client resumed from that step). */
+  truncate(experimentId: string, fromStep: number, now: number): Promise<void>;
+
+  /** Which of these blob hashes the store lacks. */
+  missingBlobs(hashes: readonly string[]): Promise<string[]>;
+  /** Stores bytes under their sha256 (verified by the caller); storing known bytes again stores nothing. */
+  putBlob(hash: string, bytes: Buffer): Promise<void>;
+  readBlob(hash: string): Promise<Buffer | undefined>;
+
+  getExperiment(id: string): Promise<RemoteExperimentRecord | undefined>;
+  listExperiments(query: RemoteExperimentQuery): Promise<RemoteExperimentRecord[]>;
+  countExperiments(query: RemoteExperimentQuery): Promise<number>;
+  readParams(experimentId: string): Promise<ParamRecord[]>;
+  readSeries(experimentId: string): Promise<SeriesRecord[]>;
+  readMetric(experimentId: string, name: string): Promise<MetricData | undefined>;
+  listImages(experimentId: string, name: string): Promise<ImageMeta[]>;
+  readImage(experimentId: string, name: string, step: number): Promise<Buffer | undefined>;
+  readPlots(experimentId: string, name: string): Promise<PlotPoint[]>;
+  listTables(experimentId: string): Promise<TableSummary[]>;
+  readTable(experimentId: string, name: string): Promise<Buffer | undefined>;
+
+  createKey(key: ApiKeyRecord): Promise<void>;
+  findKey(hash: string): Promise<ApiKeyRecord | undefined>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,299 @@
+// SQLite server store: the ServerBackend over a lablog SQLite file (the `lablog server` default).
+
+import { LablogError } from '../../core/errors.js';
+import type { Limits } from '../../core/limits.js';
+import type { ExperimentStatus, MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
+import { planIngest, type StoredState } from '../ingest-plan.js';
+import type {
+  ApiKeyRecord,
+  ImageMeta,
+  IngestBatch,
+  IngestResult,
+  PublishedExperiment,
+  RemoteExperimentQuery,
+  RemoteExperimentRecord,
+  SeriesState,
+  ServerBackend,
+} from '../server-backend.js';
+import { SqliteBackend } from './sqlite-backend.js';
+
+const TABLE_FORMAT = 'arrow-ipc-stream';
+const SORT_COLUMNS: Record<string, string> = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', status: 'status' };
+
+interface Row {
+  id: string;
+  project: string;
+  name: string;
+  description: string | null;
+  tags: string;
+  status: ExperimentStatus;
+  created_at: number;
+  updated_at: number;
+  ended_at: number | null;
+  heartbeat_at: number | null;
+  pid: number | null;
+  hostname: string | null;
+  version: string | null;
+  published_at: number | null;
+}
+
+function toRecord(row: Row): RemoteExperimentRecord {
+  return {
+    id: row.id,
+    project: row.project,
+    name: row.name,
+    description: row.description,
+    tags: JSON.parse(row.tags) as string[],
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    endedAt: row.ended_at,
+    heartbeatAt: row.heartbeat_at,
+    pid: row.pid,
+    hostname: row.hostname,
+    version: row.version,
+    publishedAt: row.published_at ?? row.updated_at,
+  };
+}
+
+/** `name`, then `name-2`, `name-3`, … cut to fit maxLength. */
+function dedupedName(base: string, attempt: number, maxLength: number): string {
+  if (attempt === 1) return base;
+  const suffix = `-${attempt}`;
+  const chars = [...base];
+  const room = maxLength - suffix.length;
+  return (chars.length > room ? chars.slice(0, room).join('') : base) + suffix;
+}
+
+export class SqliteServerBackend implements ServerBackend {
+  readonly location: string;
+  readonly #store: SqliteBackend;
+
+  constructor(file: string) {
+    this.#store = new SqliteBackend(file);
+    // No writer thread checkpoints for the server: SQLite's automatic checkpoint does.
+    this.#store.database.pragma('wal_autocheckpoint = 1000');
+    this.location = file;
+  }
+
+  get #db() {
+    return this.#store.database;
+  }
+
+  async upsertExperiment(e: PublishedExperiment, limits: Limits, now: number): Promise<RemoteExperimentRecord> {
+    return this.#store.transaction('publishing an experiment', () => {
+      const db = this.#db;
+      const existing = db.prepare('SELECT id FROM experiments WHERE id = ?').get(e.id);
+      const tags = JSON.stringify(e.tags);
+      if (existing === undefined) {
+        let name = e.name;
+        const taken = db.prepare('SELECT 1 FROM experiments WHERE project = ? AND name = ?').pluck();
+        for (let attempt = 2; taken.get(e.project, name) !== undefined; attempt++) name = dedupedName(e.name, attempt, limits.maxNameLength);
+        db.prepare(
+          `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at,
+             pid, hostname, version, published_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+        ).run(e.id, e.project, name, e.description, tags, e.status, e.createdAt, now, e.endedAt, e.heartbeatAt, e.hostname, e.version, now);
+      } else {
+        db.prepare(
+          `UPDATE experiments SET description = ?, tags = ?, status = ?, ended_at = ?, heartbeat_at = ?, hostname = ?,
+             version = coalesce(?, version), updated_at = ?, published_at = ? WHERE id = ?`,
+        ).run(e.description, tags, e.status, e.endedAt, e.heartbeatAt, e.hostname, e.version, now, now, e.id);
+        db.prepare('DELETE FROM experiment_tags WHERE experiment_id = ?').run(e.id);
+      }
+      const insertTag = db.prepare('INSERT OR IGNORE INTO experiment_tags (experiment_id, tag) VALUES (?, ?)');
+      for (const tag of e.tags) insertTag.run(e.id, tag);
+      const upsertParam = db.prepare(
+        `INSERT INTO params (experiment_id, key, type, value) VALUES (?, ?, ?, ?)
+         ON CONFLICT (experiment_id, key) DO UPDATE SET type = excluded.type, value = excluded.value`,
+      );
+      for (const p of e.params) upsertParam.run(e.id, p.key, p.type, p.value);
+      const params = db.prepare('SELECT count(*) FROM params WHERE experiment_id = ?').pluck().get(e.id) as number;
+      if (params > limits.maxParams) {
+        throw new LablogError('LIMIT_EXCEEDED', `experiment ${e.id} would have ${params} params; the limit is ${limits.maxParams} (maxParams)`, {
+          limit: limits.maxParams,
+          actual: params,
+        });
+      }
+      return toRecord(db.prepare('SELECT * FROM experiments WHERE id = ?').get(e.id) as Row);
+    });
+  }
+
+  async ingest(batch: IngestBatch, limits: Limits, now: number): Promise<IngestResult> {
+    return this.#store.transaction('ingesting points', () => {
+      const db = this.#db;
+      const id = batch.experimentId;
+      if (db.prepare('SELECT 1 FROM experiments WHERE id = ?').get(id) === undefined) {
+        throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment with id ${id}; publish the experiment first`, { id });
+      }
+      const series = new Map<string, SeriesState>();
+      let metricCount = 0;
+      for (const row of db.prepare('SELECT name, kind, count, last_step FROM series WHERE experiment_id = ?').all(id) as {
+        name: string;
+        kind: SeriesKind;
+        count: number;
+        last_step: number | null;
+      }[]) {
+        series.set(row.name, { name: row.name, kind: row.kind, count: row.count, lastStep: row.last_step });
+        if (row.kind === 'metric') metricCount += row.count;
+      }
+      const tables = new Map(
+        (db.prepare('SELECT name, logged_at FROM tables WHERE experiment_id = ?').all(id) as { name: string; logged_at: number }[]).map(
+          (t) => [t.name, t.logged_at] as const,
+        ),
+      );
+      const stored: StoredState = { series, metricCount, tables };
+      const plan = planIngest(batch, stored, limits);
+      this.#store.applyUnlocked({ experimentId: id, params: [], metrics: plan.metrics, images: [], plots: plan.plots, tables: [], heartbeatAt: now });
+      if (plan.images.length > 0) {
+        const insertImage = db.prepare(
+          'INSERT INTO image_points (series_id, step, timestamp, caption, blob_hash, width, height) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        );
+        const stats = db.prepare(
+          'UPDATE series SET count = count + 1, first_step = coalesce(first_step, ?), last_step = ?, last_timestamp = ? WHERE id = ?',
+        );
+        for (const image of plan.images) {
+          const seriesId = this.#store.seriesIdUnlocked(id, image.name, 'image');
+          insertImage.run(seriesId, image.step, image.timestamp, image.caption, image.hash, image.width, image.height);
+          stats.run(image.step, image.step, image.timestamp, seriesId);
+        }
+      }
+      if (plan.tables.length > 0) {
+        const upsertTable = db.prepare(
+          `INSERT INTO tables (experiment_id, name, rows, columns, format, blob_hash, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (experiment_id, name) DO UPDATE SET rows = excluded.rows, columns = excluded.columns,
+             format = excluded.format, blob_hash = excluded.blob_hash, logged_at = excluded.logged_at`,
+        );
+        for (const t of plan.tables) upsertTable.run(id, t.name, t.rows, t.columns, TABLE_FORMAT, t.hash, t.loggedAt);
+      }
+      db.prepare('UPDATE experiments SET published_at = ?, updated_at = ? WHERE id = ?').run(now, now, id);
+      return plan.result;
+    });
+  }
+
+  async truncate(experimentId: string, fromStep: number, now: number): Promise<void> {
+    this.#store.transaction('truncating an experiment', () => {
+      this.#store.truncateUnlocked(experimentId, fromStep, now);
+      this.#db.prepare('UPDATE experiments SET published_at = ?, updated_at = ? WHERE id = ?').run(now, now, experimentId);
+    });
+  }
+
+  async missingBlobs(hashes: readonly string[]): Promise<string[]> {
+    const has = this.#db.prepare('SELECT 1 FROM blobs WHERE hash = ?').pluck();
+    return [...new Set(hashes)].filter((h) => has.get(h) === undefined);
+  }
+
+  async putBlob(hash: string, bytes: Buffer): Promise<void> {
+    this.#store.transaction('storing a blob', () => {
+      this.#db.prepare('INSERT OR IGNORE INTO blobs (hash, size, bytes) VALUES (?, ?, ?)').run(hash, bytes.length, bytes);
+    });
+  }
+
+  async readBlob(hash: string): Promise<Buffer | undefined> {
+    return this.#db.prepare('SELECT bytes FROM blobs WHERE hash = ?').pluck().get(hash) as Buffer | undefined;
+  }
+
+  async getExperiment(id: string): Promise<RemoteExperimentRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM experiments WHERE id = ?').get(id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  #where(query: RemoteExperimentQuery): { sql: string; args: unknown[] } {
+    const clauses: string[] = [];
+    const args: unknown[] = [];
+    if (query.project !== undefined) {
+      clauses.push('project = ?');
+      args.push(query.project);
+    }
+    if (query.projects !== undefined) {
+      clauses.push(`project IN (${query.projects.map(() => '?').join(', ') || 'NULL'})`);
+      args.push(...query.projects);
+    }
+    if (query.status !== undefined && query.status.length > 0) {
+      clauses.push(`status IN (${query.status.map(() => '?').join(', ')})`);
+      args.push(...query.status);
+    }
+    for (const tag of new Set(query.tags ?? [])) {
+      clauses.push('EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = experiments.id AND t.tag = ?)');
+      args.push(tag);
+    }
+    return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', args };
+  }
+
+  async listExperiments(query: RemoteExperimentQuery): Promise<RemoteExperimentRecord[]> {
+    const { sql, args } = this.#where(query);
+    const column = SORT_COLUMNS[query.sort ?? 'created_at'] ?? 'created_at';
+    const order = query.order === 'asc' ? 'ASC' : 'DESC';
+    args.push(query.limit ?? -1, query.offset ?? 0);
+    const rows = this.#db.prepare(`SELECT * FROM experiments ${sql} ORDER BY ${column} ${order}, id ${order} LIMIT ? OFFSET ?`).all(...args) as Row[];
+    return rows.map(toRecord);
+  }
+
+  async countExperiments(query: RemoteExperimentQuery): Promise<number> {
+    const { sql, args } = this.#where(query);
+    return this.#db.prepare(`SELECT count(*) FROM experiments ${sql}`).pluck().get(...args) as number;
+  }
+
+  async readParams(experimentId: string): Promise<ParamRecord[]> {
+    return this.#store.readParams(experimentId);
+  }
+
+  async readSeries(experimentId: string): Promise<SeriesRecord[]> {
+    return this.#store.readSeries(experimentId);
+  }
+
+  async readMetric(experimentId: string, name: string): Promise<MetricData | undefined> {
+    return this.#store.readMetric(experimentId, name);
+  }
+
+  async listImages(experimentId: string, name: string): Promise<ImageMeta[]> {
+    return this.#db
+      .prepare(
+        `SELECT p.step, p.timestamp, p.caption, p.width, p.height, p.blob_hash AS hash
+         FROM image_points p JOIN series s ON s.id = p.series_id
+         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'image' ORDER BY p.step`,
+      )
+      .all(experimentId, name) as ImageMeta[];
+  }
+
+  async readImage(experimentId: string, name: string, step: number): Promise<Buffer | undefined> {
+    return this.#db
+      .prepare(
+        `SELECT b.bytes FROM image_points p JOIN series s ON s.id = p.series_id JOIN blobs b ON b.hash = p.blob_hash
+         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'image' AND p.step = ?`,
+      )
+      .pluck()
+      .get(experimentId, name, step) as Buffer | undefined;
+  }
+
+  async readPlots(experimentId: string, name: string): Promise<PlotPoint[]> {
+    return this.#store.readPlots(experimentId, name);
+  }
+
+  async listTables(experimentId: string): Promise<TableSummary[]> {
+    return this.#store.listTables(experimentId);
+  }
+
+  async readTable(experimentId: string, name: string): Promise<Buffer | undefined> {
+    return this.#store.readTable(experimentId, name)?.ipc;
+  }
+
+  async createKey(key: ApiKeyRecord): Promise<void> {
+    this.#store.transaction('creating an API key', () => {
+      this.#db
+        .prepare('INSERT INTO api_keys (id, hash, projects, name, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(key.id, key.hash, JSON.stringify(key.projects), key.name, key.createdAt);
+    });
+  }
+
+  async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.#db.prepare('SELECT id, hash, projects, name, created_at FROM api_keys WHERE hash = ?').get(hash) as
+      | { id: string; hash: string; projects: string; name: string | null; created_at: number }
+      | undefined;
+    return row && { id: row.id, hash: row.hash, projects: JSON.parse(row.projects) as string[], name: row.name, createdAt: row.created_at };
+  }
+
+  async close(): Promise<void> {
+    this.#store.close();
+  }
+}
