@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LablogError, describeValue } from './core/errors.js';
 import { Store } from './core/store.js';
+import type { LivePublication, Publishing } from './core/publishing.js';
 import { assertKnownOptions, assertOptionsObject } from './core/validation.js';
 import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
 
@@ -35,6 +36,25 @@ export function openStore(options?: OpenStoreOptions): Store {
   } catch (cause) {
     throw new LablogError('STORAGE_ERROR', `cannot create the folder for ${file}: ${(cause as Error).message}`, { path: file }, { cause });
   }
-  return new Store(new SqliteBackend(file));
+  return new Store(new SqliteBackend(file), PUBLISHING);
 }
+
+/** Publishing through the sync layer, loaded on first use (a run that never publishes never loads it). */
+const PUBLISHING: Publishing = {
+  async publish(storePath, remote, experimentIds, version) {
+    const { publishStore } = await import('./sync/publish-store.js');
+    return publishStore({ storePath, remote, ...(experimentIds ? { experimentIds } : {}), ...(version !== undefined ? { version } : {}) });
+  },
+  startLive(storePath, experimentId, remote, onProblem): LivePublication {
+    const started = import('./sync/live-publisher.js').then((m) => m.startLivePublication(storePath, experimentId, remote, onProblem));
+    started.catch((cause: unknown) => onProblem(new LablogError('REMOTE_ERROR', `cannot start publishing: ${(cause as Error).message}`, {}, { cause })));
+    return {
+      async stop(timeoutMs) {
+        const deadline = Date.now() + timeoutMs;
+        const live = await started.catch(() => undefined);
+        await live?.stop(Math.max(0, deadline - Date.now()));
+      },
+    };
+  },
+};
 

@@ -19,6 +19,7 @@ import {
 import { FLUSH_AT_BYTES, FLUSH_AT_POINTS, FLUSH_INTERVAL_MS, MAX_BUFFERED_POINTS, MetricSeriesBuffer, WriteBuffer } from './buffer.js';
 import { BatchQueue } from './batch-queue.js';
 import { THIS_HOST, isCrashed } from './liveness.js';
+import type { LivePublication, PublishOptions, PublishReport } from './publishing.js';
 import { trackForExit, untrackForExit, type ExitParticipant, type ExitStatus } from './exit-hooks.js';
 import { decodeParam, encodeParam } from './param.js';
 import { toPngImage, type ImageInput } from '../media/image.js';
@@ -139,6 +140,8 @@ export interface ExperimentInit {
   /** Called when the experiment opens for logging in this process (at creation, or by resumeFrom). */
   readonly onOpened: (experiment: Experiment) => void;
   readonly onFinished: (experiment: Experiment) => void;
+  /** Publishes experiments of the store to a remote (provided by the sync layer through the Store). */
+  readonly publish: (ids: readonly string[], options: PublishOptions | undefined) => Promise<PublishReport>;
 }
 
 const OPEN = 0;
@@ -159,6 +162,9 @@ export class Experiment {
   readonly #backend: StoreBackend;
   readonly #onOpened: (experiment: Experiment) => void;
   readonly #onFinished: (experiment: Experiment) => void;
+  readonly #publish: ExperimentInit['publish'];
+  /** The background publication started with the experiment (createExperiment's `remote`). */
+  #live: LivePublication | undefined;
   #record: ExperimentRecord;
   #limits: Limits;
   #handler: ErrorHandler;
@@ -191,6 +197,7 @@ export class Experiment {
     this.#record = init.record;
     this.#onOpened = init.onOpened;
     this.#onFinished = init.onFinished;
+    this.#publish = init.publish;
     this.id = init.record.id;
     this.name = init.record.name;
     this.project = init.record.project;
@@ -462,7 +469,31 @@ export class Experiment {
     // What the store has not taken yet stays with the writer, which retries: the exit hook waits for it.
     if (this.#queue.idle) untrackForExit(this.#exitParticipant);
     this.#onFinished(this);
+    // The last of the close budget publishes what is left; the rest waits for `lablog sync`.
+    const live = this.#live;
+    this.#live = undefined;
+    if (live) await live.stop(Math.max(0, deadline - Date.now()));
     if (error) this.#handler.report(error);
+  }
+
+  /** @internal Attaches the background publication started by createExperiment. */
+  attachLivePublication(live: LivePublication): void {
+    this.#live = live;
+  }
+
+  /** @internal A background publication problem: a warning (training goes on; `lablog sync` can finish the job). */
+  warnPublishProblem(problem: LablogError): void {
+    this.#handler.warn(new LablogWarning(problem.code, `publishing experiment '${this.name}': ${problem.message}`, problem.details));
+  }
+
+  /**
+   * Publishes this experiment to a remote lablog server: everything it has not acknowledged yet, exactly
+   * once (re-running sends only what is new). Writes what is buffered first. Resolves with a report;
+   * items the remote rejects are listed in `problems` and the rest is published.
+   */
+  async publish(options?: PublishOptions): Promise<PublishReport> {
+    if (this.isOpen) await this.flush();
+    return this.#publish([this.id], options);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   type StoreBackend,
 } from '../store/backend.js';
 import type { LablogWarning } from './errors.js';
+import { resolveRemote, type Publishing, type PublishOptions, type PublishReport, type RemoteSpec } from './publishing.js';
 
 export const DEFAULT_PROJECT = 'default';
 /** Longest name tried when deduplicating (`name-2`, `name-3`, …) before giving up. */
@@ -28,9 +29,19 @@ export interface CreateExperimentOptions {
   errorHandler?: ErrorHandlerType;
   limits?: Partial<Limits>;
   onWarning?: (warning: LablogWarning) => void;
+  /**
+   * Publish to a lablog server in the background while the run logs (default: $LABLOG_REMOTE with
+   * $LABLOG_API_KEY, when set); false turns that off.
+   */
+  remote?: RemoteSpec | false;
 }
 
-const CREATE_OPTIONS = ['name', 'project', 'description', 'tags', 'errorHandler', 'limits', 'onWarning'] as const;
+const CREATE_OPTIONS = ['name', 'project', 'description', 'tags', 'errorHandler', 'limits', 'onWarning', 'remote'] as const;
+
+export interface StorePublishOptions extends PublishOptions {
+  /** Ids or names of the experiments to publish (default: all of them). */
+  experiments?: string[];
+}
 
 export interface ListExperimentsOptions {
   project?: string;
@@ -59,8 +70,35 @@ export class Store {
   readonly #onFinished = (experiment: Experiment) => void this.#open.delete(experiment.id);
 
   /** @internal Use openStore(). */
-  constructor(backend: StoreBackend) {
+  constructor(backend: StoreBackend, publishing?: Publishing) {
     this.#backend = backend;
+    this.#publishing = publishing;
+  }
+
+  readonly #publishing: Publishing | undefined;
+
+  /** Publishes these experiments (all when undefined) with validated options. */
+  readonly #publish = async (ids: readonly string[] | undefined, options: PublishOptions | undefined): Promise<PublishReport> => {
+    assertOptionsObject('publish', options);
+    if (options) assertKnownOptions('publish', options, ['remote', 'apiKey', 'version', 'experiments']);
+    const remote = resolveRemote('publish', options?.remote, options?.apiKey);
+    if (remote === undefined) {
+      throw new LablogError('INVALID_OPTION', 'publish: pass { remote, apiKey } or set LABLOG_REMOTE and LABLOG_API_KEY', { option: 'remote' });
+    }
+    if (options?.version !== undefined) assertName('version', options.version, resolveLimits(undefined).maxNameLength);
+    if (this.#publishing === undefined) throw new LablogError('INVALID_OPTION', 'publishing is not available for this store', {});
+    return this.#publishing.publish(this.path, remote, ids, options?.version);
+  };
+
+  /**
+   * Publishes experiments to a remote lablog server: for each, everything not yet acknowledged, exactly
+   * once. Problems with single items are in the report; the rest is published.
+   */
+  async publish(options?: StorePublishOptions): Promise<PublishReport> {
+    this.#assertOpen();
+    const ids = options?.experiments?.map((idOrName) => this.getExperiment(idOrName).id);
+    await Promise.all([...this.#open.values()].filter((e) => ids === undefined || ids.includes(e.id)).map((e) => e.flush()));
+    return this.#publish(ids, options);
   }
 
   /** The store's location (the SQLite file path). */
@@ -113,6 +151,12 @@ export class Store {
         option: 'onWarning',
       });
     }
+    const remote =
+      options.remote === false
+        ? undefined
+        : options.remote !== undefined && (typeof options.remote !== 'object' || options.remote === null)
+          ? invalidRemote(options.remote)
+          : resolveRemote('createExperiment', options.remote?.url, options.remote?.apiKey);
     const base = options.name;
     const record = this.#backend.createExperiment(
       {
@@ -135,7 +179,13 @@ export class Store {
       writable: true,
       onOpened: this.#onOpened,
       onFinished: this.#onFinished,
+      publish: this.#publish,
     });
+    if (remote !== undefined && this.#publishing !== undefined) {
+      experiment.attachLivePublication(
+        this.#publishing.startLive(this.path, experiment.id, remote, (problem) => experiment.warnPublishProblem(problem)),
+      );
+    }
     return experiment;
   }
 
@@ -207,6 +257,7 @@ export class Store {
       writable: false,
       onOpened: this.#onOpened,
       onFinished: this.#onFinished,
+      publish: this.#publish,
     });
   }
 
@@ -223,6 +274,12 @@ export class Store {
   #assertOpen(): void {
     if (this.#closed) throw new LablogError('STORAGE_ERROR', `the store at ${this.path} is closed`, {});
   }
+}
+
+function invalidRemote(remote: unknown): never {
+  throw new LablogError('INVALID_OPTION', `createExperiment: remote must be { url, apiKey } or false, got ${describeValue(remote)}`, {
+    option: 'remote',
+  });
 }
 
 function dedupedName(base: string, attempt: number, maxLength: number): string {

@@ -1,0 +1,284 @@
+// Wire protocol of /api/v1: JSON bodies the publisher sends and the server checks (a client may be old or hostile).
+
+import { LablogError, describeValue } from '../core/errors.js';
+import type { Limits } from '../core/limits.js';
+import { checkName, characterLength } from '../core/validation.js';
+import { EXPERIMENT_STATUSES, type ExperimentStatus, type ParamRecord } from '../store/backend.js';
+import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumnToArray, encodeColumn, type ColumnEncoding } from '../store/column-codec.js';
+import type { IngestMetric, PublishedExperiment } from '../store/server-backend.js';
+
+export const API_PREFIX = '/api/v1';
+
+/** A column in lablog's compact encoding (column-codec.ts), base64; or plain JSON numbers (null for NaN). */
+export type WireColumn = { readonly encoding: number; readonly data: string } | readonly (number | null)[];
+
+export interface WireMetric {
+  readonly name: string;
+  readonly after: number | null;
+  /** Points in the item; required when the columns are encoded. */
+  readonly count?: number;
+  readonly steps: WireColumn;
+  readonly values: WireColumn;
+  readonly timestamps: WireColumn;
+}
+
+export interface WireImagePoint {
+  readonly step: number;
+  readonly timestamp: number;
+  readonly caption: string | null;
+  readonly hash: string;
+}
+
+export interface WirePlotPoint {
+  readonly step: number;
+  readonly timestamp: number;
+  readonly caption: string | null;
+  readonly figure: unknown;
+}
+
+export interface WireMedia<P> {
+  readonly name: string;
+  readonly after: number | null;
+  readonly points: readonly P[];
+}
+
+export interface WireTable {
+  readonly name: string;
+  readonly hash: string;
+  readonly loggedAt: number;
+}
+
+/** POST /api/v1/experiments/{id}/ingest */
+export interface WireIngest {
+  readonly metrics?: readonly WireMetric[];
+  readonly images?: readonly WireMedia<WireImagePoint>[];
+  readonly plots?: readonly WireMedia<WirePlotPoint>[];
+  readonly tables?: readonly WireTable[];
+}
+
+/** PUT /api/v1/experiments/{id} */
+export type WireExperiment = Omit<PublishedExperiment, 'id'>;
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const PARAM_TYPES = ['boolean', 'number', 'string', 'date'];
+
+function invalid(message: string, details: Record<string, unknown> = {}): LablogError {
+  return new LablogError('VALIDATION', message, details);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isHash(value: unknown): value is string {
+  return typeof value === 'string' && SHA256.test(value);
+}
+
+function finiteOrNull(value: unknown): value is number | null {
+  return value === null || (typeof value === 'number' && Number.isFinite(value));
+}
+
+/** Encodes a column for the wire. */
+export function encodeWireColumn(column: Float64Array): WireColumn {
+  const { encoding, bytes } = encodeColumn(column);
+  return { encoding, data: bytes.toString('base64') };
+}
+
+function encodedLength(encoding: number, count: number): number | undefined {
+  switch (encoding) {
+    case RAW:
+      return 8 * count;
+    case ARITHMETIC:
+      return count === 0 ? 0 : 16;
+    case DELTA_U16:
+      return count === 0 ? 0 : 8 + 2 * (count - 1);
+    case DELTA_I32:
+      return count === 0 ? 0 : 8 + 4 * (count - 1);
+    default:
+      return undefined;
+  }
+}
+
+/** Decodes one wire column of `count` values (undefined count: take the length of a plain array). */
+export function decodeWireColumn(what: string, column: unknown, count?: number): Float64Array {
+  if (Array.isArray(column)) {
+    if (count !== undefined && column.length !== count) throw invalid(`${what} has ${column.length} values, expected ${count}`);
+    const out = new Float64Array(column.length);
+    for (let i = 0; i < column.length; i++) {
+      const v: unknown = column[i];
+      if (v === null) out[i] = Number.NaN;
+      else if (typeof v === 'number') out[i] = v;
+      else throw invalid(`${what}[${i}] must be a number or null, got ${describeValue(v)}`);
+    }
+    return out;
+  }
+  if (!isObject(column) || typeof column['encoding'] !== 'number' || typeof column['data'] !== 'string') {
+    throw invalid(`${what} must be an array of numbers or { encoding, data }`);
+  }
+  if (count === undefined) throw invalid(`${what}: an encoded column needs a plain 'steps' array or a count`);
+  const encoding = column['encoding'] as ColumnEncoding;
+  const expected = encodedLength(encoding, count);
+  if (expected === undefined) throw invalid(`${what}: unknown encoding ${encoding}`);
+  const bytes = Buffer.from(column['data'] as string, 'base64');
+  if (bytes.length !== expected) throw invalid(`${what}: ${bytes.length} bytes, expected ${expected} for ${count} values`);
+  return decodeColumnToArray(encoding, bytes, count);
+}
+
+function after(what: string, value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw invalid(`${what}.after must be a step (integer >= 0) or null, got ${describeValue(value)}`);
+}
+
+function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
+  const items = body[field];
+  if (items === undefined) return [];
+  if (!Array.isArray(items)) throw invalid(`'${field}' must be an array`);
+  return items;
+}
+
+function caption(what: string, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  throw invalid(`${what}.caption must be a string or null`);
+}
+
+export interface DecodedIngest {
+  readonly metrics: IngestMetric[];
+  readonly images: WireMedia<WireImagePoint>[];
+  readonly plots: WireMedia<WirePlotPoint>[];
+  readonly tables: WireTable[];
+}
+
+/** Checks the shape of an ingest body and decodes its columns; step rules and limits are the store's (ingest-plan.ts). */
+export function decodeIngest(body: unknown): DecodedIngest {
+  if (!isObject(body)) throw invalid('the body must be a JSON object { metrics, images, plots, tables }');
+  const metrics = itemsOf(body, 'metrics').map((item, i): IngestMetric => {
+    const what = `metrics[${i}]`;
+    if (!isObject(item) || typeof item['name'] !== 'string') throw invalid(`${what} must be { name, after, steps, values, timestamps }`);
+    const count = typeof item['count'] === 'number' ? item['count'] : Array.isArray(item['steps']) ? item['steps'].length : undefined;
+    if (count === undefined || !Number.isSafeInteger(count) || count < 0) throw invalid(`${what}.count must be an integer >= 0`);
+    return {
+      name: item['name'],
+      after: after(what, item['after']),
+      steps: decodeWireColumn(`${what}.steps`, item['steps'], count),
+      values: decodeWireColumn(`${what}.values`, item['values'], count),
+      timestamps: decodeWireColumn(`${what}.timestamps`, item['timestamps'], count),
+    };
+  });
+  const media = <P>(field: 'images' | 'plots', point: (what: string, p: Record<string, unknown>) => P): WireMedia<P>[] =>
+    itemsOf(body, field).map((item, i) => {
+      const what = `${field}[${i}]`;
+      if (!isObject(item) || typeof item['name'] !== 'string' || !Array.isArray(item['points'])) {
+        throw invalid(`${what} must be { name, after, points: [...] }`);
+      }
+      return {
+        name: item['name'],
+        after: after(what, item['after']),
+        points: item['points'].map((p: unknown, j: number) => {
+          const at = `${what}.points[${j}]`;
+          if (!isObject(p) || typeof p['step'] !== 'number' || typeof p['timestamp'] !== 'number') {
+            throw invalid(`${at} must be { step, timestamp, caption, … }`);
+          }
+          return point(at, p);
+        }),
+      };
+    });
+  const images = media('images', (what, p): WireImagePoint => {
+    if (!isHash(p['hash'])) throw invalid(`${what}.hash must be the sha256 (hex) of an uploaded PNG`);
+    return { step: p['step'] as number, timestamp: p['timestamp'] as number, caption: caption(what, p['caption']), hash: p['hash'] };
+  });
+  const plots = media('plots', (what, p): WirePlotPoint => ({
+    step: p['step'] as number,
+    timestamp: p['timestamp'] as number,
+    caption: caption(what, p['caption']),
+    figure: p['figure'],
+  }));
+  const tables = itemsOf(body, 'tables').map((item, i): WireTable => {
+    const what = `tables[${i}]`;
+    if (!isObject(item) || typeof item['name'] !== 'string' || !isHash(item['hash']) || !finiteOrNull(item['loggedAt']) || item['loggedAt'] === null) {
+      throw invalid(`${what} must be { name, hash: sha256 of uploaded Arrow IPC bytes, loggedAt }`);
+    }
+    return { name: item['name'], hash: item['hash'], loggedAt: item['loggedAt'] as number };
+  });
+  return { metrics, images, plots, tables };
+}
+
+/** Checks a published experiment against the limits; fails VALIDATION (or INVALID_NAME, LIMIT_EXCEEDED). */
+export function decodeExperiment(id: string, body: unknown, limits: Limits): PublishedExperiment {
+  if (!isObject(body)) throw invalid('the body must be a JSON object describing the experiment');
+  for (const [what, value] of [
+    ['project name', body['project']],
+    ['experiment name', body['name']],
+  ] as const) {
+    const error = checkName(what, value, limits.maxNameLength);
+    if (error) throw error;
+  }
+  const description = body['description'] ?? null;
+  if (description !== null && typeof description !== 'string') throw invalid('description must be a string or null');
+  if (typeof description === 'string' && characterLength(description) > limits.maxDescriptionLength) {
+    throw new LablogError('LIMIT_EXCEEDED', `description is longer than ${limits.maxDescriptionLength} characters (maxDescriptionLength)`, {
+      limit: limits.maxDescriptionLength,
+      actual: characterLength(description),
+    });
+  }
+  const tags = body['tags'] ?? [];
+  if (!Array.isArray(tags)) throw invalid('tags must be an array of strings');
+  if (tags.length > limits.maxTags) {
+    throw new LablogError('LIMIT_EXCEEDED', `${tags.length} tags; the limit is ${limits.maxTags} (maxTags)`, { limit: limits.maxTags, actual: tags.length });
+  }
+  for (const tag of tags) {
+    const error = checkName('tag', tag, limits.maxNameLength);
+    if (error) throw error;
+  }
+  const status = body['status'];
+  if (!(EXPERIMENT_STATUSES as readonly unknown[]).includes(status)) throw invalid(`status must be one of ${EXPERIMENT_STATUSES.join(', ')}`);
+  const createdAt = body['createdAt'];
+  if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) throw invalid('createdAt must be milliseconds since the epoch');
+  for (const field of ['endedAt', 'heartbeatAt']) {
+    if (!finiteOrNull(body[field] ?? null)) throw invalid(`${field} must be milliseconds since the epoch or null`);
+  }
+  const hostname = body['hostname'] ?? null;
+  if (hostname !== null && typeof hostname !== 'string') throw invalid('hostname must be a string or null');
+  const version = body['version'] ?? null;
+  if (version !== null) {
+    const error = checkName('version', version, limits.maxNameLength);
+    if (error) throw error;
+  }
+  const rawParams = body['params'] ?? [];
+  if (!Array.isArray(rawParams)) throw invalid('params must be an array of { key, type, value }');
+  if (rawParams.length > limits.maxParams) {
+    throw new LablogError('LIMIT_EXCEEDED', `${rawParams.length} params; the limit is ${limits.maxParams} (maxParams)`, {
+      limit: limits.maxParams,
+      actual: rawParams.length,
+    });
+  }
+  const params = rawParams.map((p: unknown, i: number): ParamRecord => {
+    if (!isObject(p) || !PARAM_TYPES.includes(p['type'] as string) || typeof p['value'] !== 'string') {
+      throw invalid(`params[${i}] must be { key, type: boolean|number|string|date, value: text }`);
+    }
+    const error = checkName('param name', p['key'], limits.maxNameLength);
+    if (error) throw error;
+    if (characterLength(p['value']) > limits.maxParamValueLength) {
+      throw new LablogError('INVALID_PARAM_VALUE', `param '${p['key'] as string}' is longer than ${limits.maxParamValueLength} characters`, {
+        key: p['key'] as string,
+        limit: limits.maxParamValueLength,
+      });
+    }
+    return { key: p['key'] as string, type: p['type'] as ParamRecord['type'], value: p['value'] };
+  });
+  return {
+    id,
+    project: body['project'] as string,
+    name: body['name'] as string,
+    description,
+    tags: [...new Set(tags as string[])],
+    status: status as ExperimentStatus,
+    createdAt,
+    endedAt: (body['endedAt'] ?? null) as number | null,
+    heartbeatAt: (body['heartbeatAt'] ?? null) as number | null,
+    hostname,
+    version: version as string | null,
+    params,
+  };
+}

@@ -1,0 +1,89 @@
+// The lablog server: a REST face (/api/v1, JSON, Bearer keys) over a ServerBackend; stateless, so several can share one PostgreSQL.
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import { LablogError } from '../core/errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+import type { ServerBackend } from '../store/server-backend.js';
+import { bearerToken, KeyCache } from './api-keys.js';
+import { toHttpError } from './http-errors.js';
+import { registerPublishRoutes } from './publish-routes.js';
+import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
+import { registerReadRoutes } from './read-routes.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 5380;
+/** Largest JSON body (an ingest batch); the publisher sends far less per request. */
+export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+/** Largest blob upload (a PNG or a table's Arrow bytes). */
+export const DEFAULT_BLOB_LIMIT = 64 * 1024 * 1024;
+
+export interface ServerOptions {
+  readonly backend: ServerBackend;
+  /** Limits every experiment is held to, whatever the client says (default DEFAULT_LIMITS). */
+  readonly limits?: Limits;
+  readonly bodyLimit?: number;
+  readonly blobLimit?: number;
+  readonly rateLimit?: RateLimit;
+  /** Log each request (pino, as JSON lines on stdout). */
+  readonly logRequests?: boolean;
+}
+
+export function createServer(options: ServerOptions): FastifyInstance {
+  const { backend } = options;
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const blobLimit = options.blobLimit ?? DEFAULT_BLOB_LIMIT;
+  const app = Fastify({ logger: options.logRequests ?? false, bodyLimit });
+  const keys = new KeyCache(backend);
+  const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: blobLimit }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toHttpError(error);
+    if (status >= 500) request.log.error(error);
+    if (status === 429 && typeof body.details['retryAfterMs'] === 'number') {
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(body.details['retryAfterMs'] / 1000))));
+    }
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: {} }),
+  );
+
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return;
+    const token = bearerToken(request.headers.authorization);
+    const key = token === undefined ? undefined : await keys.find(token);
+    if (key === undefined) {
+      throw new LablogError('UNAUTHENTICATED', token === undefined ? 'send Authorization: Bearer <API key>' : 'the API key is not valid', {});
+    }
+    const waitMs = limiter.take(key.id);
+    if (waitMs > 0) {
+      throw new LablogError('RATE_LIMITED', `too many requests for this API key; retry in ${waitMs} ms`, { retryAfterMs: waitMs });
+    }
+    request.apiKey = key;
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  registerReadRoutes(app, backend);
+  registerPublishRoutes(app, backend, limits);
+  app.addHook('onClose', async () => backend.close());
+  return app;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Starts a server on host:port (port 0: any free port) and returns its URL. */
+export async function startServer(options: ServerOptions & { host?: string; port?: number }): Promise<RunningServer> {
+  const app = createServer(options);
+  await app.listen({ host: options.host ?? DEFAULT_HOST, port: options.port ?? DEFAULT_PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const host = options.host ?? DEFAULT_HOST;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, app, close: () => app.close() };
+}

@@ -1,0 +1,62 @@
+// Publishing of a local store: every (or some) experiment(s) to one remote, one bad experiment not stopping the others.
+
+import type { LablogError } from '../core/errors.js';
+import type { PublishProblemReport, PublishReport, RemoteSpec } from '../core/publishing.js';
+import { SqlitePublishSource } from '../store/sqlite/sqlite-publish-source.js';
+import { Publisher } from './publisher.js';
+import { RemoteClient, type RetryPolicy } from './remote-client.js';
+
+export interface PublishStoreOptions {
+  readonly storePath: string;
+  readonly remote: RemoteSpec;
+  /** Experiment ids (default: all, oldest first). */
+  readonly experimentIds?: readonly string[];
+  readonly version?: string;
+  readonly retry?: RetryPolicy;
+  /** Before publishing: the experiments and the points they have to send (an upper bound). */
+  readonly onStart?: (plan: { experiments: number; points: number }) => void;
+  readonly onPoints?: (points: number) => void;
+  readonly onExperiment?: (name: string, problems: readonly PublishProblemReport[]) => void;
+}
+
+/** Default retry for an explicit publish: keep trying a down or busy remote for a minute. */
+export const PUBLISH_RETRY: RetryPolicy = { maxAttempts: 8 };
+
+export async function publishStore(options: PublishStoreOptions): Promise<PublishReport> {
+  const source = new SqlitePublishSource(options.storePath);
+  try {
+    const client = new RemoteClient(options.remote);
+    const publisher = new Publisher(source, client);
+    const ids = options.experimentIds ?? source.listExperiments({ sort: 'created_at', order: 'asc' }).map((r) => r.id);
+    options.onStart?.({ experiments: ids.length, points: ids.reduce((sum, id) => sum + publisher.pendingPoints(id), 0) });
+    let experiments = 0;
+    let accepted = 0;
+    let skipped = 0;
+    const problems: PublishProblemReport[] = [];
+    for (const id of ids) {
+      try {
+        const report = await publisher.publishExperiment(id, {
+          ...(options.version !== undefined ? { version: options.version } : {}),
+          retry: options.retry ?? PUBLISH_RETRY,
+          ...(options.onPoints ? { onPoints: options.onPoints } : {}),
+        });
+        experiments++;
+        accepted += report.accepted;
+        skipped += report.skipped;
+        problems.push(...report.problems);
+        options.onExperiment?.(report.name, report.problems);
+      } catch (error) {
+        const e = error as LablogError;
+        const name = source.getExperiment(id)?.name ?? id;
+        const problem = { experimentId: id, experiment: name, code: e.code ?? 'REMOTE_ERROR', message: e.message };
+        problems.push(problem);
+        options.onExperiment?.(name, [problem]);
+        // A remote that cannot be reached will not be reached for the next experiment either.
+        if (e.code === 'REMOTE_UNAVAILABLE' || e.code === 'UNAUTHENTICATED') break;
+      }
+    }
+    return { remote: client.url, experiments, accepted, skipped, problems };
+  } finally {
+    source.close();
+  }
+}

@@ -1,0 +1,247 @@
+// Publisher: sends what a remote has not acknowledged of local experiments — description, truncations, points, tables — exactly once.
+
+import { createHash } from 'node:crypto';
+import { LablogError } from '../core/errors.js';
+import type { ExperimentRecord, SeriesRecord } from '../store/backend.js';
+import type { IngestResult } from '../store/server-backend.js';
+import type { PublishSource } from '../store/publish-source.js';
+import { encodeWireColumn, type WireExperiment, type WireIngest, type WireMetric, type WireImagePoint, type WireMedia, type WirePlotPoint } from '../remote/protocol.js';
+import type { RemoteClient, RetryPolicy } from './remote-client.js';
+
+/** Metric points per ingest request (about 2–3 MB of JSON in the compact column encoding). */
+export const POINTS_PER_REQUEST = 200_000;
+/** Image points per request (their bytes go separately, as blobs). */
+export const IMAGES_PER_REQUEST = 64;
+export const PLOTS_PER_REQUEST = 256;
+/** A series whose watermark conflicts with the server this many times in one run is reported, not retried. */
+const MAX_CONFLICTS = 2;
+
+export interface PublishProblem {
+  readonly experimentId: string;
+  readonly experiment: string;
+  /** The series or table, when one item failed (the rest of the experiment went through). */
+  readonly item?: { readonly kind: string; readonly name: string };
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface ExperimentReport {
+  readonly experimentId: string;
+  readonly name: string;
+  /** Points (and tables) the remote stored in this run. */
+  accepted: number;
+  /** Points the remote already had (a retried request whose answer was lost). */
+  skipped: number;
+  readonly problems: PublishProblem[];
+}
+
+export interface PublishOptions {
+  /** Label of the published experiment (a model version). */
+  readonly version?: string;
+  readonly retry?: RetryPolicy;
+  /** Called after each acknowledged request with the points it carried. */
+  readonly onPoints?: (points: number) => void;
+}
+
+function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export class Publisher {
+  readonly #source: PublishSource;
+  readonly #client: RemoteClient;
+
+  constructor(source: PublishSource, client: RemoteClient) {
+    this.#source = source;
+    this.#client = client;
+  }
+
+  get remote(): string {
+    return this.#client.url;
+  }
+
+  /** Points not yet acknowledged by the remote (an upper bound, counted by stored chunk; for progress bars). */
+  pendingPoints(experimentId: string): number {
+    const ledger = this.#source.ledger(this.remote, experimentId);
+    let total = 0;
+    for (const s of this.#source.readSeries(experimentId)) {
+      const after = ledger.series.get(s.name) ?? null;
+      if (s.lastStep === null || (after !== null && s.lastStep <= after)) continue;
+      total += s.kind === 'metric' ? this.#source.countMetricAfter(experimentId, s.name, after) : s.count;
+    }
+    return total;
+  }
+
+  /**
+   * Publishes one experiment. Throws only when the remote cannot be reached or refuses the experiment
+   * itself; a series or table the remote rejects is reported and the rest is sent.
+   */
+  async publishExperiment(experimentId: string, options: PublishOptions = {}): Promise<ExperimentReport> {
+    const record = this.#source.getExperiment(experimentId);
+    if (record === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment ${experimentId} in ${this.#source.location}`, { id: experimentId });
+    const report: ExperimentReport = { experimentId, name: record.name, accepted: 0, skipped: 0, problems: [] };
+    const remote = this.remote;
+    const path = `/api/v1/experiments/${record.id}`;
+    const retry = options.retry ?? {};
+    let ledger = this.#source.ledger(remote, experimentId);
+
+    // A resumeFrom since the last publication: the remote drops the same points before new ones arrive.
+    for (const truncation of this.#source.truncationsAfter(experimentId, ledger.truncationSeq)) {
+      if (ledger.metaHash !== null) {
+        try {
+          await this.#client.call('POST', `${path}/truncate`, { fromStep: truncation.fromStep }, retry);
+        } catch (error) {
+          if ((error as LablogError).code !== 'EXPERIMENT_NOT_FOUND') throw error;
+        }
+      }
+      this.#source.saveTruncation(remote, experimentId, truncation.seq, truncation.fromStep);
+    }
+    ledger = this.#source.ledger(remote, experimentId);
+
+    const description = this.#describe(record, options.version ?? null);
+    const metaHash = sha256(JSON.stringify(description));
+    if (metaHash !== ledger.metaHash) {
+      const published = await this.#client.call<{ name: string }>('PUT', path, description, retry);
+      this.#source.saveMeta(remote, experimentId, metaHash, published.name, Date.now());
+    }
+
+    await this.#publishSeries(record, new Map(ledger.series), report, options);
+    await this.#publishTables(record, ledger.tables, report, options);
+    return report;
+  }
+
+  #describe(record: ExperimentRecord, version: string | null): WireExperiment {
+    return {
+      project: record.project,
+      name: record.name,
+      description: record.description,
+      tags: record.tags,
+      status: record.status,
+      createdAt: record.createdAt,
+      endedAt: record.endedAt,
+      heartbeatAt: record.heartbeatAt,
+      hostname: record.hostname,
+      version,
+      params: this.#source.readParams(record.id),
+    };
+  }
+
+  async #publishSeries(record: ExperimentRecord, watermarks: Map<string, number>, report: ExperimentReport, options: PublishOptions): Promise<void> {
+    const id = record.id;
+    const conflicts = new Map<string, number>();
+    const given = new Set<string>();
+    const pending = (s: SeriesRecord) => !given.has(s.name) && s.lastStep !== null && s.lastStep > (watermarks.get(s.name) ?? -1);
+    for (;;) {
+      const series = this.#source.readSeries(id).filter(pending);
+      if (series.length === 0) return;
+      const body: { metrics: WireMetric[]; images: WireMedia<WireImagePoint>[]; plots: WireMedia<WirePlotPoint>[] } = { metrics: [], images: [], plots: [] };
+      const blobs = new Map<string, Buffer>();
+      let points = 0;
+      let budget = POINTS_PER_REQUEST;
+      for (const s of series) {
+        if (budget <= 0) break;
+        const after = watermarks.get(s.name) ?? null;
+        if (s.kind === 'metric') {
+          const data = this.#source.readMetricAfter(id, s.name, after, budget);
+          const n = data.steps.length;
+          if (n === 0) continue;
+          body.metrics.push({
+            name: s.name,
+            after,
+            count: n,
+            steps: encodeWireColumn(data.steps),
+            values: encodeWireColumn(data.values),
+            timestamps: encodeWireColumn(data.timestamps),
+          });
+          points += n;
+          budget -= n;
+        } else if (s.kind === 'image') {
+          const images = this.#source.readImagesAfter(id, s.name, after, IMAGES_PER_REQUEST);
+          if (images.length === 0) continue;
+          body.images.push({
+            name: s.name,
+            after,
+            points: images.map((image) => {
+              const hash = sha256(image.png);
+              blobs.set(hash, image.png);
+              return { step: image.step, timestamp: image.timestamp, caption: image.caption, hash };
+            }),
+          });
+          points += images.length;
+          budget -= images.length * 1_000;
+        } else {
+          const plots = this.#source.readPlotsAfter(id, s.name, after, PLOTS_PER_REQUEST);
+          if (plots.length === 0) continue;
+          body.plots.push({
+            name: s.name,
+            after,
+            points: plots.map((p) => ({ step: p.step, timestamp: p.timestamp, caption: p.caption, figure: JSON.parse(p.figure) as unknown })),
+          });
+          points += plots.length;
+          budget -= plots.length * 100;
+        }
+      }
+      if (points === 0) return;
+      await this.#uploadBlobs(blobs, options.retry ?? {});
+      const result = await this.#client.call<IngestResult>('POST', `/api/v1/experiments/${id}/ingest`, body satisfies WireIngest, options.retry ?? {});
+      const acknowledged = new Map<string, number>();
+      for (const state of result.series) {
+        if (state.lastStep !== null && state.lastStep !== watermarks.get(state.name)) acknowledged.set(state.name, state.lastStep);
+      }
+      for (const rejected of result.rejected) {
+        if (rejected.error === 'SYNC_CONFLICT' && (conflicts.get(rejected.name) ?? 0) < MAX_CONFLICTS) {
+          // The remote has less than it acknowledged (restored from a backup, or wiped): send from what it has.
+          conflicts.set(rejected.name, (conflicts.get(rejected.name) ?? 0) + 1);
+          const serverLast = rejected.details['serverLastStep'];
+          acknowledged.delete(rejected.name);
+          if (typeof serverLast === 'number') watermarks.set(rejected.name, serverLast);
+          else watermarks.delete(rejected.name);
+          continue;
+        }
+        given.add(rejected.name);
+        report.problems.push({
+          experimentId: id,
+          experiment: record.name,
+          item: { kind: rejected.kind, name: rejected.name },
+          code: rejected.error,
+          message: rejected.message,
+        });
+      }
+      for (const [name, step] of acknowledged) watermarks.set(name, step);
+      this.#source.saveWatermarks(this.remote, id, acknowledged);
+      report.accepted += result.accepted;
+      report.skipped += result.skipped;
+      options.onPoints?.(points);
+    }
+  }
+
+  async #uploadBlobs(blobs: Map<string, Buffer>, retry: RetryPolicy): Promise<void> {
+    if (blobs.size === 0) return;
+    const { missing } = await this.#client.call<{ missing: string[] }>('POST', '/api/v1/blobs/missing', { hashes: [...blobs.keys()] }, retry);
+    for (const hash of missing) await this.#client.call('PUT', `/api/v1/blobs/${hash}`, blobs.get(hash)!, retry);
+  }
+
+  async #publishTables(record: ExperimentRecord, acknowledged: ReadonlyMap<string, number>, report: ExperimentReport, options: PublishOptions): Promise<void> {
+    for (const summary of this.#source.listTables(record.id)) {
+      if (summary.loggedAt <= (acknowledged.get(summary.name) ?? -Infinity)) continue;
+      const table = this.#source.readTable(record.id, summary.name);
+      if (table === undefined) continue;
+      const hash = sha256(table.ipc);
+      await this.#uploadBlobs(new Map([[hash, table.ipc]]), options.retry ?? {});
+      const result = await this.#client.call<IngestResult>(
+        'POST',
+        `/api/v1/experiments/${record.id}/ingest`,
+        { tables: [{ name: summary.name, hash, loggedAt: summary.loggedAt }] } satisfies WireIngest,
+        options.retry ?? {},
+      );
+      const rejected = result.rejected[0];
+      if (rejected) {
+        report.problems.push({ experimentId: record.id, experiment: record.name, item: { kind: 'table', name: summary.name }, code: rejected.error, message: rejected.message });
+        continue;
+      }
+      report.accepted += result.accepted;
+      report.skipped += result.skipped;
+      this.#source.saveTable(this.remote, record.id, summary.name, summary.loggedAt);
+    }
+  }
+}
