@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // A throwaway PostgreSQL for the server tests, unless LABLOG_TEST_POSTGRES_URL names one.
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -63,6 +63,52 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .addOption(storeOption())
     .action((opts: { store?: string }) => write(`${resolveStorePath(opts.store)}\n`));
 
+  program
+    .command('server')
+    .description('run the lablog server: the remote store a team publishes to (REST under /api/v1)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '5380')
+    .option('--db <file|url>', 'SQLite file, or a postgres:// URL (default: $LABLOG_SERVER_DB, else ./.lablog/server.db)')
+    .option('--body-limit <bytes>', 'largest JSON request body accepted (413 above)')
+    .option('--rate-limit <n>', 'requests per second per API key (429 with Retry-After above)')
+    .option('--limit <name=value...>', 'a limit experiments are held to, e.g. maxMetricValues=10000000')
+    .option('--log', 'log every request as JSON')
+    .action(async (opts) => {
+      const { runServer } = await import('./server-command.js');
+      await runServer(opts, write);
+    });
+
+  program
+    .command('keys')
+    .description('manage the API keys of a lablog server')
+    .command('create')
+    .description('create an API key for one or more projects and print it (once)')
+    .requiredOption('--project <name...>', 'project(s) the key may read and write')
+    .option('--name <name>', 'a label for the key')
+    .option('--db <file|url>', 'the server database (default: $LABLOG_SERVER_DB, else ./.lablog/server.db)')
+    .action(async (opts: { project: string[]; name?: string; db?: string }) => {
+      const { runKeysCreate } = await import('./server-command.js');
+      await runKeysCreate(opts, write);
+    });
+
+  program
+    .command('sync')
+    .description('publish the local store to a lablog server: only what it does not have yet')
+    .option('--remote <url>', 'the server (default: $LABLOG_REMOTE)')
+    .option('--api-key <key>', 'its API key (default: $LABLOG_API_KEY)')
+    .option('--experiment <id-or-name...>', 'only these experiments')
+    .option('--model-version <label>', 'label the published experiments with a (model) version')
+    .option('--watch', 'keep publishing live runs until interrupted')
+    .option('--no-progress', 'no progress bar')
+    .addOption(storeOption())
+    .action(async (opts: { remote?: string; apiKey?: string; experiment?: string[]; modelVersion?: string; watch?: boolean; progress?: boolean; store?: string }) => {
+      const { runSync } = await import('./sync-command.js');
+      const storePath = resolveStorePath(opts.store);
+      const ids = opts.experiment && (await withStore(opts.store, (store) => opts.experiment!.map((e) => store.getExperiment(e).id)));
+      const code = await runSync({ ...opts, ...(opts.modelVersion !== undefined ? { version: opts.modelVersion } : {}), store: storePath }, ids, write);
+      if (code !== 0) process.exitCode = code;
+    });
+
   return program;
 }
 
@@ -71,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
   program.exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof LablogError) {

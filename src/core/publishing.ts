@@ -33,6 +33,8 @@ export interface PublishReport {
   readonly accepted: number;
   /** Points the remote already had. */
   readonly skipped: number;
+  /** Requests sent again after the remote was down, busy or rate-limiting (429). */
+  readonly retries: number;
   /** What was not published, and why; everything else was. */
   readonly problems: readonly PublishProblemReport[];
 }

@@ -160,6 +160,7 @@ export function planIngest(batch: IngestBatch, stored: StoredState, limits: Limi
   const plots = planMedia('plot', batch.plots);
 
   const tables: IngestTable[] = [];
+  const tableTimes = new Map(stored.tables);
   for (const table of batch.tables) {
     const nameError = checkName('table name', table.name, limits.maxNameLength);
     if (nameError) {
@@ -176,12 +177,19 @@ export function planIngest(batch: IngestBatch, stored: StoredState, limits: Limi
       );
       continue;
     }
-    const storedAt = stored.tables.get(table.name);
+    const storedAt = tableTimes.get(table.name);
     if (storedAt !== undefined && storedAt >= table.loggedAt) {
       skipped++;
       continue;
     }
     accepted++;
+    tableTimes.set(table.name, table.loggedAt);
+    const earlier = tables.findIndex((t) => t.name === table.name);
+    if (earlier >= 0) {
+      // The same table twice in one batch: the later one is stored.
+      tables.splice(earlier, 1);
+      accepted--;
+    }
     tables.push(table);
   }
 

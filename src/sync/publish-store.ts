@@ -17,6 +17,7 @@ export interface PublishStoreOptions {
   readonly onStart?: (plan: { experiments: number; points: number }) => void;
   readonly onPoints?: (points: number) => void;
   readonly onExperiment?: (name: string, problems: readonly PublishProblemReport[]) => void;
+  readonly pointsPerRequest?: number;
 }
 
 /** Default retry for an explicit publish: keep trying a down or busy remote for a minute. */
@@ -39,6 +40,7 @@ export async function publishStore(options: PublishStoreOptions): Promise<Publis
           ...(options.version !== undefined ? { version: options.version } : {}),
           retry: options.retry ?? PUBLISH_RETRY,
           ...(options.onPoints ? { onPoints: options.onPoints } : {}),
+          ...(options.pointsPerRequest ? { pointsPerRequest: options.pointsPerRequest } : {}),
         });
         experiments++;
         accepted += report.accepted;
@@ -55,7 +57,7 @@ export async function publishStore(options: PublishStoreOptions): Promise<Publis
         if (e.code === 'REMOTE_UNAVAILABLE' || e.code === 'UNAUTHENTICATED') break;
       }
     }
-    return { remote: client.url, experiments, accepted, skipped, problems };
+    return { remote: client.url, experiments, accepted, skipped, retries: publisher.retries, problems };
   } finally {
     source.close();
   }

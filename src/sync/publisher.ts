@@ -41,6 +41,8 @@ export interface PublishOptions {
   readonly retry?: RetryPolicy;
   /** Called after each acknowledged request with the points it carried. */
   readonly onPoints?: (points: number) => void;
+  /** Metric points per request (default POINTS_PER_REQUEST). */
+  readonly pointsPerRequest?: number;
 }
 
 function sha256(text: string | Buffer): string {
@@ -58,6 +60,11 @@ export class Publisher {
 
   get remote(): string {
     return this.#client.url;
+  }
+
+  /** Requests retried after a retryable failure (remote down, 429, busy store), so far. */
+  get retries(): number {
+    return this.#client.retries;
   }
 
   /** Points not yet acknowledged by the remote (an upper bound, counted by stored chunk; for progress bars). */
@@ -137,7 +144,7 @@ export class Publisher {
       const body: { metrics: WireMetric[]; images: WireMedia<WireImagePoint>[]; plots: WireMedia<WirePlotPoint>[] } = { metrics: [], images: [], plots: [] };
       const blobs = new Map<string, Buffer>();
       let points = 0;
-      let budget = POINTS_PER_REQUEST;
+      let budget = options.pointsPerRequest ?? POINTS_PER_REQUEST;
       for (const s of series) {
         if (budget <= 0) break;
         const after = watermarks.get(s.name) ?? null;

@@ -366,11 +366,12 @@ export class SqliteBackend implements StoreBackend {
   }
 
   /**
-   * @internal Drops every point with step >= fromStep and logs the truncation (for publishers), inside
-   * the caller's transaction.
+   * @internal Drops every point with step >= fromStep inside the caller's transaction. A local store logs
+   * the truncation (for publishers) and drops blobs nothing refers to any more; a server store does neither
+   * (its blobs may be uploaded ahead of the points that refer to them).
    */
-  truncateUnlocked(id: string, fromStep: number, now: number): void {
-    this.#stmt.insertTruncation.run(id, fromStep, now);
+  truncateUnlocked(id: string, fromStep: number, now: number, role: 'local' | 'server' = 'local'): void {
+    if (role === 'local') this.#stmt.insertTruncation.run(id, fromStep, now);
     const series = this.#stmt.seriesOfExperiment.all(id) as { id: number; kind: SeriesKind }[];
     for (const { id: seriesId, kind } of series) {
       if (kind === 'metric') this.#truncateMetric(seriesId, fromStep);
@@ -385,7 +386,7 @@ export class SqliteBackend implements StoreBackend {
         this.#stmt.setMediaStats.run(s.count, s.first, s.last, s.ts, seriesId);
       }
     }
-    this.#stmt.deleteOrphanBlobs.run();
+    if (role === 'local') this.#stmt.deleteOrphanBlobs.run();
   }
 
   /** Drops the points with step >= fromStep and recomputes the series summary from what is left. */

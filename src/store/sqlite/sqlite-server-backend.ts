@@ -173,7 +173,10 @@ export class SqliteServerBackend implements ServerBackend {
 
   async truncate(experimentId: string, fromStep: number, now: number): Promise<void> {
     this.#store.transaction('truncating an experiment', () => {
-      this.#store.truncateUnlocked(experimentId, fromStep, now);
+      if (this.#db.prepare('SELECT 1 FROM experiments WHERE id = ?').get(experimentId) === undefined) {
+        throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment with id ${experimentId}`, { id: experimentId });
+      }
+      this.#store.truncateUnlocked(experimentId, fromStep, now, 'server');
       this.#db.prepare('UPDATE experiments SET published_at = ?, updated_at = ? WHERE id = ?').run(now, now, experimentId);
     });
   }
