@@ -22,6 +22,15 @@ async function execute(url: string, sql: string): Promise<void> {
  * server answers there; undefined otherwise (a set but unreachable URL is reported on stderr).
  */
 export async function postgresUrl(): Promise<string | undefined> {
+  const url = await reachableUrl();
+  // CI sets LABLOG_REQUIRE_POSTGRES=1: there the PostgreSQL tests must run, never be skipped.
+  if (url === undefined && process.env['LABLOG_REQUIRE_POSTGRES'] === '1') {
+    throw new Error('LABLOG_REQUIRE_POSTGRES=1 but no PostgreSQL is reachable at LABLOG_TEST_POSTGRES_URL');
+  }
+  return url;
+}
+
+async function reachableUrl(): Promise<string | undefined> {
   const url = process.env['LABLOG_TEST_POSTGRES_URL'];
   if (!url) return undefined;
   try {
