@@ -35,6 +35,34 @@ function idatOffset(png: Buffer): number {
   return png.indexOf(Buffer.from('IDAT')) + 4;
 }
 
+describe('decompression bombs', () => {
+  /** A valid-looking grayscale PNG of width × height whose IDAT is `data`. */
+  async function claimedSize(width: number, height: number, data: Buffer): Promise<Buffer> {
+    const png = Buffer.from(await solidPng(1, 1));
+    const ihdr = png.subarray(16, 29);
+    ihdr.writeUInt32BE(width, 0);
+    ihdr.writeUInt32BE(height, 4);
+    ihdr[8] = 8; // bit depth
+    ihdr[9] = 0; // grayscale
+    return pngWithIdat(fixCrcs(png), data);
+  }
+
+  it('refuses an image over MAX_PNG_PIXELS before inflating anything', async () => {
+    const { store } = tempStore();
+    const exp = store.createExperiment({ name: 'bomb', errorHandler: 'FAIL' });
+    const bomb = await claimedSize(20_000, 20_000, deflateSync(Buffer.alloc(1_000_000)));
+    await expect(exp.logImage('bomb', bomb)).rejects.toMatchObject({ code: 'INVALID_IMAGE', message: expect.stringContaining('the limit is 67108864 pixels') });
+  });
+
+  it('counts inflated bytes as they stream, and stops past the size the header implies', async () => {
+    const { store } = tempStore();
+    const exp = store.createExperiment({ name: 'bomb', errorHandler: 'FAIL' });
+    // 64 × 64 grayscale needs 64 × 65 bytes; this inflates to 50 MB.
+    const bomb = await claimedSize(64, 64, deflateSync(Buffer.alloc(50_000_000)));
+    await expect(exp.logImage('bomb', bomb)).rejects.toMatchObject({ code: 'INVALID_IMAGE', message: expect.stringContaining('more than 4160 bytes') });
+  });
+});
+
 describe('logImage', () => {
   it('accepts PNG bytes, a Uint8Array, a path and a sharp instance, with captions and steps', async () => {
     const { store } = tempStore();

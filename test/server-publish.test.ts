@@ -133,6 +133,45 @@ describe.each(SERVER_DATABASES)('publishing to a server on $kind', ({ create }) 
     expect(local.values[79]).toBe(-79);
   });
 
+  it('applies a resume even where the remote was published under another URL of the same server', async () => {
+    const { key, server } = await setup();
+    const alias = server.url.replace('127.0.0.1', 'localhost');
+    const { store } = tempStore();
+    const exp = store.createExperiment({ name: 'aliased' });
+    for (let i = 0; i < 100; i++) exp.logMetric('loss', i);
+    await exp.close();
+    await exp.publish({ remote: server.url, apiKey: key });
+    exp.resumeFrom(50);
+    for (let i = 50; i < 80; i++) exp.logMetric('loss', -i);
+    await exp.close();
+    expect((await exp.publish({ remote: alias, apiKey: key })).problems).toEqual([]);
+    expect((await exp.publish({ remote: server.url, apiKey: key })).problems).toEqual([]);
+    const remote = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}/metrics?key=loss`);
+    const local = store.getExperiment(exp.id).getMetric('loss');
+    expect(remote.data.steps).toEqual([...local.steps]);
+    expect(remote.data.values).toEqual([...local.values]);
+  });
+
+  it('reports a plot too large for the server and publishes the rest', async () => {
+    const { key, server } = await setup(['--body-limit', '300000']);
+    const { store } = tempStore();
+    const exp = store.createExperiment({ name: 'plots' });
+    const figure = (n: number) => ({ data: [{ y: Array.from({ length: n }, (_, i) => i / 7) }] });
+    for (let i = 0; i < 40; i++) exp.logPlot('small', figure(1_000));
+    exp.logPlot('huge', figure(100_000));
+    for (let i = 0; i < 1_000; i++) exp.logMetric('loss', i);
+    await exp.close();
+    const report = await store.publish({ remote: server.url, apiKey: key });
+    expect(report.problems).toEqual([expect.objectContaining({ item: { kind: 'plot', name: 'huge' }, code: 'PAYLOAD_TOO_LARGE' })]);
+    const got = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}`);
+    expect(got.data.series.map((s: { name: string; count: number }) => [s.name, s.count])).toEqual([
+      ['loss', 1_000],
+      ['small', 40],
+    ]);
+    const plots = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}/plots?key=small`);
+    expect(plots.data.plots[39].figure).toEqual(figure(1_000));
+  });
+
   it('reports an item the server rejects and publishes the rest', async () => {
     const { key, server } = await setup(['--limit', 'maxMetricValues=1000']);
     const { store } = tempStore();

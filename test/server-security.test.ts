@@ -1,7 +1,7 @@
 // The server's guards, against a real process: API keys and project scope, hostile input, body size, rate limits.
 
 import { describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { tempStore } from './helpers.js';
 import { SERVER_DATABASES, api, createKey, startServer } from './support/server-process.js';
 
@@ -31,6 +31,24 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     }
     const malformed = await fetch(`${server.url}/api/v1/experiments`, { headers: { authorization: `Basic ${alice}` } });
     expect(malformed.status).toBe(401);
+    // Every route needs a key, whatever the spelling of its path.
+    const blob = Buffer.from('x');
+    const hash = createHash('sha256').update(blob).digest('hex');
+    for (const [method, path, body] of [
+      ['PUT', `/api/v1/blobs/${hash}`, blob],
+      ['PUT', `/%61pi/v1/blobs/${hash}`, blob],
+      ['POST', '/%61pi/v1/blobs/missing', JSON.stringify({ hashes: [hash] })],
+      ['GET', `/%61pi/v1/experiments/${exp.id}`, undefined],
+      ['GET', '/api/v1/no-such-route', undefined],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        body,
+        headers: body === undefined ? {} : { 'content-type': Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json' },
+      });
+      expect(res.status, `${method} ${path}`).toBe(401);
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
 
     expect((await api(server, bob, 'GET', '/api/v1/experiments?project=alice')).status).toBe(403);
     const listed = await api(server, bob, 'GET', '/api/v1/experiments');
@@ -127,6 +145,25 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     const malformed = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, '{"metrics": [');
     expect(malformed.status).toBe(400);
     expect(malformed.data.error).toBe('VALIDATION');
+    // A tiny body claiming a huge encoded column is refused before anything is decoded.
+    const huge = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, {
+      metrics: [{ name: 'big', after: null, count: 50_000_000, steps: { encoding: 1, data: Buffer.alloc(16).toString('base64') }, values: { encoding: 1, data: Buffer.alloc(16).toString('base64') }, timestamps: { encoding: 1, data: Buffer.alloc(16).toString('base64') } }],
+    });
+    expect(huge.status).toBe(422);
+    expect(huge.data.error).toBe('LIMIT_EXCEEDED');
+    // Values a store cannot hold or a reader cannot show are refused, not stored.
+    for (const [field, value] of [
+      ['description', 'nul \u0000 inside'],
+      ['createdAt', 1e300],
+      ['params', [{ key: 'when', type: 'date', value: 'garbage' }]],
+      ['params', [{ key: 'lr', type: 'number', value: 'fast' }]],
+      ['params', [{ key: 'text', type: 'string', value: 'a\u0000b' }]],
+    ] as const) {
+      const res = await api(server, key, 'PUT', `/api/v1/experiments/${id}`, { ...base, params: [], [field]: value });
+      expect(res.status, `${field} = ${JSON.stringify(value)}`).toBe(400);
+    }
+    const listed = await api(server, key, 'GET', '/api/v1/experiments');
+    expect(listed.status).toBe(200);
     const wrongHash = await fetch(`${server.url}/api/v1/blobs/${'0'.repeat(64)}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },

@@ -1,10 +1,29 @@
 // PNG validation: checks a PNG's structure, checksums and compressed pixel data without decoding it.
 
-import { crc32, inflate } from 'node:zlib';
-import { promisify } from 'node:util';
+import { crc32, createInflate } from 'node:zlib';
 import { LablogError } from '../core/errors.js';
 
-const inflateAsync = promisify(inflate);
+
+/** Largest image accepted, in pixels (8192 × 8192): decoding is checked, and a small file can claim a huge image. */
+export const MAX_PNG_PIXELS = 8192 * 8192;
+
+/** Size of the inflated data, counted as it streams (never held whole); stops counting past `limit`. */
+function inflatedSize(data: Buffer, limit: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const inflate = createInflate();
+    let size = 0;
+    inflate.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        inflate.destroy();
+        resolve(size);
+      }
+    });
+    inflate.on('end', () => resolve(size));
+    inflate.on('error', reject);
+    inflate.end(data);
+  });
+}
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -98,6 +117,9 @@ export async function validatePng(key: string, bytes: Buffer): Promise<PngInfo |
   if (idat.length === 0) return invalid(key, 'it has no IDAT chunk');
   if (colorType === 3 && !sawPalette) return invalid(key, 'an indexed-color image without a PLTE chunk');
 
+  if (width * height > MAX_PNG_PIXELS) {
+    return invalid(key, `it is ${width}×${height} pixels; the limit is ${MAX_PNG_PIXELS} pixels (8192×8192)`);
+  }
   const bitsPerPixel = CHANNELS[colorType]! * bitDepth;
   const rowBytes = (w: number) => 1 + Math.ceil((w * bitsPerPixel) / 8);
   let expectedSize = 0;
@@ -110,14 +132,15 @@ export async function validatePng(key: string, bytes: Buffer): Promise<PngInfo |
       if (w > 0 && h > 0) expectedSize += h * rowBytes(w);
     }
   }
-  let pixels: Buffer;
+  let inflated: number;
   try {
-    pixels = await inflateAsync(Buffer.concat(idat), { maxOutputLength: expectedSize + 1 });
+    inflated = await inflatedSize(Buffer.concat(idat), expectedSize);
   } catch (cause) {
     return invalid(key, `its pixel data does not decompress (${(cause as Error).message})`);
   }
-  if (pixels.length !== expectedSize) {
-    return invalid(key, `its pixel data is ${pixels.length} bytes; a ${width}×${height} image needs ${expectedSize}`);
+  if (inflated !== expectedSize) {
+    const what = inflated > expectedSize ? `more than ${expectedSize}` : String(inflated);
+    return invalid(key, `its pixel data is ${what} bytes; a ${width}×${height} image needs ${expectedSize}`);
   }
   return { width, height };
 }

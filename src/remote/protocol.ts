@@ -5,7 +5,7 @@ import type { Limits } from '../core/limits.js';
 import { checkName, characterLength } from '../core/validation.js';
 import { EXPERIMENT_STATUSES, type ExperimentStatus, type ParamRecord } from '../store/backend.js';
 import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumnToArray, encodeColumn, type ColumnEncoding } from '../store/column-codec.js';
-import type { IngestMetric, PublishedExperiment } from '../store/server-backend.js';
+import type { IngestMetric, PublishedExperiment, RejectedItem } from '../store/server-backend.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -60,6 +60,10 @@ export interface WireIngest {
 export type WireExperiment = Omit<PublishedExperiment, 'id'>;
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Metric points one ingest request may carry (the publisher sends at most 200k): bounds decoding memory. */
+export const MAX_POINTS_PER_REQUEST = 2_000_000;
+/** The range of a JavaScript Date, in ms since the epoch. */
+const MAX_TIME = 8.64e15;
 const PARAM_TYPES = ['boolean', 'number', 'string', 'date'];
 
 function invalid(message: string, details: Record<string, unknown> = {}): LablogError {
@@ -76,6 +80,31 @@ function isHash(value: unknown): value is string {
 
 function finiteOrNull(value: unknown): value is number | null {
   return value === null || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function timeOrNull(value: unknown): value is number | null {
+  return value === null || (typeof value === 'number' && Math.abs(value) <= MAX_TIME);
+}
+
+/** Text a store can hold everywhere: PostgreSQL text cannot contain NUL. */
+function assertText(what: string, value: string): void {
+  if (value.includes('\u0000')) throw invalid(`${what} contains a NUL character (U+0000)`, { field: what });
+}
+
+/** A param's text is a valid encoding of its type (see core/param.ts). */
+function paramValueError(type: string, value: string): string | undefined {
+  switch (type) {
+    case 'boolean':
+      return value === 'true' || value === 'false' ? undefined : "a boolean param is 'true' or 'false'";
+    case 'number':
+      return value === 'NaN' || (value.trim() !== '' && !Number.isNaN(Number(value))) ? undefined : 'not a number';
+    case 'date': {
+      const ms = Date.parse(value);
+      return Number.isNaN(ms) || Math.abs(ms) > MAX_TIME ? 'not an ISO date' : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Encodes a column for the wire. */
@@ -139,11 +168,14 @@ function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
 
 function caption(what: string, value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return value;
-  throw invalid(`${what}.caption must be a string or null`);
+  if (typeof value !== 'string') throw invalid(`${what}.caption must be a string or null`);
+  assertText(`${what}.caption`, value);
+  return value;
 }
 
 export interface DecodedIngest {
+  /** Items refused before decoding (a count over the limit). */
+  readonly rejected: RejectedItem[];
   readonly metrics: IngestMetric[];
   readonly images: WireMedia<WireImagePoint>[];
   readonly plots: WireMedia<WirePlotPoint>[];
@@ -151,20 +183,39 @@ export interface DecodedIngest {
 }
 
 /** Checks the shape of an ingest body and decodes its columns; step rules and limits are the store's (ingest-plan.ts). */
-export function decodeIngest(body: unknown): DecodedIngest {
+export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
   if (!isObject(body)) throw invalid('the body must be a JSON object { metrics, images, plots, tables }');
-  const metrics = itemsOf(body, 'metrics').map((item, i): IngestMetric => {
+  // Counts are checked before anything is decoded: a 16-byte encoded column can claim any count.
+  let points = 0;
+  const rejected: RejectedItem[] = [];
+  const metrics = itemsOf(body, 'metrics').flatMap((item, i): IngestMetric[] => {
     const what = `metrics[${i}]`;
     if (!isObject(item) || typeof item['name'] !== 'string') throw invalid(`${what} must be { name, after, steps, values, timestamps }`);
     const count = typeof item['count'] === 'number' ? item['count'] : Array.isArray(item['steps']) ? item['steps'].length : undefined;
     if (count === undefined || !Number.isSafeInteger(count) || count < 0) throw invalid(`${what}.count must be an integer >= 0`);
-    return {
+    points += count;
+    if (points > MAX_POINTS_PER_REQUEST) {
+      throw new LablogError('LIMIT_EXCEEDED', `a request may carry ${MAX_POINTS_PER_REQUEST} metric points; this one has more`, {
+        limit: MAX_POINTS_PER_REQUEST,
+        actual: points,
+      });
+    }
+    if (count > limits.maxMetricValues) {
+      const error = new LablogError('LIMIT_EXCEEDED', `'${item['name']}': ${count} metric values; the limit is ${limits.maxMetricValues} (maxMetricValues)`, {
+        key: item['name'],
+        limit: limits.maxMetricValues,
+        actual: count,
+      });
+      rejected.push({ kind: 'metric', name: item['name'], error: error.code, message: error.message, details: { ...error.details } });
+      return [];
+    }
+    return [{
       name: item['name'],
       after: after(what, item['after']),
       steps: decodeWireColumn(`${what}.steps`, item['steps'], count),
       values: decodeWireColumn(`${what}.values`, item['values'], count),
       timestamps: decodeWireColumn(`${what}.timestamps`, item['timestamps'], count),
-    };
+    }];
   });
   const media = <P>(field: 'images' | 'plots', point: (what: string, p: Record<string, unknown>) => P): WireMedia<P>[] =>
     itemsOf(body, field).map((item, i) => {
@@ -177,7 +228,7 @@ export function decodeIngest(body: unknown): DecodedIngest {
         after: after(what, item['after']),
         points: item['points'].map((p: unknown, j: number) => {
           const at = `${what}.points[${j}]`;
-          if (!isObject(p) || typeof p['step'] !== 'number' || typeof p['timestamp'] !== 'number') {
+          if (!isObject(p) || typeof p['step'] !== 'number' || typeof p['timestamp'] !== 'number' || !timeOrNull(p['timestamp'])) {
             throw invalid(`${at} must be { step, timestamp, caption, … }`);
           }
           return point(at, p);
@@ -201,7 +252,7 @@ export function decodeIngest(body: unknown): DecodedIngest {
     }
     return { name: item['name'], hash: item['hash'], loggedAt: item['loggedAt'] as number };
   });
-  return { metrics, images, plots, tables };
+  return { metrics, images, plots, tables, rejected };
 }
 
 /** Checks a published experiment against the limits; fails VALIDATION (or INVALID_NAME, LIMIT_EXCEEDED). */
@@ -216,6 +267,7 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
   }
   const description = body['description'] ?? null;
   if (description !== null && typeof description !== 'string') throw invalid('description must be a string or null');
+  if (description !== null) assertText('description', description);
   if (typeof description === 'string' && characterLength(description) > limits.maxDescriptionLength) {
     throw new LablogError('LIMIT_EXCEEDED', `description is longer than ${limits.maxDescriptionLength} characters (maxDescriptionLength)`, {
       limit: limits.maxDescriptionLength,
@@ -234,12 +286,13 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
   const status = body['status'];
   if (!(EXPERIMENT_STATUSES as readonly unknown[]).includes(status)) throw invalid(`status must be one of ${EXPERIMENT_STATUSES.join(', ')}`);
   const createdAt = body['createdAt'];
-  if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) throw invalid('createdAt must be milliseconds since the epoch');
+  if (typeof createdAt !== 'number' || !timeOrNull(createdAt)) throw invalid('createdAt must be milliseconds since the epoch');
   for (const field of ['endedAt', 'heartbeatAt']) {
-    if (!finiteOrNull(body[field] ?? null)) throw invalid(`${field} must be milliseconds since the epoch or null`);
+    if (!timeOrNull(body[field] ?? null)) throw invalid(`${field} must be milliseconds since the epoch or null`);
   }
   const hostname = body['hostname'] ?? null;
   if (hostname !== null && typeof hostname !== 'string') throw invalid('hostname must be a string or null');
+  if (hostname !== null) assertText('hostname', hostname);
   const version = body['version'] ?? null;
   if (version !== null) {
     const error = checkName('version', version, limits.maxNameLength);
@@ -259,6 +312,11 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
     }
     const error = checkName('param name', p['key'], limits.maxNameLength);
     if (error) throw error;
+    assertText(`param '${p['key'] as string}'`, p['value']);
+    const typeError = paramValueError(p['type'] as string, p['value']);
+    if (typeError) {
+      throw new LablogError('INVALID_PARAM_VALUE', `param '${p['key'] as string}' of type ${p['type'] as string}: ${typeError}`, { key: p['key'] as string });
+    }
     if (characterLength(p['value']) > limits.maxParamValueLength) {
       throw new LablogError('INVALID_PARAM_VALUE', `param '${p['key'] as string}' is longer than ${limits.maxParamValueLength} characters`, {
         key: p['key'] as string,

@@ -35,6 +35,10 @@ export interface ErrorBody {
 
 /** Status and body for anything a handler threw: a LablogError, a framework error, or a bug (500, no internals). */
 export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof LablogError && error.code === 'STORAGE_ERROR') {
+    // Details name the database (file path, URL, driver codes): they stay in the server's log.
+    return { status: 503, body: { error: 'STORAGE_ERROR', message: 'the server could not read or write its store; try again later', details: {} } };
+  }
   if (error instanceof LablogError) {
     return { status: HTTP_STATUS[error.code] ?? 500, body: { error: error.code, message: error.message, details: { ...error.details } } };
   }

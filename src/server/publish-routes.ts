@@ -44,8 +44,8 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
 
   app.post<{ Params: { id: string } }>('/api/v1/experiments/:id/ingest', async (request) => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    const wire = decodeIngest(request.body);
-    const refused: RejectedItem[] = [];
+    const wire = decodeIngest(request.body, limits);
+    const refused: RejectedItem[] = [...wire.rejected];
 
     const images: IngestMedia<IngestImagePoint>[] = [];
     for (const item of wire.images) {

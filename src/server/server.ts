@@ -17,6 +17,9 @@ export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 /** Largest blob upload (a PNG or a table's Arrow bytes). */
 export const DEFAULT_BLOB_LIMIT = 64 * 1024 * 1024;
 
+/** Routes answered without an API key. */
+const PUBLIC_ROUTES = new Set(['/health']);
+
 export interface ServerOptions {
   readonly backend: ServerBackend;
   /** Limits every experiment is held to, whatever the client says (default DEFAULT_LIMITS). */
@@ -41,7 +44,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toHttpError(error);
-    if (status >= 500) request.log.error(error);
+    if (status >= 500) {
+      request.log.error(error);
+      if (!options.logRequests) process.stderr.write(`lablog server: ${request.method} ${request.url}: ${(error as Error).stack ?? String(error)}\n`);
+    }
     if (status === 429 && typeof body.details['retryAfterMs'] === 'number') {
       void reply.header('retry-after', String(Math.max(1, Math.ceil(body.details['retryAfterMs'] / 1000))));
     }
@@ -51,8 +57,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
     reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: {} }),
   );
 
+  // Deny by default: every route but the health check needs a key. The decision uses the matched route,
+  // never the raw URL (which a client can percent-encode past a prefix test).
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
+    if (PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) return;
     const token = bearerToken(request.headers.authorization);
     const key = token === undefined ? undefined : await keys.find(token);
     if (key === undefined) {

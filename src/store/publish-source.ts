@@ -46,7 +46,11 @@ export interface PublishSource {
   ledger(remote: string, experimentId: string): SyncLedger;
   saveMeta(remote: string, experimentId: string, metaHash: string, remoteName: string, now: number): void;
   saveTruncation(remote: string, experimentId: string, seq: number, fromStep: number): void;
-  saveWatermarks(remote: string, experimentId: string, watermarks: ReadonlyMap<string, number>): void;
+  /**
+   * Records acknowledged steps, unless the remote's truncation seq is no longer `truncationSeq` (another
+   * publisher sent a truncation since these answers were given); false then, and nothing is saved.
+   */
+  saveWatermarks(remote: string, experimentId: string, watermarks: ReadonlyMap<string, number>, truncationSeq: number): boolean;
   saveTable(remote: string, experimentId: string, name: string, loggedAt: number): void;
   close(): void;
 }

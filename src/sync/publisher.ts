@@ -13,6 +13,8 @@ export const POINTS_PER_REQUEST = 200_000;
 /** Image points per request (their bytes go separately, as blobs). */
 export const IMAGES_PER_REQUEST = 64;
 export const PLOTS_PER_REQUEST = 256;
+/** Bytes of JSON per ingest request, roughly (servers accept 32 MiB by default); one larger plot goes alone. */
+export const BYTES_PER_REQUEST = 8 * 1024 * 1024;
 /** A series whose watermark conflicts with the server this many times in one run is reported, not retried. */
 const MAX_CONFLICTS = 2;
 
@@ -92,27 +94,23 @@ export class Publisher {
     const retry = options.retry ?? {};
     let ledger = this.#source.ledger(remote, experimentId);
 
-    // A resumeFrom since the last publication: the remote drops the same points before new ones arrive.
-    for (const truncation of this.#source.truncationsAfter(experimentId, ledger.truncationSeq)) {
-      if (ledger.metaHash !== null) {
-        try {
-          await this.#client.call('POST', `${path}/truncate`, { fromStep: truncation.fromStep }, retry);
-        } catch (error) {
-          if ((error as LablogError).code !== 'EXPERIMENT_NOT_FOUND') throw error;
-        }
-      }
-      this.#source.saveTruncation(remote, experimentId, truncation.seq, truncation.fromStep);
-    }
-    ledger = this.#source.ledger(remote, experimentId);
-
     const description = this.#describe(record, options.version ?? null);
     const metaHash = sha256(JSON.stringify(description));
     if (metaHash !== ledger.metaHash) {
+      // Also checks the key may write the experiment's project, before anything else is sent.
       const published = await this.#client.call<{ name: string }>('PUT', path, description, retry);
       this.#source.saveMeta(remote, experimentId, metaHash, published.name, Date.now());
     }
 
-    await this.#publishSeries(record, new Map(ledger.series), report, options);
+    // Each resumeFrom not yet applied there: the remote drops the same points before new ones arrive.
+    // Sent even if this remote never saw the experiment under this URL (it may have, under another).
+    for (const truncation of this.#source.truncationsAfter(experimentId, ledger.truncationSeq)) {
+      await this.#client.call('POST', `${path}/truncate`, { fromStep: truncation.fromStep }, retry);
+      this.#source.saveTruncation(remote, experimentId, truncation.seq, truncation.fromStep);
+    }
+    ledger = this.#source.ledger(remote, experimentId);
+
+    await this.#publishSeries(record, new Map(ledger.series), ledger.truncationSeq, report, options);
     await this.#publishTables(record, ledger.tables, report, options);
     return report;
   }
@@ -133,25 +131,39 @@ export class Publisher {
     };
   }
 
-  async #publishSeries(record: ExperimentRecord, watermarks: Map<string, number>, report: ExperimentReport, options: PublishOptions): Promise<void> {
+  async #publishSeries(
+    record: ExperimentRecord,
+    watermarks: Map<string, number>,
+    truncationSeq: number,
+    report: ExperimentReport,
+    options: PublishOptions,
+  ): Promise<void> {
     const id = record.id;
     const conflicts = new Map<string, number>();
     const given = new Set<string>();
     const pending = (s: SeriesRecord) => !given.has(s.name) && s.lastStep !== null && s.lastStep > (watermarks.get(s.name) ?? -1);
+    // After a 413, requests shrink (one series item each, half the size) until they fit; a single point
+    // that still does not fit is reported as a problem of its series.
+    let solo = false;
+    let maxPoints = options.pointsPerRequest ?? POINTS_PER_REQUEST;
+    let maxBytes = BYTES_PER_REQUEST;
     for (;;) {
       const series = this.#source.readSeries(id).filter(pending);
       if (series.length === 0) return;
       const body: { metrics: WireMetric[]; images: WireMedia<WireImagePoint>[]; plots: WireMedia<WirePlotPoint>[] } = { metrics: [], images: [], plots: [] };
       const blobs = new Map<string, Buffer>();
       let points = 0;
-      let budget = options.pointsPerRequest ?? POINTS_PER_REQUEST;
+      let budget = maxPoints;
+      let bytes = 0;
+      const items = () => body.metrics.length + body.images.length + body.plots.length;
       for (const s of series) {
-        if (budget <= 0) break;
+        if (budget <= 0 || bytes >= maxBytes || (solo && items() > 0)) break;
         const after = watermarks.get(s.name) ?? null;
         if (s.kind === 'metric') {
-          const data = this.#source.readMetricAfter(id, s.name, after, budget);
-          const n = data.steps.length;
+          const read = this.#source.readMetricAfter(id, s.name, after, budget);
+          const n = Math.min(read.steps.length, budget, Math.max(1, Math.floor((maxBytes - bytes) / 14)));
           if (n === 0) continue;
+          const data = { steps: read.steps.subarray(0, n), values: read.values.subarray(0, n), timestamps: read.timestamps.subarray(0, n) };
           body.metrics.push({
             name: s.name,
             after,
@@ -162,6 +174,7 @@ export class Publisher {
           });
           points += n;
           budget -= n;
+          bytes += n * 14;
         } else if (s.kind === 'image') {
           const images = this.#source.readImagesAfter(id, s.name, after, IMAGES_PER_REQUEST);
           if (images.length === 0) continue;
@@ -177,7 +190,13 @@ export class Publisher {
           points += images.length;
           budget -= images.length * 1_000;
         } else {
-          const plots = this.#source.readPlotsAfter(id, s.name, after, PLOTS_PER_REQUEST);
+          const all = this.#source.readPlotsAfter(id, s.name, after, PLOTS_PER_REQUEST);
+          const plots = [];
+          for (const plot of all) {
+            if (bytes + plot.figure.length > maxBytes && (plots.length > 0 || items() > 0)) break;
+            plots.push(plot);
+            bytes += plot.figure.length + 100;
+          }
           if (plots.length === 0) continue;
           body.plots.push({
             name: s.name,
@@ -189,8 +208,24 @@ export class Publisher {
         }
       }
       if (points === 0) return;
-      await this.#uploadBlobs(blobs, options.retry ?? {});
-      const result = await this.#client.call<IngestResult>('POST', `/api/v1/experiments/${id}/ingest`, body satisfies WireIngest, options.retry ?? {});
+      let result: IngestResult;
+      try {
+        await this.#uploadBlobs(blobs, options.retry ?? {});
+        result = await this.#client.call<IngestResult>('POST', `/api/v1/experiments/${id}/ingest`, body satisfies WireIngest, options.retry ?? {});
+      } catch (error) {
+        if ((error as LablogError).code !== 'PAYLOAD_TOO_LARGE') throw error;
+        if (points > 1) {
+          solo = true;
+          maxPoints = Math.max(1, Math.floor(points / 2));
+          maxBytes = Math.max(1, Math.floor(bytes / 2));
+          continue;
+        }
+        const item = body.metrics[0] ?? body.images[0] ?? body.plots[0]!;
+        const kind = body.metrics.length > 0 ? 'metric' : body.images.length > 0 ? 'image' : 'plot';
+        given.add(item.name);
+        report.problems.push({ experimentId: id, experiment: record.name, item: { kind, name: item.name }, code: 'PAYLOAD_TOO_LARGE', message: (error as Error).message });
+        continue;
+      }
       const acknowledged = new Map<string, number>();
       for (const state of result.series) {
         if (state.lastStep !== null && state.lastStep !== watermarks.get(state.name)) acknowledged.set(state.name, state.lastStep);
@@ -215,7 +250,8 @@ export class Publisher {
         });
       }
       for (const [name, step] of acknowledged) watermarks.set(name, step);
-      this.#source.saveWatermarks(this.remote, id, acknowledged);
+      // Not saved if another publisher applied a truncation meanwhile: these answers predate it.
+      if (!this.#source.saveWatermarks(this.remote, id, acknowledged, truncationSeq)) return;
       report.accepted += result.accepted;
       report.skipped += result.skipped;
       options.onPoints?.(points);
@@ -234,7 +270,13 @@ export class Publisher {
       const table = this.#source.readTable(record.id, summary.name);
       if (table === undefined) continue;
       const hash = sha256(table.ipc);
-      await this.#uploadBlobs(new Map([[hash, table.ipc]]), options.retry ?? {});
+      try {
+        await this.#uploadBlobs(new Map([[hash, table.ipc]]), options.retry ?? {});
+      } catch (error) {
+        if ((error as LablogError).code !== 'PAYLOAD_TOO_LARGE') throw error;
+        report.problems.push({ experimentId: record.id, experiment: record.name, item: { kind: 'table', name: summary.name }, code: 'PAYLOAD_TOO_LARGE', message: (error as Error).message });
+        continue;
+      }
       const result = await this.#client.call<IngestResult>(
         'POST',
         `/api/v1/experiments/${record.id}/ingest`,

@@ -165,7 +165,7 @@ export class SqlitePublishSource implements PublishSource {
       this.#db
         .prepare(
           `INSERT INTO sync_experiments (remote, experiment_id, truncation_seq) VALUES (?, ?, ?)
-           ON CONFLICT (remote, experiment_id) DO UPDATE SET truncation_seq = excluded.truncation_seq`,
+           ON CONFLICT (remote, experiment_id) DO UPDATE SET truncation_seq = max(truncation_seq, excluded.truncation_seq)`,
         )
         .run(remote, experimentId, seq);
       // What the remote had from fromStep on is gone there too.
@@ -174,14 +174,18 @@ export class SqlitePublishSource implements PublishSource {
     });
   }
 
-  saveWatermarks(remote: string, experimentId: string, watermarks: ReadonlyMap<string, number>): void {
-    if (watermarks.size === 0) return;
-    this.#store.transaction('recording acknowledged steps', () => {
+  saveWatermarks(remote: string, experimentId: string, watermarks: ReadonlyMap<string, number>, truncationSeq: number): boolean {
+    return this.#store.transaction('recording acknowledged steps', () => {
+      const seq = this.#db.prepare('SELECT truncation_seq FROM sync_experiments WHERE remote = ? AND experiment_id = ?').pluck().get(remote, experimentId) as
+        | number
+        | undefined;
+      if ((seq ?? 0) !== truncationSeq) return false;
       const upsert = this.#db.prepare(
         `INSERT INTO sync_series (remote, experiment_id, name, last_step) VALUES (?, ?, ?, ?)
          ON CONFLICT (remote, experiment_id, name) DO UPDATE SET last_step = excluded.last_step`,
       );
       for (const [name, step] of watermarks) upsert.run(remote, experimentId, name, step);
+      return true;
     });
   }
 
