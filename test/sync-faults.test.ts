@@ -1,6 +1,7 @@
 // Exactly-once under faults, with real processes: the server SIGKILLed mid-sync 20 times, the client killed mid-upload,
 // a remote down for a whole run, live publishing, and syncing a run that is still logging.
 
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/index.js';
@@ -28,7 +29,10 @@ async function expectRemoteEqualsLocal(server: ServerProcess, key: string, store
           expect(got.data.values).toEqual([...local.values]);
         } else if (series.kind === 'image') {
           const got = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}/images?key=${encodeURIComponent(series.name)}`);
-          expect(got.data.images.map((i: { step: number }) => i.step)).toEqual(exp.getImages(series.name).map((i) => i.step));
+          const sha = (png: Buffer) => createHash('sha256').update(png).digest('hex');
+          expect(got.data.images.map((i: { step: number; hash: string }) => [i.step, i.hash])).toEqual(
+            exp.getImages(series.name).map((i) => [i.step, sha(i.png)]),
+          );
         }
       }
       expect(remoteSeries.size).toBe(exp.listSeries().length);
@@ -221,6 +225,40 @@ describe('exactly-once publishing under faults', () => {
     expect(await expectRemoteEqualsLocal(server, key, path)).toBe(60_030);
   }, 60_000);
 });
+
+describe('lablog sync --watch', () => {
+  it('follows a live run until interrupted', async () => {
+    const dir = tempDir();
+    const db = join(dir, 'server.db');
+    const key = await createKey(db, 'default');
+    const server = await startServer(db);
+    const path = join(dir, 'lablog.db');
+    const child = startFixture('train-remote.ts', [path, 'none', '', '20000', '100']);
+    await waitForOutput(child, 'id ');
+    const watch = startCli(['sync', '--watch', '--remote', server.url, '--api-key', key, '--store', path]);
+    const watching = waitForExit(watch);
+    expect((await waitForExit(child)).code).toBe(0);
+    const id = openStoreId(path);
+    let stored = 0;
+    for (let i = 0; i < 200 && stored < 40_020; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const got = await api(server, key, 'GET', `/api/v1/experiments/${id}`);
+      if (got.status === 200) stored = (got.data.series as { count: number }[]).reduce((n, s) => n + s.count, 0);
+    }
+    watch.kill('SIGINT');
+    const result = await watching;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Watching');
+    expect(await expectRemoteEqualsLocal(server, key, path)).toBe(40_020);
+  }, 60_000);
+});
+
+function openStoreId(path: string): string {
+  const store = openStore({ path });
+  const id = store.listExperiments()[0]!.id;
+  void store.close();
+  return id;
+}
 
 describe.skipIf(!POSTGRES_AVAILABLE)('stateless servers on one PostgreSQL', () => {
   it('two server processes take the same store at once: everything stored once', async () => {
