@@ -2,8 +2,25 @@
 
 export { openStore, resolveStorePath, STORE_FILE_NAME, DEFAULT_STORE_DIR, type OpenStoreOptions } from './open-store.js';
 export {
+  Study,
+  MAX_STUDY_EXPERIMENTS,
+  type AddExperimentOptions,
+  type StudyUpdate,
+  type StudyStatistics,
+  type StudyStatisticsOptions,
+  type ArchiveOptions,
+  type CloneOptions,
+} from './core/study.js';
+export type { Comparison, CompareOptions, MetricGoal, SignificanceResult, CorrelationResult } from './core/study-comparison.js';
+export { STUDY_TEMPLATES, type StudyPlan, type StudyTemplateKind } from './core/study-template.js';
+export { STUDY_STATUSES, type StudyStatus, type StudyBaseline } from './store/study-backend.js';
+export type { PublishOptions, PublishReport, PublishProblemReport, RemoteSpec } from './core/publishing.js';
+export {
   Store,
   DEFAULT_PROJECT,
+  type CreateStudyOptions,
+  type ListStudiesOptions,
+  type StorePublishOptions,
   type CreateExperimentOptions,
   type ListExperimentsOptions,
   type GetExperimentOptions,

@@ -19,6 +19,11 @@ export const ERROR_CODES = [
   'AMBIGUOUS_NAME',
   'SERIES_NOT_FOUND',
   'STORAGE_ERROR',
+  // Studies.
+  'STUDY_NOT_FOUND',
+  'ALREADY_IN_STUDY',
+  'INSUFFICIENT_RUNS',
+  'STUDY_NOT_ARCHIVED',
   // Publishing to a remote store, and the server's answers.
   'SYNC_CONFLICT',
   'VALIDATION',

@@ -16,6 +16,17 @@ import {
 } from '../store/backend.js';
 import type { LablogWarning } from './errors.js';
 import { resolveRemote, type Publishing, type PublishOptions, type PublishReport, type RemoteSpec } from './publishing.js';
+import { Study, assertMetadata, assertTags, assertText, newStudyId, type StudyContext } from './study.js';
+import { checkTemplate, type StudyTemplateKind } from './study-template.js';
+import {
+  STUDY_SORT_FIELDS,
+  STUDY_STATUSES,
+  type StudyBaseline,
+  type StudyQuery,
+  type StudyRecord,
+  type StudySortField,
+  type StudyStatus,
+} from '../store/study-backend.js';
 
 export const DEFAULT_PROJECT = 'default';
 /** Longest name tried when deduplicating (`name-2`, `name-3`, …) before giving up. */
@@ -34,9 +45,38 @@ export interface CreateExperimentOptions {
    * $LABLOG_API_KEY, when set); false turns that off.
    */
   remote?: RemoteSpec | false;
+  /** A study (or its id or name) the experiment joins at creation. */
+  study?: Study | string;
 }
 
-const CREATE_OPTIONS = ['name', 'project', 'description', 'tags', 'errorHandler', 'limits', 'onWarning', 'remote'] as const;
+const CREATE_OPTIONS = ['name', 'project', 'description', 'tags', 'errorHandler', 'limits', 'onWarning', 'remote', 'study'] as const;
+
+export interface CreateStudyOptions {
+  name: string;
+  project?: string;
+  description?: string;
+  hypothesis?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  /** An experiment (id or name) of the project, or an external result { name, metrics: { validation_loss: 0.452 } }. */
+  baseline?: string | { name: string; metrics: Record<string, number> };
+  template?: StudyTemplateKind;
+  /** The template's parameters (grid_search: search_space, objective, metric; ab_testing: variants, success_metric, …). */
+  templateParameters?: Record<string, unknown>;
+}
+
+const CREATE_STUDY_OPTIONS = ['name', 'project', 'description', 'hypothesis', 'tags', 'metadata', 'baseline', 'template', 'templateParameters'] as const;
+
+export interface ListStudiesOptions {
+  project?: string;
+  status?: StudyStatus;
+  tags?: string[];
+  /** 1 to 100, default 50. */
+  limit?: number;
+  offset?: number;
+  sort?: StudySortField;
+  order?: 'asc' | 'desc';
+}
 
 export interface StorePublishOptions extends PublishOptions {
   /** Ids or names of the experiments to publish (default: all of them). */
@@ -157,6 +197,10 @@ export class Store {
         : options.remote !== undefined && (typeof options.remote !== 'object' || options.remote === null)
           ? invalidRemote(options.remote)
           : resolveRemote('createExperiment', options.remote?.url, options.remote?.apiKey);
+    const study = options.study === undefined ? undefined : typeof options.study === 'string' ? this.getStudy(options.study, { project }) : options.study;
+    if (study !== undefined && !(study instanceof Study)) {
+      throw new LablogError('INVALID_OPTION', `createExperiment: study must be a Study, an id or a name, got ${describeValue(options.study)}`, { option: 'study' });
+    }
     const base = options.name;
     const record = this.#backend.createExperiment(
       {
@@ -181,6 +225,14 @@ export class Store {
       onFinished: this.#onFinished,
       publish: this.#publish,
     });
+    if (study !== undefined) {
+      try {
+        study.addExperiment(experiment);
+      } catch (error) {
+        void experiment.close({ status: 'failed' });
+        throw error;
+      }
+    }
     if (remote !== undefined && this.#publishing !== undefined) {
       experiment.attachLivePublication(
         this.#publishing.startLive(this.path, experiment.id, remote, (problem) => experiment.warnPublishProblem(problem)),
@@ -239,6 +291,105 @@ export class Store {
     return this.#backend.countExperiments(toQuery(options));
   }
 
+  // ---- studies ---------------------------------------------------------------------------------------
+
+  /** Starts a study: a question (hypothesis) that a group of experiments answers. */
+  createStudy(options: CreateStudyOptions): Study {
+    this.#assertOpen();
+    assertOptionsObject('createStudy', options);
+    if (options === undefined) throw new LablogError('INVALID_OPTION', 'createStudy: options { name } are required', { option: 'name' });
+    assertKnownOptions('createStudy', options, CREATE_STUDY_OPTIONS);
+    const limits = resolveLimits(undefined);
+    assertName('study name', options.name, limits.maxNameLength);
+    const project = options.project ?? DEFAULT_PROJECT;
+    assertName('project name', project, limits.maxNameLength);
+    for (const field of ['description', 'hypothesis'] as const) assertText('createStudy', field, options[field]);
+    const tags = assertTags('createStudy', options.tags, limits.maxNameLength);
+    const metadata = assertMetadata('createStudy', options.metadata);
+    let baseline: StudyBaseline | null = null;
+    if (typeof options.baseline === 'string') baseline = { experimentId: this.getExperiment(options.baseline, { project }).id };
+    else if (options.baseline !== undefined) {
+      const b = options.baseline as unknown;
+      const metrics = (b as { metrics?: unknown }).metrics;
+      if (typeof b !== 'object' || b === null || typeof (b as { name?: unknown }).name !== 'string' || typeof metrics !== 'object' || metrics === null ||
+        Object.values(metrics).some((v) => typeof v !== 'number')) {
+        throw new LablogError('INVALID_OPTION', 'createStudy: baseline is an experiment id or name, or { name, metrics: { metric: number } }', { option: 'baseline' });
+      }
+      baseline = { name: (b as { name: string }).name, metrics: { ...(metrics as Record<string, number>) } };
+    }
+    const template = options.template === undefined ? null : checkTemplate(options.template, options.templateParameters);
+    if (options.template === undefined && options.templateParameters !== undefined) {
+      throw new LablogError('INVALID_OPTION', 'createStudy: templateParameters needs a template', { option: 'templateParameters' });
+    }
+    const now = Date.now();
+    return this.#createStudy({
+      id: newStudyId(),
+      project,
+      name: options.name,
+      description: options.description ?? null,
+      hypothesis: options.hypothesis ?? null,
+      tags,
+      metadata,
+      baseline,
+      template,
+      status: 'active',
+      conclusion: null,
+      archiveReason: null,
+      preserveArtifacts: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+
+  /** A study by id or name (in `project`, or in any project when unique). STUDY_NOT_FOUND or AMBIGUOUS_NAME otherwise. */
+  getStudy(idOrName: string, options?: { project?: string }): Study {
+    this.#assertOpen();
+    assertOptionsObject('getStudy', options);
+    if (options) assertKnownOptions('getStudy', options, ['project']);
+    if (typeof idOrName !== 'string' || idOrName.length === 0) {
+      throw new LablogError('INVALID_OPTION', `getStudy: expected an id or a name, got ${describeValue(idOrName)}`, {});
+    }
+    const studies = this.#backend.studies();
+    let record = UUID.test(idOrName) ? studies.getStudy(idOrName) : undefined;
+    if (record === undefined) {
+      const found = studies.findStudies(idOrName, options?.project);
+      if (found.length > 1) {
+        throw new LablogError('AMBIGUOUS_NAME', `study name '${idOrName}' exists in projects ${found.map((r) => r.project).join(', ')}; pass { project }`, {
+          key: idOrName,
+        });
+      }
+      record = found[0];
+    }
+    if (record === undefined) throw new LablogError('STUDY_NOT_FOUND', `no study with id or name '${idOrName}' in ${this.path}`, { key: idOrName });
+    return new Study(this.#studyContext, record);
+  }
+
+  /** Studies matching the query, newest first by default; limit 1–100 (default 50). */
+  listStudies(options?: ListStudiesOptions): Study[] {
+    this.#assertOpen();
+    const query = toStudyQuery(options);
+    return this.#backend.studies().listStudies(query).map((r) => new Study(this.#studyContext, r));
+  }
+
+  /** How many studies match (ignores limit and offset). */
+  countStudies(options?: ListStudiesOptions): number {
+    this.#assertOpen();
+    const { project, status, tags } = toStudyQuery(options);
+    return this.#backend.studies().countStudies({ ...(project !== undefined ? { project } : {}), ...(status !== undefined ? { status } : {}), ...(tags ? { tags } : {}) });
+  }
+
+  readonly #studyContext: StudyContext = {
+    studies: () => this.#backend.studies(),
+    experiment: (idOrName, project) => this.getExperiment(idOrName, { project }),
+    create: (record) => this.#createStudy(record),
+    dropArtifacts: (ids) => this.#backend.studies().dropArtifacts(ids),
+  };
+
+  #createStudy(record: StudyRecord): Study {
+    this.#backend.studies().createStudy(record);
+    return new Study(this.#studyContext, record);
+  }
+
   /** Closes every experiment this Store opened (status 'completed'), then the store itself. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -274,6 +425,38 @@ export class Store {
   #assertOpen(): void {
     if (this.#closed) throw new LablogError('STORAGE_ERROR', `the store at ${this.path} is closed`, {});
   }
+}
+
+function toStudyQuery(options: ListStudiesOptions | undefined): StudyQuery {
+  assertOptionsObject('listStudies', options);
+  if (options) assertKnownOptions('listStudies', options, ['project', 'status', 'tags', 'limit', 'offset', 'sort', 'order']);
+  const limit = options?.limit ?? 50;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100) {
+    throw new LablogError('INVALID_OPTION', `listStudies: limit must be an integer from 1 to 100, got ${describeValue(limit)}`, { option: 'limit' });
+  }
+  const offset = options?.offset ?? 0;
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new LablogError('INVALID_OPTION', `listStudies: offset must be an integer >= 0`, { option: 'offset' });
+  const sort = options?.sort ?? 'created_at';
+  if (!(STUDY_SORT_FIELDS as readonly string[]).includes(sort)) {
+    throw new LablogError('INVALID_OPTION', `listStudies: sort must be one of ${STUDY_SORT_FIELDS.join(', ')}, got ${describeValue(sort)}`, { option: 'sort' });
+  }
+  const order = options?.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', `listStudies: order must be 'asc' or 'desc'`, { option: 'order' });
+  if (options?.status !== undefined && !(STUDY_STATUSES as readonly string[]).includes(options.status)) {
+    throw new LablogError('INVALID_OPTION', `listStudies: status must be one of ${STUDY_STATUSES.join(', ')}, got ${describeValue(options.status)}`, { option: 'status' });
+  }
+  if (options?.tags !== undefined && (!Array.isArray(options.tags) || options.tags.some((t) => typeof t !== 'string'))) {
+    throw new LablogError('INVALID_OPTION', 'listStudies: tags must be an array of strings', { option: 'tags' });
+  }
+  return {
+    ...(options?.project !== undefined ? { project: options.project } : {}),
+    ...(options?.status !== undefined ? { status: options.status } : {}),
+    ...(options?.tags !== undefined ? { tags: options.tags } : {}),
+    limit,
+    offset,
+    sort,
+    order,
+  };
 }
 
 function invalidRemote(remote: unknown): never {

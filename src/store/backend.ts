@@ -1,5 +1,7 @@
 // The Store interface: what core needs from a storage implementation (types only, no driver).
 
+import type { StudyBackend } from './study-backend.js';
+
 export const EXPERIMENT_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'crashed'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
@@ -198,6 +200,9 @@ export interface StoreBackend {
   readPlots(experimentId: string, name: string): PlotPoint[];
   listTables(experimentId: string): TableSummary[];
   readTable(experimentId: string, name: string): TableRecord | undefined;
+
+  /** The studies of this store. */
+  studies(): StudyBackend;
 
   close(): void;
 }

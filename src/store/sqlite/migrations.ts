@@ -172,6 +172,41 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'studies: named groups of experiments around a question',
+    sql: `
+      CREATE TABLE studies (
+        id                 TEXT PRIMARY KEY,
+        project            TEXT NOT NULL,
+        name               TEXT NOT NULL,
+        description        TEXT,
+        hypothesis         TEXT,
+        tags               TEXT NOT NULL DEFAULT '[]',
+        metadata           TEXT NOT NULL DEFAULT '{}',
+        baseline           TEXT,
+        template           TEXT,
+        status             TEXT NOT NULL,
+        conclusion         TEXT,
+        archive_reason     TEXT,
+        preserve_artifacts INTEGER,
+        created_at         REAL NOT NULL,
+        updated_at         REAL NOT NULL,
+        UNIQUE (project, name)
+      );
+      CREATE INDEX studies_project_created ON studies (project, created_at);
+
+      -- The primary key makes an experiment belong to one study at most.
+      CREATE TABLE study_experiments (
+        experiment_id TEXT PRIMARY KEY REFERENCES experiments (id) ON DELETE CASCADE,
+        study_id      TEXT NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+        notes         TEXT,
+        tags          TEXT NOT NULL DEFAULT '[]',
+        added_at      REAL NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX study_experiments_study ON study_experiments (study_id, added_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

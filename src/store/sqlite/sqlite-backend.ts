@@ -22,6 +22,7 @@ import type {
 } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WriterThread } from './writer-thread.js';
+import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { RAW, decodeColumn, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 
 /** How long a write waits for another process's write transaction before failing. */
@@ -218,6 +219,7 @@ export class SqliteBackend implements StoreBackend {
   readonly #stmt: Statements;
   readonly #writeTx: (batch: WriteBatch) => void;
   #writer: WriterThread | undefined;
+  #studies: SqliteStudyBackend | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -442,6 +444,10 @@ export class SqliteBackend implements StoreBackend {
       min,
       max,
     });
+  }
+
+  studies(): SqliteStudyBackend {
+    return (this.#studies ??= new SqliteStudyBackend(this));
   }
 
   writer(): WriterThread {

@@ -1,0 +1,211 @@
+// Studies in the library: creating, listing, members, status, statistics, comparison against reference values, templates, archive, clone, delete.
+
+import { describe, expect, it } from 'vitest';
+import { solidPng, tempStore } from './helpers.js';
+import type { Store } from '../src/index.js';
+import { MAX_STUDY_EXPERIMENTS } from '../src/core/study.js';
+
+/** Logs a finished experiment with params and final metric values. */
+async function run(store: Store, name: string, params: Record<string, number | string>, metrics: Record<string, number[]>, status: 'completed' | 'failed' = 'completed') {
+  const exp = store.createExperiment({ name });
+  exp.logParams(params);
+  for (const [key, values] of Object.entries(metrics)) for (const v of values) exp.logMetric(key, v);
+  await exp.close({ status });
+  return exp;
+}
+
+describe('studies', () => {
+  it('are created, found by id or name, listed with filters and pages, and validated', () => {
+    const { store } = tempStore();
+    const a = store.createStudy({ name: 'lora-rank', hypothesis: 'lower rank, higher alpha wins', tags: ['lora'], metadata: { owner: 'ana' } });
+    store.createStudy({ name: 'patch-size', project: 'vision', tags: ['vit'] });
+    store.createStudy({ name: 'lr', tags: ['lora', 'lr'] });
+    expect(store.getStudy(a.id).name).toBe('lora-rank');
+    expect(store.getStudy('lora-rank')).toMatchObject({ hypothesis: 'lower rank, higher alpha wins', status: 'active', metadata: { owner: 'ana' } });
+    expect(store.listStudies({ tags: ['lora'], sort: 'name', order: 'asc' }).map((s) => s.name)).toEqual(['lora-rank', 'lr']);
+    expect(store.listStudies({ project: 'vision' }).map((s) => s.name)).toEqual(['patch-size']);
+    expect(store.listStudies({ limit: 1, offset: 1, sort: 'name', order: 'asc' }).map((s) => s.name)).toEqual(['lr']);
+    expect(store.countStudies({ tags: ['lora'] })).toBe(2);
+    expect(() => store.listStudies({ limit: 101 })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => store.listStudies({ limit: 0 })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => store.getStudy('nope')).toThrowError(expect.objectContaining({ code: 'STUDY_NOT_FOUND' }));
+    expect(() => store.createStudy({ name: 'lr' })).toThrowError(expect.objectContaining({ code: 'INVALID_NAME' }));
+    expect(() => store.createStudy({ name: 'x', template: 'grid_search', templateParameters: { search_space: {} } as never })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+  });
+
+  it('hold each experiment once, at most 1,000, and take experiments at creation', async () => {
+    const { store } = tempStore();
+    const study = store.createStudy({ name: 's' });
+    const other = store.createStudy({ name: 'other' });
+    const exp = store.createExperiment({ name: 'e1', study });
+    expect(study.members().map((m) => m.experimentId)).toEqual([exp.id]);
+    expect(() => other.addExperiment(exp)).toThrowError(expect.objectContaining({ code: 'ALREADY_IN_STUDY', details: expect.objectContaining({ existingStudyId: study.id }) }));
+    const byName = store.createExperiment({ name: 'e2', study: 'other' });
+    expect(other.experiments().map((e) => e.id)).toEqual([byName.id]);
+    expect(() => study.addExperiment('no-such-experiment')).toThrowError(expect.objectContaining({ code: 'EXPERIMENT_NOT_FOUND' }));
+
+    const big = store.createStudy({ name: 'big' });
+    for (let i = 0; i < MAX_STUDY_EXPERIMENTS; i++) big.addExperiment(store.createExperiment({ name: `m${i}` }));
+    expect(() => big.addExperiment(store.createExperiment({ name: 'one-too-many' }))).toThrowError(
+      expect.objectContaining({ code: 'LIMIT_EXCEEDED', details: { limit: 1_000, actual: 1_001 } }),
+    );
+    await store.close();
+  }, 60_000);
+
+  it('move from active to completed with a conclusion, then archived; delete needs archive or force', async () => {
+    const { store } = tempStore();
+    const study = store.createStudy({ name: 's' });
+    const exp = store.createExperiment({ name: 'e', study });
+    await exp.logImage('img', await solidPng(2, 2));
+    exp.logTable('t', { schema: undefined } as never);
+    await exp.close();
+    study.update({ status: 'completed', conclusion: 'rank 8 wins', description: 'done', tags: ['final'] });
+    expect(store.getStudy('s')).toMatchObject({ status: 'completed', conclusion: 'rank 8 wins', tags: ['final'] });
+    expect(() => study.delete()).toThrowError(expect.objectContaining({ code: 'STUDY_NOT_ARCHIVED' }));
+    study.archive({ reason: 'written up', preserveArtifacts: false });
+    expect(store.getStudy('s')).toMatchObject({ status: 'archived', archiveReason: 'written up' });
+    expect(store.getExperiment(exp.id).listSeries().map((s) => s.name)).toEqual([]);
+    study.delete();
+    expect(() => store.getStudy('s')).toThrowError(expect.objectContaining({ code: 'STUDY_NOT_FOUND' }));
+    expect(store.getExperiment(exp.id).status).toBe('completed');
+    const forced = store.createStudy({ name: 'forced' });
+    forced.delete({ force: true });
+    expect(store.countStudies()).toBe(0);
+  });
+
+  it('clone the question, not the experiments', () => {
+    const { store } = tempStore();
+    const study = store.createStudy({ name: 's', hypothesis: 'h', tags: ['a'], baseline: { name: 'paper', metrics: { loss: 0.45 } } });
+    store.createExperiment({ name: 'e', study });
+    const clone = study.clone({ name: 's-13b', modifications: { base_model: '13b' } });
+    expect(clone).toMatchObject({ name: 's-13b', hypothesis: 'h', status: 'active', baseline: { name: 'paper', metrics: { loss: 0.45 } } });
+    expect(clone.metadata).toEqual({ clonedFrom: study.id, modifications: { base_model: '13b' } });
+    expect(clone.members()).toEqual([]);
+  });
+
+  it('count experiments by status and find the best, with training time and cost', async () => {
+    const { store } = tempStore();
+    const study = store.createStudy({ name: 's' });
+    for (const [name, loss, cost] of [['a', 0.5, 10], ['b', 0.3, 12], ['c', 0.4, 8]] as const) {
+      const exp = await run(store, name, {}, { 'val/loss': [1, loss], cost: [cost] });
+      study.addExperiment(exp);
+    }
+    study.addExperiment(await run(store, 'broken', {}, { 'val/loss': [0.1] }, 'failed'));
+    study.addExperiment(store.createExperiment({ name: 'live' }));
+    const stats = study.statistics({ metric: 'val/loss', goal: 'minimize' });
+    expect(stats).toMatchObject({ total: 5, completed: 3, failed: 1, running: 1, crashed: 0, totalCost: 30 });
+    expect(stats.best).toMatchObject({ name: 'b', metric: 'val/loss', value: 0.3 });
+    expect(stats.meanTrainingTimeMs).toBeGreaterThanOrEqual(0);
+    expect(stats.totalTrainingTimeMs).toBeGreaterThanOrEqual(stats.meanTrainingTimeMs!);
+    expect(study.statistics({ metric: 'val/loss', goal: 'maximize' }).best).toMatchObject({ name: 'a' });
+    await store.close();
+  });
+});
+
+describe('study.compare', () => {
+  it('needs two completed experiments (INSUFFICIENT_RUNS)', async () => {
+    const { store } = tempStore();
+    const study = store.createStudy({ name: 's' });
+    study.addExperiment(await run(store, 'only', {}, { loss: [1] }));
+    study.addExperiment(await run(store, 'failed', {}, { loss: [1] }, 'failed'));
+    expect(() => study.compare({ metrics: [{ name: 'loss', goal: 'minimize' }] })).toThrowError(
+      expect.objectContaining({ code: 'INSUFFICIENT_RUNS', details: { completed: 1, minimumRequired: 2 } }),
+    );
+  });
+
+  it('ranks, tests replicate groups with Welch, correlates params and finds the Pareto frontier', async () => {
+    const { store } = tempStore();
+    const study = store.createStudy({ name: 'lr', baseline: { name: 'paper', metrics: { 'val/loss': 0.35 } } });
+    // Two configurations with replicated seeds: lr 0.1 (3 seeds) and lr 0.01 (4 seeds).
+    const finals = { 0.1: [0.3, 0.32, 0.31], 0.01: [0.4, 0.38, 0.41, 0.39] };
+    const speed: Record<string, number> = {};
+    for (const [lr, losses] of Object.entries(finals)) {
+      for (const [seed, loss] of losses.entries()) {
+        const name = `lr${lr}-s${seed}`;
+        speed[name] = Number(lr) * 100 + seed;
+        study.addExperiment(await run(store, name, { lr: Number(lr), seed }, { 'val/loss': [0.9, loss], 'throughput': [speed[name]!] }));
+      }
+    }
+    const cmp = study.compare({ metrics: [{ name: 'val/loss', goal: 'minimize' }, { name: 'throughput', goal: 'maximize' }] });
+    const name = (id: string) => store.getExperiment(id).name;
+    expect(cmp.rankings['val/loss']!.map(name)).toEqual(['lr0.1-s0', 'lr0.1-s2', 'lr0.1-s1', 'lr0.01-s1', 'lr0.01-s3', 'lr0.01-s0', 'lr0.01-s2']);
+    expect(cmp.statistics['val/loss']).toMatchObject({ n: 7, min: 0.3, max: 0.41 });
+    expect(cmp.statistics['val/loss']!.mean).toBeCloseTo((0.3 + 0.32 + 0.31 + 0.4 + 0.38 + 0.41 + 0.39) / 7, 12);
+
+    // Reference: scipy 1.17.1, stats.ttest_ind([0.30, 0.32, 0.31], [0.40, 0.38, 0.41, 0.39], equal_var=False)
+    //   statistic -9.81495457622364, pvalue 0.00019567435295956488, df 4.959183673469387
+    expect(cmp.significance).toHaveLength(2);
+    const welch = cmp.significance.find((s) => s.metric === 'val/loss')!;
+    expect(welch).toMatchObject({ groupA: 'lr=0.1', groupB: 'lr=0.01' });
+    expect(welch.t).toBeCloseTo(-9.81495457622364, 9);
+    expect(welch.df).toBeCloseTo(4.959183673469387, 9);
+    expect(welch.pValue).toBeCloseTo(0.00019567435295956488, 12);
+
+    // Reference: scipy 1.17.1, stats.pearsonr / stats.spearmanr of lr [0.1]*3 + [0.01]*4 against the losses above:
+    //   pearson -0.9728856819885574, spearman -0.8660254037844388
+    const corr = cmp.correlations.find((c) => c.param === 'lr' && c.metric === 'val/loss')!;
+    expect(corr.n).toBe(7);
+    expect(corr.pearson).toBeCloseTo(-0.9728856819885574, 10);
+    expect(corr.spearman).toBeCloseTo(-0.8660254037844388, 10);
+    expect(cmp.correlations.some((c) => c.param === 'seed')).toBe(true);
+
+    // (loss, throughput): s0 (0.30, 10), s1 (0.32, 11), s2 (0.31, 12) for lr 0.1, and lower throughput for lr 0.01.
+    // s2 beats s1 on both; s0 and s2 trade off: the frontier.
+    expect(cmp.paretoFrontier.map(name).sort()).toEqual(['lr0.1-s0', 'lr0.1-s2']);
+    expect(cmp.baseline).toEqual({ name: 'paper', metrics: { 'val/loss': 0.35 } });
+    // Reference: python 3.11, statistics.stdev of the 7 losses = 0.04670066788550653
+    expect(cmp.statistics['val/loss']!.std).toBeCloseTo(0.04670066788550653, 12);
+    expect(cmp.insights).toContain('lr0.1-s0 has the lowest final val/loss: 0.3 (mean 0.359 ± 0.0467 over 7 experiments).');
+    expect(cmp.insights).toContain('Higher lr correlates with lower val/loss: ρ = −0.87, n = 7.');
+    expect(cmp.insights.some((i) => i.startsWith('On val/loss, [lr=0.1] (mean 0.31, n = 3) differs significantly from [lr=0.01] (mean 0.395, n = 4): Welch t = −9.81, df = 4.96, p < 0.001.'))).toBe(true);
+    expect(cmp.insights).toContain('Against the baseline paper (val/loss 0.35), the best is better by 0.05.');
+
+    const ab = study.compare({ metrics: [{ name: 'val/loss', goal: 'minimize' }], groups: { A: ['lr0.1-s0', 'lr0.1-s1', 'lr0.1-s2'], B: ['lr0.01-s0', 'lr0.01-s1', 'lr0.01-s2', 'lr0.01-s3'] } });
+    const abTest = ab.significance.find((s) => s.groupA === 'A')!;
+    expect(abTest.t).toBeCloseTo(-9.81495457622364, 9);
+    expect(() => study.compare({ metrics: [{ name: 'val/loss', goal: 'best' as never }] })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => study.compare({ experiments: ['nope'], metrics: [{ name: 'val/loss', goal: 'minimize' }] })).toThrowError(
+      expect.objectContaining({ code: 'EXPERIMENT_NOT_FOUND' }),
+    );
+  });
+});
+
+describe('study templates', () => {
+  it('plan a grid search: every combination of the search space', () => {
+    const { store } = tempStore();
+    const study = store.createStudy({
+      name: 'grid',
+      template: 'grid_search',
+      templateParameters: { search_space: { learning_rate: [1e-4, 3e-4, 1e-3], batch_size: [16, 32] }, objective: 'minimize', metric: 'validation_loss' },
+    });
+    const plan = study.plan();
+    expect(plan).toMatchObject({ template: 'grid_search', metric: 'validation_loss', objective: 'minimize' });
+    expect(plan.runs).toEqual([
+      { learning_rate: 1e-4, batch_size: 16 },
+      { learning_rate: 1e-4, batch_size: 32 },
+      { learning_rate: 3e-4, batch_size: 16 },
+      { learning_rate: 3e-4, batch_size: 32 },
+      { learning_rate: 1e-3, batch_size: 16 },
+      { learning_rate: 1e-3, batch_size: 32 },
+    ]);
+  });
+
+  it('plan an A/B test: the sample size per variant from the power analysis', () => {
+    const { store } = tempStore();
+    const study = store.createStudy({
+      name: 'ab',
+      template: 'ab_testing',
+      templateParameters: { variants: ['A', 'B'], success_metric: 'accuracy', minimum_effect_size: 0.5, statistical_power: 0.8, alpha: 0.05 },
+    });
+    // Reference: python, math.ceil(2 * (norm.ppf(0.975) + norm.ppf(0.8))**2 / 0.5**2) = 63 (scipy 1.17.1).
+    const plan = study.plan();
+    expect(plan).toMatchObject({ template: 'ab_testing', successMetric: 'accuracy', sampleSizePerVariant: 63, alpha: 0.05, power: 0.8 });
+    expect(plan.runs).toHaveLength(126);
+    expect(() => store.createStudy({ name: 'bad', template: 'ab_testing', templateParameters: { variants: ['A'], success_metric: 'x', minimum_effect_size: 1 } })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+    expect(() => store.createStudy({ name: 'plain' }).plan()).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
+});
