@@ -8,6 +8,8 @@ import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../store/backend.js'
 import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';
 import { renderExperiment } from './show.js';
+import { parseMetricGoal, renderComparison, renderStudy, renderStudyList } from './studies.js';
+import { STUDY_STATUSES, type StudyStatus } from '../store/study-backend.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -62,6 +64,61 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .description('print the path of the store the other commands use')
     .addOption(storeOption())
     .action((opts: { store?: string }) => write(`${resolveStorePath(opts.store)}\n`));
+
+  program
+    .command('studies')
+    .description('list studies with their status and experiment counts, newest first')
+    .option('-p, --project <name>', 'only this project')
+    .addOption(new Option('-s, --status <status>', 'only this status').choices(STUDY_STATUSES))
+    .option('-t, --tag <tag...>', 'only studies with all these tags')
+    .option('--limit <n>', 'at most this many (1-100)', '50')
+    .addOption(storeOption())
+    .action(async (opts: { project?: string; status?: StudyStatus; tag?: string[]; limit: string; store?: string }) => {
+      const text = await withStore(opts.store, (store) =>
+        renderStudyList(store, {
+          ...(opts.project !== undefined ? { project: opts.project } : {}),
+          ...(opts.status !== undefined ? { status: opts.status } : {}),
+          ...(opts.tag !== undefined ? { tags: opts.tag } : {}),
+          limit: Number(opts.limit),
+        }),
+      );
+      write(`${text}\n`);
+    });
+
+  program
+    .command('study')
+    .description('look at one study')
+    .command('show')
+    .description('print a study: question, baseline, conclusion, statistics and experiments')
+    .argument('<study>', 'id or name')
+    .option('-p, --project <name>', 'project of the name')
+    .option('--metric <name:min|max>', 'pick the best experiment by this metric')
+    .addOption(storeOption())
+    .action(async (study: string, opts: { project?: string; metric?: string; store?: string }) => {
+      const text = await withStore(opts.store, (store) =>
+        renderStudy(store.getStudy(study, opts.project === undefined ? undefined : { project: opts.project }), opts.metric === undefined ? undefined : parseMetricGoal(opts.metric)),
+      );
+      write(`${text}\n`);
+    });
+
+  program
+    .command('compare')
+    .description("compare a study's completed experiments: rankings, statistics, significance, correlations, Pareto frontier")
+    .argument('<study>', 'id or name')
+    .requiredOption('--metric <name:min|max...>', 'metric(s) and goal, e.g. val/loss:min val/acc:max')
+    .option('--param <name...>', 'params that define a configuration (default: all but seeds)')
+    .option('--json', 'print the comparison as JSON')
+    .option('-p, --project <name>', 'project of the name')
+    .addOption(storeOption())
+    .action(async (study: string, opts: { metric: string[]; param?: string[]; json?: boolean; project?: string; store?: string }) => {
+      const metrics = opts.metric.map(parseMetricGoal);
+      const text = await withStore(opts.store, (store) => {
+        const s = store.getStudy(study, opts.project === undefined ? undefined : { project: opts.project });
+        const comparison = s.compare({ metrics, ...(opts.param ? { params: opts.param } : {}) });
+        return opts.json ? JSON.stringify(comparison, null, 2) : renderComparison(s, comparison, metrics);
+      });
+      write(`${text}\n`);
+    });
 
   program
     .command('server')

@@ -14,7 +14,7 @@ export interface CompareOptions {
   /** Ids or names of member experiments (default: all members). Only completed ones are compared. */
   experiments?: string[];
   metrics: MetricGoal[];
-  /** Params that define a configuration (default: every param whose name does not contain "seed"). */
+  /** Params that define a configuration (default: every param that varies and whose name does not contain "seed"). */
   params?: string[];
   /** An A/B comparison of two sets of experiments (ids or names), tested per metric. */
   groups?: { A: string[]; B: string[] };
@@ -138,8 +138,10 @@ export function compareExperiments(
   }
 
   // Replicate groups: experiments with the same configuration params (seeds aside).
+  // Params with one value across all experiments name no configuration: left out of group labels.
+  const varies = (k: string) => new Set(completed.map((e) => paramText(params.get(e.id)![k]))).size > 1;
   const configKeys =
-    options.params ?? [...new Set(completed.flatMap((e) => Object.keys(params.get(e.id)!)))].filter((k) => !SEED.test(k)).sort();
+    options.params ?? [...new Set(completed.flatMap((e) => Object.keys(params.get(e.id)!)))].filter((k) => !SEED.test(k) && varies(k)).sort();
   const groups = new Map<string, string[]>();
   for (const e of completed) {
     const p = params.get(e.id)!;
