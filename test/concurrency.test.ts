@@ -27,7 +27,10 @@ describe('several processes on one store', () => {
     }
     const results = await finished;
     for (const result of results) {
-      expect(result.stderr).toBe('');
+      // On a loaded machine, three writers contending for one file can outlast close()'s 2 s budget: the
+      // writer then finishes at exit (checked below, point by point), and close() says so. Nothing else.
+      const stderr = result.stderr.replace(/\(node:\d+\) \[STORAGE_ERROR\] LablogWarning: the store at \S+ has not written \d+ points yet[^\n]*\n(\(Use `node --trace-warnings[^\n]*\n)?/, '');
+      expect(stderr).toBe('');
       expect(result.code).toBe(0);
     }
     expect(reads).toBeGreaterThan(0);
