@@ -1,9 +1,24 @@
 // Study comparison: rankings, statistics, significance between replicate groups, correlations, Pareto frontier and insights.
 
 import { LablogError, describeValue } from './errors.js';
-import type { Experiment } from './experiment.js';
 import { describe, paretoFrontier, pearson, spearman, welchTTest, type Goal } from './statistics.js';
 import { assertKnownOptions, assertOptionsObject, type ParamValue } from './validation.js';
+
+/** What a comparison reads of an experiment (from a local Experiment, or from a server's store). */
+export interface ComparedExperiment {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+  readonly params: Readonly<Record<string, ParamValue>>;
+  readonly series: readonly {
+    readonly name: string;
+    readonly kind: string;
+    readonly count: number;
+    readonly lastValue: number | null;
+    readonly minValue: number | null;
+    readonly maxValue: number | null;
+  }[];
+}
 
 export interface MetricGoal {
   readonly name: string;
@@ -103,7 +118,7 @@ function checkOptions(options: CompareOptions): MetricGoal[] {
 }
 
 export function compareExperiments(
-  chosen: readonly Experiment[],
+  chosen: readonly ComparedExperiment[],
   options: CompareOptions,
   baseline: { name: string; metrics: Record<string, number> } | undefined,
 ): Comparison {
@@ -116,8 +131,8 @@ export function compareExperiments(
     });
   }
   const names = new Map(completed.map((e) => [e.id, e.name]));
-  const params = new Map(completed.map((e) => [e.id, e.getParams()]));
-  const series = new Map(completed.map((e) => [e.id, e.listSeries()]));
+  const params = new Map(completed.map((e) => [e.id, e.params]));
+  const series = new Map(completed.map((e) => [e.id, e.series]));
 
   const values: Record<string, Record<string, { final: number; best: number }>> = {};
   const rankings: Record<string, string[]> = {};

@@ -282,7 +282,8 @@ export class Study {
         return found;
       });
     }
-    return compareExperiments(chosen, options, this.#baselineMetrics());
+    const compared = chosen.map((e) => ({ id: e.id, name: e.name, status: e.status, params: e.getParams(), series: e.listSeries() }));
+    return compareExperiments(compared, options, this.#baselineMetrics());
   }
 
   /** The param sets (grid search) or sample size per variant (A/B test) of the study's template. */
