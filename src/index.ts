@@ -13,6 +13,7 @@ export {
 } from './core/study.js';
 export type { Comparison, CompareOptions, MetricGoal, SignificanceResult, CorrelationResult } from './core/study-comparison.js';
 export { STUDY_TEMPLATES, type StudyPlan, type StudyTemplateKind } from './core/study-template.js';
+export { EXPORT_FORMATS, EXPORT_INCLUDES, type ExportFormat, type ExportInclude, type ExportOptions, type ExportResult } from './core/study-export.js';
 export { STUDY_STATUSES, type StudyStatus, type StudyBaseline } from './store/study-backend.js';
 export type { PublishOptions, PublishReport, PublishProblemReport, RemoteSpec } from './core/publishing.js';
 export {

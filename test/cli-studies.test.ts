@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import pl from 'nodejs-polars';
 import { tempDir } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -67,6 +69,41 @@ describe('lablog study commands', () => {
     const missing = lablog(['study', 'show', 'nope', '--store', path]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('[STUDY_NOT_FOUND]');
+  }, 60_000);
+
+  it('exports a study, or one experiment, in each format; the files read back', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'lablog.db');
+    await fill(path);
+    const csv = lablog(['export', 'lr-sweep', '--format', 'csv', '--out', join(dir, 'out', 'study.csv'), '--store', path]);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout).toMatch(/^Wrote 6 row\(s\) × \d+ column\(s\) to /);
+    const frame = pl.readCSV(readFileSync(join(dir, 'out', 'study.csv'), 'utf8'));
+    expect(frame.height).toBe(6);
+    const rows = frame.toRecords() as Record<string, unknown>[];
+    expect(rows.map((r) => [r['name'], r['param.lr'], r['metric.val/loss.final'], r['study']]).sort()).toEqual([
+      ['lr0.01-s0', 0.01, 0.4, 'lr-sweep'],
+      ['lr0.01-s1', 0.01, 0.38, 'lr-sweep'],
+      ['lr0.01-s2', 0.01, 0.41, 'lr-sweep'],
+      ['lr0.1-s0', 0.1, 0.3, 'lr-sweep'],
+      ['lr0.1-s1', 0.1, 0.32, 'lr-sweep'],
+      ['lr0.1-s2', 0.1, 0.31, 'lr-sweep'],
+    ]);
+    const series = lablog(['export', 'lr0.1-s0', '--format', 'parquet', '--series', '--out', join(dir, 'one.parquet'), '--store', path]);
+    expect(series.code).toBe(0);
+    const long = pl.readParquet(join(dir, 'one.parquet')).toRecords() as Record<string, unknown>[];
+    expect(long.map((r) => [r['metric'], Number(r['step']), r['value']])).toEqual([
+      ['cost', 0, 2],
+      ['val/loss', 0, 0.3],
+    ]);
+    const store = openStore({ path });
+    const json = await store.getStudy('lr-sweep').export({ format: 'json', path: join(dir, 'study.json'), include: ['params'] });
+    await store.close();
+    const parsed = JSON.parse(readFileSync(json.path, 'utf8')) as Record<string, unknown>[];
+    expect(parsed).toHaveLength(6);
+    expect(Object.keys(parsed[0]!).sort()).toEqual(['id', 'name', 'param.lr', 'param.seed']);
+    const bad = lablog(['export', 'lr-sweep', '--format', 'xlsx', '--out', join(dir, 'x'), '--store', path]);
+    expect(bad.code).not.toBe(0);
   }, 60_000);
 
   it('says INSUFFICIENT_RUNS when a study has fewer than two completed experiments', async () => {

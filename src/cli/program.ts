@@ -9,6 +9,7 @@ import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';
 import { renderExperiment } from './show.js';
 import { parseMetricGoal, renderComparison, renderStudy, renderStudyList } from './studies.js';
+import { EXPORT_FORMATS, EXPORT_INCLUDES, exportExperiments, type ExportFormat, type ExportInclude, type ExportResult } from '../core/study-export.js';
 import { STUDY_STATUSES, type StudyStatus } from '../store/study-backend.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -118,6 +119,34 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
         return opts.json ? JSON.stringify(comparison, null, 2) : renderComparison(s, comparison, metrics);
       });
       write(`${text}\n`);
+    });
+
+  program
+    .command('export')
+    .description('write a study (its experiments) or one experiment to a file: one row per experiment, or --series for every point')
+    .argument('<study-or-experiment>', 'id or name of a study, else of an experiment')
+    .addOption(new Option('--format <format>', 'file format').choices(EXPORT_FORMATS).makeOptionMandatory())
+    .requiredOption('--out <path>', 'file to write')
+    .option('--include <part...>', `what to include (${EXPORT_INCLUDES.join(', ')}; default all)`)
+    .option('--series', 'every metric point in long form (experiment, metric, step, value, timestamp)')
+    .option('-p, --project <name>', 'project of the name')
+    .addOption(storeOption())
+    .action(async (target: string, opts: { format: ExportFormat; out: string; include?: ExportInclude[]; series?: boolean; project?: string; store?: string }) => {
+      const store = openStore(opts.store === undefined ? undefined : { path: opts.store });
+      try {
+        const where = opts.project === undefined ? undefined : { project: opts.project };
+        const options = { format: opts.format, path: opts.out, ...(opts.include ? { include: opts.include } : {}), ...(opts.series ? { series: true } : {}) };
+        let result: ExportResult;
+        try {
+          result = await store.getStudy(target, where).export(options);
+        } catch (error) {
+          if ((error as LablogError).code !== 'STUDY_NOT_FOUND') throw error;
+          result = await exportExperiments([store.getExperiment(target, where)], options);
+        }
+        write(`Wrote ${result.rows} row(s) × ${result.columns.length} column(s) to ${result.path}\n`);
+      } finally {
+        await store.close();
+      }
     });
 
   program

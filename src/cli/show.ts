@@ -1,14 +1,12 @@
 // `lablog show`: prints one experiment: params and, per series, count, last and best value.
 
+import { defaultMetricGoal } from '../core/study-export.js';
 import type { Experiment } from '../core/experiment.js';
 import { renderTable } from './text-table.js';
 import { formatDuration, formatNumber, formatParam, formatTime } from './format.js';
 
-// Metric names that are better when lower; every other metric is better when higher.
-const LOWER_IS_BETTER = /loss|err|mse|mae|rmse|perplexity|ppl|cost|wer|cer|time|latency|regret/i;
-
 export function metricGoal(name: string): 'min' | 'max' {
-  return LOWER_IS_BETTER.test(name) ? 'min' : 'max';
+  return defaultMetricGoal(name) === 'minimize' ? 'min' : 'max';
 }
 
 export function renderExperiment(exp: Experiment): string {

@@ -118,10 +118,18 @@ interface Column {
   readonly values: ArrayLike<unknown>;
 }
 
-function toSeries(pl: Polars, column: Column): Series {
+/** NaN → null, for formats that have no NaN (a typed array without NaN is kept as is). */
+function nanToNull(values: ArrayLike<unknown>): ArrayLike<unknown> {
+  const isNaN = (v: unknown) => typeof v === 'number' && Number.isNaN(v);
+  if (ArrayBuffer.isView(values)) return Array.prototype.some.call(values, isNaN) ? Array.from(values, (v) => (isNaN(v) ? null : v)) : values;
+  return Array.from(values, (v) => (isNaN(v) ? null : v));
+}
+
+function toSeries(pl: Polars, column: Column, nanAsNull: boolean): Series {
   const dtype: DataType = column.dtype === 'str' ? pl.Utf8 : column.dtype === 'f64' ? pl.Float64 : column.dtype === 'i64' ? pl.Int64 : pl.Bool;
+  const values = nanAsNull && column.dtype === 'f64' ? nanToNull(column.values) : column.values;
   // polars ignores the dtype for typed arrays, so cast when it differs.
-  const series = pl.Series(column.name, column.values as unknown[], dtype);
+  const series = pl.Series(column.name, values as unknown[], dtype);
   return series.dtype.equals(dtype) ? series : series.cast(dtype);
 }
 
@@ -263,17 +271,15 @@ function longColumns(experiments: readonly Experiment[]): Column[] {
   ];
 }
 
-async function writeFrame(pl: Polars, df: DataFrame, floatColumns: readonly string[], format: ExportFormat, path: string): Promise<void> {
+async function writeFrame(df: DataFrame, format: ExportFormat, path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   switch (format) {
     case 'csv':
-    case 'json': {
-      // NaN has no CSV/JSON spelling: write null (polars' CSV writer would print "NaN").
-      const out = floatColumns.length === 0 ? df : df.withColumns(...floatColumns.map((name) => pl.col(name).fillNan(null)));
-      if (format === 'csv') out.writeCSV(path);
-      else out.writeJSON(path, { format: 'json' }); // a JSON array of row objects
+      df.writeCSV(path);
       return;
-    }
+    case 'json':
+      df.writeJSON(path, { format: 'json' }); // a JSON array of row objects
+      return;
     case 'parquet':
       df.writeParquet(path, { compression: 'zstd' });
       return;
@@ -296,10 +302,11 @@ export async function exportExperiments(experiments: readonly Experiment[], opti
   const resolved = resolveOptions(options);
   const pl = loadPolars();
   const columns = resolved.series ? longColumns(experiments) : wideColumns(experiments, resolved, extra);
-  const df = pl.DataFrame(columns.map((column) => toSeries(pl, column)));
-  const floats = columns.filter((c) => c.dtype === 'f64').map((c) => c.name);
+  // NaN has no CSV/JSON spelling: those get null (polars' CSV writer would print "NaN").
+  const nanAsNull = resolved.format === 'csv' || resolved.format === 'json';
+  const df = pl.DataFrame(columns.map((column) => toSeries(pl, column, nanAsNull)));
   try {
-    await writeFrame(pl, df, floats, resolved.format, resolved.path);
+    await writeFrame(df, resolved.format, resolved.path);
   } catch (cause) {
     throw new LablogError('STORAGE_ERROR', `export: cannot write ${resolved.format} to ${resolved.path}: ${(cause as Error).message}`, { path: resolved.path }, { cause });
   }

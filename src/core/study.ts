@@ -5,6 +5,7 @@ import { assertKnownOptions, assertName, assertOptionsObject, characterLength } 
 import type { Experiment } from './experiment.js';
 import { compareExperiments, type CompareOptions, type Comparison } from './study-comparison.js';
 import { planStudy, type StudyPlan } from './study-template.js';
+import { exportExperiments, type ExportOptions, type ExportResult } from './study-export.js';
 import type { StudyBackend, StudyBaseline, StudyPatch, StudyRecord, StudyStatus, StudyTemplate } from '../store/study-backend.js';
 
 /** Experiments one study may hold. */
@@ -284,6 +285,16 @@ export class Study {
     }
     const compared = chosen.map((e) => ({ id: e.id, name: e.name, status: e.status, params: e.getParams(), series: e.listSeries() }));
     return compareExperiments(compared, options, this.#baselineMetrics());
+  }
+
+  /**
+   * Writes the member experiments to a file: one row per experiment with params and final/best metrics
+   * as columns (or, with `series: true`, every metric point in long form), as CSV, Parquet, JSON or Arrow.
+   */
+  async export(options: ExportOptions): Promise<ExportResult> {
+    const members = this.#context.studies().members(this.id);
+    const memberTags = Object.fromEntries(members.map((m) => [m.experimentId, m.tags]));
+    return exportExperiments(this.experiments(), options, { study: { id: this.id, name: this.name }, memberTags });
   }
 
   /** The param sets (grid search) or sample size per variant (A/B test) of the study's template. */
