@@ -6,11 +6,10 @@ export {
   MAX_STUDY_EXPERIMENTS,
   type AddExperimentOptions,
   type StudyUpdate,
-  type StudyStatistics,
-  type StudyStatisticsOptions,
   type ArchiveOptions,
   type CloneOptions,
 } from './core/study.js';
+export type { StudyStatistics, StudyStatisticsOptions } from './core/study-statistics.js';
 export type { Comparison, CompareOptions, MetricGoal, SignificanceResult, CorrelationResult } from './core/study-comparison.js';
 export { STUDY_TEMPLATES, type StudyPlan, type StudyTemplateKind } from './core/study-template.js';
 export { EXPORT_FORMATS, EXPORT_INCLUDES, type ExportFormat, type ExportInclude, type ExportOptions, type ExportResult } from './core/study-export.js';

@@ -27,10 +27,9 @@ import {
   type StudySortField,
   type StudyStatus,
 } from '../store/study-backend.js';
+import { dedupedName } from '../store/experiment-names.js';
 
 export const DEFAULT_PROJECT = 'default';
-/** Longest name tried when deduplicating (`name-2`, `name-3`, …) before giving up. */
-const MAX_NAME_ATTEMPTS = 100_000;
 
 export interface CreateExperimentOptions {
   name: string;
@@ -463,20 +462,6 @@ function invalidRemote(remote: unknown): never {
   throw new LablogError('INVALID_OPTION', `createExperiment: remote must be { url, apiKey } or false, got ${describeValue(remote)}`, {
     option: 'remote',
   });
-}
-
-function dedupedName(base: string, attempt: number, maxLength: number): string {
-  if (attempt === 1) return base;
-  if (attempt > MAX_NAME_ATTEMPTS) {
-    throw new LablogError('LIMIT_EXCEEDED', `more than ${MAX_NAME_ATTEMPTS} experiments are named '${base}'`, {
-      limit: MAX_NAME_ATTEMPTS,
-      actual: attempt,
-    });
-  }
-  const suffix = `-${attempt}`;
-  const chars = [...base];
-  const room = maxLength - suffix.length;
-  return (chars.length > room ? chars.slice(0, room).join('') : base) + suffix;
 }
 
 function validateTags(tags: unknown, limits: Limits): string[] {

@@ -17,6 +17,8 @@ import type {
   SeriesState,
   ServerBackend,
 } from '../server-backend.js';
+import { dedupedName, MAX_NAME_ATTEMPTS } from '../experiment-names.js';
+import { bytesOf, extremes } from '../column-stats.js';
 
 interface Migration {
   readonly version: number;
@@ -162,8 +164,6 @@ const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 /** pg_advisory_xact_lock key serializing migrations across server processes ('lablog' in ASCII). */
 const MIGRATION_LOCK_KEY = '119251208400743';
 const TABLE_FORMAT = 'arrow-ipc-stream';
-/** Most names tried when deduplicating (`name-2`, `name-3`, …); the same bound as core's store. */
-const MAX_NAME_ATTEMPTS = 100_000;
 /** Candidate names checked per query when deduplicating. */
 const NAME_PROBE = 64;
 /** Bind parameters per statement (PostgreSQL allows 65535) and bytes, when inserting many rows at once. */
@@ -248,43 +248,9 @@ function toRecord(row: ExperimentRow): RemoteExperimentRecord {
   };
 }
 
-/** `name`, then `name-2`, `name-3`, … cut to fit maxLength (as core's store names experiments). */
-function dedupedName(base: string, attempt: number, maxLength: number): string {
-  if (attempt === 1) return base;
-  if (attempt > MAX_NAME_ATTEMPTS) {
-    throw new LablogError('LIMIT_EXCEEDED', `more than ${MAX_NAME_ATTEMPTS} experiments are named '${base}'`, {
-      limit: MAX_NAME_ATTEMPTS,
-      actual: attempt,
-    });
-  }
-  const suffix = `-${attempt}`;
-  const chars = [...base];
-  const room = maxLength - suffix.length;
-  return (chars.length > room ? chars.slice(0, room).join('') : base) + suffix;
-}
-
 /** A double for a query parameter: pg sends numbers as toString(), which turns -0 into 0. */
 function f8(value: number | null): number | string | null {
   return value !== null && Object.is(value, -0) ? '-0' : value;
-}
-
-function bytesOf(array: Float64Array): Buffer {
-  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-}
-
-/** Smallest and largest value, NaN ignored; null when there is none. */
-function extremes(values: Float64Array): [number | null, number | null] {
-  let min = Infinity;
-  let max = -Infinity;
-  let seen = false;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v !== v) continue;
-    seen = true;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return seen ? [min, max] : [null, null];
 }
 
 /** The URL without its password (in the authority or as a `password=` parameter), for messages. */

@@ -24,6 +24,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { RAW, decodeColumn, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
+import { bytesOf, extremes } from '../column-stats.js';
 
 /** How long a write waits for another process's write transaction before failing. */
 export const BUSY_TIMEOUT_MS = 1_000;
@@ -79,25 +80,6 @@ function toRecord(row: ExperimentRow): ExperimentRecord {
     pid: row.pid,
     hostname: row.hostname,
   };
-}
-
-function bytesOf(array: Float64Array): Buffer {
-  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-}
-
-/** Smallest and largest value, NaN ignored; null when there is none. */
-function extremes(values: Float64Array): [number | null, number | null] {
-  let min = Infinity;
-  let max = -Infinity;
-  let seen = false;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v !== v) continue;
-    seen = true;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  return seen ? [min, max] : [null, null];
 }
 
 function sha256(bytes: Buffer): string {
@@ -207,7 +189,6 @@ function prepareStatements(db: Database.Database) {
     ),
   });
 }
-
 
 type Statements = ReturnType<typeof prepareStatements>;
 

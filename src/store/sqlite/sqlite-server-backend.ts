@@ -16,6 +16,7 @@ import type {
   ServerBackend,
 } from '../server-backend.js';
 import { SqliteBackend } from './sqlite-backend.js';
+import { dedupedName } from '../experiment-names.js';
 
 const TABLE_FORMAT = 'arrow-ipc-stream';
 const SORT_COLUMNS: Record<string, string> = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', status: 'status' };
@@ -54,15 +55,6 @@ function toRecord(row: Row): RemoteExperimentRecord {
     version: row.version,
     publishedAt: row.published_at ?? row.updated_at,
   };
-}
-
-/** `name`, then `name-2`, `name-3`, … cut to fit maxLength. */
-function dedupedName(base: string, attempt: number, maxLength: number): string {
-  if (attempt === 1) return base;
-  const suffix = `-${attempt}`;
-  const chars = [...base];
-  const room = maxLength - suffix.length;
-  return (chars.length > room ? chars.slice(0, room).join('') : base) + suffix;
 }
 
 export class SqliteServerBackend implements ServerBackend {
