@@ -1,6 +1,7 @@
 // The server's Store interface: asynchronous (PostgreSQL drivers are), idempotent ingest, API keys (types only).
 
 import type { Limits } from '../core/limits.js';
+import type { ServerStudyBackend } from './study-backend.js';
 import type {
   ExperimentQuery,
   ExperimentRecord,
@@ -180,6 +181,9 @@ export interface ServerBackend {
   readPlots(experimentId: string, name: string): Promise<PlotPoint[]>;
   listTables(experimentId: string): Promise<TableSummary[]>;
   readTable(experimentId: string, name: string): Promise<Buffer | undefined>;
+
+  /** The studies of the server's store (same rules and errors as the library's). */
+  studies(): ServerStudyBackend;
 
   createKey(key: ApiKeyRecord): Promise<void>;
   findKey(hash: string): Promise<ApiKeyRecord | undefined>;

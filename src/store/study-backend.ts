@@ -43,6 +43,8 @@ export interface StudyMember {
 
 export interface StudyQuery {
   readonly project?: string;
+  /** Only studies in these projects (a server's API key scope). */
+  readonly projects?: readonly string[];
   readonly status?: StudyStatus;
   /** Studies carrying every one of these tags. */
   readonly tags?: readonly string[];
@@ -52,6 +54,8 @@ export interface StudyQuery {
   readonly order: 'asc' | 'desc';
 }
 
+export type StudyFilter = Omit<StudyQuery, 'limit' | 'offset' | 'sort' | 'order'>;
+
 /** Studies in a store. Synchronous like StoreBackend; failures throw LablogError (STORAGE_ERROR or the typed code). */
 export interface StudyBackend {
   /** Inserts a study; a name taken in the project fails INVALID_NAME. */
@@ -59,7 +63,7 @@ export interface StudyBackend {
   getStudy(id: string): StudyRecord | undefined;
   findStudies(name: string, project?: string): StudyRecord[];
   listStudies(query: StudyQuery): StudyRecord[];
-  countStudies(query: Omit<StudyQuery, 'limit' | 'offset' | 'sort' | 'order'>): number;
+  countStudies(query: StudyFilter): number;
   updateStudy(id: string, patch: StudyPatch, now: number): StudyRecord;
   /** Deletes the study and its memberships (never the experiments). */
   deleteStudy(id: string): void;
@@ -71,3 +75,8 @@ export interface StudyBackend {
   /** Deletes the images, plots and tables of these experiments (params and metrics stay). */
   dropArtifacts(experimentIds: readonly string[]): void;
 }
+
+/** The same operations for a server's store: asynchronous, with the same rules and errors. */
+export type ServerStudyBackend = {
+  [K in keyof StudyBackend]: (...args: Parameters<StudyBackend[K]>) => Promise<ReturnType<StudyBackend[K]>>;
+};

@@ -16,6 +16,7 @@ import type {
   ServerBackend,
 } from '../server-backend.js';
 import { SqliteBackend } from './sqlite-backend.js';
+import type { ServerStudyBackend } from '../study-backend.js';
 import { dedupedName } from '../experiment-names.js';
 
 const TABLE_FORMAT = 'arrow-ipc-stream';
@@ -60,6 +61,7 @@ function toRecord(row: Row): RemoteExperimentRecord {
 export class SqliteServerBackend implements ServerBackend {
   readonly location: string;
   readonly #store: SqliteBackend;
+  #studies: ServerStudyBackend | undefined;
 
   constructor(file: string) {
     this.#store = new SqliteBackend(file);
@@ -271,6 +273,23 @@ export class SqliteServerBackend implements ServerBackend {
 
   async readTable(experimentId: string, name: string): Promise<Buffer | undefined> {
     return this.#store.readTable(experimentId, name)?.ipc;
+  }
+
+  studies(): ServerStudyBackend {
+    const studies = this.#store.studies();
+    return (this.#studies ??= {
+      createStudy: async (record) => studies.createStudy(record),
+      getStudy: async (id) => studies.getStudy(id),
+      findStudies: async (name, project) => studies.findStudies(name, project),
+      listStudies: async (query) => studies.listStudies(query),
+      countStudies: async (query) => studies.countStudies(query),
+      updateStudy: async (id, patch, now) => studies.updateStudy(id, patch, now),
+      deleteStudy: async (id) => studies.deleteStudy(id),
+      addMember: async (studyId, member, max) => studies.addMember(studyId, member, max),
+      members: async (studyId) => studies.members(studyId),
+      studyOf: async (experimentId) => studies.studyOf(experimentId),
+      dropArtifacts: async (ids) => studies.dropArtifacts(ids),
+    });
   }
 
   async createKey(key: ApiKeyRecord): Promise<void> {

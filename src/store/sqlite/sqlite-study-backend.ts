@@ -1,7 +1,7 @@
 // SQLite studies: the StudyBackend over the store's own connection.
 
 import { LablogError } from '../../core/errors.js';
-import type { StudyBackend, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../study-backend.js';
+import type { StudyBackend, StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../study-backend.js';
 import type { SqliteBackend } from './sqlite-backend.js';
 
 interface Row {
@@ -105,12 +105,16 @@ export class SqliteStudyBackend implements StudyBackend {
     return rows.map(toRecord);
   }
 
-  #where(query: Pick<StudyQuery, 'project' | 'status' | 'tags'>): { sql: string; args: unknown[] } {
+  #where(query: StudyFilter): { sql: string; args: unknown[] } {
     const clauses: string[] = [];
     const args: unknown[] = [];
     if (query.project !== undefined) {
       clauses.push('project = ?');
       args.push(query.project);
+    }
+    if (query.projects !== undefined) {
+      clauses.push(`project IN (${query.projects.map(() => '?').join(', ') || 'NULL'})`);
+      args.push(...query.projects);
     }
     if (query.status !== undefined) {
       clauses.push('status = ?');
@@ -132,7 +136,7 @@ export class SqliteStudyBackend implements StudyBackend {
     return rows.map(toRecord);
   }
 
-  countStudies(query: Pick<StudyQuery, 'project' | 'status' | 'tags'>): number {
+  countStudies(query: StudyFilter): number {
     const { sql, args } = this.#where(query);
     return this.#db.prepare(`SELECT count(*) FROM studies ${sql}`).pluck().get(...args) as number;
   }
