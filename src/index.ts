@@ -1,14 +1,14 @@
 // lablog: the public API of the embedded experiment logger.
 
 export { openStore, resolveStorePath, STORE_FILE_NAME, DEFAULT_STORE_DIR, type OpenStoreOptions } from './open-store.js';
+export { Study } from './core/study.js';
 export {
-  Study,
   MAX_STUDY_EXPERIMENTS,
   type AddExperimentOptions,
   type StudyUpdate,
   type ArchiveOptions,
   type CloneOptions,
-} from './core/study.js';
+} from './core/study-rules.js';
 export type { StudyStatistics, StudyStatisticsOptions } from './core/study-statistics.js';
 export type { Comparison, CompareOptions, MetricGoal, SignificanceResult, CorrelationResult } from './core/study-comparison.js';
 export { STUDY_TEMPLATES, type StudyPlan, type StudyTemplateKind } from './core/study-template.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { solidPng, tempStore } from './helpers.js';
 import type { Store } from '../src/index.js';
-import { MAX_STUDY_EXPERIMENTS } from '../src/core/study.js';
+import { MAX_STUDY_EXPERIMENTS } from '../src/core/study-rules.js';
 
 /** Logs a finished experiment with params and final metric values. */
 async function run(store: Store, name: string, params: Record<string, number | string>, metrics: Record<string, number[]>, status: 'completed' | 'failed' = 'completed') {

@@ -16,12 +16,11 @@ import {
 } from '../store/backend.js';
 import type { LablogWarning } from './errors.js';
 import { resolveRemote, type Publishing, type PublishOptions, type PublishReport, type RemoteSpec } from './publishing.js';
-import { Study, assertMetadata, assertTags, assertText, newStudyId, type StudyContext } from './study.js';
-import { checkTemplate, type StudyTemplateKind } from './study-template.js';
+import { Study, type StudyContext } from './study.js';
+import { studyRecordFrom, type CreateStudyOptions } from './study-rules.js';
 import {
   STUDY_SORT_FIELDS,
   STUDY_STATUSES,
-  type StudyBaseline,
   type StudyQuery,
   type StudyRecord,
   type StudySortField,
@@ -29,7 +28,9 @@ import {
 } from '../store/study-backend.js';
 import { dedupedName } from '../store/experiment-names.js';
 
-export const DEFAULT_PROJECT = 'default';
+import { DEFAULT_PROJECT } from './project.js';
+export { DEFAULT_PROJECT };
+export type { CreateStudyOptions };
 
 export interface CreateExperimentOptions {
   name: string;
@@ -49,22 +50,6 @@ export interface CreateExperimentOptions {
 }
 
 const CREATE_OPTIONS = ['name', 'project', 'description', 'tags', 'errorHandler', 'limits', 'onWarning', 'remote', 'study'] as const;
-
-export interface CreateStudyOptions {
-  name: string;
-  project?: string;
-  description?: string;
-  hypothesis?: string;
-  tags?: string[];
-  metadata?: Record<string, unknown>;
-  /** An experiment (id or name) of the project, or an external result { name, metrics: { validation_loss: 0.452 } }. */
-  baseline?: string | { name: string; metrics: Record<string, number> };
-  template?: StudyTemplateKind;
-  /** The template's parameters (grid_search: search_space, objective, metric; ab_testing: variants, success_metric, …). */
-  templateParameters?: Record<string, unknown>;
-}
-
-const CREATE_STUDY_OPTIONS = ['name', 'project', 'description', 'hypothesis', 'tags', 'metadata', 'baseline', 'template', 'templateParameters'] as const;
 
 export interface ListStudiesOptions {
   project?: string;
@@ -295,49 +280,11 @@ export class Store {
   /** Starts a study: a question (hypothesis) that a group of experiments answers. */
   createStudy(options: CreateStudyOptions): Study {
     this.#assertOpen();
-    assertOptionsObject('createStudy', options);
-    if (options === undefined) throw new LablogError('INVALID_OPTION', 'createStudy: options { name } are required', { option: 'name' });
-    assertKnownOptions('createStudy', options, CREATE_STUDY_OPTIONS);
-    const limits = resolveLimits(undefined);
-    assertName('study name', options.name, limits.maxNameLength);
-    const project = options.project ?? DEFAULT_PROJECT;
-    assertName('project name', project, limits.maxNameLength);
-    for (const field of ['description', 'hypothesis'] as const) assertText('createStudy', field, options[field]);
-    const tags = assertTags('createStudy', options.tags, limits.maxNameLength);
-    const metadata = assertMetadata('createStudy', options.metadata);
-    let baseline: StudyBaseline | null = null;
-    if (typeof options.baseline === 'string') baseline = { experimentId: this.getExperiment(options.baseline, { project }).id };
-    else if (options.baseline !== undefined) {
-      const b = options.baseline as unknown;
-      const metrics = (b as { metrics?: unknown }).metrics;
-      if (typeof b !== 'object' || b === null || typeof (b as { name?: unknown }).name !== 'string' || typeof metrics !== 'object' || metrics === null ||
-        Object.values(metrics).some((v) => typeof v !== 'number')) {
-        throw new LablogError('INVALID_OPTION', 'createStudy: baseline is an experiment id or name, or { name, metrics: { metric: number } }', { option: 'baseline' });
-      }
-      baseline = { name: (b as { name: string }).name, metrics: { ...(metrics as Record<string, number>) } };
+    const { record, baselineExperiment } = studyRecordFrom(options, Date.now());
+    if (baselineExperiment !== undefined) {
+      return this.#createStudy({ ...record, baseline: { experimentId: this.getExperiment(baselineExperiment, { project: record.project }).id } });
     }
-    const template = options.template === undefined ? null : checkTemplate(options.template, options.templateParameters);
-    if (options.template === undefined && options.templateParameters !== undefined) {
-      throw new LablogError('INVALID_OPTION', 'createStudy: templateParameters needs a template', { option: 'templateParameters' });
-    }
-    const now = Date.now();
-    return this.#createStudy({
-      id: newStudyId(),
-      project,
-      name: options.name,
-      description: options.description ?? null,
-      hypothesis: options.hypothesis ?? null,
-      tags,
-      metadata,
-      baseline,
-      template,
-      status: 'active',
-      conclusion: null,
-      archiveReason: null,
-      preserveArtifacts: null,
-      createdAt: now,
-      updatedAt: now,
-    });
+    return this.#createStudy(record);
   }
 
   /** A study by id or name (in `project`, or in any project when unique). STUDY_NOT_FOUND or AMBIGUOUS_NAME otherwise. */

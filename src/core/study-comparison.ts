@@ -58,7 +58,7 @@ export interface CorrelationResult {
 }
 
 export interface Comparison {
-  /** Completed experiments compared, by id. */
+  /** Completed experiments compared, by id (sorted). */
   readonly experiments: readonly string[];
   /** Per metric: final value and best value by goal, per experiment id. */
   readonly values: Readonly<Record<string, Readonly<Record<string, { final: number; best: number }>>>>;
@@ -123,7 +123,8 @@ export function compareExperiments(
   baseline: { name: string; metrics: Record<string, number> } | undefined,
 ): Comparison {
   const metrics = checkOptions(options);
-  const completed = chosen.filter((e) => e.status === 'completed');
+  // By id: the same experiments give the same result whatever order a store lists them in.
+  const completed = chosen.filter((e) => e.status === 'completed').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (completed.length < MINIMUM_COMPLETED) {
     throw new LablogError('INSUFFICIENT_RUNS', `a comparison needs ${MINIMUM_COMPLETED} completed experiments; ${completed.length} completed`, {
       completed: completed.length,

@@ -6,6 +6,12 @@ import { dirname, resolve } from 'node:path';
 import type { DataFrame, DataType, Series } from 'nodejs-polars';
 import { LablogError, describeValue } from './errors.js';
 import type { Experiment } from './experiment.js';
+
+/** What an export reads of an experiment: a local Experiment, or the same from a server's store. */
+export type ExportableExperiment = Pick<
+  Experiment,
+  'id' | 'name' | 'project' | 'status' | 'createdAt' | 'endedAt' | 'description' | 'tags' | 'getParams' | 'listSeries' | 'getMetric'
+>;
 import { assertKnownOptions, assertOptionsObject, type ParamValue } from './validation.js';
 import { loadArrow } from '../media/table.js';
 
@@ -146,7 +152,7 @@ function paramAsString(value: ParamValue): string {
   return value instanceof Date ? value.toISOString() : String(value);
 }
 
-function wideColumns(experiments: readonly Experiment[], options: ResolvedOptions, extra: ExportExtra | undefined): Column[] {
+function wideColumns(experiments: readonly ExportableExperiment[], options: ResolvedOptions, extra: ExportExtra | undefined): Column[] {
   const n = experiments.length;
   const columns: Column[] = [
     { name: 'id', dtype: 'str', values: experiments.map((e) => e.id) },
@@ -229,8 +235,8 @@ function wideColumns(experiments: readonly Experiment[], options: ResolvedOption
   return columns;
 }
 
-function longColumns(experiments: readonly Experiment[]): Column[] {
-  const parts: { experiment: Experiment; metric: string; steps: Float64Array; values: Float64Array; timestamps: Float64Array }[] = [];
+function longColumns(experiments: readonly ExportableExperiment[]): Column[] {
+  const parts: { experiment: ExportableExperiment; metric: string; steps: Float64Array; values: Float64Array; timestamps: Float64Array }[] = [];
   let total = 0;
   for (const experiment of experiments) {
     const names = experiment
@@ -298,7 +304,7 @@ async function writeFrame(df: DataFrame, format: ExportFormat, path: string): Pr
  * Writes experiments to a file: one row per experiment with metadata, tags, params (`param.<key>`) and
  * per metric `metric.<name>.final|best|count`; or, with `series`, every metric point in long form.
  */
-export async function exportExperiments(experiments: readonly Experiment[], options: ExportOptions, extra?: ExportExtra): Promise<ExportResult> {
+export async function exportExperiments(experiments: readonly ExportableExperiment[], options: ExportOptions, extra?: ExportExtra): Promise<ExportResult> {
   const resolved = resolveOptions(options);
   const pl = loadPolars();
   const columns = resolved.series ? longColumns(experiments) : wideColumns(experiments, resolved, extra);

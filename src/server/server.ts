@@ -9,6 +9,7 @@ import { toHttpError } from './http-errors.js';
 import { registerPublishRoutes } from './publish-routes.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { registerReadRoutes } from './read-routes.js';
+import { registerStudyRoutes } from './study-routes.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 5380;
@@ -76,6 +77,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   app.get('/health', async () => ({ status: 'ok' }));
   registerReadRoutes(app, backend);
   registerPublishRoutes(app, backend, limits);
+  registerStudyRoutes(app, backend);
   app.addHook('onClose', async () => backend.close());
   return app;
 }

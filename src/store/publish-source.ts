@@ -1,5 +1,6 @@
 // The publisher's view of a local store: points after a watermark, truncations, and the ledger of what each remote acknowledged (types only).
 
+import type { StudyMember, StudyRecord } from './study-backend.js';
 import type { ExperimentQuery, ExperimentRecord, ImagePoint, MetricData, ParamRecord, SeriesRecord, TableRecord, TableSummary } from './backend.js';
 
 export interface Truncation {
@@ -42,6 +43,10 @@ export interface PublishSource {
   listTables(experimentId: string): TableSummary[];
   readTable(experimentId: string, name: string): TableRecord | undefined;
   truncationsAfter(experimentId: string, seq: number): Truncation[];
+  /** The study an experiment belongs to, its record and members. */
+  studyOf(experimentId: string): string | undefined;
+  getStudy(id: string): StudyRecord | undefined;
+  studyMembers(id: string): StudyMember[];
 
   ledger(remote: string, experimentId: string): SyncLedger;
   saveMeta(remote: string, experimentId: string, metaHash: string, remoteName: string, now: number): void;

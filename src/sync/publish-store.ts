@@ -34,6 +34,7 @@ export async function publishStore(options: PublishStoreOptions): Promise<Publis
     let accepted = 0;
     let skipped = 0;
     const problems: PublishProblemReport[] = [];
+    let unreachable = false;
     for (const id of ids) {
       try {
         const report = await publisher.publishExperiment(id, {
@@ -54,6 +55,30 @@ export async function publishStore(options: PublishStoreOptions): Promise<Publis
         problems.push(problem);
         options.onExperiment?.(name, [problem]);
         // A remote that cannot be reached will not be reached for the next experiment either.
+        if (e.code === 'REMOTE_UNAVAILABLE' || e.code === 'UNAUTHENTICATED') {
+          unreachable = true;
+          break;
+        }
+      }
+    }
+    // The studies of the experiments published, with their members (one request per study).
+    const studyIds = unreachable ? [] : [...new Set(ids.map((id) => source.studyOf(id)).filter((id): id is string => id !== undefined))];
+    for (const studyId of studyIds) {
+      const study = source.getStudy(studyId);
+      if (study === undefined) continue;
+      try {
+        const result = await client.call<{ rejected: { experimentId: string; error: string; message: string }[] }>(
+          'PUT',
+          `/api/v1/studies/${studyId}`,
+          { ...study, members: source.studyMembers(studyId) },
+          options.retry ?? PUBLISH_RETRY,
+        );
+        for (const r of result.rejected) {
+          problems.push({ experimentId: r.experimentId, experiment: source.getExperiment(r.experimentId)?.name ?? r.experimentId, item: { kind: 'study', name: study.name }, code: r.error, message: r.message });
+        }
+      } catch (error) {
+        const e = error as LablogError;
+        problems.push({ experimentId: '', experiment: '', item: { kind: 'study', name: study.name }, code: e.code ?? 'REMOTE_ERROR', message: e.message });
         if (e.code === 'REMOTE_UNAVAILABLE' || e.code === 'UNAUTHENTICATED') break;
       }
     }

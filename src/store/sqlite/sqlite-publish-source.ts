@@ -2,6 +2,7 @@
 
 import type { ExperimentQuery, ExperimentRecord, ImagePoint, MetricData, ParamRecord, SeriesRecord, TableRecord, TableSummary } from '../backend.js';
 import { RAW, decodeColumn, unpackEncodings } from '../column-codec.js';
+import type { StudyMember, StudyRecord } from '../study-backend.js';
 import type { PlotText, PublishSource, SyncLedger, Truncation } from '../publish-source.js';
 import { SqliteBackend } from './sqlite-backend.js';
 
@@ -125,6 +126,18 @@ export class SqlitePublishSource implements PublishSource {
     return this.#db
       .prepare('SELECT seq, from_step AS fromStep FROM truncations WHERE experiment_id = ? AND seq > ? ORDER BY seq')
       .all(experimentId, seq) as Truncation[];
+  }
+
+  studyOf(experimentId: string): string | undefined {
+    return this.#store.studies().studyOf(experimentId);
+  }
+
+  getStudy(id: string): StudyRecord | undefined {
+    return this.#store.studies().getStudy(id);
+  }
+
+  studyMembers(id: string): StudyMember[] {
+    return this.#store.studies().members(id);
   }
 
   ledger(remote: string, experimentId: string): SyncLedger {

@@ -1,0 +1,248 @@
+// Study rules: what creating, updating, archiving, cloning and deleting a study accept and produce (shared by the library and the server).
+
+import { randomUUID } from 'node:crypto';
+import { LablogError, describeValue } from './errors.js';
+import { DEFAULT_LIMITS } from './limits.js';
+import { DEFAULT_PROJECT } from './project.js';
+import { checkTemplate, type StudyTemplateKind } from './study-template.js';
+import { assertKnownOptions, assertName, assertOptionsObject, characterLength } from './validation.js';
+import { STUDY_STATUSES, type StudyPatch, type StudyRecord, type StudyStatus } from '../store/study-backend.js';
+
+/** Experiments one study may hold. */
+export const MAX_STUDY_EXPERIMENTS = 1_000;
+/** Longest description, hypothesis, conclusion, note or archive reason, in characters. */
+export const MAX_STUDY_TEXT = 10_000;
+const MAX_NAME = DEFAULT_LIMITS.maxNameLength;
+
+export interface CreateStudyOptions {
+  name: string;
+  project?: string;
+  description?: string;
+  hypothesis?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  /** An experiment (id or name) of the project, or an external result { name, metrics: { validation_loss: 0.452 } }. */
+  baseline?: string | { name: string; metrics: Record<string, number> };
+  template?: StudyTemplateKind;
+  /** The template's parameters (grid_search: search_space, objective, metric; ab_testing: variants, success_metric, …). */
+  templateParameters?: Record<string, unknown>;
+}
+
+export interface StudyUpdate {
+  name?: string;
+  description?: string | null;
+  hypothesis?: string | null;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  status?: StudyStatus;
+  conclusion?: string | null;
+}
+
+export interface AddExperimentOptions {
+  notes?: string;
+  tags?: string[];
+}
+
+export interface ArchiveOptions {
+  reason: string;
+  /** Keep the members' images, plots and tables (default true); false deletes them, keeping params and metrics. */
+  preserveArtifacts?: boolean;
+}
+
+export interface CloneOptions {
+  name: string;
+  description?: string;
+  /** Recorded with the clone (metadata.modifications): what the new study changes. */
+  modifications?: Record<string, unknown>;
+}
+
+const CREATE_OPTIONS = ['name', 'project', 'description', 'hypothesis', 'tags', 'metadata', 'baseline', 'template', 'templateParameters'] as const;
+
+export function newStudyId(): string {
+  return randomUUID();
+}
+
+export function assertText(where: string, field: string, value: unknown, nullable = true): void {
+  if (value === undefined || (nullable && value === null)) return;
+  if (typeof value !== 'string') {
+    throw new LablogError('INVALID_OPTION', `${where}: ${field} must be a string, got ${describeValue(value)}`, { option: field });
+  }
+  if (value.includes('\u0000')) {
+    // Every store must hold it: PostgreSQL text cannot contain NUL.
+    throw new LablogError('INVALID_OPTION', `${where}: ${field} contains a NUL character (U+0000)`, { option: field });
+  }
+  const length = characterLength(value);
+  if (length > MAX_STUDY_TEXT) {
+    throw new LablogError('INVALID_OPTION', `${where}: ${field} is ${length} characters; the limit is ${MAX_STUDY_TEXT}`, {
+      option: field,
+      limit: MAX_STUDY_TEXT,
+      actual: length,
+    });
+  }
+}
+
+export function assertTags(where: string, tags: unknown): string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags)) throw new LablogError('INVALID_OPTION', `${where}: tags must be an array of strings`, { option: 'tags' });
+  if (tags.length > DEFAULT_LIMITS.maxTags) {
+    throw new LablogError('INVALID_OPTION', `${where}: ${tags.length} tags; the limit is ${DEFAULT_LIMITS.maxTags}`, { option: 'tags', limit: DEFAULT_LIMITS.maxTags, actual: tags.length });
+  }
+  for (const tag of tags) assertName('tag', tag, MAX_NAME);
+  return [...new Set(tags as string[])];
+}
+
+export function assertMetadata(where: string, metadata: unknown): Record<string, unknown> {
+  if (metadata === undefined) return {};
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new LablogError('INVALID_OPTION', `${where}: metadata must be a JSON object`, { option: 'metadata' });
+  }
+  try {
+    return JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
+  } catch (cause) {
+    throw new LablogError('INVALID_OPTION', `${where}: metadata must be JSON-serialisable (${(cause as Error).message})`, { option: 'metadata' });
+  }
+}
+
+/**
+ * A new study's record from createStudy options. A baseline given as an experiment's id or name is
+ * returned in `baselineExperiment` for the caller to resolve (the record's baseline is then null).
+ */
+export function studyRecordFrom(options: CreateStudyOptions, now: number): { record: StudyRecord; baselineExperiment?: string } {
+  assertOptionsObject('createStudy', options);
+  if (options === undefined) throw new LablogError('INVALID_OPTION', 'createStudy: options { name } are required', { option: 'name' });
+  assertKnownOptions('createStudy', options, CREATE_OPTIONS);
+  assertName('study name', options.name, MAX_NAME);
+  const project = options.project ?? DEFAULT_PROJECT;
+  assertName('project name', project, MAX_NAME);
+  for (const field of ['description', 'hypothesis'] as const) assertText('createStudy', field, options[field]);
+  const tags = assertTags('createStudy', options.tags);
+  const metadata = assertMetadata('createStudy', options.metadata);
+  let baseline: StudyRecord['baseline'] = null;
+  let baselineExperiment: string | undefined;
+  if (typeof options.baseline === 'string') baselineExperiment = options.baseline;
+  else if (options.baseline !== undefined) {
+    const b = options.baseline as unknown;
+    const metrics = (b as { metrics?: unknown }).metrics;
+    if (
+      typeof b !== 'object' || b === null || typeof (b as { name?: unknown }).name !== 'string' || typeof metrics !== 'object' || metrics === null ||
+      Array.isArray(metrics) || Object.values(metrics).some((v) => typeof v !== 'number')
+    ) {
+      throw new LablogError('INVALID_OPTION', 'createStudy: baseline is an experiment id or name, or { name, metrics: { metric: number } }', { option: 'baseline' });
+    }
+    baseline = { name: (b as { name: string }).name, metrics: { ...(metrics as Record<string, number>) } };
+  }
+  if (options.template === undefined && options.templateParameters !== undefined) {
+    throw new LablogError('INVALID_OPTION', 'createStudy: templateParameters needs a template', { option: 'templateParameters' });
+  }
+  const template = options.template === undefined ? null : checkTemplate(options.template, options.templateParameters);
+  const record: StudyRecord = {
+    id: newStudyId(),
+    project,
+    name: options.name,
+    description: options.description ?? null,
+    hypothesis: options.hypothesis ?? null,
+    tags,
+    metadata,
+    baseline,
+    template,
+    status: 'active',
+    conclusion: null,
+    archiveReason: null,
+    preserveArtifacts: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  return baselineExperiment === undefined ? { record } : { record, baselineExperiment };
+}
+
+/** The stored patch of study.update's changes. */
+export function studyPatchFrom(changes: StudyUpdate): StudyPatch {
+  assertOptionsObject('update', changes);
+  if (changes === undefined) return {};
+  assertKnownOptions('update', changes, ['name', 'description', 'hypothesis', 'tags', 'metadata', 'status', 'conclusion']);
+  const patch: { -readonly [K in keyof StudyPatch]: StudyPatch[K] } = {};
+  if (changes.name !== undefined) {
+    assertName('study name', changes.name, MAX_NAME);
+    patch.name = changes.name;
+  }
+  for (const field of ['description', 'hypothesis', 'conclusion'] as const) {
+    assertText('update', field, changes[field]);
+    if (changes[field] !== undefined) patch[field] = changes[field];
+  }
+  if (changes.tags !== undefined) patch.tags = assertTags('update', changes.tags);
+  if (changes.metadata !== undefined) patch.metadata = assertMetadata('update', changes.metadata);
+  if (changes.status !== undefined) {
+    if (!(STUDY_STATUSES as readonly unknown[]).includes(changes.status)) {
+      throw new LablogError('INVALID_OPTION', `update: status must be active, completed or archived, got ${describeValue(changes.status)}`, { option: 'status' });
+    }
+    patch.status = changes.status;
+  }
+  return patch;
+}
+
+/** A member's notes and tags, checked. */
+export function memberFrom(options: AddExperimentOptions | undefined): { notes: string | null; tags: string[] } {
+  assertOptionsObject('addExperiment', options);
+  if (options) assertKnownOptions('addExperiment', options, ['notes', 'tags']);
+  assertText('addExperiment', 'notes', options?.notes);
+  return { notes: options?.notes ?? null, tags: assertTags('addExperiment', options?.tags) };
+}
+
+/** An experiment joins only a study that is not archived, in its own project. */
+export function assertCanJoin(study: StudyRecord, experiment: { id: string; name: string; project: string }): void {
+  if (experiment.project !== study.project) {
+    throw new LablogError('INVALID_OPTION', `experiment '${experiment.name}' is in project '${experiment.project}', the study in '${study.project}'`, {
+      experimentId: experiment.id,
+    });
+  }
+  if (study.status === 'archived') {
+    throw new LablogError('INVALID_OPTION', `study '${study.name}' is archived; update its status to add experiments`, { study: study.name });
+  }
+}
+
+/** The patch of study.archive, and whether artifacts are kept. */
+export function archivePatchFrom(options: ArchiveOptions): { patch: StudyPatch; preserveArtifacts: boolean } {
+  assertOptionsObject('archive', options);
+  if (options === undefined || typeof options.reason !== 'string' || options.reason.length === 0) {
+    throw new LablogError('INVALID_OPTION', 'archive: a reason is required, e.g. { reason: "results written up" }', { option: 'reason' });
+  }
+  assertKnownOptions('archive', options, ['reason', 'preserveArtifacts']);
+  assertText('archive', 'reason', options.reason, false);
+  const preserveArtifacts = options.preserveArtifacts ?? true;
+  if (typeof preserveArtifacts !== 'boolean') throw new LablogError('INVALID_OPTION', 'archive: preserveArtifacts must be a boolean', { option: 'preserveArtifacts' });
+  return { patch: { status: 'archived', archiveReason: options.reason, preserveArtifacts }, preserveArtifacts };
+}
+
+/** A clone's record: the question (hypothesis, tags, metadata, baseline, template), a new name, active, no experiments. */
+export function cloneRecordFrom(source: StudyRecord, options: CloneOptions, now: number): StudyRecord {
+  assertOptionsObject('clone', options);
+  if (options === undefined) throw new LablogError('INVALID_OPTION', 'clone: options { name } are required', { option: 'name' });
+  assertKnownOptions('clone', options, ['name', 'description', 'modifications']);
+  assertName('study name', options.name, MAX_NAME);
+  assertText('clone', 'description', options.description);
+  const modifications = options.modifications === undefined ? undefined : assertMetadata('clone', options.modifications);
+  return {
+    ...source,
+    id: newStudyId(),
+    name: options.name,
+    description: options.description ?? source.description,
+    metadata: { ...source.metadata, clonedFrom: source.id, ...(modifications ? { modifications } : {}) },
+    status: 'active',
+    conclusion: null,
+    archiveReason: null,
+    preserveArtifacts: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Deleting loses the question and its conclusion: only archived studies, unless forced. */
+export function assertDeletable(study: StudyRecord, force: unknown): void {
+  if (force !== undefined && typeof force !== 'boolean') throw new LablogError('INVALID_OPTION', 'delete: force must be a boolean', { option: 'force' });
+  if (study.status !== 'archived' && force !== true) {
+    throw new LablogError('STUDY_NOT_ARCHIVED', `study '${study.name}' is ${study.status}; archive it first, or delete({ force: true })`, {
+      study: study.name,
+      status: study.status,
+    });
+  }
+}

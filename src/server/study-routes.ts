@@ -1,0 +1,371 @@
+// Study routes: studies over REST with the library's rules — create, list, show, update, members, statistics, compare, templates, archive, clone, delete.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { exportExperiments, type ExportableExperiment, type ExportFormat, type ExportInclude } from '../core/study-export.js';
+import type { MetricData } from '../store/backend.js';
+import { LablogError } from '../core/errors.js';
+import { decodeParam } from '../core/param.js';
+import { compareExperiments, type CompareOptions, type ComparedExperiment } from '../core/study-comparison.js';
+import {
+  MAX_STUDY_EXPERIMENTS,
+  archivePatchFrom,
+  assertCanJoin,
+  assertDeletable,
+  cloneRecordFrom,
+  memberFrom,
+  studyPatchFrom,
+  studyRecordFrom,
+  type CreateStudyOptions,
+} from '../core/study-rules.js';
+import { studyStatistics, type StudiedExperiment } from '../core/study-statistics.js';
+import { checkTemplate, planStudy } from '../core/study-template.js';
+import { STUDY_SORT_FIELDS, STUDY_STATUSES, type StudyRecord, type StudySortField, type StudyStatus } from '../store/study-backend.js';
+import type { ServerBackend } from '../store/server-backend.js';
+import { visibleExperiment } from './read-routes.js';
+
+const EXPORT_CONTENT_TYPES: Record<string, string> = {
+  csv: 'text/csv',
+  json: 'application/json',
+  parquet: 'application/vnd.apache.parquet',
+  arrow: 'application/vnd.apache.arrow.file',
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Studies per page at most (as listStudies in the library). */
+const MAX_STUDY_PAGE = 100;
+
+type Query = Record<string, string | string[] | undefined>;
+
+function one(query: Query, field: string): string | undefined {
+  const value = query[field];
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+function many(query: Query, field: string): string[] {
+  const value = query[field];
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return list.flatMap((v) => v.split(',')).filter((v) => v.length > 0);
+}
+
+function body(request: FastifyRequest): Record<string, unknown> {
+  const value = request.body;
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new LablogError('VALIDATION', 'the body must be a JSON object', {});
+  return value as Record<string, unknown>;
+}
+
+/** Stored data of member experiments, in the shapes statistics and comparisons read. */
+async function membersData(backend: ServerBackend, studyId: string): Promise<(ComparedExperiment & StudiedExperiment)[]> {
+  const members = await backend.studies().members(studyId);
+  const out: (ComparedExperiment & StudiedExperiment)[] = [];
+  for (const member of members) {
+    const record = await backend.getExperiment(member.experimentId);
+    if (record === undefined) continue;
+    const [params, series] = await Promise.all([backend.readParams(record.id), backend.readSeries(record.id)]);
+    out.push({
+      id: record.id,
+      name: record.name,
+      status: record.status,
+      createdAt: record.createdAt,
+      endedAt: record.endedAt,
+      params: Object.fromEntries(params.map((p) => [p.key, decodeParam(p)])),
+      series,
+    });
+  }
+  return out;
+}
+
+/** A baseline as stored: an experiment id, or { name, metrics }. */
+function checkBaseline(value: unknown): StudyRecord['baseline'] {
+  const b = value as Record<string, unknown>;
+  if (typeof b === 'object' && b !== null && typeof b['experimentId'] === 'string' && UUID.test(b['experimentId'])) return { experimentId: b['experimentId'] };
+  const metrics = b?.['metrics'];
+  if (typeof b?.['name'] === 'string' && typeof metrics === 'object' && metrics !== null && !Array.isArray(metrics) && Object.values(metrics).every((v) => typeof v === 'number')) {
+    return { name: b['name'], metrics: { ...(metrics as Record<string, number>) } };
+  }
+  throw new LablogError('VALIDATION', 'baseline must be { experimentId } or { name, metrics: { metric: number } }', { field: 'baseline' });
+}
+
+export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend): void {
+  const studies = () => backend.studies();
+
+  /** The study, if the key may see it (another project's study is not found). */
+  async function visibleStudy(request: FastifyRequest, id: string): Promise<StudyRecord> {
+    const record = UUID.test(id) ? await studies().getStudy(id) : undefined;
+    if (record === undefined || !request.apiKey.projects.includes(record.project)) {
+      throw new LablogError('STUDY_NOT_FOUND', `no study with id '${id}'`, { id });
+    }
+    return record;
+  }
+
+  function assertWritable(request: FastifyRequest, project: string): void {
+    if (!request.apiKey.projects.includes(project)) {
+      throw new LablogError('FORBIDDEN', `this API key cannot write to project '${project}'`, { project });
+    }
+  }
+
+  /** An experiment of the project by id or name. */
+  async function experimentIn(request: FastifyRequest, project: string, idOrName: unknown) {
+    if (typeof idOrName !== 'string' || idOrName.length === 0) throw new LablogError('VALIDATION', 'experiment must be an id or a name', { field: 'experiment' });
+    if (UUID.test(idOrName)) {
+      const record = await visibleExperiment(backend, request, idOrName);
+      if (record.project === project) return record;
+    }
+    const found = (await backend.listExperiments({ project, projects: request.apiKey.projects })).filter((r) => r.name === idOrName);
+    if (found.length === 0) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${idOrName}' in project '${project}'`, { key: idOrName });
+    return found[0]!;
+  }
+
+  app.post('/api/v1/studies', async (request, reply) => {
+    const options = body(request) as unknown as CreateStudyOptions;
+    const { record, baselineExperiment } = studyRecordFrom(options, Date.now());
+    assertWritable(request, record.project);
+    const stored = baselineExperiment === undefined ? record : { ...record, baseline: { experimentId: (await experimentIn(request, record.project, baselineExperiment)).id } };
+    await studies().createStudy(stored);
+    return reply.code(201).send(stored);
+  });
+
+  app.get('/api/v1/studies', async (request) => {
+    const query = request.query as Query;
+    const project = one(query, 'project');
+    if (project !== undefined && !request.apiKey.projects.includes(project)) {
+      throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
+    }
+    const status = one(query, 'status');
+    if (status !== undefined && !(STUDY_STATUSES as readonly string[]).includes(status)) {
+      throw new LablogError('VALIDATION', `status must be one of ${STUDY_STATUSES.join(', ')}`, { field: 'status' });
+    }
+    const sort = one(query, 'sort') ?? 'created_at';
+    if (!(STUDY_SORT_FIELDS as readonly string[]).includes(sort)) throw new LablogError('VALIDATION', `sort must be one of ${STUDY_SORT_FIELDS.join(', ')}`, { field: 'sort' });
+    const order = one(query, 'order') ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') throw new LablogError('VALIDATION', 'order must be asc or desc', { field: 'order' });
+    const limit = Number(one(query, 'limit') ?? 50);
+    const offset = Number(one(query, 'offset') ?? 0);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_STUDY_PAGE) throw new LablogError('VALIDATION', `limit must be an integer from 1 to ${MAX_STUDY_PAGE}`, { field: 'limit' });
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new LablogError('VALIDATION', 'offset must be an integer >= 0', { field: 'offset' });
+    const filter = {
+      ...(project !== undefined ? { project } : {}),
+      projects: request.apiKey.projects,
+      ...(status !== undefined ? { status: status as StudyStatus } : {}),
+      tags: many(query, 'tags'),
+    };
+    const [list, total] = await Promise.all([
+      studies().listStudies({ ...filter, limit, offset, sort: sort as StudySortField, order }),
+      studies().countStudies(filter),
+    ]);
+    return { studies: list, total, limit, offset };
+  });
+
+  // A study published from a client's store, with its members: created with the client's id, or updated.
+  app.put<{ Params: { id: string } }>('/api/v1/studies/:id', async (request) => {
+    const id = request.params.id;
+    if (!UUID.test(id)) throw new LablogError('VALIDATION', `study id must be a UUID, got '${id}'`, { id });
+    const b = body(request);
+    const { record } = studyRecordFrom(
+      {
+        name: b['name'] as string,
+        ...(typeof b['project'] === 'string' ? { project: b['project'] } : {}),
+        ...(b['description'] != null ? { description: b['description'] as string } : {}),
+        ...(b['hypothesis'] != null ? { hypothesis: b['hypothesis'] as string } : {}),
+        ...(b['tags'] !== undefined ? { tags: b['tags'] as string[] } : {}),
+        ...(b['metadata'] !== undefined ? { metadata: b['metadata'] as Record<string, unknown> } : {}),
+      },
+      Date.now(),
+    );
+    assertWritable(request, record.project);
+    const template = b['template'] == null ? null : checkTemplate((b['template'] as { kind?: unknown }).kind, (b['template'] as { parameters?: unknown }).parameters);
+    const baseline = b['baseline'] == null ? null : checkBaseline(b['baseline']);
+    const patch = studyPatchFrom({
+      ...(b['status'] !== undefined ? { status: b['status'] as StudyStatus } : {}),
+      ...(b['conclusion'] !== undefined ? { conclusion: b['conclusion'] as string | null } : {}),
+    });
+    const archiveReason = b['archiveReason'] ?? null;
+    if (archiveReason !== null && typeof archiveReason !== 'string') throw new LablogError('VALIDATION', 'archiveReason must be a string or null', { field: 'archiveReason' });
+    const preserveArtifacts = b['preserveArtifacts'] ?? null;
+    if (preserveArtifacts !== null && typeof preserveArtifacts !== 'boolean') throw new LablogError('VALIDATION', 'preserveArtifacts must be a boolean or null', { field: 'preserveArtifacts' });
+    const fields = {
+      name: record.name,
+      description: record.description,
+      hypothesis: record.hypothesis,
+      tags: record.tags,
+      metadata: record.metadata,
+      baseline,
+      template,
+      ...patch,
+      archiveReason,
+      preserveArtifacts,
+    };
+    const existing = await studies().getStudy(id);
+    let stored: StudyRecord;
+    if (existing === undefined) {
+      const createdAt = typeof b['createdAt'] === 'number' && Number.isFinite(b['createdAt']) ? b['createdAt'] : record.createdAt;
+      stored = { ...record, ...fields, id, status: patch.status ?? 'active', conclusion: patch.conclusion ?? null, createdAt, updatedAt: Date.now() };
+      await studies().createStudy(stored);
+    } else {
+      if (existing.project !== record.project) {
+        if (!request.apiKey.projects.includes(existing.project)) throw new LablogError('FORBIDDEN', `study ${id} belongs to a project this API key cannot write to`, { id });
+        throw new LablogError('VALIDATION', `study ${id} is in project '${existing.project}'; a project cannot change`, { id });
+      }
+      stored = await studies().updateStudy(id, fields, Date.now());
+    }
+    const members = b['members'] ?? [];
+    if (!Array.isArray(members)) throw new LablogError('VALIDATION', 'members must be an array of { experimentId, notes, tags, addedAt }', { field: 'members' });
+    const rejected: { experimentId: string; error: string; message: string }[] = [];
+    let added = 0;
+    for (const m of members as Record<string, unknown>[]) {
+      const experimentId = String(m?.['experimentId']);
+      try {
+        const current = await studies().studyOf(experimentId);
+        if (current === id) continue;
+        const target = await visibleExperiment(backend, request, experimentId);
+        const member = memberFrom({ ...(m['notes'] != null ? { notes: m['notes'] as string } : {}), ...(m['tags'] !== undefined ? { tags: m['tags'] as string[] } : {}) });
+        assertCanJoin({ ...stored, status: 'active' }, target);
+        const addedAt = typeof m['addedAt'] === 'number' && Number.isFinite(m['addedAt']) ? m['addedAt'] : Date.now();
+        await studies().addMember(id, { experimentId: target.id, ...member, addedAt }, MAX_STUDY_EXPERIMENTS);
+        added++;
+      } catch (error) {
+        if (!(error instanceof LablogError) || error.code === 'STORAGE_ERROR') throw error;
+        rejected.push({ experimentId, error: error.code, message: error.message });
+      }
+    }
+    return { study: await studies().getStudy(id), added, rejected };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/studies/:id', async (request) => {
+    const record = await visibleStudy(request, request.params.id);
+    const [members, data] = await Promise.all([studies().members(record.id), membersData(backend, record.id)]);
+    return { ...record, statistics: studyStatistics(data), members };
+  });
+
+  app.patch<{ Params: { id: string } }>('/api/v1/studies/:id', async (request) => {
+    const record = await visibleStudy(request, request.params.id);
+    return studies().updateStudy(record.id, studyPatchFrom(body(request)), Date.now());
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/studies/:id/experiments', async (request, reply) => {
+    const record = await visibleStudy(request, request.params.id);
+    const { experiment, ...options } = body(request);
+    const member = memberFrom(options);
+    const target = await experimentIn(request, record.project, experiment);
+    assertCanJoin(record, target);
+    await studies().addMember(record.id, { experimentId: target.id, ...member, addedAt: Date.now() }, MAX_STUDY_EXPERIMENTS);
+    return reply.code(201).send({ studyId: record.id, experimentId: target.id, ...member });
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/studies/:id/statistics', async (request) => {
+    const record = await visibleStudy(request, request.params.id);
+    const query = request.query as Query;
+    const metric = one(query, 'metric');
+    const goal = one(query, 'goal');
+    return studyStatistics(await membersData(backend, record.id), {
+      ...(metric !== undefined ? { metric } : {}),
+      ...(goal !== undefined ? { goal: goal as 'minimize' | 'maximize' } : {}),
+    });
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/studies/:id/compare', async (request) => {
+    const record = await visibleStudy(request, request.params.id);
+    const options = body(request) as unknown as CompareOptions;
+    let chosen = await membersData(backend, record.id);
+    if (options.experiments !== undefined) {
+      if (!Array.isArray(options.experiments)) throw new LablogError('VALIDATION', 'experiments must be an array of ids or names', { field: 'experiments' });
+      const all = chosen;
+      chosen = options.experiments.map((key) => {
+        const found = all.find((e) => e.id === key || e.name === key);
+        if (found === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${String(key)}' in study '${record.name}'`, { key: String(key) });
+        return found;
+      });
+    }
+    let baseline: { name: string; metrics: Record<string, number> } | undefined;
+    if (record.baseline !== null) {
+      if ('metrics' in record.baseline) baseline = { name: record.baseline.name, metrics: { ...record.baseline.metrics } };
+      else {
+        const id = record.baseline.experimentId;
+        const base = await backend.getExperiment(id);
+        const metrics: Record<string, number> = {};
+        for (const s of await backend.readSeries(id)) if (s.kind === 'metric' && typeof s.lastValue === 'number') metrics[s.name] = s.lastValue;
+        baseline = { name: base?.name ?? id, metrics };
+      }
+    }
+    return compareExperiments(chosen, options, baseline);
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/studies/:id/plan', async (request) => {
+    const record = await visibleStudy(request, request.params.id);
+    if (record.template === null) {
+      throw new LablogError('INVALID_OPTION', `study '${record.name}' was not created from a template (grid_search or ab_testing)`, { study: record.name });
+    }
+    return planStudy(record.template);
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/studies/:id/export', async (request, reply) => {
+    const record = await visibleStudy(request, request.params.id);
+    const query = request.query as Query;
+    const format = one(query, 'format') as ExportFormat | undefined;
+    const series = one(query, 'series') === 'true';
+    const include = many(query, 'include') as ExportInclude[];
+    const members = await studies().members(record.id);
+    const experiments: ExportableExperiment[] = [];
+    for (const member of members) {
+      const e = await backend.getExperiment(member.experimentId);
+      if (e === undefined) continue;
+      const [params, summaries] = await Promise.all([backend.readParams(e.id), backend.readSeries(e.id)]);
+      const metrics = new Map<string, MetricData>();
+      if (series) for (const s of summaries) if (s.kind === 'metric') metrics.set(s.name, (await backend.readMetric(e.id, s.name))!);
+      experiments.push({
+        id: e.id,
+        name: e.name,
+        project: e.project,
+        status: e.status,
+        createdAt: new Date(e.createdAt),
+        endedAt: e.endedAt === null ? null : new Date(e.endedAt),
+        description: e.description,
+        tags: e.tags,
+        getParams: () => Object.fromEntries(params.map((p) => [p.key, decodeParam(p)])),
+        listSeries: () => summaries,
+        getMetric: (key: string) => metrics.get(key)!,
+      });
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'lablog-export-'));
+    try {
+      const file = join(dir, `${record.name.replace(/[^\w.-]+/g, '_')}.${format ?? 'out'}`);
+      await exportExperiments(
+        experiments,
+        { format: format as ExportFormat, path: file, series, ...(include.length > 0 ? { include } : {}) },
+        { study: { id: record.id, name: record.name }, memberTags: Object.fromEntries(members.map((m) => [m.experimentId, m.tags])) },
+      );
+      const bytes = await readFile(file);
+      return reply
+        .type(EXPORT_CONTENT_TYPES[format!] ?? 'application/octet-stream')
+        .header('content-disposition', `attachment; filename="${basename(file)}"`)
+        .send(bytes);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/studies/:id/archive', async (request) => {
+    const record = await visibleStudy(request, request.params.id);
+    const { patch, preserveArtifacts } = archivePatchFrom(body(request) as never);
+    if (!preserveArtifacts) await studies().dropArtifacts((await studies().members(record.id)).map((m) => m.experimentId));
+    return studies().updateStudy(record.id, patch, Date.now());
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/studies/:id/clone', async (request, reply) => {
+    const record = await visibleStudy(request, request.params.id);
+    const clone = cloneRecordFrom(record, body(request) as never, Date.now());
+    await studies().createStudy(clone);
+    return reply.code(201).send(clone);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/studies/:id', async (request, reply) => {
+    const record = await visibleStudy(request, request.params.id);
+    const force = one(request.query as Query, 'force');
+    assertDeletable(record, force === undefined ? undefined : force === 'true');
+    await studies().deleteStudy(record.id);
+    return reply.code(204).send();
+  });
+}
