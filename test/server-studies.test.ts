@@ -49,6 +49,11 @@ describe.each(SERVER_DATABASES)('studies over REST on $kind', ({ create }) => {
     expect(twice.status).toBe(409);
     expect(twice.data).toMatchObject({ error: 'ALREADY_IN_STUDY', details: { experimentId: ids[0], existingStudyId: study.id } });
     expect((await api(server, other, 'GET', `/api/v1/studies/${study.id}`)).status).toBe(404);
+    const unknown = await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: 'no-such-run' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.data.error).toBe('EXPERIMENT_NOT_FOUND');
+    const notMember = await api(server, key, 'POST', `/api/v1/studies/${study.id}/compare`, { metrics: [{ name: 'val/loss', goal: 'minimize' }], experiments: ['no-such-run'] });
+    expect(notMember.data.error).toBe('EXPERIMENT_NOT_FOUND');
 
     const listed = await api(server, key, 'GET', '/api/v1/studies?tags=sweep&sort=name&order=asc');
     expect(listed.data).toMatchObject({ total: 1, studies: [{ name: 'lr-sweep' }] });
@@ -93,6 +98,17 @@ describe.each(SERVER_DATABASES)('studies over REST on $kind', ({ create }) => {
     const updated = await api(server, key, 'PATCH', `/api/v1/studies/${study.id}`, { status: 'completed', conclusion: 'lr 0.1 wins' });
     expect(updated.data).toMatchObject({ status: 'completed', conclusion: 'lr 0.1 wins' });
     expect((await api(server, key, 'PATCH', `/api/v1/studies/${study.id}`, { status: 'done' })).status).toBe(400);
+    const copied = await api(server, key, 'POST', `/api/v1/studies/${study.id}/clone`, { name: 'lr-sweep-copy', copyExperiments: true });
+    expect(copied.status).toBe(201);
+    expect(copied.data.members).toHaveLength(7);
+    const copies = await Promise.all(
+      (copied.data.members as { experimentId: string }[]).map(async (m) => (await api(server, key, 'GET', `/api/v1/experiments/${m.experimentId}`)).data),
+    );
+    for (const copy of copies) expect(ids).not.toContain(copy.id);
+    expect(copies.map((c) => c.name).sort()).toEqual(ids.map((id) => `${store.getExperiment(id).name}-2`).sort());
+    const copy = copies.find((c) => c.name === 'lr0.1-s0-2');
+    expect(copy).toMatchObject({ params: { lr: 0.1, seed: 0 } });
+    expect((await api(server, key, 'GET', `/api/v1/experiments/${copy.id}/metrics?key=val/loss`)).data.values).toEqual([0.9, 0.3]);
     const clone = await api(server, key, 'POST', `/api/v1/studies/${study.id}/clone`, { name: 'lr-sweep-2', modifications: { epochs: 50 } });
     expect(clone.status).toBe(201);
     expect(clone.data).toMatchObject({ status: 'active', hypothesis: 'larger lr wins', metadata: { clonedFrom: study.id, modifications: { epochs: 50 } } });

@@ -75,6 +75,33 @@ describe('studies', () => {
     expect(store.countStudies()).toBe(0);
   });
 
+  it('clone with copyExperiments: new experiments with every datum, in the clone', async () => {
+    const { store } = tempStore();
+    const study = store.createStudy({ name: 's' });
+    const exp = store.createExperiment({ name: 'run', study, tags: ['t'] });
+    exp.logParams({ lr: 0.1, when: new Date('2026-01-01T00:00:00Z') });
+    for (let i = 0; i < 5_000; i++) exp.logMetric('loss', 1 / (i + 1));
+    await exp.logImage('img', await solidPng(3, 3), { caption: 'c' });
+    exp.logPlot('roc', { data: [{ x: [0, 1], y: [0, 1] }] });
+    await exp.close();
+    study.addExperiment(store.createExperiment({ name: 'second' }), { notes: 'n', tags: ['m'] });
+    const clone = study.clone({ name: 's-copy', copyExperiments: true });
+    const copies = clone.experiments();
+    expect(copies.map((e) => e.name)).toEqual(['run-2', 'second-2']);
+    expect(clone.members()[1]).toMatchObject({ notes: 'n', tags: ['m'] });
+    const copy = copies[0]!;
+    expect(copy.id).not.toBe(exp.id);
+    expect(copy).toMatchObject({ status: 'completed', tags: ['t'] });
+    expect(copy.getParams()).toEqual(exp.getParams());
+    expect(copy.listSeries()).toEqual(store.getExperiment(exp.id).listSeries());
+    expect([...copy.getMetric('loss').values]).toEqual([...store.getExperiment(exp.id).getMetric('loss').values]);
+    expect(copy.getImages('img')[0]).toMatchObject({ caption: 'c', width: 3 });
+    expect(copy.getPlots('roc')).toHaveLength(1);
+    // The originals stay where they were.
+    expect(study.members().map((m) => m.experimentId)).toContain(exp.id);
+    expect(() => study.clone({ name: 'bad', copyExperiments: 'yes' as never })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
+
   it('clone the question, not the experiments', () => {
     const { store } = tempStore();
     const study = store.createStudy({ name: 's', hypothesis: 'h', tags: ['a'], baseline: { name: 'paper', metrics: { loss: 0.45 } } });

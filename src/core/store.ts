@@ -329,6 +329,12 @@ export class Store {
     experiment: (idOrName, project) => this.getExperiment(idOrName, { project }),
     create: (record) => this.#createStudy(record),
     dropArtifacts: (ids) => this.#backend.studies().dropArtifacts(ids),
+    copyExperiment: (id, now) => {
+      const source = this.#backend.getExperiment(id);
+      if (source === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment with id ${id}`, { id });
+      const limits = resolveLimits(undefined);
+      return this.#backend.copyExperiment(id, newExperimentId(), (attempt) => dedupedName(source.name, attempt, limits.maxNameLength), now).id;
+    },
   };
 
   #createStudy(record: StudyRecord): Study {

@@ -54,6 +54,8 @@ export interface CloneOptions {
   description?: string;
   /** Recorded with the clone (metadata.modifications): what the new study changes. */
   modifications?: Record<string, unknown>;
+  /** Copy the member experiments (new ids, all their data) into the clone; an experiment belongs to one study. Default false. */
+  copyExperiments?: boolean;
 }
 
 const CREATE_OPTIONS = ['name', 'project', 'description', 'hypothesis', 'tags', 'metadata', 'baseline', 'template', 'templateParameters'] as const;
@@ -213,11 +215,14 @@ export function archivePatchFrom(options: ArchiveOptions): { patch: StudyPatch; 
   return { patch: { status: 'archived', archiveReason: options.reason, preserveArtifacts }, preserveArtifacts };
 }
 
-/** A clone's record: the question (hypothesis, tags, metadata, baseline, template), a new name, active, no experiments. */
+/** A clone's record: the question (hypothesis, tags, metadata, baseline, template), a new name, active, no experiments yet. */
 export function cloneRecordFrom(source: StudyRecord, options: CloneOptions, now: number): StudyRecord {
   assertOptionsObject('clone', options);
   if (options === undefined) throw new LablogError('INVALID_OPTION', 'clone: options { name } are required', { option: 'name' });
-  assertKnownOptions('clone', options, ['name', 'description', 'modifications']);
+  assertKnownOptions('clone', options, ['name', 'description', 'modifications', 'copyExperiments']);
+  if (options.copyExperiments !== undefined && typeof options.copyExperiments !== 'boolean') {
+    throw new LablogError('INVALID_OPTION', 'clone: copyExperiments must be a boolean', { option: 'copyExperiments' });
+  }
   assertName('study name', options.name, MAX_NAME);
   assertText('clone', 'description', options.description);
   const modifications = options.modifications === undefined ? undefined : assertMetadata('clone', options.modifications);

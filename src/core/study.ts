@@ -29,6 +29,8 @@ export interface StudyContext {
   experiment(idOrName: string, project: string): Experiment;
   /** Creates a study (for clone). */
   create(record: StudyRecord): Study;
+  /** Copies an experiment with all its data under a new id (same name, deduplicated); returns the id. */
+  copyExperiment(experimentId: string, now: number): string;
   /** Drops images, plots and tables of these experiments (archive without preserving artifacts). */
   dropArtifacts(experimentIds: readonly string[]): void;
 }
@@ -179,9 +181,21 @@ export class Study {
     return this;
   }
 
-  /** A new active study with this one's question: hypothesis, tags, metadata, baseline and template. */
+  /**
+   * A new active study with this one's question: hypothesis, tags, metadata, baseline and template. With
+   * `copyExperiments: true`, the member experiments are copied (new ids, names deduplicated, all data)
+   * into it; otherwise it starts empty.
+   */
   clone(options: CloneOptions): Study {
-    return this.#context.create(cloneRecordFrom(this.#record, options, Date.now()));
+    const now = Date.now();
+    const clone = this.#context.create(cloneRecordFrom(this.#record, options, now));
+    if (options.copyExperiments === true) {
+      for (const member of this.#context.studies().members(this.id)) {
+        const copy = this.#context.copyExperiment(member.experimentId, now);
+        this.#context.studies().addMember(clone.id, { experimentId: copy, notes: member.notes, tags: member.tags, addedAt: member.addedAt }, MAX_STUDY_EXPERIMENTS);
+      }
+    }
+    return clone;
   }
 
   /**

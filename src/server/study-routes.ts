@@ -18,8 +18,12 @@ import {
   memberFrom,
   studyPatchFrom,
   studyRecordFrom,
+  type CloneOptions,
   type CreateStudyOptions,
 } from '../core/study-rules.js';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_LIMITS } from '../core/limits.js';
+import { dedupedName } from '../store/experiment-names.js';
 import { studyStatistics, type StudiedExperiment } from '../core/study-statistics.js';
 import { checkTemplate, planStudy } from '../core/study-template.js';
 import { STUDY_SORT_FIELDS, STUDY_STATUSES, type StudyRecord, type StudySortField, type StudyStatus } from '../store/study-backend.js';
@@ -356,9 +360,19 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
 
   app.post<{ Params: { id: string } }>('/api/v1/studies/:id/clone', async (request, reply) => {
     const record = await visibleStudy(request, request.params.id);
-    const clone = cloneRecordFrom(record, body(request) as never, Date.now());
+    const options = body(request) as unknown as CloneOptions;
+    const now = Date.now();
+    const clone = cloneRecordFrom(record, options, now);
     await studies().createStudy(clone);
-    return reply.code(201).send(clone);
+    if (options.copyExperiments === true) {
+      for (const member of await studies().members(record.id)) {
+        const source = await backend.getExperiment(member.experimentId);
+        if (source === undefined) continue;
+        const copy = await backend.copyExperiment(source.id, randomUUID(), (attempt) => dedupedName(source.name, attempt, DEFAULT_LIMITS.maxNameLength), now);
+        await studies().addMember(clone.id, { experimentId: copy.id, notes: member.notes, tags: member.tags, addedAt: member.addedAt }, MAX_STUDY_EXPERIMENTS);
+      }
+    }
+    return reply.code(201).send({ ...clone, members: await studies().members(clone.id) });
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/studies/:id', async (request, reply) => {

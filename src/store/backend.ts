@@ -201,6 +201,12 @@ export interface StoreBackend {
   listTables(experimentId: string): TableSummary[];
   readTable(experimentId: string, name: string): TableRecord | undefined;
 
+  /**
+   * Copies an experiment as `newId` (params, tags, every series and table; named by the first free
+   * `nameFor(attempt)` in its project), in one transaction. EXPERIMENT_NOT_FOUND if there is no source.
+   */
+  copyExperiment(sourceId: string, newId: string, nameFor: (attempt: number) => string, now: number): ExperimentRecord;
+
   /** The studies of this store. */
   studies(): StudyBackend;
 

@@ -182,6 +182,9 @@ export interface ServerBackend {
   listTables(experimentId: string): Promise<TableSummary[]>;
   readTable(experimentId: string, name: string): Promise<Buffer | undefined>;
 
+  /** Copies an experiment as `newId` with all its data (see StoreBackend.copyExperiment). */
+  copyExperiment(sourceId: string, newId: string, nameFor: (attempt: number) => string, now: number): Promise<RemoteExperimentRecord>;
+
   /** The studies of the server's store (same rules and errors as the library's). */
   studies(): ServerStudyBackend;
 

@@ -23,6 +23,7 @@ import type {
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
+import { copyExperiment } from './sqlite-experiment-copy.js';
 import { RAW, decodeColumn, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
 
@@ -425,6 +426,10 @@ export class SqliteBackend implements StoreBackend {
       min,
       max,
     });
+  }
+
+  copyExperiment(sourceId: string, newId: string, nameFor: (attempt: number) => string, now: number): ExperimentRecord {
+    return copyExperiment(this, sourceId, newId, nameFor, now);
   }
 
   studies(): SqliteStudyBackend {

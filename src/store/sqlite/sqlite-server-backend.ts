@@ -16,6 +16,7 @@ import type {
   ServerBackend,
 } from '../server-backend.js';
 import { SqliteBackend } from './sqlite-backend.js';
+import { copyExperiment } from './sqlite-experiment-copy.js';
 import type { ServerStudyBackend } from '../study-backend.js';
 import { dedupedName } from '../experiment-names.js';
 
@@ -273,6 +274,12 @@ export class SqliteServerBackend implements ServerBackend {
 
   async readTable(experimentId: string, name: string): Promise<Buffer | undefined> {
     return this.#store.readTable(experimentId, name)?.ipc;
+  }
+
+  async copyExperiment(sourceId: string, newId: string, nameFor: (attempt: number) => string, now: number): Promise<RemoteExperimentRecord> {
+    copyExperiment(this.#store, sourceId, newId, nameFor, now);
+    this.#db.prepare('UPDATE experiments SET published_at = ? WHERE id = ?').run(now, newId);
+    return (await this.getExperiment(newId))!;
   }
 
   studies(): ServerStudyBackend {
