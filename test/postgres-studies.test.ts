@@ -544,7 +544,8 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       for (const id of [a, b, c]) expect(await withArtifacts(backend, id, blobs)).toBe(5);
       await studies.dropArtifacts([a, b, a, randomUUID()]);
       for (const id of [a, b]) {
-        expect((await backend.readSeries(id)).map((s) => s.name)).toEqual(['loss']);
+        // Image and plot series stay, emptied (as in SQLite, where a deleted series id could be reused).
+        expect((await backend.readSeries(id)).map((s) => [s.name, s.count])).toEqual([['fig', 0], ['img', 0], ['loss', 2]]);
         expect(await backend.listTables(id)).toEqual([]);
         expect(await backend.listImages(id, 'img')).toEqual([]);
         expect(await backend.readPlots(id, 'fig')).toEqual([]);
@@ -561,7 +562,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       ]);
       expect(rows[0].n).toBe(0);
       await studies.dropArtifacts([]);
-      // Dropping again is harmless; ingesting afterwards works (the series is made anew).
+      // Dropping again is harmless; ingesting afterwards works (into the emptied series).
       await studies.dropArtifacts([a]);
       // Everything but the metric points, which were kept.
       expect(await withArtifacts(backend, a, blobs)).toBe(3);

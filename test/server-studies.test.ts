@@ -49,6 +49,17 @@ describe.each(SERVER_DATABASES)('studies over REST on $kind', ({ create }) => {
     expect(twice.status).toBe(409);
     expect(twice.data).toMatchObject({ error: 'ALREADY_IN_STUDY', details: { experimentId: ids[0], existingStudyId: study.id } });
     expect((await api(server, other, 'GET', `/api/v1/studies/${study.id}`)).status).toBe(404);
+    // Another project's experiment can neither join nor be a baseline, and its numbers never show.
+    const { store: theirs } = tempStore();
+    const secret = theirs.createExperiment({ name: 'secret', project: 'elsewhere' });
+    secret.logMetric('val/loss', 0.001);
+    await secret.close();
+    expect((await theirs.publish({ remote: server.url, apiKey: other })).problems).toEqual([]);
+    expect((await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: secret.id })).data.error).toBe('EXPERIMENT_NOT_FOUND');
+    const stolen = await api(server, key, 'PUT', `/api/v1/studies/${crypto.randomUUID()}`, { name: 'thief', baseline: { experimentId: secret.id }, members: [] });
+    expect(stolen.status).toBe(404);
+    expect((await api(server, other, 'PUT', `/api/v1/studies/${study.id}`, { name: 'takeover', project: 'elsewhere', members: [] })).status).toBe(403);
+    expect((await api(server, key, 'POST', `/api/v1/studies/${study.id}/compare`, { metrics: [{ name: 'val/loss', goal: 'minimize' }], groups: null })).status).toBe(400);
     const unknown = await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: 'no-such-run' });
     expect(unknown.status).toBe(404);
     expect(unknown.data.error).toBe('EXPERIMENT_NOT_FOUND');

@@ -1,6 +1,7 @@
 // Studies in the library: creating, listing, members, status, statistics, comparison against reference values, templates, archive, clone, delete.
 
 import { describe, expect, it } from 'vitest';
+import pl from 'nodejs-polars';
 import { solidPng, tempStore } from './helpers.js';
 import type { Store } from '../src/index.js';
 import { MAX_STUDY_EXPERIMENTS } from '../src/core/study-rules.js';
@@ -59,14 +60,16 @@ describe('studies', () => {
     const study = store.createStudy({ name: 's' });
     const exp = store.createExperiment({ name: 'e', study });
     await exp.logImage('img', await solidPng(2, 2));
-    exp.logTable('t', { schema: undefined } as never);
+    exp.logTable('t', pl.DataFrame({ a: [1, 2] }));
     await exp.close();
     study.update({ status: 'completed', conclusion: 'rank 8 wins', description: 'done', tags: ['final'] });
     expect(store.getStudy('s')).toMatchObject({ status: 'completed', conclusion: 'rank 8 wins', tags: ['final'] });
     expect(() => study.delete()).toThrowError(expect.objectContaining({ code: 'STUDY_NOT_ARCHIVED' }));
     study.archive({ reason: 'written up', preserveArtifacts: false });
     expect(store.getStudy('s')).toMatchObject({ status: 'archived', archiveReason: 'written up' });
-    expect(store.getExperiment(exp.id).listSeries().map((s) => s.name)).toEqual([]);
+    expect(store.getExperiment(exp.id).listSeries().map((s) => [s.name, s.count])).toEqual([['img', 0]]);
+    expect(store.getExperiment(exp.id).getImages('img')).toEqual([]);
+    expect(store.getExperiment(exp.id).listTables()).toEqual([]);
     study.delete();
     expect(() => store.getStudy('s')).toThrowError(expect.objectContaining({ code: 'STUDY_NOT_FOUND' }));
     expect(store.getExperiment(exp.id).status).toBe('completed');
@@ -199,6 +202,28 @@ describe('study.compare', () => {
   });
 });
 
+describe('study rules', () => {
+  it('refuse to drop artifacts under a running experiment', async () => {
+    const { store } = tempStore();
+    const study = store.createStudy({ name: 's' });
+    const live = store.createExperiment({ name: 'live', study });
+    expect(() => study.archive({ reason: 'r', preserveArtifacts: false })).toThrowError(expect.objectContaining({ code: 'EXPERIMENT_RUNNING' }));
+    expect(store.getStudy('s').status).toBe('active');
+    await live.close();
+    study.archive({ reason: 'r', preserveArtifacts: false });
+  });
+
+  it('compare each experiment once, and refuse a malformed A/B group', async () => {
+    const { store } = tempStore();
+    const study = store.createStudy({ name: 's' });
+    for (const [name, loss] of [['a', 1], ['b', 2]] as const) study.addExperiment(await run(store, name, {}, { loss: [loss] }));
+    const cmp = study.compare({ experiments: ['a', 'a', 'b', 'b'], metrics: [{ name: 'loss', goal: 'minimize' }] });
+    expect(cmp.experiments).toHaveLength(2);
+    expect(cmp.significance).toEqual([]);
+    expect(() => study.compare({ metrics: [{ name: 'loss', goal: 'minimize' }], groups: null as never })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
+});
+
 describe('study templates', () => {
   it('plan a grid search: every combination of the search space', () => {
     const { store } = tempStore();
@@ -234,5 +259,9 @@ describe('study templates', () => {
       expect.objectContaining({ code: 'INVALID_OPTION' }),
     );
     expect(() => store.createStudy({ name: 'plain' }).plan()).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    // A tiny effect would need millions of runs: refused at creation, not when planning.
+    expect(() =>
+      store.createStudy({ name: 'tiny', template: 'ab_testing', templateParameters: { variants: ['A', 'B'], success_metric: 'x', minimum_effect_size: 1e-4 } }),
+    ).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('runs per variant') }));
   });
 });

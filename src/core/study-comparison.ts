@@ -111,6 +111,9 @@ function checkOptions(options: CompareOptions): MetricGoal[] {
       throw new LablogError('INVALID_OPTION', `compare: each metric is { name, goal: 'minimize' | 'maximize' }, got ${describeValue(m)}`, { option: 'metrics' });
     }
   }
+  if (options.groups !== undefined && (typeof options.groups !== 'object' || options.groups === null || Array.isArray(options.groups))) {
+    throw new LablogError('INVALID_OPTION', 'compare: groups must be { A: [ids or names], B: [ids or names] }', { option: 'groups' });
+  }
   if (options.params !== undefined && (!Array.isArray(options.params) || options.params.some((p) => typeof p !== 'string'))) {
     throw new LablogError('INVALID_OPTION', 'compare: params must be an array of param names', { option: 'params' });
   }
@@ -124,7 +127,9 @@ export function compareExperiments(
 ): Comparison {
   const metrics = checkOptions(options);
   // By id: the same experiments give the same result whatever order a store lists them in.
-  const completed = chosen.filter((e) => e.status === 'completed').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Each experiment once: a duplicate would count as a replicate and invent significance.
+  const unique = [...new Map(chosen.map((e) => [e.id, e])).values()];
+  const completed = unique.filter((e) => e.status === 'completed').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (completed.length < MINIMUM_COMPLETED) {
     throw new LablogError('INSUFFICIENT_RUNS', `a comparison needs ${MINIMUM_COMPLETED} completed experiments; ${completed.length} completed`, {
       completed: completed.length,
@@ -142,9 +147,10 @@ export function compareExperiments(
     const perExperiment: Record<string, { final: number; best: number }> = {};
     for (const e of completed) {
       const s = series.get(e.id)!.find((x) => x.name === name && x.kind === 'metric');
-      if (s === undefined || s.count === 0 || s.lastValue === null) continue;
+      if (s === undefined || s.count === 0) continue;
+      // A stored NaN may come back as null (SQLite has no NaN): the same final value either way.
       const best = goal === 'minimize' ? s.minValue : s.maxValue;
-      perExperiment[e.id] = { final: s.lastValue, best: best ?? Number.NaN };
+      perExperiment[e.id] = { final: s.lastValue ?? Number.NaN, best: best ?? Number.NaN };
     }
     values[name] = perExperiment;
     const ids = Object.keys(perExperiment).filter((id) => !Number.isNaN(perExperiment[id]!.final));

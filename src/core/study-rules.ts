@@ -215,6 +215,18 @@ export function archivePatchFrom(options: ArchiveOptions): { patch: StudyPatch; 
   return { patch: { status: 'archived', archiveReason: options.reason, preserveArtifacts }, preserveArtifacts };
 }
 
+/** Deleting artifacts under a running experiment would pull series from under its writer: refused. */
+export function assertNoneRunning(study: StudyRecord, experiments: readonly { name: string; status: string }[]): void {
+  const running = experiments.filter((e) => e.status === 'running');
+  if (running.length > 0) {
+    throw new LablogError(
+      'EXPERIMENT_RUNNING',
+      `study '${study.name}' has running experiments (${running.map((e) => e.name).join(', ')}); end them before archiving with preserveArtifacts: false`,
+      { study: study.name, running: running.map((e) => e.name) },
+    );
+  }
+}
+
 /** A clone's record: the question (hypothesis, tags, metadata, baseline, template), a new name, active, no experiments yet. */
 export function cloneRecordFrom(source: StudyRecord, options: CloneOptions, now: number): StudyRecord {
   assertOptionsObject('clone', options);

@@ -6,7 +6,7 @@ import type { StudyTemplate } from '../store/study-backend.js';
 
 export const STUDY_TEMPLATES = ['grid_search', 'ab_testing'] as const;
 export type StudyTemplateKind = (typeof STUDY_TEMPLATES)[number];
-/** Param sets a grid may expand to. */
+/** Runs a plan may list (param sets of a grid, runs of an A/B test). */
 export const MAX_GRID_SIZE = 10_000;
 
 export interface GridSearchParameters {
@@ -74,8 +74,11 @@ export function checkTemplate(kind: unknown, parameters: unknown): StudyTemplate
       throw invalid('ab_testing needs variants: two or more distinct names', 'templateParameters.variants');
     }
     if (typeof parameters['success_metric'] !== 'string') throw invalid('ab_testing needs success_metric', 'templateParameters.success_metric');
-    // Checks effect size, alpha, power and std the way plan() will use them.
-    planAb(parameters as unknown as AbTestingParameters);
+    // Checks effect size, alpha, power and std the way plan() will use them, and the size of the plan.
+    const { n } = planAb(parameters as unknown as AbTestingParameters);
+    if (n * variants.length > MAX_GRID_SIZE) {
+      throw invalid(`the A/B test needs ${n} runs per variant, ${n * variants.length} in all; the limit is ${MAX_GRID_SIZE} (raise minimum_effect_size or lower statistical_power)`, 'templateParameters.minimum_effect_size');
+    }
   }
   return { kind, parameters: JSON.parse(JSON.stringify(parameters)) as Record<string, unknown> };
 }

@@ -6,6 +6,7 @@ import {
   MAX_STUDY_EXPERIMENTS,
   archivePatchFrom,
   assertCanJoin,
+  assertNoneRunning,
   assertDeletable,
   cloneRecordFrom,
   memberFrom,
@@ -176,7 +177,10 @@ export class Study {
   /** Archives the study: status 'archived' with the reason. preserveArtifacts: false deletes the members' images, plots and tables. */
   archive(options: ArchiveOptions): this {
     const { patch, preserveArtifacts } = archivePatchFrom(options);
-    if (!preserveArtifacts) this.#context.dropArtifacts(this.#context.studies().members(this.id).map((m) => m.experimentId));
+    if (!preserveArtifacts) {
+      assertNoneRunning(this.#record, this.experiments());
+      this.#context.dropArtifacts(this.#context.studies().members(this.id).map((m) => m.experimentId));
+    }
     this.#record = this.#context.studies().updateStudy(this.id, patch, Date.now());
     return this;
   }

@@ -13,7 +13,9 @@ import {
   MAX_STUDY_EXPERIMENTS,
   archivePatchFrom,
   assertCanJoin,
+  assertNoneRunning,
   assertDeletable,
+  assertText,
   cloneRecordFrom,
   memberFrom,
   studyPatchFrom,
@@ -182,12 +184,17 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     assertWritable(request, record.project);
     const template = b['template'] == null ? null : checkTemplate((b['template'] as { kind?: unknown }).kind, (b['template'] as { parameters?: unknown }).parameters);
     const baseline = b['baseline'] == null ? null : checkBaseline(b['baseline']);
+    if (baseline !== null && 'experimentId' in baseline) {
+      // Only an experiment of the study's own project, visible to this key.
+      const base = await visibleExperiment(backend, request, baseline.experimentId);
+      if (base.project !== record.project) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${baseline.experimentId}' in project '${record.project}'`, { key: baseline.experimentId });
+    }
     const patch = studyPatchFrom({
       ...(b['status'] !== undefined ? { status: b['status'] as StudyStatus } : {}),
       ...(b['conclusion'] !== undefined ? { conclusion: b['conclusion'] as string | null } : {}),
     });
-    const archiveReason = b['archiveReason'] ?? null;
-    if (archiveReason !== null && typeof archiveReason !== 'string') throw new LablogError('VALIDATION', 'archiveReason must be a string or null', { field: 'archiveReason' });
+    const archiveReason = (b['archiveReason'] ?? null) as string | null;
+    assertText('publish', 'archiveReason', archiveReason);
     const preserveArtifacts = b['preserveArtifacts'] ?? null;
     if (preserveArtifacts !== null && typeof preserveArtifacts !== 'boolean') throw new LablogError('VALIDATION', 'preserveArtifacts must be a boolean or null', { field: 'preserveArtifacts' });
     const fields = {
@@ -289,9 +296,12 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       else {
         const id = record.baseline.experimentId;
         const base = await backend.getExperiment(id);
-        const metrics: Record<string, number> = {};
-        for (const s of await backend.readSeries(id)) if (s.kind === 'metric' && typeof s.lastValue === 'number') metrics[s.name] = s.lastValue;
-        baseline = { name: base?.name ?? id, metrics };
+        // A baseline outside the study's project (or gone) is not shown.
+        if (base !== undefined && base.project === record.project) {
+          const metrics: Record<string, number> = {};
+          for (const s of await backend.readSeries(id)) if (s.kind === 'metric' && typeof s.lastValue === 'number') metrics[s.name] = s.lastValue;
+          baseline = { name: base.name, metrics };
+        }
       }
     }
     return compareExperiments(chosen, options, baseline);
@@ -354,7 +364,12 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
   app.post<{ Params: { id: string } }>('/api/v1/studies/:id/archive', async (request) => {
     const record = await visibleStudy(request, request.params.id);
     const { patch, preserveArtifacts } = archivePatchFrom(body(request) as never);
-    if (!preserveArtifacts) await studies().dropArtifacts((await studies().members(record.id)).map((m) => m.experimentId));
+    if (!preserveArtifacts) {
+      const ids = (await studies().members(record.id)).map((m) => m.experimentId);
+      const experiments = (await Promise.all(ids.map((id) => backend.getExperiment(id)))).filter((e) => e !== undefined);
+      assertNoneRunning(record, experiments);
+      await studies().dropArtifacts(ids);
+    }
     return studies().updateStudy(record.id, patch, Date.now());
   });
 

@@ -72,7 +72,7 @@ export interface StudyBackend {
   members(studyId: string): StudyMember[];
   /** The study an experiment belongs to. */
   studyOf(experimentId: string): string | undefined;
-  /** Deletes the images, plots and tables of these experiments (params and metrics stay). */
+  /** Deletes the images, plots and tables of these experiments (params and metrics stay; image and plot series stay, empty). */
   dropArtifacts(experimentIds: readonly string[]): void;
 }
 

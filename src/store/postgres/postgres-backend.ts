@@ -655,8 +655,13 @@ class PostgresStudyBackend implements ServerStudyBackend {
       // The experiments' locks (in id order: no deadlock between two callers) keep an ingest from writing
       // points into a series deleted under it.
       await db.query('SELECT 1 FROM experiments WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE', [ids]);
-      // Series rows cascade to their image and plot points.
-      await db.query("DELETE FROM series WHERE experiment_id = ANY ($1::text[]) AND kind IN ('image', 'plot')", [ids]);
+      // The series rows stay, emptied, as in the SQLite stores (where a deleted id could be reused).
+      await db.query("DELETE FROM image_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ANY ($1::text[]) AND kind = 'image')", [ids]);
+      await db.query("DELETE FROM plot_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ANY ($1::text[]) AND kind = 'plot')", [ids]);
+      await db.query(
+        "UPDATE series SET count = 0, first_step = NULL, last_step = NULL, last_timestamp = NULL WHERE experiment_id = ANY ($1::text[]) AND kind IN ('image', 'plot')",
+        [ids],
+      );
       await db.query('DELETE FROM tables WHERE experiment_id = ANY ($1::text[])', [ids]);
       // Blobs stay: another request may be about to name them (they were uploaded first, verified by hash).
     });

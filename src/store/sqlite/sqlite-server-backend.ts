@@ -295,7 +295,7 @@ export class SqliteServerBackend implements ServerBackend {
       addMember: async (studyId, member, max) => studies.addMember(studyId, member, max),
       members: async (studyId) => studies.members(studyId),
       studyOf: async (experimentId) => studies.studyOf(experimentId),
-      dropArtifacts: async (ids) => studies.dropArtifacts(ids),
+      dropArtifacts: async (ids) => studies.dropArtifactsKeepingBlobs(ids),
     });
   }
 

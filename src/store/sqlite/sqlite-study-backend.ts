@@ -199,13 +199,32 @@ export class SqliteStudyBackend implements StudyBackend {
   }
 
   dropArtifacts(experimentIds: readonly string[]): void {
+    this.#dropArtifacts(experimentIds, true);
+  }
+
+  /**
+   * @internal For a server store: blobs stay, since a client may have uploaded one for points it has not
+   * sent yet (as in PostgreSQL).
+   */
+  dropArtifactsKeepingBlobs(experimentIds: readonly string[]): void {
+    this.#dropArtifacts(experimentIds, false);
+  }
+
+  #dropArtifacts(experimentIds: readonly string[], collectBlobs: boolean): void {
     this.#store.transaction('deleting artifacts', () => {
+      // The series rows stay (emptied): their ids may be cached by writers of other connections, and a
+      // deleted id could be handed to a new series.
       for (const id of experimentIds) {
-        // Series rows cascade to their image and plot points.
-        this.#db.prepare("DELETE FROM series WHERE experiment_id = ? AND kind IN ('image', 'plot')").run(id);
+        this.#db.prepare("DELETE FROM image_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ? AND kind = 'image')").run(id);
+        this.#db.prepare("DELETE FROM plot_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ? AND kind = 'plot')").run(id);
+        this.#db
+          .prepare("UPDATE series SET count = 0, first_step = NULL, last_step = NULL, last_timestamp = NULL WHERE experiment_id = ? AND kind IN ('image', 'plot')")
+          .run(id);
         this.#db.prepare('DELETE FROM tables WHERE experiment_id = ?').run(id);
       }
-      this.#db.prepare('DELETE FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM image_points) AND hash NOT IN (SELECT blob_hash FROM tables)').run();
+      if (collectBlobs) {
+        this.#db.prepare('DELETE FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM image_points) AND hash NOT IN (SELECT blob_hash FROM tables)').run();
+      }
     });
   }
 
