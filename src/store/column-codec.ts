@@ -114,3 +114,30 @@ export function packEncodings(steps: ColumnEncoding, timestamps: ColumnEncoding)
 export function unpackEncodings(packed: number): { steps: number; timestamps: number } {
   return { steps: packed & 0xf, timestamps: (packed >> 4) & 0xf };
 }
+
+/** A stored chunk of a metric series: its point count, packed encodings and the three column blobs. */
+export interface EncodedChunk {
+  readonly count: number;
+  readonly encoding: number;
+  readonly steps: Buffer;
+  readonly vals: Buffer;
+  readonly timestamps: Buffer;
+}
+
+/** Decodes consecutive chunks into one set of columns (values are always raw float64). */
+export function decodeChunks(chunks: readonly EncodedChunk[]): { steps: Float64Array; values: Float64Array; timestamps: Float64Array } {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.count;
+  const steps = new Float64Array(total);
+  const values = new Float64Array(total);
+  const timestamps = new Float64Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    const encodings = unpackEncodings(chunk.encoding);
+    decodeColumn(encodings.steps, chunk.steps, chunk.count, steps, offset);
+    decodeColumn(RAW, chunk.vals, chunk.count, values, offset);
+    decodeColumn(encodings.timestamps, chunk.timestamps, chunk.count, timestamps, offset);
+    offset += chunk.count;
+  }
+  return { steps, values, timestamps };
+}

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
 import type { ExperimentStatus, MetricData, ParamRecord, ParamType, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
-import { RAW, decodeColumn, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
+import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { planIngest, type IngestPlan } from '../ingest-plan.js';
 import type {
   ApiKeyRecord,
@@ -1319,21 +1319,7 @@ export class PostgresBackend implements ServerBackend {
       [experimentId, name],
     );
     if (rows.length === 0) return undefined;
-    const chunks = rows.filter((row): row is ChunkRow => row.count !== null);
-    let total = 0;
-    for (const chunk of chunks) total += chunk.count;
-    const steps = new Float64Array(total);
-    const values = new Float64Array(total);
-    const timestamps = new Float64Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      const encodings = unpackEncodings(chunk.encoding);
-      decodeColumn(encodings.steps, chunk.steps, chunk.count, steps, offset);
-      decodeColumn(RAW, chunk.vals, chunk.count, values, offset);
-      decodeColumn(encodings.timestamps, chunk.timestamps, chunk.count, timestamps, offset);
-      offset += chunk.count;
-    }
-    return { steps, values, timestamps };
+    return decodeChunks(rows.filter((row): row is ChunkRow => row.count !== null));
   }
 
   async listImages(experimentId: string, name: string): Promise<ImageMeta[]> {

@@ -24,7 +24,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
-import { RAW, decodeColumn, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
+import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
 
 /** How long a write waits for another process's write transaction before failing. */
@@ -33,7 +33,8 @@ const TABLE_FORMAT = 'arrow-ipc-stream';
 /** After a checkpoint resets the WAL, its file is truncated to this size. */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
-interface ExperimentRow {
+/** @internal A row of the experiments table (server columns aside). */
+export interface ExperimentRow {
   id: string;
   project: string;
   name: string;
@@ -66,7 +67,8 @@ const SORT_COLUMNS: Record<string, string> = {
   status: 'status',
 };
 
-function toRecord(row: ExperimentRow): ExperimentRecord {
+/** @internal The record of an experiments row. */
+export function toRecord(row: ExperimentRow): ExperimentRecord {
   return {
     id: row.id,
     project: row.project,
@@ -559,21 +561,7 @@ export class SqliteBackend implements StoreBackend {
     return this.#guard('reading a metric', () => {
       const id = this.#existingSeriesId(experimentId, name, 'metric');
       if (id === undefined) return undefined;
-      const chunks = this.#stmt.readChunks.all(id) as ChunkRow[];
-      let total = 0;
-      for (const chunk of chunks) total += chunk.count;
-      const steps = new Float64Array(total);
-      const values = new Float64Array(total);
-      const timestamps = new Float64Array(total);
-      let offset = 0;
-      for (const chunk of chunks) {
-        const encodings = unpackEncodings(chunk.encoding);
-        decodeColumn(encodings.steps, chunk.steps, chunk.count, steps, offset);
-        decodeColumn(RAW, chunk.vals, chunk.count, values, offset);
-        decodeColumn(encodings.timestamps, chunk.timestamps, chunk.count, timestamps, offset);
-        offset += chunk.count;
-      }
-      return { steps, values, timestamps };
+      return decodeChunks(this.#stmt.readChunks.all(id) as ChunkRow[]);
     });
   }
 

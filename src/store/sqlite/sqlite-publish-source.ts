@@ -1,7 +1,7 @@
 // SQLite publish source: reads a local store for a publisher and keeps its per-remote ledger in the same file.
 
 import type { ExperimentQuery, ExperimentRecord, ImagePoint, MetricData, ParamRecord, SeriesRecord, TableRecord, TableSummary } from '../backend.js';
-import { RAW, decodeColumn, unpackEncodings } from '../column-codec.js';
+import { decodeChunks } from '../column-codec.js';
 import type { StudyMember, StudyRecord } from '../study-backend.js';
 import type { PlotText, PublishSource, SyncLedger, Truncation } from '../publish-source.js';
 import { SqliteBackend } from './sqlite-backend.js';
@@ -74,17 +74,7 @@ export class SqlitePublishSource implements PublishSource {
     }
     if (iterator.return) iterator.return();
     if (rows.length === 0) return empty;
-    const steps = new Float64Array(total);
-    const values = new Float64Array(total);
-    const timestamps = new Float64Array(total);
-    let offset = 0;
-    for (const row of rows) {
-      const encodings = unpackEncodings(row.encoding);
-      decodeColumn(encodings.steps, row.steps, row.count, steps, offset);
-      decodeColumn(RAW, row.vals, row.count, values, offset);
-      decodeColumn(encodings.timestamps, row.timestamps, row.count, timestamps, offset);
-      offset += row.count;
-    }
+    const { steps, values, timestamps } = decodeChunks(rows);
     const from = firstAfter(steps, after);
     return { steps: steps.subarray(from), values: values.subarray(from), timestamps: timestamps.subarray(from) };
   }

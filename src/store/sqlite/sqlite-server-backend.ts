@@ -2,7 +2,7 @@
 
 import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
-import type { ExperimentStatus, MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
+import type { MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
 import { planIngest, type StoredState } from '../ingest-plan.js';
 import type {
   ApiKeyRecord,
@@ -15,7 +15,7 @@ import type {
   SeriesState,
   ServerBackend,
 } from '../server-backend.js';
-import { SqliteBackend } from './sqlite-backend.js';
+import { SqliteBackend, toRecord as experimentRecord, type ExperimentRow } from './sqlite-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import type { ServerStudyBackend } from '../study-backend.js';
 import { dedupedName } from '../experiment-names.js';
@@ -23,40 +23,13 @@ import { dedupedName } from '../experiment-names.js';
 const TABLE_FORMAT = 'arrow-ipc-stream';
 const SORT_COLUMNS: Record<string, string> = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', status: 'status' };
 
-interface Row {
-  id: string;
-  project: string;
-  name: string;
-  description: string | null;
-  tags: string;
-  status: ExperimentStatus;
-  created_at: number;
-  updated_at: number;
-  ended_at: number | null;
-  heartbeat_at: number | null;
-  pid: number | null;
-  hostname: string | null;
+interface Row extends ExperimentRow {
   version: string | null;
   published_at: number | null;
 }
 
 function toRecord(row: Row): RemoteExperimentRecord {
-  return {
-    id: row.id,
-    project: row.project,
-    name: row.name,
-    description: row.description,
-    tags: JSON.parse(row.tags) as string[],
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    endedAt: row.ended_at,
-    heartbeatAt: row.heartbeat_at,
-    pid: row.pid,
-    hostname: row.hostname,
-    version: row.version,
-    publishedAt: row.published_at ?? row.updated_at,
-  };
+  return { ...experimentRecord(row), version: row.version, publishedAt: row.published_at ?? row.updated_at };
 }
 
 export class SqliteServerBackend implements ServerBackend {
