@@ -11,8 +11,8 @@ import { decodeExperiment, decodeIngest, type WireImagePoint, type WireMedia } f
 import type { IngestImagePoint, IngestPlotPoint, IngestTable, RejectedItem, ServerBackend, IngestMedia } from '../store/server-backend.js';
 import { experimentView } from './json-views.js';
 import { visibleExperiment } from './read-routes.js';
+import { UUID } from './query-params.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Hashes asked about in one /blobs/missing request. */
 export const MAX_HASHES_PER_QUERY = 10_000;

@@ -6,6 +6,7 @@ import { EXPERIMENT_SORT_FIELDS, EXPERIMENT_STATUSES, type ExperimentStatus } fr
 import type { ApiKeyRecord, RemoteExperimentRecord, ServerBackend } from '../store/server-backend.js';
 import { experimentView, metricView, paramsView, seriesView } from './json-views.js';
 import { tableFromIpc } from '../media/table.js';
+import { many, one, type Query } from './query-params.js';
 
 export const MAX_PAGE = 1_000;
 export const DEFAULT_PAGE = 50;
@@ -14,19 +15,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     apiKey: ApiKeyRecord;
   }
-}
-
-type Query = Record<string, string | string[] | undefined>;
-
-function one(query: Query, field: string): string | undefined {
-  const value = query[field];
-  return Array.isArray(value) ? value[value.length - 1] : value;
-}
-
-function many(query: Query, field: string): string[] {
-  const value = query[field];
-  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  return list.flatMap((v) => v.split(',')).filter((v) => v.length > 0);
 }
 
 function integer(query: Query, field: string, fallback: number, max: number): number {

@@ -31,6 +31,7 @@ import { checkTemplate, planStudy } from '../core/study-template.js';
 import { STUDY_SORT_FIELDS, STUDY_STATUSES, type StudyRecord, type StudySortField, type StudyStatus } from '../store/study-backend.js';
 import type { ServerBackend } from '../store/server-backend.js';
 import { visibleExperiment } from './read-routes.js';
+import { UUID, many, one, type Query } from './query-params.js';
 
 const EXPORT_CONTENT_TYPES: Record<string, string> = {
   csv: 'text/csv',
@@ -39,22 +40,8 @@ const EXPORT_CONTENT_TYPES: Record<string, string> = {
   arrow: 'application/vnd.apache.arrow.file',
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Studies per page at most (as listStudies in the library). */
 const MAX_STUDY_PAGE = 100;
-
-type Query = Record<string, string | string[] | undefined>;
-
-function one(query: Query, field: string): string | undefined {
-  const value = query[field];
-  return Array.isArray(value) ? value[value.length - 1] : value;
-}
-
-function many(query: Query, field: string): string[] {
-  const value = query[field];
-  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  return list.flatMap((v) => v.split(',')).filter((v) => v.length > 0);
-}
 
 function body(request: FastifyRequest): Record<string, unknown> {
   const value = request.body;
