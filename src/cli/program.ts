@@ -165,6 +165,17 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     });
 
   program
+    .command('ui')
+    .description('open the web UI over a local store: experiments, charts, comparisons, studies (read-only)')
+    .addOption(storeOption())
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', '5381')
+    .action(async (opts: { store?: string; host: string; port: string }) => {
+      const { runUi } = await import('./ui-command.js');
+      await runUi(opts, write);
+    });
+
+  program
     .command('keys')
     .description('manage the API keys of a lablog server')
     .command('create')

@@ -33,6 +33,17 @@ function required(query: Query, field: string): string {
   return value;
 }
 
+/** Order of two table cells: nulls last whatever the order, numbers (and bigints) by value, the rest as text. */
+function compareCells(a: unknown, b: unknown, descending: boolean): number {
+  const aNull = a === null || a === undefined || (typeof a === 'number' && Number.isNaN(a));
+  const bNull = b === null || b === undefined || (typeof b === 'number' && Number.isNaN(b));
+  if (aNull || bNull) return aNull === bNull ? 0 : aNull ? 1 : -1;
+  let c: number;
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) c = a < b ? -1 : a > b ? 1 : 0;
+  else c = String(a).localeCompare(String(b));
+  return descending ? -c : c;
+}
+
 /** The experiment, if the key may see it; another project's experiment is not found (its existence is not disclosed). */
 export async function visibleExperiment(backend: ServerBackend, request: FastifyRequest, id: string): Promise<RemoteExperimentRecord> {
   const record = await backend.getExperiment(id);
@@ -136,8 +147,24 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend)
     if (ipc === undefined) throw new LablogError('SERIES_NOT_FOUND', `experiment has no table '${name}'`, { key: name });
     if (format === 'arrow') return reply.type('application/vnd.apache.arrow.stream').send(ipc);
     const table = await tableFromIpc(ipc);
-    const rows = table.toArray().map((row) => row.toJSON() as Record<string, unknown>);
-    const body = JSON.stringify({ name, columns: table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) })), rows }, (_k, v: unknown) =>
+    const total = table.numRows;
+    const offset = integer(query, 'offset', 0, Number.MAX_SAFE_INTEGER);
+    const limit = integer(query, 'limit', total, Number.MAX_SAFE_INTEGER);
+    const sort = one(query, 'sort');
+    const order = one(query, 'order') ?? 'asc';
+    if (order !== 'asc' && order !== 'desc') throw new LablogError('VALIDATION', `order must be asc or desc, got '${order}'`, { field: 'order' });
+    let indices: number[] | Uint32Array = Array.from({ length: Math.min(limit, Math.max(0, total - offset)) }, (_, i) => offset + i);
+    if (sort !== undefined) {
+      const column = table.getChild(sort);
+      if (column === null) throw new LablogError('VALIDATION', `table '${name}' has no column '${sort}'`, { field: 'sort', actual: sort });
+      const values = column.toArray() as ArrayLike<unknown>;
+      const all = Array.from({ length: total }, (_, i) => i);
+      all.sort((a, b) => compareCells(values[a], values[b], order === 'desc'));
+      indices = all.slice(offset, offset + limit);
+    }
+    const rows = Array.from(indices, (i) => (table.get(i)?.toJSON() ?? {}) as Record<string, unknown>);
+    const columns = table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) }));
+    const body = JSON.stringify({ name, columns, rows, total, offset }, (_k, v: unknown) =>
       typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v,
     );
     return reply.type('application/json').send(body);

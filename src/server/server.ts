@@ -10,6 +10,9 @@ import { registerPublishRoutes } from './publish-routes.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { registerReadRoutes } from './read-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
+import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
+import { registerUiRoutes } from './ui-routes.js';
+import { registerSessionRoutes, SESSION_ROUTES, sessionKey } from './ui-session.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 5380;
@@ -18,8 +21,10 @@ export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 /** Largest blob upload (a PNG or a table's Arrow bytes). */
 export const DEFAULT_BLOB_LIMIT = 64 * 1024 * 1024;
 
-/** Routes answered without an API key. */
-const PUBLIC_ROUTES = new Set(['/health']);
+/** Routes answered without an API key: the health check, the UI's files and the UI's login. */
+const PUBLIC_ROUTES = new Set(['/health', ...UI_ASSET_ROUTES, ...SESSION_ROUTES]);
+/** The one non-GET route a read-only (local) server answers: a study comparison writes nothing. */
+const READ_ONLY_POSTS = new Set(['/api/v1/studies/:id/compare']);
 
 export interface ServerOptions {
   readonly backend: ServerBackend;
@@ -30,6 +35,11 @@ export interface ServerOptions {
   readonly rateLimit?: RateLimit;
   /** Log each request (pino, as JSON lines on stdout). */
   readonly logRequests?: boolean;
+  /**
+   * 'api-keys' (default): every route but the public ones needs a key (Bearer, or the UI's session cookie).
+   * 'local' (`lablog ui`): no keys, every project readable, nothing written; for a store on this machine.
+   */
+  readonly access?: 'api-keys' | 'local';
 }
 
 export function createServer(options: ServerOptions): FastifyInstance {
@@ -60,12 +70,22 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   // Deny by default: every route but the health check needs a key. The decision uses the matched route,
   // never the raw URL (which a client can percent-encode past a prefix test).
+  const local = options.access === 'local';
   app.addHook('onRequest', async (request) => {
-    if (PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) return;
-    const token = bearerToken(request.headers.authorization);
+    const route = request.routeOptions.url ?? '';
+    if (PUBLIC_ROUTES.has(route)) return;
+    if (local) {
+      if (request.method !== 'GET' && request.method !== 'HEAD' && !READ_ONLY_POSTS.has(route)) {
+        throw new LablogError('FORBIDDEN', 'lablog ui serves the store read-only', {});
+      }
+      const projects = (await backend.listProjects()).map((p) => p.name);
+      request.apiKey = { id: 'local', hash: '', projects, name: 'local', createdAt: 0 };
+      return;
+    }
+    const token = bearerToken(request.headers.authorization) ?? sessionKey(request);
     const key = token === undefined ? undefined : await keys.find(token);
     if (key === undefined) {
-      throw new LablogError('UNAUTHENTICATED', token === undefined ? 'send Authorization: Bearer <API key>' : 'the API key is not valid', {});
+      throw new LablogError('UNAUTHENTICATED', token === undefined ? 'send Authorization: Bearer <API key> (or log in to the UI)' : 'the API key is not valid', {});
     }
     const waitMs = limiter.take(key.id);
     if (waitMs > 0) {
@@ -78,6 +98,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerReadRoutes(app, backend);
   registerPublishRoutes(app, backend, limits);
   registerStudyRoutes(app, backend);
+  registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });
+  if (!local) registerSessionRoutes(app, keys);
+  registerUiAssets(app);
   app.addHook('onClose', async () => backend.close());
   return app;
 }

@@ -136,6 +136,20 @@ export interface ApiKeyRecord {
   readonly createdAt: number;
 }
 
+/** What the UI's experiments table reads of one experiment besides its record. */
+export interface ExperimentSummary {
+  readonly params: ParamRecord[];
+  readonly series: SeriesRecord[];
+  readonly studyId: string | null;
+}
+
+/** A project and how many experiments it holds (and how many of them say 'running'). */
+export interface ProjectCount {
+  readonly name: string;
+  readonly experiments: number;
+  readonly running: number;
+}
+
 export interface ImageMeta {
   readonly step: number;
   readonly timestamp: number;
@@ -176,6 +190,10 @@ export interface ServerBackend {
   readParams(experimentId: string): Promise<ParamRecord[]>;
   readSeries(experimentId: string): Promise<SeriesRecord[]>;
   readMetric(experimentId: string, name: string): Promise<MetricData | undefined>;
+  /** Params, series and study of each of these experiments at once; ids not stored are absent from the map. */
+  readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>>;
+  /** Projects that hold experiments or studies, by name; only those among `projects` when given. */
+  listProjects(projects?: readonly string[]): Promise<ProjectCount[]>;
   listImages(experimentId: string, name: string): Promise<ImageMeta[]>;
   readImage(experimentId: string, name: string, step: number): Promise<Buffer | undefined>;
   readPlots(experimentId: string, name: string): Promise<PlotPoint[]>;

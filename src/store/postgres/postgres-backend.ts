@@ -8,6 +8,8 @@ import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, un
 import { planIngest, type IngestPlan } from '../ingest-plan.js';
 import type {
   ApiKeyRecord,
+  ExperimentSummary,
+  ProjectCount,
   ImageMeta,
   IngestBatch,
   IngestResult,
@@ -668,6 +670,32 @@ class PostgresStudyBackend implements ServerStudyBackend {
   }
 }
 
+interface SeriesRow {
+  name: string;
+  kind: SeriesKind;
+  count: number;
+  first_step: number | null;
+  last_step: number | null;
+  last_timestamp: number | null;
+  last_value: number | null;
+  min_value: number | null;
+  max_value: number | null;
+}
+
+function seriesRecord(row: SeriesRow): SeriesRecord {
+  return {
+    name: row.name,
+    kind: row.kind,
+    count: row.count,
+    firstStep: row.first_step,
+    lastStep: row.last_step,
+    lastTimestamp: row.last_timestamp,
+    lastValue: row.last_value,
+    minValue: row.min_value,
+    maxValue: row.max_value,
+  };
+}
+
 export class PostgresBackend implements ServerBackend {
   readonly location: string;
   readonly #pool: pg.Pool;
@@ -1279,33 +1307,53 @@ export class PostgresBackend implements ServerBackend {
   }
 
   async readSeries(experimentId: string): Promise<SeriesRecord[]> {
-    const rows = await this.#query<{
-      name: string;
-      kind: SeriesKind;
-      count: number;
-      first_step: number | null;
-      last_step: number | null;
-      last_timestamp: number | null;
-      last_value: number | null;
-      min_value: number | null;
-      max_value: number | null;
-    }>(
+    const rows = await this.#query<SeriesRow>(
       'reading series',
       `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
        FROM series WHERE experiment_id = $1 ORDER BY name`,
       [experimentId],
     );
-    return rows.map((row) => ({
-      name: row.name,
-      kind: row.kind,
-      count: row.count,
-      firstStep: row.first_step,
-      lastStep: row.last_step,
-      lastTimestamp: row.last_timestamp,
-      lastValue: row.last_value,
-      minValue: row.min_value,
-      maxValue: row.max_value,
-    }));
+    return rows.map(seriesRecord);
+  }
+
+  async readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>> {
+    const out = new Map<string, ExperimentSummary>();
+    if (experimentIds.length === 0) return out;
+    const ids = [...experimentIds];
+    const [experiments, params, series] = await Promise.all([
+      this.#query<{ id: string; study_id: string | null }>(
+        'reading experiments',
+        'SELECT e.id, m.study_id FROM experiments e LEFT JOIN study_experiments m ON m.experiment_id = e.id WHERE e.id = ANY ($1::text[])',
+        [ids],
+      ),
+      this.#query<ParamRecord & { experiment_id: string }>(
+        'reading params',
+        'SELECT experiment_id, key, type, value FROM params WHERE experiment_id = ANY ($1::text[]) ORDER BY experiment_id, key',
+        [ids],
+      ),
+      this.#query<SeriesRow & { experiment_id: string }>(
+        'reading series',
+        `SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
+         FROM series WHERE experiment_id = ANY ($1::text[]) ORDER BY experiment_id, name`,
+        [ids],
+      ),
+    ]);
+    for (const e of experiments) out.set(e.id, { params: [], series: [], studyId: e.study_id });
+    for (const { experiment_id, ...param } of params) out.get(experiment_id)?.params.push(param);
+    for (const row of series) out.get(row.experiment_id)?.series.push(seriesRecord(row));
+    return out;
+  }
+
+  async listProjects(projects?: readonly string[]): Promise<ProjectCount[]> {
+    const rows = await this.#query<{ name: string; experiments: number; running: number }>(
+      'listing projects',
+      `SELECT name, sum(experiments)::int AS experiments, sum(running)::int AS running FROM (
+         SELECT project AS name, count(*) AS experiments, count(*) FILTER (WHERE status = 'running') AS running FROM experiments GROUP BY project
+         UNION ALL SELECT DISTINCT project, 0, 0 FROM studies
+       ) AS p GROUP BY name ORDER BY name`,
+      [],
+    );
+    return projects === undefined ? rows : rows.filter((row) => projects.includes(row.name));
   }
 
   async readMetric(experimentId: string, name: string): Promise<MetricData | undefined> {

@@ -195,6 +195,21 @@ function prepareStatements(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/** A row of the series table as a SeriesRecord (shared with the SQLite server store). */
+export function seriesRecord(row: Record<string, unknown>): SeriesRecord {
+  return {
+    name: row['name'] as string,
+    kind: row['kind'] as SeriesKind,
+    count: row['count'] as number,
+    firstStep: row['first_step'] as number | null,
+    lastStep: row['last_step'] as number | null,
+    lastTimestamp: row['last_timestamp'] as number | null,
+    lastValue: row['last_value'] as number | null,
+    minValue: row['min_value'] as number | null,
+    maxValue: row['max_value'] as number | null,
+  };
+}
+
 export class SqliteBackend implements StoreBackend {
   readonly location: string;
   readonly #db: Database.Database;
@@ -538,17 +553,7 @@ export class SqliteBackend implements StoreBackend {
 
   readSeries(experimentId: string): SeriesRecord[] {
     return this.#guard('reading series', () =>
-      (this.#stmt.readSeries.all(experimentId) as Record<string, unknown>[]).map((row) => ({
-        name: row['name'] as string,
-        kind: row['kind'] as SeriesKind,
-        count: row['count'] as number,
-        firstStep: row['first_step'] as number | null,
-        lastStep: row['last_step'] as number | null,
-        lastTimestamp: row['last_timestamp'] as number | null,
-        lastValue: row['last_value'] as number | null,
-        minValue: row['min_value'] as number | null,
-        maxValue: row['max_value'] as number | null,
-      })),
+      (this.#stmt.readSeries.all(experimentId) as Record<string, unknown>[]).map(seriesRecord),
     );
   }
 

@@ -6,16 +6,18 @@ import type { MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, Tabl
 import { planIngest, type StoredState } from '../ingest-plan.js';
 import type {
   ApiKeyRecord,
+  ExperimentSummary,
   ImageMeta,
   IngestBatch,
   IngestResult,
+  ProjectCount,
   PublishedExperiment,
   RemoteExperimentQuery,
   RemoteExperimentRecord,
   SeriesState,
   ServerBackend,
 } from '../server-backend.js';
-import { SqliteBackend, toRecord as experimentRecord, type ExperimentRow } from './sqlite-backend.js';
+import { SqliteBackend, seriesRecord, toRecord as experimentRecord, type ExperimentRow } from './sqlite-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import type { ServerStudyBackend } from '../study-backend.js';
 import { dedupedName } from '../experiment-names.js';
@@ -215,6 +217,40 @@ export class SqliteServerBackend implements ServerBackend {
 
   async readMetric(experimentId: string, name: string): Promise<MetricData | undefined> {
     return this.#store.readMetric(experimentId, name);
+  }
+
+  async readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>> {
+    const out = new Map<string, ExperimentSummary>();
+    if (experimentIds.length === 0) return out;
+    const ids = JSON.stringify(experimentIds);
+    const db = this.#db;
+    const read = db.transaction(() => {
+      const experiments = db.prepare('SELECT e.id, m.study_id FROM experiments e LEFT JOIN study_experiments m ON m.experiment_id = e.id WHERE e.id IN (SELECT value FROM json_each(?))').all(ids) as { id: string; study_id: string | null }[];
+      for (const e of experiments) out.set(e.id, { params: [], series: [], studyId: e.study_id });
+      const params = db.prepare('SELECT experiment_id, key, type, value FROM params WHERE experiment_id IN (SELECT value FROM json_each(?)) ORDER BY experiment_id, key').all(ids) as (ParamRecord & { experiment_id: string })[];
+      for (const { experiment_id, ...param } of params) out.get(experiment_id)?.params.push(param);
+      const series = db
+        .prepare(
+          `SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
+           FROM series WHERE experiment_id IN (SELECT value FROM json_each(?)) ORDER BY experiment_id, name`,
+        )
+        .all(ids) as Record<string, unknown>[];
+      for (const row of series) out.get(row['experiment_id'] as string)?.series.push(seriesRecord(row));
+    });
+    read();
+    return out;
+  }
+
+  async listProjects(projects?: readonly string[]): Promise<ProjectCount[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT name, sum(experiments) AS experiments, sum(running) AS running FROM (
+           SELECT project AS name, count(*) AS experiments, sum(status = 'running') AS running FROM experiments GROUP BY project
+           UNION ALL SELECT DISTINCT project, 0, 0 FROM studies
+         ) GROUP BY name ORDER BY name`,
+      )
+      .all() as ProjectCount[];
+    return projects === undefined ? rows : rows.filter((row) => projects.includes(row.name));
   }
 
   async listImages(experimentId: string, name: string): Promise<ImageMeta[]> {

@@ -1,0 +1,148 @@
+// Downsampling for charts: several series put on one shared x grid, all points when they fit, else min/max per bucket.
+
+/** One series: x ascending (steps, or seconds), values aligned with it (NaN: no value). */
+export interface SeriesColumns {
+  readonly xs: Float64Array;
+  readonly values: Float64Array;
+}
+
+export interface AlignedSeries {
+  /** True when `xs` holds every x of the range; false when it is a grid of bucket slots. */
+  readonly exact: boolean;
+  readonly xs: number[];
+  /** Per series, aligned with xs; null where the series has no (finite) value there. */
+  readonly values: (number | null)[][];
+  /** Per series, the points it has in the range. */
+  readonly points: number[];
+  readonly range: { readonly from: number; readonly to: number } | null;
+}
+
+/** First index whose x is >= x (xs ascending). */
+function lowerBound(xs: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose x is > x. */
+function upperBound(xs: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/**
+ * Aligns the series on one x grid of at most `maxPoints` values over `range` (default: all their points).
+ * When the distinct x values in the range fit, they are the grid and every value is the stored one.
+ * Otherwise the range is cut into maxPoints/2 equal buckets of two slots each; a series puts its smallest
+ * and largest value of the bucket into the slots in the order they occur (one point: the first slot), so
+ * the drawn line keeps every spike and trough that a pixel column can show.
+ */
+export function alignSeries(series: readonly SeriesColumns[], maxPoints: number, range?: { from: number; to: number }): AlignedSeries {
+  if (!Number.isSafeInteger(maxPoints) || maxPoints < 2) throw new RangeError(`maxPoints must be an integer >= 2, got ${maxPoints}`);
+  let from = range?.from ?? Infinity;
+  let to = range?.to ?? -Infinity;
+  if (range === undefined) {
+    for (const s of series) {
+      if (s.xs.length === 0) continue;
+      from = Math.min(from, s.xs[0]!);
+      to = Math.max(to, s.xs[s.xs.length - 1]!);
+    }
+  }
+  const windows = series.map((s) => (from <= to ? [lowerBound(s.xs, from), upperBound(s.xs, to)] : [0, 0]) as [number, number]);
+  const points = windows.map(([lo, hi]) => hi - lo);
+  const total = points.reduce((a, b) => a + b, 0);
+  if (total === 0) return { exact: true, xs: [], values: series.map(() => []), points, range: range ?? null };
+
+  // Exact when the distinct xs fit: no single series over the budget, and their union within it.
+  if (points.every((n) => n <= maxPoints)) {
+    const all = new Float64Array(total);
+    let at = 0;
+    series.forEach((s, i) => {
+      const [lo, hi] = windows[i]!;
+      all.set(s.xs.subarray(lo, hi), at);
+      at += hi - lo;
+    });
+    all.sort();
+    const xs: number[] = [];
+    for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) xs.push(all[i]!);
+    if (xs.length <= maxPoints) {
+      const values = series.map((s, i) => {
+        const [lo, hi] = windows[i]!;
+        const out = new Array<number | null>(xs.length).fill(null);
+        let k = 0;
+        for (let j = lo; j < hi; j++) {
+          const x = s.xs[j]!;
+          while (xs[k]! < x) k++;
+          out[k] = finite(s.values[j]!);
+        }
+        return out;
+      });
+      return { exact: true, xs, values, points, range: { from, to } };
+    }
+  }
+
+  const buckets = Math.floor(maxPoints / 2);
+  const width = to > from ? (to - from) / buckets : 1;
+  const xs = new Array<number>(buckets * 2);
+  for (let b = 0; b < buckets; b++) {
+    xs[2 * b] = from + b * width;
+    xs[2 * b + 1] = from + (b + 0.5) * width;
+  }
+  const values = series.map((s, i) => {
+    const [lo, hi] = windows[i]!;
+    const out = new Array<number | null>(buckets * 2).fill(null);
+    let bucket = -1;
+    let minV = Infinity;
+    let maxV = -Infinity;
+    let minAt = -1;
+    let maxAt = -1;
+    const flush = () => {
+      if (bucket < 0 || minAt < 0) return;
+      if (minAt === maxAt) out[2 * bucket] = minV;
+      else if (minAt < maxAt) {
+        out[2 * bucket] = minV;
+        out[2 * bucket + 1] = maxV;
+      } else {
+        out[2 * bucket] = maxV;
+        out[2 * bucket + 1] = minV;
+      }
+    };
+    for (let j = lo; j < hi; j++) {
+      const b = Math.min(buckets - 1, Math.floor((s.xs[j]! - from) / width));
+      if (b !== bucket) {
+        flush();
+        bucket = b;
+        minV = Infinity;
+        maxV = -Infinity;
+        minAt = -1;
+        maxAt = -1;
+      }
+      const v = s.values[j]!;
+      if (!Number.isFinite(v)) continue;
+      if (v < minV) {
+        minV = v;
+        minAt = j;
+      }
+      if (v > maxV) {
+        maxV = v;
+        maxAt = j;
+      }
+    }
+    flush();
+    return out;
+  });
+  return { exact: false, xs, values, points, range: { from, to } };
+}

@@ -1,0 +1,167 @@
+// UI routes: what the web UI reads in one request each — projects, the experiments table, an experiment page, downsampled series.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LablogError } from '../core/errors.js';
+import { isCrashed } from '../core/liveness.js';
+import type { ExperimentSummary, RemoteExperimentRecord, ServerBackend } from '../store/server-backend.js';
+import {
+  MAX_SERIES_EXPERIMENTS,
+  MAX_SERIES_POINTS,
+  MAX_TABLE_ROWS,
+  type ExperimentPage,
+  type ExperimentRow,
+  type ExperimentTable,
+  type MetricSummary,
+  type Overview,
+  type SeriesAnswer,
+  type UiMode,
+  type XAxis,
+} from '../ui/ui-api.js';
+import { alignSeries, type SeriesColumns } from './downsample.js';
+import { paramsView, seriesView } from './json-views.js';
+import { one, type Query } from './query-params.js';
+import { visibleExperiment } from './read-routes.js';
+
+const X_AXES: readonly XAxis[] = ['step', 'time', 'relative'];
+const DEFAULT_SERIES_POINTS = 1_000;
+
+const finiteOrNull = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
+
+/** A table row: the record with the displayed status, its params, metric summaries and media counts. */
+export function experimentRow(record: RemoteExperimentRecord, summary: ExperimentSummary | undefined, now: number): ExperimentRow {
+  const status = isCrashed(record, now) ? 'crashed' : record.status;
+  const end = record.endedAt ?? (status === 'running' ? now : record.heartbeatAt);
+  const metrics: Record<string, MetricSummary> = {};
+  const media: Record<string, { kind: 'image' | 'plot'; count: number }> = {};
+  for (const s of summary?.series ?? []) {
+    if (s.kind === 'metric') {
+      metrics[s.name] = { count: s.count, lastStep: s.lastStep, last: finiteOrNull(s.lastValue), min: finiteOrNull(s.minValue), max: finiteOrNull(s.maxValue) };
+    } else {
+      media[s.name] = { kind: s.kind, count: s.count };
+    }
+  }
+  return {
+    id: record.id,
+    project: record.project,
+    name: record.name,
+    description: record.description,
+    status,
+    tags: record.tags,
+    createdAt: record.createdAt,
+    endedAt: record.endedAt,
+    heartbeatAt: record.heartbeatAt,
+    durationMs: end === null ? null : Math.max(0, end - record.createdAt),
+    hostname: record.hostname,
+    studyId: summary?.studyId ?? null,
+    params: paramsView(summary?.params ?? []) as ExperimentRow['params'],
+    metrics,
+    media,
+  };
+}
+
+function number(query: Query, field: string): number | undefined {
+  const text = one(query, field);
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new LablogError('VALIDATION', `${field} must be a number, got '${text}'`, { field, actual: text });
+  return n;
+}
+
+/** The x column of a series on this axis. */
+function xColumn(axis: XAxis, steps: Float64Array, timestamps: Float64Array, createdAt: number): Float64Array {
+  if (axis === 'step') return steps;
+  const out = new Float64Array(timestamps.length);
+  const origin = axis === 'time' ? 0 : createdAt;
+  for (let i = 0; i < out.length; i++) out[i] = (timestamps[i]! - origin) / 1000;
+  return out;
+}
+
+export interface UiRouteOptions {
+  readonly mode: UiMode;
+  /** Projects the request may read (its API key's, or every project of a local store). */
+  readonly scope: (request: FastifyRequest) => readonly string[];
+}
+
+export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, options: UiRouteOptions): void {
+  app.get('/api/v1/ui/overview', async (request): Promise<Overview> => {
+    const projects = await backend.listProjects(options.scope(request));
+    return { mode: options.mode, store: backend.location, projects };
+  });
+
+  app.get('/api/v1/ui/experiments', async (request): Promise<ExperimentTable> => {
+    const project = one(request.query as Query, 'project');
+    if (project === undefined || project === '') throw new LablogError('VALIDATION', "query parameter 'project' is required", { field: 'project' });
+    const scope = options.scope(request);
+    if (!scope.includes(project)) {
+      if (options.mode === 'local') return { project, total: 0, truncated: false, experiments: [], paramKeys: [], metricKeys: [] };
+      throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
+    }
+    const [records, total] = await Promise.all([
+      backend.listExperiments({ project, projects: scope, limit: MAX_TABLE_ROWS, sort: 'created_at', order: 'desc' }),
+      backend.countExperiments({ project, projects: scope }),
+    ]);
+    const summaries = await backend.readSummaries(records.map((r) => r.id));
+    const now = Date.now();
+    const experiments = records.map((record) => experimentRow(record, summaries.get(record.id), now));
+    const paramKeys = new Set<string>();
+    const metricKeys = new Set<string>();
+    for (const row of experiments) {
+      for (const key of Object.keys(row.params)) paramKeys.add(key);
+      for (const key of Object.keys(row.metrics)) metricKeys.add(key);
+    }
+    return { project, total, truncated: total > experiments.length, experiments, paramKeys: [...paramKeys].sort(), metricKeys: [...metricKeys].sort() };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/ui/experiments/:id', async (request): Promise<ExperimentPage> => {
+    const record = await visibleExperiment(backend, request, request.params.id);
+    const [summaries, tables] = await Promise.all([backend.readSummaries([record.id]), backend.listTables(record.id)]);
+    const summary = summaries.get(record.id);
+    const study = summary?.studyId ? await backend.studies().getStudy(summary.studyId) : undefined;
+    return {
+      experiment: experimentRow(record, summary, Date.now()),
+      series: (summary?.series ?? []).map(seriesView),
+      tables,
+      study: study === undefined ? null : { id: study.id, name: study.name },
+    };
+  });
+
+  app.get('/api/v1/ui/series', async (request): Promise<SeriesAnswer> => {
+    const query = request.query as Query;
+    const key = one(query, 'key');
+    if (key === undefined || key === '') throw new LablogError('VALIDATION', "query parameter 'key' is required", { field: 'key' });
+    const ids = [...new Set((one(query, 'experiments') ?? '').split(',').filter((id) => id.length > 0))];
+    if (ids.length === 0) throw new LablogError('VALIDATION', "query parameter 'experiments' needs at least one id", { field: 'experiments' });
+    if (ids.length > MAX_SERIES_EXPERIMENTS) {
+      throw new LablogError('VALIDATION', `at most ${MAX_SERIES_EXPERIMENTS} experiments per request, got ${ids.length}`, { field: 'experiments', limit: MAX_SERIES_EXPERIMENTS, actual: ids.length });
+    }
+    const x = (one(query, 'x') ?? 'step') as XAxis;
+    if (!X_AXES.includes(x)) throw new LablogError('VALIDATION', `x must be one of ${X_AXES.join(', ')}, got '${x}'`, { field: 'x' });
+    const points = number(query, 'points') ?? DEFAULT_SERIES_POINTS;
+    if (!Number.isSafeInteger(points) || points < 2 || points > MAX_SERIES_POINTS) {
+      throw new LablogError('VALIDATION', `points must be an integer from 2 to ${MAX_SERIES_POINTS}, got '${points}'`, { field: 'points', limit: MAX_SERIES_POINTS });
+    }
+    const from = number(query, 'from');
+    const to = number(query, 'to');
+    if ((from === undefined) !== (to === undefined) || (from !== undefined && to !== undefined && from > to)) {
+      throw new LablogError('VALIDATION', 'from and to go together, with from <= to', { field: 'from' });
+    }
+    const records = await Promise.all(ids.map((id) => visibleExperiment(backend, request, id)));
+    const columns: SeriesColumns[] = [];
+    const totals: number[] = [];
+    for (const record of records) {
+      const data = await backend.readMetric(record.id, key);
+      const steps = data?.steps ?? new Float64Array(0);
+      columns.push({ xs: xColumn(x, steps, data?.timestamps ?? new Float64Array(0), record.createdAt), values: data?.values ?? new Float64Array(0) });
+      totals.push(steps.length);
+    }
+    const aligned = alignSeries(columns, points, from !== undefined && to !== undefined ? { from, to } : undefined);
+    return {
+      key,
+      x,
+      exact: aligned.exact,
+      xs: aligned.xs,
+      series: records.map((record, i) => ({ experimentId: record.id, values: aligned.values[i]!, points: aligned.points[i]!, total: totals[i]! })),
+      range: aligned.range,
+    };
+  });
+}

@@ -1,0 +1,147 @@
+// The UI's API: the JSON answers of the /api/v1/ui routes, shared by the server routes and the browser app (types only).
+
+/** How the UI is served: `lablog ui` over a local store (no keys, read-only), or `lablog server` (API keys). */
+export type UiMode = 'local' | 'server';
+
+export interface ProjectSummary {
+  readonly name: string;
+  readonly experiments: number;
+  readonly running: number;
+}
+
+/** GET /api/v1/ui/overview */
+export interface Overview {
+  readonly mode: UiMode;
+  /** Where the data lives (a file path, or a database URL without password). */
+  readonly store: string;
+  /** Projects the caller may read, with at least one experiment or study, by name. */
+  readonly projects: readonly ProjectSummary[];
+}
+
+/** A metric series in one line of the experiments table. */
+export interface MetricSummary {
+  readonly count: number;
+  readonly lastStep: number | null;
+  /** null for NaN or ±Infinity (JSON has no such numbers) or no point. */
+  readonly last: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+}
+
+/** A param's JSON value: boolean, number, string; dates as ISO text; NaN and ±Infinity as text. */
+export type ParamValue = boolean | number | string;
+
+/** One line of the experiments table. Times are milliseconds since the epoch. */
+export interface ExperimentRow {
+  readonly id: string;
+  readonly project: string;
+  readonly name: string;
+  readonly description: string | null;
+  /** The stored status, except that a 'running' experiment whose process is gone shows as 'crashed'. */
+  readonly status: 'running' | 'completed' | 'failed' | 'cancelled' | 'crashed';
+  readonly tags: readonly string[];
+  readonly createdAt: number;
+  readonly endedAt: number | null;
+  readonly heartbeatAt: number | null;
+  /** endedAt (or, while running, the last heartbeat) minus createdAt; null when unknown. */
+  readonly durationMs: number | null;
+  readonly hostname: string | null;
+  readonly studyId: string | null;
+  readonly params: Readonly<Record<string, ParamValue>>;
+  readonly metrics: Readonly<Record<string, MetricSummary>>;
+  /** Image and plot series: name → number of points. */
+  readonly media: Readonly<Record<string, { readonly kind: 'image' | 'plot'; readonly count: number }>>;
+}
+
+/** GET /api/v1/ui/experiments?project=P — every experiment of the project, newest first (at most MAX_TABLE_ROWS). */
+export interface ExperimentTable {
+  readonly project: string;
+  /** Experiments in the project. */
+  readonly total: number;
+  /** total > experiments.length: only the newest MAX_TABLE_ROWS are here. */
+  readonly truncated: boolean;
+  readonly experiments: readonly ExperimentRow[];
+  /** Union of param keys and of metric names over the rows, sorted. */
+  readonly paramKeys: readonly string[];
+  readonly metricKeys: readonly string[];
+}
+
+export interface SeriesInfo {
+  readonly name: string;
+  readonly kind: 'metric' | 'image' | 'plot';
+  readonly count: number;
+  readonly firstStep: number | null;
+  readonly lastStep: number | null;
+  readonly lastTimestamp: number | null;
+  readonly lastValue: number | null;
+  readonly minValue: number | null;
+  readonly maxValue: number | null;
+}
+
+export interface TableInfo {
+  readonly name: string;
+  readonly rows: number;
+  readonly columns: number;
+  readonly loggedAt: number;
+}
+
+/** GET /api/v1/ui/experiments/:id — one experiment with everything the experiment page lists. */
+export interface ExperimentPage {
+  readonly experiment: ExperimentRow;
+  readonly series: readonly SeriesInfo[];
+  readonly tables: readonly TableInfo[];
+  readonly study: { readonly id: string; readonly name: string } | null;
+}
+
+/** The x axis of a chart: step, wall time (seconds since the epoch), or seconds since the experiment started. */
+export type XAxis = 'step' | 'time' | 'relative';
+
+/**
+ * GET /api/v1/ui/series?key=K&experiments=ID,ID…&x=step|time|relative&points=N[&from=X&to=X]
+ *
+ * One metric of several experiments on one shared x grid (uPlot's aligned data). When every point in
+ * [from, to] fits in `points` x values, they are all sent (`exact`); otherwise the range is cut into
+ * points/2 buckets and each series sends its smallest and largest value per bucket (in the order they
+ * occur), so no spike is lost and the browser never gets more than `points` values per series.
+ */
+export interface SeriesAnswer {
+  readonly key: string;
+  readonly x: XAxis;
+  /** True: the values are the stored points; false: min/max per bucket. */
+  readonly exact: boolean;
+  /** The x values, ascending (steps, or seconds). */
+  readonly xs: readonly number[];
+  readonly series: readonly {
+    readonly experimentId: string;
+    /** Aligned with xs; null where the series has no point (or a NaN/±Infinity one). */
+    readonly values: readonly (number | null)[];
+    /** Points of the series in the range (before downsampling). */
+    readonly points: number;
+    /** Points of the whole series. */
+    readonly total: number;
+  }[];
+  /** The range the answer covers (the whole data when from/to were not given); null when no point. */
+  readonly range: { readonly from: number; readonly to: number } | null;
+}
+
+/** GET /api/v1/experiments/:id/tables/data?name=T&format=json&offset=&limit=&sort=COL&order=asc|desc */
+export interface TablePage {
+  readonly name: string;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly rows: readonly Record<string, unknown>[];
+  /** Rows in the whole table. */
+  readonly total: number;
+  readonly offset: number;
+}
+
+/** POST /api/v1/session { key } sets an HttpOnly cookie holding the key (server mode); DELETE /api/v1/session clears it. */
+export interface SessionAnswer {
+  readonly projects: readonly string[];
+}
+
+/** Most rows the experiments table answers with. */
+export const MAX_TABLE_ROWS = 10_000;
+/** Most x values a series answer may carry. */
+export const MAX_SERIES_POINTS = 4_000;
+/** Most experiments in one series request. */
+export const MAX_SERIES_EXPERIMENTS = 200;

@@ -1,0 +1,70 @@
+// alignSeries: exact when the points fit, min/max per bucket otherwise, on one x grid for every series.
+import { describe, expect, it } from 'vitest';
+import { alignSeries } from '../src/server/downsample.js';
+
+const f = (values: number[]) => Float64Array.from(values);
+
+describe('alignSeries', () => {
+  it('sends every point, aligned on the union of xs, when they fit', () => {
+    const a = { xs: f([1, 2, 3]), values: f([10, 20, 30]) };
+    const b = { xs: f([2, 4]), values: f([0.5, NaN]) };
+    const out = alignSeries([a, b], 10);
+    expect(out.exact).toBe(true);
+    expect(out.xs).toEqual([1, 2, 3, 4]);
+    expect(out.values).toEqual([
+      [10, 20, 30, null],
+      [null, 0.5, null, null],
+    ]);
+    expect(out.points).toEqual([3, 2]);
+    expect(out.range).toEqual({ from: 1, to: 4 });
+  });
+
+  it('keeps only the points inside [from, to]', () => {
+    const a = { xs: f([1, 2, 3, 4, 5]), values: f([1, 2, 3, 4, 5]) };
+    const out = alignSeries([a], 10, { from: 2, to: 4 });
+    expect(out.xs).toEqual([2, 3, 4]);
+    expect(out.values[0]).toEqual([2, 3, 4]);
+    expect(out.points).toEqual([3]);
+  });
+
+  it('keeps every spike and trough of a long series within the point budget', () => {
+    const n = 100_000;
+    const xs = new Float64Array(n);
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      xs[i] = i;
+      values[i] = Math.sin(i / 1000);
+    }
+    values[12_345] = 99; // a spike
+    values[67_890] = -99; // a trough
+    const out = alignSeries([{ xs, values }], 1000);
+    expect(out.exact).toBe(false);
+    expect(out.xs.length).toBe(1000);
+    expect(out.values[0]!.length).toBe(1000);
+    const drawn = out.values[0]!.filter((v): v is number => v !== null);
+    expect(Math.max(...drawn)).toBe(99);
+    expect(Math.min(...drawn)).toBe(-99);
+    expect(out.points).toEqual([n]);
+    // Every bucket's slots hold that bucket's true min and max.
+    const bucket = 7;
+    const width = (n - 1) / 500;
+    const inBucket = Array.from(values).filter((_, i) => Math.min(499, Math.floor(xs[i]! / width)) === bucket);
+    const slots = [out.values[0]![2 * bucket]!, out.values[0]![2 * bucket + 1]!];
+    expect(Math.min(...slots)).toBe(Math.min(...inBucket));
+    expect(Math.max(...slots)).toBe(Math.max(...inBucket));
+  });
+
+  it('puts the smaller and larger value of a bucket in the order they occur', () => {
+    const xs = f([0, 1, 2, 3, 4, 5, 6, 7]);
+    const out = alignSeries([{ xs, values: f([5, 9, 1, 5, 5, 1, 9, 5]) }], 4);
+    expect(out.exact).toBe(false);
+    // Two buckets of [0, 3.5) and [3.5, 7]: max 9 then min 1; then min 1 then max 9.
+    expect(out.values[0]).toEqual([9, 1, 1, 9]);
+  });
+
+  it('answers an empty grid for no points, and refuses a budget under 2', () => {
+    const out = alignSeries([{ xs: f([]), values: f([]) }], 100);
+    expect(out).toMatchObject({ exact: true, xs: [], values: [[]], points: [0], range: null });
+    expect(() => alignSeries([], 1)).toThrow(RangeError);
+  });
+});
