@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const WORKLOADS = ['ingest', 'hot-path', 'read', 'startup', 'memory', 'many-experiments', 'durability', 'sync'] as const;
+const WORKLOADS = ['ingest', 'hot-path', 'read', 'startup', 'memory', 'many-experiments', 'durability', 'sync', 'ui'] as const;
 type Results = Record<(typeof WORKLOADS)[number], Record<string, any>>;
 
 function runWorkload(name: string): Record<string, any> {
@@ -140,6 +140,16 @@ rows.push({
   target: '≥ 0.50 M pts/s',
   met: sy['lablog'].pointsPerSecond >= 500_000,
 });
+const ui = results.ui;
+rows.push({
+  figure: `UI: compare view of ${ui['experiments']} experiments × ${fmt(ui['points'], 0)} points, first paint (Chromium) vs downloading the series whole`,
+  lablog: `${fmt(ui['comparePaintMs'], 0)} ms (${fmt(ui['downsampled'].bytes / 1e6, 2)} MB)`,
+  baseline: `${fmt(ui['whole'].ms, 0)} ms (${fmt(ui['whole'].bytes / 1e6, 0)} MB)`,
+  ratio: `${fmt(ui['whole'].ms / ui['comparePaintMs'], 1)}×`,
+  target: '≤ 1,000 ms',
+  met: ui['comparePaintMs'] <= 1000,
+});
+rows.push({ figure: `UI: experiments page of ${fmt(ui['tableExperiments'], 0)} experiments shown`, lablog: `${fmt(ui['tableMs'], 0)} ms`, baseline: '', ratio: '', target: '', met: null });
 
 const cpu = cpus();
 const machine = { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };

@@ -1,4 +1,5 @@
-// Vitest global setup: a throwaway PostgreSQL server for the PostgreSQL tests, unless LABLOG_TEST_POSTGRES_URL names one.
+// Vitest global setup: the web UI built from the current sources (the browser tests serve it), and a throwaway
+// PostgreSQL server for the PostgreSQL tests, unless LABLOG_TEST_POSTGRES_URL names one.
 //
 // The same commands as scripts/test-postgres.sh and DESIGN.md: initdb and pg_ctl from the Debian package,
 // run as the `postgres` user when we are root (initdb refuses root), in a temporary directory that user owns.
@@ -8,6 +9,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const START_ATTEMPTS = 3;
@@ -52,6 +54,10 @@ function stopCluster(): void {
 }
 
 export async function setup(): Promise<void> {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/bundle-ui.mjs', import.meta.url))], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (process.env['LABLOG_TEST_POSTGRES_URL']) return;
   if (!existsSync(join(BIN, 'initdb'))) {
     console.warn(`PostgreSQL tests will be skipped: no ${join(BIN, 'initdb')} (apt-get install -y postgresql) and LABLOG_TEST_POSTGRES_URL is not set`);

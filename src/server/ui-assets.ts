@@ -1,4 +1,4 @@
-// The web UI's built files (dist/ui, made by `npm run build`), served at / and /assets/* with no CDN.
+// The web UI's built files (dist/web, made by `npm run build`), served at / and /assets/* with no CDN.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -12,9 +12,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
 };
 
-/** dist/ui beside the running server (dist/server), or the repository's dist/ui when run from src/. */
+/** dist/web beside the running server (dist/server), or the repository's dist/web when run from src/. */
 function uiDirectory(): string | undefined {
-  for (const candidate of ['../ui/', '../../dist/ui/']) {
+  for (const candidate of ['../web/', '../../dist/web/']) {
     const dir = fileURLToPath(new URL(candidate, import.meta.url));
     if (existsSync(`${dir}index.html`)) return dir;
   }

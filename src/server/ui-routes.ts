@@ -148,11 +148,15 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     const records = await Promise.all(ids.map((id) => visibleExperiment(backend, request, id)));
     const columns: SeriesColumns[] = [];
     const totals: number[] = [];
+    const lasts: ({ x: number; value: number | null } | null)[] = [];
     for (const record of records) {
       const data = await backend.readMetric(record.id, key);
       const steps = data?.steps ?? new Float64Array(0);
-      columns.push({ xs: xColumn(x, steps, data?.timestamps ?? new Float64Array(0), record.createdAt), values: data?.values ?? new Float64Array(0) });
+      const values = data?.values ?? new Float64Array(0);
+      const xs = xColumn(x, steps, data?.timestamps ?? new Float64Array(0), record.createdAt);
+      columns.push({ xs, values });
       totals.push(steps.length);
+      lasts.push(steps.length === 0 ? null : { x: xs[xs.length - 1]!, value: finiteOrNull(values[values.length - 1]!) });
     }
     const aligned = alignSeries(columns, points, from !== undefined && to !== undefined ? { from, to } : undefined);
     return {
@@ -160,7 +164,7 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       x,
       exact: aligned.exact,
       xs: aligned.xs,
-      series: records.map((record, i) => ({ experimentId: record.id, values: aligned.values[i]!, points: aligned.points[i]!, total: totals[i]! })),
+      series: records.map((record, i) => ({ experimentId: record.id, values: aligned.values[i]!, points: aligned.points[i]!, total: totals[i]!, last: lasts[i]! })),
       range: aligned.range,
     };
   });

@@ -119,6 +119,8 @@ export interface SeriesAnswer {
     readonly points: number;
     /** Points of the whole series. */
     readonly total: number;
+    /** The series' last stored point (whatever the range): x on this axis, value (null for NaN/±Infinity). */
+    readonly last: { readonly x: number; readonly value: number | null } | null;
   }[];
   /** The range the answer covers (the whole data when from/to were not given); null when no point. */
   readonly range: { readonly from: number; readonly to: number } | null;

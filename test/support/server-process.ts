@@ -24,6 +24,11 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   return result;
 }
 
+/** Keeps a child past the end of the current test (for one shared by a describe block); the caller kills it. */
+export function keepAlive(child: ChildProcess): void {
+  running.delete(child);
+}
+
 /** Starts the lablog CLI without waiting for it. */
 export function startCli(args: string[], env: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,124 @@
+// The browser's client of the lablog API: typed fetches, with the server's error body as a thrown ApiError.
+
+import type { ExperimentPage, ExperimentTable, Overview, SeriesAnswer, SessionAnswer, TablePage, XAxis } from '../ui-api.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Called when the server answers 401: the app shows the login form. */
+let onUnauthenticated: () => void = () => {};
+export function whenUnauthenticated(handler: () => void): void {
+  onUnauthenticated = handler;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    // A header no cross-site form can send: the server accepts the session cookie for non-GET requests only with it.
+    headers: { 'x-lablog-ui': '1', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!response.ok) {
+    let code = 'HTTP_ERROR';
+    let message = `${method} ${path}: HTTP ${response.status}`;
+    try {
+      const error = (await response.json()) as { error?: string; message?: string };
+      code = error.error ?? code;
+      message = error.message ?? message;
+    } catch {
+      // not JSON: keep the status line
+    }
+    if (response.status === 401) onUnauthenticated();
+    throw new ApiError(response.status, code, message);
+  }
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+const q = (params: Record<string, string | number | undefined>): string => {
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) search.set(k, String(v));
+  const text = search.toString();
+  return text.length > 0 ? `?${text}` : '';
+};
+
+export const api = {
+  overview: () => request<Overview>('GET', '/api/v1/ui/overview'),
+  experiments: (project: string) => request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ project })}`),
+  experiment: (id: string) => request<ExperimentPage>('GET', `/api/v1/ui/experiments/${encodeURIComponent(id)}`),
+  series: (key: string, experiments: readonly string[], x: XAxis, points: number, range?: { from: number; to: number }) =>
+    request<SeriesAnswer>('GET', `/api/v1/ui/series${q({ key, experiments: experiments.join(','), x, points, from: range?.from, to: range?.to })}`),
+  images: (id: string, key: string) =>
+    request<{ key: string; images: { step: number; timestamp: number; caption: string | null; width: number; height: number; url: string }[] }>(
+      'GET',
+      `/api/v1/experiments/${encodeURIComponent(id)}/images${q({ key })}`,
+    ),
+  plots: (id: string, key: string) =>
+    request<{ key: string; plots: { step: number; timestamp: number; caption: string | null; figure: unknown }[] }>(
+      'GET',
+      `/api/v1/experiments/${encodeURIComponent(id)}/plots${q({ key })}`,
+    ),
+  table: (id: string, name: string, page: { offset: number; limit: number; sort?: string; order?: 'asc' | 'desc' }) =>
+    request<TablePage>('GET', `/api/v1/experiments/${encodeURIComponent(id)}/tables/data${q({ name, format: 'json', ...page })}`),
+  studies: (project?: string) => request<{ studies: StudyJson[]; total: number }>('GET', `/api/v1/studies${q({ project, limit: 100 })}`),
+  study: (id: string) => request<StudyDetailJson>('GET', `/api/v1/studies/${encodeURIComponent(id)}`),
+  compareStudy: (id: string, body: { metrics: { name: string; goal: 'minimize' | 'maximize' }[]; experiments?: string[] }) =>
+    request<ComparisonJson>('POST', `/api/v1/studies/${encodeURIComponent(id)}/compare`, body),
+  login: (key: string) => request<SessionAnswer>('POST', '/api/v1/session', { key }),
+  logout: () => request<void>('DELETE', '/api/v1/session'),
+};
+
+/** A study as the REST API answers (src/store/study-backend.ts StudyRecord). */
+export interface StudyJson {
+  id: string;
+  project: string;
+  name: string;
+  description: string | null;
+  hypothesis: string | null;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  status: 'active' | 'completed' | 'archived';
+  baseline: { experimentId: string } | { name: string; metrics: Record<string, number> } | null;
+  conclusion: string | null;
+  template: unknown;
+  archiveReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StudyDetailJson extends StudyJson {
+  statistics: {
+    total: number;
+    completed: number;
+    running: number;
+    failed: number;
+    crashed: number;
+    cancelled: number;
+    best: { id: string; name: string; metric: string; value: number } | null;
+    totalTrainingTimeMs: number;
+    meanTrainingTimeMs: number | null;
+    totalCost: number | null;
+  };
+  members: { experimentId: string; notes: string | null; tags: string[]; addedAt: number }[];
+}
+
+/** The study comparison (src/core/study-comparison.ts Comparison). */
+export interface ComparisonJson {
+  experiments: string[];
+  values: Record<string, Record<string, { final: number; best: number }>>;
+  rankings: Record<string, string[]>;
+  statistics: Record<string, { mean: number; std: number; min: number; max: number; n: number }>;
+  significance: { metric: string; groupA: string; groupB: string; idsA: string[]; idsB: string[]; meanA: number; meanB: number; t: number; df: number; pValue: number }[];
+  correlations: { param: string; metric: string; pearson: number; spearman: number; n: number }[];
+  paretoFrontier: string[];
+  baseline: { name: string; metrics: Record<string, number> } | null;
+  insights: string[];
+}

@@ -1,0 +1,84 @@
+// The lablog web app: a hash router over the views (experiments, experiment, compare, studies, study, login).
+
+import './styles.css';
+import { api, whenUnauthenticated } from './api.js';
+import { h, mount } from './dom.js';
+import { renderCompare } from './views/compare.js';
+import { renderExperiment } from './views/experiment.js';
+import { renderExperiments } from './views/experiments.js';
+import { renderLogin } from './views/login.js';
+import { renderStudies, renderStudy } from './views/studies.js';
+
+/** What a view gets: where to draw, the route's query, and a signal aborted when the user navigates away. */
+export interface ViewContext {
+  readonly root: HTMLElement;
+  readonly query: URLSearchParams;
+  /** Aborted when another route is shown: stop polling, drop late answers. */
+  readonly signal: AbortSignal;
+}
+
+export type View = (ctx: ViewContext, ...params: string[]) => Promise<void> | void;
+
+const ROUTES: [RegExp, View, string][] = [
+  [/^\/?$/, renderExperiments, 'experiments'],
+  [/^\/experiments$/, renderExperiments, 'experiments'],
+  [/^\/experiments\/([^/]+)$/, renderExperiment, 'experiments'],
+  [/^\/compare$/, renderCompare, 'experiments'],
+  [/^\/studies$/, renderStudies, 'studies'],
+  [/^\/studies\/([^/]+)$/, renderStudy, 'studies'],
+  [/^\/login$/, renderLogin, ''],
+];
+
+let current: AbortController | undefined;
+
+/** A link to a route: `href('/experiments/ID')`, `href('/compare', { ids: 'a,b' })`. */
+export function href(path: string, query?: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') search.set(k, v);
+  const text = search.toString();
+  return `#${path}${text ? `?${text}` : ''}`;
+}
+
+/** Changes the current route's query without adding a history entry or re-rendering (for filters and sort). */
+export function replaceQuery(query: Record<string, string | undefined>): void {
+  const [path] = location.hash.slice(1).split('?');
+  history.replaceState(null, '', href(path || '/', query));
+}
+
+async function route(): Promise<void> {
+  current?.abort();
+  const controller = new AbortController();
+  current = controller;
+  const [path = '/', search = ''] = location.hash.slice(1).split('?');
+  const root = document.getElementById('app')!;
+  for (const [pattern, view, nav] of ROUTES) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    for (const link of document.querySelectorAll<HTMLElement>('[data-nav]')) link.classList.toggle('active', link.dataset['nav'] === nav);
+    const params = match.slice(1).map((p) => decodeURIComponent(p));
+    try {
+      await view({ root, query: new URLSearchParams(search), signal: controller.signal }, ...params);
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      const e = error as { status?: number; message?: string };
+      if (e.status === 401) return; // the login form is shown
+      mount(root, h('div', { class: 'error', role: 'alert' }, h('h2', null, e.status === 404 ? 'Not found' : 'Something went wrong'), h('p', null, e.message ?? String(error))));
+    }
+    return;
+  }
+  mount(root, h('div', { class: 'error' }, h('h2', null, 'Not found'), h('p', null, `No page ${path}. `, h('a', { href: '#/' }, 'Experiments'))));
+}
+
+whenUnauthenticated(() => {
+  if (!location.hash.startsWith('#/login')) location.hash = href('/login', { next: location.hash.slice(1) || '/' });
+});
+
+window.addEventListener('hashchange', () => void route());
+void api
+  .overview()
+  .then((overview) => {
+    const store = document.getElementById('store');
+    if (store) store.textContent = overview.mode === 'local' ? overview.store : `server · ${overview.store}`;
+  })
+  .catch(() => {});
+void route();
