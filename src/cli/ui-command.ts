@@ -8,6 +8,7 @@ import { startServer } from '../server/server.js';
 import { SqliteServerBackend } from '../store/sqlite/sqlite-server-backend.js';
 
 export const DEFAULT_UI_PORT = 5381;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export interface UiCommandOptions {
   store?: string;
@@ -22,8 +23,11 @@ export async function runUi(opts: UiCommandOptions, write: (text: string) => voi
   }
   const file = resolveStorePath(opts.store);
   mkdirSync(dirname(file), { recursive: true });
-  const server = await startServer({ backend: new SqliteServerBackend(file), access: 'local', host: opts.host, port });
+  const server = await startServer({ backend: new SqliteServerBackend(file), access: 'local', allowedHosts: [opts.host], host: opts.host, port });
   write(`lablog ui on ${server.url} (store: ${file}; read-only)\n`);
+  if (!LOOPBACK.has(opts.host)) {
+    write(`warning: --host ${opts.host} lets anyone who can reach this address read the whole store; there are no keys in lablog ui (lablog server has them)\n`);
+  }
   const stop = () => {
     void server.close().then(() => process.exit(0));
   };

@@ -104,44 +104,37 @@ export function alignSeries(series: readonly SeriesColumns[], maxPoints: number,
   const values = series.map((s, i) => {
     const [lo, hi] = windows[i]!;
     const out = new Array<number | null>(buckets * 2).fill(null);
-    let bucket = -1;
-    let minV = Infinity;
-    let maxV = -Infinity;
-    let minAt = -1;
-    let maxAt = -1;
-    const flush = () => {
-      if (bucket < 0 || minAt < 0) return;
-      if (minAt === maxAt) out[2 * bucket] = minV;
+    const { xs: sx, values: sv } = s;
+    let j = lo;
+    // xs ascend: each bucket is the run of points before the next bucket's left edge (the last takes the rest).
+    for (let b = 0; b < buckets && j < hi; b++) {
+      const edge = b === buckets - 1 ? Infinity : from + (b + 1) * width;
+      let minV = Infinity;
+      let maxV = -Infinity;
+      let minAt = -1;
+      let maxAt = -1;
+      for (; j < hi && sx[j]! < edge; j++) {
+        const v = sv[j]!;
+        // NaN fails both comparisons; ±Infinity is skipped explicitly (JSON cannot carry it).
+        if (v < minV && v !== -Infinity) {
+          minV = v;
+          minAt = j;
+        }
+        if (v > maxV && v !== Infinity) {
+          maxV = v;
+          maxAt = j;
+        }
+      }
+      if (minAt < 0) continue;
+      if (minAt === maxAt) out[2 * b] = minV;
       else if (minAt < maxAt) {
-        out[2 * bucket] = minV;
-        out[2 * bucket + 1] = maxV;
+        out[2 * b] = minV;
+        out[2 * b + 1] = maxV;
       } else {
-        out[2 * bucket] = maxV;
-        out[2 * bucket + 1] = minV;
-      }
-    };
-    for (let j = lo; j < hi; j++) {
-      const b = Math.min(buckets - 1, Math.floor((s.xs[j]! - from) / width));
-      if (b !== bucket) {
-        flush();
-        bucket = b;
-        minV = Infinity;
-        maxV = -Infinity;
-        minAt = -1;
-        maxAt = -1;
-      }
-      const v = s.values[j]!;
-      if (!Number.isFinite(v)) continue;
-      if (v < minV) {
-        minV = v;
-        minAt = j;
-      }
-      if (v > maxV) {
-        maxV = v;
-        maxAt = j;
+        out[2 * b] = maxV;
+        out[2 * b + 1] = minV;
       }
     }
-    flush();
     return out;
   });
   return { exact: false, xs, values, points, range: { from, to } };

@@ -33,6 +33,8 @@ function required(query: Query, field: string): string {
   return value;
 }
 
+const COLLATOR = new Intl.Collator('en', { numeric: true });
+
 /** Order of two table cells: nulls last whatever the order, numbers (and bigints) by value, the rest as text. */
 function compareCells(a: unknown, b: unknown, descending: boolean): number {
   const aNull = a === null || a === undefined || (typeof a === 'number' && Number.isNaN(a));
@@ -40,7 +42,7 @@ function compareCells(a: unknown, b: unknown, descending: boolean): number {
   if (aNull || bNull) return aNull === bNull ? 0 : aNull ? 1 : -1;
   let c: number;
   if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) c = a < b ? -1 : a > b ? 1 : 0;
-  else c = String(a).localeCompare(String(b));
+  else c = COLLATOR.compare(String(a), String(b));
   return descending ? -c : c;
 }
 
@@ -157,7 +159,8 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend)
     if (sort !== undefined) {
       const column = table.getChild(sort);
       if (column === null) throw new LablogError('VALIDATION', `table '${name}' has no column '${sort}'`, { field: 'sort', actual: sort });
-      const values = column.toArray() as ArrayLike<unknown>;
+      // get() answers null for a null cell (toArray() would give its placeholder, 0 for numbers).
+      const values = Array.from({ length: total }, (_, i) => column.get(i) as unknown);
       const all = Array.from({ length: total }, (_, i) => i);
       all.sort((a, b) => compareCells(values[a], values[b], order === 'desc'));
       indices = all.slice(offset, offset + limit);

@@ -40,6 +40,18 @@ export interface ServerOptions {
    * 'local' (`lablog ui`): no keys, every project readable, nothing written; for a store on this machine.
    */
   readonly access?: 'api-keys' | 'local';
+  /**
+   * With 'local' access, the host names requests may be addressed to (the Host header), besides localhost,
+   * 127.0.0.1 and ::1: a page on another site that rebinds its name to this address gets nothing.
+   */
+  readonly allowedHosts?: readonly string[];
+}
+
+/** The host name of a Host header, without port or IPv6 brackets, lower-cased. */
+function hostName(header: string | undefined): string {
+  if (header === undefined) return '';
+  const host = header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.split(':')[0]!;
+  return host.toLowerCase();
 }
 
 export function createServer(options: ServerOptions): FastifyInstance {
@@ -71,15 +83,24 @@ export function createServer(options: ServerOptions): FastifyInstance {
   // Deny by default: every route but the health check needs a key. The decision uses the matched route,
   // never the raw URL (which a client can percent-encode past a prefix test).
   const local = options.access === 'local';
+  const allowedHosts = new Set(['localhost', '127.0.0.1', '::1', ...(options.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+  // Without keys, who may read is decided by who can reach the port; the project list is read at most once a second.
+  let localProjects: { at: number; names: Promise<string[]> } | undefined;
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url ?? '';
+    if (local && !allowedHosts.has(hostName(request.headers.host))) {
+      throw new LablogError('FORBIDDEN', `lablog ui answers requests addressed to ${[...allowedHosts].join(', ')}, not '${request.headers.host ?? ''}'`, {});
+    }
     if (PUBLIC_ROUTES.has(route)) return;
     if (local) {
       if (request.method !== 'GET' && request.method !== 'HEAD' && !READ_ONLY_POSTS.has(route)) {
         throw new LablogError('FORBIDDEN', 'lablog ui serves the store read-only', {});
       }
-      const projects = (await backend.listProjects()).map((p) => p.name);
-      request.apiKey = { id: 'local', hash: '', projects, name: 'local', createdAt: 0 };
+      const now = Date.now();
+      if (localProjects === undefined || now - localProjects.at > 1_000) {
+        localProjects = { at: now, names: backend.listProjects().then((projects) => projects.map((p) => p.name)) };
+      }
+      request.apiKey = { id: 'local', hash: '', projects: await localProjects.names, name: 'local', createdAt: 0 };
       return;
     }
     const token = bearerToken(request.headers.authorization) ?? sessionKey(request);

@@ -59,6 +59,13 @@ export function experimentRow(record: RemoteExperimentRecord, summary: Experimen
   };
 }
 
+/** v rounded to `digits` significant digits. */
+export function significant(v: number, digits: number): number {
+  if (v === 0 || !Number.isFinite(v)) return v;
+  const scale = 10 ** (digits - 1 - Math.floor(Math.log10(Math.abs(v))));
+  return Number.isFinite(scale) && scale !== 0 ? Math.round(v * scale) / scale : v;
+}
+
 function number(query: Query, field: string): number | undefined {
   const text = one(query, field);
   if (text === undefined || text === '') return undefined;
@@ -67,13 +74,25 @@ function number(query: Query, field: string): number | undefined {
   return n;
 }
 
-/** The x column of a series on this axis. */
-function xColumn(axis: XAxis, steps: Float64Array, timestamps: Float64Array, createdAt: number): Float64Array {
-  if (axis === 'step') return steps;
-  const out = new Float64Array(timestamps.length);
+/**
+ * The points in x order. Steps always ascend; timestamps usually do, but a clock set back or a timestamp given
+ * by hand can break the order, and the downsampler reads a sorted x (points of equal x keep their order).
+ */
+function ascending(columns: SeriesColumns): SeriesColumns {
+  const { xs, values } = columns;
+  let sorted = true;
+  for (let i = 1; i < xs.length && sorted; i++) sorted = xs[i]! >= xs[i - 1]!;
+  if (sorted) return columns;
+  const order = Array.from({ length: xs.length }, (_, i) => i).sort((a, b) => xs[a]! - xs[b]! || a - b);
+  return { xs: Float64Array.from(order, (i) => xs[i]!), values: Float64Array.from(order, (i) => values[i]!) };
+}
+
+/** x values on this axis from the stored column: steps as they are; timestamps (ms) as seconds, absolute or since the start. */
+function xAxis(axis: XAxis, column: Float64Array, createdAt: number): Float64Array {
+  if (axis === 'step') return column;
   const origin = axis === 'time' ? 0 : createdAt;
-  for (let i = 0; i < out.length; i++) out[i] = (timestamps[i]! - origin) / 1000;
-  return out;
+  for (let i = 0; i < column.length; i++) column[i] = (column[i]! - origin) / 1000;
+  return column;
 }
 
 export interface UiRouteOptions {
@@ -88,18 +107,8 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     return { mode: options.mode, store: backend.location, projects };
   });
 
-  app.get('/api/v1/ui/experiments', async (request): Promise<ExperimentTable> => {
-    const project = one(request.query as Query, 'project');
-    if (project === undefined || project === '') throw new LablogError('VALIDATION', "query parameter 'project' is required", { field: 'project' });
-    const scope = options.scope(request);
-    if (!scope.includes(project)) {
-      if (options.mode === 'local') return { project, total: 0, truncated: false, experiments: [], paramKeys: [], metricKeys: [] };
-      throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
-    }
-    const [records, total] = await Promise.all([
-      backend.listExperiments({ project, projects: scope, limit: MAX_TABLE_ROWS, sort: 'created_at', order: 'desc' }),
-      backend.countExperiments({ project, projects: scope }),
-    ]);
+  /** The table of these records: rows, and the param and metric names over them. */
+  async function table(project: string | null, records: readonly RemoteExperimentRecord[], total: number): Promise<ExperimentTable> {
     const summaries = await backend.readSummaries(records.map((r) => r.id));
     const now = Date.now();
     const experiments = records.map((record) => experimentRow(record, summaries.get(record.id), now));
@@ -110,6 +119,32 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       for (const key of Object.keys(row.metrics)) metricKeys.add(key);
     }
     return { project, total, truncated: total > experiments.length, experiments, paramKeys: [...paramKeys].sort(), metricKeys: [...metricKeys].sort() };
+  }
+
+  app.get('/api/v1/ui/experiments', async (request): Promise<ExperimentTable> => {
+    const query = request.query as Query;
+    const scope = options.scope(request);
+    const idList = one(query, 'ids');
+    if (idList !== undefined) {
+      const ids = [...new Set(idList.split(',').filter((id) => id.length > 0))];
+      if (ids.length > MAX_SERIES_EXPERIMENTS) {
+        throw new LablogError('VALIDATION', `at most ${MAX_SERIES_EXPERIMENTS} ids, got ${ids.length}`, { field: 'ids', limit: MAX_SERIES_EXPERIMENTS, actual: ids.length });
+      }
+      const found = await Promise.all(ids.map((id) => backend.getExperiment(id)));
+      const records = found.filter((r): r is RemoteExperimentRecord => r !== undefined && scope.includes(r.project));
+      return table(null, records, records.length);
+    }
+    const project = one(query, 'project');
+    if (project === undefined || project === '') throw new LablogError('VALIDATION', "query parameter 'project' (or 'ids') is required", { field: 'project' });
+    if (!scope.includes(project)) {
+      if (options.mode === 'local') return { project, total: 0, truncated: false, experiments: [], paramKeys: [], metricKeys: [] };
+      throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
+    }
+    const [records, total] = await Promise.all([
+      backend.listExperiments({ project, projects: scope, limit: MAX_TABLE_ROWS, sort: 'created_at', order: 'desc' }),
+      backend.countExperiments({ project, projects: scope }),
+    ]);
+    return table(project, records, total);
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/ui/experiments/:id', async (request): Promise<ExperimentPage> => {
@@ -146,19 +181,23 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       throw new LablogError('VALIDATION', 'from and to go together, with from <= to', { field: 'from' });
     }
     const records = await Promise.all(ids.map((id) => visibleExperiment(backend, request, id)));
+    const summaries = await backend.readSummaries(records.map((r) => r.id));
     const columns: SeriesColumns[] = [];
     const totals: number[] = [];
     const lasts: ({ x: number; value: number | null } | null)[] = [];
+    const range = from !== undefined && to !== undefined ? { from, to } : undefined;
     for (const record of records) {
-      const data = await backend.readMetric(record.id, key);
-      const steps = data?.steps ?? new Float64Array(0);
-      const values = data?.values ?? new Float64Array(0);
-      const xs = xColumn(x, steps, data?.timestamps ?? new Float64Array(0), record.createdAt);
-      columns.push({ xs, values });
-      totals.push(steps.length);
-      lasts.push(steps.length === 0 ? null : { x: xs[xs.length - 1]!, value: finiteOrNull(values[values.length - 1]!) });
+      const info = summaries.get(record.id)?.series.find((s) => s.kind === 'metric' && s.name === key);
+      // Only the x column and the values; on the step axis, only the chunks that overlap the range.
+      const data = info === undefined ? undefined : await backend.readMetricXs(record.id, key, x === 'step' ? 'steps' : 'timestamps', x === 'step' ? range : undefined);
+      columns.push(data === undefined ? { xs: new Float64Array(0), values: new Float64Array(0) } : ascending({ xs: xAxis(x, data.xs, record.createdAt), values: data.values }));
+      totals.push(info?.count ?? 0);
+      const lastX = info === undefined ? null : x === 'step' ? info.lastStep : info.lastTimestamp === null ? null : xAxis(x, Float64Array.of(info.lastTimestamp), record.createdAt)[0]!;
+      lasts.push(info === undefined || lastX === null ? null : { x: lastX, value: finiteOrNull(info.lastValue) });
     }
-    const aligned = alignSeries(columns, points, from !== undefined && to !== undefined ? { from, to } : undefined);
+    const aligned = alignSeries(columns, points, range);
+    // A bucket's min or max is drawn, not read: 6 significant digits halve the answer and no pixel moves.
+    if (!aligned.exact) for (const values of aligned.values) for (let i = 0; i < values.length; i++) if (values[i] !== null) values[i] = significant(values[i]!, 6);
     return {
       key,
       x,

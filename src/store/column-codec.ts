@@ -141,3 +141,27 @@ export function decodeChunks(chunks: readonly EncodedChunk[]): { steps: Float64A
   }
   return { steps, values, timestamps };
 }
+
+/** A chunk as a chart reads it: its x column (steps or timestamps) and its values, nothing else. */
+export interface EncodedXChunk {
+  readonly count: number;
+  readonly encoding: number;
+  readonly xs: Buffer;
+  readonly vals: Buffer;
+}
+
+/** Decodes consecutive chunks' x column (`steps` or `timestamps`, per the packed encodings) and values. */
+export function decodeXChunks(chunks: readonly EncodedXChunk[], x: 'steps' | 'timestamps'): { xs: Float64Array; values: Float64Array } {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.count;
+  const xs = new Float64Array(total);
+  const values = new Float64Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    decodeColumn(unpackEncodings(chunk.encoding)[x], chunk.xs, chunk.count, xs, offset);
+    decodeColumn(RAW, chunk.vals, chunk.count, values, offset);
+    offset += chunk.count;
+  }
+  return { xs, values };
+}
+

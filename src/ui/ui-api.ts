@@ -53,9 +53,13 @@ export interface ExperimentRow {
   readonly media: Readonly<Record<string, { readonly kind: 'image' | 'plot'; readonly count: number }>>;
 }
 
-/** GET /api/v1/ui/experiments?project=P — every experiment of the project, newest first (at most MAX_TABLE_ROWS). */
+/**
+ * GET /api/v1/ui/experiments?project=P — every experiment of the project, newest first (at most MAX_TABLE_ROWS);
+ * or ?ids=ID,ID… — those experiments (any readable project, at most MAX_SERIES_EXPERIMENTS), in that order,
+ * with project null; ids not found (or not readable) are left out.
+ */
 export interface ExperimentTable {
-  readonly project: string;
+  readonly project: string | null;
   /** Experiments in the project. */
   readonly total: number;
   /** total > experiments.length: only the newest MAX_TABLE_ROWS are here. */
@@ -102,7 +106,8 @@ export type XAxis = 'step' | 'time' | 'relative';
  * One metric of several experiments on one shared x grid (uPlot's aligned data). When every point in
  * [from, to] fits in `points` x values, they are all sent (`exact`); otherwise the range is cut into
  * points/2 buckets and each series sends its smallest and largest value per bucket (in the order they
- * occur), so no spike is lost and the browser never gets more than `points` values per series.
+ * occur), so no spike is lost and the browser never gets more than `points` values per series; those
+ * values are rounded to 6 significant digits (exact answers carry the stored values as they are).
  */
 export interface SeriesAnswer {
   readonly key: string;

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
 import type { ExperimentStatus, MetricData, ParamRecord, ParamType, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
-import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
+import { RAW, decodeChunks, decodeColumnToArray, decodeXChunks, encodeColumn, packEncodings, unpackEncodings, type EncodedXChunk } from '../column-codec.js';
 import { planIngest, type IngestPlan } from '../ingest-plan.js';
 import type {
   ApiKeyRecord,
@@ -1314,6 +1314,21 @@ export class PostgresBackend implements ServerBackend {
       [experimentId],
     );
     return rows.map(seriesRecord);
+  }
+
+  async readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }) {
+    const column = x === 'steps' ? 'steps' : 'timestamps';
+    // The LEFT JOIN tells an emptied series (one row of NULLs) from no series (no row).
+    const rows = await this.#query<{ count: number | null; encoding: number | null; xs: Buffer | null; vals: Buffer | null }>(
+      'reading a metric',
+      `SELECT c.count, c.encoding, c.${column} AS xs, c.vals
+       FROM series s LEFT JOIN metric_chunks c ON c.series_id = s.id AND c.last_step >= $3::float8 AND c.first_step <= $4::float8
+       WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'metric'
+       ORDER BY c.first_step`,
+      [experimentId, name, steps?.from ?? -Number.MAX_VALUE, steps?.to ?? Number.MAX_VALUE],
+    );
+    if (rows.length === 0) return undefined;
+    return decodeXChunks(rows.filter((row): row is EncodedXChunk => row.count !== null), x);
   }
 
   async readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>> {

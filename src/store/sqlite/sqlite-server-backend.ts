@@ -4,6 +4,7 @@ import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
 import type { MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
 import { planIngest, type StoredState } from '../ingest-plan.js';
+import { decodeXChunks, type EncodedXChunk } from '../column-codec.js';
 import type {
   ApiKeyRecord,
   ExperimentSummary,
@@ -217,6 +218,16 @@ export class SqliteServerBackend implements ServerBackend {
 
   async readMetric(experimentId: string, name: string): Promise<MetricData | undefined> {
     return this.#store.readMetric(experimentId, name);
+  }
+
+  async readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }) {
+    const id = this.#db.prepare("SELECT id FROM series WHERE experiment_id = ? AND name = ? AND kind = 'metric'").pluck().get(experimentId, name) as number | undefined;
+    if (id === undefined) return undefined;
+    const column = x === 'steps' ? 'steps' : 'timestamps';
+    const chunks = this.#db
+      .prepare(`SELECT count, encoding, ${column} AS xs, vals FROM metric_chunks WHERE series_id = ? AND last_step >= ? AND first_step <= ? ORDER BY first_step`)
+      .all(id, steps?.from ?? -Infinity, steps?.to ?? Infinity) as EncodedXChunk[];
+    return decodeXChunks(chunks, x);
   }
 
   async readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>> {

@@ -53,6 +53,7 @@ const q = (params: Record<string, string | number | undefined>): string => {
 export const api = {
   overview: () => request<Overview>('GET', '/api/v1/ui/overview'),
   experiments: (project: string) => request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ project })}`),
+  experimentsByIds: (ids: readonly string[]) => request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ ids: ids.join(',') })}`),
   experiment: (id: string) => request<ExperimentPage>('GET', `/api/v1/ui/experiments/${encodeURIComponent(id)}`),
   series: (key: string, experiments: readonly string[], x: XAxis, points: number, range?: { from: number; to: number }) =>
     request<SeriesAnswer>('GET', `/api/v1/ui/series${q({ key, experiments: experiments.join(','), x, points, from: range?.from, to: range?.to })}`),

@@ -37,6 +37,8 @@ export function parseFilter(text: string, keys: { params: readonly string[]; met
     const name = (statName ?? plainName ?? '').trim();
     const op = (rawOp === '==' ? '=' : rawOp) as Op;
     if (rawValue.trim() === '') throw new FilterError(`'${part}': missing value after '${op}'`);
+    // `lr <<< 1` or `lr =< 1`: an operator the grammar does not have, not `<` followed by the text "<< 1".
+    if (/^[<>=!~]/.test(rawValue.trim())) throw new FilterError(`'${part}': unknown operator; OP is one of < <= > >= = != ~ (quote a value that starts with one of them)`);
     const value = parseValue(rawValue.trim());
     let field: Field;
     if (stat !== undefined) {

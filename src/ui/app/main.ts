@@ -55,7 +55,12 @@ async function route(): Promise<void> {
     const match = pattern.exec(path);
     if (!match) continue;
     for (const link of document.querySelectorAll<HTMLElement>('[data-nav]')) link.classList.toggle('active', link.dataset['nav'] === nav);
-    const params = match.slice(1).map((p) => decodeURIComponent(p));
+    let params: string[];
+    try {
+      params = match.slice(1).map((p) => decodeURIComponent(p));
+    } catch {
+      params = match.slice(1);
+    }
     try {
       await view({ root, query: new URLSearchParams(search), signal: controller.signal }, ...params);
     } catch (error) {

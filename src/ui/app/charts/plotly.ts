@@ -35,12 +35,12 @@ export async function plotFigure(el: HTMLElement, figure: unknown): Promise<void
   const f = isRecord(figure) ? figure : {};
   const data = Array.isArray(f['data']) ? (f['data'] as unknown[]) : [];
   const layout = isRecord(f['layout']) ? f['layout'] : {};
-  const config = isRecord(f['config']) ? f['config'] : {};
   plotly.purge(el);
   await plotly.newPlot(el, {
     data,
     layout: { autosize: true, margin: { t: 40, r: 20, b: 50, l: 60 }, ...layout },
-    config: { ...config, responsive: true, displaylogo: false },
+    // The logged config is not used: it can name servers to send the figure to (plotlyServerURL, …).
+    config: { responsive: true, displaylogo: false },
     ...(Array.isArray(f['frames']) ? { frames: f['frames'] as unknown[] } : {}),
   });
 }

@@ -44,17 +44,8 @@ function paramKey(value: ParamValue | undefined): string {
 
 /** The rows of the chosen experiments, in the order of `ids`, and the ids no readable project has. */
 async function loadRows(ids: readonly string[]): Promise<{ rows: ExperimentRow[]; missing: string[] }> {
-  const overview = await api.overview();
-  const wanted = new Set(ids);
-  const found = new Map<string, ExperimentRow>();
-  const answers = await Promise.allSettled(
-    overview.projects.map(async (project) => {
-      const table = await api.experiments(project.name);
-      for (const row of table.experiments) if (wanted.has(row.id)) found.set(row.id, row);
-    }),
-  );
-  const failure = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected');
-  if (found.size === 0 && failure !== undefined) throw failure.reason;
+  const table = await api.experimentsByIds(ids);
+  const found = new Map(table.experiments.map((row) => [row.id, row]));
   return { rows: ids.flatMap((id) => found.get(id) ?? []), missing: ids.filter((id) => !found.has(id)) };
 }
 
@@ -461,7 +452,7 @@ async function renderScatter(
       {
         type: 'scatter',
         mode: 'markers',
-        x: points.map((p) => (numeric ? p.px : String(p.px))),
+        x: points.map((p) => (numeric ? p.px : plotText(String(p.px)))),
         y: points.map((p) => p.py),
         text: points.map((p) => plotText(p.r.name)),
         customdata: points.map((p) => p.r.id),
