@@ -44,6 +44,9 @@ export class SqliteServerBackend implements ServerBackend {
     this.#store = new SqliteBackend(file);
     // No writer thread checkpoints for the server: SQLite's automatic checkpoint does.
     this.#store.database.pragma('wal_autocheckpoint = 1000');
+    // Reads of large metric chunks (charts over many experiments) copy from a memory map, not through
+    // read() calls: 3× faster on a 100 × 100k-point compare. Up to 1 GiB of the file is mapped.
+    this.#store.database.pragma('mmap_size = 1073741824');
     this.location = file;
   }
 

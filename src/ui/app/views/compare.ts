@@ -132,9 +132,11 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
   mount(
     ctx.root,
     header,
-    h('section', { class: 'compare-section' }, compareTable(rows, paramKeys, metricKeys)),
+    // Curves first: with many experiments the table is long, and the curves are what people came for.
     h('h2', null, 'Metrics'),
     metricKeys.length === 0 ? h('p', { class: 'muted' }, 'These experiments log no metric series.') : chartsBox,
+    h('h2', null, 'Params and last values'),
+    h('section', { class: 'compare-section compare-table-box' }, compareTable(rows, paramKeys, metricKeys)),
     metricKeys.length > 0 ? parallelSection : null,
     metricKeys.length > 0 ? scatterSection : null,
     sameStudy !== null && metricKeys.length > 0 ? studySection : null,
