@@ -48,7 +48,7 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
     ...(rate !== undefined ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     logRequests: opts.log ?? false,
   });
-  write(`lablog server listening on ${server.url} (store: ${redact(backend.location)})\n`);
+  write(`lablog server listening on ${server.url} (store: ${redact(backend.location)}; web UI at ${server.url}/)\n`);
   const stop = () => {
     void server.close().then(() => process.exit(0));
   };

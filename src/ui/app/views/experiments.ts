@@ -11,8 +11,8 @@ import { MAX_SERIES_EXPERIMENTS, type ExperimentRow, type ExperimentTable, type 
 const PAGE_ROWS = 500;
 const POLL_MS = 5000;
 const FILTER_DEBOUNCE_MS = 250;
-const DEFAULT_PARAMS = 6;
-const DEFAULT_METRICS = 8;
+const DEFAULT_PARAMS = 4;
+const DEFAULT_METRICS = 6;
 const STATUSES = ['running', 'completed', 'failed', 'cancelled', 'crashed'] as const;
 const STATS: readonly Stat[] = ['last', 'min', 'max'];
 
@@ -72,14 +72,22 @@ function valueCell(id: string, value: Cell): HTMLTableCellElement {
 const encodeCols = (ids: readonly string[]): string => ids.map((id) => id.replace(/%/g, '%25').replace(/,/g, '%2C')).join(',');
 const decodeCols = (text: string): string[] => text.split(',').filter((id) => id !== '').map((id) => id.replace(/%2C/gi, ',').replace(/%25/g, '%'));
 
-/** Up to 6 params whose value differs between rows (any 6 with a single row), and every metric's last value, up to 8. */
+/**
+ * Up to 4 params whose value differs between rows (the ones most rows have first; text unique to every row,
+ * such as a start time, is left to the chooser), then every metric's last value, up to 6.
+ */
 function defaultColumns(table: ExperimentTable): string[] {
   const rows = table.experiments;
+  const present = (key: string) => rows.filter((row) => row.params[key] !== undefined);
   const varying = table.paramKeys.filter((key) => {
     if (rows.length <= 1) return true;
-    const first = rows[0]!.params[key];
-    return rows.some((row) => row.params[key] !== first);
+    const values = present(key).map((row) => row.params[key]);
+    const distinct = new Set(values);
+    if (distinct.size <= 1 && values.length === rows.length) return false;
+    const allText = values.every((v) => typeof v === 'string');
+    return !(allText && values.length > 2 && distinct.size === values.length);
   });
+  varying.sort((a, b) => present(b).length - present(a).length);
   return [...varying.slice(0, DEFAULT_PARAMS).map((key) => `param:${key}`), ...table.metricKeys.slice(0, DEFAULT_METRICS).map((key) => `metric:${key}:last`)];
 }
 
