@@ -1,6 +1,6 @@
 // alignSeries: exact when the points fit, min/max per bucket otherwise, on one x grid for every series.
 import { describe, expect, it } from 'vitest';
-import { alignSeries } from '../src/server/downsample.js';
+import { alignChunks, alignSeries } from '../src/server/downsample.js';
 
 const f = (values: number[]) => Float64Array.from(values);
 
@@ -66,5 +66,26 @@ describe('alignSeries', () => {
     const out = alignSeries([{ xs: f([]), values: f([]) }], 100);
     expect(out).toMatchObject({ exact: true, xs: [], values: [[]], points: [0], range: null });
     expect(() => alignSeries([], 1)).toThrow(RangeError);
+  });
+
+  it('answers the same for a series read in chunks as for the series whole', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (const n of [30, 5_000]) {
+      const xs = new Float64Array(n);
+      const values = new Float64Array(n);
+      for (let i = 0, x = 0; i < n; i++) {
+        x += 1 + Math.floor(random() * 3);
+        xs[i] = x;
+        values[i] = random() < 0.01 ? NaN : random() * 10 - 5;
+      }
+      const cuts = [0, Math.floor(n / 7), Math.floor(n / 2), n - 1, n];
+      const chunks = cuts.slice(1).map((end, i) => ({ xs: xs.subarray(cuts[i]!, end), values: values.subarray(cuts[i]!, end) }));
+      for (const range of [undefined, { from: xs[3]!, to: xs[n - 4]! + 0.5 }]) {
+        for (const budget of [40, 400]) {
+          expect(alignChunks([chunks], budget, range)).toEqual(alignSeries([{ xs, values }], budget, range));
+        }
+      }
+    }
   });
 });

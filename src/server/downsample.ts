@@ -43,6 +43,9 @@ function upperBound(xs: Float64Array, x: number): number {
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
+/** A series as stored: chunks in x order, each with ascending xs (one chunk is a whole series). */
+export type SeriesChunks = readonly SeriesColumns[];
+
 /**
  * Aligns the series on one x grid of at most `maxPoints` values over `range` (default: all their points).
  * When the distinct x values in the range fit, they are the grid and every value is the stored one.
@@ -51,39 +54,49 @@ const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
  * the drawn line keeps every spike and trough that a pixel column can show.
  */
 export function alignSeries(series: readonly SeriesColumns[], maxPoints: number, range?: { from: number; to: number }): AlignedSeries {
+  return alignChunks(
+    series.map((s) => [s]),
+    maxPoints,
+    range,
+  );
+}
+
+/** alignSeries over series read chunk by chunk, without joining the chunks first. */
+export function alignChunks(series: readonly SeriesChunks[], maxPoints: number, range?: { from: number; to: number }): AlignedSeries {
   if (!Number.isSafeInteger(maxPoints) || maxPoints < 2) throw new RangeError(`maxPoints must be an integer >= 2, got ${maxPoints}`);
   let from = range?.from ?? Infinity;
   let to = range?.to ?? -Infinity;
   if (range === undefined) {
-    for (const s of series) {
-      if (s.xs.length === 0) continue;
-      from = Math.min(from, s.xs[0]!);
-      to = Math.max(to, s.xs[s.xs.length - 1]!);
+    for (const chunks of series) {
+      for (const c of chunks) {
+        if (c.xs.length === 0) continue;
+        from = Math.min(from, c.xs[0]!);
+        to = Math.max(to, c.xs[c.xs.length - 1]!);
+      }
     }
   }
-  const windows = series.map((s) => (from <= to ? [lowerBound(s.xs, from), upperBound(s.xs, to)] : [0, 0]) as [number, number]);
-  const points = windows.map(([lo, hi]) => hi - lo);
+  const windows = series.map((chunks) => chunks.map((c) => (from <= to ? [lowerBound(c.xs, from), upperBound(c.xs, to)] : [0, 0]) as [number, number]));
+  const points = windows.map((ws) => ws.reduce((n, [lo, hi]) => n + hi - lo, 0));
   const total = points.reduce((a, b) => a + b, 0);
   if (total === 0) return { exact: true, xs: [], values: series.map(() => []), points, range: range ?? null };
 
   // Exact when the distinct xs fit: no single series over the budget, and their union within it.
   if (points.every((n) => n <= maxPoints)) {
+    const joined = series.map((chunks, i) => join(chunks, windows[i]!, points[i]!));
     const all = new Float64Array(total);
     let at = 0;
-    series.forEach((s, i) => {
-      const [lo, hi] = windows[i]!;
-      all.set(s.xs.subarray(lo, hi), at);
-      at += hi - lo;
-    });
+    for (const s of joined) {
+      all.set(s.xs, at);
+      at += s.xs.length;
+    }
     all.sort();
     const xs: number[] = [];
     for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) xs.push(all[i]!);
     if (xs.length <= maxPoints) {
-      const values = series.map((s, i) => {
-        const [lo, hi] = windows[i]!;
+      const values = joined.map((s) => {
         const out = new Array<number | null>(xs.length).fill(null);
         let k = 0;
-        for (let j = lo; j < hi; j++) {
+        for (let j = 0; j < s.xs.length; j++) {
           const x = s.xs[j]!;
           while (xs[k]! < x) k++;
           out[k] = finite(s.values[j]!);
@@ -101,31 +114,18 @@ export function alignSeries(series: readonly SeriesColumns[], maxPoints: number,
     xs[2 * b] = from + b * width;
     xs[2 * b + 1] = from + (b + 0.5) * width;
   }
-  const values = series.map((s, i) => {
-    const [lo, hi] = windows[i]!;
+  const values = series.map((chunks, i) => {
     const out = new Array<number | null>(buckets * 2).fill(null);
-    const { xs: sx, values: sv } = s;
-    let j = lo;
-    // xs ascend: each bucket is the run of points before the next bucket's left edge (the last takes the rest).
-    for (let b = 0; b < buckets && j < hi; b++) {
-      const edge = b === buckets - 1 ? Infinity : from + (b + 1) * width;
-      let minV = Infinity;
-      let maxV = -Infinity;
-      let minAt = -1;
-      let maxAt = -1;
-      for (; j < hi && sx[j]! < edge; j++) {
-        const v = sv[j]!;
-        // NaN fails both comparisons; ±Infinity is skipped explicitly (JSON cannot carry it).
-        if (v < minV && v !== -Infinity) {
-          minV = v;
-          minAt = j;
-        }
-        if (v > maxV && v !== Infinity) {
-          maxV = v;
-          maxAt = j;
-        }
-      }
-      if (minAt < 0) continue;
+    // Per bucket: its smallest and largest finite value and where they occur (a running index over chunks).
+    let b = 0;
+    let edge = buckets === 1 ? Infinity : from + width;
+    let minV = Infinity;
+    let maxV = -Infinity;
+    let minAt = -1;
+    let maxAt = -1;
+    let at = 0;
+    const flush = () => {
+      if (minAt < 0) return;
       if (minAt === maxAt) out[2 * b] = minV;
       else if (minAt < maxAt) {
         out[2 * b] = minV;
@@ -134,8 +134,55 @@ export function alignSeries(series: readonly SeriesColumns[], maxPoints: number,
         out[2 * b] = maxV;
         out[2 * b + 1] = minV;
       }
-    }
+    };
+    chunks.forEach(({ xs: cx, values: cv }, c) => {
+      const [lo, hi] = windows[i]![c]!;
+      for (let j = lo; j < hi; j++, at++) {
+        // xs ascend: a point past this bucket's right edge closes it (the last bucket takes the rest).
+        const x = cx[j]!;
+        if (x >= edge) {
+          flush();
+          while (x >= edge && b < buckets - 1) {
+            b++;
+            edge = b === buckets - 1 ? Infinity : from + (b + 1) * width;
+          }
+          minV = Infinity;
+          maxV = -Infinity;
+          minAt = -1;
+          maxAt = -1;
+        }
+        const v = cv[j]!;
+        // NaN fails both comparisons; ±Infinity is skipped explicitly (JSON cannot carry it).
+        if (v < minV && v !== -Infinity) {
+          minV = v;
+          minAt = at;
+        }
+        if (v > maxV && v !== Infinity) {
+          maxV = v;
+          maxAt = at;
+        }
+      }
+    });
+    flush();
     return out;
   });
   return { exact: false, xs, values, points, range: { from, to } };
+}
+
+/** The points of a series' chunks inside their windows, as one pair of columns. */
+function join(chunks: SeriesChunks, windows: readonly [number, number][], count: number): SeriesColumns {
+  if (chunks.length === 1) {
+    const [lo, hi] = windows[0]!;
+    return { xs: chunks[0]!.xs.subarray(lo, hi), values: chunks[0]!.values.subarray(lo, hi) };
+  }
+  const xs = new Float64Array(count);
+  const values = new Float64Array(count);
+  let at = 0;
+  chunks.forEach((c, i) => {
+    const [lo, hi] = windows[i]!;
+    xs.set(c.xs.subarray(lo, hi), at);
+    values.set(c.values.subarray(lo, hi), at);
+    at += hi - lo;
+  });
+  return { xs, values };
 }

@@ -28,8 +28,16 @@ export function registerUiAssets(app: FastifyInstance): void {
   const dir = uiDirectory();
   // Every file is read once at start: a request names a file of this map, never a path.
   const files = new Map<string, Buffer>();
-  if (dir !== undefined) for (const name of readdirSync(`${dir}assets`)) files.set(name, readFileSync(`${dir}assets/${name}`));
-  const index = dir === undefined ? undefined : readFileSync(`${dir}index.html`);
+  let index: Buffer | undefined;
+  if (dir !== undefined) {
+    try {
+      for (const name of readdirSync(`${dir}assets`)) files.set(name, readFileSync(`${dir}assets/${name}`));
+      index = readFileSync(`${dir}index.html`);
+    } catch {
+      // Being rebuilt right now: the server runs, and / says the UI is not built (restart after the build).
+      files.clear();
+    }
+  }
 
   app.get('/', async (_request, reply) => {
     if (index === undefined) {

@@ -17,7 +17,7 @@ import {
   type UiMode,
   type XAxis,
 } from '../ui/ui-api.js';
-import { alignSeries, type SeriesColumns } from './downsample.js';
+import { alignChunks, type SeriesChunks, type SeriesColumns } from './downsample.js';
 import { paramsView, seriesView } from './json-views.js';
 import { one, type Query } from './query-params.js';
 import { visibleExperiment } from './read-routes.js';
@@ -78,13 +78,20 @@ function number(query: Query, field: string): number | undefined {
  * The points in x order. Steps always ascend; timestamps usually do, but a clock set back or a timestamp given
  * by hand can break the order, and the downsampler reads a sorted x (points of equal x keep their order).
  */
-function ascending(columns: SeriesColumns): SeriesColumns {
-  const { xs, values } = columns;
+function ascending(chunks: SeriesChunks): SeriesChunks {
   let sorted = true;
-  for (let i = 1; i < xs.length && sorted; i++) sorted = xs[i]! >= xs[i - 1]!;
-  if (sorted) return columns;
+  let previous = -Infinity;
+  for (const { xs } of chunks) {
+    for (let i = 0; i < xs.length && sorted; i++) {
+      sorted = xs[i]! >= previous;
+      previous = xs[i]!;
+    }
+  }
+  if (sorted) return chunks;
+  const xs = Float64Array.from(chunks.flatMap((c) => Array.from(c.xs)));
+  const values = Float64Array.from(chunks.flatMap((c) => Array.from(c.values)));
   const order = Array.from({ length: xs.length }, (_, i) => i).sort((a, b) => xs[a]! - xs[b]! || a - b);
-  return { xs: Float64Array.from(order, (i) => xs[i]!), values: Float64Array.from(order, (i) => values[i]!) };
+  return [{ xs: Float64Array.from(order, (i) => xs[i]!), values: Float64Array.from(order, (i) => values[i]!) } satisfies SeriesColumns];
 }
 
 /** x values on this axis from the stored column: steps as they are; timestamps (ms) as seconds, absolute or since the start. */
@@ -182,7 +189,7 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     }
     const records = await Promise.all(ids.map((id) => visibleExperiment(backend, request, id)));
     const summaries = await backend.readSummaries(records.map((r) => r.id));
-    const columns: SeriesColumns[] = [];
+    const columns: SeriesChunks[] = [];
     const totals: number[] = [];
     const lasts: ({ x: number; value: number | null } | null)[] = [];
     const range = from !== undefined && to !== undefined ? { from, to } : undefined;
@@ -190,12 +197,12 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       const info = summaries.get(record.id)?.series.find((s) => s.kind === 'metric' && s.name === key);
       // Only the x column and the values; on the step axis, only the chunks that overlap the range.
       const data = info === undefined ? undefined : await backend.readMetricXs(record.id, key, x === 'step' ? 'steps' : 'timestamps', x === 'step' ? range : undefined);
-      columns.push(data === undefined ? { xs: new Float64Array(0), values: new Float64Array(0) } : ascending({ xs: xAxis(x, data.xs, record.createdAt), values: data.values }));
+      columns.push(data === undefined ? [] : ascending(data.map((chunk) => ({ xs: xAxis(x, chunk.xs, record.createdAt), values: chunk.values }))));
       totals.push(info?.count ?? 0);
       const lastX = info === undefined ? null : x === 'step' ? info.lastStep : info.lastTimestamp === null ? null : xAxis(x, Float64Array.of(info.lastTimestamp), record.createdAt)[0]!;
       lasts.push(info === undefined || lastX === null ? null : { x: lastX, value: finiteOrNull(info.lastValue) });
     }
-    const aligned = alignSeries(columns, points, range);
+    const aligned = alignChunks(columns, points, range);
     // A bucket's min or max is drawn, not read: 6 significant digits halve the answer and no pixel moves.
     if (!aligned.exact) for (const values of aligned.values) for (let i = 0; i < values.length; i++) if (values[i] !== null) values[i] = significant(values[i]!, 6);
     return {

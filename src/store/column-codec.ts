@@ -150,18 +150,17 @@ export interface EncodedXChunk {
   readonly vals: Buffer;
 }
 
-/** Decodes consecutive chunks' x column (`steps` or `timestamps`, per the packed encodings) and values. */
-export function decodeXChunks(chunks: readonly EncodedXChunk[], x: 'steps' | 'timestamps'): { xs: Float64Array; values: Float64Array } {
-  let total = 0;
-  for (const chunk of chunks) total += chunk.count;
-  const xs = new Float64Array(total);
-  const values = new Float64Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    decodeColumn(unpackEncodings(chunk.encoding)[x], chunk.xs, chunk.count, xs, offset);
-    decodeColumn(RAW, chunk.vals, chunk.count, values, offset);
-    offset += chunk.count;
-  }
-  return { xs, values };
+/**
+ * Decodes each chunk's x column (`steps` or `timestamps`, per the packed encodings) and values, chunk by
+ * chunk: a chart reads millions of points, so values are views on the stored bytes where they are aligned
+ * (no copy, no concatenation).
+ */
+export function decodeXChunks(chunks: readonly EncodedXChunk[], x: 'steps' | 'timestamps'): { xs: Float64Array; values: Float64Array }[] {
+  return chunks.map((chunk) => {
+    const xs = decodeColumnToArray(unpackEncodings(chunk.encoding)[x], chunk.xs, chunk.count);
+    const bytes = chunk.vals;
+    const values =
+      bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, chunk.count) : decodeColumnToArray(RAW, bytes, chunk.count);
+    return { xs, values };
+  });
 }
-

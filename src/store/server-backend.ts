@@ -191,10 +191,11 @@ export interface ServerBackend {
   readSeries(experimentId: string): Promise<SeriesRecord[]>;
   readMetric(experimentId: string, name: string): Promise<MetricData | undefined>;
   /**
-   * One metric's x column (steps, or timestamps in ms) and values, for charts: only what a chart draws, and
-   * with `steps`, only the chunks that overlap that step range (the caller trims the points at its edges).
+   * One metric's x column (steps, or timestamps in ms) and values, chunk by chunk in step order, for charts:
+   * only what a chart draws, and with `steps`, only the chunks that overlap that step range (the caller trims
+   * the points at its edges).
    */
-  readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }): Promise<{ xs: Float64Array; values: Float64Array } | undefined>;
+  readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }): Promise<{ xs: Float64Array; values: Float64Array }[] | undefined>;
   /** Params, series and study of each of these experiments at once; ids not stored are absent from the map. */
   readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>>;
   /** Projects that hold experiments or studies, by name; only those among `projects` when given. */
