@@ -116,14 +116,14 @@ export function alignChunks(series: readonly SeriesChunks[], maxPoints: number, 
   }
   const values = series.map((chunks, i) => {
     const out = new Array<number | null>(buckets * 2).fill(null);
-    // Per bucket: its smallest and largest finite value and where they occur (a running index over chunks).
+    // Per bucket: its smallest and largest finite value and where they occur (an index running over chunks).
     let b = 0;
     let edge = buckets === 1 ? Infinity : from + width;
     let minV = Infinity;
     let maxV = -Infinity;
     let minAt = -1;
     let maxAt = -1;
-    let at = 0;
+    let base = 0;
     const flush = () => {
       if (minAt < 0) return;
       if (minAt === maxAt) out[2 * b] = minV;
@@ -135,14 +135,30 @@ export function alignChunks(series: readonly SeriesChunks[], maxPoints: number, 
         out[2 * b + 1] = minV;
       }
     };
-    chunks.forEach(({ xs: cx, values: cv }, c) => {
+    for (let c = 0; c < chunks.length; c++) {
+      const cx = chunks[c]!.xs;
+      const cv = chunks[c]!.values;
       const [lo, hi] = windows[i]![c]!;
-      for (let j = lo; j < hi; j++, at++) {
-        // xs ascend: a point past this bucket's right edge closes it (the last bucket takes the rest).
-        const x = cx[j]!;
-        if (x >= edge) {
+      let j = lo;
+      while (j < hi) {
+        // The points of the current bucket: xs ascend, so the first one at or past its right edge ends it.
+        for (; j < hi; j++) {
+          if (cx[j]! >= edge) break;
+          const v = cv[j]!;
+          // NaN fails both comparisons; ±Infinity is skipped explicitly (JSON cannot carry it).
+          if (v < minV && v !== -Infinity) {
+            minV = v;
+            minAt = base + j;
+          }
+          if (v > maxV && v !== Infinity) {
+            maxV = v;
+            maxAt = base + j;
+          }
+        }
+        if (j < hi) {
           flush();
-          while (x >= edge && b < buckets - 1) {
+          // The last bucket's edge is Infinity, so this stops there.
+          while (cx[j]! >= edge) {
             b++;
             edge = b === buckets - 1 ? Infinity : from + (b + 1) * width;
           }
@@ -151,18 +167,9 @@ export function alignChunks(series: readonly SeriesChunks[], maxPoints: number, 
           minAt = -1;
           maxAt = -1;
         }
-        const v = cv[j]!;
-        // NaN fails both comparisons; ±Infinity is skipped explicitly (JSON cannot carry it).
-        if (v < minV && v !== -Infinity) {
-          minV = v;
-          minAt = at;
-        }
-        if (v > maxV && v !== Infinity) {
-          maxV = v;
-          maxAt = at;
-        }
       }
-    });
+      base += cx.length;
+    }
     flush();
     return out;
   });

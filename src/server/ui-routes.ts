@@ -197,7 +197,9 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       const info = summaries.get(record.id)?.series.find((s) => s.kind === 'metric' && s.name === key);
       // Only the x column and the values; on the step axis, only the chunks that overlap the range.
       const data = info === undefined ? undefined : await backend.readMetricXs(record.id, key, x === 'step' ? 'steps' : 'timestamps', x === 'step' ? range : undefined);
-      columns.push(data === undefined ? [] : ascending(data.map((chunk) => ({ xs: xAxis(x, chunk.xs, record.createdAt), values: chunk.values }))));
+      const chunks = data?.map((chunk) => ({ xs: xAxis(x, chunk.xs, record.createdAt), values: chunk.values })) ?? [];
+      // Steps ascend by the store's rule; timestamps are sorted when a clock went backwards.
+      columns.push(x === 'step' ? chunks : ascending(chunks));
       totals.push(info?.count ?? 0);
       const lastX = info === undefined ? null : x === 'step' ? info.lastStep : info.lastTimestamp === null ? null : xAxis(x, Float64Array.of(info.lastTimestamp), record.createdAt)[0]!;
       lasts.push(info === undefined || lastX === null ? null : { x: lastX, value: finiteOrNull(info.lastValue) });

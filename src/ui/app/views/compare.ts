@@ -129,18 +129,16 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
   const studySection = h('section', { class: 'panel compare-section' });
   const sameStudy = rows[0]!.studyId !== null && rows.every((r) => r.studyId === rows[0]!.studyId) ? rows[0]!.studyId : null;
 
-  mount(
-    ctx.root,
-    header,
-    // Curves first: with many experiments the table is long, and the curves are what people came for.
-    h('h2', null, 'Metrics'),
-    metricKeys.length === 0 ? h('p', { class: 'muted' }, 'These experiments log no metric series.') : chartsBox,
-    h('h2', null, 'Params and last values'),
-    h('section', { class: 'compare-section compare-table-box' }, compareTable(rows, paramKeys, metricKeys)),
-    metricKeys.length > 0 ? parallelSection : null,
-    metricKeys.length > 0 ? scatterSection : null,
-    sameStudy !== null && metricKeys.length > 0 ? studySection : null,
-  );
+  // Curves first: with many experiments the table is long, and the curves are what people came for. The
+  // charts ask for their series before the rest of the page is built.
+  mount(ctx.root, header, h('h2', null, 'Metrics'), metricKeys.length === 0 ? h('p', { class: 'muted' }, 'These experiments log no metric series.') : chartsBox);
+  const rest = () =>
+    ctx.root.append(
+      h('h2', null, 'Params and last values'),
+      h('section', { class: 'compare-section compare-table-box' }, compareTable(rows, paramKeys, metricKeys)),
+      ...(metricKeys.length > 0 ? [parallelSection, scatterSection] : []),
+      ...(sameStudy !== null && metricKeys.length > 0 ? [studySection] : []),
+    );
 
   // Curves: the first few now, the rest when scrolled near.
   const charts: LineChart[] = [];
@@ -175,6 +173,7 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
       observer.observe(slot);
     }
   }
+  rest();
   ctx.signal.addEventListener(
     'abort',
     () => {
