@@ -22,7 +22,7 @@ async function fill(path: string, experiments: number, points: number): Promise<
   const store = openStore({ path });
   const ids: string[] = [];
   for (let e = 0; e < experiments; e++) {
-    const exp = store.createExperiment({ name: `run-${e}`, project: 'bench', limits: { maxMetricValues: points + 1_000 } });
+    const exp = store.createExperiment({ name: `run-${e}`, project: 'bench', limits: { maxMetricValues: 2 * points + 1_000 } });
     exp.logParams({ learning_rate: 0.001 * (1 + (e % 10)), width: 16 << e % 4, seed: e });
     for (let i = 0; i < points; i++) exp.logMetric('train/loss', Math.exp(-i / (points / 5)) * (1 + 0.3 * Math.sin(i / 50 + e)) + e * 0.001);
     if (points >= 100) for (let i = 0; i < 100; i++) exp.logMetric('val/acc', 1 - Math.exp(-i / 20) * 0.9 - e * 0.0001, { step: i * (points / 100) });

@@ -111,7 +111,8 @@ export interface UiRouteOptions {
 export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, options: UiRouteOptions): void {
   app.get('/api/v1/ui/overview', async (request): Promise<Overview> => {
     const projects = await backend.listProjects(options.scope(request));
-    return { mode: options.mode, store: backend.location, projects };
+    // A team server's database location is not every key holder's business; a local store's path is the user's own.
+    return { mode: options.mode, store: options.mode === 'local' ? backend.location : '', projects };
   });
 
   /** The table of these records: rows, and the param and metric names over them. */

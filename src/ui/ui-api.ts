@@ -12,7 +12,7 @@ export interface ProjectSummary {
 /** GET /api/v1/ui/overview */
 export interface Overview {
   readonly mode: UiMode;
-  /** Where the data lives (a file path, or a database URL without password). */
+  /** Where the data lives: the store's path for `lablog ui`; empty on a team server. */
   readonly store: string;
   /** Projects the caller may read, with at least one experiment or study, by name. */
   readonly projects: readonly ProjectSummary[];

@@ -83,7 +83,7 @@ void api
   .overview()
   .then((overview) => {
     const store = document.getElementById('store');
-    if (store) store.textContent = overview.mode === 'local' ? overview.store : `server · ${overview.store}`;
+    if (store) store.textContent = overview.mode === 'local' ? overview.store : 'lablog server';
   })
   .catch(() => {});
 void route();

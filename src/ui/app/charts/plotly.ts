@@ -30,6 +30,11 @@ export function loadPlotly(): Promise<Plotly> {
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Draws a figure as logged ({ data, layout?, config?, frames? }) into `el`, responsive and without the Plotly logo. */
+/** Frees what Plotly holds for `el` (its resize listener keeps a detached figure alive otherwise). */
+export function purgeFigure(el: HTMLElement): void {
+  if (loading !== undefined) void loading.then((plotly) => plotly.purge(el)).catch(() => {});
+}
+
 export async function plotFigure(el: HTMLElement, figure: unknown): Promise<void> {
   const plotly = await loadPlotly();
   const f = isRecord(figure) ? figure : {};

@@ -3,7 +3,7 @@
 import './experiment.css';
 import { api } from '../api.js';
 import { lineChart, type LineChart } from '../charts/line-chart.js';
-import { plotFigure } from '../charts/plotly.js';
+import { plotFigure, purgeFigure } from '../charts/plotly.js';
 import { emptyState, formatDuration, formatNumber, formatTime, formatValue, h, mount, statusBadge } from '../dom.js';
 import { href, type ViewContext } from '../main.js';
 import type { ExperimentPage, SeriesInfo, TableInfo, TablePage } from '../../ui-api.js';
@@ -356,7 +356,11 @@ function plotPanel(experimentId: string, info: SeriesInfo, signal: AbortSignal):
     void draw();
   });
 
+  signal.addEventListener('abort', () => purgeFigure(figure), { once: true });
+  let drawing = 0;
+
   async function draw(): Promise<void> {
+    const mine = ++drawing;
     const plot = list[index];
     if (!plot) {
       status.textContent = 'No figure.';
@@ -366,7 +370,8 @@ function plotPanel(experimentId: string, info: SeriesInfo, signal: AbortSignal):
     caption.textContent = plot.caption ?? '';
     try {
       await plotFigure(figure, plot.figure);
-      if (signal.aborted) return;
+      // Left the page, or a newer figure was asked for meanwhile: that one draws, this one says nothing.
+      if (signal.aborted || mine !== drawing) return;
       status.textContent = '';
       element.dataset['ready'] = '1';
     } catch (error) {
