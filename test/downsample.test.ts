@@ -88,4 +88,20 @@ describe('alignSeries', () => {
       }
     }
   });
+
+  it('answers the same for evenly spaced steps kept as (first, delta) as for the steps written out', () => {
+    const values = Float64Array.from({ length: 3_001 }, (_, i) => (i === 700 ? NaN : Math.cos(i / 40) * (1 + (i % 7))));
+    // Three chunks: steps 0, 5, 10, … with one chunk of a single point in the middle.
+    const cuts = [0, 1_200, 1_201, 3_001];
+    const even = cuts.slice(1).map((end, i) => ({
+      xs: { first: cuts[i]! * 5, delta: 5, length: end - cuts[i]! },
+      values: values.subarray(cuts[i]!, end),
+    }));
+    const written = even.map((c) => ({ xs: Float64Array.from({ length: c.xs.length }, (_, k) => c.xs.first + k * 5), values: c.values }));
+    for (const range of [undefined, { from: 17.5, to: 6_003 }, { from: 6_000, to: 6_000 }, { from: 100, to: 400 }]) {
+      for (const budget of [10, 300, 4_000]) {
+        expect(alignChunks([even], budget, range)).toEqual(alignChunks([written], budget, range));
+      }
+    }
+  });
 });

@@ -1,9 +1,28 @@
 // Downsampling for charts: several series put on one shared x grid, all points when they fit, else min/max per bucket.
 
-/** One series: x ascending (steps, or seconds), values aligned with it (NaN: no value). */
+/** An x column of evenly spaced values, not materialised: first + i × delta for i < length. */
+export interface EvenColumn {
+  readonly first: number;
+  readonly delta: number;
+  readonly length: number;
+}
+
+/** One series (or chunk of one): x ascending (steps, or seconds), values aligned with it (NaN: no value). */
 export interface SeriesColumns {
-  readonly xs: Float64Array;
+  readonly xs: Float64Array | EvenColumn;
   readonly values: Float64Array;
+}
+
+const isEven = (xs: Float64Array | EvenColumn): xs is EvenColumn => !(xs instanceof Float64Array);
+const firstX = (xs: Float64Array | EvenColumn): number => (isEven(xs) ? xs.first : xs[0]!);
+const lastX = (xs: Float64Array | EvenColumn): number => (isEven(xs) ? xs.first + (xs.length - 1) * xs.delta : xs[xs.length - 1]!);
+
+/** The x values of [lo, hi) as an array. */
+function materialise(xs: Float64Array | EvenColumn, lo: number, hi: number): Float64Array {
+  if (!isEven(xs)) return xs.subarray(lo, hi);
+  const out = new Float64Array(hi - lo);
+  for (let i = lo; i < hi; i++) out[i - lo] = xs.first + i * xs.delta;
+  return out;
 }
 
 export interface AlignedSeries {
@@ -17,8 +36,17 @@ export interface AlignedSeries {
   readonly range: { readonly from: number; readonly to: number } | null;
 }
 
+/** Index of the first x >= x in an even column (delta > 0 when there are two values or more). */
+function evenBound(xs: EvenColumn, x: number, strict: boolean): number {
+  if (xs.length <= 1 || xs.delta <= 0) return xs.length === 0 ? 0 : (strict ? xs.first > x : xs.first >= x) ? 0 : 1;
+  const at = (x - xs.first) / xs.delta;
+  const index = strict ? Math.floor(at) + 1 : Math.ceil(at);
+  return Math.min(xs.length, Math.max(0, index));
+}
+
 /** First index whose x is >= x (xs ascending). */
-function lowerBound(xs: Float64Array, x: number): number {
+function lowerBound(xs: Float64Array | EvenColumn, x: number): number {
+  if (isEven(xs)) return evenBound(xs, x, false);
   let lo = 0;
   let hi = xs.length;
   while (lo < hi) {
@@ -30,7 +58,8 @@ function lowerBound(xs: Float64Array, x: number): number {
 }
 
 /** First index whose x is > x. */
-function upperBound(xs: Float64Array, x: number): number {
+function upperBound(xs: Float64Array | EvenColumn, x: number): number {
+  if (isEven(xs)) return evenBound(xs, x, true);
   let lo = 0;
   let hi = xs.length;
   while (lo < hi) {
@@ -70,8 +99,8 @@ export function alignChunks(series: readonly SeriesChunks[], maxPoints: number, 
     for (const chunks of series) {
       for (const c of chunks) {
         if (c.xs.length === 0) continue;
-        from = Math.min(from, c.xs[0]!);
-        to = Math.max(to, c.xs[c.xs.length - 1]!);
+        from = Math.min(from, firstX(c.xs));
+        to = Math.max(to, lastX(c.xs));
       }
     }
   }
@@ -136,10 +165,42 @@ export function alignChunks(series: readonly SeriesChunks[], maxPoints: number, 
       }
     };
     for (let c = 0; c < chunks.length; c++) {
-      const cx = chunks[c]!.xs;
+      const column = chunks[c]!.xs;
       const cv = chunks[c]!.values;
       const [lo, hi] = windows[i]![c]!;
       let j = lo;
+      if (isEven(column)) {
+        // Evenly spaced steps: each bucket's end is computed, and only values are read.
+        while (j < hi) {
+          const end = Math.min(hi, evenBound(column, edge, false));
+          for (; j < end; j++) {
+            const v = cv[j]!;
+            if (v < minV && v !== -Infinity) {
+              minV = v;
+              minAt = base + j;
+            }
+            if (v > maxV && v !== Infinity) {
+              maxV = v;
+              maxAt = base + j;
+            }
+          }
+          if (j < hi) {
+            flush();
+            const x = column.first + j * column.delta;
+            while (x >= edge) {
+              b++;
+              edge = b === buckets - 1 ? Infinity : from + (b + 1) * width;
+            }
+            minV = Infinity;
+            maxV = -Infinity;
+            minAt = -1;
+            maxAt = -1;
+          }
+        }
+        base += column.length;
+        continue;
+      }
+      const cx = column;
       while (j < hi) {
         // The points of the current bucket: xs ascend, so the first one at or past its right edge ends it.
         for (; j < hi; j++) {
@@ -177,17 +238,17 @@ export function alignChunks(series: readonly SeriesChunks[], maxPoints: number, 
 }
 
 /** The points of a series' chunks inside their windows, as one pair of columns. */
-function join(chunks: SeriesChunks, windows: readonly [number, number][], count: number): SeriesColumns {
+function join(chunks: SeriesChunks, windows: readonly [number, number][], count: number): { xs: Float64Array; values: Float64Array } {
   if (chunks.length === 1) {
     const [lo, hi] = windows[0]!;
-    return { xs: chunks[0]!.xs.subarray(lo, hi), values: chunks[0]!.values.subarray(lo, hi) };
+    return { xs: materialise(chunks[0]!.xs, lo, hi), values: chunks[0]!.values.subarray(lo, hi) };
   }
   const xs = new Float64Array(count);
   const values = new Float64Array(count);
   let at = 0;
   chunks.forEach((c, i) => {
     const [lo, hi] = windows[i]!;
-    xs.set(c.xs.subarray(lo, hi), at);
+    xs.set(materialise(c.xs, lo, hi), at);
     values.set(c.values.subarray(lo, hi), at);
     at += hi - lo;
   });

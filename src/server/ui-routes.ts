@@ -78,7 +78,7 @@ function number(query: Query, field: string): number | undefined {
  * The points in x order. Steps always ascend; timestamps usually do, but a clock set back or a timestamp given
  * by hand can break the order, and the downsampler reads a sorted x (points of equal x keep their order).
  */
-function ascending(chunks: SeriesChunks): SeriesChunks {
+function ascending(chunks: readonly { xs: Float64Array; values: Float64Array }[]): SeriesChunks {
   let sorted = true;
   let previous = -Infinity;
   for (const { xs } of chunks) {
@@ -94,9 +94,8 @@ function ascending(chunks: SeriesChunks): SeriesChunks {
   return [{ xs: Float64Array.from(order, (i) => xs[i]!), values: Float64Array.from(order, (i) => values[i]!) } satisfies SeriesColumns];
 }
 
-/** x values on this axis from the stored column: steps as they are; timestamps (ms) as seconds, absolute or since the start. */
-function xAxis(axis: XAxis, column: Float64Array, createdAt: number): Float64Array {
-  if (axis === 'step') return column;
+/** Timestamps (ms) as seconds: since the epoch ('time'), or since the experiment started ('relative'). */
+function seconds(axis: 'time' | 'relative', column: Float64Array, createdAt: number): Float64Array {
   const origin = axis === 'time' ? 0 : createdAt;
   for (let i = 0; i < column.length; i++) column[i] = (column[i]! - origin) / 1000;
   return column;
@@ -198,11 +197,15 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       const info = summaries.get(record.id)?.series.find((s) => s.kind === 'metric' && s.name === key);
       // Only the x column and the values; on the step axis, only the chunks that overlap the range.
       const data = info === undefined ? undefined : await backend.readMetricXs(record.id, key, x === 'step' ? 'steps' : 'timestamps', x === 'step' ? range : undefined);
-      const chunks = data?.map((chunk) => ({ xs: xAxis(x, chunk.xs, record.createdAt), values: chunk.values })) ?? [];
-      // Steps ascend by the store's rule; timestamps are sorted when a clock went backwards.
-      columns.push(x === 'step' ? chunks : ascending(chunks));
+      // Steps ascend by the store's rule; timestamps (always decoded: only steps stay even columns) are
+      // turned into seconds, and sorted when a clock went backwards.
+      columns.push(
+        x === 'step'
+          ? (data ?? [])
+          : ascending((data ?? []).map((chunk) => ({ xs: seconds(x, chunk.xs as Float64Array, record.createdAt), values: chunk.values }))),
+      );
       totals.push(info?.count ?? 0);
-      const lastX = info === undefined ? null : x === 'step' ? info.lastStep : info.lastTimestamp === null ? null : xAxis(x, Float64Array.of(info.lastTimestamp), record.createdAt)[0]!;
+      const lastX = info === undefined ? null : x === 'step' ? info.lastStep : info.lastTimestamp === null ? null : seconds(x, Float64Array.of(info.lastTimestamp), record.createdAt)[0]!;
       lasts.push(info === undefined || lastX === null ? null : { x: lastX, value: finiteOrNull(info.lastValue) });
     }
     const aligned = alignChunks(columns, points, range);

@@ -150,14 +150,25 @@ export interface EncodedXChunk {
   readonly vals: Buffer;
 }
 
+/** An x column of evenly spaced values, not materialised: first + i × delta for i < length. */
+export interface EvenColumn {
+  readonly first: number;
+  readonly delta: number;
+  readonly length: number;
+}
+
 /**
  * Decodes each chunk's x column (`steps` or `timestamps`, per the packed encodings) and values, chunk by
  * chunk: a chart reads millions of points, so values are views on the stored bytes where they are aligned
- * (no copy, no concatenation).
+ * (no copy, no concatenation), and evenly spaced steps (0, 1, 2, …) stay an EvenColumn.
  */
-export function decodeXChunks(chunks: readonly EncodedXChunk[], x: 'steps' | 'timestamps'): { xs: Float64Array; values: Float64Array }[] {
+export function decodeXChunks(chunks: readonly EncodedXChunk[], x: 'steps' | 'timestamps'): { xs: Float64Array | EvenColumn; values: Float64Array }[] {
   return chunks.map((chunk) => {
-    const xs = decodeColumnToArray(unpackEncodings(chunk.encoding)[x], chunk.xs, chunk.count);
+    const encoding = unpackEncodings(chunk.encoding)[x];
+    const xs =
+      x === 'steps' && encoding === ARITHMETIC
+        ? { first: chunk.xs.readDoubleLE(0), delta: chunk.xs.readDoubleLE(8), length: chunk.count }
+        : decodeColumnToArray(encoding, chunk.xs, chunk.count);
     const bytes = chunk.vals;
     const values =
       bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, chunk.count) : decodeColumnToArray(RAW, bytes, chunk.count);

@@ -1,6 +1,7 @@
 // The server's Store interface: asynchronous (PostgreSQL drivers are), idempotent ingest, API keys (types only).
 
 import type { Limits } from '../core/limits.js';
+import type { EvenColumn } from './column-codec.js';
 import type { ServerStudyBackend } from './study-backend.js';
 import type {
   ExperimentQuery,
@@ -195,7 +196,7 @@ export interface ServerBackend {
    * only what a chart draws, and with `steps`, only the chunks that overlap that step range (the caller trims
    * the points at its edges).
    */
-  readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }): Promise<{ xs: Float64Array; values: Float64Array }[] | undefined>;
+  readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }): Promise<{ xs: Float64Array | EvenColumn; values: Float64Array }[] | undefined>;
   /** Params, series and study of each of these experiments at once; ids not stored are absent from the map. */
   readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>>;
   /** Projects that hold experiments or studies, by name; only those among `projects` when given. */

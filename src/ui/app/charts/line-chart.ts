@@ -30,6 +30,11 @@ export const seriesColor = (index: number): string => PALETTE[index % PALETTE.le
 const X_LABELS: Record<XAxis, string> = { step: 'step', time: 'wall time', relative: 'relative time' };
 const SMOOTHING_TITLE = 'Exponential moving average, computed in the browser. The smoothed line is drawn over the raw series (faint); the legend shows smoothed values.';
 const ZOOM_DEBOUNCE_MS = 150;
+/** Values a chart asks for across all its series at most, and per series at least. */
+const TOTAL_POINTS = 60_000;
+const MIN_SERIES_POINTS = 400;
+/** Above this many series the legend stops following the cursor (a hundred live rows cost more than the plot). */
+const LIVE_LEGEND_SERIES = 12;
 
 type Range = { from: number; to: number };
 
@@ -115,15 +120,29 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
   const onAbort = () => destroy();
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
+  /**
+   * Two values per pixel column (a bucket's min and max); with many series overlaid, fewer each, so a chart
+   * draws at most about TOTAL_POINTS (no line of a hundred can be told apart at full resolution anyway).
+   */
   function pointsFor(width: number): number {
-    return Math.max(50, Math.min(MAX_SERIES_POINTS, Math.round(2 * width)));
+    const perSeries = Math.max(MIN_SERIES_POINTS, Math.floor(TOTAL_POINTS / ids.length));
+    return Math.max(50, Math.min(MAX_SERIES_POINTS, perSeries, Math.round(2 * width)));
+  }
+
+  /** The plot's width without forcing a layout before the first request: measured once laid out, else estimated. */
+  function plotWidth(): number {
+    if (plot !== null) return plot.width;
+    // The charts' grid: columns of at least 460 px across the window, less the page's margins.
+    const usable = Math.max(300, window.innerWidth - 60);
+    const columns = Math.max(1, Math.floor(usable / 474));
+    return Math.round(usable / columns - 30);
   }
 
   /** Fetches [range] (or everything) and draws it; answers overtaken by a newer request are dropped. */
   async function load(range: Range | null): Promise<void> {
     if (destroyed) return;
     const mine = ++sequence;
-    const points = pointsFor(plotBox.clientWidth > 0 ? plotBox.clientWidth : 600);
+    const points = pointsFor(plotWidth());
     let next: SeriesAnswer;
     try {
       next = await api.series(key, ids, x, points, range ?? undefined);
@@ -239,7 +258,7 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
           size: (_u: uPlot, values: string[] | null) => (values ? Math.max(40, ...values.map((v) => v.length * 7 + 18)) : 50),
         },
       ],
-      legend: { live: true },
+      legend: { live: experiments.length <= LIVE_LEGEND_SERIES },
       cursor: {
         drag: { x: true, y: false, dist: 5 },
         bind: {
