@@ -21,7 +21,7 @@ beforeAll(async () => {
   const store = openStore({ path: storePath });
   const main = store.createExperiment({ name: 'main', project: 'ui' });
   main.logParams({ lr: 0.1 });
-  for (let step = 0; step < 10_000; step++) main.logMetric('loss', loss(step), { step });
+  for (let step = 0; step < 10_000; step++) main.logMetrics({ loss: loss(step), flat: 1000 + 0.001 * Math.sin(step / 100) }, { step });
   // A clock set back: timestamps out of order, steps in order.
   const clock = [5_000, 1_000, 3_000, 2_000, 4_000];
   clock.forEach((t, step) => main.logMetric('clock', step * 10, { step, timestamp: BASE + t }));
@@ -69,6 +69,14 @@ describe.each(SERVER_DATABASES)('UI routes on a $kind server', (database) => {
     expect(Math.min(...drawn)).toBeCloseTo(Math.min(...all), 5);
   });
 
+  it('keeps a small variation on a large value when it downsamples (rounding follows the span, not the size)', async () => {
+    const { body } = await get(`/api/v1/ui/series?key=flat&experiments=${ids.main}&points=100`);
+    expect(body.exact).toBe(false);
+    const drawn = body.series[0].values.filter((v: number | null) => v !== null) as number[];
+    expect(Math.max(...drawn) - Math.min(...drawn)).toBeGreaterThan(0.0019);
+    expect(Math.max(...drawn)).toBeCloseTo(1000.001, 6);
+  });
+
   it('sends the stored points of a zoomed range exactly', async () => {
     const { body } = await get(`/api/v1/ui/series?key=loss&experiments=${ids.main}&points=1000&from=4000&to=4100.5`);
     expect(body.exact).toBe(true);
@@ -93,7 +101,7 @@ describe.each(SERVER_DATABASES)('UI routes on a $kind server', (database) => {
     const row = body.experiments[0];
     expect(row).toMatchObject({ name: 'main', status: 'completed', params: { lr: 0.1 }, metrics: { loss: { count: 10_000, last: loss(9_999) } } });
     const table = await get('/api/v1/ui/experiments?project=ui');
-    expect(table.body).toMatchObject({ project: 'ui', total: 1, truncated: false, paramKeys: ['lr'], metricKeys: ['clock', 'loss'] });
+    expect(table.body).toMatchObject({ project: 'ui', total: 1, truncated: false, paramKeys: ['lr'], metricKeys: ['clock', 'flat', 'loss'] });
     expect((await get('/api/v1/ui/experiments?project=elsewhere')).status).toBe(403);
     expect((await get(`/api/v1/ui/series?key=loss&experiments=${ids.other}`)).status).toBe(404);
     const overview = await get('/api/v1/ui/overview');

@@ -59,6 +59,21 @@ export function experimentRow(record: RemoteExperimentRecord, summary: Experimen
   };
 }
 
+/** Rounds a series' values to about 6 significant digits of its span (max − min), in place. */
+function roundToSpan(values: (number | null)[]): void {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v === null) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const span = max - min;
+  if (!(span > 0) || !Number.isFinite(span)) return;
+  const digits = Math.min(17, 6 + Math.max(0, Math.ceil(Math.log10(Math.max(Math.abs(min), Math.abs(max)) / span))));
+  for (let i = 0; i < values.length; i++) if (values[i] !== null) values[i] = significant(values[i]!, digits);
+}
+
 /** v rounded to `digits` significant digits. */
 export function significant(v: number, digits: number): number {
   if (v === 0 || !Number.isFinite(v)) return v;
@@ -209,8 +224,9 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       lasts.push(info === undefined || lastX === null ? null : { x: lastX, value: finiteOrNull(info.lastValue) });
     }
     const aligned = alignChunks(columns, points, range);
-    // A bucket's min or max is drawn, not read: 6 significant digits halve the answer and no pixel moves.
-    if (!aligned.exact) for (const values of aligned.values) for (let i = 0; i < values.length; i++) if (values[i] !== null) values[i] = significant(values[i]!, 6);
+    // A bucket's min or max is drawn, not read: rounded to a millionth of the series' own span, which halves
+    // the answer and moves no pixel (however small the span is next to the values).
+    if (!aligned.exact) for (const values of aligned.values) roundToSpan(values);
     return {
       key,
       x,

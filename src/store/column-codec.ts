@@ -165,10 +165,11 @@ export interface EvenColumn {
 export function decodeXChunks(chunks: readonly EncodedXChunk[], x: 'steps' | 'timestamps'): { xs: Float64Array | EvenColumn; values: Float64Array }[] {
   return chunks.map((chunk) => {
     const encoding = unpackEncodings(chunk.encoding)[x];
-    const xs =
-      x === 'steps' && encoding === ARITHMETIC
-        ? { first: chunk.xs.readDoubleLE(0), delta: chunk.xs.readDoubleLE(8), length: chunk.count }
-        : decodeColumnToArray(encoding, chunk.xs, chunk.count);
+    const first = encoding === ARITHMETIC ? chunk.xs.readDoubleLE(0) : NaN;
+    const delta = encoding === ARITHMETIC ? chunk.xs.readDoubleLE(8) : NaN;
+    // Only a true ascending progression stays even (the downsampler walks buckets by it).
+    const even = x === 'steps' && chunk.count >= 2 && delta > 0 && Number.isFinite(first + delta * chunk.count);
+    const xs = even ? { first, delta, length: chunk.count } : decodeColumnToArray(encoding, chunk.xs, chunk.count);
     const bytes = chunk.vals;
     const values =
       bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, chunk.count) : decodeColumnToArray(RAW, bytes, chunk.count);

@@ -45,15 +45,14 @@ export interface ServerProcess {
   output(): string;
 }
 
-/** Starts `lablog server` on a loopback port (0: a free one) and resolves once it listens. */
-export async function startServer(db: string, options: { port?: number; args?: string[] } = {}): Promise<ServerProcess> {
-  const child = startCli(['server', '--port', String(options.port ?? 0), '--db', db, ...(options.args ?? [])]);
+/** Waits for a child's output to announce its URL (the pattern's first group); rejects if it exits first. */
+export async function announcedUrl(child: ChildProcess, pattern: RegExp, what: string): Promise<{ url: string; output: () => string }> {
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`lablog server did not start: ${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${output}`)), 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = pattern.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -63,11 +62,18 @@ export async function startServer(db: string, options: { port?: number; args?: s
     child.stderr!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`lablog server exited (${code}): ${output}`));
+      reject(new Error(`${what} exited (${code}): ${output}`));
     });
   });
   child.removeAllListeners('exit');
-  return { url, port: Number(new URL(url).port), db, child, output: () => output };
+  return { url, output: () => output };
+}
+
+/** Starts `lablog server` on a loopback port (0: a free one) and resolves once it listens. */
+export async function startServer(db: string, options: { port?: number; args?: string[] } = {}): Promise<ServerProcess> {
+  const child = startCli(['server', '--port', String(options.port ?? 0), '--db', db, ...(options.args ?? [])]);
+  const { url, output } = await announcedUrl(child, /listening on (http:\/\/\S+)/, 'lablog server');
+  return { url, port: Number(new URL(url).port), db, child, output };
 }
 
 /** SIGKILLs a server and waits until it is gone. */

@@ -135,7 +135,8 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
     // The charts' grid: columns of at least 460 px across the window, less the page's margins.
     const usable = Math.max(300, window.innerWidth - 60);
     const columns = Math.max(1, Math.floor(usable / 474));
-    return Math.round(usable / columns - 30);
+    // Never below the grid's 460 px column (less its padding): a narrow window still gets a full column.
+    return Math.max(442, Math.round(usable / columns - 30));
   }
 
   /** Fetches [range] (or everything) and draws it; answers overtaken by a newer request are dropped. */

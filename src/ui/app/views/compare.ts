@@ -173,7 +173,10 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
       observer.observe(slot);
     }
   }
-  rest();
+  // After the charts' requests are sent (they start in a microtask): the table and the plots' sections.
+  setTimeout(() => {
+    if (!ctx.signal.aborted) rest();
+  }, 0);
   ctx.signal.addEventListener(
     'abort',
     () => {
