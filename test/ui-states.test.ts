@@ -100,5 +100,16 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui at the edges', () => {
     expect(Number(await chart.getAttribute('data-points'))).toBe(20 * 5);
     expect(errors).toEqual([]);
     await page.close();
+
+    // The other pages of the same store: one experiment, and the studies (there are none).
+    const other = await visit(ui, '/');
+    await other.page.waitForSelector('[data-testid="experiments"] tbody tr[data-id] a');
+    await other.page.locator('[data-testid="experiments"] tbody tr[data-id] a').first().click();
+    await other.page.waitForSelector('.chart[data-metric="loss"][data-ready="1"]');
+    expect(Number(await other.page.locator('.chart[data-metric="loss"]').getAttribute('data-points'))).toBe(5);
+    await other.page.goto(`${ui.url}/#/studies`);
+    await other.page.waitForSelector('.empty');
+    expect(other.errors).toEqual([]);
+    await other.page.close();
   });
 });
