@@ -215,6 +215,17 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
   }
 }
 
+/** Plotly once loaded; undefined when the page was left meanwhile, or it failed to load (said in `box`). */
+async function loadedPlotly(ctx: ViewContext, box: HTMLElement, loading: () => Promise<PlotlyApi>): Promise<PlotlyApi | undefined> {
+  try {
+    const plotly = await loading();
+    return ctx.signal.aborted ? undefined : plotly;
+  } catch (error) {
+    mount(box, h('p', { class: 'error' }, `Plotly could not load: ${(error as Error).message}`));
+    return undefined;
+  }
+}
+
 /** The chosen experiments in a table: name, status, duration, the params that differ, every metric's last value. */
 function compareTable(rows: readonly ExperimentRow[], paramKeys: readonly string[], metricKeys: readonly string[]): HTMLElement {
   const varying = rows.length === 1 ? [...paramKeys] : paramKeys.filter((k) => differs(rows, k));
@@ -372,14 +383,8 @@ async function renderParallel(
   const box = h('div', { class: 'plot', 'data-testid': 'parallel' }, h('p', { class: 'muted' }, 'Loading Plotly…'));
   const select = metricSelect('parallel-metric', metricKeys, initial);
   mount(section, h('h2', null, 'Params → metric'), h('div', { class: 'toolbar' }, h('label', null, 'metric (last value) ', select)), box);
-  let plotly: PlotlyApi;
-  try {
-    plotly = await plotlyLoading();
-  } catch (error) {
-    mount(box, h('p', { class: 'error' }, `Plotly could not load: ${(error as Error).message}`));
-    return;
-  }
-  if (ctx.signal.aborted) return;
+  const plotly = await loadedPlotly(ctx, box, plotlyLoading);
+  if (plotly === undefined) return;
   let drawn = false;
   const draw = async (): Promise<void> => {
     const figure = parallelFigure(rows, paramKeys, select.value);
@@ -430,14 +435,8 @@ async function renderScatter(
     h('div', { class: 'toolbar' }, h('label', null, 'param ', xSelect), h('label', null, 'metric ', ySelect), h('label', null, 'value ', statSelect)),
     box,
   );
-  let plotly: PlotlyApi;
-  try {
-    plotly = await plotlyLoading();
-  } catch (error) {
-    mount(box, h('p', { class: 'error' }, `Plotly could not load: ${(error as Error).message}`));
-    return;
-  }
-  if (ctx.signal.aborted) return;
+  const plotly = await loadedPlotly(ctx, box, plotlyLoading);
+  if (plotly === undefined) return;
   let drawn = false;
   const draw = async (): Promise<void> => {
     const param = xSelect.value;
