@@ -33,12 +33,38 @@ export function bearerToken(header: string | undefined): string | undefined {
  */
 export const KEY_USE_RESOLUTION_MS = 60_000;
 
+/** Most ids a UseThrottle remembers; past it, it forgets them all (at worst one extra write per id). */
+const USE_THROTTLE_IDS = 10_000;
+
+/**
+ * Lets one write per id through per interval in this process: requests arriving together, which all read
+ * the same stale "last used" time, record it once.
+ */
+export class UseThrottle {
+  readonly #intervalMs: number;
+  readonly #last = new Map<string, number>();
+
+  constructor(intervalMs: number) {
+    this.#intervalMs = intervalMs;
+  }
+
+  /** True when no write for `id` went through in the last interval (and records this one). */
+  take(id: string, now: number): boolean {
+    const last = this.#last.get(id);
+    if (last !== undefined && now - last < this.#intervalMs) return false;
+    if (this.#last.size >= USE_THROTTLE_IDS) this.#last.clear();
+    this.#last.set(id, now);
+    return true;
+  }
+}
+
 /**
  * Looks keys up by hash on every request, with no cache: a key revoked by any process sharing the database
  * is refused by the very next request on every replica. The lookup is one indexed query (the hash is unique).
  */
 export class KeyLookup {
   readonly #backend: ServerBackend;
+  readonly #uses = new UseThrottle(KEY_USE_RESOLUTION_MS);
 
   constructor(backend: ServerBackend) {
     this.#backend = backend;
@@ -53,8 +79,8 @@ export class KeyLookup {
   /** Records the key's use when the stored time is older than KEY_USE_RESOLUTION_MS; never fails the request. */
   noteUse(record: ApiKeyRecord): void {
     const now = Date.now();
-    if (record.lastUsedAt != null && now - record.lastUsedAt < KEY_USE_RESOLUTION_MS) return;
-    this.#backend.touchKey(record.id, now).catch(() => {});
+    if (record.lastUsedAt !== undefined && now - record.lastUsedAt < KEY_USE_RESOLUTION_MS) return;
+    if (this.#uses.take(record.id, now)) this.#backend.touchKey(record.id, now).catch(() => {});
   }
 }
 

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LablogError } from '../core/errors.js';
 import type { ApiKeyRecord, ServerBackend } from '../store/server-backend.js';
-import type { KeyLookup } from './api-keys.js';
+import { UseThrottle, type KeyLookup } from './api-keys.js';
 import type { SessionAnswer } from '../ui/ui-api.js';
 
 /** The cookie's name (kept from when it held the key, so a browser's old cookie is simply replaced). */
@@ -81,6 +81,7 @@ export class UiSessions {
   readonly #keys: KeyLookup;
   readonly #policy: SessionPolicy;
   readonly #touchMs: number;
+  readonly #touches: UseThrottle;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(backend: ServerBackend, keys: KeyLookup, policy: SessionPolicy = DEFAULT_SESSION_POLICY) {
@@ -88,6 +89,7 @@ export class UiSessions {
     this.#keys = keys;
     this.#policy = policy;
     this.#touchMs = Math.min(SESSION_TOUCH_INTERVAL_MS, policy.idleMs / 10);
+    this.#touches = new UseThrottle(this.#touchMs);
   }
 
   /** Deletes expired sessions every SESSION_SWEEP_INTERVAL_MS (the timer does not keep the process alive). */
@@ -138,7 +140,7 @@ export class UiSessions {
         {},
       );
     }
-    if (now - session.lastSeenAt >= this.#touchMs) void this.#backend.touchSession(hash, now).catch(() => {});
+    if (now - session.lastSeenAt >= this.#touchMs && this.#touches.take(hash, now)) void this.#backend.touchSession(hash, now).catch(() => {});
     this.#keys.noteUse(key);
     return key;
   }

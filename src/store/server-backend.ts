@@ -135,8 +135,8 @@ export interface ApiKeyRecord {
   readonly projects: readonly string[];
   readonly name: string | null;
   readonly createdAt: number;
-  /** When a server last accepted it (recorded at most once a minute); absent where not read. */
-  readonly lastUsedAt?: number | null;
+  /** When a server last accepted it (recorded at most once a minute); absent when never used, or not read. */
+  readonly lastUsedAt?: number;
 }
 
 /** A key as `lablog keys list` shows it: everything but its hash. */

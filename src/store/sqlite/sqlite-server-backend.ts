@@ -53,7 +53,8 @@ interface SessionRow {
 }
 
 function keyRecord(row: KeyRow): ApiKeyRecord {
-  return { id: row.id, hash: row.hash, projects: JSON.parse(row.projects) as string[], name: row.name, createdAt: row.created_at, lastUsedAt: row.last_used_at };
+  const record = { id: row.id, hash: row.hash, projects: JSON.parse(row.projects) as string[], name: row.name, createdAt: row.created_at };
+  return row.last_used_at === null ? record : { ...record, lastUsedAt: row.last_used_at };
 }
 
 function sessionAndKey(row: KeyRow & SessionRow): { session: UiSessionRecord; key: ApiKeyRecord } {
