@@ -3,11 +3,26 @@
 
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { createApiKey } from '../src/server/api-keys.js';
+import { openServerBackend } from '../src/server/open-server-backend.js';
 import { SERVER_DATABASES, api, runCli, startServer, type ServerProcess } from './support/server-process.js';
 
 /** Seven days in seconds: the default absolute lifetime of a UI session, as the cookie's Max-Age. */
 const DEFAULT_SESSION_LIFETIME_S = 7 * 24 * 3600;
+
+/** Creates a key in this process (quicker than the CLI where the CLI is not what is tested). */
+async function quickKey(db: string, name: string, ...projects: string[]): Promise<{ key: string; id: string }> {
+  const backend = await openServerBackend(db);
+  try {
+    const { key, record } = await createApiKey(backend, projects, name);
+    return { key, id: record.id };
+  } finally {
+    await backend.close();
+  }
+}
 
 /** Creates a key with `lablog keys create --name` and returns it with the id the command reports. */
 async function newKey(db: string, name: string, ...projects: string[]): Promise<{ key: string; id: string }> {
@@ -51,12 +66,32 @@ async function withCookie(server: { url: string }, cookie: string): Promise<{ st
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
+/** The hashes the server's database holds for UI sessions, read directly from it. */
+async function storedSessions(db: string): Promise<string[]> {
+  const sql = 'SELECT hash FROM ui_sessions ORDER BY id';
+  if (!db.startsWith('postgres')) {
+    const file = new Database(db, { readonly: true });
+    try {
+      return (file.prepare(sql).pluck().all() as string[]);
+    } finally {
+      file.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: db });
+  await client.connect();
+  try {
+    return (await client.query<{ hash: string }>(sql)).rows.map((r) => r.hash);
+  } finally {
+    await client.end();
+  }
+}
+
 describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }) => {
   it('lists keys without their secret, revokes by id and by name, and refuses an ambiguous or unknown name', async () => {
     const db = await create();
     const ci1 = await newKey(db, 'ci', 'alice');
-    const ci2 = await newKey(db, 'ci', 'bob');
-    const laptop = await newKey(db, 'laptop', 'alice', 'bob');
+    const ci2 = await quickKey(db, 'ci', 'bob');
+    const laptop = await quickKey(db, 'laptop', 'alice', 'bob');
     const before = Date.now();
 
     const listed = await listKeys(db);
@@ -120,8 +155,8 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
 
   it('refuses a revoked key on the very next request to every server sharing the database', async () => {
     const db = await create();
-    const doomed = await newKey(db, 'doomed', 'alice');
-    const kept = await newKey(db, 'kept', 'alice');
+    const doomed = await quickKey(db, 'doomed', 'alice');
+    const kept = await quickKey(db, 'kept', 'alice');
     const replicas: ServerProcess[] = [await startServer(db), await startServer(db)];
     // Used (and so remembered, by a server that caches) on both replicas, several times.
     for (const server of replicas) {
@@ -139,7 +174,7 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
 
   it('keeps UI sessions on the server: the cookie is a random id, never the key', async () => {
     const db = await create();
-    const { key } = await newKey(db, 'ui', 'alice');
+    const { key } = await quickKey(db, 'ui', 'alice');
     const server = await startServer(db);
     const first = await login(server, key);
     const second = await login(server, key);
@@ -171,7 +206,7 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
 
   it('deletes the session on logout, so replaying the old cookie is refused', async () => {
     const db = await create();
-    const { key } = await newKey(db, 'ui', 'alice');
+    const { key } = await quickKey(db, 'ui', 'alice');
     const server = await startServer(db);
     const session = await login(server, key);
     const other = await login(server, key);
@@ -187,14 +222,21 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
 
   it('ends a session past its absolute lifetime and past its idle limit', async () => {
     const db = await create();
-    const { key } = await newKey(db, 'ui', 'alice');
+    const { key } = await quickKey(db, 'ui', 'alice');
     const short = await startServer(db, { args: ['--session-lifetime', '2'] });
     const started = Date.now();
     const session = await login(short, key);
+    const unused = await login(short, key);
     expect(session.setCookie).toMatch(/; Max-Age=2$/);
     expect(await withCookie(short, session.cookie)).toMatchObject({ status: 200 });
+    // The store holds only the ids' sha256.
+    expect(await storedSessions(db)).toEqual([session, unused].map((s) => sha256(s.value).toString('hex')));
     await sleep(Math.max(0, started + 2_300 - Date.now()));
     expect(await withCookie(short, session.cookie)).toEqual({ status: 401, error: 'UNAUTHENTICATED', message: 'the UI session expired (sessions last 2 s); log in again' });
+    // The expired session that is never used again is deleted at the next login.
+    expect(await storedSessions(db)).toEqual([sha256(unused.value).toString('hex')]);
+    const next = await login(short, key);
+    expect(await storedSessions(db)).toEqual([sha256(next.value).toString('hex')]);
 
     const idle = await startServer(db, { args: ['--session-idle', '1'] });
     const kept = await login(idle, key);
@@ -210,8 +252,8 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
 
   it('ends every session of a key at once when the key is revoked, on every replica', async () => {
     const db = await create();
-    const doomed = await newKey(db, 'doomed', 'alice');
-    const kept = await newKey(db, 'kept', 'alice');
+    const doomed = await quickKey(db, 'doomed', 'alice');
+    const kept = await quickKey(db, 'kept', 'alice');
     const replicas = [await startServer(db), await startServer(db)];
     const session = await login(replicas[0]!, doomed.key);
     const keptSession = await login(replicas[1]!, kept.key);
@@ -232,7 +274,7 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
 
   it('keeps at most MAX_SESSIONS_PER_KEY sessions per key: the oldest ends first', async () => {
     const db = await create();
-    const { key } = await newKey(db, 'ui', 'alice');
+    const { key } = await quickKey(db, 'ui', 'alice');
     const server = await startServer(db);
     const sessions = [];
     for (let i = 0; i < 21; i++) sessions.push(await login(server, key));

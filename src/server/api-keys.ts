@@ -3,6 +3,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { LablogError } from '../core/errors.js';
 import type { ApiKeyListing, ApiKeyRecord, ServerBackend } from '../store/server-backend.js';
+import { UseThrottle } from './use-throttle.js';
 
 const KEY_PREFIX = 'llk_';
 
@@ -32,31 +33,6 @@ export function bearerToken(header: string | undefined): string | undefined {
  * when the stored time is older than this, so `lablog keys list` is right to this much at one write a minute.
  */
 export const KEY_USE_RESOLUTION_MS = 60_000;
-
-/** Most ids a UseThrottle remembers; past it, it forgets them all (at worst one extra write per id). */
-const USE_THROTTLE_IDS = 10_000;
-
-/**
- * Lets one write per id through per interval in this process: requests arriving together, which all read
- * the same stale "last used" time, record it once.
- */
-export class UseThrottle {
-  readonly #intervalMs: number;
-  readonly #last = new Map<string, number>();
-
-  constructor(intervalMs: number) {
-    this.#intervalMs = intervalMs;
-  }
-
-  /** True when no write for `id` went through in the last interval (and records this one). */
-  take(id: string, now: number): boolean {
-    const last = this.#last.get(id);
-    if (last !== undefined && now - last < this.#intervalMs) return false;
-    if (this.#last.size >= USE_THROTTLE_IDS) this.#last.clear();
-    this.#last.set(id, now);
-    return true;
-  }
-}
 
 /**
  * Looks keys up by hash on every request, with no cache: a key revoked by any process sharing the database

@@ -5,7 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LablogError } from '../core/errors.js';
 import type { ApiKeyRecord, ServerBackend } from '../store/server-backend.js';
-import { UseThrottle, type KeyLookup } from './api-keys.js';
+import type { KeyLookup } from './api-keys.js';
+import { UseThrottle } from './use-throttle.js';
 import type { SessionAnswer } from '../ui/ui-api.js';
 
 /** The cookie's name (kept from when it held the key, so a browser's old cookie is simply replaced). */
@@ -73,7 +74,11 @@ function setCookie(request: FastifyRequest, value: string, maxAgeS: number): str
   return `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`;
 }
 
-const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+/** A session limit for messages: in days or hours when it is a whole number of them, else in seconds. */
+function duration(ms: number): string {
+  const whole = (unit: number, name: string) => (ms % unit === 0 ? `${ms / unit} ${name}${ms === unit ? '' : 's'}` : undefined);
+  return whole(24 * 3600 * 1000, 'day') ?? whole(3600 * 1000, 'hour') ?? `${Math.round(ms / 1000)} s`;
+}
 
 /** Logins, lookups and logouts of UI sessions, over the server's store (shared by every replica). */
 export class UiSessions {
@@ -132,13 +137,13 @@ export class UiSessions {
     const { session, key } = found;
     const now = Date.now();
     const { lifetimeMs, idleMs } = this.#policy;
-    if (session.expiresAt <= now || session.lastSeenAt + idleMs <= now) {
-      void this.#backend.deleteSession(hash).catch(() => {});
-      throw new LablogError(
-        'UNAUTHENTICATED',
-        session.expiresAt <= now ? `the UI session expired (sessions last ${seconds(lifetimeMs)}); log in again` : `the UI session was idle longer than ${seconds(idleMs)}; log in again`,
-        {},
-      );
+    // The end fixed at login, or sooner when the server now runs with a shorter lifetime.
+    const end = Math.min(session.expiresAt, session.createdAt + lifetimeMs);
+    if (end <= now || session.lastSeenAt + idleMs <= now) {
+      await this.#backend.deleteSession(hash).catch(() => {});
+      throw end <= now
+        ? new LablogError('UNAUTHENTICATED', `the UI session expired (sessions last ${duration(lifetimeMs)}); log in again`, { limit: lifetimeMs, actual: now - session.createdAt })
+        : new LablogError('UNAUTHENTICATED', `the UI session was idle longer than ${duration(idleMs)}; log in again`, { limit: idleMs, actual: now - session.lastSeenAt });
     }
     if (now - session.lastSeenAt >= this.#touchMs && this.#touches.take(hash, now)) void this.#backend.touchSession(hash, now).catch(() => {});
     this.#keys.noteUse(key);
