@@ -2,12 +2,15 @@
 // once on every replica sharing the database, and server-side UI sessions (logout, expiry, death with the key).
 
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/server/api-keys.js';
 import { openServerBackend } from '../src/server/open-server-backend.js';
+import { CHROMIUM_AVAILABLE, launchBrowser, openPage } from './support/browser.js';
+import { tempDir } from './helpers.js';
 import { SERVER_DATABASES, api, runCli, startServer, type ServerProcess } from './support/server-process.js';
 
 /** Seven days in seconds: the default absolute lifetime of a UI session, as the cookie's Max-Age. */
@@ -281,5 +284,38 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
     expect(sessions.map((s) => s.status)).toEqual(Array(21).fill(200));
     expect(await withCookie(server, sessions[0]!.cookie)).toMatchObject({ status: 401, error: 'UNAUTHENTICATED' });
     for (const s of [sessions[1]!, sessions[20]!]) expect(await withCookie(server, s.cookie)).toMatchObject({ status: 200 });
+  });
+});
+
+describe.skipIf(!CHROMIUM_AVAILABLE)('the UI\'s sign-in and sign-out in Chromium', () => {
+  it('signs in to a session whose cookie is no key, and signing out ends it on the server', async () => {
+    const db = join(tempDir(), 'server.db');
+    const { key } = await quickKey(db, 'ui', 'alice');
+    const server = await startServer(db);
+    const browser = await launchBrowser();
+    try {
+      const { page, errors } = await openPage(browser);
+      await page.goto(`${server.url}/#/login`);
+      await page.fill('[data-testid="api-key"]', key);
+      await page.press('[data-testid="api-key"]', 'Enter');
+      await page.waitForSelector('.empty');
+      const cookie = (await page.context().cookies()).find((c) => c.name === 'lablog_key');
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+      expect(cookie!.value).toMatch(/^lls_[A-Za-z0-9_-]{43,}$/);
+      expect(cookie!.value).not.toContain(key.slice(4));
+      const replay = `lablog_key=${cookie!.value}`;
+      expect(await withCookie(server, replay)).toMatchObject({ status: 200 });
+
+      await page.goto(`${server.url}/#/login`);
+      await page.click('[data-testid="sign-out"]');
+      await page.waitForSelector('[data-testid="login-form"]:not([hidden])');
+      await expect.poll(async () => (await page.context().cookies()).find((c) => c.name === 'lablog_key')).toBeUndefined();
+      expect(await page.evaluate(async () => (await fetch('/api/v1/ui/overview')).status)).toBe(401);
+      // The cookie the browser had, replayed from elsewhere: the session is gone on the server.
+      expect(await withCookie(server, replay)).toMatchObject({ status: 401, error: 'UNAUTHENTICATED' });
+      expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
