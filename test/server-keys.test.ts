@@ -192,6 +192,13 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
       // At least 256 random bits: 43 base64url characters after the prefix.
       expect(value).toMatch(/^lls_[A-Za-z0-9_-]{43,}$/);
     }
+    // Behind a proxy that serves https, the cookie is Secure.
+    const proxied = await fetch(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ key }),
+    });
+    expect(proxied.headers.get('set-cookie')).toMatch(new RegExp(`; HttpOnly; SameSite=Strict; Max-Age=${DEFAULT_SESSION_LIFETIME_S}; Secure$`));
     // Not derivable from the key: two logins with the same key get different ids.
     expect(first.value).not.toBe(second.value);
     expect(await withCookie(server, first.cookie)).toMatchObject({ status: 200 });

@@ -69,8 +69,18 @@ function sessionHash(id: string): string {
   return createHash('sha256').update(id).digest('hex');
 }
 
+/**
+ * Whether the browser reached the server over https: directly, or through a proxy that says so. Trusting
+ * the header costs nothing: a client that forges it only gets a cookie its browser keeps off plain http.
+ */
+function overHttps(request: FastifyRequest): boolean {
+  const forwarded = request.headers['x-forwarded-proto'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
+  return request.protocol === 'https' || first === 'https';
+}
+
 function setCookie(request: FastifyRequest, value: string, maxAgeS: number): string {
-  const secure = request.protocol === 'https' ? '; Secure' : '';
+  const secure = overHttps(request) ? '; Secure' : '';
   return `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`;
 }
 
