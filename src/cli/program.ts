@@ -159,6 +159,8 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--rate-limit <n>', 'requests per second per API key (429 with Retry-After above)')
     .option('--limit <name=value...>', 'a limit experiments are held to, e.g. maxMetricValues=10000000')
     .option('--log', 'log every request as JSON')
+    .option('--session-lifetime <seconds>', 'how long a UI login lasts, however much it is used (default 7 days)')
+    .option('--session-idle <seconds>', 'how long a UI login lasts without a request (default 1 day)')
     .action(async (opts) => {
       const { runServer } = await import('./server-command.js');
       await runServer(opts, write);
@@ -175,9 +177,10 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
       await runUi(opts, write);
     });
 
-  program
+  const keys = program
     .command('keys')
-    .description('manage the API keys of a lablog server')
+    .description('manage the API keys of a lablog server');
+  keys
     .command('create')
     .description('create an API key for one or more projects and print it (once)')
     .requiredOption('--project <name...>', 'project(s) the key may read and write')
@@ -186,6 +189,25 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .action(async (opts: { project: string[]; name?: string; db?: string }) => {
       const { runKeysCreate } = await import('./server-command.js');
       await runKeysCreate(opts, write);
+    });
+  keys
+    .command('list')
+    .description('list the API keys: id, name, projects, created, last used (never the key nor its hash)')
+    .option('--all', 'also the revoked keys, with when they were revoked')
+    .option('--json', 'print the keys as JSON')
+    .option('--db <file|url>', 'the server database (default: $LABLOG_SERVER_DB, else ./.lablog/server.db)')
+    .action(async (opts: { all?: boolean; json?: boolean; db?: string }) => {
+      const { runKeysList } = await import('./keys-command.js');
+      await runKeysList(opts, write);
+    });
+  keys
+    .command('revoke')
+    .description('revoke an API key by name or id: every server refuses it from its next request, and its UI sessions end')
+    .argument('<name-or-id>', 'the key\'s id, or its name when no other unrevoked key has it')
+    .option('--db <file|url>', 'the server database (default: $LABLOG_SERVER_DB, else ./.lablog/server.db)')
+    .action(async (nameOrId: string, opts: { db?: string }) => {
+      const { runKeysRevoke } = await import('./keys-command.js');
+      await runKeysRevoke(nameOrId, opts, write);
     });
 
   program

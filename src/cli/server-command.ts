@@ -5,6 +5,7 @@ import { resolveLimits } from '../core/limits.js';
 import { createApiKey } from '../server/api-keys.js';
 import { DEFAULT_SERVER_DB, openServerBackend } from '../server/open-server-backend.js';
 import { startServer } from '../server/server.js';
+import { sessionPolicy } from './session-options.js';
 
 export interface ServerCommandOptions {
   host: string;
@@ -14,6 +15,8 @@ export interface ServerCommandOptions {
   rateLimit?: string;
   limit?: string[];
   log?: boolean;
+  sessionLifetime?: string;
+  sessionIdle?: string;
 }
 
 function positiveInteger(option: string, text: string): number {
@@ -47,6 +50,7 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
     ...(opts.bodyLimit !== undefined ? { bodyLimit: positiveInteger('--body-limit', opts.bodyLimit) } : {}),
     ...(rate !== undefined ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     logRequests: opts.log ?? false,
+    sessions: sessionPolicy(opts),
   });
   write(`lablog server listening on ${server.url} (store: ${redact(backend.location)}; web UI at ${server.url}/)\n`);
   const stop = () => {

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { LablogError } from '../core/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { ServerBackend } from '../store/server-backend.js';
-import { bearerToken, KeyCache } from './api-keys.js';
+import { bearerToken, KeyLookup } from './api-keys.js';
 import { toHttpError } from './http-errors.js';
 import { registerPublishRoutes } from './publish-routes.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
@@ -12,7 +12,7 @@ import { registerReadRoutes } from './read-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
-import { registerSessionRoutes, SESSION_ROUTES, sessionKey } from './ui-session.js';
+import { DEFAULT_SESSION_POLICY, registerSessionRoutes, SESSION_ROUTES, UiSessions, type SessionPolicy } from './ui-session.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 5380;
@@ -45,6 +45,8 @@ export interface ServerOptions {
    * 127.0.0.1 and ::1: a page on another site that rebinds its name to this address gets nothing.
    */
   readonly allowedHosts?: readonly string[];
+  /** Lifetime and idle limit of UI sessions (default DEFAULT_SESSION_POLICY). */
+  readonly sessions?: SessionPolicy;
 }
 
 /** The host name of a Host header, without port or IPv6 brackets, lower-cased. */
@@ -60,7 +62,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const blobLimit = options.blobLimit ?? DEFAULT_BLOB_LIMIT;
   const app = Fastify({ logger: options.logRequests ?? false, bodyLimit });
-  const keys = new KeyCache(backend);
+  const keys = new KeyLookup(backend);
+  const sessions = new UiSessions(backend, keys, options.sessions ?? DEFAULT_SESSION_POLICY);
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: blobLimit }, (_request, body, done) => done(null, body));
@@ -103,8 +106,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
       request.apiKey = { id: 'local', hash: '', projects: await localProjects.names, name: 'local', createdAt: 0 };
       return;
     }
-    const token = bearerToken(request.headers.authorization) ?? sessionKey(request);
-    const key = token === undefined ? undefined : await keys.find(token);
+    // Bearer key, else the UI's session cookie: looked up on every request, so revoking takes effect at once.
+    const token = bearerToken(request.headers.authorization);
+    const key = token !== undefined ? await keys.find(token) : await sessions.authenticate(request);
     if (key === undefined) {
       throw new LablogError('UNAUTHENTICATED', token === undefined ? 'send Authorization: Bearer <API key> (or log in to the UI)' : 'the API key is not valid', {});
     }
@@ -120,7 +124,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerPublishRoutes(app, backend, limits);
   registerStudyRoutes(app, backend);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });
-  if (!local) registerSessionRoutes(app, keys);
+  if (!local) {
+    registerSessionRoutes(app, keys, sessions);
+    sessions.startSweeping();
+    app.addHook('onClose', async () => sessions.stopSweeping());
+  }
   registerUiAssets(app);
   app.addHook('onClose', async () => backend.close());
   return app;

@@ -141,7 +141,7 @@ export interface TablePage {
   readonly offset: number;
 }
 
-/** POST /api/v1/session { key } sets an HttpOnly cookie holding the key (server mode); DELETE /api/v1/session clears it. */
+/** POST /api/v1/session { key } starts a server-side session, its random id in an HttpOnly cookie (server mode); DELETE /api/v1/session ends it. */
 export interface SessionAnswer {
   readonly projects: readonly string[];
 }

@@ -7,6 +7,7 @@ import type { ExperimentStatus, MetricData, ParamRecord, ParamType, PlotPoint, S
 import { RAW, decodeChunks, decodeColumnToArray, decodeXChunks, encodeColumn, packEncodings, unpackEncodings, type EncodedXChunk } from '../column-codec.js';
 import { planIngest, type IngestPlan } from '../ingest-plan.js';
 import type {
+  ApiKeyListing,
   ApiKeyRecord,
   ExperimentSummary,
   ProjectCount,
@@ -18,6 +19,7 @@ import type {
   RemoteExperimentRecord,
   SeriesState,
   ServerBackend,
+  UiSessionRecord,
 } from '../server-backend.js';
 import { dedupedName, MAX_NAME_ATTEMPTS } from '../experiment-names.js';
 import { bytesOf, extremes } from '../column-stats.js';
@@ -31,8 +33,9 @@ interface Migration {
 
 /**
  * Schema migrations, applied in order; lablog_migrations records the applied ones. The tables mirror the
- * SQLite store's (v1–v3, without the client-side sync tables, then v4's studies as version 2). Names are
- * COLLATE "C" so they sort by code point like SQLite's BINARY, whatever the database's locale.
+ * SQLite store's (v1–v3, without the client-side sync tables, then v4's studies as version 2 and v5's
+ * keys and sessions as version 3). Names are COLLATE "C" so they sort by code point like SQLite's BINARY,
+ * whatever the database's locale.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -199,6 +202,24 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX study_experiments_study ON study_experiments (study_id, added_at, experiment_id);
     `,
   },
+  {
+    version: 3,
+    description: 'API keys revoked and last used, UI sessions kept on the server',
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN last_used_at double precision;
+      ALTER TABLE api_keys ADD COLUMN revoked_at double precision;
+      -- A UI login: the browser holds a random id, this table only its sha256. id orders logins of a key.
+      CREATE TABLE ui_sessions (
+        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        hash         text COLLATE "C" NOT NULL UNIQUE,
+        key_id       text COLLATE "C" NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+        created_at   double precision NOT NULL,
+        expires_at   double precision NOT NULL,
+        last_seen_at double precision NOT NULL
+      );
+      CREATE INDEX ui_sessions_key ON ui_sessions (key_id, id);
+    `,
+  },
 ];
 
 const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -233,6 +254,30 @@ const MEDIA_TABLES: Record<'image' | 'plot', string> = { image: 'image_points', 
 
 const EXPERIMENT_COLUMNS =
   'id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at, hostname, version, published_at';
+
+const KEY_COLUMNS = 'k.id, k.hash, k.projects, k.name, k.created_at, k.last_used_at, k.revoked_at';
+
+interface KeyRow {
+  id: string;
+  hash: string;
+  projects: string[];
+  name: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+interface SessionRow {
+  session_hash: string;
+  session_created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+function keyRecord(row: KeyRow): ApiKeyRecord {
+  const record = { id: row.id, hash: row.hash, projects: row.projects, name: row.name, createdAt: row.created_at };
+  return row.last_used_at === null ? record : { ...record, lastUsedAt: row.last_used_at };
+}
 
 interface ExperimentRow {
   id: string;
@@ -761,6 +806,16 @@ export class PostgresBackend implements ServerBackend {
     if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { location: this.location });
     try {
       return (await this.#pool.query<R>(text, values)).rows;
+    } catch (cause) {
+      throw this.#storageError(what, cause);
+    }
+  }
+
+  /** Like #query, as a named statement: parsed and planned once per connection (for the per-request lookups). */
+  async #prepared<R extends pg.QueryResultRow>(what: string, name: string, text: string, values: unknown[]): Promise<R[]> {
+    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { location: this.location });
+    try {
+      return (await this.#pool.query<R>({ name, text, values })).rows;
     } catch (cause) {
       throw this.#storageError(what, cause);
     }
@@ -1453,13 +1508,79 @@ export class PostgresBackend implements ServerBackend {
   }
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
-    const rows = await this.#query<{ id: string; hash: string; projects: string[]; name: string | null; created_at: number }>(
-      'finding an API key',
-      'SELECT id, hash, projects, name, created_at FROM api_keys WHERE hash = $1',
+    // Named: prepared once per connection, as it runs on every request.
+    const rows = await this.#prepared<KeyRow>('finding an API key', 'lablog_find_key', `SELECT ${KEY_COLUMNS} FROM api_keys k WHERE k.hash = $1 AND k.revoked_at IS NULL`, [hash]);
+    const row = rows[0];
+    return row && keyRecord(row);
+  }
+
+  async listKeys(includeRevoked: boolean): Promise<ApiKeyListing[]> {
+    const rows = await this.#query<Omit<KeyRow, 'hash'>>(
+      'listing API keys',
+      `SELECT id, projects, name, created_at, last_used_at, revoked_at FROM api_keys ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY created_at, id`,
+      [],
+    );
+    return rows.map((row) => ({ id: row.id, name: row.name, projects: row.projects, createdAt: row.created_at, lastUsedAt: row.last_used_at, revokedAt: row.revoked_at }));
+  }
+
+  async revokeKey(id: string, now: number): Promise<boolean> {
+    return this.#transaction('revoking an API key', async (db) => {
+      const { rowCount } = await db.query('UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [id, now]);
+      await db.query('DELETE FROM ui_sessions WHERE key_id = $1', [id]);
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  async touchKey(id: string, now: number): Promise<void> {
+    await this.#query('recording the use of an API key', 'UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)', [id, now]);
+  }
+
+  async createSession(session: UiSessionRecord, maxPerKey: number): Promise<void> {
+    await this.#transaction('creating a UI session', async (db) => {
+      await db.query('INSERT INTO ui_sessions (hash, key_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5)', [
+        session.hash,
+        session.keyId,
+        session.createdAt,
+        session.expiresAt,
+        session.lastSeenAt,
+      ]);
+      await db.query('DELETE FROM ui_sessions WHERE key_id = $1 AND id NOT IN (SELECT id FROM ui_sessions WHERE key_id = $1 ORDER BY id DESC LIMIT $2)', [
+        session.keyId,
+        maxPerKey,
+      ]);
+    });
+  }
+
+  async findSession(hash: string): Promise<{ session: UiSessionRecord; key: ApiKeyRecord } | undefined> {
+    const rows = await this.#prepared<KeyRow & SessionRow>(
+      'finding a UI session',
+      'lablog_find_session',
+      `SELECT ${KEY_COLUMNS}, s.hash AS session_hash, s.created_at AS session_created_at, s.expires_at, s.last_seen_at
+       FROM ui_sessions s JOIN api_keys k ON k.id = s.key_id WHERE s.hash = $1 AND k.revoked_at IS NULL`,
       [hash],
     );
     const row = rows[0];
-    return row && { id: row.id, hash: row.hash, projects: row.projects, name: row.name, createdAt: row.created_at };
+    return row && {
+      session: { hash: row.session_hash, keyId: row.id, createdAt: row.session_created_at, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at },
+      key: keyRecord(row),
+    };
+  }
+
+  async touchSession(hash: string, now: number): Promise<void> {
+    await this.#query('recording the use of a UI session', 'UPDATE ui_sessions SET last_seen_at = $2 WHERE hash = $1 AND last_seen_at < $2', [hash, now]);
+  }
+
+  async deleteSession(hash: string): Promise<void> {
+    await this.#query('deleting a UI session', 'DELETE FROM ui_sessions WHERE hash = $1', [hash]);
+  }
+
+  async deleteExpiredSessions(now: number, idleBefore: number): Promise<number> {
+    const rows = await this.#query<{ n: number }>(
+      'deleting expired UI sessions',
+      'WITH gone AS (DELETE FROM ui_sessions WHERE expires_at <= $1 OR last_seen_at <= $2 RETURNING 1) SELECT count(*)::int AS n FROM gone',
+      [now, idleBefore],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   /** Waits for running queries, then closes every connection. Closing twice is harmless. */

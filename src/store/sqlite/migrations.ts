@@ -207,6 +207,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX study_experiments_study ON study_experiments (study_id, added_at);
     `,
   },
+  {
+    version: 5,
+    description: 'server: API keys revoked and last used, UI sessions kept on the server',
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN last_used_at REAL;
+      ALTER TABLE api_keys ADD COLUMN revoked_at REAL;
+      -- A UI login: the browser holds a random id, this table only its sha256. id orders logins of a key.
+      CREATE TABLE ui_sessions (
+        id           INTEGER PRIMARY KEY,
+        hash         TEXT NOT NULL UNIQUE,
+        key_id       TEXT NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+        created_at   REAL NOT NULL,
+        expires_at   REAL NOT NULL,
+        last_seen_at REAL NOT NULL
+      );
+      CREATE INDEX ui_sessions_key ON ui_sessions (key_id, id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,6 +6,7 @@ import type { MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, Tabl
 import { planIngest, type StoredState } from '../ingest-plan.js';
 import { decodeXChunks, type EncodedXChunk } from '../column-codec.js';
 import type {
+  ApiKeyListing,
   ApiKeyRecord,
   ExperimentSummary,
   ImageMeta,
@@ -17,6 +18,7 @@ import type {
   RemoteExperimentRecord,
   SeriesState,
   ServerBackend,
+  UiSessionRecord,
 } from '../server-backend.js';
 import { SqliteBackend, seriesRecord, toRecord as experimentRecord, type ExperimentRow } from './sqlite-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
@@ -31,6 +33,48 @@ interface Row extends ExperimentRow {
   published_at: number | null;
 }
 
+const KEY_COLUMNS = 'k.id, k.hash, k.projects, k.name, k.created_at, k.last_used_at, k.revoked_at';
+
+interface KeyRow {
+  id: string;
+  hash: string;
+  projects: string;
+  name: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+interface SessionRow {
+  session_hash: string;
+  session_created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+function keyRecord(row: KeyRow): ApiKeyRecord {
+  const record = { id: row.id, hash: row.hash, projects: JSON.parse(row.projects) as string[], name: row.name, createdAt: row.created_at };
+  return row.last_used_at === null ? record : { ...record, lastUsedAt: row.last_used_at };
+}
+
+function sessionAndKey(row: KeyRow & SessionRow): { session: UiSessionRecord; key: ApiKeyRecord } {
+  return {
+    session: { hash: row.session_hash, keyId: row.id, createdAt: row.session_created_at, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at },
+    key: keyRecord(row),
+  };
+}
+
+/** The two lookups made on every authenticated request, prepared once. */
+function prepareKeyStatements(db: SqliteBackend['database']) {
+  return {
+    findKey: db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys k WHERE k.hash = ? AND k.revoked_at IS NULL`),
+    findSession: db.prepare(
+      `SELECT ${KEY_COLUMNS}, s.hash AS session_hash, s.created_at AS session_created_at, s.expires_at, s.last_seen_at
+       FROM ui_sessions s JOIN api_keys k ON k.id = s.key_id WHERE s.hash = ? AND k.revoked_at IS NULL`,
+    ),
+  };
+}
+
 function toRecord(row: Row): RemoteExperimentRecord {
   return { ...experimentRecord(row), version: row.version, publishedAt: row.published_at ?? row.updated_at };
 }
@@ -39,6 +83,7 @@ export class SqliteServerBackend implements ServerBackend {
   readonly location: string;
   readonly #store: SqliteBackend;
   #studies: ServerStudyBackend | undefined;
+  #keyStatements: ReturnType<typeof prepareKeyStatements> | undefined;
 
   constructor(file: string) {
     this.#store = new SqliteBackend(file);
@@ -331,10 +376,70 @@ export class SqliteServerBackend implements ServerBackend {
   }
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
-    const row = this.#db.prepare('SELECT id, hash, projects, name, created_at FROM api_keys WHERE hash = ?').get(hash) as
-      | { id: string; hash: string; projects: string; name: string | null; created_at: number }
-      | undefined;
-    return row && { id: row.id, hash: row.hash, projects: JSON.parse(row.projects) as string[], name: row.name, createdAt: row.created_at };
+    const row = (this.#keyStatements ??= prepareKeyStatements(this.#db)).findKey.get(hash) as KeyRow | undefined;
+    return row && keyRecord(row);
+  }
+
+  async listKeys(includeRevoked: boolean): Promise<ApiKeyListing[]> {
+    const rows = this.#db
+      .prepare(`SELECT id, projects, name, created_at, last_used_at, revoked_at FROM api_keys ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY created_at, id`)
+      .all() as Omit<KeyRow, 'hash'>[];
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      projects: JSON.parse(row.projects) as string[],
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      revokedAt: row.revoked_at,
+    }));
+  }
+
+  async revokeKey(id: string, now: number): Promise<boolean> {
+    return this.#store.transaction('revoking an API key', () => {
+      const { changes } = this.#db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, id);
+      this.#db.prepare('DELETE FROM ui_sessions WHERE key_id = ?').run(id);
+      return changes > 0;
+    });
+  }
+
+  async touchKey(id: string, now: number): Promise<void> {
+    this.#store.transaction('recording the use of an API key', () => {
+      this.#db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(now, id, now);
+    });
+  }
+
+  async createSession(session: UiSessionRecord, maxPerKey: number): Promise<void> {
+    this.#store.transaction('creating a UI session', () => {
+      this.#db
+        .prepare('INSERT INTO ui_sessions (hash, key_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)')
+        .run(session.hash, session.keyId, session.createdAt, session.expiresAt, session.lastSeenAt);
+      this.#db
+        .prepare('DELETE FROM ui_sessions WHERE key_id = ? AND id NOT IN (SELECT id FROM ui_sessions WHERE key_id = ? ORDER BY id DESC LIMIT ?)')
+        .run(session.keyId, session.keyId, maxPerKey);
+    });
+  }
+
+  async findSession(hash: string): Promise<{ session: UiSessionRecord; key: ApiKeyRecord } | undefined> {
+    const row = (this.#keyStatements ??= prepareKeyStatements(this.#db)).findSession.get(hash) as (KeyRow & SessionRow) | undefined;
+    return row && sessionAndKey(row);
+  }
+
+  async touchSession(hash: string, now: number): Promise<void> {
+    this.#store.transaction('recording the use of a UI session', () => {
+      this.#db.prepare('UPDATE ui_sessions SET last_seen_at = ? WHERE hash = ? AND last_seen_at < ?').run(now, hash, now);
+    });
+  }
+
+  async deleteSession(hash: string): Promise<void> {
+    this.#store.transaction('deleting a UI session', () => {
+      this.#db.prepare('DELETE FROM ui_sessions WHERE hash = ?').run(hash);
+    });
+  }
+
+  async deleteExpiredSessions(now: number, idleBefore: number): Promise<number> {
+    return this.#store.transaction('deleting expired UI sessions', () => {
+      return this.#db.prepare('DELETE FROM ui_sessions WHERE expires_at <= ? OR last_seen_at <= ?').run(now, idleBefore).changes;
+    });
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-// The login page: trades an API key for a session cookie, then returns to the page that asked for it; and a sign-out button.
+// The login page: trades an API key for a server-side session (its id in a cookie), then returns to the page that asked for it; and a sign-out button.
 
 import './studies.css';
 import { api, ApiError } from '../api.js';
@@ -78,7 +78,7 @@ export async function renderLogin(ctx: ViewContext): Promise<void> {
         { class: 'login-hint' },
         'Keys come from ',
         h('code', null, 'lablog keys create --project P'),
-        '. The key is kept in an HttpOnly cookie of this browser only; Sign out clears it.',
+        '. Signing in opens a session on the server; this browser keeps only its id, in an HttpOnly cookie, never the key. Sign out ends the session.',
       ),
       status,
       form,
@@ -101,7 +101,7 @@ export async function renderLogin(ctx: ViewContext): Promise<void> {
   }
 }
 
-/** A button that clears the session cookie and shows the login page. */
+/** A button that ends the session (on the server, and its cookie) and shows the login page. */
 export function signOutButton(): HTMLButtonElement {
   const button = h('button', { type: 'button', 'data-testid': 'sign-out' }, 'Sign out');
   button.addEventListener('click', () => {
