@@ -159,6 +159,14 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--rate-limit <n>', 'requests per second per API key (429 with Retry-After above)')
     .option('--limit <name=value...>', 'a limit experiments are held to, e.g. maxMetricValues=10000000')
     .option('--log', 'log every request as JSON')
+    .option('--request-timeout <ms>', 'a whole request (headers and body) must arrive within this, else 408 (default 120000)')
+    .option('--headers-timeout <ms>', 'request headers must arrive within this, else 408 (default 20000, at most --request-timeout)')
+    .option('--idle-timeout <ms>', 'close a connection on which nothing moves for this long (default 30000)')
+    .option('--keep-alive-timeout <ms>', 'close a kept-alive connection idle between requests after this (default 10000)')
+    .option('--max-connections <n>', 'open connections at most; more are closed at once (default 512)')
+    .option('--max-connections-per-address <n>', 'open connections per client address (IPv6: per /64) at most (default 64)')
+    .option('--anonymous-rate-limit <n>', 'requests per second per client address without a known API key, and logins (429 above; default 20)')
+    .option('--trust-proxy <addresses>', 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client')
     .action(async (opts) => {
       const { runServer } = await import('./server-command.js');
       await runServer(opts, write);

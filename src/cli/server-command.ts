@@ -5,6 +5,7 @@ import { resolveLimits } from '../core/limits.js';
 import { createApiKey } from '../server/api-keys.js';
 import { DEFAULT_SERVER_DB, openServerBackend } from '../server/open-server-backend.js';
 import { startServer } from '../server/server.js';
+import type { ConnectionLimits } from '../server/connection-limits.js';
 
 export interface ServerCommandOptions {
   host: string;
@@ -14,6 +15,30 @@ export interface ServerCommandOptions {
   rateLimit?: string;
   limit?: string[];
   log?: boolean;
+  requestTimeout?: string;
+  headersTimeout?: string;
+  idleTimeout?: string;
+  keepAliveTimeout?: string;
+  maxConnections?: string;
+  maxConnectionsPerAddress?: string;
+  anonymousRateLimit?: string;
+  trustProxy?: string;
+}
+
+/** The CLI options that set connection limits, and the ConnectionLimits field each sets. */
+const CONNECTION_OPTIONS = [
+  ['requestTimeout', '--request-timeout', 'requestTimeoutMs'],
+  ['headersTimeout', '--headers-timeout', 'headersTimeoutMs'],
+  ['idleTimeout', '--idle-timeout', 'idleTimeoutMs'],
+  ['keepAliveTimeout', '--keep-alive-timeout', 'keepAliveTimeoutMs'],
+  ['maxConnections', '--max-connections', 'maxConnections'],
+  ['maxConnectionsPerAddress', '--max-connections-per-address', 'maxConnectionsPerAddress'],
+] as const satisfies readonly (readonly [keyof ServerCommandOptions, string, keyof ConnectionLimits])[];
+
+function atLeastOne(option: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new LablogError('INVALID_OPTION', `${option} must be an integer >= 1, got '${text}'`, { option, limit: 1, actual: text });
+  return n;
 }
 
 function positiveInteger(option: string, text: string): number {
@@ -39,6 +64,13 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
   const db = opts.db ?? process.env['LABLOG_SERVER_DB'] ?? DEFAULT_SERVER_DB;
   const backend = await openServerBackend(db);
   const rate = opts.rateLimit === undefined ? undefined : positiveInteger('--rate-limit', opts.rateLimit);
+  const connections: { -readonly [K in keyof ConnectionLimits]?: number } = {};
+  for (const [name, option, field] of CONNECTION_OPTIONS) {
+    const text = opts[name];
+    if (typeof text === 'string') connections[field] = atLeastOne(option, text);
+  }
+  const anonymousRate = opts.anonymousRateLimit === undefined ? undefined : atLeastOne('--anonymous-rate-limit', opts.anonymousRateLimit);
+  const trustProxy = opts.trustProxy?.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
   const server = await startServer({
     backend,
     limits,
@@ -47,6 +79,9 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
     ...(opts.bodyLimit !== undefined ? { bodyLimit: positiveInteger('--body-limit', opts.bodyLimit) } : {}),
     ...(rate !== undefined ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     logRequests: opts.log ?? false,
+    connections,
+    ...(anonymousRate !== undefined ? { anonymousRateLimit: { perSecond: anonymousRate, burst: anonymousRate * 2 } } : {}),
+    ...(trustProxy !== undefined ? { trustProxy } : {}),
   });
   write(`lablog server listening on ${server.url} (store: ${redact(backend.location)}; web UI at ${server.url}/)\n`);
   const stop = () => {

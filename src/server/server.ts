@@ -12,6 +12,8 @@ import { registerReadRoutes } from './read-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
+import { AnonymousRateGuard } from './anonymous-rate-guard.js';
+import { applyConnectionLimits, fastifyConnectionOptions, resolveConnectionLimits, type ConnectionLimits } from './connection-limits.js';
 import { registerSessionRoutes, SESSION_ROUTES, sessionKey } from './ui-session.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -45,6 +47,15 @@ export interface ServerOptions {
    * 127.0.0.1 and ::1: a page on another site that rebinds its name to this address gets nothing.
    */
   readonly allowedHosts?: readonly string[];
+  /** Timeouts and connection caps (default DEFAULT_CONNECTION_LIMITS). */
+  readonly connections?: Partial<ConnectionLimits>;
+  /** Per client address: requests without a known key, and logins (default DEFAULT_ANONYMOUS_RATE_LIMIT). */
+  readonly anonymousRateLimit?: RateLimit;
+  /**
+   * Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client for the per-address rate limit
+   * (fastify's trustProxy). Connection caps count the connection's own address (the proxy's).
+   */
+  readonly trustProxy?: readonly string[];
 }
 
 /** The host name of a Host header, without port or IPv6 brackets, lower-cased. */
@@ -59,9 +70,17 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const blobLimit = options.blobLimit ?? DEFAULT_BLOB_LIMIT;
-  const app = Fastify({ logger: options.logRequests ?? false, bodyLimit });
+  const connections = resolveConnectionLimits(options.connections);
+  const app = Fastify({
+    logger: options.logRequests ?? false,
+    bodyLimit,
+    ...fastifyConnectionOptions(connections),
+    ...(options.trustProxy !== undefined && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
+  });
+  applyConnectionLimits(app, connections);
   const keys = new KeyCache(backend);
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const anonymous = new AnonymousRateGuard(options.anonymousRateLimit);
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: blobLimit }, (_request, body, done) => done(null, body));
 
@@ -91,6 +110,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (local && !allowedHosts.has(hostName(request.headers.host))) {
       throw new LablogError('FORBIDDEN', `lablog ui answers requests addressed to ${[...allowedHosts].join(', ')}, not '${request.headers.host ?? ''}'`, {});
     }
+    if (!local) anonymous.admit(request, PUBLIC_ROUTES.has(route)); // per client address, before any key lookup
     if (PUBLIC_ROUTES.has(route)) return;
     if (local) {
       if (request.method !== 'GET' && request.method !== 'HEAD' && !READ_ONLY_POSTS.has(route)) {
@@ -105,6 +125,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     }
     const token = bearerToken(request.headers.authorization) ?? sessionKey(request);
     const key = token === undefined ? undefined : await keys.find(token);
+    anonymous.settle(request, key !== undefined);
     if (key === undefined) {
       throw new LablogError('UNAUTHENTICATED', token === undefined ? 'send Authorization: Bearer <API key> (or log in to the UI)' : 'the API key is not valid', {});
     }
