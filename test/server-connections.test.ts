@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
-import { SERVER_DATABASES, api, createKey, startServer } from './support/server-process.js';
+import { SERVER_DATABASES, api, createKey, runCli, startServer } from './support/server-process.js';
 
 const [SQLITE] = SERVER_DATABASES.filter((d) => d.kind === 'sqlite');
 const BLOB_PATH = `/api/v1/blobs/${'ab'.repeat(32)}`;
@@ -250,5 +250,22 @@ describe('client address behind a trusted proxy', () => {
     // Burst 2 for 10.0.0.1, then 429; 10.0.0.2 has its own bucket.
     expect([await from('10.0.0.1'), await from('10.0.0.1'), await from('10.0.0.1')]).toEqual([401, 401, 429]);
     expect(await from('10.0.0.2')).toBe(401);
+  });
+});
+
+describe('lablog server connection options', () => {
+  it('refuses values that would switch a guard off or that Node cannot honour, naming the option and the value', async () => {
+    const db = await SQLITE!.create();
+    for (const [args, message] of [
+      [['--max-connections', '0'], "--max-connections must be an integer >= 1, got '0'"],
+      [['--request-timeout', '1.5'], "--request-timeout must be an integer >= 1, got '1.5'"],
+      [['--anonymous-rate-limit', '0'], "--anonymous-rate-limit must be an integer >= 1, got '0'"],
+      [['--request-timeout', '1000', '--headers-timeout', '5000'], 'headersTimeoutMs must be at most requestTimeoutMs (1000), got 5000'],
+      [['--trust-proxy', '10.0.0.1,not-an-ip'], "--trust-proxy takes addresses, CIDR ranges or loopback/linklocal/uniquelocal, comma-separated; got 'not-an-ip'"],
+    ] as const) {
+      const result = await runCli(['server', '--port', '0', '--db', db, ...args]);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr).toContain(`${message} [INVALID_OPTION]`);
+    }
   });
 });

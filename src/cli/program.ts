@@ -161,7 +161,7 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--log', 'log every request as JSON')
     .option('--request-timeout <ms>', 'a whole request (headers and body) must arrive within this, else 408 (default 120000)')
     .option('--headers-timeout <ms>', 'request headers must arrive within this, else 408 (default 20000, at most --request-timeout)')
-    .option('--idle-timeout <ms>', 'close a connection on which nothing moves for this long (default 30000)')
+    .option('--idle-timeout <ms>', 'close a connection on which nothing moves for this long (default 60000)')
     .option('--keep-alive-timeout <ms>', 'close a kept-alive connection idle between requests after this (default 10000)')
     .option('--max-connections <n>', 'open connections at most; more are closed at once (default 512)')
     .option('--max-connections-per-address <n>', 'open connections per client address (IPv6: per /64) at most (default 64)')

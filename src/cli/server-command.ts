@@ -1,11 +1,12 @@
 // `lablog server` and `lablog keys create`: run the team server, and make API keys for it.
 
+import { isIP } from 'node:net';
 import { LablogError } from '../core/errors.js';
 import { resolveLimits } from '../core/limits.js';
 import { createApiKey } from '../server/api-keys.js';
 import { DEFAULT_SERVER_DB, openServerBackend } from '../server/open-server-backend.js';
 import { startServer } from '../server/server.js';
-import type { ConnectionLimits } from '../server/connection-limits.js';
+import { resolveConnectionLimits, type ConnectionLimits } from '../server/connection-limits.js';
 
 export interface ServerCommandOptions {
   host: string;
@@ -47,6 +48,25 @@ function positiveInteger(option: string, text: string): number {
   return n;
 }
 
+/** Names fastify's trustProxy (proxy-addr) accepts for ranges of addresses. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** The addresses of --trust-proxy: IPs, CIDR ranges (10.0.0.0/8) or range names (loopback), comma-separated. */
+function proxyAddresses(text: string): string[] {
+  const list = text.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
+  for (const entry of list) {
+    const [ip = '', bits, extra] = entry.split('/');
+    const version = isIP(ip);
+    const maxBits = version === 6 ? 128 : 32;
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (!PROXY_RANGE_NAMES.includes(entry) && (version === 0 || !validBits || extra !== undefined)) {
+      throw new LablogError('INVALID_OPTION', `--trust-proxy takes addresses, CIDR ranges or ${PROXY_RANGE_NAMES.join('/')}, comma-separated; got '${entry}'`, { option: 'trust-proxy', actual: entry });
+    }
+  }
+  if (list.length === 0) throw new LablogError('INVALID_OPTION', `--trust-proxy needs at least one address, got '${text}'`, { option: 'trust-proxy', actual: text });
+  return list;
+}
+
 /** Redacts the password of a database URL for printing. */
 export function redact(db: string): string {
   return db.replace(/^(postgres(?:ql)?:\/\/[^:/@]+:)[^@]*@/i, '$1***@');
@@ -62,15 +82,16 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
   const limits = resolveLimits(overrides);
   const port = positiveInteger('--port', opts.port);
   const db = opts.db ?? process.env['LABLOG_SERVER_DB'] ?? DEFAULT_SERVER_DB;
-  const backend = await openServerBackend(db);
-  const rate = opts.rateLimit === undefined ? undefined : positiveInteger('--rate-limit', opts.rateLimit);
-  const connections: { -readonly [K in keyof ConnectionLimits]?: number } = {};
+  const connectionOverrides: { -readonly [K in keyof ConnectionLimits]?: number } = {};
   for (const [name, option, field] of CONNECTION_OPTIONS) {
     const text = opts[name];
-    if (typeof text === 'string') connections[field] = atLeastOne(option, text);
+    if (typeof text === 'string') connectionOverrides[field] = atLeastOne(option, text);
   }
+  const connections = resolveConnectionLimits(connectionOverrides); // checked before the store is opened
   const anonymousRate = opts.anonymousRateLimit === undefined ? undefined : atLeastOne('--anonymous-rate-limit', opts.anonymousRateLimit);
-  const trustProxy = opts.trustProxy?.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
+  const trustProxy = opts.trustProxy === undefined ? undefined : proxyAddresses(opts.trustProxy);
+  const backend = await openServerBackend(db);
+  const rate = opts.rateLimit === undefined ? undefined : positiveInteger('--rate-limit', opts.rateLimit);
   const server = await startServer({
     backend,
     limits,

@@ -26,8 +26,11 @@ export interface ConnectionLimits {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 /** Headers are a few hundred bytes: 20 s is plenty on any link. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
-/** Nothing read or written for 30 s: the client is gone or stalling. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * Nothing read or written for 60 s: the client is gone, or stalls (a response it never reads). Also bounds a
+ * handler that computes that long without writing; the publisher gives up on a request after 60 s itself.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** A publisher sends its next request within milliseconds; a connection idle between requests is kept this long. */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 10_000;
 /** Well below the usual soft limit of 1,024 open files, which the store's files share. */
