@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
+import { clientAddressKey } from '../src/server/client-address.js';
+import { RateLimiter } from '../src/server/rate-limiter.js';
 import { SERVER_DATABASES, api, createKey, runCli, startServer } from './support/server-process.js';
 
 const [SQLITE] = SERVER_DATABASES.filter((d) => d.kind === 'sqlite');
@@ -267,5 +269,30 @@ describe('lablog server connection options', () => {
       expect(result.code, args.join(' ')).toBe(1);
       expect(result.stderr).toContain(`${message} [INVALID_OPTION]`);
     }
+  });
+});
+
+describe('what per-address limits count by', () => {
+  it('counts IPv4 as is (also mapped into IPv6) and IPv6 per /64', () => {
+    expect(clientAddressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientAddressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(clientAddressKey('2001:db8:0:1::1')).toBe('2001:db8:0:1::/64');
+    expect(clientAddressKey('2001:DB8:0:1:ffff:ffff:ffff:ffff')).toBe('2001:db8:0:1::/64');
+    expect(clientAddressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientAddressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(clientAddressKey('::1')).toBe('0:0:0:0::/64');
+  });
+
+  it('keeps at most its bound of buckets, dropping the least recently used (which comes back full)', () => {
+    const limiter = new RateLimiter({ perSecond: 1, burst: 1 }, 3);
+    const now = 1_000_000;
+    expect(['a', 'b', 'c'].map((id) => limiter.take(id, now))).toEqual([0, 0, 0]);
+    expect(limiter.take('b', now)).toBe(1000); // b is empty, and now the most recently used
+    expect(limiter.take('d', now)).toBe(0); // a is dropped
+    expect(limiter.size).toBe(3);
+    expect(limiter.take('c', now)).toBe(1000);
+    expect(limiter.take('a', now)).toBe(0); // a came back full; b was the least recently used and is dropped
+    expect(limiter.size).toBe(3);
+    expect(limiter.take('b', now)).toBe(0);
   });
 });
