@@ -195,7 +195,8 @@ describe.each(SERVER_DATABASES)('per-address rate limit of unauthenticated reque
   it('answers 429 with Retry-After to wrong keys, no keys and logins past the rate, while a known key gets 200', async () => {
     const db = await create();
     const key = await createKey(db, 'default');
-    const server = await startServer(db, { args: ['--anonymous-rate-limit', '10'] });
+    // 2 per second, burst 4: even a slow batch of 18 cannot be refilled in time.
+    const server = await startServer(db, { args: ['--anonymous-rate-limit', '2'] });
     // The publisher's key is known before the flood.
     expect((await api(server, key, 'GET', '/api/v1/experiments')).status).toBe(200);
 
@@ -203,15 +204,20 @@ describe.each(SERVER_DATABASES)('per-address rate limit of unauthenticated reque
     const answers: { status: number; retryAfter: string | null; data: any; kind: number }[] = [];
     const knownDuringFlood: number[][] = [];
     for (let batch = 0; batch < 6; batch++) {
-      // 18 requests without a known key (a third each: a wrong key, no key, a login with a wrong key) and 2 with the known key.
-      const requests = Array.from({ length: 18 }, (_, i) => {
-        const kind = i % 3;
+      // 16 requests without a known key (a quarter each: a wrong key, no key, a login with a wrong key, a wrong key
+      // with a made-up X-Forwarded-For, which counts for nothing without --trust-proxy) and 2 with the known key.
+      const requests = Array.from({ length: 16 }, (_, i) => {
+        const kind = i % 4;
         const res =
           kind === 0
             ? api(server, `llk_wrong-${batch}-${i}`, 'GET', '/api/v1/experiments')
             : kind === 1
               ? api(server, undefined, 'GET', '/api/v1/experiments')
-              : api(server, undefined, 'POST', '/api/v1/session', { key: `llk_wrong-${batch}-${i}` });
+              : kind === 2
+                ? api(server, undefined, 'POST', '/api/v1/session', { key: `llk_wrong-${batch}-${i}` })
+                : fetch(`${server.url}/api/v1/experiments`, { headers: { authorization: `Bearer llk_wrong-${batch}-${i}`, 'x-forwarded-for': `10.9.${batch}.${i}` } }).then(
+                    async (r) => ({ status: r.status, headers: r.headers, data: await r.json() }),
+                  );
         return res.then((r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), data: r.data, kind }));
       });
       const known = [0, 1].map(() => api(server, key, 'GET', '/api/v1/experiments').then((r) => r.status));
@@ -227,15 +233,15 @@ describe.each(SERVER_DATABASES)('per-address rate limit of unauthenticated reque
     expect(knownDuringFlood).toEqual(Array(5).fill([200, 200]));
     expect(answers.every((a) => a.status === 401 || a.status === 429), JSON.stringify(answers.map((a) => a.status))).toBe(true);
     const passed = answers.filter((a) => a.status === 401).length;
-    // Burst 20, then 10 per second: no more reached the key lookup.
-    expect(passed).toBeGreaterThanOrEqual(20);
-    expect(passed).toBeLessThanOrEqual(20 + Math.ceil(10 * elapsedS) + 1);
+    // Burst 4 (one taken by the known key's first request, unknown then), then 2 per second: no more reached the key lookup.
+    expect(passed).toBeGreaterThanOrEqual(3);
+    expect(passed).toBeLessThanOrEqual(3 + Math.ceil(2 * elapsedS) + 1);
     const limited = answers.filter((a) => a.status === 429);
     expect(limited.length).toBe(answers.length - passed);
     expect(Number(limited[0]!.retryAfter)).toBeGreaterThanOrEqual(1);
-    expect(limited[0]!.data).toMatchObject({ error: 'RATE_LIMITED', details: { limit: 10, burst: 20, retryAfterMs: expect.any(Number) } });
-    // Each kind is counted: wrong keys, no key, logins.
-    for (const kind of [0, 1, 2]) expect(answers.filter((a) => a.kind === kind && a.status === 429).length, `kind ${kind}`).toBeGreaterThan(0);
+    expect(limited[0]!.data).toMatchObject({ error: 'RATE_LIMITED', details: { limit: 2, burst: 4, retryAfterMs: expect.any(Number) } });
+    // Each kind is counted: wrong keys, no key, logins, spoofed forwarding.
+    for (const kind of [0, 1, 2, 3]) expect(answers.filter((a) => a.kind === kind && a.status === 429).length, `kind ${kind}`).toBeGreaterThan(0);
 
     // Another address has its own allowance.
     expect((await getFrom(server.url, '/api/v1/experiments', 'llk_wrong-elsewhere', '127.0.0.2')).status).toBe(401);
@@ -249,8 +255,12 @@ describe('client address behind a trusted proxy', () => {
     const server = await startServer(db, { args: ['--anonymous-rate-limit', '1', '--trust-proxy', '127.0.0.1'] });
     const from = (forwarded: string) =>
       fetch(`${server.url}/api/v1/experiments`, { headers: { 'x-forwarded-for': forwarded } }).then((r) => r.status);
-    // Burst 2 for 10.0.0.1, then 429; 10.0.0.2 has its own bucket.
-    expect([await from('10.0.0.1'), await from('10.0.0.1'), await from('10.0.0.1')]).toEqual([401, 401, 429]);
+    // 1 per second, burst 2, for 10.0.0.1: of 6 at once, 2 pass (3 if a token came back meanwhile), the rest 429.
+    const statuses = await Promise.all(Array.from({ length: 6 }, () => from('10.0.0.1')));
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(2);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(3);
+    expect(statuses.filter((s) => s === 429).length).toBe(6 - statuses.filter((s) => s === 401).length);
+    // 10.0.0.2, behind the same proxy, has its own allowance.
     expect(await from('10.0.0.2')).toBe(401);
   });
 });
