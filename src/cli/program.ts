@@ -11,6 +11,8 @@ import { renderExperiment } from './show.js';
 import { parseMetricGoal, renderComparison, renderStudy, renderStudyList } from './studies.js';
 import { EXPORT_FORMATS, EXPORT_INCLUDES, exportExperiments, type ExportFormat, type ExportInclude, type ExportResult } from '../core/study-export.js';
 import { STUDY_STATUSES, type StudyStatus } from '../store/study-backend.js';
+import { DEFAULT_CONNECTION_LIMITS as CONN } from '../server/connection-limits.js';
+import { DEFAULT_ANONYMOUS_RATE_LIMIT } from '../server/anonymous-rate-guard.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -161,6 +163,14 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--log', 'log every request as JSON')
     .option('--session-lifetime <seconds>', 'how long a UI login lasts, however much it is used (default 7 days)')
     .option('--session-idle <seconds>', 'how long a UI login lasts without a request (default 1 day)')
+    .option('--request-timeout <ms>', `a whole request (headers and body) must arrive within this, else 408 (default ${CONN.requestTimeoutMs})`)
+    .option('--headers-timeout <ms>', `request headers must arrive within this, else 408 (default ${CONN.headersTimeoutMs}, at most --request-timeout)`)
+    .option('--idle-timeout <ms>', `close a connection on which nothing moves for this long (default ${CONN.idleTimeoutMs})`)
+    .option('--keep-alive-timeout <ms>', `close a kept-alive connection idle between requests after this (default ${CONN.keepAliveTimeoutMs})`)
+    .option('--max-connections <n>', `open connections at most; more are closed at once (default ${CONN.maxConnections})`)
+    .option('--max-connections-per-address <n>', `open connections per client address (IPv6: per /64) at most (default ${CONN.maxConnectionsPerAddress})`)
+    .option('--anonymous-rate-limit <n>', `requests per second per client address without a known API key, and logins (429 above; default ${DEFAULT_ANONYMOUS_RATE_LIMIT.perSecond}, burst twice the rate)`)
+    .option('--trust-proxy <addresses>', 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client')
     .action(async (opts) => {
       const { runServer } = await import('./server-command.js');
       await runServer(opts, write);

@@ -1,11 +1,13 @@
 // `lablog server` and `lablog keys create`: run the team server, and make API keys for it.
 
+import { isIP } from 'node:net';
 import { LablogError } from '../core/errors.js';
 import { resolveLimits } from '../core/limits.js';
 import { createApiKey } from '../server/api-keys.js';
 import { DEFAULT_SERVER_DB, openServerBackend } from '../server/open-server-backend.js';
 import { startServer } from '../server/server.js';
 import { sessionPolicy } from './session-options.js';
+import { resolveConnectionLimits, type ConnectionLimits } from '../server/connection-limits.js';
 
 export interface ServerCommandOptions {
   host: string;
@@ -17,12 +19,55 @@ export interface ServerCommandOptions {
   log?: boolean;
   sessionLifetime?: string;
   sessionIdle?: string;
+  requestTimeout?: string;
+  headersTimeout?: string;
+  idleTimeout?: string;
+  keepAliveTimeout?: string;
+  maxConnections?: string;
+  maxConnectionsPerAddress?: string;
+  anonymousRateLimit?: string;
+  trustProxy?: string;
+}
+
+/** The CLI options that set connection limits, and the ConnectionLimits field each sets. */
+const CONNECTION_OPTIONS = [
+  ['requestTimeout', '--request-timeout', 'requestTimeoutMs'],
+  ['headersTimeout', '--headers-timeout', 'headersTimeoutMs'],
+  ['idleTimeout', '--idle-timeout', 'idleTimeoutMs'],
+  ['keepAliveTimeout', '--keep-alive-timeout', 'keepAliveTimeoutMs'],
+  ['maxConnections', '--max-connections', 'maxConnections'],
+  ['maxConnectionsPerAddress', '--max-connections-per-address', 'maxConnectionsPerAddress'],
+] as const satisfies readonly (readonly [keyof ServerCommandOptions, string, keyof ConnectionLimits])[];
+
+function atLeastOne(option: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new LablogError('INVALID_OPTION', `${option} must be an integer >= 1, got '${text}'`, { option, limit: 1, actual: text });
+  return n;
 }
 
 function positiveInteger(option: string, text: string): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new LablogError('INVALID_OPTION', `${option} must be an integer >= 0, got '${text}'`, { option });
   return n;
+}
+
+/** Names fastify's trustProxy (proxy-addr) accepts for ranges of addresses. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** The addresses of --trust-proxy: IPs, CIDR ranges (10.0.0.0/8) or range names (loopback), comma-separated. */
+function proxyAddresses(text: string): string[] {
+  const list = text.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
+  for (const entry of list) {
+    const [ip = '', bits, extra] = entry.split('/');
+    const version = isIP(ip);
+    const maxBits = version === 6 ? 128 : 32;
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (!PROXY_RANGE_NAMES.includes(entry) && (version === 0 || !validBits || extra !== undefined)) {
+      throw new LablogError('INVALID_OPTION', `--trust-proxy takes addresses, CIDR ranges or ${PROXY_RANGE_NAMES.join('/')}, comma-separated; got '${entry}'`, { option: 'trust-proxy', actual: entry });
+    }
+  }
+  if (list.length === 0) throw new LablogError('INVALID_OPTION', `--trust-proxy needs at least one address, got '${text}'`, { option: 'trust-proxy', actual: text });
+  return list;
 }
 
 /** Redacts the password of a database URL for printing. */
@@ -40,6 +85,14 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
   const limits = resolveLimits(overrides);
   const port = positiveInteger('--port', opts.port);
   const db = opts.db ?? process.env['LABLOG_SERVER_DB'] ?? DEFAULT_SERVER_DB;
+  const connectionOverrides: { -readonly [K in keyof ConnectionLimits]?: number } = {};
+  for (const [name, option, field] of CONNECTION_OPTIONS) {
+    const text = opts[name];
+    if (typeof text === 'string') connectionOverrides[field] = atLeastOne(option, text);
+  }
+  const connections = resolveConnectionLimits(connectionOverrides); // checked before the store is opened
+  const anonymousRate = opts.anonymousRateLimit === undefined ? undefined : atLeastOne('--anonymous-rate-limit', opts.anonymousRateLimit);
+  const trustProxy = opts.trustProxy === undefined ? undefined : proxyAddresses(opts.trustProxy);
   const backend = await openServerBackend(db);
   const rate = opts.rateLimit === undefined ? undefined : positiveInteger('--rate-limit', opts.rateLimit);
   const server = await startServer({
@@ -51,6 +104,9 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
     ...(rate !== undefined ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     logRequests: opts.log ?? false,
     sessions: sessionPolicy(opts),
+    connections,
+    ...(anonymousRate !== undefined ? { anonymousRateLimit: { perSecond: anonymousRate, burst: anonymousRate * 2 } } : {}),
+    ...(trustProxy !== undefined ? { trustProxy } : {}),
   });
   write(`lablog server listening on ${server.url} (store: ${redact(backend.location)}; web UI at ${server.url}/)\n`);
   const stop = () => {

@@ -12,6 +12,8 @@ import { registerReadRoutes } from './read-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
+import { AnonymousRateGuard } from './anonymous-rate-guard.js';
+import { applyConnectionLimits, fastifyConnectionOptions, resolveConnectionLimits, type ConnectionLimits } from './connection-limits.js';
 import { DEFAULT_SESSION_POLICY, registerSessionRoutes, SESSION_ROUTES, UiSessions, type SessionPolicy } from './ui-session.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -47,6 +49,15 @@ export interface ServerOptions {
   readonly allowedHosts?: readonly string[];
   /** Lifetime and idle limit of UI sessions (default DEFAULT_SESSION_POLICY). */
   readonly sessions?: SessionPolicy;
+  /** Timeouts and connection caps (default DEFAULT_CONNECTION_LIMITS). */
+  readonly connections?: Partial<ConnectionLimits>;
+  /** Per client address: requests without a known key, and logins (default DEFAULT_ANONYMOUS_RATE_LIMIT). */
+  readonly anonymousRateLimit?: RateLimit;
+  /**
+   * Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client for the per-address rate limit
+   * (fastify's trustProxy). Connection caps count the connection's own address (the proxy's).
+   */
+  readonly trustProxy?: readonly string[];
 }
 
 /** The host name of a Host header, without port or IPv6 brackets, lower-cased. */
@@ -61,10 +72,18 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const blobLimit = options.blobLimit ?? DEFAULT_BLOB_LIMIT;
-  const app = Fastify({ logger: options.logRequests ?? false, bodyLimit });
+  const connections = resolveConnectionLimits(options.connections);
+  const app = Fastify({
+    logger: options.logRequests ?? false,
+    bodyLimit,
+    ...fastifyConnectionOptions(connections),
+    ...(options.trustProxy !== undefined && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
+  });
+  applyConnectionLimits(app, connections);
   const keys = new KeyLookup(backend);
   const sessions = new UiSessions(backend, keys, options.sessions ?? DEFAULT_SESSION_POLICY);
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const anonymous = new AnonymousRateGuard(options.anonymousRateLimit);
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: blobLimit }, (_request, body, done) => done(null, body));
 
@@ -94,6 +113,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (local && !allowedHosts.has(hostName(request.headers.host))) {
       throw new LablogError('FORBIDDEN', `lablog ui answers requests addressed to ${[...allowedHosts].join(', ')}, not '${request.headers.host ?? ''}'`, {});
     }
+    if (!local) anonymous.admit(request, PUBLIC_ROUTES.has(route)); // per client address, before any key lookup
     if (PUBLIC_ROUTES.has(route)) return;
     if (local) {
       if (request.method !== 'GET' && request.method !== 'HEAD' && !READ_ONLY_POSTS.has(route)) {
@@ -109,6 +129,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     // Bearer key, else the UI's session cookie: looked up on every request, so revoking takes effect at once.
     const token = bearerToken(request.headers.authorization);
     const key = token !== undefined ? await keys.find(token) : await sessions.authenticate(request);
+    anonymous.settle(request, key !== undefined);
     if (key === undefined) {
       throw new LablogError('UNAUTHENTICATED', token === undefined ? 'send Authorization: Bearer <API key> (or log in to the UI)' : 'the API key is not valid', {});
     }
