@@ -41,10 +41,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the UI under its Content-Security-Policy',
     // Chromium reports a blocked eval only as this event (the library catches the EvalError).
     const violations: string[] = [];
     await page.exposeFunction('reportViolation', (text: string) => violations.push(text));
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => {
-        (window as unknown as { reportViolation(text: string): void }).reportViolation(`${e.violatedDirective} ${e.blockedURI}`);
-      });
+    await page.addInitScript({
+      content: "document.addEventListener('securitypolicyviolation', (e) => window.reportViolation(e.violatedDirective + ' ' + e.blockedURI));",
     });
     const first = await page.goto(`${ui.url}/#/`);
     expect(first?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");

@@ -182,11 +182,18 @@ function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
   return items;
 }
 
-/** An item refused by its name before anything else is decoded; its name is echoed only as an excerpt. */
+/**
+ * Characters of a refused item's name echoed in an ingest answer. Longer than any name a publisher sends
+ * (it checks names against the default limit first), so a publisher always recognises its item; a 10 MB
+ * name comes back cut.
+ */
+export const MAX_ECHOED_NAME_CHARS = 1_000;
+
+/** An item refused by its name before anything else is decoded. */
 function refusedName(kind: RejectedItem['kind'], name: string, limits: Limits): RejectedItem | undefined {
   const error = checkName(`${kind === 'metric' ? 'series' : kind} name`, name, limits.maxNameLength);
   if (error === undefined) return undefined;
-  return { kind, name: excerpt(name, limits.maxNameLength), error: error.code, message: excerpt(error.message, 1_000), details: { ...error.details } };
+  return { kind, name: excerpt(name, MAX_ECHOED_NAME_CHARS), error: error.code, message: excerpt(error.message, MAX_ECHOED_NAME_CHARS), details: { ...error.details } };
 }
 
 export interface DecodedIngest {
