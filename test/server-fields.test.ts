@@ -87,6 +87,12 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     const study = (await post({})).data;
     const notes = await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: eid, notes: 'n'.repeat(10_001) });
     expect(notes.data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'notes', limit: 10_000, actual: 10_001 } });
+    const compare = (options: Record<string, unknown>) => api(server, key, 'POST', `/api/v1/studies/${study.id}/compare`, options);
+    const metrics = Array.from({ length: 51 }, (_, i) => ({ name: `m${i}`, goal: 'minimize' }));
+    expect((await compare({ metrics })).data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'metrics', limit: 50, actual: 51 } });
+    const experiments = Array.from({ length: 1_001 }, () => randomUUID());
+    expect((await compare({ metrics: [{ name: 'loss', goal: 'minimize' }], experiments })).data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'experiments', limit: 1_000, actual: 1_001 } });
+    expect((await compare({ metrics: [{ name: '__proto__', goal: 'minimize' }] })).data.error).toBe('INVALID_NAME');
     const archive = await api(server, key, 'POST', `/api/v1/studies/${study.id}/archive`, { reason: 'r'.repeat(10_001) });
     expect(archive.data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'reason', limit: 10_000, actual: 10_001 } });
 

@@ -8,7 +8,7 @@ import { exportExperiments, type ExportableExperiment, type ExportFormat, type E
 import type { MetricData } from '../store/backend.js';
 import { LablogError } from '../core/errors.js';
 import { decodeParam } from '../core/param.js';
-import { compareExperiments, type CompareOptions, type ComparedExperiment } from '../core/study-comparison.js';
+import { MAX_COMPARE_LIST, compareExperiments, type CompareOptions, type ComparedExperiment } from '../core/study-comparison.js';
 import {
   MAX_STUDY_EXPERIMENTS,
   archivePatchFrom,
@@ -280,6 +280,13 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     let chosen = await membersData(backend, record.id);
     if (options.experiments !== undefined) {
       if (!Array.isArray(options.experiments)) throw new LablogError('VALIDATION', 'experiments must be an array of ids or names', { field: 'experiments' });
+      if (options.experiments.length > MAX_COMPARE_LIST) {
+        throw new LablogError('INVALID_OPTION', `compare: experiments has ${options.experiments.length} entries; the limit is ${MAX_COMPARE_LIST}`, {
+          option: 'experiments',
+          limit: MAX_COMPARE_LIST,
+          actual: options.experiments.length,
+        });
+      }
       const all = chosen;
       chosen = options.experiments.map((key) => {
         const found = all.find((e) => e.id === key || e.name === key);
