@@ -10,6 +10,7 @@ import { budgetWarningAt, resolveLimits, type Limits } from './limits.js';
 import {
   assertKnownOptions,
   assertOptionsObject,
+  checkCaption,
   checkName,
   checkParamValue,
   checkStep,
@@ -781,11 +782,8 @@ export class Experiment {
     }
     if (step <= lastStep) return void this.#handler.report(this.#stepError(key, step, lastStep));
     const caption = options?.caption ?? null;
-    if (caption !== null && typeof caption !== 'string') {
-      return void this.#handler.report(
-        new LablogError('INVALID_OPTION', `caption for '${key}' must be a string, got ${describeValue(caption)}`, { key }),
-      );
-    }
+    const captionError = checkCaption(key, caption);
+    if (captionError) return void this.#handler.report(captionError);
     this.#seriesKinds.set(key, kind);
     this.#mediaLastStep.set(key, step);
     return { step, timestamp: Date.now(), caption };

@@ -70,3 +70,8 @@ export function resolveLimits(overrides: unknown): Limits {
 export function budgetWarningAt(limit: number): number {
   return Math.floor(limit * BUDGET_WARNING_FRACTION) + 1;
 }
+
+/** Longest hostname recorded with an experiment, in characters (a DNS name is at most 253). */
+export const MAX_HOSTNAME_LENGTH = 255;
+/** Longest caption of an image or plot point, in characters. */
+export const MAX_CAPTION_LENGTH = 1_000;

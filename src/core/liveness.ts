@@ -1,6 +1,7 @@
 // Liveness: decides when a 'running' experiment's process is gone, so it can be shown as crashed.
 
 import { hostname } from 'node:os';
+import { MAX_HOSTNAME_LENGTH } from './limits.js';
 import type { ExperimentRecord } from '../store/backend.js';
 
 /** A running experiment writes its heartbeat at least this often, even when it logs nothing. */
@@ -8,7 +9,8 @@ export const HEARTBEAT_INTERVAL_MS = 5_000;
 /** On another host (where its pid cannot be checked), a run whose heartbeat is older than this is gone. */
 export const STALE_HEARTBEAT_MS = 5 * 60_000;
 
-export const THIS_HOST = hostname();
+/** This machine's name as recorded with its experiments (cut to MAX_HOSTNAME_LENGTH, which servers enforce). */
+export const THIS_HOST = hostname().slice(0, MAX_HOSTNAME_LENGTH);
 
 function isProcessAlive(pid: number): boolean {
   try {

@@ -3,7 +3,7 @@
 import { LablogError, describeValue } from './errors.js';
 import { ERROR_HANDLER_TYPES, ErrorHandlerType } from './error-handler.js';
 import { resolveLimits, type Limits } from './limits.js';
-import { assertKnownOptions, assertName, assertOptionsObject, characterLength } from './validation.js';
+import { assertKnownOptions, assertName, assertOptionsObject, characterLength, checkText } from './validation.js';
 import { isCrashed, THIS_HOST } from './liveness.js';
 import { Experiment, newExperimentId } from './experiment.js';
 import {
@@ -160,6 +160,8 @@ export class Store {
           { option: 'description', limit: limits.maxDescriptionLength, actual: length },
         );
       }
+      const textError = checkText('createExperiment: description', description, limits.maxDescriptionLength, 'INVALID_OPTION', { option: 'description' });
+      if (textError) throw textError;
     }
     const tags = validateTags(options.tags, limits);
     const errorHandler = options.errorHandler ?? ErrorHandlerType.WARN;

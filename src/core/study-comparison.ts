@@ -2,7 +2,8 @@
 
 import { LablogError, describeValue } from './errors.js';
 import { describe, paretoFrontier, pearson, spearman, welchTTest, type Goal } from './statistics.js';
-import { assertKnownOptions, assertOptionsObject, type ParamValue } from './validation.js';
+import { DEFAULT_LIMITS } from './limits.js';
+import { assertKnownOptions, assertName, assertOptionsObject, type ParamValue } from './validation.js';
 
 /** What a comparison reads of an experiment (from a local Experiment, or from a server's store). */
 export interface ComparedExperiment {
@@ -99,6 +100,17 @@ function paramText(value: ParamValue | undefined): string {
   return value instanceof Date ? value.toISOString() : String(value);
 }
 
+/** Metrics one comparison ranks (each is ranked, described and tested over every experiment). */
+export const MAX_COMPARE_METRICS = 50;
+/** Entries of one list of a comparison's options (experiments, params, each A/B group): a study holds at most 1,000 experiments. */
+export const MAX_COMPARE_LIST = 1_000;
+
+function assertListSize(option: string, list: readonly unknown[], limit: number): void {
+  if (list.length > limit) {
+    throw new LablogError('INVALID_OPTION', `compare: ${option} has ${list.length} entries; the limit is ${limit}`, { option, limit, actual: list.length });
+  }
+}
+
 function checkOptions(options: CompareOptions): MetricGoal[] {
   assertOptionsObject('compare', options);
   if (options === undefined) throw new LablogError('INVALID_OPTION', "compare: options { metrics: [{ name, goal }] } are required", { option: 'metrics' });
@@ -106,10 +118,19 @@ function checkOptions(options: CompareOptions): MetricGoal[] {
   if (!Array.isArray(options.metrics) || options.metrics.length === 0) {
     throw new LablogError('INVALID_OPTION', "compare: metrics must be a non-empty array of { name, goal: 'minimize' | 'maximize' }", { option: 'metrics' });
   }
+  assertListSize('metrics', options.metrics, MAX_COMPARE_METRICS);
   for (const m of options.metrics) {
     if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || (m.goal !== 'minimize' && m.goal !== 'maximize')) {
       throw new LablogError('INVALID_OPTION', `compare: each metric is { name, goal: 'minimize' | 'maximize' }, got ${describeValue(m)}`, { option: 'metrics' });
     }
+    // A name no series can have (e.g. __proto__, which would vanish as a key of the answer).
+    assertName('metric name', m.name, DEFAULT_LIMITS.maxNameLength);
+  }
+  if (Array.isArray(options.experiments)) assertListSize('experiments', options.experiments, MAX_COMPARE_LIST);
+  if (Array.isArray(options.params)) assertListSize('params', options.params, MAX_COMPARE_LIST);
+  for (const which of ['A', 'B'] as const) {
+    const list = (options.groups as Record<string, unknown> | undefined)?.[which];
+    if (Array.isArray(list)) assertListSize(`groups.${which}`, list, MAX_COMPARE_LIST);
   }
   if (options.groups !== undefined && (typeof options.groups !== 'object' || options.groups === null || Array.isArray(options.groups))) {
     throw new LablogError('INVALID_OPTION', 'compare: groups must be { A: [ids or names], B: [ids or names] }', { option: 'groups' });

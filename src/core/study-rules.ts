@@ -5,13 +5,17 @@ import { LablogError, describeValue } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { DEFAULT_PROJECT } from './project.js';
 import { checkTemplate, type StudyTemplateKind } from './study-template.js';
-import { assertKnownOptions, assertName, assertOptionsObject, characterLength } from './validation.js';
+import { assertKnownOptions, assertName, assertOptionsObject, checkName, checkText, loneSurrogateIndex } from './validation.js';
 import { STUDY_STATUSES, type StudyPatch, type StudyRecord, type StudyStatus } from '../store/study-backend.js';
 
 /** Experiments one study may hold. */
 export const MAX_STUDY_EXPERIMENTS = 1_000;
 /** Longest description, hypothesis, conclusion, note or archive reason, in characters. */
 export const MAX_STUDY_TEXT = 10_000;
+/** Largest study metadata (or clone modifications), in bytes of JSON. */
+export const MAX_STUDY_METADATA_BYTES = 64 * 1024;
+/** Metrics of an external baseline { name, metrics }. */
+export const MAX_BASELINE_METRICS = 500;
 const MAX_NAME = DEFAULT_LIMITS.maxNameLength;
 
 export interface CreateStudyOptions {
@@ -69,18 +73,8 @@ export function assertText(where: string, field: string, value: unknown, nullabl
   if (typeof value !== 'string') {
     throw new LablogError('INVALID_OPTION', `${where}: ${field} must be a string, got ${describeValue(value)}`, { option: field });
   }
-  if (value.includes('\u0000')) {
-    // Every store must hold it: PostgreSQL text cannot contain NUL.
-    throw new LablogError('INVALID_OPTION', `${where}: ${field} contains a NUL character (U+0000)`, { option: field });
-  }
-  const length = characterLength(value);
-  if (length > MAX_STUDY_TEXT) {
-    throw new LablogError('INVALID_OPTION', `${where}: ${field} is ${length} characters; the limit is ${MAX_STUDY_TEXT}`, {
-      option: field,
-      limit: MAX_STUDY_TEXT,
-      actual: length,
-    });
-  }
+  const error = checkText(`${where}: ${field}`, value, MAX_STUDY_TEXT, 'INVALID_OPTION', { option: field });
+  if (error) throw error;
 }
 
 export function assertTags(where: string, tags: unknown): string[] {
@@ -98,11 +92,70 @@ export function assertMetadata(where: string, metadata: unknown): Record<string,
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     throw new LablogError('INVALID_OPTION', `${where}: metadata must be a JSON object`, { option: 'metadata' });
   }
+  let json: string;
   try {
-    return JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
+    json = JSON.stringify(metadata);
   } catch (cause) {
     throw new LablogError('INVALID_OPTION', `${where}: metadata must be JSON-serialisable (${(cause as Error).message})`, { option: 'metadata' });
   }
+  assertMetadataSize(where, 'metadata', json);
+  const copy = JSON.parse(json) as Record<string, unknown>;
+  assertWellFormedJson(where, 'metadata', copy);
+  return copy;
+}
+
+/** JSON metadata fits MAX_STUDY_METADATA_BYTES. */
+function assertMetadataSize(where: string, field: string, json: string): void {
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_STUDY_METADATA_BYTES) {
+    throw new LablogError('INVALID_OPTION', `${where}: ${field} is ${bytes} bytes of JSON; the limit is ${MAX_STUDY_METADATA_BYTES} (MAX_STUDY_METADATA_BYTES)`, {
+      option: field,
+      limit: MAX_STUDY_METADATA_BYTES,
+      actual: bytes,
+    });
+  }
+}
+
+/** Every key and string of parsed JSON is well-formed (a lone surrogate is escaped by JSON.stringify, and PostgreSQL refuses the escape). */
+function assertWellFormedJson(where: string, field: string, value: unknown): void {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (loneSurrogateIndex(v) >= 0) throw new LablogError('INVALID_OPTION', `${where}: ${field} holds a string with a lone surrogate (half of a character); stores cannot hold it`, { option: field });
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [key, item] of Object.entries(v)) {
+        stack.push(key, item);
+      }
+    }
+  }
+}
+
+/** An external baseline { name, metrics: { metric: number } }: a valid name, at most MAX_BASELINE_METRICS metric names. */
+export function checkExternalBaseline(where: string, value: unknown, code: 'INVALID_OPTION' | 'VALIDATION'): { name: string; metrics: Record<string, number> } | LablogError {
+  const b = value as { name?: unknown; metrics?: unknown };
+  const metrics = b?.metrics;
+  if (
+    typeof b !== 'object' || b === null || typeof b.name !== 'string' || typeof metrics !== 'object' || metrics === null ||
+    Array.isArray(metrics) || Object.values(metrics).some((v) => typeof v !== 'number')
+  ) {
+    return new LablogError(code, `${where}: baseline is an experiment id or name, or { name, metrics: { metric: number } }`, { option: 'baseline', field: 'baseline' });
+  }
+  const nameError = checkName('baseline name', b.name, MAX_NAME);
+  if (nameError) return nameError;
+  const entries = Object.entries(metrics as Record<string, number>);
+  if (entries.length > MAX_BASELINE_METRICS) {
+    return new LablogError('INVALID_OPTION', `${where}: the baseline has ${entries.length} metrics; the limit is ${MAX_BASELINE_METRICS} (MAX_BASELINE_METRICS)`, {
+      option: 'baseline.metrics',
+      limit: MAX_BASELINE_METRICS,
+      actual: entries.length,
+    });
+  }
+  for (const [metric] of entries) {
+    const error = checkName('baseline metric name', metric, MAX_NAME);
+    if (error) return error;
+  }
+  return { name: b.name, metrics: Object.fromEntries(entries) };
 }
 
 /**
@@ -123,15 +176,9 @@ export function studyRecordFrom(options: CreateStudyOptions, now: number): { rec
   let baselineExperiment: string | undefined;
   if (typeof options.baseline === 'string') baselineExperiment = options.baseline;
   else if (options.baseline !== undefined) {
-    const b = options.baseline as unknown;
-    const metrics = (b as { metrics?: unknown }).metrics;
-    if (
-      typeof b !== 'object' || b === null || typeof (b as { name?: unknown }).name !== 'string' || typeof metrics !== 'object' || metrics === null ||
-      Array.isArray(metrics) || Object.values(metrics).some((v) => typeof v !== 'number')
-    ) {
-      throw new LablogError('INVALID_OPTION', 'createStudy: baseline is an experiment id or name, or { name, metrics: { metric: number } }', { option: 'baseline' });
-    }
-    baseline = { name: (b as { name: string }).name, metrics: { ...(metrics as Record<string, number>) } };
+    const checked = checkExternalBaseline('createStudy', options.baseline, 'INVALID_OPTION');
+    if (checked instanceof LablogError) throw checked;
+    baseline = checked;
   }
   if (options.template === undefined && options.templateParameters !== undefined) {
     throw new LablogError('INVALID_OPTION', 'createStudy: templateParameters needs a template', { option: 'templateParameters' });
@@ -243,7 +290,7 @@ export function cloneRecordFrom(source: StudyRecord, options: CloneOptions, now:
     id: newStudyId(),
     name: options.name,
     description: options.description ?? source.description,
-    metadata: { ...source.metadata, clonedFrom: source.id, ...(modifications ? { modifications } : {}) },
+    metadata: cloneMetadata(source, modifications),
     status: 'active',
     conclusion: null,
     archiveReason: null,
@@ -251,6 +298,13 @@ export function cloneRecordFrom(source: StudyRecord, options: CloneOptions, now:
     createdAt: now,
     updatedAt: now,
   };
+}
+
+/** A clone's metadata: the source's, where it came from, and what it changes; within MAX_STUDY_METADATA_BYTES. */
+function cloneMetadata(source: StudyRecord, modifications: Record<string, unknown> | undefined): Record<string, unknown> {
+  const metadata = { ...source.metadata, clonedFrom: source.id, ...(modifications ? { modifications } : {}) };
+  assertMetadataSize('clone', 'metadata', JSON.stringify(metadata));
+  return metadata;
 }
 
 /** Deleting loses the question and its conclusion: only archived studies, unless forced. */

@@ -8,6 +8,8 @@ export const STUDY_TEMPLATES = ['grid_search', 'ab_testing'] as const;
 export type StudyTemplateKind = (typeof STUDY_TEMPLATES)[number];
 /** Runs a plan may list (param sets of a grid, runs of an A/B test). */
 export const MAX_GRID_SIZE = 10_000;
+/** Largest template parameters (search space, variants, metric names), in bytes of JSON. */
+export const MAX_TEMPLATE_BYTES = 64 * 1024;
 
 export interface GridSearchParameters {
   /** Values to try per param: the grid is every combination. */
@@ -53,6 +55,19 @@ export function checkTemplate(kind: unknown, parameters: unknown): StudyTemplate
     throw invalid(`template must be one of ${STUDY_TEMPLATES.join(', ')}, got ${describeValue(kind)}`, 'template');
   }
   if (!isObject(parameters)) throw invalid(`the ${kind} template needs templateParameters { … }`, 'templateParameters');
+  const json = JSON.stringify(parameters);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_TEMPLATE_BYTES) {
+    throw new LablogError('INVALID_OPTION', `createStudy: templateParameters are ${bytes} bytes of JSON; the limit is ${MAX_TEMPLATE_BYTES} (MAX_TEMPLATE_BYTES)`, {
+      option: 'templateParameters',
+      limit: MAX_TEMPLATE_BYTES,
+      actual: bytes,
+    });
+  }
+  // JSON.stringify escapes a lone surrogate as \udXXX; unescaped text never holds a backslash-u of a surrogate otherwise.
+  if (/(^|[^\\])(\\\\)*\\ud[89a-f][0-9a-f]{2}/i.test(json)) {
+    throw invalid('templateParameters hold a string with a lone surrogate (half of a character); stores cannot hold it', 'templateParameters');
+  }
   if (kind === 'grid_search') {
     const space = parameters['search_space'];
     if (!isObject(space) || Object.keys(space).length === 0) throw invalid('grid_search needs search_space: { param: [values…] }', 'templateParameters.search_space');

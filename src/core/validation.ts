@@ -1,6 +1,7 @@
 // Validation: names, param values, steps and timestamps, each failing with a typed LablogError.
 
-import { LablogError, describeValue } from './errors.js';
+import { LablogError, describeValue, type LablogErrorCode } from './errors.js';
+import { MAX_CAPTION_LENGTH } from './limits.js';
 
 // C0 and C1 control characters, including DEL.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
@@ -12,10 +13,58 @@ export function characterLength(text: string): number {
   return n;
 }
 
-/** A name of an experiment, project, param, series, table or tag: 1..max characters, no control characters. */
+/** Characters of a refused value quoted in an error message (a 10 MB name is not echoed back). */
+export const MAX_QUOTED_CHARS = 40;
+
+/** Names that vanish or turn into something else as keys of a JavaScript object (a params or metrics map). */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__']);
+
+/** A short, quoted excerpt of a user string for an error message or its details. */
+export function excerpt(text: string, max = MAX_QUOTED_CHARS): string {
+  if (text.length <= max) return text;
+  // Never cut a surrogate pair in two: the excerpt itself must be well-formed.
+  let end = max;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/** String methods of ES2024 (Node 20 has them; the TypeScript lib here predates them). */
+interface Es2024String {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/** The text with each lone surrogate replaced by U+FFFD (what a store would have made of it). */
+export function wellFormed(text: string): string {
+  return (text as unknown as Es2024String).toWellFormed();
+}
+
+/** Index of the first lone surrogate (half of a UTF-16 pair), which no store can hold as text; -1 if none. */
+export function loneSurrogateIndex(text: string): number {
+  if ((text as unknown as Es2024String).isWellFormed()) return -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return i;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return i;
+  }
+  return -1;
+}
+
+/**
+ * A name of an experiment, project, param, series, table or tag: 1..max characters, well-formed UTF-16
+ * (no lone surrogate), no control characters (NUL included), not a reserved object key like `__proto__`.
+ */
 export function checkName(what: string, name: unknown, maxLength: number): LablogError | undefined {
   if (typeof name !== 'string') {
-    return new LablogError('INVALID_NAME', `${what} must be a string, got ${describeValue(name)}`, { actual: name });
+    return new LablogError('INVALID_NAME', `${what} must be a string, got ${describeValue(name)}`, { actual: describeValue(name) });
   }
   if (name.length === 0) {
     return new LablogError('INVALID_NAME', `${what} must not be empty`, { limit: maxLength, actual: 0 });
@@ -24,8 +73,17 @@ export function checkName(what: string, name: unknown, maxLength: number): Lablo
   if (length > maxLength) {
     return new LablogError(
       'INVALID_NAME',
-      `${what} is ${length} characters long; the limit is ${maxLength} (name starts ${JSON.stringify(name.slice(0, 20))})`,
-      { limit: maxLength, actual: length, key: name },
+      `${what} is ${length} characters long; the limit is ${maxLength} (name starts ${JSON.stringify(excerpt(name, 20))})`,
+      { limit: maxLength, actual: length, key: excerpt(name) },
+    );
+  }
+  const lone = loneSurrogateIndex(name);
+  if (lone >= 0) {
+    const code = name.charCodeAt(lone).toString(16).toUpperCase();
+    return new LablogError(
+      'INVALID_NAME',
+      `${what} ${JSON.stringify(name)} contains a lone surrogate U+${code} at index ${lone} (half of a character, e.g. an emoji cut by slice); stores cannot hold it`,
+      { key: wellFormed(name), actual: `U+${code}` },
     );
   }
   const control = CONTROL_CHARACTER.exec(name);
@@ -37,7 +95,61 @@ export function checkName(what: string, name: unknown, maxLength: number): Lablo
       { key: name, actual: `U+${code}` },
     );
   }
+  if (RESERVED_NAMES.has(name)) {
+    return new LablogError('INVALID_NAME', `${what} '${name}' is reserved: it is not a plain key of a JavaScript object`, { key: name, actual: name });
+  }
   return undefined;
+}
+
+/**
+ * Free text (a description, caption, note, param value): well-formed (no lone surrogate), no NUL (which
+ * PostgreSQL text cannot hold), at most `maxLength` characters. Fails with `code`, naming `what`, the
+ * limit and the actual length.
+ */
+export function checkText(
+  what: string,
+  value: string,
+  maxLength: number,
+  code: LablogErrorCode,
+  details: Record<string, unknown> = {},
+): LablogError | undefined {
+  if (value.length > maxLength) {
+    const length = characterLength(value);
+    if (length > maxLength) {
+      return new LablogError(code, `${what} is ${length} characters; the limit is ${maxLength}`, { ...details, limit: maxLength, actual: length });
+    }
+  }
+  const lone = loneSurrogateIndex(value);
+  if (lone >= 0) {
+    const unit = value.charCodeAt(lone).toString(16).toUpperCase();
+    return new LablogError(code, `${what} contains a lone surrogate U+${unit} at index ${lone} (half of a character); stores cannot hold it`, {
+      ...details,
+      actual: `U+${unit}`,
+    });
+  }
+  const nul = value.indexOf('\u0000');
+  if (nul >= 0) {
+    return new LablogError(code, `${what} contains a NUL character (U+0000) at index ${nul}; stores cannot hold it`, { ...details, actual: 'U+0000' });
+  }
+  return undefined;
+}
+
+/** A caption of an image or plot point of series `key`: a string of at most MAX_CAPTION_LENGTH characters, or null. */
+export function checkCaption(key: string, caption: unknown): LablogError | undefined {
+  if (caption === null || caption === undefined) return undefined;
+  if (typeof caption !== 'string') {
+    return new LablogError('INVALID_OPTION', `caption for '${key}' must be a string, got ${describeValue(caption)}`, { key, option: 'caption' });
+  }
+  if (caption.length > MAX_CAPTION_LENGTH && characterLength(caption) > MAX_CAPTION_LENGTH) {
+    const length = characterLength(caption);
+    return new LablogError('LIMIT_EXCEEDED', `caption for '${key}' is ${length} characters; the limit is ${MAX_CAPTION_LENGTH} (MAX_CAPTION_LENGTH)`, {
+      key,
+      option: 'caption',
+      limit: MAX_CAPTION_LENGTH,
+      actual: length,
+    });
+  }
+  return checkText(`caption for '${key}'`, caption, MAX_CAPTION_LENGTH, 'INVALID_OPTION', { key, option: 'caption' });
 }
 
 /** Same as checkName, but throws: for user options, which fail whatever the error handler. */
@@ -61,18 +173,8 @@ export function checkParamValue(
     case 'number':
       return { type: 'number' };
     case 'string': {
-      if (value.length > maxValueLength) {
-        const length = characterLength(value);
-        if (length > maxValueLength) {
-          return {
-            error: new LablogError(
-              'INVALID_PARAM_VALUE',
-              `param '${key}' is a string of ${length} characters; the limit is ${maxValueLength}`,
-              { key, limit: maxValueLength, actual: length },
-            ),
-          };
-        }
-      }
+      const error = checkText(`param '${key}'`, value, maxValueLength, 'INVALID_PARAM_VALUE', { key });
+      if (error) return { error };
       return { type: 'string' };
     }
     default:

@@ -1,8 +1,8 @@
 // Wire protocol of /api/v1: JSON bodies the publisher sends and the server checks (a client may be old or hostile).
 
 import { LablogError, describeValue } from '../core/errors.js';
-import type { Limits } from '../core/limits.js';
-import { checkName, characterLength } from '../core/validation.js';
+import { MAX_HOSTNAME_LENGTH, type Limits } from '../core/limits.js';
+import { checkCaption, checkName, checkText, characterLength, excerpt } from '../core/validation.js';
 import { EXPERIMENT_STATUSES, type ExperimentStatus, type ParamRecord } from '../store/backend.js';
 import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumnToArray, encodeColumn, type ColumnEncoding } from '../store/column-codec.js';
 import type { IngestMetric, PublishedExperiment, RejectedItem } from '../store/server-backend.js';
@@ -62,6 +62,10 @@ export type WireExperiment = Omit<PublishedExperiment, 'id'>;
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Metric points one ingest request may carry (the publisher sends at most 200k): bounds decoding memory. */
 export const MAX_POINTS_PER_REQUEST = 2_000_000;
+/** Series items (metrics, images, plots and tables together) one ingest request may carry: each costs a lookup and a write. */
+export const MAX_SERIES_PER_REQUEST = 1_000;
+/** Image and plot points one ingest request may carry: each image is read back and checked, each figure parsed. */
+export const MAX_MEDIA_POINTS_PER_REQUEST = 1_000;
 /** The range of a JavaScript Date, in ms since the epoch. */
 const MAX_TIME = 8.64e15;
 const PARAM_TYPES = ['boolean', 'number', 'string', 'date'];
@@ -86,9 +90,21 @@ function timeOrNull(value: unknown): value is number | null {
   return value === null || (typeof value === 'number' && Math.abs(value) <= MAX_TIME);
 }
 
-/** Text a store can hold everywhere: PostgreSQL text cannot contain NUL. */
+/** Text a store can hold everywhere: well-formed (no lone surrogate), and no NUL (PostgreSQL text cannot hold it). */
 function assertText(what: string, value: string): void {
-  if (value.includes('\u0000')) throw invalid(`${what} contains a NUL character (U+0000)`, { field: what });
+  const error = checkText(what, value, Number.MAX_SAFE_INTEGER, 'VALIDATION', { field: what });
+  if (error) throw error;
+}
+
+/** A free-text field of at most `limit` characters (LIMIT_EXCEEDED, 422, naming the field, limit and actual), holdable by every store. */
+function assertBoundedText(field: string, value: string, limit: number, rule: string): void {
+  if (value.length > limit) {
+    const length = characterLength(value);
+    if (length > limit) {
+      throw new LablogError('LIMIT_EXCEEDED', `${field} is ${length} characters; the limit is ${limit} (${rule})`, { field, limit, actual: length });
+    }
+  }
+  assertText(field, value);
 }
 
 /** A param's text is a valid encoding of its type (see core/param.ts). */
@@ -166,11 +182,18 @@ function itemsOf(body: Record<string, unknown>, field: string): unknown[] {
   return items;
 }
 
-function caption(what: string, value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw invalid(`${what}.caption must be a string or null`);
-  assertText(`${what}.caption`, value);
-  return value;
+/**
+ * Characters of a refused item's name echoed in an ingest answer. Longer than any name a publisher sends
+ * (it checks names against the default limit first), so a publisher always recognises its item; a 10 MB
+ * name comes back cut.
+ */
+export const MAX_ECHOED_NAME_CHARS = 1_000;
+
+/** An item refused by its name before anything else is decoded. */
+function refusedName(kind: RejectedItem['kind'], name: string, limits: Limits): RejectedItem | undefined {
+  const error = checkName(`${kind === 'metric' ? 'series' : kind} name`, name, limits.maxNameLength);
+  if (error === undefined) return undefined;
+  return { kind, name: excerpt(name, MAX_ECHOED_NAME_CHARS), error: error.code, message: excerpt(error.message, MAX_ECHOED_NAME_CHARS), details: { ...error.details } };
 }
 
 export interface DecodedIngest {
@@ -185,10 +208,29 @@ export interface DecodedIngest {
 /** Checks the shape of an ingest body and decodes its columns; step rules and limits are the store's (ingest-plan.ts). */
 export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
   if (!isObject(body)) throw invalid('the body must be a JSON object { metrics, images, plots, tables }');
+  const metricItems = itemsOf(body, 'metrics');
+  const imageItems = itemsOf(body, 'images');
+  const plotItems = itemsOf(body, 'plots');
+  const tableItems = itemsOf(body, 'tables');
   // Counts are checked before anything is decoded: a 16-byte encoded column can claim any count.
+  const itemCount = metricItems.length + imageItems.length + plotItems.length + tableItems.length;
+  if (itemCount > MAX_SERIES_PER_REQUEST) {
+    throw new LablogError('LIMIT_EXCEEDED', `a request may carry ${MAX_SERIES_PER_REQUEST} series items (MAX_SERIES_PER_REQUEST); this one has ${itemCount}`, {
+      limit: MAX_SERIES_PER_REQUEST,
+      actual: itemCount,
+    });
+  }
+  let mediaPoints = 0;
+  for (const item of [...imageItems, ...plotItems]) if (isObject(item) && Array.isArray(item['points'])) mediaPoints += item['points'].length;
+  if (mediaPoints > MAX_MEDIA_POINTS_PER_REQUEST) {
+    throw new LablogError('LIMIT_EXCEEDED', `a request may carry ${MAX_MEDIA_POINTS_PER_REQUEST} image and plot points (MAX_MEDIA_POINTS_PER_REQUEST); this one has ${mediaPoints}`, {
+      limit: MAX_MEDIA_POINTS_PER_REQUEST,
+      actual: mediaPoints,
+    });
+  }
   let points = 0;
   const rejected: RejectedItem[] = [];
-  const metrics = itemsOf(body, 'metrics').flatMap((item, i): IngestMetric[] => {
+  const metrics = metricItems.flatMap((item, i): IngestMetric[] => {
     const what = `metrics[${i}]`;
     if (!isObject(item) || typeof item['name'] !== 'string') throw invalid(`${what} must be { name, after, steps, values, timestamps }`);
     const count = typeof item['count'] === 'number' ? item['count'] : Array.isArray(item['steps']) ? item['steps'].length : undefined;
@@ -199,6 +241,12 @@ export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
         limit: MAX_POINTS_PER_REQUEST,
         actual: points,
       });
+    }
+    // A name no store can hold is refused for its item alone (never the whole batch), before any store sees it.
+    const badName = refusedName('metric', item['name'], limits);
+    if (badName) {
+      rejected.push(badName);
+      return [];
     }
     if (count > limits.maxMetricValues) {
       const error = new LablogError('LIMIT_EXCEEDED', `'${item['name']}': ${count} metric values; the limit is ${limits.maxMetricValues} (maxMetricValues)`, {
@@ -217,40 +265,57 @@ export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
       timestamps: decodeWireColumn(`${what}.timestamps`, item['timestamps'], count),
     }];
   });
-  const media = <P>(field: 'images' | 'plots', point: (what: string, p: Record<string, unknown>) => P): WireMedia<P>[] =>
-    itemsOf(body, field).map((item, i) => {
-      const what = `${field}[${i}]`;
+  const media = <P>(kind: 'image' | 'plot', items: unknown[], point: (what: string, p: Record<string, unknown>, caption: string | null) => P): WireMedia<P>[] =>
+    items.flatMap((item, i): WireMedia<P>[] => {
+      const what = `${kind}s[${i}]`;
       if (!isObject(item) || typeof item['name'] !== 'string' || !Array.isArray(item['points'])) {
         throw invalid(`${what} must be { name, after, points: [...] }`);
       }
-      return {
-        name: item['name'],
-        after: after(what, item['after']),
-        points: item['points'].map((p: unknown, j: number) => {
-          const at = `${what}.points[${j}]`;
-          if (!isObject(p) || typeof p['step'] !== 'number' || typeof p['timestamp'] !== 'number' || !timeOrNull(p['timestamp'])) {
-            throw invalid(`${at} must be { step, timestamp, caption, … }`);
-          }
-          return point(at, p);
-        }),
-      };
+      const name = item['name'];
+      const badName = refusedName(kind, name, limits);
+      if (badName) {
+        rejected.push(badName);
+        return [];
+      }
+      let refused: LablogError | undefined;
+      const decoded = item['points'].map((p: unknown, j: number) => {
+        const at = `${what}.points[${j}]`;
+        if (!isObject(p) || typeof p['step'] !== 'number' || typeof p['timestamp'] !== 'number' || !timeOrNull(p['timestamp'])) {
+          throw invalid(`${at} must be { step, timestamp, caption, … }`);
+        }
+        const caption = p['caption'] ?? null;
+        const captionError = checkCaption(name, caption);
+        if (captionError) refused ??= captionError;
+        return point(at, p, captionError ? null : (caption as string | null));
+      });
+      // A caption the library would refuse refuses its series item, like any other point of it that breaks a rule.
+      if (refused) {
+        rejected.push({ kind, name, error: refused.code, message: refused.message, details: { ...refused.details } });
+        return [];
+      }
+      return [{ name, after: after(what, item['after']), points: decoded }];
     });
-  const images = media('images', (what, p): WireImagePoint => {
+  const images = media('image', imageItems, (what, p, caption): WireImagePoint => {
     if (!isHash(p['hash'])) throw invalid(`${what}.hash must be the sha256 (hex) of an uploaded PNG`);
-    return { step: p['step'] as number, timestamp: p['timestamp'] as number, caption: caption(what, p['caption']), hash: p['hash'] };
+    return { step: p['step'] as number, timestamp: p['timestamp'] as number, caption, hash: p['hash'] };
   });
-  const plots = media('plots', (what, p): WirePlotPoint => ({
+  const plots = media('plot', plotItems, (_what, p, caption): WirePlotPoint => ({
     step: p['step'] as number,
     timestamp: p['timestamp'] as number,
-    caption: caption(what, p['caption']),
+    caption,
     figure: p['figure'],
   }));
-  const tables = itemsOf(body, 'tables').map((item, i): WireTable => {
+  const tables = tableItems.flatMap((item, i): WireTable[] => {
     const what = `tables[${i}]`;
     if (!isObject(item) || typeof item['name'] !== 'string' || !isHash(item['hash']) || !finiteOrNull(item['loggedAt']) || item['loggedAt'] === null) {
       throw invalid(`${what} must be { name, hash: sha256 of uploaded Arrow IPC bytes, loggedAt }`);
     }
-    return { name: item['name'], hash: item['hash'], loggedAt: item['loggedAt'] as number };
+    const badName = refusedName('table', item['name'], limits);
+    if (badName) {
+      rejected.push(badName);
+      return [];
+    }
+    return [{ name: item['name'], hash: item['hash'], loggedAt: item['loggedAt'] as number }];
   });
   return { metrics, images, plots, tables, rejected };
 }
@@ -267,13 +332,7 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
   }
   const description = body['description'] ?? null;
   if (description !== null && typeof description !== 'string') throw invalid('description must be a string or null');
-  if (description !== null) assertText('description', description);
-  if (typeof description === 'string' && characterLength(description) > limits.maxDescriptionLength) {
-    throw new LablogError('LIMIT_EXCEEDED', `description is longer than ${limits.maxDescriptionLength} characters (maxDescriptionLength)`, {
-      limit: limits.maxDescriptionLength,
-      actual: characterLength(description),
-    });
-  }
+  if (description !== null) assertBoundedText('description', description, limits.maxDescriptionLength, 'maxDescriptionLength');
   const tags = body['tags'] ?? [];
   if (!Array.isArray(tags)) throw invalid('tags must be an array of strings');
   if (tags.length > limits.maxTags) {
@@ -292,7 +351,7 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
   }
   const hostname = body['hostname'] ?? null;
   if (hostname !== null && typeof hostname !== 'string') throw invalid('hostname must be a string or null');
-  if (hostname !== null) assertText('hostname', hostname);
+  if (hostname !== null) assertBoundedText('hostname', hostname, MAX_HOSTNAME_LENGTH, 'MAX_HOSTNAME_LENGTH');
   const version = body['version'] ?? null;
   if (version !== null) {
     const error = checkName('version', version, limits.maxNameLength);
@@ -312,16 +371,12 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
     }
     const error = checkName('param name', p['key'], limits.maxNameLength);
     if (error) throw error;
-    assertText(`param '${p['key'] as string}'`, p['value']);
+    // The library's rule for string params (length, lone surrogates, NUL), applied to every type's text.
+    const textError = checkText(`param '${p['key'] as string}'`, p['value'], limits.maxParamValueLength, 'INVALID_PARAM_VALUE', { key: p['key'] as string });
+    if (textError) throw textError;
     const typeError = paramValueError(p['type'] as string, p['value']);
     if (typeError) {
       throw new LablogError('INVALID_PARAM_VALUE', `param '${p['key'] as string}' of type ${p['type'] as string}: ${typeError}`, { key: p['key'] as string });
-    }
-    if (characterLength(p['value']) > limits.maxParamValueLength) {
-      throw new LablogError('INVALID_PARAM_VALUE', `param '${p['key'] as string}' is longer than ${limits.maxParamValueLength} characters`, {
-        key: p['key'] as string,
-        limit: limits.maxParamValueLength,
-      });
     }
     return { key: p['key'] as string, type: p['type'] as ParamRecord['type'], value: p['value'] };
   });

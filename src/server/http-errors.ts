@@ -1,6 +1,31 @@
 // HTTP errors of the server: one table from error code to status, and the `{ error, message, details }` body.
 
 import { LablogError, type LablogErrorCode } from '../core/errors.js';
+import { excerpt } from '../core/validation.js';
+
+/** Characters of an error message sent back (a message quoting a client's 10 MB value is cut here). */
+export const MAX_ERROR_MESSAGE_CHARS = 1_000;
+/** Characters of each string in an error's details sent back. */
+export const MAX_ERROR_DETAIL_CHARS = 200;
+/** Items of an array in an error's details sent back, and how deep nested details are kept. */
+const MAX_ERROR_DETAIL_ITEMS = 50;
+const MAX_ERROR_DETAIL_DEPTH = 3;
+
+/** A detail value as sent back: strings cut to MAX_ERROR_DETAIL_CHARS, arrays to MAX_ERROR_DETAIL_ITEMS, nesting to MAX_ERROR_DETAIL_DEPTH. */
+function boundedDetail(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return excerpt(value, MAX_ERROR_DETAIL_CHARS);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_ERROR_DETAIL_DEPTH) return Array.isArray(value) ? `an array of length ${value.length}` : 'an object';
+  if (Array.isArray(value)) return value.slice(0, MAX_ERROR_DETAIL_ITEMS).map((v) => boundedDetail(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value).slice(0, MAX_ERROR_DETAIL_ITEMS)) out[excerpt(key, MAX_ERROR_DETAIL_CHARS)] = boundedDetail(v, depth + 1);
+  return out;
+}
+
+/** An error's message and details as sent back to a client: every echoed value bounded (one place for every answer). */
+export function boundedProblem(message: string, details: Readonly<Record<string, unknown>>): { message: string; details: Record<string, unknown> } {
+  return { message: excerpt(message, MAX_ERROR_MESSAGE_CHARS), details: boundedDetail(details, 0) as Record<string, unknown> };
+}
 
 /** The HTTP status of every error code the API answers with. */
 export const HTTP_STATUS: Readonly<Partial<Record<LablogErrorCode, number>>> = Object.freeze({
@@ -33,6 +58,14 @@ export const HTTP_STATUS: Readonly<Partial<Record<LablogErrorCode, number>>> = O
   STORAGE_ERROR: 503,
 });
 
+/**
+ * The answer to a client-chosen id (PUT) that this key can never use: taken by another project, whether
+ * or not the key can see that project. Names no project and says nothing else about the object.
+ */
+export function unusableId(what: 'experiment' | 'study', id: string): LablogError {
+  return new LablogError('FORBIDDEN', `${what} id ${id} cannot be used by this API key; publish the ${what} under a new id`, { id });
+}
+
 export interface ErrorBody {
   readonly error: string;
   readonly message: string;
@@ -46,14 +79,14 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
     return { status: 503, body: { error: 'STORAGE_ERROR', message: 'the server could not read or write its store; try again later', details: {} } };
   }
   if (error instanceof LablogError) {
-    return { status: HTTP_STATUS[error.code] ?? 500, body: { error: error.code, message: error.message, details: { ...error.details } } };
+    return { status: HTTP_STATUS[error.code] ?? 500, body: { error: error.code, ...boundedProblem(error.message, error.details) } };
   }
   const e = error as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { status: 413, body: { error: 'PAYLOAD_TOO_LARGE', message: 'the request body is larger than the server accepts', details: {} } };
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return { status: e.statusCode, body: { error: 'VALIDATION', message: e.message ?? 'bad request', details: { cause: e.code } } };
+    return { status: e.statusCode, body: { error: 'VALIDATION', ...boundedProblem(e.message ?? 'bad request', { cause: e.code }) } };
   }
   return { status: 500, body: { error: 'INTERNAL', message: 'the server failed to handle the request; see its log', details: {} } };
 }

@@ -24,9 +24,9 @@ export function experimentView(record: RemoteExperimentRecord) {
   };
 }
 
-/** Params as typed JSON values (dates as ISO text). */
+/** Params as typed JSON values (dates as ISO text); keyed without a prototype, so no stored key is lost or shadowed. */
 export function paramsView(params: readonly ParamRecord[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = Object.create(null) as Record<string, unknown>;
   for (const p of params) {
     const value = decodeParam(p);
     out[p.key] = value instanceof Date ? value.toISOString() : Number.isFinite(value) || typeof value !== 'number' ? value : String(value);

@@ -12,6 +12,7 @@ import type { IngestImagePoint, IngestPlotPoint, IngestTable, RejectedItem, Serv
 import { experimentView } from './json-views.js';
 import { visibleExperiment } from './read-routes.js';
 import { UUID } from './query-params.js';
+import { unusableId } from './http-errors.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Hashes asked about in one /blobs/missing request. */
@@ -35,10 +36,8 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
       throw new LablogError('FORBIDDEN', `this API key cannot write to project '${experiment.project}'`, { project: experiment.project });
     }
     const existing = await backend.getExperiment(experiment.id);
-    if (existing !== undefined && existing.project !== experiment.project) {
-      if (!scope.includes(existing.project)) throw new LablogError('FORBIDDEN', `experiment ${id} belongs to a project this API key cannot write to`, { id });
-      throw new LablogError('VALIDATION', `experiment ${id} is in project '${existing.project}'; a project cannot change`, { id });
-    }
+    // Taken by another project: the same answer whether or not this key can see that project (no existence oracle).
+    if (existing !== undefined && existing.project !== experiment.project) throw unusableId('experiment', id);
     return experimentView(await backend.upsertExperiment(experiment, limits, Date.now()));
   });
 

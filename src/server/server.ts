@@ -10,6 +10,7 @@ import { registerPublishRoutes } from './publish-routes.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { registerReadRoutes } from './read-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { AnonymousRateGuard } from './anonymous-rate-guard.js';
@@ -85,6 +86,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const limiter = new RateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const anonymous = new AnonymousRateGuard(options.anonymousRateLimit);
 
+  registerSecurityHeaders(app);
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: blobLimit }, (_request, body, done) => done(null, body));
 
   app.setErrorHandler((error, request, reply) => {

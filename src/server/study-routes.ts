@@ -8,10 +8,11 @@ import { exportExperiments, type ExportableExperiment, type ExportFormat, type E
 import type { MetricData } from '../store/backend.js';
 import { LablogError } from '../core/errors.js';
 import { decodeParam } from '../core/param.js';
-import { compareExperiments, type CompareOptions, type ComparedExperiment } from '../core/study-comparison.js';
+import { MAX_COMPARE_LIST, compareExperiments, type CompareOptions, type ComparedExperiment } from '../core/study-comparison.js';
 import {
   MAX_STUDY_EXPERIMENTS,
   archivePatchFrom,
+  checkExternalBaseline,
   assertCanJoin,
   assertNoneRunning,
   assertDeletable,
@@ -25,6 +26,8 @@ import {
 } from '../core/study-rules.js';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_LIMITS } from '../core/limits.js';
+import { excerpt } from '../core/validation.js';
+import { MAX_ERROR_MESSAGE_CHARS, unusableId } from './http-errors.js';
 import { dedupedName } from '../store/experiment-names.js';
 import { studyStatistics, type StudiedExperiment } from '../core/study-statistics.js';
 import { checkTemplate, planStudy } from '../core/study-template.js';
@@ -71,15 +74,16 @@ async function membersData(backend: ServerBackend, studyId: string): Promise<(Co
   return out;
 }
 
-/** A baseline as stored: an experiment id, or { name, metrics }. */
+/** A baseline as stored: an experiment id, or { name, metrics } (a valid name, at most MAX_BASELINE_METRICS metrics). */
 function checkBaseline(value: unknown): StudyRecord['baseline'] {
   const b = value as Record<string, unknown>;
   if (typeof b === 'object' && b !== null && typeof b['experimentId'] === 'string' && UUID.test(b['experimentId'])) return { experimentId: b['experimentId'] };
-  const metrics = b?.['metrics'];
-  if (typeof b?.['name'] === 'string' && typeof metrics === 'object' && metrics !== null && !Array.isArray(metrics) && Object.values(metrics).every((v) => typeof v === 'number')) {
-    return { name: b['name'], metrics: { ...(metrics as Record<string, number>) } };
+  const external = checkExternalBaseline('publish', value, 'VALIDATION');
+  if (external instanceof LablogError) {
+    if (external.code === 'VALIDATION') throw new LablogError('VALIDATION', 'baseline must be { experimentId } or { name, metrics: { metric: number } }', { field: 'baseline' });
+    throw external;
   }
-  throw new LablogError('VALIDATION', 'baseline must be { experimentId } or { name, metrics: { metric: number } }', { field: 'baseline' });
+  return external;
 }
 
 export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend): void {
@@ -157,6 +161,16 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     const id = request.params.id;
     if (!UUID.test(id)) throw new LablogError('VALIDATION', `study id must be a UUID, got '${id}'`, { id });
     const b = body(request);
+    // Checked before anything is written.
+    const members = b['members'] ?? [];
+    if (!Array.isArray(members)) throw new LablogError('VALIDATION', 'members must be an array of { experimentId, notes, tags, addedAt }', { field: 'members' });
+    if (members.length > MAX_STUDY_EXPERIMENTS) {
+      throw new LablogError('LIMIT_EXCEEDED', `${members.length} members; a study holds at most ${MAX_STUDY_EXPERIMENTS} experiments (MAX_STUDY_EXPERIMENTS)`, {
+        field: 'members',
+        limit: MAX_STUDY_EXPERIMENTS,
+        actual: members.length,
+      });
+    }
     const { record } = studyRecordFrom(
       {
         name: b['name'] as string,
@@ -203,14 +217,10 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       stored = { ...record, ...fields, id, status: patch.status ?? 'active', conclusion: patch.conclusion ?? null, createdAt, updatedAt: Date.now() };
       await studies().createStudy(stored);
     } else {
-      if (existing.project !== record.project) {
-        if (!request.apiKey.projects.includes(existing.project)) throw new LablogError('FORBIDDEN', `study ${id} belongs to a project this API key cannot write to`, { id });
-        throw new LablogError('VALIDATION', `study ${id} is in project '${existing.project}'; a project cannot change`, { id });
-      }
+      // Taken by another project: the same answer whether or not this key can see that project.
+      if (existing.project !== record.project) throw unusableId('study', id);
       stored = await studies().updateStudy(id, fields, Date.now());
     }
-    const members = b['members'] ?? [];
-    if (!Array.isArray(members)) throw new LablogError('VALIDATION', 'members must be an array of { experimentId, notes, tags, addedAt }', { field: 'members' });
     const rejected: { experimentId: string; error: string; message: string }[] = [];
     let added = 0;
     for (const m of members as Record<string, unknown>[]) {
@@ -226,7 +236,7 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
         added++;
       } catch (error) {
         if (!(error instanceof LablogError) || error.code === 'STORAGE_ERROR') throw error;
-        rejected.push({ experimentId, error: error.code, message: error.message });
+        rejected.push({ experimentId: excerpt(experimentId), error: error.code, message: excerpt(error.message, MAX_ERROR_MESSAGE_CHARS) });
       }
     }
     return { study: await studies().getStudy(id), added, rejected };
@@ -270,6 +280,13 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     let chosen = await membersData(backend, record.id);
     if (options.experiments !== undefined) {
       if (!Array.isArray(options.experiments)) throw new LablogError('VALIDATION', 'experiments must be an array of ids or names', { field: 'experiments' });
+      if (options.experiments.length > MAX_COMPARE_LIST) {
+        throw new LablogError('INVALID_OPTION', `compare: experiments has ${options.experiments.length} entries; the limit is ${MAX_COMPARE_LIST}`, {
+          option: 'experiments',
+          limit: MAX_COMPARE_LIST,
+          actual: options.experiments.length,
+        });
+      }
       const all = chosen;
       chosen = options.experiments.map((key) => {
         const found = all.find((e) => e.id === key || e.name === key);

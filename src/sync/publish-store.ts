@@ -65,7 +65,11 @@ export async function publishStore(options: PublishStoreOptions): Promise<Publis
     const studyIds = unreachable ? [] : [...new Set(ids.map((id) => source.studyOf(id)).filter((id): id is string => id !== undefined))];
     for (const studyId of studyIds) {
       const study = source.getStudy(studyId);
-      if (study === undefined) continue;
+      if (study === undefined) {
+        // Listed as an experiment's study but unreadable: said, never skipped in silence.
+        problems.push({ experimentId: '', experiment: '', item: { kind: 'study', name: studyId }, code: 'STORAGE_ERROR', message: `study ${studyId} could not be read from ${options.storePath}; it was not published` });
+        continue;
+      }
       try {
         const result = await client.call<{ rejected: { experimentId: string; error: string; message: string }[] }>(
           'PUT',

@@ -5,7 +5,9 @@ import { LablogError } from '../core/errors.js';
 import type { ExperimentRecord, SeriesRecord } from '../store/backend.js';
 import type { IngestResult } from '../store/server-backend.js';
 import type { PublishSource } from '../store/publish-source.js';
-import { encodeWireColumn, type WireExperiment, type WireIngest, type WireMetric, type WireImagePoint, type WireMedia, type WirePlotPoint } from '../remote/protocol.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
+import { checkName } from '../core/validation.js';
+import { MAX_MEDIA_POINTS_PER_REQUEST, MAX_SERIES_PER_REQUEST, encodeWireColumn, type WireExperiment, type WireIngest, type WireMetric, type WireImagePoint, type WireMedia, type WirePlotPoint } from '../remote/protocol.js';
 import type { RemoteClient, RetryPolicy } from './remote-client.js';
 
 /** Metric points per ingest request (about 2–3 MB of JSON in the compact column encoding). */
@@ -156,11 +158,34 @@ export class Publisher {
       let budget = maxPoints;
       let bytes = 0;
       const items = () => body.metrics.length + body.images.length + body.plots.length;
+      // Image and plot points still allowed in this request (the server refuses more than MAX_MEDIA_POINTS_PER_REQUEST).
+      let media = MAX_MEDIA_POINTS_PER_REQUEST;
+      /** A series listed with points to send whose points cannot be read, or whose name no server accepts: reported, never silently left. */
+      const unsendable = (s: SeriesRecord, code: string, message: string) => {
+        given.add(s.name);
+        report.problems.push({ experimentId: id, experiment: record.name, item: { kind: s.kind, name: s.name }, code, message });
+      };
       for (const s of series) {
-        if (budget <= 0 || bytes >= maxBytes || (solo && items() > 0)) break;
+        if (budget <= 0 || bytes >= maxBytes || (solo && items() > 0) || items() >= MAX_SERIES_PER_REQUEST) break;
+        const nameError = checkName('series name', s.name, DEFAULT_LIMITS.maxNameLength);
+        if (nameError) {
+          unsendable(s, nameError.code, `${nameError.message}; the series was not published`);
+          continue;
+        }
         const after = watermarks.get(s.name) ?? null;
+        const unreadable = () =>
+          unsendable(
+            s,
+            'STORAGE_ERROR',
+            `${s.kind} series '${s.name}' lists steps up to ${s.lastStep} in ${this.#source.location}, but none of its points after step ${after ?? 'none'} could be read ` +
+              '(its stored name may not be valid text, e.g. written by an older lablog); it was not published',
+          );
         if (s.kind === 'metric') {
           const read = this.#source.readMetricAfter(id, s.name, after, budget);
+          if (read.steps.length === 0) {
+            unreadable();
+            continue;
+          }
           const n = Math.min(read.steps.length, budget, Math.max(1, Math.floor((maxBytes - bytes) / 14)));
           if (n === 0) continue;
           const data = { steps: read.steps.subarray(0, n), values: read.values.subarray(0, n), timestamps: read.timestamps.subarray(0, n) };
@@ -176,8 +201,13 @@ export class Publisher {
           budget -= n;
           bytes += n * 14;
         } else if (s.kind === 'image') {
-          const images = this.#source.readImagesAfter(id, s.name, after, IMAGES_PER_REQUEST);
-          if (images.length === 0) continue;
+          if (media <= 0) continue;
+          const images = this.#source.readImagesAfter(id, s.name, after, Math.min(IMAGES_PER_REQUEST, media));
+          if (images.length === 0) {
+            unreadable();
+            continue;
+          }
+          media -= images.length;
           body.images.push({
             name: s.name,
             after,
@@ -190,7 +220,12 @@ export class Publisher {
           points += images.length;
           budget -= images.length * 1_000;
         } else {
-          const all = this.#source.readPlotsAfter(id, s.name, after, PLOTS_PER_REQUEST);
+          if (media <= 0) continue;
+          const all = this.#source.readPlotsAfter(id, s.name, after, Math.min(PLOTS_PER_REQUEST, media));
+          if (all.length === 0) {
+            unreadable();
+            continue;
+          }
           const plots = [];
           for (const plot of all) {
             if (bytes + plot.figure.length > maxBytes && (plots.length > 0 || items() > 0)) break;
@@ -198,6 +233,7 @@ export class Publisher {
             bytes += plot.figure.length + 100;
           }
           if (plots.length === 0) continue;
+          media -= plots.length;
           body.plots.push({
             name: s.name,
             after,
@@ -268,7 +304,16 @@ export class Publisher {
     for (const summary of this.#source.listTables(record.id)) {
       if (summary.loggedAt <= (acknowledged.get(summary.name) ?? -Infinity)) continue;
       const table = this.#source.readTable(record.id, summary.name);
-      if (table === undefined) continue;
+      if (table === undefined) {
+        report.problems.push({
+          experimentId: record.id,
+          experiment: record.name,
+          item: { kind: 'table', name: summary.name },
+          code: 'STORAGE_ERROR',
+          message: `table '${summary.name}' is listed in ${this.#source.location} but could not be read; it was not published`,
+        });
+        continue;
+      }
       const hash = sha256(table.ipc);
       try {
         await this.#uploadBlobs(new Map([[hash, table.ipc]]), options.retry ?? {});

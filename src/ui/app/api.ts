@@ -1,6 +1,6 @@
 // The browser's client of the lablog API: typed fetches, with the server's error body as a thrown ApiError.
 
-import type { ExperimentPage, ExperimentTable, Overview, SeriesAnswer, SessionAnswer, TablePage, XAxis } from '../ui-api.js';
+import type { ExperimentPage, ExperimentRow, ExperimentTable, Overview, SeriesAnswer, SessionAnswer, TablePage, XAxis } from '../ui-api.js';
 
 export class ApiError extends Error {
   constructor(
@@ -43,6 +43,16 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return (await response.json()) as T;
 }
 
+/** A map keyed by logged names, without a prototype: a name like 'constructor' or 'toString' finds only what was logged. */
+function ownMap<V>(map: Readonly<Record<string, V>>): Readonly<Record<string, V>> {
+  return Object.assign(Object.create(null) as Record<string, V>, map);
+}
+
+/** An experiment row whose params, metrics and media are looked up by user-chosen names. */
+function withOwnMaps(row: ExperimentRow): ExperimentRow {
+  return { ...row, params: ownMap(row.params), metrics: ownMap(row.metrics), media: ownMap(row.media) };
+}
+
 const q = (params: Record<string, string | number | undefined>): string => {
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) search.set(k, String(v));
@@ -52,9 +62,12 @@ const q = (params: Record<string, string | number | undefined>): string => {
 
 export const api = {
   overview: () => request<Overview>('GET', '/api/v1/ui/overview'),
-  experiments: (project: string) => request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ project })}`),
-  experimentsByIds: (ids: readonly string[]) => request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ ids: ids.join(',') })}`),
-  experiment: (id: string) => request<ExperimentPage>('GET', `/api/v1/ui/experiments/${encodeURIComponent(id)}`),
+  experiments: (project: string) =>
+    request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ project })}`).then((t) => ({ ...t, experiments: t.experiments.map(withOwnMaps) })),
+  experimentsByIds: (ids: readonly string[]) =>
+    request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ ids: ids.join(',') })}`).then((t) => ({ ...t, experiments: t.experiments.map(withOwnMaps) })),
+  experiment: (id: string) =>
+    request<ExperimentPage>('GET', `/api/v1/ui/experiments/${encodeURIComponent(id)}`).then((p) => ({ ...p, experiment: withOwnMaps(p.experiment) })),
   series: (key: string, experiments: readonly string[], x: XAxis, points: number, range?: { from: number; to: number }) =>
     request<SeriesAnswer>('GET', `/api/v1/ui/series${q({ key, experiments: experiments.join(','), x, points, from: range?.from, to: range?.to })}`),
   images: (id: string, key: string) =>
