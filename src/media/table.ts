@@ -35,10 +35,12 @@ export interface SerializedTable {
 
 interface PolarsLike {
   height: number;
+  width?: number;
   writeIPCStream(): Buffer;
 }
 interface ArrowLike {
   numRows: number;
+  numCols?: number;
   schema: object;
   batches: unknown[];
 }
@@ -65,7 +67,7 @@ function isArrowTable(value: unknown): value is ArrowLike {
  * Checks a table at the call: its kind and row count. A polars DataFrame is written to IPC bytes now
  * (a DataFrame can change later); an arrow Table is immutable and is written when arrow is loaded.
  */
-export function readTableInput(key: string, table: unknown, maxRows: number): TableInput | LablogError {
+export function readTableInput(key: string, table: unknown, maxRows: number, maxColumns = Infinity): TableInput | LablogError {
   const polars = isPolarsDataFrame(table);
   if (!polars && !isArrowTable(table)) {
     return new LablogError(
@@ -80,6 +82,14 @@ export function readTableInput(key: string, table: unknown, maxRows: number): Ta
       key,
       limit: maxRows,
       actual: rows,
+    });
+  }
+  const columns = polars ? (table as PolarsLike).width : (table as ArrowLike).numCols;
+  if (typeof columns === 'number' && columns > maxColumns) {
+    return new LablogError('LIMIT_EXCEEDED', `table '${key}' has ${columns} columns; the limit is ${maxColumns} (maxTableColumns)`, {
+      key,
+      limit: maxColumns,
+      actual: columns,
     });
   }
   if (!polars) return { kind: 'arrow', rows, table };

@@ -77,6 +77,16 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
       }
       try {
         const table = await tableFromIpc(ipc);
+        if (table.numCols > limits.maxTableColumns) {
+          refused.push(
+            rejected('table', t.name, new LablogError('LIMIT_EXCEEDED', `table '${t.name}' has ${table.numCols} columns; the limit is ${limits.maxTableColumns} (maxTableColumns)`, {
+              key: t.name,
+              limit: limits.maxTableColumns,
+              actual: table.numCols,
+            })),
+          );
+          continue;
+        }
         tables.push({ name: t.name, hash: t.hash, rows: table.numRows, columns: table.numCols, loggedAt: t.loggedAt });
       } catch (cause) {
         refused.push(rejected('table', t.name, new LablogError('INVALID_TABLE', `table '${t.name}' is not an Arrow IPC stream: ${(cause as Error).message}`, { key: t.name })));

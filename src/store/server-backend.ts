@@ -2,6 +2,7 @@
 
 import type { Limits } from '../core/limits.js';
 import type { EvenColumn } from './column-codec.js';
+import type { MetricPage } from './metric-page.js';
 import type { ServerStudyBackend } from './study-backend.js';
 import type {
   ExperimentQuery,
@@ -160,6 +161,14 @@ export interface ImageMeta {
   readonly hash: string;
 }
 
+export interface PlotMeta {
+  readonly step: number;
+  readonly timestamp: number;
+  readonly caption: string | null;
+  /** Bytes of the figure's JSON text. */
+  readonly bytes: number;
+}
+
 /**
  * A store the server reads and writes through. Every write is idempotent, and safe with several server
  * processes on one database. Failures reject with a LablogError (STORAGE_ERROR, or the typed code).
@@ -201,10 +210,17 @@ export interface ServerBackend {
   readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>>;
   /** Projects that hold experiments or studies, by name; only those among `projects` when given. */
   listProjects(projects?: readonly string[]): Promise<ProjectCount[]>;
-  listImages(experimentId: string, name: string): Promise<ImageMeta[]>;
+  /** The series' images in step order; with `page`, only those with step >= fromStep, at most `limit`. */
+  listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): Promise<ImageMeta[]>;
   readImage(experimentId: string, name: string, step: number): Promise<Buffer | undefined>;
   readPlots(experimentId: string, name: string): Promise<PlotPoint[]>;
   listTables(experimentId: string): Promise<TableSummary[]>;
+  /** A page of one metric: points with step >= fromStep, at most `limit`, reading only the chunks that hold them; undefined: no such series. */
+  readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined>;
+  /** Plot points with step >= fromStep, at most `limit`, without their figures: step, time, caption and the figure's size in bytes. */
+  listPlots(experimentId: string, name: string, fromStep: number, limit: number): Promise<PlotMeta[]>;
+  /** The figures (JSON text as stored) of the plot points with fromStep <= step <= toStep, in step order. */
+  readPlotFigures(experimentId: string, name: string, fromStep: number, toStep: number): Promise<{ step: number; figure: string }[]>;
   readTable(experimentId: string, name: string): Promise<Buffer | undefined>;
 
   /** Copies an experiment as `newId` with all its data (see StoreBackend.copyExperiment). */

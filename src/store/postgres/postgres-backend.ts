@@ -11,6 +11,7 @@ import type {
   ExperimentSummary,
   ProjectCount,
   ImageMeta,
+  PlotMeta,
   IngestBatch,
   IngestResult,
   PublishedExperiment,
@@ -21,6 +22,7 @@ import type {
 } from '../server-backend.js';
 import { dedupedName, MAX_NAME_ATTEMPTS } from '../experiment-names.js';
 import { bytesOf, extremes } from '../column-stats.js';
+import { assembleMetricPage, type MetricPage } from '../metric-page.js';
 import type { ServerStudyBackend, StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../study-backend.js';
 
 interface Migration {
@@ -1385,13 +1387,13 @@ export class PostgresBackend implements ServerBackend {
     return decodeChunks(rows.filter((row): row is ChunkRow => row.count !== null));
   }
 
-  async listImages(experimentId: string, name: string): Promise<ImageMeta[]> {
+  async listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): Promise<ImageMeta[]> {
     return this.#query<ImageMeta>(
       'listing images',
       `SELECT p.step, p.timestamp, p.caption, p.width, p.height, p.blob_hash AS hash
        FROM image_points p JOIN series s ON s.id = p.series_id
-       WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'image' ORDER BY p.step`,
-      [experimentId, name],
+       WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'image' AND p.step >= $3::float8 ORDER BY p.step LIMIT $4`,
+      [experimentId, name, page?.fromStep ?? -Number.MAX_VALUE, page?.limit ?? null],
     );
   }
 
@@ -1433,6 +1435,43 @@ export class PostgresBackend implements ServerBackend {
       [experimentId, name],
     );
     return rows[0]?.bytes;
+  }
+
+  async readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined> {
+    const series = await this.#query<{ id: number }>(
+      'reading a metric',
+      "SELECT id FROM series WHERE experiment_id = $1 AND name = $2 AND kind = 'metric'",
+      [experimentId, name],
+    );
+    if (series.length === 0) return undefined;
+    const id = series[0]!.id;
+    return assembleMetricPage(fromStep, limit, (after, batch) =>
+      this.#query<ChunkRow>(
+        'reading a metric',
+        `SELECT count, encoding, steps, vals, timestamps FROM metric_chunks
+         WHERE series_id = $1 AND last_step >= $2::float8 AND first_step > $3::float8 ORDER BY first_step LIMIT $4`,
+        [id, Math.max(fromStep, -Number.MAX_VALUE), Math.max(after, -Number.MAX_VALUE), batch],
+      ),
+    );
+  }
+
+  async listPlots(experimentId: string, name: string, fromStep: number, limit: number): Promise<PlotMeta[]> {
+    return this.#query<PlotMeta>(
+      'listing plots',
+      `SELECT p.step, p.timestamp, p.caption, octet_length(p.figure) AS bytes
+       FROM plot_points p JOIN series s ON s.id = p.series_id
+       WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'plot' AND p.step >= $3::float8 ORDER BY p.step LIMIT $4`,
+      [experimentId, name, Math.max(fromStep, -Number.MAX_VALUE), limit],
+    );
+  }
+
+  async readPlotFigures(experimentId: string, name: string, fromStep: number, toStep: number): Promise<{ step: number; figure: string }[]> {
+    return this.#query<{ step: number; figure: string }>(
+      'reading plots',
+      `SELECT p.step, p.figure FROM plot_points p JOIN series s ON s.id = p.series_id
+       WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'plot' AND p.step >= $3::float8 AND p.step <= $4::float8 ORDER BY p.step`,
+      [experimentId, name, fromStep, toStep],
+    );
   }
 
   studies(): ServerStudyBackend {

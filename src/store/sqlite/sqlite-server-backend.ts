@@ -4,11 +4,13 @@ import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
 import type { MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
 import { planIngest, type StoredState } from '../ingest-plan.js';
-import { decodeXChunks, type EncodedXChunk } from '../column-codec.js';
+import { decodeXChunks, type EncodedChunk, type EncodedXChunk } from '../column-codec.js';
+import { assembleMetricPage, type MetricPage } from '../metric-page.js';
 import type {
   ApiKeyRecord,
   ExperimentSummary,
   ImageMeta,
+  PlotMeta,
   IngestBatch,
   IngestResult,
   ProjectCount,
@@ -267,14 +269,14 @@ export class SqliteServerBackend implements ServerBackend {
     return projects === undefined ? rows : rows.filter((row) => projects.includes(row.name));
   }
 
-  async listImages(experimentId: string, name: string): Promise<ImageMeta[]> {
+  async listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): Promise<ImageMeta[]> {
     return this.#db
       .prepare(
         `SELECT p.step, p.timestamp, p.caption, p.width, p.height, p.blob_hash AS hash
          FROM image_points p JOIN series s ON s.id = p.series_id
-         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'image' ORDER BY p.step`,
+         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'image' AND p.step >= ? ORDER BY p.step LIMIT ?`,
       )
-      .all(experimentId, name) as ImageMeta[];
+      .all(experimentId, name, page?.fromStep ?? -Infinity, page?.limit ?? -1) as ImageMeta[];
   }
 
   async readImage(experimentId: string, name: string, step: number): Promise<Buffer | undefined> {
@@ -297,6 +299,34 @@ export class SqliteServerBackend implements ServerBackend {
 
   async readTable(experimentId: string, name: string): Promise<Buffer | undefined> {
     return this.#store.readTable(experimentId, name)?.ipc;
+  }
+
+  async readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined> {
+    const id = this.#db.prepare("SELECT id FROM series WHERE experiment_id = ? AND name = ? AND kind = 'metric'").pluck().get(experimentId, name) as number | undefined;
+    if (id === undefined) return undefined;
+    const chunks = this.#db.prepare(
+      'SELECT count, encoding, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? AND last_step >= ? AND first_step > ? ORDER BY first_step LIMIT ?',
+    );
+    return assembleMetricPage(fromStep, limit, (after, batch) => chunks.all(id, fromStep, after, batch) as EncodedChunk[]);
+  }
+
+  async listPlots(experimentId: string, name: string, fromStep: number, limit: number): Promise<PlotMeta[]> {
+    return this.#db
+      .prepare(
+        `SELECT p.step, p.timestamp, p.caption, length(CAST(p.figure AS BLOB)) AS bytes
+         FROM plot_points p JOIN series s ON s.id = p.series_id
+         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'plot' AND p.step >= ? ORDER BY p.step LIMIT ?`,
+      )
+      .all(experimentId, name, fromStep, limit) as PlotMeta[];
+  }
+
+  async readPlotFigures(experimentId: string, name: string, fromStep: number, toStep: number): Promise<{ step: number; figure: string }[]> {
+    return this.#db
+      .prepare(
+        `SELECT p.step, p.figure FROM plot_points p JOIN series s ON s.id = p.series_id
+         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'plot' AND p.step >= ? AND p.step <= ? ORDER BY p.step`,
+      )
+      .all(experimentId, name, fromStep, toStep) as { step: number; figure: string }[];
   }
 
   async copyExperiment(sourceId: string, newId: string, nameFor: (attempt: number) => string, now: number): Promise<RemoteExperimentRecord> {
