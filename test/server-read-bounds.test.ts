@@ -2,7 +2,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Dictionary, Int32, Null, Table, Utf8, makeData, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { Dictionary, Field, Int32, Null, RecordBatch, Schema, Struct, Table, Utf8, makeData, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import { tempStore, solidPng } from './helpers.js';
 import { SERVER_DATABASES, api, createKey, startServer, type ServerProcess } from './support/server-process.js';
 import {
@@ -16,6 +16,7 @@ import {
 } from '../src/server/table-page.js';
 import { DEFAULT_METRIC_PAGE_POINTS, MAX_IMAGE_PAGE, MAX_METRIC_PAGE_POINTS, MAX_PLOT_PAGE_BYTES } from '../src/server/read-routes.js';
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
+import { MAX_TABLE_ARRAYS } from '../src/media/table.js';
 
 /** Most a bounded answer may take here (the unbounded ones ran 4.5 s to 40 s, or never ended). */
 const ANSWER_MS = 10_000;
@@ -52,6 +53,17 @@ function nullTable(rows: number, columns: number): Table {
   const vectors: Record<string, Vector> = {};
   for (let c = 0; c < columns; c++) vectors[`c${c}`] = makeVector(makeData({ type: new Null(), length: rows }));
   return new Table(vectors);
+}
+
+/** `batches` one-row record batches of `columns` Null columns: every batch × column is an array to decode. */
+function manyBatches(batches: number, columns: number): Table {
+  const fields = Array.from({ length: columns }, (_, i) => new Field(`c${i}`, new Null(), true));
+  const schema = new Schema(fields);
+  const list = Array.from({ length: batches }, () => {
+    const children = fields.map(() => makeData({ type: new Null(), length: 1 }));
+    return new RecordBatch(schema, makeData({ type: new Struct(fields), length: 1, children }));
+  });
+  return new Table(list);
 }
 
 /** `columns` dictionary-encoded text columns of `rows` rows, every row pointing at one `chars`-long string. */
@@ -125,6 +137,27 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(wide.ingest.rejected[0].message).toContain('maxTableColumns');
     expect((await api(server, key, 'GET', `/api/v1/experiments/${id}/tables`)).data.tables.map((t: { name: string }) => t.name)).toEqual(['nulls']);
     await listingAnswers(server, key);
+  }, 120_000);
+
+  it('refuses at ingest a table of more than MAX_TABLE_ARRAYS arrays (batches × columns), without decoding it', async () => {
+    const db = await create();
+    const key = await createKey(db, 'p');
+    const server = await startServer(db);
+    const id = await experiment(server, key, 'p');
+    // One-row batches of 1,000 Null columns: 200 of them (3 MB) took 3.6 s to decode at ingest, and again at every
+    // JSON read; 20 (cheaper to build here) are over the limit just as well.
+    const [{ ingest }, listingMs] = await Promise.all([uploadTable(server, key, id, 'batches', manyBatches(20, 1_000)), listingAnswers(server, key)]);
+    expect(ingest.rejected).toEqual([
+      expect.objectContaining({ kind: 'table', name: 'batches', error: 'LIMIT_EXCEEDED', details: { key: 'batches', limit: MAX_TABLE_ARRAYS, actual: 20_000 } }),
+    ]);
+    expect(ingest.rejected[0].message).toContain('MAX_TABLE_ARRAYS');
+    expect(listingMs).toBeLessThan(ANSWER_MS);
+    // At the limit it is stored and read.
+    const { ingest: fits } = await uploadTable(server, key, id, 'fits', manyBatches(10, 1_000));
+    expect(fits.rejected).toEqual([]);
+    const page = await get(server, key, `/api/v1/experiments/${id}/tables/data?name=fits&format=json&offset=9`);
+    expect(page.data).toMatchObject({ total: 10, offset: 9, rows: [expect.any(Object)] });
+    expect(page.data.next).toBeUndefined();
   }, 120_000);
 
   it('cuts a dictionary cell of 1 MiB to the cell budget, and sorts by it reading each entry once', async () => {

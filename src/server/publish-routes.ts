@@ -6,7 +6,7 @@ import { LablogError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { validatePng } from '../media/png.js';
 import { serializeFigure } from '../media/plot.js';
-import { tableFromIpc } from '../media/table.js';
+import { checkTableArrays, loadArrow, tableFromIpc } from '../media/table.js';
 import { decodeExperiment, decodeIngest, type WireImagePoint, type WireMedia } from '../remote/protocol.js';
 import type { IngestImagePoint, IngestPlotPoint, IngestTable, RejectedItem, ServerBackend, IngestMedia } from '../store/server-backend.js';
 import { experimentView } from './json-views.js';
@@ -76,6 +76,11 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
         continue;
       }
       try {
+        const tooMany = checkTableArrays(await loadArrow(), t.name, ipc);
+        if (tooMany !== undefined) {
+          refused.push(rejected('table', t.name, tooMany));
+          continue;
+        }
         const table = await tableFromIpc(ipc);
         if (table.numCols > limits.maxTableColumns) {
           refused.push(

@@ -5,7 +5,7 @@ import { LablogError } from '../core/errors.js';
 import { EXPERIMENT_SORT_FIELDS, EXPERIMENT_STATUSES, type ExperimentStatus } from '../store/backend.js';
 import type { ApiKeyRecord, RemoteExperimentRecord, ServerBackend } from '../store/server-backend.js';
 import { experimentView, metricView, paramsView, seriesView } from './json-views.js';
-import { loadArrow } from '../media/table.js';
+import { checkTableArrays, loadArrow } from '../media/table.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { many, one, type Query } from './query-params.js';
 import { DEFAULT_TABLE_PAGE_COLUMNS, DEFAULT_TABLE_PAGE_ROWS, MAX_TABLE_PAGE_COLUMNS, MAX_TABLE_PAGE_ROWS, tablePage } from './table-page.js';
@@ -213,6 +213,9 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
         : { offset: integer(query, 'columnOffset', 0, Number.MAX_SAFE_INTEGER), limit: integer(query, 'columnLimit', DEFAULT_TABLE_PAGE_COLUMNS, MAX_TABLE_PAGE_COLUMNS, 1) };
     const sort = one(query, 'sort');
     const arrow = await loadArrow();
+    // A table stored before MAX_TABLE_ARRAYS was checked at ingest could take seconds to decode: refused.
+    const tooMany = checkTableArrays(arrow, name, ipc);
+    if (tooMany !== undefined) throw tooMany;
     const table = arrow.tableFromIPC(ipc);
     const body = tablePage(arrow, name, table, {
       offset,
