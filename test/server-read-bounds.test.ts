@@ -17,6 +17,7 @@ import {
 import { DEFAULT_METRIC_PAGE_POINTS, MAX_IMAGE_PAGE, MAX_METRIC_PAGE_POINTS, MAX_PLOT_PAGE_BYTES } from '../src/server/read-routes.js';
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
 import { MAX_TABLE_ARRAYS } from '../src/media/table.js';
+import { MAX_UI_TABLE_SUMMARY_BYTES } from '../src/server/ui-routes.js';
 
 /** Most a bounded answer may take here (the unbounded ones ran 4.5 s to 40 s, or never ended). */
 const ANSWER_MS = 10_000;
@@ -257,6 +258,34 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect((await get(server, key, `${base}&limit=0`)).status).toBe(400);
     expect((await get(server, key, `${base}&fromStep=abc`)).data).toMatchObject({ error: 'VALIDATION', details: { field: 'fromStep' } });
     expect((await get(server, key, `/api/v1/experiments/${exp.id}/metrics?key=nope`)).status).toBe(404);
+  }, 180_000);
+
+  it("leaves out the experiments table's oldest rows past its summary budget", async () => {
+    const db = await create();
+    const key = await createKey(db, 'p');
+    const server = await startServer(db);
+    const { store } = tempStore();
+    // 500 params of 6,000 characters (the default maxParams and maxParamValueLength): ~3 MB of summary per experiment.
+    const params = Object.fromEntries(Array.from({ length: DEFAULT_LIMITS.maxParams }, (_, i) => [`p${i}`, String(i).padEnd(DEFAULT_LIMITS.maxParamValueLength, 'x')]));
+    const ids: string[] = [];
+    for (let e = 0; e < 7; e++) {
+      const exp = store.createExperiment({ name: `wide-${e}`, project: 'p' });
+      exp.logParams(params);
+      exp.logMetric('loss', e);
+      await exp.close();
+      ids.push(exp.id);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect((await store.publish({ remote: server.url, apiKey: key })).problems).toEqual([]);
+    const [table, listingMs] = await Promise.all([get(server, key, '/api/v1/ui/experiments?project=p', 30_000), listingAnswers(server, key)]);
+    expect(table.status).toBe(200);
+    expect(table.data).toMatchObject({ project: 'p', total: 7, truncated: true });
+    // Newest first: the rows kept are the newest that fit.
+    expect(table.data.experiments.map((r: { id: string }) => r.id)).toEqual(ids.slice().reverse().slice(0, table.data.experiments.length));
+    // 16 MiB of budget / ~3.01 MB a row: 5 rows.
+    expect(table.data.experiments).toHaveLength(5);
+    expect(table.bytes).toBeLessThanOrEqual(MAX_UI_TABLE_SUMMARY_BYTES);
+    expect(listingMs).toBeLessThan(ANSWER_MS);
   }, 180_000);
 
   it('pages image lists and plot points, plots within a byte budget', async () => {
