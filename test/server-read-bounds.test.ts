@@ -16,7 +16,8 @@ import {
 } from '../src/server/table-page.js';
 import { DEFAULT_METRIC_PAGE_POINTS, MAX_IMAGE_PAGE, MAX_METRIC_PAGE_POINTS, MAX_PLOT_PAGE_BYTES } from '../src/server/read-routes.js';
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
-import { MAX_TABLE_ARRAYS } from '../src/media/table.js';
+import { MAX_TABLE_ARRAYS, loadArrow } from '../src/media/table.js';
+import pl from 'nodejs-polars';
 import { MAX_UI_TABLE_SUMMARY_BYTES } from '../src/server/ui-routes.js';
 
 /** Most a bounded answer may take here (the unbounded ones ran 4.5 s to 40 s, or never ended). */
@@ -329,4 +330,23 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(one.data.next).toBe(8);
     await listingAnswers(server, key);
   }, 180_000);
+});
+
+describe('the library holds tables to the same bounds as the server', () => {
+  it('refuses a table past maxTableColumns or MAX_TABLE_ARRAYS when it is logged', async () => {
+    await loadArrow();
+    const { store } = tempStore();
+    const exp = store.createExperiment({ name: 'e', errorHandler: 'FAIL' });
+    exp.logTable('fits', nullTable(3, DEFAULT_LIMITS.maxTableColumns));
+    expect(() => exp.logTable('wide', nullTable(3, DEFAULT_LIMITS.maxTableColumns + 1))).toThrowError(
+      expect.objectContaining({ code: 'LIMIT_EXCEEDED', message: "table 'wide' has 1001 columns; the limit is 1000 (maxTableColumns)", details: { key: 'wide', limit: 1_000, actual: 1_001 } }),
+    );
+    const frame = pl.DataFrame(Object.fromEntries(Array.from({ length: 1_001 }, (_, i) => [`c${i}`, [i]])));
+    expect(() => exp.logTable('wide-frame', frame)).toThrowError(expect.objectContaining({ code: 'LIMIT_EXCEEDED', details: { key: 'wide-frame', limit: 1_000, actual: 1_001 } }));
+    expect(() => exp.logTable('batches', manyBatches(11, 1_000))).toThrowError(
+      expect.objectContaining({ code: 'LIMIT_EXCEEDED', details: { key: 'batches', limit: MAX_TABLE_ARRAYS, actual: 11_000 } }),
+    );
+    await exp.close();
+    expect(exp.listTables().map((t) => [t.name, t.columns])).toEqual([['fits', 1_000]]);
+  }, 60_000);
 });
