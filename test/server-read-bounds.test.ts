@@ -18,6 +18,8 @@ import { DEFAULT_METRIC_PAGE_POINTS, MAX_IMAGE_PAGE, MAX_METRIC_PAGE_POINTS, MAX
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
 import { MAX_TABLE_ARRAYS, loadArrow } from '../src/media/table.js';
 import pl from 'nodejs-polars';
+import { CHROMIUM_AVAILABLE, launchBrowser, openPage } from './support/browser.js';
+import { startUi } from './support/ui-process.js';
 import { MAX_UI_TABLE_SUMMARY_BYTES } from '../src/server/ui-routes.js';
 
 /** Most a bounded answer may take here (the unbounded ones ran 4.5 s to 40 s, or never ended). */
@@ -349,4 +351,55 @@ describe('the library holds tables to the same bounds as the server', () => {
     await exp.close();
     expect(exp.listTables().map((t) => [t.name, t.columns])).toEqual([['fits', 1_000]]);
   }, 60_000);
+});
+
+describe.skipIf(!CHROMIUM_AVAILABLE)('the web UI over paged answers', () => {
+  it('pages a wide table by columns, marks a cut cell, and draws a plot chosen from the figure-less index', async () => {
+    const { store, path } = tempStore();
+    const exp = store.createExperiment({ name: 'wide', project: 'ui' });
+    const columns: Record<string, unknown[]> = {};
+    for (let c = 0; c < 120; c++) columns[`col${String(c).padStart(3, '0')}`] = [c, c + 1, c + 2];
+    columns['col000'] = ['x'.repeat(5_000), 'short', 'y'];
+    exp.logTable('wide', pl.DataFrame(columns));
+    for (let i = 0; i < 3; i++) exp.logPlot('fig', { data: [{ type: 'bar', x: ['a', 'b'], y: [i, i + 1] }], layout: { title: `step ${i}` } }, { step: i });
+    await exp.close();
+    await store.close();
+    const ui = await startUi(path);
+    const browser = await launchBrowser();
+    try {
+      const { page, errors } = await openPage(browser);
+      await page.goto(`${ui.url}/#/experiments/${exp.id}`);
+      const table = page.locator('[data-testid="table"][data-name="wide"]');
+      await expect.poll(() => table.locator('[data-testid="table-column-range"]').textContent(), { timeout: 20_000 }).toMatch(/1\D+50\D+120/);
+      expect(await table.locator('thead th').count()).toBe(50);
+      expect(await table.locator('thead th').first().getAttribute('data-col')).toBe('col000');
+      // The 5,000-character cell is cut to the server's cell budget and marked.
+      const cut = table.locator('td[data-truncated="1"]');
+      expect(await cut.count()).toBe(1);
+      expect((await cut.textContent())!.length).toBe(MAX_TABLE_CELL_CHARS + 1);
+      await table.locator('[data-testid="table-next-columns"]').click();
+      await expect.poll(() => table.locator('[data-testid="table-column-range"]').textContent()).toMatch(/51\D+100\D+120/);
+      expect(await table.locator('thead th').first().getAttribute('data-col')).toBe('col050');
+      expect(await table.locator('tbody tr').first().textContent()).toContain('50');
+      await table.locator('[data-testid="table-next-columns"]').click();
+      await expect.poll(() => table.locator('thead th').count()).toBe(20);
+      expect(await table.locator('[data-testid="table-next-columns"]').isDisabled()).toBe(true);
+
+      // The plot list comes without figures; the last figure is fetched and drawn, then another step's.
+      const plot = page.locator('[data-testid="plot"][data-key="fig"]');
+      await expect.poll(() => plot.getAttribute('data-ready'), { timeout: 30_000 }).toBe('1');
+      expect(await plot.getAttribute('data-step')).toBe('2');
+      expect(await plot.locator('[data-testid="plot-step"] option').count()).toBe(3);
+      await plot.locator('[data-testid="plot-step"]').selectOption('0');
+      await expect.poll(() => plot.getAttribute('data-step')).toBe('0');
+      // Plotly keeps the drawn figure's traces on its element: step 0's bars are drawn.
+      const drawnY = () => plot.locator('.plot-figure').evaluate((el) => JSON.stringify((el as unknown as { data?: { y: unknown }[] }).data?.[0]?.y ?? null));
+      await expect.poll(drawnY, { timeout: 20_000 }).toBe('[0,1]');
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await browser.close();
+      ui.child.kill();
+    }
+  }, 120_000);
 });
