@@ -14,13 +14,13 @@ import {
   MAX_TABLE_PAGE_COLUMNS,
   MAX_TABLE_PAGE_ROWS,
 } from '../src/server/table-page.js';
-import { DEFAULT_METRIC_PAGE_POINTS, MAX_IMAGE_PAGE, MAX_METRIC_PAGE_POINTS, MAX_PLOT_PAGE_BYTES } from '../src/server/read-routes.js';
+import { DEFAULT_METRIC_PAGE_POINTS, MAX_IMAGE_PAGE, MAX_METRIC_PAGE_POINTS, MAX_PLOT_PAGE_BYTES, MAX_SERIES_LISTED, MAX_TABLES_LISTED } from '../src/server/read-routes.js';
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
 import { MAX_TABLE_ARRAYS, loadArrow } from '../src/media/table.js';
 import pl from 'nodejs-polars';
 import { CHROMIUM_AVAILABLE, launchBrowser, openPage } from './support/browser.js';
 import { startUi } from './support/ui-process.js';
-import { MAX_UI_TABLE_SUMMARY_BYTES } from '../src/server/ui-routes.js';
+import { MAX_ROW_SERIES, MAX_UI_TABLE_SUMMARY_BYTES } from '../src/server/ui-routes.js';
 
 /** Most a bounded answer may take here (the unbounded ones ran 4.5 s to 40 s, or never ended). */
 const ANSWER_MS = 10_000;
@@ -289,6 +289,42 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(table.data.experiments).toHaveLength(5);
     expect(table.bytes).toBeLessThanOrEqual(MAX_UI_TABLE_SUMMARY_BYTES);
     expect(listingMs).toBeLessThan(ANSWER_MS);
+  }, 180_000);
+
+  it("lists at most MAX_SERIES_LISTED series and MAX_TABLES_LISTED tables of an experiment", async () => {
+    const db = await create();
+    const key = await createKey(db, 'p');
+    const server = await startServer(db);
+    const id = await experiment(server, key, 'p');
+    // One-point metric series, 500 a request; and tables of one tiny blob, 100 a request.
+    const names = Array.from({ length: MAX_SERIES_LISTED + 5 }, (_, i) => `m${String(i).padStart(6, '0')}`);
+    for (let start = 0; start < names.length; start += 500) {
+      const metrics = names.slice(start, start + 500).map((name) => ({ name, after: null, steps: [0], values: [1], timestamps: [1] }));
+      const res = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, { metrics });
+      expect(res.status).toBe(200);
+      expect(res.data.rejected).toEqual([]);
+    }
+    const ipc = Buffer.from(tableToIPC(nullTable(1, 1), 'stream'));
+    const hash = createHash('sha256').update(ipc).digest('hex');
+    await fetch(`${server.url}/api/v1/blobs/${hash}`, { method: 'PUT', body: ipc, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' } });
+    const tableNames = Array.from({ length: MAX_TABLES_LISTED + 2 }, (_, i) => `t${String(i).padStart(5, '0')}`);
+    for (let start = 0; start < tableNames.length; start += 100) {
+      const tables = tableNames.slice(start, start + 100).map((name) => ({ name, hash, loggedAt: 1 }));
+      expect((await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, { tables })).data.rejected).toEqual([]);
+    }
+    const detail = await get(server, key, `/api/v1/experiments/${id}`);
+    expect(detail.data.series.map((s: { name: string }) => s.name)).toEqual(names.slice(0, MAX_SERIES_LISTED));
+    expect(detail.data.tables.map((t: { name: string }) => t.name)).toEqual(tableNames.slice(0, MAX_TABLES_LISTED));
+    expect(detail.data).toMatchObject({ seriesTruncated: true, tablesTruncated: true });
+    const tables = await get(server, key, `/api/v1/experiments/${id}/tables`);
+    expect(tables.data.tables).toHaveLength(MAX_TABLES_LISTED);
+    expect(tables.data.truncated).toBe(true);
+    const page = await get(server, key, `/api/v1/ui/experiments/${id}`);
+    expect(page.data.series).toHaveLength(MAX_SERIES_LISTED);
+    expect(page.data.tables).toHaveLength(MAX_TABLES_LISTED);
+    expect(page.data).toMatchObject({ seriesTruncated: true, tablesTruncated: true });
+    const row = await get(server, key, `/api/v1/ui/experiments?ids=${id}`);
+    expect(Object.keys(row.data.experiments[0].metrics)).toHaveLength(MAX_ROW_SERIES);
   }, 180_000);
 
   it('pages image lists and plot points, plots within a byte budget', async () => {

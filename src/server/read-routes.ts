@@ -28,6 +28,10 @@ export const MAX_PLOT_PAGE = 1_000;
 export const MAX_PLOT_INDEX_PAGE = 10_000;
 /** Most bytes of figures one plots answer holds; the page ends before the figure that would cross it (the first is always sent). */
 export const MAX_PLOT_PAGE_BYTES = 32 * 1024 * 1024;
+/** Most series an experiment's answer lists (by name; `seriesTruncated` says when there are more). */
+export const MAX_SERIES_LISTED = 10_000;
+/** Most tables an experiment's answer lists (by name; `tablesTruncated` says when there are more). */
+export const MAX_TABLES_LISTED = 1_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -110,10 +114,17 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
     const record = await visibleExperiment(backend, request, request.params.id);
     const [params, series, tables] = await Promise.all([
       backend.readParams(record.id),
-      backend.readSeries(record.id),
-      backend.listTables(record.id),
+      backend.readSeries(record.id, MAX_SERIES_LISTED + 1),
+      backend.listTables(record.id, MAX_TABLES_LISTED + 1),
     ]);
-    return { ...experimentView(record), params: paramsView(params), series: series.map(seriesView), tables };
+    return {
+      ...experimentView(record),
+      params: paramsView(params),
+      series: series.slice(0, MAX_SERIES_LISTED).map(seriesView),
+      tables: tables.slice(0, MAX_TABLES_LISTED),
+      ...(series.length > MAX_SERIES_LISTED ? { seriesTruncated: true } : {}),
+      ...(tables.length > MAX_TABLES_LISTED ? { tablesTruncated: true } : {}),
+    };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/experiments/:id/metrics', async (request) => {
@@ -183,7 +194,8 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
 
   app.get<{ Params: { id: string } }>('/api/v1/experiments/:id/tables', async (request) => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    return { tables: await backend.listTables(record.id) };
+    const tables = await backend.listTables(record.id, MAX_TABLES_LISTED + 1);
+    return { tables: tables.slice(0, MAX_TABLES_LISTED), ...(tables.length > MAX_TABLES_LISTED ? { truncated: true } : {}) };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/experiments/:id/tables/data', async (request, reply) => {

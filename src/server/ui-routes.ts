@@ -20,14 +20,16 @@ import {
 import { alignChunks, type SeriesChunks, type SeriesColumns } from './downsample.js';
 import { paramsView, seriesView } from './json-views.js';
 import { one, type Query } from './query-params.js';
-import { visibleExperiment } from './read-routes.js';
+import { MAX_SERIES_LISTED, MAX_TABLES_LISTED, visibleExperiment } from './read-routes.js';
 
 const X_AXES: readonly XAxis[] = ['step', 'time', 'relative'];
 const DEFAULT_SERIES_POINTS = 1_000;
 /** Most stored points one series request reads across its experiments (200 experiments × the default maxMetricValues). */
 export const MAX_SERIES_READ_POINTS = 20_000_000;
 /** Experiments whose summaries the experiments table reads at once (other requests run between two reads). */
-export const UI_SUMMARY_BATCH = 500;
+export const UI_SUMMARY_BATCH = 100;
+/** Most series of one experiment a line of the experiments table summarises (by name). */
+export const MAX_ROW_SERIES = 1_000;
 /** Most bytes of params and series summaries (estimated) one experiments table holds; older rows are left out (`truncated`). */
 export const MAX_UI_TABLE_SUMMARY_BYTES = 16 * 1024 * 1024;
 
@@ -156,7 +158,7 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     for (let start = 0; start < all.length; start += UI_SUMMARY_BATCH) {
       if (start > 0) await yieldToOthers();
       const batch = all.slice(start, start + UI_SUMMARY_BATCH);
-      const read = await backend.readSummaries(batch.map((r) => r.id));
+      const read = await backend.readSummaries(batch.map((r) => r.id), MAX_ROW_SERIES);
       let kept = 0;
       for (const record of batch) {
         const summary = read.get(record.id);
@@ -209,13 +211,16 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
 
   app.get<{ Params: { id: string } }>('/api/v1/ui/experiments/:id', async (request): Promise<ExperimentPage> => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    const [summaries, tables] = await Promise.all([backend.readSummaries([record.id]), backend.listTables(record.id)]);
-    const summary = summaries.get(record.id);
+    const [summaries, tables] = await Promise.all([backend.readSummaries([record.id], MAX_SERIES_LISTED + 1), backend.listTables(record.id, MAX_TABLES_LISTED + 1)]);
+    const full = summaries.get(record.id);
+    const summary = full === undefined ? undefined : { ...full, series: full.series.slice(0, MAX_SERIES_LISTED) };
     const study = summary?.studyId ? await backend.studies().getStudy(summary.studyId) : undefined;
     return {
       experiment: experimentRow(record, summary, Date.now()),
       series: (summary?.series ?? []).map(seriesView),
-      tables,
+      tables: tables.slice(0, MAX_TABLES_LISTED),
+      ...((full?.series.length ?? 0) > MAX_SERIES_LISTED ? { seriesTruncated: true } : {}),
+      ...(tables.length > MAX_TABLES_LISTED ? { tablesTruncated: true } : {}),
       study: study === undefined ? null : { id: study.id, name: study.name },
     };
   });

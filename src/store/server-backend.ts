@@ -198,7 +198,8 @@ export interface ServerBackend {
   listExperiments(query: RemoteExperimentQuery): Promise<RemoteExperimentRecord[]>;
   countExperiments(query: RemoteExperimentQuery): Promise<number>;
   readParams(experimentId: string): Promise<ParamRecord[]>;
-  readSeries(experimentId: string): Promise<SeriesRecord[]>;
+  /** The experiment's series by name; with `limit`, the first `limit` of them only. */
+  readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]>;
   readMetric(experimentId: string, name: string): Promise<MetricData | undefined>;
   /**
    * One metric's x column (steps, or timestamps in ms) and values, chunk by chunk in step order, for charts:
@@ -206,15 +207,16 @@ export interface ServerBackend {
    * the points at its edges).
    */
   readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }): Promise<{ xs: Float64Array | EvenColumn; values: Float64Array }[] | undefined>;
-  /** Params, series and study of each of these experiments at once; ids not stored are absent from the map. */
-  readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>>;
+  /** Params, series (the first `seriesLimit` by name of each, when given) and study of each of these experiments at once; ids not stored are absent from the map. */
+  readSummaries(experimentIds: readonly string[], seriesLimit?: number): Promise<Map<string, ExperimentSummary>>;
   /** Projects that hold experiments or studies, by name; only those among `projects` when given. */
   listProjects(projects?: readonly string[]): Promise<ProjectCount[]>;
   /** The series' images in step order; with `page`, only those with step >= fromStep, at most `limit`. */
   listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): Promise<ImageMeta[]>;
   readImage(experimentId: string, name: string, step: number): Promise<Buffer | undefined>;
   readPlots(experimentId: string, name: string): Promise<PlotPoint[]>;
-  listTables(experimentId: string): Promise<TableSummary[]>;
+  /** The experiment's tables by name; with `limit`, the first `limit` of them only. */
+  listTables(experimentId: string, limit?: number): Promise<TableSummary[]>;
   /** A page of one metric: points with step >= fromStep, at most `limit`, reading only the chunks that hold them; undefined: no such series. */
   readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined>;
   /** Plot points with step >= fromStep, at most `limit`, without their figures: step, time, caption and the figure's size in bytes. */

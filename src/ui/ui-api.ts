@@ -95,6 +95,10 @@ export interface ExperimentPage {
   readonly series: readonly SeriesInfo[];
   readonly tables: readonly TableInfo[];
   readonly study: { readonly id: string; readonly name: string } | null;
+  /** True when the experiment has more series than MAX_SERIES_LISTED (10,000): only the first by name are here. */
+  readonly seriesTruncated?: true;
+  /** True when it has more tables than MAX_TABLES_LISTED (1,000). */
+  readonly tablesTruncated?: true;
 }
 
 /** The x axis of a chart: step, wall time (seconds since the epoch), or seconds since the experiment started. */

@@ -1308,12 +1308,12 @@ export class PostgresBackend implements ServerBackend {
     );
   }
 
-  async readSeries(experimentId: string): Promise<SeriesRecord[]> {
+  async readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]> {
     const rows = await this.#query<SeriesRow>(
       'reading series',
       `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
-       FROM series WHERE experiment_id = $1 ORDER BY name`,
-      [experimentId],
+       FROM series WHERE experiment_id = $1 ORDER BY name LIMIT $2`,
+      [experimentId, limit ?? null],
     );
     return rows.map(seriesRecord);
   }
@@ -1333,7 +1333,7 @@ export class PostgresBackend implements ServerBackend {
     return decodeXChunks(rows.filter((row): row is EncodedXChunk => row.count !== null), x);
   }
 
-  async readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>> {
+  async readSummaries(experimentIds: readonly string[], seriesLimit?: number): Promise<Map<string, ExperimentSummary>> {
     const out = new Map<string, ExperimentSummary>();
     if (experimentIds.length === 0) return out;
     const ids = [...experimentIds];
@@ -1350,9 +1350,12 @@ export class PostgresBackend implements ServerBackend {
       ),
       this.#query<SeriesRow & { experiment_id: string }>(
         'reading series',
-        `SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
-         FROM series WHERE experiment_id = ANY ($1::text[]) ORDER BY experiment_id, name`,
-        [ids],
+        `SELECT * FROM (
+           SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value,
+                  row_number() OVER (PARTITION BY experiment_id ORDER BY name) AS n
+           FROM series WHERE experiment_id = ANY ($1::text[])
+         ) AS s WHERE n <= $2 ORDER BY experiment_id, name`,
+        [ids, seriesLimit ?? Number.MAX_SAFE_INTEGER],
       ),
     ]);
     for (const e of experiments) out.set(e.id, { params: [], series: [], studyId: e.study_id });
@@ -1419,11 +1422,11 @@ export class PostgresBackend implements ServerBackend {
     return rows.map((row) => ({ step: row.step, timestamp: row.timestamp, caption: row.caption, figure: JSON.parse(row.figure) as unknown }));
   }
 
-  async listTables(experimentId: string): Promise<TableSummary[]> {
+  async listTables(experimentId: string, limit?: number): Promise<TableSummary[]> {
     const rows = await this.#query<{ name: string; rows: number; columns: number; logged_at: number }>(
       'listing tables',
-      'SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = $1 ORDER BY name',
-      [experimentId],
+      'SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = $1 ORDER BY name LIMIT $2',
+      [experimentId, limit ?? null],
     );
     return rows.map((row) => ({ name: row.name, rows: row.rows, columns: row.columns, loggedAt: row.logged_at }));
   }

@@ -217,8 +217,15 @@ export class SqliteServerBackend implements ServerBackend {
     return this.#store.readParams(experimentId);
   }
 
-  async readSeries(experimentId: string): Promise<SeriesRecord[]> {
-    return this.#store.readSeries(experimentId);
+  async readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]> {
+    if (limit === undefined) return this.#store.readSeries(experimentId);
+    const rows = this.#db
+      .prepare(
+        `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
+         FROM series WHERE experiment_id = ? ORDER BY name LIMIT ?`,
+      )
+      .all(experimentId, limit) as Record<string, unknown>[];
+    return rows.map(seriesRecord);
   }
 
   async readMetric(experimentId: string, name: string): Promise<MetricData | undefined> {
@@ -235,7 +242,7 @@ export class SqliteServerBackend implements ServerBackend {
     return decodeXChunks(chunks, x);
   }
 
-  async readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>> {
+  async readSummaries(experimentIds: readonly string[], seriesLimit?: number): Promise<Map<string, ExperimentSummary>> {
     const out = new Map<string, ExperimentSummary>();
     if (experimentIds.length === 0) return out;
     const ids = JSON.stringify(experimentIds);
@@ -247,10 +254,13 @@ export class SqliteServerBackend implements ServerBackend {
       for (const { experiment_id, ...param } of params) out.get(experiment_id)?.params.push(param);
       const series = db
         .prepare(
-          `SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
-           FROM series WHERE experiment_id IN (SELECT value FROM json_each(?)) ORDER BY experiment_id, name`,
+          `SELECT * FROM (
+             SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value,
+                    row_number() OVER (PARTITION BY experiment_id ORDER BY name) AS n
+             FROM series WHERE experiment_id IN (SELECT value FROM json_each(?))
+           ) WHERE n <= ? ORDER BY experiment_id, name`,
         )
-        .all(ids) as Record<string, unknown>[];
+        .all(ids, seriesLimit ?? Number.MAX_SAFE_INTEGER) as Record<string, unknown>[];
       for (const row of series) out.get(row['experiment_id'] as string)?.series.push(seriesRecord(row));
     });
     read();
@@ -293,8 +303,12 @@ export class SqliteServerBackend implements ServerBackend {
     return this.#store.readPlots(experimentId, name);
   }
 
-  async listTables(experimentId: string): Promise<TableSummary[]> {
-    return this.#store.listTables(experimentId);
+  async listTables(experimentId: string, limit?: number): Promise<TableSummary[]> {
+    if (limit === undefined) return this.#store.listTables(experimentId);
+    const rows = this.#db
+      .prepare('SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = ? ORDER BY name LIMIT ?')
+      .all(experimentId, limit) as { name: string; rows: number; columns: number; logged_at: number }[];
+    return rows.map((row) => ({ name: row.name, rows: row.rows, columns: row.columns, loggedAt: row.logged_at }));
   }
 
   async readTable(experimentId: string, name: string): Promise<Buffer | undefined> {
