@@ -9,6 +9,7 @@ import { publishStore } from '../src/sync/publish-store.js';
 import { startFixture, tempDir, tempStore, waitForExit, waitForOutput, solidPng } from './helpers.js';
 import { POSTGRES_AVAILABLE, SERVER_DATABASES, api, createKey, killServer, runCli, startCli, startServer, type ServerProcess } from './support/server-process.js';
 import { join } from 'node:path';
+import { readWholeMetric } from './support/metric-pages.js';
 
 /** Every experiment, series and point of the local store is on the server, once: same counts, same steps and values. */
 async function expectRemoteEqualsLocal(server: ServerProcess, key: string, storePath: string): Promise<number> {
@@ -23,7 +24,8 @@ async function expectRemoteEqualsLocal(server: ServerProcess, key: string, store
         expect(remoteSeries.get(series.name)?.count, `${exp.name}/${series.name}`).toBe(series.count);
         total += series.count;
         if (series.kind === 'metric') {
-          const got = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}/metrics?key=${encodeURIComponent(series.name)}`);
+          // The read API answers a page at a time: follow it to the end of the series.
+          const got = await readWholeMetric(server, key, exp.id, series.name);
           const local = exp.getMetric(series.name);
           expect(got.data.steps).toEqual([...local.steps]);
           expect(got.data.values).toEqual([...local.values]);

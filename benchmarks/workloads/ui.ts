@@ -73,7 +73,7 @@ try {
   const downMs = performance.now() - t0;
   // …against the series whole, as JSON (the read API), in parallel requests.
   t0 = performance.now();
-  const whole = await Promise.all(ids.map((id) => fetch(`${ui.url}/api/v1/experiments/${id}/metrics?key=train%2Floss`).then((r) => r.arrayBuffer())));
+  const whole = await Promise.all(ids.map((id) => fetch(`${ui.url}/api/v1/experiments/${id}/metrics?key=train%2Floss&limit=100000`).then((r) => r.arrayBuffer())));
   const wholeMs = performance.now() - t0;
   const wholeBytes = whole.reduce((a, b) => a + b.byteLength, 0);
   log(`series: downsampled ${(downBytes / 1e6).toFixed(2)} MB in ${downMs.toFixed(0)} ms; whole ${(wholeBytes / 1e6).toFixed(1)} MB in ${wholeMs.toFixed(0)} ms`);

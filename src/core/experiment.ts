@@ -376,7 +376,7 @@ export class Experiment {
     if (this.#state !== OPEN && !this.#gate(key)) return;
     const nameError = checkName('table name', key, this.#limits.maxNameLength);
     if (nameError) return this.#handler.report(nameError);
-    const input = readTableInput(key, table, this.#limits.maxTableRows);
+    const input = readTableInput(key, table, this.#limits.maxTableRows, this.#limits.maxTableColumns);
     if (input instanceof LablogError) return this.#handler.report(input);
     const loggedAt = Date.now();
     const arrow = loadedArrow();

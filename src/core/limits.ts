@@ -21,6 +21,8 @@ export interface Limits {
   readonly maxDescriptionLength: number;
   /** Tags per experiment. */
   readonly maxTags: number;
+  /** Columns per logged table. */
+  readonly maxTableColumns: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -33,6 +35,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPlotBytes: 16 * 1024 * 1024,
   maxDescriptionLength: 10_000,
   maxTags: 100,
+  maxTableColumns: 1_000,
 });
 
 /** Fraction of a budget after which the experiment warns once. */

@@ -35,10 +35,12 @@ export interface SerializedTable {
 
 interface PolarsLike {
   height: number;
+  width?: number;
   writeIPCStream(): Buffer;
 }
 interface ArrowLike {
   numRows: number;
+  numCols?: number;
   schema: object;
   batches: unknown[];
 }
@@ -65,7 +67,7 @@ function isArrowTable(value: unknown): value is ArrowLike {
  * Checks a table at the call: its kind and row count. A polars DataFrame is written to IPC bytes now
  * (a DataFrame can change later); an arrow Table is immutable and is written when arrow is loaded.
  */
-export function readTableInput(key: string, table: unknown, maxRows: number): TableInput | LablogError {
+export function readTableInput(key: string, table: unknown, maxRows: number, maxColumns = Infinity): TableInput | LablogError {
   const polars = isPolarsDataFrame(table);
   if (!polars && !isArrowTable(table)) {
     return new LablogError(
@@ -80,6 +82,14 @@ export function readTableInput(key: string, table: unknown, maxRows: number): Ta
       key,
       limit: maxRows,
       actual: rows,
+    });
+  }
+  const columns = polars ? (table as PolarsLike).width : (table as ArrowLike).numCols;
+  if (typeof columns === 'number' && columns > maxColumns) {
+    return new LablogError('LIMIT_EXCEEDED', `table '${key}' has ${columns} columns; the limit is ${maxColumns} (maxTableColumns)`, {
+      key,
+      limit: maxColumns,
+      actual: columns,
     });
   }
   if (!polars) return { kind: 'arrow', rows, table };
@@ -111,12 +121,44 @@ export function serializeTable(arrow: Arrow, key: string, input: TableInput): Se
       }
       ipc = Buffer.from(cjs.tableToIPC(input.table, 'stream'));
     }
+    const arrays = checkTableArrays(arrow, key, ipc);
+    if (arrays !== undefined) return arrays;
     const check = arrow.tableFromIPC(ipc);
     if (check.numRows !== input.rows) throw new Error(`read back ${check.numRows} rows instead of ${input.rows}`);
     return { ipc, rows: input.rows, columns: check.numCols };
   } catch (cause) {
     return new LablogError('INVALID_TABLE', `table '${key}' cannot be stored as Arrow IPC: ${(cause as Error).message}`, { key });
   }
+}
+
+/**
+ * Most arrays (a column, or a nested child, in one record batch or dictionary batch) one stored table holds:
+ * decoding each costs ~20 µs whatever its length, so a small stream of many one-row batches of many columns
+ * would take seconds to read (1,000 batches × 1,000 Null columns, 16 MB: 18 s).
+ */
+export const MAX_TABLE_ARRAYS = 10_000;
+
+/** Arrays of an Arrow IPC stream (see MAX_TABLE_ARRAYS), counted from its message headers without decoding any batch. */
+export function countTableArrays(arrow: Arrow, ipc: Uint8Array): number {
+  const reader = new arrow.MessageReader(ipc);
+  let arrays = 0;
+  for (const message of reader) {
+    if (message.isRecordBatch()) arrays += message.header().nodes.length;
+    else if (message.isDictionaryBatch()) arrays += message.header().data.nodes.length;
+    reader.readMessageBody(Number(message.bodyLength));
+  }
+  return arrays;
+}
+
+/** LIMIT_EXCEEDED when an Arrow IPC stream holds more than MAX_TABLE_ARRAYS arrays, else undefined. */
+export function checkTableArrays(arrow: Arrow, key: string, ipc: Uint8Array): LablogError | undefined {
+  const arrays = countTableArrays(arrow, ipc);
+  if (arrays <= MAX_TABLE_ARRAYS) return undefined;
+  return new LablogError(
+    'LIMIT_EXCEEDED',
+    `table '${key}' is stored as ${arrays} arrays (record batches × columns); the limit is ${MAX_TABLE_ARRAYS} (MAX_TABLE_ARRAYS): rechunk it into fewer batches`,
+    { key, limit: MAX_TABLE_ARRAYS, actual: arrays },
+  );
 }
 
 export async function tableFromIpc(ipc: Uint8Array): Promise<Table> {

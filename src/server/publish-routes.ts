@@ -6,7 +6,7 @@ import { LablogError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { validatePng } from '../media/png.js';
 import { serializeFigure } from '../media/plot.js';
-import { tableFromIpc } from '../media/table.js';
+import { checkTableArrays, loadArrow, tableFromIpc } from '../media/table.js';
 import { decodeExperiment, decodeIngest, type WireImagePoint, type WireMedia } from '../remote/protocol.js';
 import type { IngestImagePoint, IngestPlotPoint, IngestTable, RejectedItem, ServerBackend, IngestMedia } from '../store/server-backend.js';
 import { experimentView } from './json-views.js';
@@ -75,7 +75,22 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
         continue;
       }
       try {
+        const tooMany = checkTableArrays(await loadArrow(), t.name, ipc);
+        if (tooMany !== undefined) {
+          refused.push(rejected('table', t.name, tooMany));
+          continue;
+        }
         const table = await tableFromIpc(ipc);
+        if (table.numCols > limits.maxTableColumns) {
+          refused.push(
+            rejected('table', t.name, new LablogError('LIMIT_EXCEEDED', `table '${t.name}' has ${table.numCols} columns; the limit is ${limits.maxTableColumns} (maxTableColumns)`, {
+              key: t.name,
+              limit: limits.maxTableColumns,
+              actual: table.numCols,
+            })),
+          );
+          continue;
+        }
         tables.push({ name: t.name, hash: t.hash, rows: table.numRows, columns: table.numCols, loggedAt: t.loggedAt });
       } catch (cause) {
         refused.push(rejected('table', t.name, new LablogError('INVALID_TABLE', `table '${t.name}' is not an Arrow IPC stream: ${(cause as Error).message}`, { key: t.name })));

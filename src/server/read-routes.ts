@@ -5,11 +5,33 @@ import { LablogError } from '../core/errors.js';
 import { EXPERIMENT_SORT_FIELDS, EXPERIMENT_STATUSES, type ExperimentStatus } from '../store/backend.js';
 import type { ApiKeyRecord, RemoteExperimentRecord, ServerBackend } from '../store/server-backend.js';
 import { experimentView, metricView, paramsView, seriesView } from './json-views.js';
-import { tableFromIpc } from '../media/table.js';
+import { checkTableArrays, loadArrow } from '../media/table.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { many, one, type Query } from './query-params.js';
+import { DEFAULT_TABLE_PAGE_COLUMNS, DEFAULT_TABLE_PAGE_ROWS, MAX_TABLE_PAGE_COLUMNS, MAX_TABLE_PAGE_ROWS, tablePage } from './table-page.js';
 
 export const MAX_PAGE = 1_000;
 export const DEFAULT_PAGE = 50;
+/** Points of a metric answer when the request names no `limit`: a whole series under the default maxMetricValues. */
+export const DEFAULT_METRIC_PAGE_POINTS = 100_000;
+/** Most points one metric answer holds (a longer series is read page by page, following `next`). */
+export const MAX_METRIC_PAGE_POINTS = 100_000;
+/** Images of an image list when the request names no `limit`. */
+export const DEFAULT_IMAGE_PAGE = 1_000;
+/** Most images one image list holds. */
+export const MAX_IMAGE_PAGE = 10_000;
+/** Plot points (with their figures) of a plots answer when the request names no `limit`. */
+export const DEFAULT_PLOT_PAGE = 100;
+/** Most plot points one plots answer holds with their figures. */
+export const MAX_PLOT_PAGE = 1_000;
+/** Most plot points one plots answer holds without their figures (`figures=false`). */
+export const MAX_PLOT_INDEX_PAGE = 10_000;
+/** Most bytes of figures one plots answer holds; the page ends before the figure that would cross it (the first is always sent). */
+export const MAX_PLOT_PAGE_BYTES = 32 * 1024 * 1024;
+/** Most series an experiment's answer lists (by name; `seriesTruncated` says when there are more). */
+export const MAX_SERIES_LISTED = 10_000;
+/** Most tables an experiment's answer lists (by name; `tablesTruncated` says when there are more). */
+export const MAX_TABLES_LISTED = 1_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,12 +39,23 @@ declare module 'fastify' {
   }
 }
 
-function integer(query: Query, field: string, fallback: number, max: number): number {
+function integer(query: Query, field: string, fallback: number, max: number, min = 0): number {
   const text = one(query, field);
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0 || n > max) {
-    throw new LablogError('VALIDATION', `${field} must be an integer from 0 to ${max}, got '${text}'`, { field, actual: text });
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new LablogError('VALIDATION', `${field} must be an integer from ${min} to ${max}, got '${text.slice(0, 40)}'`, { field, limit: max, actual: text.slice(0, 40) });
+  }
+  return n;
+}
+
+/** The `fromStep` of a paged series read: a finite number (every step when absent). */
+function fromStep(query: Query): number {
+  const text = one(query, 'fromStep');
+  if (text === undefined) return -Infinity;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) {
+    throw new LablogError('VALIDATION', `fromStep must be a number, got '${text.slice(0, 40)}'`, { field: 'fromStep', actual: text.slice(0, 40) });
   }
   return n;
 }
@@ -31,19 +64,6 @@ function required(query: Query, field: string): string {
   const value = one(query, field);
   if (value === undefined || value.length === 0) throw new LablogError('VALIDATION', `query parameter '${field}' is required`, { field });
   return value;
-}
-
-const COLLATOR = new Intl.Collator('en', { numeric: true });
-
-/** Order of two table cells: nulls last whatever the order, numbers (and bigints) by value, the rest as text. */
-function compareCells(a: unknown, b: unknown, descending: boolean): number {
-  const aNull = a === null || a === undefined || (typeof a === 'number' && Number.isNaN(a));
-  const bNull = b === null || b === undefined || (typeof b === 'number' && Number.isNaN(b));
-  if (aNull || bNull) return aNull === bNull ? 0 : aNull ? 1 : -1;
-  let c: number;
-  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) c = a < b ? -1 : a > b ? 1 : 0;
-  else c = COLLATOR.compare(String(a), String(b));
-  return descending ? -c : c;
 }
 
 /** The experiment, if the key may see it; another project's experiment is not found (its existence is not disclosed). */
@@ -55,7 +75,7 @@ export async function visibleExperiment(backend: ServerBackend, request: Fastify
   return record;
 }
 
-export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend): void {
+export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend, limits: Limits = DEFAULT_LIMITS): void {
   app.get('/api/v1/experiments', async (request) => {
     const query = request.query as Query;
     const project = one(query, 'project');
@@ -94,28 +114,41 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend)
     const record = await visibleExperiment(backend, request, request.params.id);
     const [params, series, tables] = await Promise.all([
       backend.readParams(record.id),
-      backend.readSeries(record.id),
-      backend.listTables(record.id),
+      backend.readSeries(record.id, MAX_SERIES_LISTED + 1),
+      backend.listTables(record.id, MAX_TABLES_LISTED + 1),
     ]);
-    return { ...experimentView(record), params: paramsView(params), series: series.map(seriesView), tables };
+    return {
+      ...experimentView(record),
+      params: paramsView(params),
+      series: series.slice(0, MAX_SERIES_LISTED).map(seriesView),
+      tables: tables.slice(0, MAX_TABLES_LISTED),
+      ...(series.length > MAX_SERIES_LISTED ? { seriesTruncated: true } : {}),
+      ...(tables.length > MAX_TABLES_LISTED ? { tablesTruncated: true } : {}),
+    };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/experiments/:id/metrics', async (request) => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    const key = required(request.query as Query, 'key');
-    const data = await backend.readMetric(record.id, key);
-    if (data === undefined) throw new LablogError('SERIES_NOT_FOUND', `experiment has no metric series '${key}'`, { key });
-    return metricView(key, data);
+    const query = request.query as Query;
+    const key = required(query, 'key');
+    const limit = integer(query, 'limit', DEFAULT_METRIC_PAGE_POINTS, MAX_METRIC_PAGE_POINTS, 1);
+    const page = await backend.readMetricPage(record.id, key, fromStep(query), limit);
+    if (page === undefined) throw new LablogError('SERIES_NOT_FOUND', `experiment has no metric series '${key}'`, { key });
+    // `next` (the step to ask from) only when points follow: the last page has the shape of a whole series.
+    return { ...metricView(key, page), ...(page.next !== null ? { next: page.next } : {}) };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/experiments/:id/images', async (request) => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    const key = required(request.query as Query, 'key');
-    const images = await backend.listImages(record.id, key);
+    const query = request.query as Query;
+    const key = required(query, 'key');
+    const limit = integer(query, 'limit', DEFAULT_IMAGE_PAGE, MAX_IMAGE_PAGE, 1);
+    const images = await backend.listImages(record.id, key, { fromStep: fromStep(query), limit: limit + 1 });
     const base = `/api/v1/experiments/${record.id}/images`;
     return {
       key,
-      images: images.map((image) => ({ ...image, url: `${base}/${image.step}?key=${encodeURIComponent(key)}` })),
+      images: images.slice(0, limit).map((image) => ({ ...image, url: `${base}/${image.step}?key=${encodeURIComponent(key)}` })),
+      ...(images.length > limit ? { next: images[limit]!.step } : {}),
     };
   });
 
@@ -128,15 +161,41 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend)
     return reply.type('image/png').header('cache-control', 'private, max-age=31536000, immutable').send(png);
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/experiments/:id/plots', async (request) => {
+  app.get<{ Params: { id: string } }>('/api/v1/experiments/:id/plots', async (request, reply) => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    const key = required(request.query as Query, 'key');
-    return { key, plots: await backend.readPlots(record.id, key) };
+    const query = request.query as Query;
+    const key = required(query, 'key');
+    const figures = one(query, 'figures') ?? 'true';
+    if (figures !== 'true' && figures !== 'false') throw new LablogError('VALIDATION', `figures must be true or false, got '${figures.slice(0, 40)}'`, { field: 'figures' });
+    const limit = figures === 'true' ? integer(query, 'limit', DEFAULT_PLOT_PAGE, MAX_PLOT_PAGE, 1) : integer(query, 'limit', MAX_PLOT_INDEX_PAGE, MAX_PLOT_INDEX_PAGE, 1);
+    const metas = await backend.listPlots(record.id, key, fromStep(query), limit + 1);
+    let count = Math.min(limit, metas.length);
+    if (figures === 'false') {
+      return { key, plots: metas.slice(0, count), ...(metas.length > count ? { next: metas[count]!.step } : {}) };
+    }
+    // Figures are spliced in as stored (validated JSON at ingest): never parsed again, and at most MAX_PLOT_PAGE_BYTES of them.
+    let bytes = 0;
+    for (let i = 0; i < count; i++) {
+      if (i > 0 && bytes + metas[i]!.bytes > MAX_PLOT_PAGE_BYTES) {
+        count = i;
+        break;
+      }
+      bytes += metas[i]!.bytes;
+    }
+    const texts = count === 0 ? [] : await backend.readPlotFigures(record.id, key, metas[0]!.step, metas[count - 1]!.step);
+    const byStep = new Map(texts.map((t) => [t.step, t.figure]));
+    const plots = metas
+      .slice(0, count)
+      .filter((m) => byStep.has(m.step))
+      .map((m) => `${JSON.stringify({ step: m.step, timestamp: m.timestamp, caption: m.caption }).slice(0, -1)},"figure":${byStep.get(m.step)!}}`);
+    const next = metas.length > count ? `,"next":${JSON.stringify(metas[count]!.step)}` : '';
+    return reply.type('application/json').send(`{"key":${JSON.stringify(key)},"plots":[${plots.join(',')}]${next}}`);
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/experiments/:id/tables', async (request) => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    return { tables: await backend.listTables(record.id) };
+    const tables = await backend.listTables(record.id, MAX_TABLES_LISTED + 1);
+    return { tables: tables.slice(0, MAX_TABLES_LISTED), ...(tables.length > MAX_TABLES_LISTED ? { truncated: true } : {}) };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/experiments/:id/tables/data', async (request, reply) => {
@@ -148,28 +207,35 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend)
     const ipc = await backend.readTable(record.id, name);
     if (ipc === undefined) throw new LablogError('SERIES_NOT_FOUND', `experiment has no table '${name}'`, { key: name });
     if (format === 'arrow') return reply.type('application/vnd.apache.arrow.stream').send(ipc);
-    const table = await tableFromIpc(ipc);
-    const total = table.numRows;
-    const offset = integer(query, 'offset', 0, Number.MAX_SAFE_INTEGER);
-    const limit = integer(query, 'limit', total, Number.MAX_SAFE_INTEGER);
-    const sort = one(query, 'sort');
     const order = one(query, 'order') ?? 'asc';
-    if (order !== 'asc' && order !== 'desc') throw new LablogError('VALIDATION', `order must be asc or desc, got '${order}'`, { field: 'order' });
-    let indices: number[] | Uint32Array = Array.from({ length: Math.min(limit, Math.max(0, total - offset)) }, (_, i) => offset + i);
-    if (sort !== undefined) {
-      const column = table.getChild(sort);
-      if (column === null) throw new LablogError('VALIDATION', `table '${name}' has no column '${sort}'`, { field: 'sort', actual: sort });
-      // get() answers null for a null cell (toArray() would give its placeholder, 0 for numbers).
-      const values = Array.from({ length: total }, (_, i) => column.get(i) as unknown);
-      const all = Array.from({ length: total }, (_, i) => i);
-      all.sort((a, b) => compareCells(values[a], values[b], order === 'desc'));
-      indices = all.slice(offset, offset + limit);
+    if (order !== 'asc' && order !== 'desc') throw new LablogError('VALIDATION', `order must be asc or desc, got '${order.slice(0, 40)}'`, { field: 'order' });
+    const named = query['column'] === undefined ? [] : Array.isArray(query['column']) ? query['column'] : [query['column']];
+    if (named.length > MAX_TABLE_PAGE_COLUMNS) {
+      throw new LablogError('VALIDATION', `at most ${MAX_TABLE_PAGE_COLUMNS} columns per page (MAX_TABLE_PAGE_COLUMNS), got ${named.length}`, {
+        field: 'column',
+        limit: MAX_TABLE_PAGE_COLUMNS,
+        actual: named.length,
+      });
     }
-    const rows = Array.from(indices, (i) => (table.get(i)?.toJSON() ?? {}) as Record<string, unknown>);
-    const columns = table.schema.fields.map((f) => ({ name: f.name, type: String(f.type) }));
-    const body = JSON.stringify({ name, columns, rows, total, offset }, (_k, v: unknown) =>
-      typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v,
-    );
+    const offset = integer(query, 'offset', 0, Number.MAX_SAFE_INTEGER);
+    const limit = integer(query, 'limit', DEFAULT_TABLE_PAGE_ROWS, MAX_TABLE_PAGE_ROWS);
+    const columns =
+      named.length > 0
+        ? { names: named }
+        : { offset: integer(query, 'columnOffset', 0, Number.MAX_SAFE_INTEGER), limit: integer(query, 'columnLimit', DEFAULT_TABLE_PAGE_COLUMNS, MAX_TABLE_PAGE_COLUMNS, 1) };
+    const sort = one(query, 'sort');
+    const arrow = await loadArrow();
+    // A table stored before MAX_TABLE_ARRAYS was checked at ingest could take seconds to decode: refused.
+    const tooMany = checkTableArrays(arrow, name, ipc);
+    if (tooMany !== undefined) throw tooMany;
+    const table = arrow.tableFromIPC(ipc);
+    const body = tablePage(arrow, name, table, {
+      offset,
+      limit,
+      columns,
+      ...(sort !== undefined ? { sort: { column: sort, descending: order === 'desc' } } : {}),
+      maxSortRows: limits.maxTableRows,
+    });
     return reply.type('application/json').send(body);
   });
 }

@@ -143,7 +143,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   });
 
   app.get('/health', async () => ({ status: 'ok' }));
-  registerReadRoutes(app, backend);
+  registerReadRoutes(app, backend, limits);
   registerPublishRoutes(app, backend, limits);
   registerStudyRoutes(app, backend);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });

@@ -20,10 +20,30 @@ import {
 import { alignChunks, type SeriesChunks, type SeriesColumns } from './downsample.js';
 import { paramsView, seriesView } from './json-views.js';
 import { one, type Query } from './query-params.js';
-import { visibleExperiment } from './read-routes.js';
+import { MAX_SERIES_LISTED, MAX_TABLES_LISTED, visibleExperiment } from './read-routes.js';
 
 const X_AXES: readonly XAxis[] = ['step', 'time', 'relative'];
 const DEFAULT_SERIES_POINTS = 1_000;
+/** Most stored points one series request reads across its experiments (200 experiments × the default maxMetricValues). */
+export const MAX_SERIES_READ_POINTS = 20_000_000;
+/** Experiments whose summaries the experiments table reads at once (other requests run between two reads). */
+export const UI_SUMMARY_BATCH = 100;
+/** Most series of one experiment a line of the experiments table summarises (by name). */
+export const MAX_ROW_SERIES = 1_000;
+/** Most bytes of params and series summaries (estimated) one experiments table holds; older rows are left out (`truncated`). */
+export const MAX_UI_TABLE_SUMMARY_BYTES = 16 * 1024 * 1024;
+
+/** Lets other requests run (SQLite reads are synchronous). */
+const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** About how many bytes of JSON an experiment's summary adds to a table answer. */
+function summaryBytes(summary: ExperimentSummary | undefined): number {
+  if (summary === undefined) return 0;
+  let bytes = 0;
+  for (const p of summary.params) bytes += p.key.length + String(p.value).length + 16;
+  for (const s of summary.series) bytes += s.name.length + 96;
+  return bytes;
+}
 
 const finiteOrNull = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
 
@@ -130,8 +150,28 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
   });
 
   /** The table of these records: rows, and the param and metric names over them. */
-  async function table(project: string | null, records: readonly RemoteExperimentRecord[], total: number): Promise<ExperimentTable> {
-    const summaries = await backend.readSummaries(records.map((r) => r.id));
+  async function table(project: string | null, all: readonly RemoteExperimentRecord[], total: number): Promise<ExperimentTable> {
+    // Summaries a batch at a time, within MAX_UI_TABLE_SUMMARY_BYTES: the rows past the budget are left out.
+    const summaries = new Map<string, ExperimentSummary>();
+    let records = all;
+    let bytes = 0;
+    for (let start = 0; start < all.length; start += UI_SUMMARY_BATCH) {
+      if (start > 0) await yieldToOthers();
+      const batch = all.slice(start, start + UI_SUMMARY_BATCH);
+      const read = await backend.readSummaries(batch.map((r) => r.id), MAX_ROW_SERIES);
+      let kept = 0;
+      for (const record of batch) {
+        const summary = read.get(record.id);
+        bytes += summaryBytes(summary) + record.name.length + (record.description?.length ?? 0) + 256;
+        if (bytes > MAX_UI_TABLE_SUMMARY_BYTES && start + kept > 0) break;
+        if (summary !== undefined) summaries.set(record.id, summary);
+        kept++;
+      }
+      if (kept < batch.length) {
+        records = all.slice(0, start + kept);
+        break;
+      }
+    }
     const now = Date.now();
     const experiments = records.map((record) => experimentRow(record, summaries.get(record.id), now));
     const paramKeys = new Set<string>();
@@ -171,13 +211,16 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
 
   app.get<{ Params: { id: string } }>('/api/v1/ui/experiments/:id', async (request): Promise<ExperimentPage> => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    const [summaries, tables] = await Promise.all([backend.readSummaries([record.id]), backend.listTables(record.id)]);
-    const summary = summaries.get(record.id);
+    const [summaries, tables] = await Promise.all([backend.readSummaries([record.id], MAX_SERIES_LISTED + 1), backend.listTables(record.id, MAX_TABLES_LISTED + 1)]);
+    const full = summaries.get(record.id);
+    const summary = full === undefined ? undefined : { ...full, series: full.series.slice(0, MAX_SERIES_LISTED) };
     const study = summary?.studyId ? await backend.studies().getStudy(summary.studyId) : undefined;
     return {
       experiment: experimentRow(record, summary, Date.now()),
       series: (summary?.series ?? []).map(seriesView),
-      tables,
+      tables: tables.slice(0, MAX_TABLES_LISTED),
+      ...((full?.series.length ?? 0) > MAX_SERIES_LISTED ? { seriesTruncated: true } : {}),
+      ...(tables.length > MAX_TABLES_LISTED ? { tablesTruncated: true } : {}),
       study: study === undefined ? null : { id: study.id, name: study.name },
     };
   });
@@ -204,11 +247,21 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     }
     const records = await Promise.all(ids.map((id) => visibleExperiment(backend, request, id)));
     const summaries = await backend.readSummaries(records.map((r) => r.id));
+    let stored = 0;
+    for (const record of records) stored += summaries.get(record.id)?.series.find((s) => s.kind === 'metric' && s.name === key)?.count ?? 0;
+    if (stored > MAX_SERIES_READ_POINTS) {
+      throw new LablogError(
+        'LIMIT_EXCEEDED',
+        `these series hold ${stored} points; one series request reads at most ${MAX_SERIES_READ_POINTS} (MAX_SERIES_READ_POINTS): ask fewer experiments`,
+        { field: 'experiments', limit: MAX_SERIES_READ_POINTS, actual: stored },
+      );
+    }
     const columns: SeriesChunks[] = [];
     const totals: number[] = [];
     const lasts: ({ x: number; value: number | null } | null)[] = [];
     const range = from !== undefined && to !== undefined ? { from, to } : undefined;
-    for (const record of records) {
+    for (const [n, record] of records.entries()) {
+      if (n > 0) await yieldToOthers();
       const info = summaries.get(record.id)?.series.find((s) => s.kind === 'metric' && s.name === key);
       // Only the x column and the values; on the step axis, only the chunks that overlap the range.
       const data = info === undefined ? undefined : await backend.readMetricXs(record.id, key, x === 'step' ? 'steps' : 'timestamps', x === 'step' ? range : undefined);

@@ -2,6 +2,7 @@
 
 import type { Limits } from '../core/limits.js';
 import type { EvenColumn } from './column-codec.js';
+import type { MetricPage } from './metric-page.js';
 import type { ServerStudyBackend } from './study-backend.js';
 import type {
   ExperimentQuery,
@@ -185,6 +186,14 @@ export interface ImageMeta {
   readonly hash: string;
 }
 
+export interface PlotMeta {
+  readonly step: number;
+  readonly timestamp: number;
+  readonly caption: string | null;
+  /** Bytes of the figure's JSON text. */
+  readonly bytes: number;
+}
+
 /**
  * A store the server reads and writes through. Every write is idempotent, and safe with several server
  * processes on one database. Failures reject with a LablogError (STORAGE_ERROR, or the typed code).
@@ -214,7 +223,8 @@ export interface ServerBackend {
   listExperiments(query: RemoteExperimentQuery): Promise<RemoteExperimentRecord[]>;
   countExperiments(query: RemoteExperimentQuery): Promise<number>;
   readParams(experimentId: string): Promise<ParamRecord[]>;
-  readSeries(experimentId: string): Promise<SeriesRecord[]>;
+  /** The experiment's series by name; with `limit`, the first `limit` of them only. */
+  readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]>;
   readMetric(experimentId: string, name: string): Promise<MetricData | undefined>;
   /**
    * One metric's x column (steps, or timestamps in ms) and values, chunk by chunk in step order, for charts:
@@ -222,14 +232,22 @@ export interface ServerBackend {
    * the points at its edges).
    */
   readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }): Promise<{ xs: Float64Array | EvenColumn; values: Float64Array }[] | undefined>;
-  /** Params, series and study of each of these experiments at once; ids not stored are absent from the map. */
-  readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>>;
+  /** Params, series (the first `seriesLimit` by name of each, when given) and study of each of these experiments at once; ids not stored are absent from the map. */
+  readSummaries(experimentIds: readonly string[], seriesLimit?: number): Promise<Map<string, ExperimentSummary>>;
   /** Projects that hold experiments or studies, by name; only those among `projects` when given. */
   listProjects(projects?: readonly string[]): Promise<ProjectCount[]>;
-  listImages(experimentId: string, name: string): Promise<ImageMeta[]>;
+  /** The series' images in step order; with `page`, only those with step >= fromStep, at most `limit`. */
+  listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): Promise<ImageMeta[]>;
   readImage(experimentId: string, name: string, step: number): Promise<Buffer | undefined>;
   readPlots(experimentId: string, name: string): Promise<PlotPoint[]>;
-  listTables(experimentId: string): Promise<TableSummary[]>;
+  /** The experiment's tables by name; with `limit`, the first `limit` of them only. */
+  listTables(experimentId: string, limit?: number): Promise<TableSummary[]>;
+  /** A page of one metric: points with step >= fromStep, at most `limit`, reading only the chunks that hold them; undefined: no such series. */
+  readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined>;
+  /** Plot points with step >= fromStep, at most `limit`, without their figures: step, time, caption and the figure's size in bytes. */
+  listPlots(experimentId: string, name: string, fromStep: number, limit: number): Promise<PlotMeta[]>;
+  /** The figures (JSON text as stored) of the plot points with fromStep <= step <= toStep, in step order. */
+  readPlotFigures(experimentId: string, name: string, fromStep: number, toStep: number): Promise<{ step: number; figure: string }[]>;
   readTable(experimentId: string, name: string): Promise<Buffer | undefined>;
 
   /** Copies an experiment as `newId` with all its data (see StoreBackend.copyExperiment). */

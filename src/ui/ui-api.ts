@@ -95,6 +95,10 @@ export interface ExperimentPage {
   readonly series: readonly SeriesInfo[];
   readonly tables: readonly TableInfo[];
   readonly study: { readonly id: string; readonly name: string } | null;
+  /** True when the experiment has more series than MAX_SERIES_LISTED (10,000): only the first by name are here. */
+  readonly seriesTruncated?: true;
+  /** True when it has more tables than MAX_TABLES_LISTED (1,000). */
+  readonly tablesTruncated?: true;
 }
 
 /** The x axis of a chart: step, wall time (seconds since the epoch), or seconds since the experiment started. */
@@ -131,14 +135,30 @@ export interface SeriesAnswer {
   readonly range: { readonly from: number; readonly to: number } | null;
 }
 
-/** GET /api/v1/experiments/:id/tables/data?name=T&format=json&offset=&limit=&sort=COL&order=asc|desc */
+/**
+ * GET /api/v1/experiments/:id/tables/data?name=T&format=json&offset=&limit=&columnOffset=&columnLimit=&sort=COL&order=asc|desc
+ * (or &column=C&column=D… for named columns): one page of rows × columns, each cell cut to MAX_TABLE_CELL_CHARS
+ * (src/server/table-page.ts has every limit).
+ */
 export interface TablePage {
   readonly name: string;
+  /** The page's columns. */
   readonly columns: readonly { readonly name: string; readonly type: string }[];
   readonly rows: readonly Record<string, unknown>[];
   /** Rows in the whole table. */
   readonly total: number;
   readonly offset: number;
+  readonly limit: number;
+  /** Offset of the next page of rows; absent on the last page. */
+  readonly next?: number;
+  /** Columns in the whole table. */
+  readonly totalColumns: number;
+  /** Index of the page's first column. */
+  readonly columnOffset: number;
+  /** Index of the next window of columns; absent on the last. */
+  readonly nextColumn?: number;
+  /** Cells cut short: index in `rows` and column name. */
+  readonly truncatedCells: readonly { readonly row: number; readonly column: string }[];
 }
 
 /** POST /api/v1/session { key } starts a server-side session, its random id in an HttpOnly cookie (server mode); DELETE /api/v1/session ends it. */

@@ -12,6 +12,7 @@ import type {
   ExperimentSummary,
   ProjectCount,
   ImageMeta,
+  PlotMeta,
   IngestBatch,
   IngestResult,
   PublishedExperiment,
@@ -23,6 +24,7 @@ import type {
 } from '../server-backend.js';
 import { dedupedName, MAX_NAME_ATTEMPTS } from '../experiment-names.js';
 import { bytesOf, extremes } from '../column-stats.js';
+import { assembleMetricPage, type MetricPage } from '../metric-page.js';
 import type { ServerStudyBackend, StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../study-backend.js';
 
 interface Migration {
@@ -1361,12 +1363,12 @@ export class PostgresBackend implements ServerBackend {
     );
   }
 
-  async readSeries(experimentId: string): Promise<SeriesRecord[]> {
+  async readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]> {
     const rows = await this.#query<SeriesRow>(
       'reading series',
       `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
-       FROM series WHERE experiment_id = $1 ORDER BY name`,
-      [experimentId],
+       FROM series WHERE experiment_id = $1 ORDER BY name LIMIT $2`,
+      [experimentId, limit ?? null],
     );
     return rows.map(seriesRecord);
   }
@@ -1386,7 +1388,7 @@ export class PostgresBackend implements ServerBackend {
     return decodeXChunks(rows.filter((row): row is EncodedXChunk => row.count !== null), x);
   }
 
-  async readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>> {
+  async readSummaries(experimentIds: readonly string[], seriesLimit?: number): Promise<Map<string, ExperimentSummary>> {
     const out = new Map<string, ExperimentSummary>();
     if (experimentIds.length === 0) return out;
     const ids = [...experimentIds];
@@ -1403,9 +1405,12 @@ export class PostgresBackend implements ServerBackend {
       ),
       this.#query<SeriesRow & { experiment_id: string }>(
         'reading series',
-        `SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
-         FROM series WHERE experiment_id = ANY ($1::text[]) ORDER BY experiment_id, name`,
-        [ids],
+        `SELECT * FROM (
+           SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value,
+                  row_number() OVER (PARTITION BY experiment_id ORDER BY name) AS n
+           FROM series WHERE experiment_id = ANY ($1::text[])
+         ) AS s WHERE n <= $2 ORDER BY experiment_id, name`,
+        [ids, seriesLimit ?? Number.MAX_SAFE_INTEGER],
       ),
     ]);
     for (const e of experiments) out.set(e.id, { params: [], series: [], studyId: e.study_id });
@@ -1440,13 +1445,13 @@ export class PostgresBackend implements ServerBackend {
     return decodeChunks(rows.filter((row): row is ChunkRow => row.count !== null));
   }
 
-  async listImages(experimentId: string, name: string): Promise<ImageMeta[]> {
+  async listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): Promise<ImageMeta[]> {
     return this.#query<ImageMeta>(
       'listing images',
       `SELECT p.step, p.timestamp, p.caption, p.width, p.height, p.blob_hash AS hash
        FROM image_points p JOIN series s ON s.id = p.series_id
-       WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'image' ORDER BY p.step`,
-      [experimentId, name],
+       WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'image' AND p.step >= $3::float8 ORDER BY p.step LIMIT $4`,
+      [experimentId, name, page?.fromStep ?? -Number.MAX_VALUE, page?.limit ?? null],
     );
   }
 
@@ -1472,11 +1477,11 @@ export class PostgresBackend implements ServerBackend {
     return rows.map((row) => ({ step: row.step, timestamp: row.timestamp, caption: row.caption, figure: JSON.parse(row.figure) as unknown }));
   }
 
-  async listTables(experimentId: string): Promise<TableSummary[]> {
+  async listTables(experimentId: string, limit?: number): Promise<TableSummary[]> {
     const rows = await this.#query<{ name: string; rows: number; columns: number; logged_at: number }>(
       'listing tables',
-      'SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = $1 ORDER BY name',
-      [experimentId],
+      'SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = $1 ORDER BY name LIMIT $2',
+      [experimentId, limit ?? null],
     );
     return rows.map((row) => ({ name: row.name, rows: row.rows, columns: row.columns, loggedAt: row.logged_at }));
   }
@@ -1488,6 +1493,43 @@ export class PostgresBackend implements ServerBackend {
       [experimentId, name],
     );
     return rows[0]?.bytes;
+  }
+
+  async readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined> {
+    const series = await this.#query<{ id: number }>(
+      'reading a metric',
+      "SELECT id FROM series WHERE experiment_id = $1 AND name = $2 AND kind = 'metric'",
+      [experimentId, name],
+    );
+    if (series.length === 0) return undefined;
+    const id = series[0]!.id;
+    return assembleMetricPage(fromStep, limit, (after, batch) =>
+      this.#query<ChunkRow>(
+        'reading a metric',
+        `SELECT count, encoding, steps, vals, timestamps FROM metric_chunks
+         WHERE series_id = $1 AND last_step >= $2::float8 AND first_step > $3::float8 ORDER BY first_step LIMIT $4`,
+        [id, Math.max(fromStep, -Number.MAX_VALUE), Math.max(after, -Number.MAX_VALUE), batch],
+      ),
+    );
+  }
+
+  async listPlots(experimentId: string, name: string, fromStep: number, limit: number): Promise<PlotMeta[]> {
+    return this.#query<PlotMeta>(
+      'listing plots',
+      `SELECT p.step, p.timestamp, p.caption, octet_length(p.figure) AS bytes
+       FROM plot_points p JOIN series s ON s.id = p.series_id
+       WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'plot' AND p.step >= $3::float8 ORDER BY p.step LIMIT $4`,
+      [experimentId, name, Math.max(fromStep, -Number.MAX_VALUE), limit],
+    );
+  }
+
+  async readPlotFigures(experimentId: string, name: string, fromStep: number, toStep: number): Promise<{ step: number; figure: string }[]> {
+    return this.#query<{ step: number; figure: string }>(
+      'reading plots',
+      `SELECT p.step, p.figure FROM plot_points p JOIN series s ON s.id = p.series_id
+       WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'plot' AND p.step >= $3::float8 AND p.step <= $4::float8 ORDER BY p.step`,
+      [experimentId, name, fromStep, toStep],
+    );
   }
 
   studies(): ServerStudyBackend {

@@ -4,12 +4,14 @@ import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
 import type { MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
 import { planIngest, type StoredState } from '../ingest-plan.js';
-import { decodeXChunks, type EncodedXChunk } from '../column-codec.js';
+import { decodeXChunks, type EncodedChunk, type EncodedXChunk } from '../column-codec.js';
+import { assembleMetricPage, type MetricPage } from '../metric-page.js';
 import type {
   ApiKeyListing,
   ApiKeyRecord,
   ExperimentSummary,
   ImageMeta,
+  PlotMeta,
   IngestBatch,
   IngestResult,
   ProjectCount,
@@ -260,8 +262,15 @@ export class SqliteServerBackend implements ServerBackend {
     return this.#store.readParams(experimentId);
   }
 
-  async readSeries(experimentId: string): Promise<SeriesRecord[]> {
-    return this.#store.readSeries(experimentId);
+  async readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]> {
+    if (limit === undefined) return this.#store.readSeries(experimentId);
+    const rows = this.#db
+      .prepare(
+        `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
+         FROM series WHERE experiment_id = ? ORDER BY name LIMIT ?`,
+      )
+      .all(experimentId, limit) as Record<string, unknown>[];
+    return rows.map(seriesRecord);
   }
 
   async readMetric(experimentId: string, name: string): Promise<MetricData | undefined> {
@@ -278,7 +287,7 @@ export class SqliteServerBackend implements ServerBackend {
     return decodeXChunks(chunks, x);
   }
 
-  async readSummaries(experimentIds: readonly string[]): Promise<Map<string, ExperimentSummary>> {
+  async readSummaries(experimentIds: readonly string[], seriesLimit?: number): Promise<Map<string, ExperimentSummary>> {
     const out = new Map<string, ExperimentSummary>();
     if (experimentIds.length === 0) return out;
     const ids = JSON.stringify(experimentIds);
@@ -290,10 +299,13 @@ export class SqliteServerBackend implements ServerBackend {
       for (const { experiment_id, ...param } of params) out.get(experiment_id)?.params.push(param);
       const series = db
         .prepare(
-          `SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
-           FROM series WHERE experiment_id IN (SELECT value FROM json_each(?)) ORDER BY experiment_id, name`,
+          `SELECT * FROM (
+             SELECT experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value,
+                    row_number() OVER (PARTITION BY experiment_id ORDER BY name) AS n
+             FROM series WHERE experiment_id IN (SELECT value FROM json_each(?))
+           ) WHERE n <= ? ORDER BY experiment_id, name`,
         )
-        .all(ids) as Record<string, unknown>[];
+        .all(ids, seriesLimit ?? Number.MAX_SAFE_INTEGER) as Record<string, unknown>[];
       for (const row of series) out.get(row['experiment_id'] as string)?.series.push(seriesRecord(row));
     });
     read();
@@ -312,14 +324,14 @@ export class SqliteServerBackend implements ServerBackend {
     return projects === undefined ? rows : rows.filter((row) => projects.includes(row.name));
   }
 
-  async listImages(experimentId: string, name: string): Promise<ImageMeta[]> {
+  async listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): Promise<ImageMeta[]> {
     return this.#db
       .prepare(
         `SELECT p.step, p.timestamp, p.caption, p.width, p.height, p.blob_hash AS hash
          FROM image_points p JOIN series s ON s.id = p.series_id
-         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'image' ORDER BY p.step`,
+         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'image' AND p.step >= ? ORDER BY p.step LIMIT ?`,
       )
-      .all(experimentId, name) as ImageMeta[];
+      .all(experimentId, name, page?.fromStep ?? -Infinity, page?.limit ?? -1) as ImageMeta[];
   }
 
   async readImage(experimentId: string, name: string, step: number): Promise<Buffer | undefined> {
@@ -336,12 +348,44 @@ export class SqliteServerBackend implements ServerBackend {
     return this.#store.readPlots(experimentId, name);
   }
 
-  async listTables(experimentId: string): Promise<TableSummary[]> {
-    return this.#store.listTables(experimentId);
+  async listTables(experimentId: string, limit?: number): Promise<TableSummary[]> {
+    if (limit === undefined) return this.#store.listTables(experimentId);
+    const rows = this.#db
+      .prepare('SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = ? ORDER BY name LIMIT ?')
+      .all(experimentId, limit) as { name: string; rows: number; columns: number; logged_at: number }[];
+    return rows.map((row) => ({ name: row.name, rows: row.rows, columns: row.columns, loggedAt: row.logged_at }));
   }
 
   async readTable(experimentId: string, name: string): Promise<Buffer | undefined> {
     return this.#store.readTable(experimentId, name)?.ipc;
+  }
+
+  async readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined> {
+    const id = this.#db.prepare("SELECT id FROM series WHERE experiment_id = ? AND name = ? AND kind = 'metric'").pluck().get(experimentId, name) as number | undefined;
+    if (id === undefined) return undefined;
+    const chunks = this.#db.prepare(
+      'SELECT count, encoding, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? AND last_step >= ? AND first_step > ? ORDER BY first_step LIMIT ?',
+    );
+    return assembleMetricPage(fromStep, limit, (after, batch) => chunks.all(id, fromStep, after, batch) as EncodedChunk[]);
+  }
+
+  async listPlots(experimentId: string, name: string, fromStep: number, limit: number): Promise<PlotMeta[]> {
+    return this.#db
+      .prepare(
+        `SELECT p.step, p.timestamp, p.caption, length(CAST(p.figure AS BLOB)) AS bytes
+         FROM plot_points p JOIN series s ON s.id = p.series_id
+         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'plot' AND p.step >= ? ORDER BY p.step LIMIT ?`,
+      )
+      .all(experimentId, name, fromStep, limit) as PlotMeta[];
+  }
+
+  async readPlotFigures(experimentId: string, name: string, fromStep: number, toStep: number): Promise<{ step: number; figure: string }[]> {
+    return this.#db
+      .prepare(
+        `SELECT p.step, p.figure FROM plot_points p JOIN series s ON s.id = p.series_id
+         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'plot' AND p.step >= ? AND p.step <= ? ORDER BY p.step`,
+      )
+      .all(experimentId, name, fromStep, toStep) as { step: number; figure: string }[];
   }
 
   async copyExperiment(sourceId: string, newId: string, nameFor: (attempt: number) => string, now: number): Promise<RemoteExperimentRecord> {

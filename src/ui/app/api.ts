@@ -70,17 +70,25 @@ export const api = {
     request<ExperimentPage>('GET', `/api/v1/ui/experiments/${encodeURIComponent(id)}`).then((p) => ({ ...p, experiment: withOwnMaps(p.experiment) })),
   series: (key: string, experiments: readonly string[], x: XAxis, points: number, range?: { from: number; to: number }) =>
     request<SeriesAnswer>('GET', `/api/v1/ui/series${q({ key, experiments: experiments.join(','), x, points, from: range?.from, to: range?.to })}`),
-  images: (id: string, key: string) =>
-    request<{ key: string; images: { step: number; timestamp: number; caption: string | null; width: number; height: number; url: string }[] }>(
+  /** One page of a series' images from `fromStep` on; `next` is where the following page starts. */
+  images: (id: string, key: string, fromStep?: number) =>
+    request<{ key: string; images: { step: number; timestamp: number; caption: string | null; width: number; height: number; url: string }[]; next?: number }>(
       'GET',
-      `/api/v1/experiments/${encodeURIComponent(id)}/images${q({ key })}`,
+      `/api/v1/experiments/${encodeURIComponent(id)}/images${q({ key, fromStep })}`,
     ),
-  plots: (id: string, key: string) =>
+  /** One page of a plot series' points without their figures. */
+  plotIndex: (id: string, key: string, fromStep?: number) =>
+    request<{ key: string; plots: { step: number; timestamp: number; caption: string | null; bytes: number }[]; next?: number }>(
+      'GET',
+      `/api/v1/experiments/${encodeURIComponent(id)}/plots${q({ key, figures: 'false', fromStep })}`,
+    ),
+  /** The figure of the plot point at `step`. */
+  plot: (id: string, key: string, step: number) =>
     request<{ key: string; plots: { step: number; timestamp: number; caption: string | null; figure: unknown }[] }>(
       'GET',
-      `/api/v1/experiments/${encodeURIComponent(id)}/plots${q({ key })}`,
+      `/api/v1/experiments/${encodeURIComponent(id)}/plots${q({ key, fromStep: step, limit: 1 })}`,
     ),
-  table: (id: string, name: string, page: { offset: number; limit: number; sort?: string; order?: 'asc' | 'desc' }) =>
+  table: (id: string, name: string, page: { offset: number; limit: number; columnOffset: number; sort?: string; order?: 'asc' | 'desc' }) =>
     request<TablePage>('GET', `/api/v1/experiments/${encodeURIComponent(id)}/tables/data${q({ name, format: 'json', ...page })}`),
   studies: (project?: string) => request<{ studies: StudyJson[]; total: number }>('GET', `/api/v1/studies${q({ project, limit: 100 })}`),
   study: (id: string) => request<StudyDetailJson>('GET', `/api/v1/studies/${encodeURIComponent(id)}`),

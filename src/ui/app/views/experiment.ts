@@ -12,7 +12,11 @@ const POLL_MS = 2000;
 /** More metrics than this: a name filter above the charts, and charts past the first ones drawn when scrolled to. */
 const MANY_METRICS = 12;
 const TABLE_PAGE_ROWS = 50;
+/** Columns of a table the page shows at once (the server's default window is 50 too). */
+const TABLE_PAGE_COLUMNS = 50;
 const THUMBS = 11;
+/** Pages of an image or plot list the page reads (each page is bounded by the server). */
+const MAX_MEDIA_PAGES = 100;
 
 const collator = new Intl.Collator(undefined, { numeric: true });
 
@@ -324,10 +328,18 @@ function imageStrip(experimentId: string, info: SeriesInfo, signal: AbortSignal)
 
   async function load(): Promise<void> {
     try {
-      const answer = await api.images(experimentId, info.name);
-      if (signal.aborted) return;
+      // The server answers a page at a time: follow `next` to the end of the series.
+      const all: Image[] = [];
+      let from: number | undefined;
+      for (let pages = 0; pages < MAX_MEDIA_PAGES; pages++) {
+        const answer = await api.images(experimentId, info.name, from);
+        if (signal.aborted) return;
+        all.push(...answer.images);
+        if (answer.next === undefined) break;
+        from = answer.next;
+      }
       const step = list[index]?.step;
-      list = [...answer.images].sort((a, b) => a.step - b.step);
+      list = all.sort((a, b) => a.step - b.step);
       const kept = list.findIndex((image) => image.step === step);
       index = followLast || kept < 0 ? list.length - 1 : kept;
       draw();
@@ -341,7 +353,7 @@ function imageStrip(experimentId: string, info: SeriesInfo, signal: AbortSignal)
 
 /** A Plotly series: the figure at the chosen step (the last by default), drawn when Plotly has loaded. */
 function plotPanel(experimentId: string, info: SeriesInfo, signal: AbortSignal): { element: HTMLElement; update: () => void } {
-  type Plot = Awaited<ReturnType<typeof api.plots>>['plots'][number];
+  type Plot = Awaited<ReturnType<typeof api.plotIndex>>['plots'][number];
   let list: Plot[] = [];
   let index = -1;
   let followLast = true;
@@ -369,7 +381,15 @@ function plotPanel(experimentId: string, info: SeriesInfo, signal: AbortSignal):
     element.dataset['step'] = String(plot.step);
     caption.textContent = plot.caption ?? '';
     try {
-      await plotFigure(figure, plot.figure);
+      // The list has no figures: fetch the one drawn.
+      const answer = await api.plot(experimentId, info.name, plot.step);
+      if (signal.aborted || mine !== drawing) return;
+      const drawn = answer.plots[0];
+      if (drawn === undefined || drawn.step !== plot.step) {
+        status.textContent = 'No figure.';
+        return;
+      }
+      await plotFigure(figure, drawn.figure);
       // Left the page, or a newer figure was asked for meanwhile: that one draws, this one says nothing.
       if (signal.aborted || mine !== drawing) return;
       status.textContent = '';
@@ -381,10 +401,17 @@ function plotPanel(experimentId: string, info: SeriesInfo, signal: AbortSignal):
 
   async function load(): Promise<void> {
     try {
-      const answer = await api.plots(experimentId, info.name);
-      if (signal.aborted) return;
+      const all: Plot[] = [];
+      let from: number | undefined;
+      for (let pages = 0; pages < MAX_MEDIA_PAGES; pages++) {
+        const answer = await api.plotIndex(experimentId, info.name, from);
+        if (signal.aborted) return;
+        all.push(...answer.plots);
+        if (answer.next === undefined) break;
+        from = answer.next;
+      }
       const step = list[index]?.step;
-      list = [...answer.plots].sort((a, b) => a.step - b.step);
+      list = all.sort((a, b) => a.step - b.step);
       const kept = list.findIndex((p) => p.step === step);
       const nextIndex = followLast || kept < 0 ? list.length - 1 : kept;
       stepSelect.hidden = list.length < 2;
@@ -406,6 +433,7 @@ function plotPanel(experimentId: string, info: SeriesInfo, signal: AbortSignal):
 /** A logged table, 50 rows a page, sorted by the server when a header is clicked. */
 function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal): { element: HTMLElement; update: () => void } {
   let offset = 0;
+  let columnOffset = 0;
   let sort: string | undefined;
   let order: 'asc' | 'desc' = 'asc';
   let sequence = 0;
@@ -417,11 +445,17 @@ function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal):
   const prev = h('button', { 'data-testid': 'table-prev', onclick: () => go(offset - TABLE_PAGE_ROWS) }, '‹ prev');
   const next = h('button', { 'data-testid': 'table-next', onclick: () => go(offset + TABLE_PAGE_ROWS) }, 'next ›');
   const shape = h('span', { class: 'muted' });
+  // Wide tables come a window of columns at a time.
+  const columnRange = h('span', { class: 'muted table-column-range', 'data-testid': 'table-column-range' });
+  const prevColumns = h('button', { 'data-testid': 'table-prev-columns', onclick: () => goColumns(columnOffset - TABLE_PAGE_COLUMNS) }, '‹ columns');
+  const nextColumns = h('button', { 'data-testid': 'table-next-columns', onclick: () => goColumns(columnOffset + TABLE_PAGE_COLUMNS) }, 'columns ›');
+  const columnPager = h('div', { class: 'pager', hidden: true }, prevColumns, columnRange, nextColumns);
   const element = h(
     'div',
     { class: 'panel table-panel', 'data-testid': 'table', 'data-name': info.name },
     h('div', { class: 'section-head' }, h('h3', null, info.name), shape),
     status,
+    columnPager,
     h('div', { class: 'table-wrap' }, h('table', { class: 'grid' }, thead, tbody)),
     h('div', { class: 'pager' }, prev, range, next),
   );
@@ -434,9 +468,21 @@ function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal):
     void load();
   }
 
+  function goColumns(nextOffset: number): void {
+    columnOffset = Math.max(0, Math.min(nextOffset, Math.max(0, info.columns - 1)));
+    columnOffset -= columnOffset % TABLE_PAGE_COLUMNS;
+    void load();
+  }
+
   function draw(answer: TablePage): void {
     total = answer.total ?? answer.rows.length;
-    describe(total, answer.columns.length);
+    const totalColumns = answer.totalColumns ?? answer.columns.length;
+    describe(total, totalColumns);
+    columnPager.hidden = totalColumns <= answer.columns.length;
+    columnRange.textContent = `columns ${formatNumber(answer.columnOffset + 1)}–${formatNumber(answer.columnOffset + answer.columns.length)} of ${formatNumber(totalColumns)}`;
+    prevColumns.disabled = answer.columnOffset <= 0;
+    nextColumns.disabled = answer.nextColumn === undefined;
+    const cut = new Set((answer.truncatedCells ?? []).map((c) => `${c.row}\u0000${c.column}`));
     mount(
       thead,
       h(
@@ -468,13 +514,20 @@ function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal):
     );
     mount(
       tbody,
-      answer.rows.map((row) =>
+      answer.rows.map((row, r) =>
         h(
           'tr',
           null,
           answer.columns.map((column) => {
             const value = row[column.name];
-            return h('td', { class: typeof value === 'number' ? 'num' : null }, cellText(value));
+            // A cell the server cut short says so (the Arrow download has it whole).
+            const truncated = cut.has(`${r}\u0000${column.name}`);
+            return h(
+              'td',
+              { class: typeof value === 'number' ? 'num' : null, 'data-truncated': truncated ? '1' : null, title: truncated ? 'cut short: download the table as Arrow for the whole value' : null },
+              cellText(value),
+              truncated ? '…' : '',
+            );
           }),
         ),
       ),
@@ -488,7 +541,7 @@ function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal):
   async function load(): Promise<void> {
     const mine = ++sequence;
     try {
-      const answer = await api.table(experimentId, info.name, { offset, limit: TABLE_PAGE_ROWS, ...(sort !== undefined ? { sort, order } : {}) });
+      const answer = await api.table(experimentId, info.name, { offset, limit: TABLE_PAGE_ROWS, columnOffset, ...(sort !== undefined ? { sort, order } : {}) });
       if (signal.aborted || mine !== sequence) return;
       status.textContent = '';
       offset = answer.offset ?? offset;
