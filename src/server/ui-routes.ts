@@ -51,8 +51,9 @@ const finiteOrNull = (v: number | null): number | null => (v !== null && Number.
 export function experimentRow(record: RemoteExperimentRecord, summary: ExperimentSummary | undefined, now: number): ExperimentRow {
   const status = isCrashed(record, now) ? 'crashed' : record.status;
   const end = record.endedAt ?? (status === 'running' ? now : record.heartbeatAt);
-  const metrics: Record<string, MetricSummary> = {};
-  const media: Record<string, { kind: 'image' | 'plot'; count: number }> = {};
+  // Prototype-free, so a series named __proto__ (stored before names refused it) is a key like any other.
+  const metrics = Object.create(null) as Record<string, MetricSummary>;
+  const media = Object.create(null) as Record<string, { kind: 'image' | 'plot'; count: number }>;
   for (const s of summary?.series ?? []) {
     if (s.kind === 'metric') {
       metrics[s.name] = { count: s.count, lastStep: s.lastStep, last: finiteOrNull(s.lastValue), min: finiteOrNull(s.minValue), max: finiteOrNull(s.maxValue) };
