@@ -159,6 +159,8 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--rate-limit <n>', 'requests per second per API key (429 with Retry-After above)')
     .option('--limit <name=value...>', 'a limit experiments are held to, e.g. maxMetricValues=10000000')
     .option('--log', 'log every request as JSON')
+    .option('--blob-quota <bytes>', 'bytes of uploaded blobs a project may hold before images or tables reference them (422 above; default 1 GiB)')
+    .option('--blob-grace <seconds>', 'how long a blob nothing references is kept after its last use (default 86400)')
     .action(async (opts) => {
       const { runServer } = await import('./server-command.js');
       await runServer(opts, write);

@@ -14,6 +14,8 @@ export interface ServerCommandOptions {
   rateLimit?: string;
   limit?: string[];
   log?: boolean;
+  blobQuota?: string;
+  blobGrace?: string;
 }
 
 function positiveInteger(option: string, text: string): number {
@@ -47,6 +49,8 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
     ...(opts.bodyLimit !== undefined ? { bodyLimit: positiveInteger('--body-limit', opts.bodyLimit) } : {}),
     ...(rate !== undefined ? { rateLimit: { perSecond: rate, burst: Math.max(1, rate * 2) } } : {}),
     logRequests: opts.log ?? false,
+    ...(opts.blobQuota !== undefined ? { blobQuota: positiveInteger('--blob-quota', opts.blobQuota) } : {}),
+    ...(opts.blobGrace !== undefined ? { blobGraceMs: positiveInteger('--blob-grace', opts.blobGrace) * 1000 } : {}),
   });
   write(`lablog server listening on ${server.url} (store: ${redact(backend.location)}; web UI at ${server.url}/)\n`);
   const stop = () => {

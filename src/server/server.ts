@@ -12,6 +12,7 @@ import { registerReadRoutes } from './read-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
+import { startBlobCollector } from './blob-collector.js';
 import { registerSessionRoutes, SESSION_ROUTES, sessionKey } from './ui-session.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -45,6 +46,10 @@ export interface ServerOptions {
    * 127.0.0.1 and ::1: a page on another site that rebinds its name to this address gets nothing.
    */
   readonly allowedHosts?: readonly string[];
+  /** Per-project bytes of uploaded blobs not yet referenced (default DEFAULT_BLOB_QUOTA_BYTES). */
+  readonly blobQuota?: number;
+  /** How long unreferenced blobs are kept (default BLOB_GRACE_MS); with 'api-keys' access a background pass collects them. */
+  readonly blobGraceMs?: number;
 }
 
 /** The host name of a Host header, without port or IPv6 brackets, lower-cased. */
@@ -117,12 +122,25 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'ok' }));
   registerReadRoutes(app, backend);
-  registerPublishRoutes(app, backend, limits);
+  registerPublishRoutes(app, backend, limits, options.blobQuota !== undefined ? { blobQuota: options.blobQuota } : {});
   registerStudyRoutes(app, backend);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });
   if (!local) registerSessionRoutes(app, keys);
   registerUiAssets(app);
-  app.addHook('onClose', async () => backend.close());
+  const collector = local
+    ? undefined
+    : startBlobCollector(backend, {
+        ...(options.blobGraceMs !== undefined ? { graceMs: options.blobGraceMs } : {}),
+        onPass: (pass) => {
+          if (pass.ok) app.log.info(pass.collected, 'unreferenced blobs collected');
+          else if (options.logRequests) app.log.warn({ err: pass.error }, 'collecting unreferenced blobs failed; trying again later');
+          else process.stderr.write(`lablog server: collecting unreferenced blobs failed (trying again later): ${(pass.error as Error).message}\n`);
+        },
+      });
+  app.addHook('onClose', async () => {
+    await collector?.stop();
+    await backend.close();
+  });
   return app;
 }
 
