@@ -100,6 +100,10 @@ export async function validatePng(key: string, bytes: Buffer): Promise<PngInfo |
       colorType = body[9]!;
       interlace = body[12]!;
       if (width === 0 || height === 0) return invalidPng(key, `its size is ${width}×${height}`);
+      // From the header, before any other work: what one validation costs is bounded by this limit.
+      if (width * height > MAX_PNG_PIXELS) {
+        return invalidPng(key, `it is ${width}×${height} pixels; the limit is ${MAX_PNG_PIXELS} pixels (8192×8192)`);
+      }
       if (!BIT_DEPTHS[colorType]?.includes(bitDepth)) {
         return invalidPng(key, `color type ${colorType} with bit depth ${bitDepth} does not exist`);
       }
@@ -118,9 +122,6 @@ export async function validatePng(key: string, bytes: Buffer): Promise<PngInfo |
   if (idat.length === 0) return invalidPng(key, 'it has no IDAT chunk');
   if (colorType === 3 && !sawPalette) return invalidPng(key, 'an indexed-color image without a PLTE chunk');
 
-  if (width * height > MAX_PNG_PIXELS) {
-    return invalidPng(key, `it is ${width}×${height} pixels; the limit is ${MAX_PNG_PIXELS} pixels (8192×8192)`);
-  }
   const bitsPerPixel = CHANNELS[colorType]! * bitDepth;
   const rowBytes = (w: number) => 1 + Math.ceil((w * bitsPerPixel) / 8);
   let expectedSize = 0;
