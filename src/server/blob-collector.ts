@@ -8,6 +8,10 @@ export const BLOB_GRACE_MS = 24 * 60 * 60 * 1000;
 export const BLOB_COLLECT_INTERVAL_MS = 10 * 60 * 1000;
 /** Shortest time between two passes, whatever the grace period. */
 export const MIN_BLOB_COLLECT_INTERVAL_MS = 100;
+/** Ownership records dropped per transaction (the store stays free for other writes in between). */
+export const BLOB_COLLECT_BATCH = 1_000;
+/** Transactions per pass at most (the rest waits for the next pass). */
+export const MAX_BLOB_COLLECT_BATCHES = 100;
 
 export interface BlobCollectorOptions {
   readonly graceMs?: number;
@@ -31,9 +35,17 @@ export function startBlobCollector(backend: ServerBackend, options: BlobCollecto
   let running: Promise<void> | undefined;
   let stopped = false;
   const pass = async () => {
+    const total = { owners: 0, blobs: 0, bytes: 0 };
     try {
-      const collected = await backend.collectBlobs(graceMs, Date.now());
-      if (collected.owners > 0) options.onPass?.({ ok: true, collected });
+      for (let batch = 0; batch < MAX_BLOB_COLLECT_BATCHES && !stopped; batch++) {
+        const collected = await backend.collectBlobs(graceMs, Date.now(), BLOB_COLLECT_BATCH);
+        total.owners += collected.owners;
+        total.blobs += collected.blobs;
+        total.bytes += collected.bytes;
+        if (collected.owners < BLOB_COLLECT_BATCH) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (total.owners > 0) options.onPass?.({ ok: true, collected: total });
     } catch (error) {
       if (!stopped) options.onPass?.({ ok: false, error });
     }

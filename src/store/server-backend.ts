@@ -200,10 +200,11 @@ export interface ServerBackend {
   /** Remembers what validating blobs found (a check is a function of the bytes: storing it twice keeps the first). */
   saveBlobChecks(checks: readonly { readonly hash: string; readonly check: BlobCheck }[]): Promise<void>;
   /**
-   * Drops ownership that nothing references and that was not refreshed for `graceMs`, then the bytes no
-   * project owns and nothing references. Safe with several server processes on one database.
+   * Drops up to `maxOwners` ownership records that nothing references and that were not refreshed for
+   * `graceMs`, then the bytes no project owns and nothing references, in one short transaction. Safe with
+   * several server processes on one database.
    */
-  collectBlobs(graceMs: number, now: number): Promise<BlobCollection>;
+  collectBlobs(graceMs: number, now: number, maxOwners: number): Promise<BlobCollection>;
 
   getExperiment(id: string): Promise<RemoteExperimentRecord | undefined>;
   listExperiments(query: RemoteExperimentQuery): Promise<RemoteExperimentRecord[]>;

@@ -1369,15 +1369,21 @@ export class PostgresBackend implements ServerBackend {
     );
   }
 
-  async collectBlobs(graceMs: number, now: number): Promise<BlobCollection> {
+  async collectBlobs(graceMs: number, now: number, maxOwners: number): Promise<BlobCollection> {
     return this.#transaction('collecting unreferenced blobs', async (db) => {
+      // Rows an ingest or upload holds right now are skipped (they are being refreshed); the others are
+      // locked and re-checked against the cutoff before they go.
       const dropped = await db.query<{ hash: string }>(
-        `DELETE FROM blob_owners o WHERE o.touched_at < $1
-           AND NOT EXISTS (SELECT 1 FROM image_points p JOIN series s ON s.id = p.series_id JOIN experiments e ON e.id = s.experiment_id
-                           WHERE p.blob_hash = o.hash AND e.project = o.project)
-           AND NOT EXISTS (SELECT 1 FROM tables t JOIN experiments e ON e.id = t.experiment_id WHERE t.blob_hash = o.hash AND e.project = o.project)
+        `DELETE FROM blob_owners o USING (
+           SELECT c.project, c.hash FROM blob_owners c WHERE c.touched_at < $1
+             AND NOT EXISTS (SELECT 1 FROM image_points p JOIN series s ON s.id = p.series_id JOIN experiments e ON e.id = s.experiment_id
+                             WHERE p.blob_hash = c.hash AND e.project = c.project)
+             AND NOT EXISTS (SELECT 1 FROM tables t JOIN experiments e ON e.id = t.experiment_id WHERE t.blob_hash = c.hash AND e.project = c.project)
+           LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) expired
+         WHERE o.project = expired.project AND o.hash = expired.hash
          RETURNING o.hash`,
-        [now - graceMs],
+        [now - graceMs, maxOwners],
       );
       if (dropped.rows.length === 0) return { owners: 0, blobs: 0, bytes: 0 };
       const gone = await db.query<{ size: number }>(

@@ -244,20 +244,21 @@ export class SqliteServerBackend implements ServerBackend {
     });
   }
 
-  async collectBlobs(graceMs: number, now: number): Promise<BlobCollection> {
+  async collectBlobs(graceMs: number, now: number, maxOwners: number): Promise<BlobCollection> {
     return this.#store.transaction('collecting unreferenced blobs', () => {
       const db = this.#db;
       const dropped = db
         .prepare(
-          `DELETE FROM blob_owners WHERE touched_at < ?
-             AND NOT EXISTS (SELECT 1 FROM image_points p JOIN series s ON s.id = p.series_id JOIN experiments e ON e.id = s.experiment_id
-                             WHERE p.blob_hash = blob_owners.hash AND e.project = blob_owners.project)
-             AND NOT EXISTS (SELECT 1 FROM tables t JOIN experiments e ON e.id = t.experiment_id
-                             WHERE t.blob_hash = blob_owners.hash AND e.project = blob_owners.project)
+          `DELETE FROM blob_owners WHERE (project, hash) IN (
+             SELECT o.project, o.hash FROM blob_owners o WHERE o.touched_at < ?
+               AND NOT EXISTS (SELECT 1 FROM image_points p JOIN series s ON s.id = p.series_id JOIN experiments e ON e.id = s.experiment_id
+                               WHERE p.blob_hash = o.hash AND e.project = o.project)
+               AND NOT EXISTS (SELECT 1 FROM tables t JOIN experiments e ON e.id = t.experiment_id WHERE t.blob_hash = o.hash AND e.project = o.project)
+             LIMIT ?)
            RETURNING hash`,
         )
         .pluck()
-        .all(now - graceMs) as string[];
+        .all(now - graceMs, maxOwners) as string[];
       if (dropped.length === 0) return { owners: 0, blobs: 0, bytes: 0 };
       const candidates = JSON.stringify([...new Set(dropped)]);
       const gone = db
