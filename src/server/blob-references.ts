@@ -9,6 +9,9 @@ import type { BlobCheck, OwnedBlob, ServerBackend } from '../store/server-backen
 
 export type BlobKind = 'image' | 'table';
 
+/** Blobs one request decodes at the same time (each holds its bytes and an inflate stream while it runs). */
+export const MAX_CONCURRENT_VALIDATIONS = 2;
+
 /** What an item learns about a blob it names: not usable by this project, or its size and check. */
 export type BlobAnswer = { readonly owned: false } | { readonly owned: true; readonly size: number; readonly check: BlobCheck | undefined };
 
@@ -47,7 +50,7 @@ export class BlobReferences {
     if (wanted.length === 0) return answers;
     const owned = await this.#backend.ownedBlobs(project, wanted.map((w) => w.hash), Date.now());
     const fresh: { hash: string; check: BlobCheck }[] = [];
-    const pending: Promise<void>[] = [];
+    const pending: (() => Promise<void>)[] = [];
     for (const { hash, kind } of wanted) {
       const key = `${kind}:${hash}`;
       if (answers.has(key)) continue;
@@ -61,16 +64,20 @@ export class BlobReferences {
         answers.set(key, { owned: true, size: blob.size, check: known });
         continue;
       }
-      pending.push(
-        this.#validate(blob, kind, log).then(({ check, saved }) => {
-          // No bytes: collected since ownership was read, so not uploaded as far as this request goes.
-          if (check === undefined) return void answers.set(key, { owned: false });
-          answers.set(key, { owned: true, size: blob.size, check });
-          if (!saved) fresh.push({ hash, check });
-        }),
-      );
+      // Set now, so a second name of the same blob in this request does not queue it again.
+      answers.set(key, { owned: true, size: blob.size, check: undefined });
+      pending.push(async () => {
+        const { check, saved } = await this.#validate(blob, kind, log);
+        // No bytes: collected since ownership was read, so not uploaded as far as this request goes.
+        if (check === undefined) return void answers.set(key, { owned: false });
+        answers.set(key, { owned: true, size: blob.size, check });
+        if (!saved) fresh.push({ hash, check });
+      });
     }
-    await Promise.all(pending);
+    const workers = Array.from({ length: Math.min(MAX_CONCURRENT_VALIDATIONS, pending.length) }, async () => {
+      for (let next = pending.shift(); next !== undefined; next = pending.shift()) await next();
+    });
+    await Promise.all(workers);
     if (fresh.length > 0) {
       // A check is a function of the bytes: failing to remember it only costs a later decode.
       await this.#backend.saveBlobChecks(fresh).catch((error: unknown) => log.warn({ err: error }, 'could not remember blob checks'));

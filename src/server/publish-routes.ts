@@ -144,11 +144,11 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
   app.put<{ Params: { hash: string } }>('/api/v1/blobs/:hash', async (request, reply) => {
     const hash = request.params.hash;
     if (!SHA256.test(hash)) throw new LablogError('VALIDATION', 'a blob is named by the sha256 (lowercase hex) of its bytes', { hash });
+    const project = blobProject(request, one(request.query as Query, 'project'));
     const bytes = request.body;
     if (!Buffer.isBuffer(bytes)) throw new LablogError('VALIDATION', 'send the blob as application/octet-stream', { hash });
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== hash) throw new LablogError('VALIDATION', `the bytes hash to ${actual}, not ${hash}`, { hash, actual });
-    const project = blobProject(request, one(request.query as Query, 'project'));
     await backend.uploadBlob(project, hash, bytes, blobQuota, Date.now());
     return reply.code(201).send({ hash, size: bytes.length, project });
   });
