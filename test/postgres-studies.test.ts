@@ -128,7 +128,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
   describe('schema', () => {
     it('is migration 2; returns the same study backend every call', async () => {
       const { rows } = await sql.query('SELECT version, description FROM lablog_migrations ORDER BY version');
-      expect(rows.map((r) => r.version)).toEqual([1, 2]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
       expect(rows[1].description).toMatch(/studies/);
       expect(backend.studies()).toBe(studies);
     });
@@ -142,7 +142,10 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
         const client = new pg.Client({ connectionString: fresh.url });
         await client.connect();
         try {
-          await client.query('DROP TABLE study_experiments; DROP TABLE studies; DELETE FROM lablog_migrations WHERE version = 2');
+          // (and before UI sessions, migration 3, and blob ownership, migration 4, which came after studies)
+          await client.query(
+            'DROP TABLE blob_owners, blob_checks; DROP INDEX image_points_blob, tables_blob; DROP TABLE ui_sessions; ALTER TABLE api_keys DROP COLUMN last_used_at, DROP COLUMN revoked_at; DROP TABLE study_experiments; DROP TABLE studies; DELETE FROM lablog_migrations WHERE version >= 2',
+          );
           const again = await PostgresBackend.open(fresh.url);
           try {
             const record = study();
@@ -152,7 +155,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
             await again.close();
           }
           const { rows } = await client.query('SELECT max(version) AS v FROM lablog_migrations');
-          expect(rows[0].v).toBe(2);
+          expect(rows[0].v).toBe(4);
         } finally {
           await client.end();
         }

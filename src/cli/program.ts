@@ -171,6 +171,8 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--max-connections-per-address <n>', `open connections per client address (IPv6: per /64) at most (default ${CONN.maxConnectionsPerAddress})`)
     .option('--anonymous-rate-limit <n>', `requests per second per client address without a known API key, and logins (429 above; default ${DEFAULT_ANONYMOUS_RATE_LIMIT.perSecond}, burst twice the rate)`)
     .option('--trust-proxy <addresses>', 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client')
+    .option('--blob-quota <bytes>', 'bytes of uploaded blobs a project may hold before images or tables reference them (422 above; default 1 GiB)')
+    .option('--blob-grace <seconds>', 'how long a blob nothing references is kept after its last use (default 86400)')
     .action(async (opts) => {
       const { runServer } = await import('./server-command.js');
       await runServer(opts, write);

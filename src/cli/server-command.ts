@@ -27,6 +27,8 @@ export interface ServerCommandOptions {
   maxConnectionsPerAddress?: string;
   anonymousRateLimit?: string;
   trustProxy?: string;
+  blobQuota?: string;
+  blobGrace?: string;
 }
 
 /** The CLI options that set connection limits, and the ConnectionLimits field each sets. */
@@ -107,6 +109,8 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
     connections,
     ...(anonymousRate !== undefined ? { anonymousRateLimit: { perSecond: anonymousRate, burst: anonymousRate * 2 } } : {}),
     ...(trustProxy !== undefined ? { trustProxy } : {}),
+    ...(opts.blobQuota !== undefined ? { blobQuota: positiveInteger('--blob-quota', opts.blobQuota) } : {}),
+    ...(opts.blobGrace !== undefined ? { blobGraceMs: positiveInteger('--blob-grace', opts.blobGrace) * 1000 } : {}),
   });
   write(`lablog server listening on ${server.url} (store: ${redact(backend.location)}; web UI at ${server.url}/)\n`);
   const stop = () => {

@@ -50,7 +50,8 @@ export interface PngInfo {
   readonly height: number;
 }
 
-function invalid(key: string, why: string): LablogError {
+/** The INVALID_IMAGE error for PNG bytes of image `key`, saying why they are not a valid PNG. */
+export function invalidPng(key: string, why: string): LablogError {
   return new LablogError('INVALID_IMAGE', `image '${key}' is not a valid PNG: ${why}`, { key, actual: why });
 }
 
@@ -69,7 +70,7 @@ function sniffFormat(bytes: Uint8Array): string {
  */
 export async function validatePng(key: string, bytes: Buffer): Promise<PngInfo | LablogError> {
   if (bytes.length < SIGNATURE.length || !bytes.subarray(0, 8).equals(SIGNATURE)) {
-    return invalid(key, bytes.length === 0 ? 'it is empty' : `${sniffFormat(bytes)}; only PNG is accepted`);
+    return invalidPng(key, bytes.length === 0 ? 'it is empty' : `${sniffFormat(bytes)}; only PNG is accepted`);
   }
   let offset = 8;
   let width = 0;
@@ -81,45 +82,46 @@ export async function validatePng(key: string, bytes: Buffer): Promise<PngInfo |
   let sawPalette = false;
   const idat: Buffer[] = [];
   while (offset < bytes.length) {
-    if (offset + 12 > bytes.length) return invalid(key, `truncated chunk header at byte ${offset}`);
+    if (offset + 12 > bytes.length) return invalidPng(key, `truncated chunk header at byte ${offset}`);
     const length = bytes.readUInt32BE(offset);
     const type = bytes.toString('latin1', offset + 4, offset + 8);
     const end = offset + 12 + length;
-    if (end > bytes.length) return invalid(key, `chunk ${type} at byte ${offset} is truncated`);
+    if (end > bytes.length) return invalidPng(key, `chunk ${type} at byte ${offset} is truncated`);
     const body = bytes.subarray(offset + 8, offset + 8 + length);
     const expected = bytes.readUInt32BE(offset + 8 + length);
     if (crc32(body, crc32(bytes.subarray(offset + 4, offset + 8))) !== expected) {
-      return invalid(key, `chunk ${type} at byte ${offset} has a bad CRC`);
+      return invalidPng(key, `chunk ${type} at byte ${offset} has a bad CRC`);
     }
     if (offset === 8) {
-      if (type !== 'IHDR' || length !== 13) return invalid(key, 'the first chunk is not a 13-byte IHDR');
+      if (type !== 'IHDR' || length !== 13) return invalidPng(key, 'the first chunk is not a 13-byte IHDR');
       width = body.readUInt32BE(0);
       height = body.readUInt32BE(4);
       bitDepth = body[8]!;
       colorType = body[9]!;
       interlace = body[12]!;
-      if (width === 0 || height === 0) return invalid(key, `its size is ${width}×${height}`);
-      if (!BIT_DEPTHS[colorType]?.includes(bitDepth)) {
-        return invalid(key, `color type ${colorType} with bit depth ${bitDepth} does not exist`);
+      if (width === 0 || height === 0) return invalidPng(key, `its size is ${width}×${height}`);
+      // From the header, before any other work: what one validation costs is bounded by this limit.
+      if (width * height > MAX_PNG_PIXELS) {
+        return invalidPng(key, `it is ${width}×${height} pixels; the limit is ${MAX_PNG_PIXELS} pixels (8192×8192)`);
       }
-      if (interlace > 1) return invalid(key, `unknown interlace method ${interlace}`);
+      if (!BIT_DEPTHS[colorType]?.includes(bitDepth)) {
+        return invalidPng(key, `color type ${colorType} with bit depth ${bitDepth} does not exist`);
+      }
+      if (interlace > 1) return invalidPng(key, `unknown interlace method ${interlace}`);
     } else if (type === 'IDAT') {
       idat.push(body);
     } else if (type === 'PLTE') {
       sawPalette = true;
     } else if (type === 'IEND') {
       sawEnd = true;
-      if (end !== bytes.length) return invalid(key, `${bytes.length - end} bytes follow the IEND chunk`);
+      if (end !== bytes.length) return invalidPng(key, `${bytes.length - end} bytes follow the IEND chunk`);
     }
     offset = end;
   }
-  if (!sawEnd) return invalid(key, 'it has no IEND chunk (truncated?)');
-  if (idat.length === 0) return invalid(key, 'it has no IDAT chunk');
-  if (colorType === 3 && !sawPalette) return invalid(key, 'an indexed-color image without a PLTE chunk');
+  if (!sawEnd) return invalidPng(key, 'it has no IEND chunk (truncated?)');
+  if (idat.length === 0) return invalidPng(key, 'it has no IDAT chunk');
+  if (colorType === 3 && !sawPalette) return invalidPng(key, 'an indexed-color image without a PLTE chunk');
 
-  if (width * height > MAX_PNG_PIXELS) {
-    return invalid(key, `it is ${width}×${height} pixels; the limit is ${MAX_PNG_PIXELS} pixels (8192×8192)`);
-  }
   const bitsPerPixel = CHANNELS[colorType]! * bitDepth;
   const rowBytes = (w: number) => 1 + Math.ceil((w * bitsPerPixel) / 8);
   let expectedSize = 0;
@@ -136,11 +138,11 @@ export async function validatePng(key: string, bytes: Buffer): Promise<PngInfo |
   try {
     inflated = await inflatedSize(Buffer.concat(idat), expectedSize);
   } catch (cause) {
-    return invalid(key, `its pixel data does not decompress (${(cause as Error).message})`);
+    return invalidPng(key, `its pixel data does not decompress (${(cause as Error).message})`);
   }
   if (inflated !== expectedSize) {
     const what = inflated > expectedSize ? `more than ${expectedSize}` : String(inflated);
-    return invalid(key, `its pixel data is ${what} bytes; a ${width}×${height} image needs ${expectedSize}`);
+    return invalidPng(key, `its pixel data is ${what} bytes; a ${width}×${height} image needs ${expectedSize}`);
   }
   return { width, height };
 }

@@ -153,7 +153,11 @@ export function countTableArrays(arrow: Arrow, ipc: Uint8Array): number {
 /** LIMIT_EXCEEDED when an Arrow IPC stream holds more than MAX_TABLE_ARRAYS arrays, else undefined. */
 export function checkTableArrays(arrow: Arrow, key: string, ipc: Uint8Array): LablogError | undefined {
   const arrays = countTableArrays(arrow, ipc);
-  if (arrays <= MAX_TABLE_ARRAYS) return undefined;
+  return arrays <= MAX_TABLE_ARRAYS ? undefined : tableArraysError(key, arrays);
+}
+
+/** The LIMIT_EXCEEDED error of a table stored as `arrays` arrays, over MAX_TABLE_ARRAYS. */
+export function tableArraysError(key: string, arrays: number): LablogError {
   return new LablogError(
     'LIMIT_EXCEEDED',
     `table '${key}' is stored as ${arrays} arrays (record batches × columns); the limit is ${MAX_TABLE_ARRAYS} (MAX_TABLE_ARRAYS): rechunk it into fewer batches`,

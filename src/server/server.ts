@@ -16,6 +16,7 @@ import { registerUiRoutes } from './ui-routes.js';
 import { AnonymousRateGuard } from './anonymous-rate-guard.js';
 import { applyConnectionLimits, fastifyConnectionOptions, resolveConnectionLimits, type ConnectionLimits } from './connection-limits.js';
 import { DEFAULT_SESSION_POLICY, registerSessionRoutes, SESSION_ROUTES, UiSessions, type SessionPolicy } from './ui-session.js';
+import { startBlobCollector } from './blob-collector.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 5380;
@@ -59,6 +60,10 @@ export interface ServerOptions {
    * (fastify's trustProxy). Connection caps count the connection's own address (the proxy's).
    */
   readonly trustProxy?: readonly string[];
+  /** Per-project bytes of uploaded blobs not yet referenced (default DEFAULT_BLOB_QUOTA_BYTES). */
+  readonly blobQuota?: number;
+  /** How long unreferenced blobs are kept (default BLOB_GRACE_MS); with 'api-keys' access a background pass collects them. */
+  readonly blobGraceMs?: number;
 }
 
 /** The host name of a Host header, without port or IPv6 brackets, lower-cased. */
@@ -144,7 +149,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'ok' }));
   registerReadRoutes(app, backend, limits);
-  registerPublishRoutes(app, backend, limits);
+  registerPublishRoutes(app, backend, limits, options.blobQuota !== undefined ? { blobQuota: options.blobQuota } : {});
   registerStudyRoutes(app, backend);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });
   if (!local) {
@@ -153,7 +158,20 @@ export function createServer(options: ServerOptions): FastifyInstance {
     app.addHook('onClose', async () => sessions.stopSweeping());
   }
   registerUiAssets(app);
-  app.addHook('onClose', async () => backend.close());
+  const collector = local
+    ? undefined
+    : startBlobCollector(backend, {
+        ...(options.blobGraceMs !== undefined ? { graceMs: options.blobGraceMs } : {}),
+        onPass: (pass) => {
+          if (pass.ok) app.log.info(pass.collected, 'unreferenced blobs collected');
+          else if (options.logRequests) app.log.warn({ err: pass.error }, 'collecting unreferenced blobs failed; trying again later');
+          else process.stderr.write(`lablog server: collecting unreferenced blobs failed (trying again later): ${(pass.error as Error).message}\n`);
+        },
+      });
+  app.addHook('onClose', async () => {
+    await collector?.stop();
+    await backend.close();
+  });
   return app;
 }
 

@@ -246,7 +246,7 @@ export class Publisher {
       if (points === 0) return;
       let result: IngestResult;
       try {
-        await this.#uploadBlobs(blobs, options.retry ?? {});
+        await this.#uploadBlobs(record.project, blobs, options.retry ?? {});
         result = await this.#client.call<IngestResult>('POST', `/api/v1/experiments/${id}/ingest`, body satisfies WireIngest, options.retry ?? {});
       } catch (error) {
         if ((error as LablogError).code !== 'PAYLOAD_TOO_LARGE') throw error;
@@ -294,10 +294,12 @@ export class Publisher {
     }
   }
 
-  async #uploadBlobs(blobs: Map<string, Buffer>, retry: RetryPolicy): Promise<void> {
+  /** Uploads the blobs the experiment's project does not hold on the server yet (blobs belong to projects there). */
+  async #uploadBlobs(project: string, blobs: Map<string, Buffer>, retry: RetryPolicy): Promise<void> {
     if (blobs.size === 0) return;
-    const { missing } = await this.#client.call<{ missing: string[] }>('POST', '/api/v1/blobs/missing', { hashes: [...blobs.keys()] }, retry);
-    for (const hash of missing) await this.#client.call('PUT', `/api/v1/blobs/${hash}`, blobs.get(hash)!, retry);
+    const { missing } = await this.#client.call<{ missing: string[] }>('POST', '/api/v1/blobs/missing', { project, hashes: [...blobs.keys()] }, retry);
+    const query = `?project=${encodeURIComponent(project)}`;
+    for (const hash of missing) await this.#client.call('PUT', `/api/v1/blobs/${hash}${query}`, blobs.get(hash)!, retry);
   }
 
   async #publishTables(record: ExperimentRecord, acknowledged: ReadonlyMap<string, number>, report: ExperimentReport, options: PublishOptions): Promise<void> {
@@ -316,7 +318,7 @@ export class Publisher {
       }
       const hash = sha256(table.ipc);
       try {
-        await this.#uploadBlobs(new Map([[hash, table.ipc]]), options.retry ?? {});
+        await this.#uploadBlobs(record.project, new Map([[hash, table.ipc]]), options.retry ?? {});
       } catch (error) {
         if ((error as LablogError).code !== 'PAYLOAD_TOO_LARGE') throw error;
         report.problems.push({ experimentId: record.id, experiment: record.name, item: { kind: 'table', name: summary.name }, code: 'PAYLOAD_TOO_LARGE', message: (error as Error).message });

@@ -6,10 +6,14 @@ import type { Limits } from '../../core/limits.js';
 import type { ExperimentStatus, MetricData, ParamRecord, ParamType, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
 import { RAW, decodeChunks, decodeColumnToArray, decodeXChunks, encodeColumn, packEncodings, unpackEncodings, type EncodedXChunk } from '../column-codec.js';
 import { planIngest, type IngestPlan } from '../ingest-plan.js';
+import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';
 import type {
   ApiKeyListing,
   ApiKeyRecord,
+  BlobCheck,
+  BlobCollection,
   ExperimentSummary,
+  OwnedBlob,
   ProjectCount,
   ImageMeta,
   PlotMeta,
@@ -222,6 +226,50 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ui_sessions_key ON ui_sessions (key_id, id);
     `,
   },
+  {
+    version: 4,
+    description: 'blobs belong to projects: ownership, remembered validation, reference indexes',
+    // As the SQLite store's version 6. The foreign keys make a collection that races an upload or a
+    // reference of the same bytes fail (and retry later) instead of deleting bytes someone now holds.
+    sql: `
+      CREATE TABLE blob_owners (
+        project       text COLLATE "C" NOT NULL,
+        hash          text COLLATE "C" NOT NULL REFERENCES blobs (hash),
+        touched_at    double precision NOT NULL,
+        referenced_at double precision,
+        PRIMARY KEY (project, hash)
+      );
+      CREATE INDEX blob_owners_hash ON blob_owners (hash);
+      CREATE INDEX blob_owners_touched ON blob_owners (touched_at);
+      CREATE INDEX blob_owners_unreferenced ON blob_owners (project) WHERE referenced_at IS NULL;
+
+      CREATE TABLE blob_checks (
+        hash    text COLLATE "C" NOT NULL REFERENCES blobs (hash) ON DELETE CASCADE,
+        kind    text COLLATE "C" NOT NULL,
+        width   integer,
+        height  integer,
+        rows    bigint,
+        columns bigint,
+        invalid text,
+        PRIMARY KEY (hash, kind)
+      );
+
+      CREATE INDEX image_points_blob ON image_points (blob_hash);
+      CREATE INDEX tables_blob ON tables (blob_hash);
+
+      INSERT INTO blob_owners (project, hash, touched_at, referenced_at)
+        SELECT e.project, p.blob_hash, extract(epoch FROM now()) * 1000, extract(epoch FROM now()) * 1000
+        FROM image_points p JOIN series s ON s.id = p.series_id JOIN experiments e ON e.id = s.experiment_id
+        UNION
+        SELECT e.project, t.blob_hash, extract(epoch FROM now()) * 1000, extract(epoch FROM now()) * 1000
+        FROM tables t JOIN experiments e ON e.id = t.experiment_id
+        ON CONFLICT DO NOTHING;
+      INSERT INTO blob_owners (project, hash, touched_at, referenced_at)
+        SELECT '', b.hash, extract(epoch FROM now()) * 1000, NULL FROM blobs b
+        WHERE NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.hash = b.hash)
+        ON CONFLICT DO NOTHING;
+    `,
+  },
 ];
 
 const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -229,6 +277,8 @@ const PG_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 /** pg_advisory_xact_lock key serializing migrations across server processes ('lablog' in ASCII). */
 const MIGRATION_LOCK_KEY = '119251208400743';
 const TABLE_FORMAT = 'arrow-ipc-stream';
+/** First pg_advisory_xact_lock key of the per-project blob quota lock ('blob' in ASCII); the second is the project's hashtext. */
+const BLOB_QUOTA_LOCK_KEY = 1651273570;
 /** Candidate names checked per query when deduplicating. */
 const NAME_PROBE = 64;
 /** Bind parameters per statement (PostgreSQL allows 65535) and bytes, when inserting many rows at once. */
@@ -981,7 +1031,7 @@ export class PostgresBackend implements ServerBackend {
       }
 
       const plan = planIngest(batch, { series, metricCount, tables }, limits);
-      await this.#assertBlobs(db, plan);
+      await this.#assertBlobs(db, plan, id, now);
       await this.#createSeries(db, id, plan, seriesIds);
       await this.#writeMetrics(db, plan, seriesIds);
       await this.#writeMedia(db, plan, seriesIds);
@@ -1000,11 +1050,15 @@ export class PostgresBackend implements ServerBackend {
     });
   }
 
-  /** Points and tables name blobs uploaded before; a missing one fails the request (nothing is stored). */
-  async #assertBlobs(db: pg.PoolClient, plan: IngestPlan): Promise<void> {
-    const hashes = [...new Set([...plan.images.map((p) => p.hash), ...plan.tables.map((t) => t.hash)])];
+  /**
+   * Points and tables name blobs uploaded before; a missing one fails the request (nothing is stored). The
+   * blobs are share-locked until commit (a collection cannot delete them under this ingest), and become
+   * owned and referenced by the experiment's project (rows locked in hash order: no deadlock between two).
+   */
+  async #assertBlobs(db: pg.PoolClient, plan: IngestPlan, experimentId: string, now: number): Promise<void> {
+    const hashes = [...new Set([...plan.images.map((p) => p.hash), ...plan.tables.map((t) => t.hash)])].sort();
     if (hashes.length === 0) return;
-    const { rows } = await db.query<{ hash: string }>('SELECT hash FROM blobs WHERE hash = ANY ($1::text[])', [hashes]);
+    const { rows } = await db.query<{ hash: string }>('SELECT hash FROM blobs WHERE hash = ANY ($1::text[]) ORDER BY hash FOR KEY SHARE', [hashes]);
     const present = new Set(rows.map((row) => row.hash));
     const missing = hashes.filter((hash) => !present.has(hash));
     if (missing.length > 0) {
@@ -1012,6 +1066,12 @@ export class PostgresBackend implements ServerBackend {
         missing,
       });
     }
+    await db.query(
+      `INSERT INTO blob_owners (project, hash, touched_at, referenced_at)
+       SELECT (SELECT project FROM experiments WHERE id = $1), h, $3, $3 FROM unnest($2::text[]) AS h ORDER BY h
+       ON CONFLICT (project, hash) DO UPDATE SET touched_at = excluded.touched_at, referenced_at = excluded.referenced_at`,
+      [experimentId, hashes, now],
+    );
   }
 
   /** Creates the series the plan writes to that do not exist yet (the experiment lock keeps this race-free). */
@@ -1308,6 +1368,91 @@ export class PostgresBackend implements ServerBackend {
   async readBlob(hash: string): Promise<Buffer | undefined> {
     const rows = await this.#query<{ bytes: Buffer }>('reading a blob', 'SELECT bytes FROM blobs WHERE hash = $1', [hash]);
     return rows[0]?.bytes;
+  }
+
+  async uploadBlob(project: string, hash: string, bytes: Buffer, quota: number, now: number): Promise<void> {
+    await this.#transaction('storing a blob', async (db) => {
+      // One upload per project at a time past this point: the quota is checked and charged atomically.
+      await db.query(`SELECT pg_advisory_xact_lock(${BLOB_QUOTA_LOCK_KEY}, hashtext($1))`, [project]);
+      const touched = await db.query('UPDATE blob_owners SET touched_at = $3 WHERE project = $1 AND hash = $2', [project, hash, now]);
+      if ((touched.rowCount ?? 0) > 0) return;
+      const { rows } = await db.query<{ n: number }>(
+        'SELECT coalesce(sum(b.size), 0)::bigint AS n FROM blob_owners o JOIN blobs b ON b.hash = o.hash WHERE o.project = $1 AND o.referenced_at IS NULL',
+        [project],
+      );
+      assertBlobQuota(project, rows[0]!.n + bytes.length, quota);
+      await db.query('INSERT INTO blobs (hash, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING', [hash, bytes.length, bytes]);
+      await db.query('INSERT INTO blob_owners (project, hash, touched_at, referenced_at) VALUES ($1, $2, $3, NULL) ON CONFLICT DO NOTHING', [project, hash, now]);
+    });
+  }
+
+  async ownedBlobs(project: string, hashes: readonly string[], now: number): Promise<Map<string, OwnedBlob>> {
+    const out = new Map<string, OwnedBlob>();
+    const wanted = [...new Set(hashes)].sort();
+    if (wanted.length === 0) return out;
+    const rows = await this.#transaction('checking blobs', async (db) => {
+      await db.query(
+        `UPDATE blob_owners SET touched_at = $3 WHERE project = $1 AND hash IN (
+           SELECT hash FROM blob_owners WHERE project = $1 AND hash = ANY ($2::text[]) ORDER BY hash FOR UPDATE)`,
+        [project, wanted, now],
+      );
+      const result = await db.query<BlobCheckRow & { hash: string; size: number }>(
+        `SELECT b.hash, b.size, c.kind, c.width, c.height, c.rows, c.columns, c.invalid
+         FROM blob_owners o JOIN blobs b ON b.hash = o.hash LEFT JOIN blob_checks c ON c.hash = o.hash
+         WHERE o.project = $1 AND o.hash = ANY ($2::text[])`,
+        [project, wanted],
+      );
+      return result.rows;
+    });
+    for (const row of rows) {
+      const owned = out.get(row.hash) ?? { hash: row.hash, size: row.size, checks: [] };
+      out.set(row.hash, owned);
+      if (row.kind !== null) (owned.checks as BlobCheck[]).push(blobCheck(row));
+    }
+    return out;
+  }
+
+  async saveBlobChecks(checks: readonly { readonly hash: string; readonly check: BlobCheck }[]): Promise<void> {
+    if (checks.length === 0) return;
+    const columns = checks.map(({ hash, check }) => [hash, ...blobCheckColumns(check)] as const);
+    await this.#query(
+      'remembering blob checks',
+      `INSERT INTO blob_checks (hash, kind, width, height, rows, columns, invalid)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::integer[], $5::bigint[], $6::bigint[], $7::text[])
+         AS c (hash, kind, width, height, rows, columns, invalid)
+       WHERE EXISTS (SELECT 1 FROM blobs b WHERE b.hash = c.hash)
+       ON CONFLICT DO NOTHING`,
+      [0, 1, 2, 3, 4, 5, 6].map((i) => columns.map((c) => c[i])),
+    );
+  }
+
+  async collectBlobs(graceMs: number, now: number, maxOwners: number): Promise<BlobCollection> {
+    return this.#transaction('collecting unreferenced blobs', async (db) => {
+      // Rows an ingest or upload holds right now are skipped (they are being refreshed); the others are
+      // locked and re-checked against the cutoff before they go.
+      const dropped = await db.query<{ hash: string }>(
+        `DELETE FROM blob_owners o USING (
+           SELECT c.project, c.hash FROM blob_owners c WHERE c.touched_at < $1
+             AND NOT EXISTS (SELECT 1 FROM image_points p JOIN series s ON s.id = p.series_id JOIN experiments e ON e.id = s.experiment_id
+                             WHERE p.blob_hash = c.hash AND e.project = c.project)
+             AND NOT EXISTS (SELECT 1 FROM tables t JOIN experiments e ON e.id = t.experiment_id WHERE t.blob_hash = c.hash AND e.project = c.project)
+           LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) expired
+         WHERE o.project = expired.project AND o.hash = expired.hash
+         RETURNING o.hash`,
+        [now - graceMs, maxOwners],
+      );
+      if (dropped.rows.length === 0) return { owners: 0, blobs: 0, bytes: 0 };
+      const gone = await db.query<{ size: number }>(
+        `DELETE FROM blobs b WHERE b.hash = ANY ($1::text[])
+           AND NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.hash = b.hash)
+           AND NOT EXISTS (SELECT 1 FROM image_points p WHERE p.blob_hash = b.hash)
+           AND NOT EXISTS (SELECT 1 FROM tables t WHERE t.blob_hash = b.hash)
+         RETURNING b.size`,
+        [[...new Set(dropped.rows.map((row) => row.hash))]],
+      );
+      return { owners: dropped.rows.length, blobs: gone.rows.length, bytes: gone.rows.reduce((sum, row) => sum + row.size, 0) };
+    });
   }
 
   async getExperiment(id: string): Promise<RemoteExperimentRecord | undefined> {

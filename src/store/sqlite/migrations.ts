@@ -225,6 +225,51 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ui_sessions_key ON ui_sessions (key_id, id);
     `,
   },
+  {
+    version: 6,
+    description: 'blobs belong to projects (server): ownership, remembered validation, reference indexes',
+    sql: `
+      -- Server side: which project uploaded (or references) which blob; bytes stay deduplicated in blobs.
+      -- touched_at: last upload, reference or query by the project (collection waits a grace period after it);
+      -- referenced_at: null while the upload was never referenced (counted against the project's quota).
+      CREATE TABLE blob_owners (
+        project       TEXT NOT NULL,
+        hash          TEXT NOT NULL,
+        touched_at    REAL NOT NULL,
+        referenced_at REAL,
+        PRIMARY KEY (project, hash)
+      ) WITHOUT ROWID;
+      CREATE INDEX blob_owners_hash ON blob_owners (hash);
+      CREATE INDEX blob_owners_touched ON blob_owners (touched_at);
+      CREATE INDEX blob_owners_unreferenced ON blob_owners (project) WHERE referenced_at IS NULL;
+
+      -- What validating a blob as an image or a table found (width/height, rows/columns, or why it is invalid).
+      CREATE TABLE blob_checks (
+        hash    TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        width   INTEGER,
+        height  INTEGER,
+        rows    INTEGER,
+        columns INTEGER,
+        invalid TEXT,
+        PRIMARY KEY (hash, kind)
+      ) WITHOUT ROWID;
+
+      CREATE INDEX image_points_blob ON image_points (blob_hash);
+      CREATE INDEX tables_blob ON tables (blob_hash);
+
+      -- Existing blobs belong to the projects whose experiments reference them; the others to no project
+      -- (the empty name no key can hold), so they are collected a grace period after this upgrade.
+      INSERT OR IGNORE INTO blob_owners (project, hash, touched_at, referenced_at)
+        SELECT e.project, p.blob_hash, (julianday('now') - 2440587.5) * 86400000.0, (julianday('now') - 2440587.5) * 86400000.0
+        FROM image_points p JOIN series s ON s.id = p.series_id JOIN experiments e ON e.id = s.experiment_id
+        UNION
+        SELECT e.project, t.blob_hash, (julianday('now') - 2440587.5) * 86400000.0, (julianday('now') - 2440587.5) * 86400000.0
+        FROM tables t JOIN experiments e ON e.id = t.experiment_id;
+      INSERT OR IGNORE INTO blob_owners (project, hash, touched_at, referenced_at)
+        SELECT '', hash, (julianday('now') - 2440587.5) * 86400000.0, NULL FROM blobs WHERE hash NOT IN (SELECT hash FROM blob_owners);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -3,17 +3,21 @@
 import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
 import type { MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
-import { planIngest, type StoredState } from '../ingest-plan.js';
+import { planIngest, type IngestPlan, type StoredState } from '../ingest-plan.js';
+import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';
 import { decodeXChunks, type EncodedChunk, type EncodedXChunk } from '../column-codec.js';
 import { assembleMetricPage, type MetricPage } from '../metric-page.js';
 import type {
   ApiKeyListing,
   ApiKeyRecord,
+  BlobCheck,
+  BlobCollection,
   ExperimentSummary,
   ImageMeta,
   PlotMeta,
   IngestBatch,
   IngestResult,
+  OwnedBlob,
   ProjectCount,
   PublishedExperiment,
   RemoteExperimentQuery,
@@ -165,6 +169,7 @@ export class SqliteServerBackend implements ServerBackend {
       );
       const stored: StoredState = { series, metricCount, tables };
       const plan = planIngest(batch, stored, limits);
+      this.#referenceBlobs(id, plan, now);
       this.#store.applyUnlocked({ experimentId: id, params: [], metrics: plan.metrics, images: [], plots: plan.plots, tables: [], heartbeatAt: now });
       if (plan.images.length > 0) {
         const insertImage = db.prepare(
@@ -192,6 +197,27 @@ export class SqliteServerBackend implements ServerBackend {
     });
   }
 
+  /**
+   * Inside the ingest transaction: the blobs the plan names must still be stored (a collection may have run
+   * since the route checked them; then nothing is stored), and become owned and referenced by the project.
+   */
+  #referenceBlobs(experimentId: string, plan: IngestPlan, now: number): void {
+    const hashes = [...new Set([...plan.images.map((p) => p.hash), ...plan.tables.map((t) => t.hash)])];
+    if (hashes.length === 0) return;
+    const db = this.#db;
+    const wanted = JSON.stringify(hashes);
+    const present = new Set(db.prepare('SELECT hash FROM blobs WHERE hash IN (SELECT value FROM json_each(?))').pluck().all(wanted) as string[]);
+    const missing = hashes.filter((hash) => !present.has(hash));
+    if (missing.length > 0) {
+      throw new LablogError('VALIDATION', `${missing.length} blob(s) named by the batch were not uploaded, e.g. ${missing[0]}; upload them first`, { missing });
+    }
+    db.prepare(
+      `INSERT INTO blob_owners (project, hash, touched_at, referenced_at)
+       SELECT (SELECT project FROM experiments WHERE id = ?), value, ?, ? FROM json_each(?) WHERE true
+       ON CONFLICT (project, hash) DO UPDATE SET touched_at = excluded.touched_at, referenced_at = excluded.referenced_at`,
+    ).run(experimentId, now, now, wanted);
+  }
+
   async truncate(experimentId: string, fromStep: number, now: number): Promise<void> {
     this.#store.transaction('truncating an experiment', () => {
       if (this.#db.prepare('SELECT 1 FROM experiments WHERE id = ?').get(experimentId) === undefined) {
@@ -215,6 +241,86 @@ export class SqliteServerBackend implements ServerBackend {
 
   async readBlob(hash: string): Promise<Buffer | undefined> {
     return this.#db.prepare('SELECT bytes FROM blobs WHERE hash = ?').pluck().get(hash) as Buffer | undefined;
+  }
+
+  async uploadBlob(project: string, hash: string, bytes: Buffer, quota: number, now: number): Promise<void> {
+    this.#store.transaction('storing a blob', () => {
+      const db = this.#db;
+      const touched = db.prepare('UPDATE blob_owners SET touched_at = ? WHERE project = ? AND hash = ?').run(now, project, hash);
+      if (touched.changes > 0) return;
+      const pending = db
+        .prepare('SELECT coalesce(sum(b.size), 0) FROM blob_owners o JOIN blobs b ON b.hash = o.hash WHERE o.project = ? AND o.referenced_at IS NULL')
+        .pluck()
+        .get(project) as number;
+      assertBlobQuota(project, pending + bytes.length, quota);
+      db.prepare('INSERT OR IGNORE INTO blobs (hash, size, bytes) VALUES (?, ?, ?)').run(hash, bytes.length, bytes);
+      db.prepare('INSERT INTO blob_owners (project, hash, touched_at, referenced_at) VALUES (?, ?, ?, NULL)').run(project, hash, now);
+    });
+  }
+
+  async ownedBlobs(project: string, hashes: readonly string[], now: number): Promise<Map<string, OwnedBlob>> {
+    const out = new Map<string, OwnedBlob>();
+    if (hashes.length === 0) return out;
+    const wanted = JSON.stringify([...new Set(hashes)]);
+    this.#store.transaction('checking blobs', () => {
+      const db = this.#db;
+      db.prepare('UPDATE blob_owners SET touched_at = ? WHERE project = ? AND hash IN (SELECT value FROM json_each(?))').run(now, project, wanted);
+      const rows = db
+        .prepare(
+          `SELECT b.hash, b.size, c.kind, c.width, c.height, c.rows, c.columns, c.invalid
+           FROM blob_owners o JOIN blobs b ON b.hash = o.hash LEFT JOIN blob_checks c ON c.hash = o.hash
+           WHERE o.project = ? AND o.hash IN (SELECT value FROM json_each(?))`,
+        )
+        .all(project, wanted) as (BlobCheckRow & { hash: string; size: number })[];
+      for (const row of rows) {
+        const owned = out.get(row.hash) ?? { hash: row.hash, size: row.size, checks: [] };
+        out.set(row.hash, owned);
+        if (row.kind !== null) (owned.checks as BlobCheck[]).push(blobCheck(row));
+      }
+    });
+    return out;
+  }
+
+  async saveBlobChecks(checks: readonly { readonly hash: string; readonly check: BlobCheck }[]): Promise<void> {
+    if (checks.length === 0) return;
+    this.#store.transaction('remembering blob checks', () => {
+      const insert = this.#db.prepare(
+        'INSERT OR IGNORE INTO blob_checks (hash, kind, width, height, rows, columns, invalid) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const { hash, check } of checks) insert.run(hash, ...blobCheckColumns(check));
+    });
+  }
+
+  async collectBlobs(graceMs: number, now: number, maxOwners: number): Promise<BlobCollection> {
+    return this.#store.transaction('collecting unreferenced blobs', () => {
+      const db = this.#db;
+      const dropped = db
+        .prepare(
+          `DELETE FROM blob_owners WHERE (project, hash) IN (
+             SELECT o.project, o.hash FROM blob_owners o WHERE o.touched_at < ?
+               AND NOT EXISTS (SELECT 1 FROM image_points p JOIN series s ON s.id = p.series_id JOIN experiments e ON e.id = s.experiment_id
+                               WHERE p.blob_hash = o.hash AND e.project = o.project)
+               AND NOT EXISTS (SELECT 1 FROM tables t JOIN experiments e ON e.id = t.experiment_id WHERE t.blob_hash = o.hash AND e.project = o.project)
+             LIMIT ?)
+           RETURNING hash`,
+        )
+        .pluck()
+        .all(now - graceMs, maxOwners) as string[];
+      if (dropped.length === 0) return { owners: 0, blobs: 0, bytes: 0 };
+      const candidates = JSON.stringify([...new Set(dropped)]);
+      const gone = db
+        .prepare(
+          `DELETE FROM blobs WHERE hash IN (SELECT value FROM json_each(?))
+             AND NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.hash = blobs.hash)
+             AND NOT EXISTS (SELECT 1 FROM image_points p WHERE p.blob_hash = blobs.hash)
+             AND NOT EXISTS (SELECT 1 FROM tables t WHERE t.blob_hash = blobs.hash)
+           RETURNING size`,
+        )
+        .pluck()
+        .all(candidates) as number[];
+      db.prepare('DELETE FROM blob_checks WHERE hash IN (SELECT value FROM json_each(?)) AND hash NOT IN (SELECT hash FROM blobs)').run(candidates);
+      return { owners: dropped.length, blobs: gone.length, bytes: gone.reduce((sum, size) => sum + size, 0) };
+    });
   }
 
   async getExperiment(id: string): Promise<RemoteExperimentRecord | undefined> {
