@@ -5,7 +5,10 @@ import { request as httpRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { clientAddressKey } from '../src/server/client-address.js';
 import { RateLimiter } from '../src/server/rate-limiter.js';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from '../src/server/connection-limits.js';
+import { tempStore } from './helpers.js';
 import { SERVER_DATABASES, api, createKey, runCli, startServer } from './support/server-process.js';
+import { startUi } from './support/ui-process.js';
 
 const [SQLITE] = SERVER_DATABASES.filter((d) => d.kind === 'sqlite');
 const BLOB_PATH = `/api/v1/blobs/${'ab'.repeat(32)}`;
@@ -304,5 +307,28 @@ describe('what per-address limits count by', () => {
     expect(limiter.take('a', now)).toBe(0); // a came back full; b was the least recently used and is dropped
     expect(limiter.size).toBe(3);
     expect(limiter.take('b', now)).toBe(0);
+  });
+});
+
+describe('lablog ui (this machine only)', () => {
+  it('takes the total cap for its one address: more sockets than the per-address default are all served', async () => {
+    const { store, path } = tempStore();
+    const exp = store.createExperiment({ name: 'local' });
+    exp.logMetric('m', 1);
+    await exp.close();
+    const ui = await startUi(path);
+    try {
+      const port = Number(new URL(ui.url).port);
+      const clients: RawClient[] = [];
+      for (let i = 0; i < DEFAULT_MAX_CONNECTIONS_PER_ADDRESS + 16; i++) clients.push(await open(port));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(clients.filter((c) => c.closed())).toHaveLength(0);
+      // Every one of them is answered (the UI's page load and a bulk read make many at once).
+      for (const c of clients) c.socket.write(`GET /api/v1/experiments HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+      expect(await waitUntil(() => clients.every((c) => c.closed()), 10_000)).toBe(true);
+      expect(clients.filter((c) => c.text().startsWith('HTTP/1.1 200')).length).toBe(clients.length);
+    } finally {
+      ui.child.kill();
+    }
   });
 });

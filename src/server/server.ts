@@ -14,7 +14,7 @@ import { registerSecurityHeaders } from './security-headers.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { AnonymousRateGuard } from './anonymous-rate-guard.js';
-import { applyConnectionLimits, fastifyConnectionOptions, resolveConnectionLimits, type ConnectionLimits } from './connection-limits.js';
+import { applyConnectionLimits, DEFAULT_MAX_CONNECTIONS, fastifyConnectionOptions, resolveConnectionLimits, type ConnectionLimits } from './connection-limits.js';
 import { DEFAULT_SESSION_POLICY, registerSessionRoutes, SESSION_ROUTES, UiSessions, type SessionPolicy } from './ui-session.js';
 import { startBlobCollector } from './blob-collector.js';
 
@@ -78,7 +78,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const blobLimit = options.blobLimit ?? DEFAULT_BLOB_LIMIT;
-  const connections = resolveConnectionLimits(options.connections);
+  // `lablog ui` answers this machine only: every client has one address, so the per-address cap is the total cap.
+  const localAccess = options.access === 'local';
+  const requested = options.connections ?? {};
+  const connections = resolveConnectionLimits(
+    localAccess && requested.maxConnectionsPerAddress === undefined
+      ? { ...requested, maxConnectionsPerAddress: requested.maxConnections ?? DEFAULT_MAX_CONNECTIONS }
+      : requested,
+  );
   const app = Fastify({
     logger: options.logRequests ?? false,
     bodyLimit,
