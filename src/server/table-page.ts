@@ -81,30 +81,9 @@ function sortedRows(arrow: Arrow, column: Column, total: number, descending: boo
   return order.sort((a, b) => compareKeys(keys[a], keys[b], descending) || a - b);
 }
 
-export interface TablePageAnswer {
-  readonly name: string;
-  /** The page's columns, in order. */
-  readonly columns: { readonly name: string; readonly type: string }[];
-  readonly rows: Record<string, unknown>[];
-  /** Rows in the whole table. */
-  readonly total: number;
-  readonly offset: number;
-  readonly limit: number;
-  /** Offset of the next page of rows; absent on the last page. */
-  readonly next?: number;
-  /** Columns in the whole table. */
-  readonly totalColumns: number;
-  /** Index of the page's first column in the schema (0 when columns were named). */
-  readonly columnOffset: number;
-  /** Index of the next window of columns; absent on the last one (and when columns were named). */
-  readonly nextColumn?: number;
-  /** Cells cut to MAX_TABLE_CELL_CHARS: the row's index in `rows` and the column. */
-  readonly truncatedCells: { readonly row: number; readonly column: string }[];
-}
-
 const bigintSafe = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v);
 
-/** The JSON text of one page of `table`, within every limit above whatever the schema; throws LIMIT_EXCEEDED or VALIDATION. */
+/** The JSON text of one page of `table` (a TablePage of src/ui/ui-api.ts), within every limit above whatever the schema; throws LIMIT_EXCEEDED or VALIDATION. */
 export function tablePage(arrow: Arrow, name: string, table: Table, request: TablePageRequest): string {
   const total = table.numRows;
   const fields = table.schema.fields;

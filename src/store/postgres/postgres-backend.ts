@@ -6,6 +6,7 @@ import type { Limits } from '../../core/limits.js';
 import type { ExperimentStatus, MetricData, ParamRecord, ParamType, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
 import { RAW, decodeChunks, decodeColumnToArray, decodeXChunks, encodeColumn, packEncodings, unpackEncodings, type EncodedXChunk } from '../column-codec.js';
 import { planIngest, type IngestPlan } from '../ingest-plan.js';
+import { keyRecord, sessionAndKey, type KeyRow as StoredKeyRow, type SessionRow } from '../key-records.js';
 import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';
 import type {
   ApiKeyListing,
@@ -309,27 +310,7 @@ const EXPERIMENT_COLUMNS =
 
 const KEY_COLUMNS = 'k.id, k.hash, k.projects, k.name, k.created_at, k.last_used_at, k.revoked_at';
 
-interface KeyRow {
-  id: string;
-  hash: string;
-  projects: string[];
-  name: string | null;
-  created_at: number;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-interface SessionRow {
-  session_hash: string;
-  session_created_at: number;
-  expires_at: number;
-  last_seen_at: number;
-}
-
-function keyRecord(row: KeyRow): ApiKeyRecord {
-  const record = { id: row.id, hash: row.hash, projects: row.projects, name: row.name, createdAt: row.created_at };
-  return row.last_used_at === null ? record : { ...record, lastUsedAt: row.last_used_at };
-}
+type KeyRow = StoredKeyRow<string[]>;
 
 interface ExperimentRow {
   id: string;
@@ -1698,7 +1679,7 @@ export class PostgresBackend implements ServerBackend {
     // Named: prepared once per connection, as it runs on every request.
     const rows = await this.#prepared<KeyRow>('finding an API key', 'lablog_find_key', `SELECT ${KEY_COLUMNS} FROM api_keys k WHERE k.hash = $1 AND k.revoked_at IS NULL`, [hash]);
     const row = rows[0];
-    return row && keyRecord(row);
+    return row && keyRecord(row, row.projects);
   }
 
   async listKeys(includeRevoked: boolean): Promise<ApiKeyListing[]> {
@@ -1747,10 +1728,7 @@ export class PostgresBackend implements ServerBackend {
       [hash],
     );
     const row = rows[0];
-    return row && {
-      session: { hash: row.session_hash, keyId: row.id, createdAt: row.session_created_at, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at },
-      key: keyRecord(row),
-    };
+    return row && sessionAndKey(row, row.projects);
   }
 
   async touchSession(hash: string, now: number): Promise<void> {

@@ -4,6 +4,7 @@ import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
 import type { MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
 import { planIngest, type IngestPlan, type StoredState } from '../ingest-plan.js';
+import { keyRecord, sessionAndKey, type KeyRow as StoredKeyRow, type SessionRow } from '../key-records.js';
 import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';
 import { decodeXChunks, type EncodedChunk, type EncodedXChunk } from '../column-codec.js';
 import { assembleMetricPage, type MetricPage } from '../metric-page.js';
@@ -41,34 +42,8 @@ interface Row extends ExperimentRow {
 
 const KEY_COLUMNS = 'k.id, k.hash, k.projects, k.name, k.created_at, k.last_used_at, k.revoked_at';
 
-interface KeyRow {
-  id: string;
-  hash: string;
-  projects: string;
-  name: string | null;
-  created_at: number;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-interface SessionRow {
-  session_hash: string;
-  session_created_at: number;
-  expires_at: number;
-  last_seen_at: number;
-}
-
-function keyRecord(row: KeyRow): ApiKeyRecord {
-  const record = { id: row.id, hash: row.hash, projects: JSON.parse(row.projects) as string[], name: row.name, createdAt: row.created_at };
-  return row.last_used_at === null ? record : { ...record, lastUsedAt: row.last_used_at };
-}
-
-function sessionAndKey(row: KeyRow & SessionRow): { session: UiSessionRecord; key: ApiKeyRecord } {
-  return {
-    session: { hash: row.session_hash, keyId: row.id, createdAt: row.session_created_at, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at },
-    key: keyRecord(row),
-  };
-}
+type KeyRow = StoredKeyRow<string>;
+const projectsOf = (row: KeyRow): string[] => JSON.parse(row.projects) as string[];
 
 /** The two lookups made on every authenticated request, prepared once. */
 function prepareKeyStatements(db: SqliteBackend['database']) {
@@ -527,7 +502,7 @@ export class SqliteServerBackend implements ServerBackend {
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
     const row = (this.#keyStatements ??= prepareKeyStatements(this.#db)).findKey.get(hash) as KeyRow | undefined;
-    return row && keyRecord(row);
+    return row && keyRecord(row, projectsOf(row));
   }
 
   async listKeys(includeRevoked: boolean): Promise<ApiKeyListing[]> {
@@ -571,7 +546,7 @@ export class SqliteServerBackend implements ServerBackend {
 
   async findSession(hash: string): Promise<{ session: UiSessionRecord; key: ApiKeyRecord } | undefined> {
     const row = (this.#keyStatements ??= prepareKeyStatements(this.#db)).findSession.get(hash) as (KeyRow & SessionRow) | undefined;
-    return row && sessionAndKey(row);
+    return row && sessionAndKey(row, projectsOf(row));
   }
 
   async touchSession(hash: string, now: number): Promise<void> {
