@@ -33,8 +33,19 @@ export const MAX_ROW_SERIES = 1_000;
 /** Most bytes of params and series summaries (estimated) one experiments table holds; older rows are left out (`truncated`). */
 export const MAX_UI_TABLE_SUMMARY_BYTES = 16 * 1024 * 1024;
 
-/** Lets other requests run (SQLite reads are synchronous). */
-const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Longest a UI read keeps the event loop before it lets other requests run (SQLite reads are synchronous). */
+export const UI_READ_SLICE_MS = 20;
+
+/** A yield that lets other requests run once UI_READ_SLICE_MS has passed since the last one (a yield per
+ * experiment cost the compare view tens of milliseconds on 100 series reads). */
+function timeSlicer(): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < UI_READ_SLICE_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    since = performance.now();
+  };
+}
 
 /** About how many bytes of JSON an experiment's summary adds to a table answer. */
 function summaryBytes(summary: ExperimentSummary | undefined): number {
@@ -156,6 +167,7 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     const summaries = new Map<string, ExperimentSummary>();
     let records = all;
     let bytes = 0;
+    const yieldToOthers = timeSlicer();
     for (let start = 0; start < all.length; start += UI_SUMMARY_BATCH) {
       if (start > 0) await yieldToOthers();
       const batch = all.slice(start, start + UI_SUMMARY_BATCH);
@@ -261,6 +273,7 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     const totals: number[] = [];
     const lasts: ({ x: number; value: number | null } | null)[] = [];
     const range = from !== undefined && to !== undefined ? { from, to } : undefined;
+    const yieldToOthers = timeSlicer();
     for (const [n, record] of records.entries()) {
       if (n > 0) await yieldToOthers();
       const info = summaries.get(record.id)?.series.find((s) => s.kind === 'metric' && s.name === key);

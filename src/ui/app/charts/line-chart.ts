@@ -12,6 +12,11 @@ export interface LineChartOptions {
   x?: XAxis; // default 'step'
   height?: number; // default 260
   signal?: AbortSignal; // stop work when aborted
+  /**
+   * The first request waits for this (settled either way). The server answers SQLite reads a slice at a
+   * time, so concurrent requests share it: charts queued behind the first let the first paint sooner.
+   */
+  after?: Promise<unknown>;
 }
 
 export interface LineChart {
@@ -37,6 +42,7 @@ const MIN_SERIES_POINTS = 400;
 const LIVE_LEGEND_SERIES = 12;
 
 type Range = { from: number; to: number };
+const noop = (): void => {};
 
 export function lineChart(key: string, options: LineChartOptions): LineChart {
   const experiments = options.experiments;
@@ -329,7 +335,7 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
 
   if (options.signal?.aborted) destroy();
   // Start after the caller had a chance to put the element in the page, so its width is known.
-  else void Promise.resolve().then(() => load(null).catch(() => {}));
+  else void (options.after ?? Promise.resolve()).then(noop, noop).then(() => load(null).catch(() => {}));
 
   return {
     element,

@@ -143,8 +143,12 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
   // Curves: the first few now, the rest when scrolled near.
   const charts: LineChart[] = [];
   const experiments = rows.map((r) => ({ id: r.id, label: r.name }));
+  // Each chart's first request after the previous one's first draw: the first curves, which mark the paint,
+  // get the server to themselves instead of sharing it with the charts below.
+  let previous: Promise<unknown> | undefined;
   const start = (slot: HTMLElement, key: string): LineChart => {
-    const chart = lineChart(key, { experiments, ...(x !== undefined ? { x } : {}), signal: ctx.signal });
+    const chart = lineChart(key, { experiments, ...(x !== undefined ? { x } : {}), signal: ctx.signal, ...(previous !== undefined ? { after: previous } : {}) });
+    previous = chart.ready;
     slot.replaceChildren(chart.element);
     slot.dataset['loaded'] = '1';
     charts.push(chart);
