@@ -11,9 +11,10 @@ export {
 } from './core/study-rules.js';
 export type { StudyStatistics, StudyStatisticsOptions } from './core/study-statistics.js';
 export type { Comparison, CompareOptions, MetricGoal, SignificanceResult, CorrelationResult } from './core/study-comparison.js';
-export { STUDY_TEMPLATES, type StudyPlan, type StudyTemplateKind } from './core/study-template.js';
+export type { StudyPlan } from './core/study-template.js';
+export { STUDY_TEMPLATE_KINDS as STUDY_TEMPLATES, type StudyTemplateKind } from './model/study.js';
 export { EXPORT_FORMATS, EXPORT_INCLUDES, type ExportFormat, type ExportInclude, type ExportOptions, type ExportResult } from './core/study-export.js';
-export { STUDY_STATUSES, type StudyStatus, type StudyBaseline } from './store/study-backend.js';
+export { STUDY_STATUSES, type StudyStatus, type StudyBaseline } from './model/study.js';
 export type { PublishOptions, PublishReport, PublishProblemReport, RemoteSpec } from './core/publishing.js';
 export {
   Store,
@@ -53,13 +54,6 @@ export { HEARTBEAT_INTERVAL_MS, STALE_HEARTBEAT_MS } from './core/liveness.js';
 export type { ParamValue } from './core/validation.js';
 export type { ImageInput, SharpLike } from './media/image.js';
 export type { PlotlyFigure } from './media/plot.js';
-export {
-  EXPERIMENT_STATUSES,
-  SERIES_KINDS,
-  type ExperimentStatus,
-  type SeriesKind,
-  type MetricData,
-  type ImagePoint,
-  type PlotPoint,
-  type TableSummary,
-} from './store/backend.js';
+export { EXPERIMENT_STATUSES, type ExperimentStatus } from './model/experiment.js';
+export { SERIES_KINDS, type SeriesKind, type MetricData, type ImagePoint, type PlotPoint } from './model/series.js';
+export { type TableSummary } from './model/table.js';

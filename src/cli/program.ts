@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { openStore, resolveStorePath } from '../open-store.js';
 import { LablogError } from '../core/errors.js';
-import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../store/backend.js';
+import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../model/experiment.js';
 import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';
 import { renderExperiment } from './show.js';
 import { parseMetricGoal, renderComparison, renderStudy, renderStudyList } from './studies.js';
 import { EXPORT_FORMATS, EXPORT_INCLUDES, exportExperiments, type ExportFormat, type ExportInclude, type ExportResult } from '../core/study-export.js';
-import { STUDY_STATUSES, type StudyStatus } from '../store/study-backend.js';
+import { STUDY_STATUSES, type StudyStatus } from '../model/study.js';
 import { DEFAULT_CONNECTION_LIMITS as CONN } from '../server/connection-limits.js';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT } from '../server/anonymous-rate-guard.js';
 

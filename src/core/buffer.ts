@@ -1,13 +1,9 @@
 // Buffer: what an experiment logged but has not yet written, in columns, with its flush thresholds.
 
-import type {
-  ImagePointRecord,
-  MetricChunk,
-  ParamRecord,
-  PlotPointRecord,
-  TableRecord,
-  WriteBatch,
-} from '../store/backend.js';
+import type { ParamRecord } from '../model/experiment.js';
+import type { ImagePointRecord, MetricChunk, PlotPointRecord } from '../model/series.js';
+import type { TableRecord } from '../model/table.js';
+import type { WriteBatch } from '../store/backend.js';
 
 /** A timer flushes pending writes at least this often. */
 export const FLUSH_INTERVAL_MS = 500;

@@ -26,17 +26,10 @@ import { decodeParam, encodeParam } from './param.js';
 import { toPngImage, type ImageInput } from '../media/image.js';
 import { serializeFigure, type PlotlyFigure } from '../media/plot.js';
 import { dataFrameFromIpc, loadArrow, loadedArrow, readTableInput, serializeTable, tableFromIpc, type TableInput } from '../media/table.js';
-import type {
-  ExperimentRecord,
-  ExperimentStatus,
-  ImagePoint,
-  MetricData,
-  PlotPoint,
-  SeriesKind,
-  SeriesRecord,
-  StoreBackend,
-  TableSummary,
-} from '../store/backend.js';
+import type { ExperimentRecord, ExperimentStatus } from '../model/experiment.js';
+import type { ImagePoint, MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../model/series.js';
+import type { TableSummary } from '../model/table.js';
+import type { StoreBackend } from '../store/backend.js';
 
 /** close() gives up waiting for the disk after this long and leaves the rest to the exit hook. */
 export const CLOSE_TIMEOUT_MS = 2_000;

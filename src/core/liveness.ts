@@ -2,7 +2,7 @@
 
 import { hostname } from 'node:os';
 import { MAX_HOSTNAME_LENGTH } from './limits.js';
-import type { ExperimentRecord } from '../store/backend.js';
+import type { ExperimentRecord } from '../model/experiment.js';
 
 /** A running experiment writes its heartbeat at least this often, even when it logs nothing. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;

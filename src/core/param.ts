@@ -1,6 +1,6 @@
 // Params: encoding of param values as typed text for the store, and decoding back, losslessly.
 
-import type { ParamRecord, ParamType } from '../store/backend.js';
+import type { ParamRecord, ParamType } from '../model/experiment.js';
 import type { ParamValue } from './validation.js';
 
 export function encodeParam(key: string, type: ParamType, value: ParamValue): ParamRecord {

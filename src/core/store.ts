@@ -1,31 +1,19 @@
 // Store: where experiments live; creates, finds and lists experiments over a StoreBackend.
 
+import { isUuid } from '../model/ids.js';
 import { LablogError, describeValue } from './errors.js';
 import { ERROR_HANDLER_TYPES, ErrorHandlerType } from './error-handler.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { assertKnownOptions, assertName, assertOptionsObject, characterLength, checkText } from './validation.js';
 import { isCrashed, THIS_HOST } from './liveness.js';
 import { Experiment, newExperimentId } from './experiment.js';
-import {
-  EXPERIMENT_SORT_FIELDS,
-  EXPERIMENT_STATUSES,
-  type ExperimentQuery,
-  type ExperimentRecord,
-  type ExperimentStatus,
-  type StoreBackend,
-} from '../store/backend.js';
+import { EXPERIMENT_SORT_FIELDS, EXPERIMENT_STATUSES, type ExperimentQuery, type ExperimentRecord, type ExperimentStatus } from '../model/experiment.js';
+import { type StoreBackend } from '../store/backend.js';
 import type { LablogWarning } from './errors.js';
 import { resolveRemote, type Publishing, type PublishOptions, type PublishReport, type RemoteSpec } from './publishing.js';
 import { Study, type StudyContext } from './study.js';
 import { studyRecordFrom, type CreateStudyOptions } from './study-rules.js';
-import {
-  STUDY_SORT_FIELDS,
-  STUDY_STATUSES,
-  type StudyQuery,
-  type StudyRecord,
-  type StudySortField,
-  type StudyStatus,
-} from '../store/study-backend.js';
+import { STUDY_SORT_FIELDS, STUDY_STATUSES, type StudyQuery, type StudyRecord, type StudySortField, type StudyStatus } from '../model/study.js';
 import { dedupedName } from '../store/experiment-names.js';
 
 import { DEFAULT_PROJECT } from './project.js';
@@ -83,7 +71,6 @@ export interface GetExperimentOptions {
   project?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class Store {
   readonly #backend: StoreBackend;
@@ -240,7 +227,7 @@ export class Store {
     }
     const live = this.#open.get(idOrName);
     if (live) return live;
-    let record = UUID.test(idOrName) ? this.#backend.getExperiment(idOrName) : undefined;
+    let record = isUuid(idOrName) ? this.#backend.getExperiment(idOrName) : undefined;
     if (record === undefined) {
       const found = this.#backend.findExperiments(idOrName, options?.project);
       if (found.length > 1) {
@@ -298,7 +285,7 @@ export class Store {
       throw new LablogError('INVALID_OPTION', `getStudy: expected an id or a name, got ${describeValue(idOrName)}`, {});
     }
     const studies = this.#backend.studies();
-    let record = UUID.test(idOrName) ? studies.getStudy(idOrName) : undefined;
+    let record = isUuid(idOrName) ? studies.getStudy(idOrName) : undefined;
     if (record === undefined) {
       const found = studies.findStudies(idOrName, options?.project);
       if (found.length > 1) {

@@ -4,9 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { LablogError, describeValue } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { DEFAULT_PROJECT } from './project.js';
-import { checkTemplate, type StudyTemplateKind } from './study-template.js';
+import { checkTemplate } from './study-template.js';
+import type { StudyTemplateKind } from '../model/study.js';
 import { assertKnownOptions, assertName, assertOptionsObject, checkName, checkText, loneSurrogateIndex } from './validation.js';
-import { STUDY_STATUSES, type StudyPatch, type StudyRecord, type StudyStatus } from '../store/study-backend.js';
+import { STUDY_STATUSES, type StudyPatch, type StudyRecord, type StudyStatus } from '../model/study.js';
 
 /** Experiments one study may hold. */
 export const MAX_STUDY_EXPERIMENTS = 1_000;

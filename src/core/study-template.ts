@@ -2,10 +2,9 @@
 
 import { LablogError, describeValue } from './errors.js';
 import { sampleSizePerGroup } from './statistics.js';
-import type { StudyTemplate } from '../store/study-backend.js';
+import type { MetricGoal } from '../model/metric-goal.js';
+import { STUDY_TEMPLATE_KINDS, type StudyTemplate, type StudyTemplateKind } from '../model/study.js';
 
-export const STUDY_TEMPLATES = ['grid_search', 'ab_testing'] as const;
-export type StudyTemplateKind = (typeof STUDY_TEMPLATES)[number];
 /** Runs a plan may list (param sets of a grid, runs of an A/B test). */
 export const MAX_GRID_SIZE = 10_000;
 /** Largest template parameters (search space, variants, metric names), in bytes of JSON. */
@@ -14,7 +13,7 @@ export const MAX_TEMPLATE_BYTES = 64 * 1024;
 export interface GridSearchParameters {
   /** Values to try per param: the grid is every combination. */
   search_space: Record<string, (number | string | boolean)[]>;
-  objective: 'minimize' | 'maximize';
+  objective: MetricGoal;
   metric: string;
 }
 
@@ -31,7 +30,7 @@ export interface AbTestingParameters {
 }
 
 export type StudyPlan =
-  | { readonly template: 'grid_search'; readonly metric: string; readonly objective: 'minimize' | 'maximize'; readonly runs: readonly Record<string, number | string | boolean>[] }
+  | { readonly template: 'grid_search'; readonly metric: string; readonly objective: MetricGoal; readonly runs: readonly Record<string, number | string | boolean>[] }
   | {
       readonly template: 'ab_testing';
       readonly successMetric: string;
@@ -52,7 +51,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Checks a template's parameters; returns them as stored. */
 export function checkTemplate(kind: unknown, parameters: unknown): StudyTemplate {
   if (kind !== 'grid_search' && kind !== 'ab_testing') {
-    throw invalid(`template must be one of ${STUDY_TEMPLATES.join(', ')}, got ${describeValue(kind)}`, 'template');
+    throw invalid(`template must be one of ${STUDY_TEMPLATE_KINDS.join(', ')}, got ${describeValue(kind)}`, 'template');
   }
   if (!isObject(parameters)) throw invalid(`the ${kind} template needs templateParameters { … }`, 'templateParameters');
   const json = JSON.stringify(parameters);

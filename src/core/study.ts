@@ -21,7 +21,8 @@ import { compareExperiments, type CompareOptions, type Comparison } from './stud
 import { studyStatistics, type StudyStatistics, type StudyStatisticsOptions } from './study-statistics.js';
 import { planStudy, type StudyPlan } from './study-template.js';
 import { exportExperiments, type ExportOptions, type ExportResult } from './study-export.js';
-import type { StudyBackend, StudyBaseline, StudyRecord, StudyStatus, StudyTemplate } from '../store/study-backend.js';
+import type { StudyBaseline, StudyRecord, StudyStatus, StudyTemplate } from '../model/study.js';
+import type { StudyBackend } from '../store/study-backend.js';
 
 /** What a Study needs from its Store. */
 export interface StudyContext {

@@ -3,7 +3,7 @@
 import { LablogError, describeValue } from '../core/errors.js';
 import { MAX_HOSTNAME_LENGTH, type Limits } from '../core/limits.js';
 import { checkCaption, checkName, checkText, characterLength, excerpt } from '../core/validation.js';
-import { EXPERIMENT_STATUSES, type ExperimentStatus, type ParamRecord } from '../store/backend.js';
+import { EXPERIMENT_STATUSES, type ExperimentStatus, type ParamRecord } from '../model/experiment.js';
 import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumnToArray, encodeColumn, type ColumnEncoding } from '../store/column-codec.js';
 import type { IngestMetric, PublishedExperiment, RejectedItem } from '../store/server-backend.js';
 

@@ -1,7 +1,8 @@
 // JSON views: how experiments, params, series and metric columns look in API answers.
 
 import { decodeParam } from '../core/param.js';
-import type { MetricData, ParamRecord, SeriesRecord } from '../store/backend.js';
+import type { ParamRecord } from '../model/experiment.js';
+import type { MetricData, SeriesRecord } from '../model/series.js';
 import type { RemoteExperimentRecord } from '../store/server-backend.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

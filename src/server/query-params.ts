@@ -1,9 +1,9 @@
-// Query parameters of API requests: one value, or a list (repeated or comma-separated); and the id format.
+// Query parameters of API requests: one value, or a list (repeated or comma-separated).
 
 export type Query = Record<string, string | string[] | undefined>;
 
-/** Experiment and study ids are UUIDs. */
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Experiment and study ids are UUIDs (the model's pattern). */
+export { UUID_PATTERN as UUID } from '../model/ids.js';
 
 /** The parameter's value (the last one when repeated). */
 export function one(query: Query, field: string): string | undefined {

@@ -1,102 +1,9 @@
 // The Store interface: what core needs from a storage implementation (types only, no driver).
 
+import type { ExperimentQuery, ExperimentRecord, ExperimentStatus, NewExperiment, ParamRecord } from '../model/experiment.js';
+import type { ImagePoint, ImagePointRecord, MetricChunk, MetricData, PlotPoint, PlotPointRecord, SeriesRecord } from '../model/series.js';
+import type { TableRecord, TableSummary } from '../model/table.js';
 import type { StudyBackend } from './study-backend.js';
-
-export const EXPERIMENT_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'crashed'] as const;
-export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
-
-export const SERIES_KINDS = ['metric', 'image', 'plot'] as const;
-export type SeriesKind = (typeof SERIES_KINDS)[number];
-
-export type ParamType = 'boolean' | 'number' | 'string' | 'date';
-
-export interface ExperimentRecord {
-  readonly id: string;
-  readonly project: string;
-  readonly name: string;
-  readonly description: string | null;
-  readonly tags: readonly string[];
-  readonly status: ExperimentStatus;
-  /** Milliseconds since the epoch. */
-  readonly createdAt: number;
-  readonly updatedAt: number;
-  readonly endedAt: number | null;
-  readonly heartbeatAt: number | null;
-  readonly pid: number | null;
-  readonly hostname: string | null;
-}
-
-export interface NewExperiment {
-  readonly id: string;
-  readonly project: string;
-  readonly description: string | null;
-  readonly tags: readonly string[];
-  readonly createdAt: number;
-  readonly pid: number;
-  readonly hostname: string;
-}
-
-export const EXPERIMENT_SORT_FIELDS = ['created_at', 'updated_at', 'name', 'status'] as const;
-export type ExperimentSortField = (typeof EXPERIMENT_SORT_FIELDS)[number];
-
-export interface ExperimentQuery {
-  readonly project?: string;
-  readonly status?: readonly ExperimentStatus[];
-  /** Experiments carrying every one of these tags. */
-  readonly tags?: readonly string[];
-  readonly limit?: number;
-  readonly offset?: number;
-  readonly sort?: ExperimentSortField;
-  readonly order?: 'asc' | 'desc';
-}
-
-/** A param as stored: its type and its value encoded as text. */
-export interface ParamRecord {
-  readonly key: string;
-  readonly type: ParamType;
-  readonly value: string;
-}
-
-/**
- * Consecutive points of one metric series, in columns; the unit of writing and reading. The arrays may be
- * views on larger buffers; a BatchWriter takes those buffers over and may give them back (onRecycle).
- */
-export interface MetricChunk {
-  readonly name: string;
-  readonly steps: Float64Array;
-  readonly values: Float64Array;
-  readonly timestamps: Float64Array;
-}
-
-export interface ImagePointRecord {
-  readonly name: string;
-  readonly step: number;
-  readonly timestamp: number;
-  readonly caption: string | null;
-  readonly png: Buffer;
-  readonly width: number;
-  readonly height: number;
-}
-
-export interface PlotPointRecord {
-  readonly name: string;
-  readonly step: number;
-  readonly timestamp: number;
-  readonly caption: string | null;
-  /** The Plotly figure as JSON text. */
-  readonly figure: string;
-}
-
-export interface TableRecord {
-  readonly name: string;
-  /** Arrow IPC stream bytes. */
-  readonly ipc: Buffer;
-  readonly rows: number;
-  readonly columns: number;
-  readonly loggedAt: number;
-}
-
-export type TableSummary = Omit<TableRecord, 'ipc'>;
 
 /** Everything one flush of one experiment writes; a store applies it atomically or not at all. */
 export interface WriteBatch {
@@ -107,35 +14,6 @@ export interface WriteBatch {
   readonly plots: readonly PlotPointRecord[];
   readonly tables: readonly TableRecord[];
   readonly heartbeatAt: number;
-}
-
-export interface SeriesRecord {
-  readonly name: string;
-  readonly kind: SeriesKind;
-  readonly count: number;
-  readonly firstStep: number | null;
-  readonly lastStep: number | null;
-  readonly lastTimestamp: number | null;
-  /** Metric series only: last, smallest and largest value (NaN ignored for min/max). */
-  readonly lastValue: number | null;
-  readonly minValue: number | null;
-  readonly maxValue: number | null;
-}
-
-export interface MetricData {
-  readonly steps: Float64Array;
-  readonly values: Float64Array;
-  readonly timestamps: Float64Array;
-}
-
-/** An image as read back: its record without the series name. */
-export type ImagePoint = Omit<ImagePointRecord, 'name'>;
-
-export interface PlotPoint {
-  readonly step: number;
-  readonly timestamp: number;
-  readonly caption: string | null;
-  readonly figure: unknown;
 }
 
 /**

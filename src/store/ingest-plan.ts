@@ -3,7 +3,7 @@
 import { LablogError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
 import { checkName } from '../core/validation.js';
-import type { MetricChunk, SeriesKind } from './backend.js';
+import type { MetricChunk, SeriesKind } from '../model/series.js';
 import type {
   IngestBatch,
   IngestImagePoint,

@@ -1,7 +1,9 @@
 // The publisher's view of a local store: points after a watermark, truncations, and the ledger of what each remote acknowledged (types only).
 
-import type { StudyMember, StudyRecord } from './study-backend.js';
-import type { ExperimentQuery, ExperimentRecord, ImagePoint, MetricData, ParamRecord, SeriesRecord, TableRecord, TableSummary } from './backend.js';
+import type { StudyMember, StudyRecord } from '../model/study.js';
+import type { ExperimentQuery, ExperimentRecord, ParamRecord } from '../model/experiment.js';
+import type { ImagePoint, MetricData, SeriesRecord } from '../model/series.js';
+import type { TableRecord, TableSummary } from '../model/table.js';
 
 export interface Truncation {
   readonly seq: number;

@@ -4,17 +4,9 @@ import type { Limits } from '../core/limits.js';
 import type { EvenColumn } from './column-codec.js';
 import type { MetricPage } from './metric-page.js';
 import type { ServerStudyBackend } from './study-backend.js';
-import type {
-  ExperimentQuery,
-  ExperimentRecord,
-  ExperimentStatus,
-  MetricData,
-  ParamRecord,
-  PlotPoint,
-  SeriesKind,
-  SeriesRecord,
-  TableSummary,
-} from './backend.js';
+import type { ExperimentQuery, ExperimentRecord, ExperimentStatus, ParamRecord } from '../model/experiment.js';
+import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../model/series.js';
+import type { TableSummary } from '../model/table.js';
 
 /** An experiment as the publisher sends it: its identity (the client's UUID), state and every param. */
 export interface PublishedExperiment {

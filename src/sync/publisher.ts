@@ -2,7 +2,8 @@
 
 import { createHash } from 'node:crypto';
 import { LablogError } from '../core/errors.js';
-import type { ExperimentRecord, SeriesRecord } from '../store/backend.js';
+import type { ExperimentRecord } from '../model/experiment.js';
+import type { SeriesRecord } from '../model/series.js';
 import type { IngestResult } from '../store/server-backend.js';
 import type { PublishSource } from '../store/publish-source.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';

@@ -1,5 +1,7 @@
 // The UI's API: the JSON answers of the /api/v1/ui routes, shared by the server routes and the browser app (types only).
 
+import type { ExperimentStatus } from '../model/experiment.js';
+
 /** How the UI is served: `lablog ui` over a local store (no keys, read-only), or `lablog server` (API keys). */
 export type UiMode = 'local' | 'server';
 
@@ -38,7 +40,7 @@ export interface ExperimentRow {
   readonly name: string;
   readonly description: string | null;
   /** The stored status, except that a 'running' experiment whose process is gone shows as 'crashed'. */
-  readonly status: 'running' | 'completed' | 'failed' | 'cancelled' | 'crashed';
+  readonly status: ExperimentStatus;
   readonly tags: readonly string[];
   readonly createdAt: number;
   readonly endedAt: number | null;

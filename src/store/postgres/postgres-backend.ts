@@ -3,7 +3,9 @@
 import pg from 'pg';
 import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
-import type { ExperimentStatus, MetricData, ParamRecord, ParamType, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
+import type { ExperimentStatus, ParamRecord, ParamType } from '../../model/experiment.js';
+import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
+import type { TableSummary } from '../../model/table.js';
 import { RAW, decodeChunks, decodeColumnToArray, decodeXChunks, encodeColumn, packEncodings, unpackEncodings, type EncodedXChunk } from '../column-codec.js';
 import { planIngest, type IngestPlan } from '../ingest-plan.js';
 import { keyRecord, sessionAndKey, type KeyRow as StoredKeyRow, type SessionRow } from '../key-records.js';
@@ -30,7 +32,8 @@ import type {
 import { dedupedName, MAX_NAME_ATTEMPTS } from '../experiment-names.js';
 import { bytesOf, extremes } from '../column-stats.js';
 import { assembleMetricPage, type MetricPage } from '../metric-page.js';
-import type { ServerStudyBackend, StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../study-backend.js';
+import type { StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../../model/study.js';
+import type { ServerStudyBackend } from '../study-backend.js';
 
 interface Migration {
   readonly version: number;

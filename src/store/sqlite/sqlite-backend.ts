@@ -3,23 +3,10 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { LablogError } from '../../core/errors.js';
-import type {
-  ExperimentQuery,
-  ExperimentRecord,
-  ExperimentStatus,
-  ImagePoint,
-  MetricData,
-  NewExperiment,
-  ParamRecord,
-  ParamType,
-  PlotPoint,
-  SeriesKind,
-  SeriesRecord,
-  StoreBackend,
-  TableRecord,
-  TableSummary,
-  WriteBatch,
-} from '../backend.js';
+import type { ExperimentQuery, ExperimentRecord, ExperimentStatus, NewExperiment, ParamRecord, ParamType } from '../../model/experiment.js';
+import type { ImagePoint, MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
+import type { TableRecord, TableSummary } from '../../model/table.js';
+import type { StoreBackend, WriteBatch } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';

@@ -1,7 +1,7 @@
 // SQLite experiment copy: duplicates an experiment under a new id — params, tags, every series with its points, tables (blobs shared).
 
 import { LablogError } from '../../core/errors.js';
-import type { ExperimentRecord } from '../backend.js';
+import type { ExperimentRecord } from '../../model/experiment.js';
 import type { SqliteBackend } from './sqlite-backend.js';
 
 /**

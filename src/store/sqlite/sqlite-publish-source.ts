@@ -1,8 +1,10 @@
 // SQLite publish source: reads a local store for a publisher and keeps its per-remote ledger in the same file.
 
-import type { ExperimentQuery, ExperimentRecord, ImagePoint, MetricData, ParamRecord, SeriesRecord, TableRecord, TableSummary } from '../backend.js';
+import type { ExperimentQuery, ExperimentRecord, ParamRecord } from '../../model/experiment.js';
+import type { ImagePoint, MetricData, SeriesRecord } from '../../model/series.js';
+import type { TableRecord, TableSummary } from '../../model/table.js';
 import { decodeChunks } from '../column-codec.js';
-import type { StudyMember, StudyRecord } from '../study-backend.js';
+import type { StudyMember, StudyRecord } from '../../model/study.js';
 import type { PlotText, PublishSource, SyncLedger, Truncation } from '../publish-source.js';
 import { SqliteBackend } from './sqlite-backend.js';
 

@@ -2,7 +2,9 @@
 
 import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
-import type { MetricData, ParamRecord, PlotPoint, SeriesKind, SeriesRecord, TableSummary } from '../backend.js';
+import type { ParamRecord } from '../../model/experiment.js';
+import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
+import type { TableSummary } from '../../model/table.js';
 import { planIngest, type IngestPlan, type StoredState } from '../ingest-plan.js';
 import { keyRecord, sessionAndKey, type KeyRow as StoredKeyRow, type SessionRow } from '../key-records.js';
 import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';

@@ -1,7 +1,8 @@
 // SQLite studies: the StudyBackend over the store's own connection.
 
 import { LablogError } from '../../core/errors.js';
-import type { StudyBackend, StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../study-backend.js';
+import type { StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../../model/study.js';
+import type { StudyBackend } from '../study-backend.js';
 import type { SqliteBackend } from './sqlite-backend.js';
 
 interface Row {

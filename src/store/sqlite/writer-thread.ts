@@ -3,7 +3,8 @@
 import { Worker } from 'node:worker_threads';
 import { LablogError } from '../../core/errors.js';
 import { workerEntry } from '../../worker-entry.js';
-import type { BatchWriter, MetricChunk, WriteBatch } from '../backend.js';
+import type { MetricChunk } from '../../model/series.js';
+import type { BatchWriter, WriteBatch } from '../backend.js';
 
 /** How often the worker checkpoints the WAL (the logging connections never do). */
 export const CHECKPOINT_INTERVAL_MS = 1_000;
