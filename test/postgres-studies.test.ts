@@ -11,7 +11,8 @@ import { DEFAULT_LIMITS } from '../src/core/limits.js';
 import { PostgresBackend } from '../src/store/postgres/postgres-backend.js';
 import type { IngestBatch, PublishedExperiment, ServerBackend } from '../src/store/server-backend.js';
 import { SqliteServerBackend } from '../src/store/sqlite/sqlite-server-backend.js';
-import type { ServerStudyBackend, StudyMember, StudyQuery, StudyRecord } from '../src/store/study-backend.js';
+import type { StudyMember, StudyQuery, StudyRecord } from '../src/model/study.js';
+import type { ServerStudyBackend } from '../src/store/study-backend.js';
 import { freshDatabase, postgresUrl } from './support/postgres.js';
 
 const baseUrl = await postgresUrl();

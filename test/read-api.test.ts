@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { STALE_HEARTBEAT_MS } from '../src/index.js';
 import { isCrashed } from '../src/core/liveness.js';
-import type { ExperimentRecord } from '../src/store/backend.js';
+import type { ExperimentRecord } from '../src/model/experiment.js';
 import { tempStore } from './helpers.js';
 
 async function fill() {
