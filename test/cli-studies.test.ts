@@ -63,7 +63,10 @@ describe('lablog study commands', () => {
     expect(parsed.rankings['val/loss']).toHaveLength(6);
     expect(parsed.significance[0]!.pValue).toBeLessThan(0.01);
 
-    const bad = lablog(['compare', 'lr-sweep', '--metric', 'val/loss', '--store', path]);
+    // A bare name takes the goal its name suggests (val/loss: minimize); an empty goal is refused.
+    const bare = JSON.parse(lablog(['compare', 'lr-sweep', '--metric', 'val/loss', '--json', '--store', path]).stdout) as { rankings: Record<string, string[]> };
+    expect(bare.rankings['val/loss']).toEqual(parsed.rankings['val/loss']);
+    const bad = lablog(['compare', 'lr-sweep', '--metric', 'val/loss:', '--store', path]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('[INVALID_OPTION]');
     const missing = lablog(['study', 'show', 'nope', '--store', path]);

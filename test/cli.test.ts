@@ -108,8 +108,8 @@ describe('lablog show', () => {
 
 describe('formatting', () => {
   it('guesses the goal of a metric from its name', () => {
-    expect(['train/loss', 'val_error', 'rmse', 'perplexity'].map(metricGoal)).toEqual(['min', 'min', 'min', 'min']);
-    expect(['val/acc', 'f1', 'auc', 'reward'].map(metricGoal)).toEqual(['max', 'max', 'max', 'max']);
+    expect(['train/loss', 'val_error', 'rmse', 'perplexity'].map((name) => metricGoal(name))).toEqual(['min', 'min', 'min', 'min']);
+    expect(['val/acc', 'f1', 'auc', 'reward'].map((name) => metricGoal(name))).toEqual(['max', 'max', 'max', 'max']);
   });
 
   it('formats numbers in at most 6 significant digits', () => {

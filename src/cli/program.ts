@@ -8,7 +8,7 @@ import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../model/experiment.
 import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';
 import { renderExperiment } from './show.js';
-import { parseMetricGoal, renderComparison, renderStudy, renderStudyList } from './studies.js';
+import { parseMetricGoal, parseStatedGoals, renderComparison, renderStudy, renderStudyList } from './studies.js';
 import { EXPORT_FORMATS, EXPORT_INCLUDES, exportExperiments, type ExportFormat, type ExportInclude, type ExportResult } from '../core/study-export.js';
 import { STUDY_STATUSES, type StudyStatus } from '../model/study.js';
 import { DEFAULT_CONNECTION_LIMITS as CONN } from '../server/connection-limits.js';
@@ -54,10 +54,12 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .description('print an experiment: params, and per series its count, last and best value')
     .argument('<experiment>', 'id or name')
     .option('-p, --project <name>', 'project of the name')
+    .option('--goal <name:min|max...>', "a metric's goal where its name does not tell, e.g. score_delta:min")
     .addOption(storeOption())
-    .action(async (experiment: string, opts: { project?: string; store?: string }) => {
+    .action(async (experiment: string, opts: { project?: string; goal?: string[]; store?: string }) => {
+      const goals = parseStatedGoals(opts.goal ?? []);
       const text = await withStore(opts.store, (store) =>
-        renderExperiment(store.getExperiment(experiment, opts.project === undefined ? undefined : { project: opts.project })),
+        renderExperiment(store.getExperiment(experiment, opts.project === undefined ? undefined : { project: opts.project }), goals),
       );
       write(`${text}\n`);
     });
@@ -95,7 +97,7 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .description('print a study: question, baseline, conclusion, statistics and experiments')
     .argument('<study>', 'id or name')
     .option('-p, --project <name>', 'project of the name')
-    .option('--metric <name:min|max>', 'pick the best experiment by this metric')
+    .option('--metric <metric>', 'pick the best experiment by this metric: NAME, NAME:min or NAME:max (default goal: from the name)')
     .addOption(storeOption())
     .action(async (study: string, opts: { project?: string; metric?: string; store?: string }) => {
       const text = await withStore(opts.store, (store) =>
@@ -108,7 +110,7 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .command('compare')
     .description("compare a study's completed experiments: rankings, statistics, significance, correlations, Pareto frontier")
     .argument('<study>', 'id or name')
-    .requiredOption('--metric <name:min|max...>', 'metric(s) and goal, e.g. val/loss:min val/acc:max')
+    .requiredOption('--metric <metric...>', 'metric(s), each NAME, NAME:min or NAME:max, e.g. val/loss val/acc:max (default goal: from the name)')
     .option('--param <name...>', 'params that define a configuration (default: all but seeds)')
     .option('--json', 'print the comparison as JSON')
     .option('-p, --project <name>', 'project of the name')

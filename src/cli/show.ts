@@ -1,15 +1,17 @@
 // `lablog show`: prints one experiment: params and, per series, count, last and best value.
 
-import { defaultMetricGoal } from '../core/study-export.js';
+import { metricGoal as goalOf, type Goal } from '../model/metric-goal.js';
 import type { Experiment } from '../core/experiment.js';
 import { renderTable } from './text-table.js';
 import { formatDuration, formatNumber, formatParam, formatTime } from './format.js';
 
-export function metricGoal(name: string): 'min' | 'max' {
-  return defaultMetricGoal(name) === 'minimize' ? 'min' : 'max';
+/** 'min' or 'max' for a metric: the goal stated in `goals`, else the one its name suggests. */
+export function metricGoal(name: string, goals?: Readonly<Record<string, Goal>>): 'min' | 'max' {
+  return goalOf(name, goals) === 'minimize' ? 'min' : 'max';
 }
 
-export function renderExperiment(exp: Experiment): string {
+/** The experiment as text; `goals` states a metric's goal where its name does not tell (`--goal name:min`). */
+export function renderExperiment(exp: Experiment, goals?: Readonly<Record<string, Goal>>): string {
   const out: string[] = [];
   const end = exp.endedAt?.getTime() ?? (exp.status === 'running' ? Date.now() : null);
   out.push(`experiment  ${exp.name}`);
@@ -31,7 +33,7 @@ export function renderExperiment(exp: Experiment): string {
   out.push('', `metrics (${metrics.length})`);
   if (metrics.length > 0) {
     const rows = metrics.map((s) => {
-      const goal = metricGoal(s.name);
+      const goal = metricGoal(s.name, goals);
       const best = goal === 'min' ? s.minValue : s.maxValue;
       return [s.name, String(s.count), s.lastStep === null ? '-' : String(s.lastStep), formatNumber(s.lastValue), `${formatNumber(best)} (${goal})`];
     });

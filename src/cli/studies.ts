@@ -1,5 +1,6 @@
 // `lablog studies`, `lablog study show` and `lablog compare`: studies, their statistics and comparisons as text.
 
+import { defaultMetricGoal, parseMetricGoal as parseGoal, type Goal } from '../model/metric-goal.js';
 import { LablogError } from '../core/errors.js';
 import type { ListStudiesOptions, Store } from '../core/store.js';
 import type { Study } from '../core/study.js';
@@ -57,14 +58,30 @@ export function renderStudy(study: Study, metric?: MetricGoal): string {
   return lines.join('\n');
 }
 
-/** Parses `name:min` / `name:max` (the name may contain ':' and '/'). */
+/**
+ * Parses `name:min` / `name:max` (the name may contain ':' and '/'); a bare `name` takes the goal its name
+ * suggests (model/metric-goal.ts), so `val/acc` is maximized and `latency` minimized.
+ */
 export function parseMetricGoal(text: string): MetricGoal {
   const at = text.lastIndexOf(':');
-  const goal = at < 0 ? '' : text.slice(at + 1);
-  if (at <= 0 || !['min', 'max', 'minimize', 'maximize'].includes(goal)) {
-    throw new LablogError('INVALID_OPTION', `--metric takes NAME:min or NAME:max, got '${text}'`, { option: 'metric' });
+  const stated = at > 0 ? parseGoal(text.slice(at + 1)) : undefined;
+  if (stated !== undefined) return { name: text.slice(0, at), goal: stated };
+  if (text.length === 0 || text.endsWith(':')) {
+    throw new LablogError('INVALID_OPTION', `--metric takes NAME, NAME:min or NAME:max, got '${text}'`, { option: 'metric' });
   }
-  return { name: text.slice(0, at), goal: goal.startsWith('min') ? 'minimize' : 'maximize' };
+  return { name: text, goal: defaultMetricGoal(text) };
+}
+
+/** Parses `--goal name:min|max` options into a goal per metric; each must state its goal. */
+export function parseStatedGoals(texts: readonly string[]): Record<string, Goal> {
+  const goals = Object.create(null) as Record<string, Goal>;
+  for (const text of texts) {
+    const at = text.lastIndexOf(':');
+    const goal = at > 0 ? parseGoal(text.slice(at + 1)) : undefined;
+    if (goal === undefined) throw new LablogError('INVALID_OPTION', `--goal takes NAME:min or NAME:max, got '${text}'`, { option: 'goal' });
+    goals[text.slice(0, at)] = goal;
+  }
+  return goals;
 }
 
 export function renderComparison(study: Study, comparison: Comparison, metrics: readonly MetricGoal[]): string {

@@ -6,6 +6,7 @@
 // relative at df = 1e5). The test suite checks them against scipy at a relative tolerance of 1e-9.
 
 import { LablogError } from './errors.js';
+import type { Goal } from '../model/metric-goal.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Descriptive statistics
@@ -443,7 +444,6 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
 // Pareto frontier
 // ---------------------------------------------------------------------------------------------------------------
 
-export type Goal = 'minimize' | 'maximize';
 
 export interface ParetoPoint {
   readonly id: string;

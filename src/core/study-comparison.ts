@@ -1,7 +1,8 @@
 // Study comparison: rankings, statistics, significance between replicate groups, correlations, Pareto frontier and insights.
 
 import { LablogError, describeValue } from './errors.js';
-import { describe, paretoFrontier, pearson, spearman, welchTTest, type Goal } from './statistics.js';
+import { describe, paretoFrontier, pearson, spearman, welchTTest } from './statistics.js';
+import type { Goal } from '../model/metric-goal.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { assertKnownOptions, assertName, assertOptionsObject, type ParamValue } from './validation.js';
 

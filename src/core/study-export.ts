@@ -1,5 +1,6 @@
 // Export: writes experiments (one row each, or every metric point in long form) to CSV, Parquet, JSON or Arrow through nodejs-polars / apache-arrow.
 
+import { metricGoal, type Goal } from '../model/metric-goal.js';
 import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -48,7 +49,6 @@ export interface ExportExtra {
 }
 
 type Polars = typeof import('nodejs-polars');
-type Goal = 'minimize' | 'maximize';
 
 const require = createRequire(import.meta.url);
 let polars: Polars | undefined;
@@ -56,12 +56,6 @@ function loadPolars(): Polars {
   return (polars ??= require('nodejs-polars') as Polars);
 }
 
-// Same rule as `lablog show` (src/cli/show.ts): metric names that are better when lower.
-const LOWER_IS_BETTER = /loss|err|mse|mae|rmse|perplexity|ppl|cost|wer|cer|time|latency|regret/i;
-
-export function defaultMetricGoal(name: string): Goal {
-  return LOWER_IS_BETTER.test(name) ? 'minimize' : 'maximize';
-}
 
 const OPTION_KEYS = ['format', 'path', 'include', 'series', 'goals'] as const;
 
@@ -217,7 +211,7 @@ function wideColumns(experiments: readonly ExportableExperiment[], options: Reso
           const empty = () => new Array<number | null>(n).fill(null);
           metrics.set(series.name, (metric = { final: empty(), best: empty(), count: empty() }));
         }
-        const goal = options.goals[series.name] ?? defaultMetricGoal(series.name);
+        const goal = metricGoal(series.name, options.goals);
         metric.final[row] = series.lastValue;
         metric.best[row] = goal === 'minimize' ? series.minValue : series.maxValue;
         metric.count[row] = series.count;

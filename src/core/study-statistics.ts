@@ -1,12 +1,14 @@
 // Study statistics: counts by status, the best experiment for a metric, training time and cost, from plain experiment data.
 
+import { defaultMetricGoal, type Goal } from '../model/metric-goal.js';
 import { LablogError, describeValue } from './errors.js';
 import { assertKnownOptions, assertOptionsObject } from './validation.js';
 
 export interface StudyStatisticsOptions {
   /** The metric that picks the best experiment (its final value). */
   metric?: string;
-  goal?: 'minimize' | 'maximize';
+  /** Default: the goal the metric's name suggests (lower is better for losses, errors, latencies…). */
+  goal?: Goal;
 }
 
 export interface StudyStatistics {
@@ -38,7 +40,8 @@ export interface StudiedExperiment {
 export function studyStatistics(experiments: readonly StudiedExperiment[], options?: StudyStatisticsOptions): StudyStatistics {
   assertOptionsObject('statistics', options);
   if (options) assertKnownOptions('statistics', options, ['metric', 'goal']);
-  const goal = options?.goal ?? 'minimize';
+  // No goal stated: the one the metric's name suggests (model/metric-goal.ts).
+  const goal = options?.goal ?? (options?.metric !== undefined ? defaultMetricGoal(options.metric) : 'minimize');
   if (goal !== 'minimize' && goal !== 'maximize') {
     throw new LablogError('INVALID_OPTION', `statistics: goal must be 'minimize' or 'maximize', got ${describeValue(goal)}`, { option: 'goal' });
   }

@@ -2,7 +2,7 @@
 
 import { LablogError, describeValue } from './errors.js';
 import { sampleSizePerGroup } from './statistics.js';
-import type { MetricGoal } from '../model/metric-goal.js';
+import type { Goal } from '../model/metric-goal.js';
 import { STUDY_TEMPLATE_KINDS, type StudyTemplate, type StudyTemplateKind } from '../model/study.js';
 
 /** Runs a plan may list (param sets of a grid, runs of an A/B test). */
@@ -13,7 +13,7 @@ export const MAX_TEMPLATE_BYTES = 64 * 1024;
 export interface GridSearchParameters {
   /** Values to try per param: the grid is every combination. */
   search_space: Record<string, (number | string | boolean)[]>;
-  objective: MetricGoal;
+  objective: Goal;
   metric: string;
 }
 
@@ -30,7 +30,7 @@ export interface AbTestingParameters {
 }
 
 export type StudyPlan =
-  | { readonly template: 'grid_search'; readonly metric: string; readonly objective: MetricGoal; readonly runs: readonly Record<string, number | string | boolean>[] }
+  | { readonly template: 'grid_search'; readonly metric: string; readonly objective: Goal; readonly runs: readonly Record<string, number | string | boolean>[] }
   | {
       readonly template: 'ab_testing';
       readonly successMetric: string;

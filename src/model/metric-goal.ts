@@ -1,7 +1,8 @@
 // The metric-goal rule: whether lower or higher is better for a metric, from its name or as stated.
 
 export const METRIC_GOALS = ['minimize', 'maximize'] as const;
-export type MetricGoal = (typeof METRIC_GOALS)[number];
+/** Which way is better for a metric. */
+export type Goal = (typeof METRIC_GOALS)[number];
 
 /** Name words that mean lower is better: losses, errors, distances, costs, durations. */
 export const LOWER_IS_BETTER_WORDS: ReadonlySet<string> = new Set([
@@ -19,10 +20,11 @@ export const HIGHER_IS_BETTER_WORDS: ReadonlySet<string> = new Set([
 /** Inside a name with no separators (`trainloss`, `valerror`): the words that still mean lower is better. */
 const LOWER_IS_BETTER_INSIDE = /loss|error|perplexity|latency|regret|rmse|mse|mae/;
 
-/** The words of a metric name: split at separators (`/ _ - . :` and spaces) and camelCase humps (`valLoss`; `mAP` stays one), lower-cased. */
+/** The words of a metric name: split at separators (`/ _ - . :` and spaces) and camelCase humps (`valLoss`, `topKAccuracy` → topk accuracy; `mAP` stays one), lower-cased. */
 export function metricNameWords(name: string): string[] {
   return name
     .replace(/([a-z0-9])([A-Z][a-z])/g, '$1 $2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1 $2')
     .split(/[^A-Za-z0-9]+/)
     .filter((w) => w.length > 0)
     .map((w) => w.toLowerCase());
@@ -35,7 +37,7 @@ export function metricNameWords(name: string): string[] {
  * this cannot read (`score_delta`, `kl_weight`) should have its goal stated where it is compared
  * (`goals`, `--metric name:min`, the compare view's goal switch).
  */
-export function defaultMetricGoal(name: string): MetricGoal {
+export function defaultMetricGoal(name: string): Goal {
   const words = metricNameWords(name);
   for (let i = words.length - 1; i >= 0; i--) {
     const word = words[i]!;
@@ -46,12 +48,12 @@ export function defaultMetricGoal(name: string): MetricGoal {
 }
 
 /** The goal stated for `name` in `goals`, else the one its name suggests. */
-export function metricGoal(name: string, goals?: Readonly<Record<string, MetricGoal>>): MetricGoal {
+export function metricGoal(name: string, goals?: Readonly<Record<string, Goal>>): Goal {
   return (goals !== undefined && Object.hasOwn(goals, name) ? goals[name] : undefined) ?? defaultMetricGoal(name);
 }
 
 /** Reads a goal as users write it: 'min' | 'minimize' | 'max' | 'maximize' (any case); undefined for anything else. */
-export function parseMetricGoal(text: string): MetricGoal | undefined {
+export function parseMetricGoal(text: string): Goal | undefined {
   const t = text.toLowerCase();
   if (t === 'min' || t === 'minimize') return 'minimize';
   if (t === 'max' || t === 'maximize') return 'maximize';
@@ -59,6 +61,6 @@ export function parseMetricGoal(text: string): MetricGoal | undefined {
 }
 
 /** True when `a` is strictly better than `b` under `goal`. */
-export function isBetter(goal: MetricGoal, a: number, b: number): boolean {
+export function isBetter(goal: Goal, a: number, b: number): boolean {
   return goal === 'minimize' ? a < b : a > b;
 }

@@ -6,9 +6,10 @@ import { emptyState, formatDuration, formatNumber, formatValue, h, mount, status
 import { href, replaceQuery, type ViewContext } from '../main.js';
 import { lineChart, seriesColor, type LineChart } from '../charts/line-chart.js';
 import { loadPlotly } from '../charts/plotly.js';
+import type { Goal } from '../../../model/metric-goal.js';
+import { CompareGoals } from './compare-goals.js';
 import { MAX_SERIES_EXPERIMENTS, type ExperimentRow, type ParamValue, type XAxis } from '../../ui-api.js';
 
-type Goal = 'minimize' | 'maximize';
 type Stat = 'last' | 'min' | 'max';
 type PlotlyApi = Awaited<ReturnType<typeof loadPlotly>>;
 
@@ -19,10 +20,6 @@ const MAX_PARALLEL_PARAMS = 40;
 /** Names listed in the header; the table lists them all. */
 const HEADER_NAMES = 12;
 
-/** The goal a metric's name suggests: lower is better for losses and errors. */
-export function defaultGoal(name: string): Goal {
-  return /loss|error|err|mse|mae|rmse|perplexity/i.test(name) ? 'minimize' : 'maximize';
-}
 
 /** Plotly renders some HTML tags in labels and hover text: user text goes in with its brackets escaped. */
 function plotText(text: string): string {
@@ -86,6 +83,7 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
     return;
   }
   const ids = allIds.slice(0, MAX_SERIES_EXPERIMENTS);
+  const goals = CompareGoals.fromQuery(ctx.query.get('goals'));
   const xParam = ctx.query.get('x');
   const x: XAxis | undefined = xParam === 'step' || xParam === 'time' || xParam === 'relative' ? xParam : undefined;
 
@@ -135,7 +133,7 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
   const rest = () =>
     ctx.root.append(
       h('h2', null, 'Params and last values'),
-      h('section', { class: 'compare-section compare-table-box' }, compareTable(rows, paramKeys, metricKeys)),
+      h('section', { class: 'compare-section compare-table-box' }, compareTable(ctx, rows, paramKeys, metricKeys, goals)),
       ...(metricKeys.length > 0 ? [parallelSection, scatterSection] : []),
       ...(sameStudy !== null && metricKeys.length > 0 ? [studySection] : []),
     );
@@ -208,9 +206,9 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
     const failed = (section: HTMLElement) => (error: unknown) => {
       if (!ctx.signal.aborted) section.append(h('div', { class: 'error', role: 'alert' }, h('p', null, (error as Error).message ?? String(error))));
     };
-    renderParallel(ctx, parallelSection, plotly, rows, paramKeys, metricKeys, metric, x).catch(failed(parallelSection));
+    renderParallel(ctx, parallelSection, plotly, rows, paramKeys, metricKeys, metric, x, goals).catch(failed(parallelSection));
     renderScatter(ctx, scatterSection, plotly, rows, paramKeys, metricKeys, metric).catch(failed(scatterSection));
-    if (sameStudy !== null) renderStudyComparison(ctx, studySection, sameStudy, rows, metricKeys, names).catch(failed(studySection));
+    if (sameStudy !== null) renderStudyComparison(ctx, studySection, sameStudy, rows, metricKeys, names, goals).catch(failed(studySection));
   });
   if (metricKeys.length > 0) {
     mount(parallelSection, h('h2', null, 'Params → metric'), h('div', { class: 'plot', 'data-testid': 'parallel' }, h('p', { class: 'muted' }, 'Loading…')));
@@ -231,7 +229,7 @@ async function loadedPlotly(ctx: ViewContext, box: HTMLElement, loading: () => P
 }
 
 /** The chosen experiments in a table: name, status, duration, the params that differ, every metric's last value. */
-function compareTable(rows: readonly ExperimentRow[], paramKeys: readonly string[], metricKeys: readonly string[]): HTMLElement {
+function compareTable(ctx: ViewContext, rows: readonly ExperimentRow[], paramKeys: readonly string[], metricKeys: readonly string[], goals: CompareGoals): HTMLElement {
   const varying = rows.length === 1 ? [...paramKeys] : paramKeys.filter((k) => differs(rows, k));
   const same = paramKeys.filter((k) => !varying.includes(k));
   const wrap = h('div', { class: 'table-wrap' });
@@ -244,12 +242,34 @@ function compareTable(rows: readonly ExperimentRow[], paramKeys: readonly string
   };
   const draw = (): void => {
     const shown = allParams.checked ? paramKeys : varying;
-    // Best last value per metric column, by the goal its name suggests.
+    // Best last value per metric column, by the goal stated in the URL or suggested by its name.
     const best = new Map<string, number>();
     for (const key of metricKeys) {
       const values = rows.map((r) => r.metrics[key]?.last).filter(finite);
-      if (values.length > 1) best.set(key, defaultGoal(key) === 'minimize' ? Math.min(...values) : Math.max(...values));
+      if (values.length > 1) best.set(key, goals.of(key) === 'minimize' ? Math.min(...values) : Math.max(...values));
     }
+    // The goal of a metric column, as a switch: a click states the other goal (kept in the URL).
+    const goalSwitch = (key: string): HTMLElement => {
+      const goal = goals.of(key);
+      return h(
+        'button',
+        {
+          type: 'button',
+          class: 'goal-switch',
+          'data-testid': 'goal-switch',
+          'data-metric': key,
+          'data-goal': goal,
+          title: `${goal === 'minimize' ? 'lower' : 'higher'} is better${goals.stated(key) ? '' : ' (from the name)'}: click for ${goal === 'minimize' ? 'higher' : 'lower'}`,
+          onclick: (event: Event) => {
+            event.stopPropagation(); // not a sort
+            goals.flip(key);
+            replaceQuery({ ...Object.fromEntries(ctx.query), goals: goals.toQuery() });
+            draw();
+          },
+        },
+        goal === 'minimize' ? '↓' : '↑',
+      );
+    };
     const th = (col: string, label: string, cls: string | null, title: string | null) =>
       h(
         'th',
@@ -264,7 +284,7 @@ function compareTable(rows: readonly ExperimentRow[], paramKeys: readonly string
       th('status', 'status', null, null),
       th('duration', 'duration', 'num', null),
       shown.map((k) => th(`param:${k}`, k, 'param-col', 'param')),
-      metricKeys.map((k) => th(`metric:${k}:last`, k, 'num metric-col', 'last value')),
+      metricKeys.map((k) => h('th', { 'data-col': `metric:${k}:last`, class: 'num metric-col', title: 'last value', 'aria-sort': sort?.col === `metric:${k}:last` ? (sort.dir === 1 ? 'ascending' : 'descending') : null, onclick: () => sortBy(`metric:${k}:last`) }, goalSwitch(k), ' ', k, sort?.col === `metric:${k}:last` ? (sort.dir === 1 ? ' ▲' : ' ▼') : '')),
     );
     const ordered = sort === null ? [...rows] : [...rows].sort((a, b) => compareCells(sortValue(a, sort!.col), sortValue(b, sort!.col), sort!.dir));
     const body = ordered.map((r) =>
@@ -332,7 +352,7 @@ function metricSelect(testid: string, metricKeys: readonly string[], value: stri
 }
 
 /** A parcoords trace of the params (numeric or categorical axes) and the metric's last value, lines colored by it. */
-function parallelFigure(rows: readonly ExperimentRow[], paramKeys: readonly string[], metric: string): { data: unknown[]; layout: Record<string, unknown> } | string {
+function parallelFigure(rows: readonly ExperimentRow[], paramKeys: readonly string[], metric: string, goal: Goal): { data: unknown[]; layout: Record<string, unknown> } | string {
   const usable = rows.filter((r) => finite(r.metrics[metric]?.last));
   if (usable.length === 0) return `No experiment has a finite last value of ${metric}.`;
   const varying = paramKeys.filter((k) => differs(usable, k));
@@ -362,7 +382,7 @@ function parallelFigure(rows: readonly ExperimentRow[], paramKeys: readonly stri
     data: [
       {
         type: 'parcoords',
-        line: { color: y, colorscale: 'Viridis', reversescale: defaultGoal(metric) === 'minimize', showscale: true, colorbar: { title: { text: plotText(metric) } } },
+        line: { color: y, colorscale: 'Viridis', reversescale: goal === 'minimize', showscale: true, colorbar: { title: { text: plotText(metric) } } },
         dimensions,
       },
     ],
@@ -379,6 +399,7 @@ async function renderParallel(
   metricKeys: readonly string[],
   initial: string,
   x: XAxis | undefined,
+  goals: CompareGoals,
 ): Promise<void> {
   if (paramKeys.length === 0) {
     mount(section, h('h2', null, 'Params → metric'), h('div', { class: 'plot', 'data-testid': 'parallel' }, h('p', { class: 'muted' }, 'These experiments log no params.')));
@@ -391,7 +412,7 @@ async function renderParallel(
   if (plotly === undefined) return;
   let drawn = false;
   const draw = async (): Promise<void> => {
-    const figure = parallelFigure(rows, paramKeys, select.value);
+    const figure = parallelFigure(rows, paramKeys, select.value, goals.of(select.value));
     box.dataset['metric'] = select.value;
     if (typeof figure === 'string') {
       if (drawn) plotly.purge(box);
@@ -407,7 +428,7 @@ async function renderParallel(
   };
   select.addEventListener('change', () => {
     const ids = ctx.query.get('ids') ?? undefined;
-    replaceQuery({ ids, metric: select.value, x });
+    replaceQuery({ ids, metric: select.value, x, goals: goals.toQuery() });
     void draw();
   });
   ctx.signal.addEventListener('abort', () => drawn && plotly.purge(box), { once: true });
@@ -501,6 +522,7 @@ async function renderStudyComparison(
   rows: readonly ExperimentRow[],
   metricKeys: readonly string[],
   names: ReadonlyMap<string, string>,
+  goals: CompareGoals,
 ): Promise<void> {
   const box = h('div', { 'data-testid': 'study-comparison', 'data-study': studyId });
   const title = h('h2', null, 'Study comparison');
@@ -524,7 +546,7 @@ async function renderStudyComparison(
     const check = h('input', { type: 'checkbox', 'data-testid': 'study-metric', value: key });
     check.checked = key === initial;
     const goal = h('select', { 'data-testid': 'study-goal', 'data-metric': key }, h('option', { value: 'minimize' }, 'minimize'), h('option', { value: 'maximize' }, 'maximize'));
-    goal.value = key === templateMetric && templateGoal !== undefined ? templateGoal : defaultGoal(key);
+    goal.value = key === templateMetric && templateGoal !== undefined && !goals.stated(key) ? templateGoal : goals.of(key);
     return { key, check, goal };
   });
   const result = h('div', { class: 'study-result', 'data-testid': 'study-result' });

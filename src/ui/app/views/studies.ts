@@ -1,6 +1,7 @@
 // The studies pages: the list of studies, and one study with its question, statistics, members and a link to compare them.
 
 import './studies.css';
+import { defaultMetricGoal } from '../../../model/metric-goal.js';
 import { api, type StudyDetailJson, type StudyJson } from '../api.js';
 import { formatDuration, formatNumber, formatTime, h, mount, statusBadge } from '../dom.js';
 import { href, type ViewContext } from '../main.js';
@@ -158,7 +159,7 @@ function templateMetric(template: Template | null): { metric: string; goal: 'min
   const p = template.parameters;
   const metric = typeof p['metric'] === 'string' ? p['metric'] : typeof p['success_metric'] === 'string' ? p['success_metric'] : null;
   if (metric === null) return null;
-  return { metric, goal: p['objective'] === 'maximize' ? 'maximize' : p['objective'] === 'minimize' ? 'minimize' : /loss|err|mse|mae|perplexity/i.test(metric) ? 'minimize' : 'maximize' };
+  return { metric, goal: p['objective'] === 'maximize' ? 'maximize' : p['objective'] === 'minimize' ? 'minimize' : defaultMetricGoal(metric) };
 }
 
 function stat(key: string, label: string, value: number | string | null, text: string | HTMLElement): HTMLElement[] {
