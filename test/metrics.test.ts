@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/index.js';
 import { tempStore, warnings } from './helpers.js';
 
 describe('metrics', () => {
@@ -155,6 +156,24 @@ describe('metrics', () => {
     const { values } = exp.getMetric('m');
     expect(values.length).toBe(250_000);
     expect(values[249_999]).toBe(249_999);
+  });
+
+  it('takes maxMetricValues: Infinity as no limit, without a budget warning; other limits stay finite', async () => {
+    const { store } = tempStore();
+    const w = warnings();
+    const exp = store.createExperiment({ name: 'e', errorHandler: 'FAIL', onWarning: w.onWarning, limits: { maxMetricValues: Infinity } });
+    expect(exp.limits.maxMetricValues).toBe(Infinity);
+    const past = 2 * DEFAULT_LIMITS.maxMetricValues + 1;
+    for (let i = 0; i < past; i++) exp.logMetric('m', i);
+    expect(w.list).toEqual([]);
+    await exp.close();
+    expect(store.getExperiment(exp.id).getMetric('m').values.length).toBe(past);
+    expect(() => store.createExperiment({ name: 'f', limits: { maxParams: Infinity } })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: "limit 'maxParams' must be a positive integer, got Infinity" }),
+    );
+    expect(() => store.createExperiment({ name: 'f', limits: { maxMetricValues: -Infinity } })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: "limit 'maxMetricValues' must be a positive integer or Infinity (no limit), got -Infinity" }),
+    );
   });
 
   it('keeps metric names and image/plot names apart', () => {

@@ -5,7 +5,7 @@ import { LablogError } from './errors.js';
 export interface Limits {
   /** Longest name (experiment, project, param, series, table, tag), in characters. */
   readonly maxNameLength: number;
-  /** Metric values per experiment, across all its metric series. */
+  /** Metric values per experiment, across all its metric series (Infinity: no limit). */
   readonly maxMetricValues: number;
   /** Distinct params per experiment. */
   readonly maxParams: number;
@@ -43,6 +43,12 @@ export const BUDGET_WARNING_FRACTION = 0.8;
 
 const LIMIT_KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
 
+/**
+ * Limits that may be Infinity, meaning no limit: budgets only this process keeps (a team server holds
+ * published experiments to its own limits). Lengths and sizes stay finite: every store must hold them.
+ */
+export const UNBOUNDED_LIMITS: readonly (keyof Limits)[] = ['maxMetricValues'];
+
 /** Validates a partial `limits` option and merges it over the defaults. Throws on a bad option. */
 export function resolveLimits(overrides: unknown): Limits {
   if (overrides === undefined) return DEFAULT_LIMITS;
@@ -58,8 +64,13 @@ export function resolveLimits(overrides: unknown): Limits {
         option: `limits.${key}`,
       });
     }
+    if (value === Infinity && (UNBOUNDED_LIMITS as readonly string[]).includes(key)) {
+      merged[key] = value;
+      continue;
+    }
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-      throw new LablogError('INVALID_OPTION', `limit '${key}' must be a positive integer, got ${String(value)}`, {
+      const unbounded = (UNBOUNDED_LIMITS as readonly string[]).includes(key) ? ' or Infinity (no limit)' : '';
+      throw new LablogError('INVALID_OPTION', `limit '${key}' must be a positive integer${unbounded}, got ${String(value)}`, {
         option: `limits.${key}`,
         actual: value,
       });
