@@ -48,7 +48,7 @@ export {
   type LablogWarningCode,
   type LablogErrorDetails,
 } from './core/errors.js';
-export { DEFAULT_LIMITS, BUDGET_WARNING_FRACTION, type Limits } from './core/limits.js';
+export { DEFAULT_LIMITS, BUDGET_WARNING_FRACTION, UNBOUNDED_LIMITS, type Limits } from './core/limits.js';
 export { FLUSH_INTERVAL_MS, FLUSH_AT_POINTS, FLUSH_AT_BYTES, MAX_BUFFERED_POINTS } from './core/buffer.js';
 export { HEARTBEAT_INTERVAL_MS, STALE_HEARTBEAT_MS } from './core/liveness.js';
 export type { ParamValue } from './core/validation.js';
