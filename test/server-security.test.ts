@@ -137,7 +137,7 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     });
     expect(again.data).toMatchObject({ accepted: 1, skipped: 2, rejected: [] });
     const ok = await api(server, key, 'GET', `/api/v1/experiments/${id}/metrics?key=ok`);
-    expect(ok.data).toMatchObject({ steps: [0, 1, 2, 3], values: [1, null, 3, 4] });
+    expect(ok.data).toMatchObject({ steps: [0, 1, 2, 3], values: [1, 'NaN', 3, 4] });
     const conflict = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, {
       metrics: [{ name: 'ok', after: 10, steps: [11], values: [1], timestamps: [1] }],
     });

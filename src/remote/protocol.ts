@@ -1,5 +1,6 @@
 // Wire protocol of /api/v1: JSON bodies the publisher sends and the server checks (a client may be old or hostile).
 
+import { fromJsonNumber } from '../model/json-number.js';
 import { LablogError, describeValue } from '../core/errors.js';
 import { MAX_HOSTNAME_LENGTH, type Limits } from '../core/limits.js';
 import { checkCaption, checkName, checkText, characterLength, excerpt } from '../core/validation.js';
@@ -9,7 +10,7 @@ import type { IngestMetric, PublishedExperiment, RejectedItem } from '../store/s
 
 export const API_PREFIX = '/api/v1';
 
-/** A column in lablog's compact encoding (column-codec.ts), base64; or plain JSON numbers (null for NaN). */
+/** A column in lablog's compact encoding (column-codec.ts), base64; or plain JSON numbers (null or 'NaN' for NaN, 'Infinity', '-Infinity'). */
 export type WireColumn = { readonly encoding: number; readonly data: string } | readonly (number | null)[];
 
 export interface WireMetric {
@@ -153,7 +154,8 @@ export function decodeWireColumn(what: string, column: unknown, count?: number):
       const v: unknown = column[i];
       if (v === null) out[i] = Number.NaN;
       else if (typeof v === 'number') out[i] = v;
-      else throw invalid(`${what}[${i}] must be a number or null, got ${describeValue(v)}`);
+      else if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') out[i] = fromJsonNumber(v)!; // as read answers carry them
+      else throw invalid(`${what}[${i}] must be a number, null (NaN), 'NaN', 'Infinity' or '-Infinity', got ${describeValue(v)}`);
     }
     return out;
   }

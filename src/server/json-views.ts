@@ -1,5 +1,6 @@
 // JSON views: how experiments, params, series and metric columns look in API answers.
 
+import { toJsonNumber, toJsonNumberOrNull, type JsonNumber } from '../model/json-number.js';
 import { decodeParam } from '../core/param.js';
 import type { ParamRecord } from '../model/experiment.js';
 import type { MetricData, SeriesRecord } from '../model/series.js';
@@ -43,22 +44,20 @@ export function seriesView(series: SeriesRecord) {
     firstStep: series.firstStep,
     lastStep: series.lastStep,
     lastTimestamp: series.lastTimestamp,
-    lastValue: series.lastValue,
-    minValue: series.minValue,
-    maxValue: series.maxValue,
+    lastValue: toJsonNumberOrNull(series.lastValue),
+    minValue: toJsonNumberOrNull(series.minValue),
+    maxValue: toJsonNumberOrNull(series.maxValue),
   };
 }
 
-/** JSON numbers cannot be NaN or infinite: those values are null. */
-function column(values: Float64Array): (number | null)[] {
-  const out = new Array<number | null>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    out[i] = Number.isFinite(v) ? v : null;
-  }
+/** A column as JSON: NaN and ±Infinity as their tokens (model/json-number.ts), never as null. */
+function column(values: Float64Array): JsonNumber[] {
+  const out = new Array<JsonNumber>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = toJsonNumber(values[i]!);
   return out;
 }
 
+/** Steps and timestamps are finite by the store's rules; values may be NaN or ±Infinity. */
 export function metricView(key: string, data: MetricData) {
-  return { key, steps: column(data.steps), values: column(data.values), timestamps: column(data.timestamps) };
+  return { key, steps: Array.from(data.steps), values: column(data.values), timestamps: Array.from(data.timestamps) };
 }

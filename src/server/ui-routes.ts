@@ -1,5 +1,6 @@
 // UI routes: what the web UI reads in one request each — projects, the experiments table, an experiment page, downsampled series.
 
+import { toJsonNumberOrNull, type JsonNumber } from '../model/json-number.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LablogError } from '../core/errors.js';
 import { isCrashed } from '../core/liveness.js';
@@ -56,7 +57,6 @@ function summaryBytes(summary: ExperimentSummary | undefined): number {
   return bytes;
 }
 
-const finiteOrNull = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
 
 /** A table row: the record with the displayed status, its params, metric summaries and media counts. */
 export function experimentRow(record: RemoteExperimentRecord, summary: ExperimentSummary | undefined, now: number): ExperimentRow {
@@ -67,7 +67,7 @@ export function experimentRow(record: RemoteExperimentRecord, summary: Experimen
   const media = Object.create(null) as Record<string, { kind: 'image' | 'plot'; count: number }>;
   for (const s of summary?.series ?? []) {
     if (s.kind === 'metric') {
-      metrics[s.name] = { count: s.count, lastStep: s.lastStep, last: finiteOrNull(s.lastValue), min: finiteOrNull(s.minValue), max: finiteOrNull(s.maxValue) };
+      metrics[s.name] = { count: s.count, lastStep: s.lastStep, last: toJsonNumberOrNull(s.lastValue), min: toJsonNumberOrNull(s.minValue), max: toJsonNumberOrNull(s.maxValue) };
     } else {
       media[s.name] = { kind: s.kind, count: s.count };
     }
@@ -271,7 +271,7 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     }
     const columns: SeriesChunks[] = [];
     const totals: number[] = [];
-    const lasts: ({ x: number; value: number | null } | null)[] = [];
+    const lasts: ({ x: number; value: JsonNumber | null } | null)[] = [];
     const range = from !== undefined && to !== undefined ? { from, to } : undefined;
     const yieldToOthers = timeSlicer();
     for (const [n, record] of records.entries()) {
@@ -288,7 +288,7 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       );
       totals.push(info?.count ?? 0);
       const lastX = info === undefined ? null : x === 'step' ? info.lastStep : info.lastTimestamp === null ? null : seconds(x, Float64Array.of(info.lastTimestamp), record.createdAt)[0]!;
-      lasts.push(info === undefined || lastX === null ? null : { x: lastX, value: finiteOrNull(info.lastValue) });
+      lasts.push(info === undefined || lastX === null ? null : { x: lastX, value: toJsonNumberOrNull(info.lastValue) });
     }
     const aligned = alignChunks(columns, points, range);
     // A bucket's min or max is drawn, not read: rounded to a millionth of the series' own span, which halves

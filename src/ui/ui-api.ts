@@ -1,6 +1,7 @@
 // The UI's API: the JSON answers of the /api/v1/ui routes, shared by the server routes and the browser app (types only).
 
 import type { ExperimentStatus } from '../model/experiment.js';
+import type { JsonNumber } from '../model/json-number.js';
 
 /** How the UI is served: `lablog ui` over a local store (no keys, read-only), or `lablog server` (API keys). */
 export type UiMode = 'local' | 'server';
@@ -25,9 +26,10 @@ export interface MetricSummary {
   readonly count: number;
   readonly lastStep: number | null;
   /** null for NaN or ±Infinity (JSON has no such numbers) or no point. */
-  readonly last: number | null;
-  readonly min: number | null;
-  readonly max: number | null;
+  /** NaN and ±Infinity as their tokens; null: no value. */
+  readonly last: JsonNumber | null;
+  readonly min: JsonNumber | null;
+  readonly max: JsonNumber | null;
 }
 
 /** A param's JSON value: boolean, number, string; dates as ISO text; NaN and ±Infinity as text. */
@@ -79,9 +81,10 @@ export interface SeriesInfo {
   readonly firstStep: number | null;
   readonly lastStep: number | null;
   readonly lastTimestamp: number | null;
-  readonly lastValue: number | null;
-  readonly minValue: number | null;
-  readonly maxValue: number | null;
+  /** NaN and ±Infinity as their tokens; null: no value. */
+  readonly lastValue: JsonNumber | null;
+  readonly minValue: JsonNumber | null;
+  readonly maxValue: JsonNumber | null;
 }
 
 export interface TableInfo {
@@ -130,8 +133,8 @@ export interface SeriesAnswer {
     readonly points: number;
     /** Points of the whole series. */
     readonly total: number;
-    /** The series' last stored point (whatever the range): x on this axis, value (null for NaN/±Infinity). */
-    readonly last: { readonly x: number; readonly value: number | null } | null;
+    /** The series' last stored point (whatever the range): x on this axis, value (NaN and ±Infinity as their tokens). */
+    readonly last: { readonly x: number; readonly value: JsonNumber | null } | null;
   }[];
   /** The range the answer covers (the whole data when from/to were not given); null when no point. */
   readonly range: { readonly from: number; readonly to: number } | null;

@@ -182,6 +182,15 @@ function prepareStatements(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/** SQLite stores a NaN REAL as NULL (no value): a series' last value NaN is kept as the text 'NaN' instead. */
+function toStoredValue(value: number | null): number | string | null {
+  return value !== null && Number.isNaN(value) ? 'NaN' : value;
+}
+
+function fromStoredValue(stored: unknown): number | null {
+  return stored === 'NaN' ? Number.NaN : (stored as number | null);
+}
+
 /** A row of the series table as a SeriesRecord (shared with the SQLite server store). */
 export function seriesRecord(row: Record<string, unknown>): SeriesRecord {
   return {
@@ -191,7 +200,7 @@ export function seriesRecord(row: Record<string, unknown>): SeriesRecord {
     firstStep: row['first_step'] as number | null,
     lastStep: row['last_step'] as number | null,
     lastTimestamp: row['last_timestamp'] as number | null,
-    lastValue: row['last_value'] as number | null,
+    lastValue: fromStoredValue(row['last_value']),
     minValue: row['min_value'] as number | null,
     maxValue: row['max_value'] as number | null,
   };
@@ -426,7 +435,7 @@ export class SqliteBackend implements StoreBackend {
       first: count > 0 ? chunks[0]!.first_step : null,
       last,
       lastTimestamp,
-      lastValue,
+      lastValue: toStoredValue(lastValue),
       min,
       max,
     });
@@ -513,7 +522,7 @@ export class SqliteBackend implements StoreBackend {
       const timestamps = encodeColumn(chunk.timestamps);
       s.insertChunk.run(id, first, last, n, packEncodings(steps.encoding, timestamps.encoding), steps.bytes, bytesOf(chunk.values), timestamps.bytes);
       const [min, max] = extremes(chunk.values);
-      s.addMetricStats.run({ id, n, first, last, lastTimestamp: chunk.timestamps[n - 1]!, lastValue: chunk.values[n - 1]!, min, max });
+      s.addMetricStats.run({ id, n, first, last, lastTimestamp: chunk.timestamps[n - 1]!, lastValue: toStoredValue(chunk.values[n - 1]!), min, max });
     }
     for (const image of batch.images) {
       const id = this.#seriesId(experimentId, image.name, 'image');

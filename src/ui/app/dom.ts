@@ -1,5 +1,7 @@
 // DOM helpers: build elements from tag, attributes and children, and format numbers and times.
 
+import { fromJsonNumber, type JsonNumber } from '../../model/json-number.js';
+
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
 
@@ -31,8 +33,10 @@ export function mount(parent: Element, ...children: (Child | Child[])[]): void {
 }
 
 /** A number as people read it: up to 6 significant digits, exponent for very large or small. */
-export function formatNumber(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '—';
+/** A number as the tables show it; NaN and ±Infinity (numbers or the answers' tokens) as NaN, Infinity, -Infinity. */
+export function formatNumber(json: JsonNumber | null | undefined): string {
+  const value = fromJsonNumber(json);
+  if (value === null) return '—';
   if (!Number.isFinite(value)) return String(value);
   if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
   const abs = Math.abs(value);

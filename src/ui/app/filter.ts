@@ -1,5 +1,6 @@
 // The experiments table's condition filter: parses `lr < 0.01 and max(val/acc) >= 0.9, tag = x` and tests rows.
 
+import { fromJsonNumber } from '../../model/json-number.js';
 import type { ExperimentRow } from '../ui-api.js';
 
 export type Op = '<' | '<=' | '>' | '>=' | '=' | '!=' | '~';
@@ -64,8 +65,8 @@ function holds({ field, op, value }: Condition, row: ExperimentRow): boolean {
       return actual !== undefined && compare(actual, op, value);
     }
     case 'metric': {
-      const actual = row.metrics[field.key]?.[field.stat];
-      return actual !== undefined && actual !== null && compare(actual, op, value);
+      const actual = fromJsonNumber(row.metrics[field.key]?.[field.stat]);
+      return actual !== null && compare(actual, op, value);
     }
     case 'name':
       return compare(row.name, op, value);

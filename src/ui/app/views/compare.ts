@@ -6,6 +6,7 @@ import { emptyState, formatDuration, formatNumber, formatValue, h, mount, status
 import { href, replaceQuery, type ViewContext } from '../main.js';
 import { lineChart, seriesColor, type LineChart } from '../charts/line-chart.js';
 import { loadPlotly } from '../charts/plotly.js';
+import { fromJsonNumber, type JsonNumber } from '../../../model/json-number.js';
 import type { Goal } from '../../../model/metric-goal.js';
 import { CompareGoals } from './compare-goals.js';
 import { MAX_SERIES_EXPERIMENTS, type ExperimentRow, type ParamValue, type XAxis } from '../../ui-api.js';
@@ -27,11 +28,11 @@ function plotText(text: string): string {
 }
 
 const collator = new Intl.Collator(undefined, { numeric: true });
-const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+const finite = (v: JsonNumber | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
 
 function statOf(row: ExperimentRow, metric: string, stat: Stat): number | null {
   const summary = row.metrics[metric];
-  return summary === undefined ? null : summary[stat];
+  return summary === undefined ? null : fromJsonNumber(summary[stat]);
 }
 
 /** A param as a stable text, for "does it differ" and categorical axes. */

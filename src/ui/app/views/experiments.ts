@@ -1,5 +1,6 @@
 // The experiments page: a project's experiments as a filterable, sortable table with chosen columns, selection and compare.
 
+import { fromJsonNumber } from '../../../model/json-number.js';
 import './experiments.css';
 import { api } from '../api.js';
 import { emptyState, formatDuration, formatNumber, formatTime, h, mount, statusBadge } from '../dom.js';
@@ -54,7 +55,7 @@ function dataColumn(id: string): Column | null {
   if (!match) return null;
   const key = match[1]!;
   const stat = match[2] as Stat;
-  const value = (row: ExperimentRow): Cell => row.metrics[key]?.[stat];
+  const value = (row: ExperimentRow): Cell => fromJsonNumber(row.metrics[key]?.[stat]);
   return { id, label: stat === 'last' ? key : `${stat}(${key})`, title: `metric ${key}, ${stat} value`, value, cell: (row) => valueCell(id, value(row)) };
 }
 
@@ -95,7 +96,8 @@ const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'bas
 
 /** Ascending order of two present values: numbers numerically and before text, text with natural number order. */
 function compareCells(a: number | string | boolean, b: number | string | boolean): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  // NaN after every other number (a diverged run sorts beside the worst, never at random).
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) || Number.isNaN(b) ? Number(Number.isNaN(a)) - Number(Number.isNaN(b)) : a === b ? 0 : a < b ? -1 : 1;
   if (typeof a === 'number') return -1;
   if (typeof b === 'number') return 1;
   return collator.compare(String(a), String(b));
