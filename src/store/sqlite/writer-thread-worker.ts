@@ -41,10 +41,23 @@ const data = workerData as WriterThreadData;
 const { slots, message, rejection, rejected, syncFailure } = sharedViews(data.shared);
 const backend = new SqliteBackend(data.file);
 const queue: WriterMessage[] = [];
-/** A descriptor of the WAL, opened at the first sync request and kept (no locks live on the WAL file). */
-let walFd: number | undefined;
-/** The store's folder is fsynced once, at the first sync: the WAL and a new database file are entries in it. */
+/**
+ * Descriptors of the WAL and of the store's folder, opened at start (the connection above made the WAL)
+ * and kept: a sync then reaches the files even if they are renamed or unlinked. No lock lives on either
+ * (SQLite locks the database file, whose descriptors must never be closed behind its back).
+ */
+let walFd = openQuietly(`${data.file}-wal`);
+let folderFd = openQuietly(dirname(data.file));
+/** The folder is fsynced once, at the first sync: the WAL and a new database file are entries in it. */
 let folderSynced = false;
+
+function openQuietly(file: string): number | undefined {
+  try {
+    return openSync(file, 'r');
+  } catch {
+    return undefined; // Tried again at the first sync, which reports the error.
+  }
+}
 let retryTimer: NodeJS.Timeout | undefined;
 let closing = false;
 
@@ -92,12 +105,8 @@ function sync(ticket: number): void {
     walFd ??= openSync(`${data.file}-wal`, 'r');
     fsyncSync(walFd);
     if (!folderSynced) {
-      const folder = openSync(dirname(data.file), 'r');
-      try {
-        fsyncSync(folder);
-      } finally {
-        closeSync(folder);
-      }
+      folderFd ??= openSync(dirname(data.file), 'r');
+      fsyncSync(folderFd);
       folderSynced = true;
     }
     Atomics.add(slots, SYNCS, 1);
@@ -155,7 +164,8 @@ const checkpoints = setInterval(checkpoint, data.checkpointIntervalMs);
 function stop(): void {
   clearInterval(checkpoints);
   checkpoint();
-  if (walFd !== undefined) closeSync(walFd);
+  for (const fd of [walFd, folderFd]) if (fd !== undefined) closeSync(fd);
+  walFd = folderFd = undefined;
   backend.close();
   parentPort!.close();
 }
