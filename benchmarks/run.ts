@@ -130,7 +130,14 @@ rows.push({
   target: `all ${dur['kills']}`,
   met: allKills(dur['integrityOk']) && allKills(dur['contiguous']) && allKills(dur['keptAcknowledged']) && allKills(dur['shownCrashed']),
 });
-rows.push({ figure: 'close() right after logging 1M points', lablog: `${fmt(dur['closeMs'])} ms`, baseline: '', ratio: '', target: '≤ 2,000 ms', met: dur['closeMs'] <= 2000 });
+rows.push({
+  figure: 'close() right after logging 1M points, resolving once data and status are fsynced, vs flush() of the same points (committed, not fsynced)',
+  lablog: `${fmt(dur['closeMs'])} ms`,
+  baseline: `${fmt(dur['flushMs'])} ms`,
+  ratio: `${fmt(dur['closeMs'] / dur['flushMs'], 2)}×`,
+  target: '≤ 2,000 ms',
+  met: dur['closeMs'] <= 2000,
+});
 const sy = results.sync;
 rows.push({
   figure: 'Sync 1M points / 10 series to a SQLite-backed server on loopback vs the same points as plain JSON in one POST',

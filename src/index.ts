@@ -39,6 +39,7 @@ export {
   type FlushResult,
   type ExperimentStats,
 } from './core/experiment.js';
+export type { FlushOptions } from './core/flush-options.js';
 export { ErrorHandlerType, type WarningListener } from './core/error-handler.js';
 export {
   LablogError,

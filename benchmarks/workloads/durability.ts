@@ -1,4 +1,5 @@
-// Durability: 100 processes logging at full speed, each SIGKILLed at a random moment; and close() with a full buffer.
+// Durability: 100 processes logging at full speed, each SIGKILLed at a random moment; and close() with a full buffer
+// (durable: data and status fsynced) against flush() of the same points (committed, not fsynced).
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -48,16 +49,24 @@ log(`${KILLS} SIGKILLed writers`);
 const runs = [];
 for (let i = 0; i < KILLS; i++) runs.push(await killOnce(i));
 
-// close() with a full buffer: 1,000,000 points logged, then close.
-const closeMs: number[] = [];
-for (let r = 0; r < 3; r++) {
-  const store = openStore({ path: join(dir, `close-${r}.db`) });
-  const exp = store.createExperiment({ name: 'close', limits: { maxMetricValues: 1_000_000 } });
+// close() with a full buffer: 1,000,000 points logged, then close, which resolves once data and status are
+// fsynced. Baseline: the same points, then flush(), which resolves once they are committed (not fsynced).
+async function fullBuffer(r: number, end: 'close' | 'flush'): Promise<number> {
+  const store = openStore({ path: join(dir, `${end}-${r}.db`) });
+  const exp = store.createExperiment({ name: end, limits: { maxMetricValues: 1_000_000 } });
   for (let i = 0; i < 1_000_000; i++) exp.logMetric(`s${i % 10}`, i);
   const t0 = performance.now();
-  await exp.close();
-  closeMs.push(performance.now() - t0);
+  if (end === 'close') await exp.close();
+  else await exp.flush();
+  const ms = performance.now() - t0;
   await store.close();
+  return ms;
+}
+const closeMs: number[] = [];
+const flushMs: number[] = [];
+for (let r = 0; r < 3; r++) {
+  closeMs.push(await fullBuffer(r, 'close'));
+  flushMs.push(await fullBuffer(r, 'flush'));
 }
 remove();
 report({
@@ -69,4 +78,6 @@ report({
   medianStoredPoints: median(runs.map((r) => r.stored)),
   closeMs: median(closeMs),
   closeRuns: closeMs,
+  flushMs: median(flushMs),
+  flushRuns: flushMs,
 });

@@ -243,6 +243,35 @@ export class BatchQueue {
     }
   }
 
+  /** Why what was written is not known to be on stable storage: a failed fsync, the store's refusal, or time. */
+  #notDurable(timeoutMs: number): LablogError {
+    const failure = this.#writer.syncFailure() ?? this.#writer.failure();
+    if (failure) return this.#asError(failure);
+    return new LablogError('STORAGE_ERROR', `the store at ${this.#location} did not fsync its writes within ${timeoutMs} ms`, {
+      path: this.#location,
+      limit: timeoutMs,
+    });
+  }
+
+  /**
+   * Asks the writer to put on stable storage everything this experiment handed over and everything
+   * committed to the store so far (its status too); returns the ticket to wait for. Call once all is written.
+   */
+  requestDurable(): number {
+    return this.#writer.submitSync();
+  }
+
+  /** Blocks until `ticket` (from requestDurable) is on stable storage; the error says why not, within timeoutMs. */
+  waitDurableSync(ticket: number, timeoutMs: number): LablogError | undefined {
+    return this.#writer.waitDurableSync(ticket, timeoutMs) ? undefined : this.#notDurable(timeoutMs);
+  }
+
+  /** Puts what is written on stable storage (one fsync, shared with the requests waiting meanwhile), within timeoutMs. */
+  async makeDurable(timeoutMs: number): Promise<LablogError | undefined> {
+    const ticket = this.#writer.submitSync();
+    return (await this.#writer.waitDurable(ticket, timeoutMs)) ? undefined : this.#notDurable(timeoutMs);
+  }
+
   /** Like writeAllSync without blocking the event loop. */
   async writeAll(timeoutMs: number): Promise<LablogError | undefined> {
     const deadline = Date.now() + timeoutMs;

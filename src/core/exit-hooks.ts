@@ -12,6 +12,13 @@ export interface ExitParticipant {
    * later than `deadline` (shared by every experiment of the process). Never throws.
    */
   onProcessExit(status: ExitStatus, deadline: number): void;
+  /**
+   * Called once every participant has written: asks for what it wrote to be put on stable storage,
+   * without waiting (the requests of all participants then share fsyncs). Never throws.
+   */
+  requestDurableAtExit?(): void;
+  /** Then waits for that, no later than `deadline`. Never throws. */
+  awaitDurableAtExit?(deadline: number): void;
 }
 
 const participants = new Set<ExitParticipant>();
@@ -19,11 +26,27 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 function finishAll(status: ExitStatus): void {
   const deadline = Date.now() + EXIT_MAX_WAIT_MS;
-  for (const participant of [...participants]) {
+  const finishing = [...participants];
+  // One experiment failing must not stop the others: each step of each is on its own.
+  for (const participant of finishing) {
     try {
       participant.onProcessExit(status, deadline);
     } catch {
-      // One experiment failing to flush must not stop the others.
+      // Reported by the participant where it can be.
+    }
+  }
+  for (const participant of finishing) {
+    try {
+      participant.requestDurableAtExit?.();
+    } catch {
+      // As above.
+    }
+  }
+  for (const participant of finishing) {
+    try {
+      participant.awaitDurableAtExit?.(deadline);
+    } catch {
+      // As above.
     }
   }
 }

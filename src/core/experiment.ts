@@ -19,6 +19,7 @@ import {
 } from './validation.js';
 import { FLUSH_AT_BYTES, FLUSH_AT_POINTS, FLUSH_INTERVAL_MS, MAX_BUFFERED_POINTS, MetricSeriesBuffer, WriteBuffer } from './buffer.js';
 import { BatchQueue } from './batch-queue.js';
+import { resolveFlushOptions, type FlushOptions } from './flush-options.js';
 import { THIS_HOST, isCrashed } from './liveness.js';
 import type { LivePublication, PublishOptions, PublishReport } from './publishing.js';
 import { trackForExit, untrackForExit, type ExitParticipant, type ExitStatus } from './exit-hooks.js';
@@ -174,7 +175,13 @@ export class Experiment {
   #writtenAtLastFlush = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #inflight = new Set<Promise<void>>();
-  readonly #exitParticipant: ExitParticipant = { onProcessExit: (status, deadline) => this.#onProcessExit(status, deadline) };
+  readonly #exitParticipant: ExitParticipant = {
+    onProcessExit: (status, deadline) => this.#onProcessExit(status, deadline),
+    requestDurableAtExit: () => this.#requestDurableAtExit(),
+    awaitDurableAtExit: (deadline) => this.#awaitDurableAtExit(deadline),
+  };
+  /** At exit: true once everything is written and should be put on stable storage; then the ticket to wait for. */
+  #durableAtExit: boolean | number = false;
 
   /** Kind of every series name in use; names are unique across kinds within an experiment. */
   readonly #seriesKinds = new Map<string, SeriesKind>();
@@ -404,11 +411,22 @@ export class Experiment {
 
   // ---- lifecycle -----------------------------------------------------------------------------------
 
-  /** Writes everything buffered. Under FAIL, rejects when the store did not take it. */
-  async flush(): Promise<FlushResult> {
+  /**
+   * Writes everything buffered and resolves once it is committed. With `{ durable: true }`, resolves only
+   * once it is also on stable storage (one fsync, shared with the flushes and closes waiting meanwhile).
+   * Under FAIL, rejects when the store did not take it (or could not fsync it).
+   */
+  async flush(options?: FlushOptions): Promise<FlushResult> {
+    const { durable } = resolveFlushOptions(options);
+    const deadline = Date.now() + FLUSH_WAIT_MS;
     if (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     this.#throwDeferred();
-    const error = (await this.#queue.writeAll(FLUSH_WAIT_MS)) ?? this.#queue.takeRejection();
+    const writeError = await this.#queue.writeAll(FLUSH_WAIT_MS);
+    let error = writeError ?? this.#queue.takeRejection();
+    if (durable && !writeError && this.#state !== READ_ONLY) {
+      const syncError = await this.#queue.makeDurable(Math.max(0, deadline - Date.now()));
+      error ??= syncError;
+    }
     const result: FlushResult = {
       points: this.#queue.writtenPoints - this.#writtenAtLastFlush,
       pending: this.#queue.pendingPoints,
@@ -421,8 +439,10 @@ export class Experiment {
   }
 
   /**
-   * Writes what is buffered and ends the experiment with `status` (default 'completed'). Bounded in time
-   * (CLOSE_TIMEOUT_MS); idempotent; later log calls are EXPERIMENT_CLOSED.
+   * Writes what is buffered, ends the experiment with `status` (default 'completed') and resolves once the
+   * data and the status are on stable storage (one fsync, shared with the closes and durable flushes
+   * waiting meanwhile). Bounded in time (CLOSE_TIMEOUT_MS): what is not written or not fsynced by then is
+   * reported, and the exit hook finishes it. Idempotent; later log calls are EXPERIMENT_CLOSED.
    */
   close(options?: CloseOptions): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -459,9 +479,12 @@ export class Experiment {
     // The status is recorded once the data is in the store; if it is not yet, the exit hook records it
     // after waiting for the writer (or, if that fails too, the run shows as crashed, not as complete).
     if (!writeError) error ??= this.#end(status);
+    // Data and status are committed: one fsync puts them on stable storage.
+    const syncError = writeError ? undefined : await this.#queue.makeDurable(Math.max(0, deadline - Date.now()));
+    error ??= syncError;
     this.#state = CLOSED;
-    // What the store has not taken yet stays with the writer, which retries: the exit hook waits for it.
-    if (this.#queue.idle) untrackForExit(this.#exitParticipant);
+    // What the store has not taken (or not fsynced) yet stays with the writer, which retries: the exit hook waits for it.
+    if (this.#queue.idle && !syncError) untrackForExit(this.#exitParticipant);
     this.#onFinished(this);
     // The last of the close budget publishes what is left; the rest waits for `lablog sync`.
     const live = this.#live;
@@ -896,10 +919,25 @@ export class Experiment {
     } else {
       // A close() (finished or in progress) decides the status; else how the process ended does.
       this.#end(this.#closedStatus ?? status);
+      this.#durableAtExit = true;
     }
     this.#state = CLOSED;
     untrackForExit(this.#exitParticipant);
     this.#onFinished(this);
+  }
+
+  #requestDurableAtExit(): void {
+    if (this.#durableAtExit === true) this.#durableAtExit = this.#queue.requestDurable();
+  }
+
+  #awaitDurableAtExit(deadline: number): void {
+    const ticket = this.#durableAtExit;
+    if (typeof ticket !== 'number') return;
+    this.#durableAtExit = false;
+    const error = this.#queue.waitDurableSync(ticket, Math.min(EXIT_STALL_MS, Math.max(0, deadline - Date.now())));
+    if (error) {
+      reportAtExit(`lablog: experiment '${this.name}' (${this.id}): its data is written but not known to be on stable storage (a power loss may take it back): ${error.message}\n`);
+    }
   }
 
 

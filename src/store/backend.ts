@@ -45,6 +45,20 @@ export interface BatchWriter {
   waitSync(ticket: number, timeoutMs: number): boolean;
   /** Like waitSync without blocking the event loop. */
   wait(ticket: number, timeoutMs: number): Promise<boolean>;
+  /**
+   * Queues a durability request and returns its ticket: once `durable()` reaches it, every batch
+   * submitted before it and everything committed to the store before the call (by any connection) is on
+   * stable storage. One fsync serves every request waiting at the time.
+   */
+  submitSync(): number;
+  /** The highest ticket on stable storage: every batch up to it is written and fsynced. */
+  durable(): number;
+  /** Why writes cannot be put on stable storage (an fsync failed: for good, as the kernel may have dropped them); else undefined. */
+  syncFailure(): Error | undefined;
+  /** Blocks until `ticket` is durable, the store refuses a batch again or an fsync fails, or timeoutMs pass; true when durable. */
+  waitDurableSync(ticket: number, timeoutMs: number): boolean;
+  /** Like waitDurableSync without blocking the event loop. */
+  waitDurable(ticket: number, timeoutMs: number): Promise<boolean>;
 }
 
 /**

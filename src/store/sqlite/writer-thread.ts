@@ -13,15 +13,22 @@ export const RETRY_INTERVAL_MS = 1_000;
 
 // Shared state, Int32 slots: the last ticket done (written, or rejected for good), a failure counter (odd
 // while the store refuses the head batch and it is retried), the length of the failure message in the
-// bytes that follow, and the count of batches / metric points rejected for good.
+// bytes that follow, and the count of batches / metric points rejected for good. Then durability: the
+// highest ticket on stable storage (every ticket up to it is written and fsynced), the last sync ticket
+// whose fsync has started, the count of fsyncs done, and the length of the message of a failed fsync
+// (non-zero: durability failed for good).
 const WRITTEN = 0;
 const FAILING = 1;
 const MESSAGE_LENGTH = 2;
 export const REJECTED_BATCHES = 3;
 export const REJECTION_LENGTH = 4;
+export const DURABLE = 5;
+export const SYNC_STARTED = 6;
+export const SYNCS = 7;
+export const SYNC_FAILURE_LENGTH = 8;
 /** The last tickets rejected for good, in a ring indexed by the rejection count. */
 export const REJECTED_RING = 256;
-const HEADER_BYTES = 32;
+const HEADER_BYTES = 64;
 const MESSAGE_BYTES = 2048;
 
 export interface WriterThreadData {
@@ -36,17 +43,26 @@ export interface WriteMessage {
   readonly batch: WriteBatch;
 }
 
+/** A request to put on stable storage every batch before it and everything committed to the store before it was sent. */
+export interface SyncMessage {
+  readonly ticket: number;
+  readonly sync: true;
+}
+
+export type WriterMessage = WriteMessage | SyncMessage;
+
 /** Lays out the shared state (used by both sides). */
 export function sharedViews(shared: SharedArrayBuffer) {
   return {
     slots: new Int32Array(shared, 0, HEADER_BYTES / 4),
     message: new Uint8Array(shared, HEADER_BYTES, MESSAGE_BYTES),
     rejection: new Uint8Array(shared, HEADER_BYTES + MESSAGE_BYTES, MESSAGE_BYTES),
-    rejected: new Int32Array(shared, HEADER_BYTES + 2 * MESSAGE_BYTES, REJECTED_RING),
+    syncFailure: new Uint8Array(shared, HEADER_BYTES + 2 * MESSAGE_BYTES, MESSAGE_BYTES),
+    rejected: new Int32Array(shared, HEADER_BYTES + 3 * MESSAGE_BYTES, REJECTED_RING),
   };
 }
 
-export const SHARED_BYTES = HEADER_BYTES + 2 * MESSAGE_BYTES + 4 * REJECTED_RING;
+export const SHARED_BYTES = HEADER_BYTES + 3 * MESSAGE_BYTES + 4 * REJECTED_RING;
 
 export class WriterThread implements BatchWriter {
   readonly #file: string;
@@ -55,6 +71,10 @@ export class WriterThread implements BatchWriter {
   readonly #message: Uint8Array;
   readonly #rejection: Uint8Array;
   readonly #rejected: Int32Array;
+  readonly #syncFailureText: Uint8Array;
+  #syncFailure: Error | undefined;
+  /** The ticket of the last sync request sent. */
+  #lastSync = 0;
   /** Overlapping waits (flush and close of several experiments): the worker stays referenced while any runs. */
   #waiters = 0;
   #worker: Worker | undefined;
@@ -71,6 +91,7 @@ export class WriterThread implements BatchWriter {
     this.#message = views.message;
     this.#rejection = views.rejection;
     this.#rejected = views.rejected;
+    this.#syncFailureText = views.syncFailure;
   }
 
   start(): void {
@@ -106,6 +127,7 @@ export class WriterThread implements BatchWriter {
   #die(error: Error): void {
     this.#dead ??= new LablogError('STORAGE_ERROR', `the writer thread for ${this.#file} failed: ${error.message}`, { path: this.#file }, { cause: error });
     Atomics.notify(this.#slots, WRITTEN);
+    Atomics.notify(this.#slots, DURABLE);
   }
 
   submit(batch: WriteBatch): number {
@@ -116,8 +138,40 @@ export class WriterThread implements BatchWriter {
     return ticket;
   }
 
+  submitSync(): number {
+    // The last request sent covers this one too when nothing was submitted since and its fsync has not
+    // started yet: that fsync comes after everything the caller committed. Closes that come together
+    // share one fsync this way.
+    if (this.#lastSync === this.#submitted && this.#lastSync > 0 && Atomics.load(this.#slots, SYNC_STARTED) < this.#lastSync) {
+      return this.#lastSync;
+    }
+    const worker = (this.#worker ??= this.#spawn());
+    const ticket = ++this.#submitted;
+    worker.postMessage({ ticket, sync: true } satisfies SyncMessage);
+    this.#lastSync = ticket;
+    return ticket;
+  }
+
   written(): number {
     return Atomics.load(this.#slots, WRITTEN);
+  }
+
+  durable(): number {
+    return Atomics.load(this.#slots, DURABLE);
+  }
+
+  /** @internal fsyncs this writer has done, for tests and benchmarks. */
+  syncs(): number {
+    return Atomics.load(this.#slots, SYNCS);
+  }
+
+  syncFailure(): Error | undefined {
+    if (this.#syncFailure) return this.#syncFailure;
+    const length = Math.min(Atomics.load(this.#slots, SYNC_FAILURE_LENGTH), MESSAGE_BYTES);
+    if (length === 0) return undefined;
+    const text = Buffer.from(this.#syncFailureText.slice(0, length)).toString('utf8');
+    this.#syncFailure = new LablogError('STORAGE_ERROR', `cannot put the writes to ${this.#file} on stable storage: ${text}`, { path: this.#file });
+    return this.#syncFailure;
   }
 
   rejectionsSince(seen: number): { count: number; tickets: number[]; error: Error } | undefined {
@@ -155,18 +209,40 @@ export class WriterThread implements BatchWriter {
   }
 
   waitSync(ticket: number, timeoutMs: number): boolean {
-    const deadline = Date.now() + timeoutMs;
-    const since = Atomics.load(this.#slots, FAILING);
-    for (;;) {
-      const written = this.written();
-      if (written >= ticket) return true;
-      const left = deadline - Date.now();
-      if (left <= 0 || this.#failedSince(since)) return false;
-      Atomics.wait(this.#slots, WRITTEN, written, Math.min(left, 50));
-    }
+    return this.#block(WRITTEN, ticket, timeoutMs);
   }
 
   async wait(ticket: number, timeoutMs: number): Promise<boolean> {
+    return this.#await(WRITTEN, ticket, timeoutMs);
+  }
+
+  waitDurableSync(ticket: number, timeoutMs: number): boolean {
+    return this.#block(DURABLE, ticket, timeoutMs);
+  }
+
+  waitDurable(ticket: number, timeoutMs: number): Promise<boolean> {
+    return this.#await(DURABLE, ticket, timeoutMs);
+  }
+
+  /** True when waiting for `slot` cannot succeed: the writer died, or (for DURABLE) an fsync failed. */
+  #hopeless(slot: number): boolean {
+    return slot === DURABLE && Atomics.load(this.#slots, SYNC_FAILURE_LENGTH) !== 0;
+  }
+
+  /** Blocks until `slot` reaches `ticket`, the store refuses a batch again, or timeoutMs pass; true when reached. */
+  #block(slot: number, ticket: number, timeoutMs: number): boolean {
+    const deadline = Date.now() + timeoutMs;
+    const since = Atomics.load(this.#slots, FAILING);
+    for (;;) {
+      const reached = Atomics.load(this.#slots, slot);
+      if (reached >= ticket) return true;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#failedSince(since) || this.#hopeless(slot)) return false;
+      Atomics.wait(this.#slots, slot, reached, Math.min(left, 50));
+    }
+  }
+
+  async #await(slot: number, ticket: number, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     // Atomics.waitAsync holds no handle on the event loop: keep the worker referenced meanwhile, or a
     // script awaiting close() would end with its promise unsettled.
@@ -174,11 +250,11 @@ export class WriterThread implements BatchWriter {
     const since = Atomics.load(this.#slots, FAILING);
     try {
       for (;;) {
-        const written = this.written();
-        if (written >= ticket) return true;
+        const reached = Atomics.load(this.#slots, slot);
+        if (reached >= ticket) return true;
         const left = deadline - Date.now();
-        if (left <= 0 || this.#failedSince(since)) return false;
-        await Atomics.waitAsync(this.#slots, WRITTEN, written, Math.min(left, 50)).value;
+        if (left <= 0 || this.#failedSince(since) || this.#hopeless(slot)) return false;
+        await Atomics.waitAsync(this.#slots, slot, reached, Math.min(left, 50)).value;
       }
     } finally {
       if (--this.#waiters === 0) this.#worker?.unref();
