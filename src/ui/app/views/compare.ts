@@ -3,7 +3,7 @@
 import './compare.css';
 import { api, ApiError, type ComparisonJson, type StudyDetailJson } from '../api.js';
 import { emptyState, formatDuration, formatNumber, formatValue, h, mount, statusBadge } from '../dom.js';
-import { href, replaceQuery, type ViewContext } from '../main.js';
+import { href, replaceQuery, type ViewContext } from '../navigation.js';
 import { lineChart, seriesColor, type LineChart } from '../charts/line-chart.js';
 import { loadPlotly } from '../charts/plotly.js';
 import { fromJsonNumber, type JsonNumber } from '../../../model/json-number.js';

@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { lineChart, type LineChart } from '../charts/line-chart.js';
 import { plotFigure, purgeFigure } from '../charts/plotly.js';
 import { emptyState, formatDuration, formatNumber, formatTime, formatValue, h, mount, statusBadge } from '../dom.js';
-import { href, type ViewContext } from '../main.js';
+import { href, type ViewContext } from '../navigation.js';
 import type { ExperimentPage, SeriesInfo, TableInfo, TablePage } from '../../ui-api.js';
 
 const POLL_MS = 2000;

@@ -5,7 +5,7 @@ import './experiments.css';
 import { api } from '../api.js';
 import { emptyState, formatDuration, formatNumber, formatTime, h, mount, statusBadge } from '../dom.js';
 import { FilterError, matches, parseFilter, type Filter, type Stat } from '../filter.js';
-import { href, replaceQuery, type ViewContext } from '../main.js';
+import { href, replaceQuery, type ViewContext } from '../navigation.js';
 import { MAX_SERIES_EXPERIMENTS, type ExperimentRow, type ExperimentTable, type Overview } from '../../ui-api.js';
 
 /** Rows rendered at once; "Show more" adds as many again. Filter and sort always run over every row. */

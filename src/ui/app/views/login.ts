@@ -3,7 +3,7 @@
 import './studies.css';
 import { api, ApiError } from '../api.js';
 import { h, mount } from '../dom.js';
-import { href, type ViewContext } from '../main.js';
+import { href, type ViewContext } from '../navigation.js';
 
 /** Where to go after signing in: a route of this app (never the login page again, never another site). */
 function nextRoute(query: URLSearchParams): string {

@@ -4,7 +4,7 @@ import './studies.css';
 import { defaultMetricGoal } from '../../../model/metric-goal.js';
 import { api, type StudyDetailJson, type StudyJson } from '../api.js';
 import { formatDuration, formatNumber, formatTime, h, mount, statusBadge } from '../dom.js';
-import { href, type ViewContext } from '../main.js';
+import { href, type ViewContext } from '../navigation.js';
 import { MAX_SERIES_EXPERIMENTS, type ExperimentRow } from '../../ui-api.js';
 
 /** Characters of a hypothesis shown in the list (the whole text is the cell's tooltip). */
