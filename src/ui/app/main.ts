@@ -8,7 +8,7 @@ import { renderExperiment } from './views/experiment.js';
 import { renderExperiments } from './views/experiments.js';
 import { renderLogin } from './views/login.js';
 import { renderStudies, renderStudy } from './views/studies.js';
-import { href, type View, type ViewContext } from './navigation.js';
+import { href, type View } from './navigation.js';
 
 const ROUTES: [RegExp, View, string][] = [
   [/^\/?$/, renderExperiments, 'experiments'],
