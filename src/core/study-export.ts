@@ -1,7 +1,7 @@
 // Export: writes experiments (one row each, or every metric point in long form) to CSV, Parquet, JSON or Arrow through nodejs-polars / apache-arrow.
 
+import { loadPolars, type Polars } from '../media/polars.js';
 import { metricGoal, type Goal } from '../model/metric-goal.js';
-import { createRequire } from 'node:module';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { DataFrame, DataType, Series } from 'nodejs-polars';
@@ -48,13 +48,6 @@ export interface ExportExtra {
   memberTags?: Record<string, readonly string[]>;
 }
 
-type Polars = typeof import('nodejs-polars');
-
-const require = createRequire(import.meta.url);
-let polars: Polars | undefined;
-function loadPolars(): Polars {
-  return (polars ??= require('nodejs-polars') as Polars);
-}
 
 
 const OPTION_KEYS = ['format', 'path', 'include', 'series', 'goals'] as const;

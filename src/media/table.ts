@@ -1,5 +1,6 @@
 // Tables: turns a nodejs-polars DataFrame or an apache-arrow Table into Arrow IPC stream bytes, and back.
 
+import { loadPolars } from './polars.js';
 import { createRequire } from 'node:module';
 import type { Table } from 'apache-arrow';
 import type { DataFrame } from 'nodejs-polars';
@@ -23,9 +24,6 @@ export function loadArrow(): Promise<Arrow> {
   return (esmArrowLoading ??= import('apache-arrow').then((module) => (esmArrow = module)));
 }
 
-function loadPolars(): typeof import('nodejs-polars') {
-  return require('nodejs-polars') as typeof import('nodejs-polars');
-}
 
 export interface SerializedTable {
   readonly ipc: Buffer;
