@@ -377,7 +377,7 @@ export class Store {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new LablogError('STORAGE_ERROR', `the store at ${this.path} is closed`, {});
+    if (this.#closed) throw new LablogError('STORAGE_ERROR', `the store at ${this.path} is closed`, { driver: 'sqlite', driverCode: null, location: this.path });
   }
 }
 
