@@ -37,7 +37,7 @@ export function openStore(options?: OpenStoreOptions): Store {
   } catch (cause) {
     throw new LablogError('STORAGE_ERROR', `cannot create the folder for ${file}: ${(cause as Error).message}`, { driver: 'filesystem', driverCode: driverCodeOf(cause), location: file }, { cause });
   }
-  return new Store(new SqliteBackend(file), PUBLISHING);
+  return Store.over(new SqliteBackend(file), PUBLISHING);
 }
 
 /** Publishing through the sync layer, loaded on first use (a run that never publishes never loads it). */

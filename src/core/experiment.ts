@@ -193,8 +193,13 @@ export class Experiment {
   #metricWarnAt = 0;
   #paramWarnAt = 0;
 
-  /** @internal Use store.createExperiment or store.getExperiment. */
-  constructor(init: ExperimentInit) {
+  /** @internal How a Store makes an experiment. */
+  static from(init: ExperimentInit): Experiment {
+    return new Experiment(init);
+  }
+
+  /** Use store.createExperiment or store.getExperiment. (Private, so the published types offer no constructor.) */
+  private constructor(init: ExperimentInit) {
     this.#backend = init.backend;
     this.#record = init.record;
     this.#onOpened = init.onOpened;
