@@ -75,7 +75,7 @@ export function readRejectedItem(item: unknown): RejectedItem {
     name: typeof sent['name'] === 'string' ? sent['name'] : '',
     error: code,
     message: typeof sent['message'] === 'string' ? sent['message'] : code,
-    details: { ...details, ...(original === undefined ? {} : { remoteCode: original }) },
+    details: { ...details, ...(known || original === undefined ? {} : { remoteCode: original }) },
   } as RejectedItem;
 }
 
