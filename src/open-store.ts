@@ -2,7 +2,8 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LablogError, describeValue } from './core/errors.js';
+import { LablogError, LablogWarning, describeValue } from './core/errors.js';
+import { driverCodeOf } from './model/error-codes.js';
 import { Store } from './core/store.js';
 import type { LivePublication, Publishing } from './core/publishing.js';
 import { assertKnownOptions, assertOptionsObject } from './core/validation.js';
@@ -34,9 +35,9 @@ export function openStore(options?: OpenStoreOptions): Store {
   try {
     mkdirSync(dirname(file), { recursive: true });
   } catch (cause) {
-    throw new LablogError('STORAGE_ERROR', `cannot create the folder for ${file}: ${(cause as Error).message}`, { path: file }, { cause });
+    throw new LablogError('STORAGE_ERROR', `cannot create the folder for ${file}: ${(cause as Error).message}`, { driver: 'filesystem', driverCode: driverCodeOf(cause), location: file }, { cause });
   }
-  return new Store(new SqliteBackend(file), PUBLISHING);
+  return Store.over(new SqliteBackend(file), PUBLISHING);
 }
 
 /** Publishing through the sync layer, loaded on first use (a run that never publishes never loads it). */
@@ -47,7 +48,7 @@ const PUBLISHING: Publishing = {
   },
   startLive(storePath, experimentId, remote, onProblem): LivePublication {
     const started = import('./sync/live-publisher.js').then((m) => m.startLivePublication(storePath, experimentId, remote, onProblem));
-    started.catch((cause: unknown) => onProblem(new LablogError('REMOTE_ERROR', `cannot start publishing: ${(cause as Error).message}`, {}, { cause })));
+    started.catch((cause: unknown) => onProblem(new LablogWarning('REMOTE_ERROR', `cannot start publishing: ${(cause as Error).message}`, {}, { cause })));
     return {
       async stop(timeoutMs) {
         const deadline = Date.now() + timeoutMs;

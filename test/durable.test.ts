@@ -91,7 +91,7 @@ describe('flush options', () => {
     const error = (await exp.flush(options as never).catch((e: unknown) => e)) as LablogError;
     expect(error.code).toBe('INVALID_OPTION');
     expect(error.message).toBe(message);
-    expect(error.details['option']).toBe(option);
+    expect((error.details as Record<string, unknown>)['option']).toBe(option);
     expect(exp.stats().pendingPoints).toBe(1);
     expect(await exp.flush()).toEqual({ points: 1, pending: 0, dropped: 0 });
   });

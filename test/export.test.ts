@@ -346,11 +346,11 @@ describe('exportExperiments with no experiments', () => {
 });
 
 describe('exportExperiments option errors', () => {
-  async function invalidOption(options: unknown): Promise<LablogError> {
+  async function invalidOption(options: unknown): Promise<LablogError<'INVALID_OPTION'>> {
     const error = await exportExperiments([], options as ExportOptions).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LablogError);
     expect((error as LablogError).code).toBe('INVALID_OPTION');
-    return error as LablogError;
+    return error as LablogError<'INVALID_OPTION'>;
   }
 
   it('rejects an unknown format, an unknown include, an empty path and unknown options, writing nothing', async () => {

@@ -250,7 +250,7 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       const e = experiment();
       await backend.upsertExperiment(e, limits(), NOW);
       const error = await failure(backend.upsertExperiment({ ...e, project: 'elsewhere' }, limits(), NOW));
-      expect(error.code).toBe('VALIDATION');
+      expect(error.code).toBe('INVALID_OPTION');
       expect((await backend.getExperiment(e.id))!.project).toBe(e.project);
     });
 
@@ -645,8 +645,7 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
           NOW,
         ),
       );
-      expect(error.code).toBe('VALIDATION');
-      expect(error.details['missing']).toEqual([hash]);
+      expect(error).toMatchObject({ code: 'INVALID_OPTION', details: { missing: [hash] } });
       expect(await backend.readSeries(id)).toEqual([]);
     });
 

@@ -96,10 +96,10 @@ describe.each(SERVER_DATABASES)('blob ownership on $kind', ({ create }) => {
     expect(ingest.status).toBe(200);
     expect(ingest.data.accepted).toBe(0);
     expect(ingest.data.rejected).toEqual([
-      { kind: 'image', name: 'stolen', error: 'VALIDATION', message: `image 'stolen' at step 0: blob ${sha256(bobPng)} was not uploaded`, details: { key: 'stolen', hash: sha256(bobPng) } },
-      { kind: 'image', name: 'absent', error: 'VALIDATION', message: `image 'absent' at step 0: blob ${never} was not uploaded`, details: { key: 'absent', hash: never } },
-      { kind: 'table', name: 'stolen-table', error: 'VALIDATION', message: `table 'stolen-table': blob ${sha256(bobTable)} was not uploaded`, details: { key: 'stolen-table', hash: sha256(bobTable) } },
-      { kind: 'table', name: 'absent-table', error: 'VALIDATION', message: `table 'absent-table': blob ${never} was not uploaded`, details: { key: 'absent-table', hash: never } },
+      { kind: 'image', name: 'stolen', error: 'INVALID_OPTION', message: `image 'stolen' at step 0: blob ${sha256(bobPng)} was not uploaded`, details: { key: 'stolen', hash: sha256(bobPng) } },
+      { kind: 'image', name: 'absent', error: 'INVALID_OPTION', message: `image 'absent' at step 0: blob ${never} was not uploaded`, details: { key: 'absent', hash: never } },
+      { kind: 'table', name: 'stolen-table', error: 'INVALID_OPTION', message: `table 'stolen-table': blob ${sha256(bobTable)} was not uploaded`, details: { key: 'stolen-table', hash: sha256(bobTable) } },
+      { kind: 'table', name: 'absent-table', error: 'INVALID_OPTION', message: `table 'absent-table': blob ${never} was not uploaded`, details: { key: 'absent-table', hash: never } },
     ]);
     // Reading back gives nothing of bob's.
     expect((await api(server, alice, 'GET', `/api/v1/experiments/${mine}/images?key=stolen`)).data.images).toEqual([]);
@@ -123,7 +123,7 @@ describe.each(SERVER_DATABASES)('blob ownership on $kind', ({ create }) => {
     expect(await putBlob(server, bob, other)).toEqual({ status: 201, data: { hash: sha256(other), size: other.length, project: 'bob' } });
     const unnamed = await putBlob(server, both, bobPng);
     expect(unnamed.status).toBe(400);
-    expect(unnamed.data).toMatchObject({ error: 'VALIDATION', details: { field: 'project', actual: 2 } });
+    expect(unnamed.data).toMatchObject({ error: 'INVALID_OPTION', details: { field: 'project', actual: 2 } });
     expect((await api(server, both, 'POST', '/api/v1/blobs/missing', { hashes: [never] })).status).toBe(400);
 
     // Bytes alice uploads herself are hers, even when bob holds the same bytes (stored once underneath).

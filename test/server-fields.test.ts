@@ -171,8 +171,8 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
       [{ params: [{ key: '__proto__', type: 'number', value: '1' }] }, 'INVALID_NAME'],
       [{ params: [{ key: LONE, type: 'number', value: '1' }] }, 'INVALID_NAME'],
       [{ params: [{ key: 'text', type: 'string', value: `v ${LONE}` }] }, 'INVALID_PARAM_VALUE'],
-      [{ description: `about ${LONE}` }, 'VALIDATION'],
-      [{ hostname: `host${LONE}` }, 'VALIDATION'],
+      [{ description: `about ${LONE}` }, 'INVALID_OPTION'],
+      [{ hostname: `host${LONE}` }, 'INVALID_OPTION'],
     ] as const) {
       const res = await put(fields);
       expect(`${res.status} ${res.data.error}`, JSON.stringify(fields)).toBe(`400 ${error}`);

@@ -112,7 +112,7 @@ describe.each(SERVER_DATABASES)('publishing to a server on $kind', ({ create }) 
     expect(failed.data.experiments.map((e: { name: string }) => e.name)).toEqual(['e4']);
     const bad = await api(server, key, 'GET', '/api/v1/experiments?sort=id;drop');
     expect(bad.status).toBe(400);
-    expect(bad.data.error).toBe('VALIDATION');
+    expect(bad.data.error).toBe('INVALID_OPTION');
   });
 
   it('publishes what a resumed run rewrote: the remote drops the same points', async () => {

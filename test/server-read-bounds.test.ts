@@ -119,7 +119,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     // Past the limits: 400 / 422 naming the limit and the actual value.
     const rowsOver = await get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&limit=${MAX_TABLE_PAGE_ROWS + 1}`);
     expect(rowsOver.status).toBe(400);
-    expect(rowsOver.data).toMatchObject({ error: 'VALIDATION', details: { field: 'limit', limit: MAX_TABLE_PAGE_ROWS, actual: String(MAX_TABLE_PAGE_ROWS + 1) } });
+    expect(rowsOver.data).toMatchObject({ error: 'INVALID_OPTION', details: { field: 'limit', limit: MAX_TABLE_PAGE_ROWS, actual: String(MAX_TABLE_PAGE_ROWS + 1) } });
     const columnsOver = await get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&columnLimit=${MAX_TABLE_PAGE_COLUMNS + 1}`);
     expect(columnsOver.status).toBe(400);
     expect(columnsOver.data.details).toMatchObject({ field: 'columnLimit', limit: MAX_TABLE_PAGE_COLUMNS });
@@ -257,9 +257,9 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
 
     const over = await get(server, key, `${base}&limit=${MAX_METRIC_PAGE_POINTS + 1}`);
     expect(over.status).toBe(400);
-    expect(over.data).toMatchObject({ error: 'VALIDATION', details: { field: 'limit', limit: MAX_METRIC_PAGE_POINTS } });
+    expect(over.data).toMatchObject({ error: 'INVALID_OPTION', details: { field: 'limit', limit: MAX_METRIC_PAGE_POINTS } });
     expect((await get(server, key, `${base}&limit=0`)).status).toBe(400);
-    expect((await get(server, key, `${base}&fromStep=abc`)).data).toMatchObject({ error: 'VALIDATION', details: { field: 'fromStep' } });
+    expect((await get(server, key, `${base}&fromStep=abc`)).data).toMatchObject({ error: 'INVALID_OPTION', details: { field: 'fromStep' } });
     expect((await get(server, key, `/api/v1/experiments/${exp.id}/metrics?key=nope`)).status).toBe(404);
   }, 180_000);
 

@@ -130,7 +130,7 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     expect(result.status).toBe(200);
     expect(result.data.accepted).toBe(3);
     const errors = Object.fromEntries(result.data.rejected.map((r: { name: string; error: string }) => [r.name, r.error]));
-    expect(errors).toEqual({ backwards: 'STEP_NOT_INCREASING', fractional: 'INVALID_STEP', 'not-a-figure': 'INVALID_PLOT', ghost: 'VALIDATION' });
+    expect(errors).toEqual({ backwards: 'STEP_NOT_INCREASING', fractional: 'INVALID_STEP', 'not-a-figure': 'INVALID_PLOT', ghost: 'INVALID_OPTION' });
     // Re-sending the same points stores nothing; sending behind the stored steps is skipped, not duplicated.
     const again = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, {
       metrics: [{ name: 'ok', after: 2, steps: [1, 2, 3], values: [9, 9, 4], timestamps: [1, 2, 3] }],
@@ -144,7 +144,7 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     expect(conflict.data.rejected).toEqual([expect.objectContaining({ error: 'SYNC_CONFLICT', details: expect.objectContaining({ serverLastStep: 3 }) })]);
     const malformed = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, '{"metrics": [');
     expect(malformed.status).toBe(400);
-    expect(malformed.data.error).toBe('VALIDATION');
+    expect(malformed.data.error).toBe('INVALID_OPTION');
     // A tiny body claiming a huge encoded column is refused before anything is decoded.
     const huge = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, {
       metrics: [{ name: 'big', after: null, count: 50_000_000, steps: { encoding: 1, data: Buffer.alloc(16).toString('base64') }, values: { encoding: 1, data: Buffer.alloc(16).toString('base64') }, timestamps: { encoding: 1, data: Buffer.alloc(16).toString('base64') } }],

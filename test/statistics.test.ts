@@ -342,8 +342,7 @@ describe('paretoFrontier', () => {
 
   it('throws INVALID_OPTION when a point has the wrong number of values', () => {
     const error = lablogError(() => paretoFrontier([{ id: 'a', values: [1] }], goals));
-    expect(error.code).toBe('INVALID_OPTION');
-    expect(error.details['option']).toBe('goals');
+    expect(error).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'goals' } });
   });
 });
 
@@ -380,8 +379,7 @@ describe('sampleSizePerGroup', () => {
     ];
     for (const [options, option] of cases) {
       const error = lablogError(() => sampleSizePerGroup(options));
-      expect(error.code).toBe('INVALID_OPTION');
-      expect(error.details['option']).toBe(option);
+      expect(error).toMatchObject({ code: 'INVALID_OPTION', details: { option } });
     }
   });
 });

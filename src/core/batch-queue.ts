@@ -1,6 +1,7 @@
 // Batch queue: hands an experiment's buffered writes to the store's writer and tracks what is written.
 
 import { LablogError } from './errors.js';
+import { driverCodeOf } from '../model/error-codes.js';
 import { MAX_BUFFERED_POINTS, WriteBuffer, batchPoints, columnPool } from './buffer.js';
 import { HEARTBEAT_INTERVAL_MS } from './liveness.js';
 import type { BatchWriter } from '../store/backend.js';
@@ -172,7 +173,7 @@ export class BatchQueue {
   #asError(failure: Error): LablogError {
     return failure instanceof LablogError
       ? failure
-      : new LablogError('STORAGE_ERROR', `writing to ${this.#location} failed: ${failure.message}`, {}, { cause: failure });
+      : new LablogError('STORAGE_ERROR', `writing to ${this.#location} failed: ${failure.message}`, { driver: 'sqlite', driverCode: driverCodeOf(failure), location: this.#location }, { cause: failure });
   }
 
   /** A rejection of one of this experiment's batches not yet reported, once. */
@@ -187,6 +188,9 @@ export class BatchQueue {
     const failure = this.#writer.failure();
     if (failure) return this.#asError(failure);
     return new LablogError('STORAGE_ERROR', `the store at ${this.#location} has not written ${this.pendingPoints} points yet`, {
+      driver: 'sqlite',
+      driverCode: null,
+      location: this.#location,
       actual: this.pendingPoints,
     });
   }
@@ -248,7 +252,9 @@ export class BatchQueue {
     const failure = this.#writer.syncFailure() ?? this.#writer.failure();
     if (failure) return this.#asError(failure);
     return new LablogError('STORAGE_ERROR', `the store at ${this.#location} did not fsync its writes within ${timeoutMs} ms`, {
-      path: this.#location,
+      driver: 'sqlite',
+      driverCode: null,
+      location: this.#location,
       limit: timeoutMs,
     });
   }

@@ -1,45 +1,13 @@
 // Errors and warnings: one error class with a stable string `code` and the data to act on.
 
-/** Every code a LablogError can carry. Stable: programs may switch on them. */
-export const ERROR_CODES = [
-  'INVALID_OPTION',
-  'INVALID_NAME',
-  'INVALID_PARAM_VALUE',
-  'INVALID_METRIC_VALUE',
-  'INVALID_STEP',
-  'STEP_NOT_INCREASING',
-  'INVALID_IMAGE',
-  'INVALID_PLOT',
-  'INVALID_TABLE',
-  'SERIES_KIND_MISMATCH',
-  'LIMIT_EXCEEDED',
-  'EXPERIMENT_CLOSED',
-  'EXPERIMENT_RUNNING',
-  'EXPERIMENT_NOT_FOUND',
-  'AMBIGUOUS_NAME',
-  'SERIES_NOT_FOUND',
-  'STORAGE_ERROR',
-  // Studies.
-  'STUDY_NOT_FOUND',
-  'ALREADY_IN_STUDY',
-  'INSUFFICIENT_RUNS',
-  'STUDY_NOT_ARCHIVED',
-  // Publishing to a remote store, and the server's answers.
-  'SYNC_CONFLICT',
-  'VALIDATION',
-  'NOT_FOUND',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'RATE_LIMITED',
-  'PAYLOAD_TOO_LARGE',
-  'REQUEST_TIMEOUT',
-  'REMOTE_UNAVAILABLE',
-  'REMOTE_ERROR',
-] as const;
+import type { ErrorCode, ErrorDetails } from '../model/error-codes.js';
 
-export type LablogErrorCode = (typeof ERROR_CODES)[number];
+export { ERROR_CODES, isErrorCode, type ErrorDetails, type ErrorDetailsByCode, type StorageErrorDetails, type StorageDriver } from '../model/error-codes.js';
 
-/** Details attached to an error: what was wrong, and for limits the limit and the actual value. */
+/** Every code a LablogError can carry (ERROR_CODES). Stable: programs may switch on them. */
+export type LablogErrorCode = ErrorCode;
+
+/** Details of an error whose code is not known statically: what was wrong, and for limits the limit and the actual value. */
 export interface LablogErrorDetails {
   readonly experiment?: string;
   readonly key?: string;
@@ -49,28 +17,51 @@ export interface LablogErrorDetails {
   readonly [field: string]: unknown;
 }
 
-/** What errors and warnings share: a stable code and the data to act on. */
-abstract class CodedProblem<Code extends string> extends Error {
-  readonly code: Code;
-  readonly details: LablogErrorDetails;
+/** One error of code `C`: what `new LablogError(code, …)` builds. */
+class CodedLablogError<C extends LablogErrorCode> extends Error {
+  override readonly name = 'LablogError';
+  readonly code: C;
+  readonly details: ErrorDetails<C>;
 
-  constructor(code: Code, message: string, details: LablogErrorDetails = {}, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, details: ErrorDetails<C>, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.details = details;
   }
 }
 
-export class LablogError extends CodedProblem<LablogErrorCode> {
-  override readonly name = 'LablogError';
+/**
+ * A failure with a stable `code` and the data to act on. As a type, a union over the codes: checking
+ * `error.code === 'SYNC_CONFLICT'` narrows `error.details` to that code's shape (model/error-codes.ts),
+ * and `new LablogError('LIMIT_EXCEEDED', …, { limit, actual })` checks the details against the code.
+ */
+export type LablogError<C extends LablogErrorCode = LablogErrorCode> = { [K in C]: CodedLablogError<K> }[C];
+
+/** What `LablogError` is as a value: the constructor, and the class `instanceof LablogError` checks. */
+export interface LablogErrorConstructor {
+  new <C extends LablogErrorCode>(code: C, message: string, details: ErrorDetails<C>, options?: { cause?: unknown }): LablogError<C>;
+  readonly prototype: LablogError;
+  /** Types `error instanceof LablogError` (the default check at run time) as the union over the codes, so `error.code` narrows `error.details`. */
+  [Symbol.hasInstance](value: unknown): value is LablogError;
 }
+
+/** The class of every lablog error (`error instanceof LablogError`). */
+export const LablogError: LablogErrorConstructor = CodedLablogError as unknown as LablogErrorConstructor;
 
 /** Codes a warning can carry: an error that the WARN handler reported, a budget nearly used up, or backpressure. */
 export type LablogWarningCode = LablogErrorCode | 'LIMIT_APPROACHING' | 'BACKPRESSURE';
 
 /** What `onWarning` receives (and what `process.emitWarning` prints when no callback is given). */
-export class LablogWarning extends CodedProblem<LablogWarningCode> {
+export class LablogWarning extends Error {
   override readonly name = 'LablogWarning';
+  readonly code: LablogWarningCode;
+  readonly details: LablogErrorDetails;
+
+  constructor(code: LablogWarningCode, message: string, details: LablogErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
 }
 
 /** Short, bounded rendering of a user value for an error message. */

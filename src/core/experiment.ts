@@ -5,6 +5,7 @@ import { writeSync } from 'node:fs';
 import type { DataFrame } from 'nodejs-polars';
 import type { Table } from 'apache-arrow';
 import { LablogError, LablogWarning, describeValue } from './errors.js';
+import { driverCodeOf } from '../model/error-codes.js';
 import { ERROR_HANDLER_TYPES, ErrorHandler, ErrorHandlerType, type WarningListener } from './error-handler.js';
 import { budgetWarningAt, resolveLimits, type Limits } from './limits.js';
 import {
@@ -192,8 +193,13 @@ export class Experiment {
   #metricWarnAt = 0;
   #paramWarnAt = 0;
 
-  /** @internal Use store.createExperiment or store.getExperiment. */
-  constructor(init: ExperimentInit) {
+  /** @internal How a Store makes an experiment. */
+  static from(init: ExperimentInit): Experiment {
+    return new Experiment(init);
+  }
+
+  /** Use store.createExperiment or store.getExperiment. (Private, so the published types offer no constructor.) */
+  private constructor(init: ExperimentInit) {
     this.#backend = init.backend;
     this.#record = init.record;
     this.#onOpened = init.onOpened;
@@ -499,7 +505,7 @@ export class Experiment {
   }
 
   /** @internal A background publication problem: a warning (training goes on; `lablog sync` can finish the job). */
-  warnPublishProblem(problem: LablogError): void {
+  warnPublishProblem(problem: LablogWarning): void {
     this.#handler.warn(new LablogWarning(problem.code, `publishing experiment '${this.name}': ${problem.message}`, problem.details));
   }
 
@@ -840,7 +846,7 @@ export class Experiment {
         new LablogError(
           'STORAGE_ERROR',
           `the store at ${this.#backend.location} has not taken the last ${this.#queue.pendingPoints} points; past the cap of ${MAX_BUFFERED_POINTS} held in memory, '${key}' was dropped (${this.#queue.dropped} dropped so far)`,
-          { key, limit: MAX_BUFFERED_POINTS, actual: this.#queue.pendingPoints },
+          { driver: 'sqlite', driverCode: null, location: this.#backend.location, key, limit: MAX_BUFFERED_POINTS, actual: this.#queue.pendingPoints },
         ),
       );
     }
@@ -893,7 +899,7 @@ export class Experiment {
     } catch (cause) {
       return cause instanceof LablogError
         ? cause
-        : new LablogError('STORAGE_ERROR', `recording status '${status}' failed: ${(cause as Error).message}`, {}, { cause });
+        : new LablogError('STORAGE_ERROR', `recording status '${status}' failed: ${(cause as Error).message}`, { driver: 'sqlite', driverCode: driverCodeOf(cause), location: this.#backend.location }, { cause });
     }
   }
 

@@ -1,6 +1,6 @@
 // Publishing as core sees it: the options, the report, and the hooks the sync layer provides (core never imports sync).
 
-import { LablogError, describeValue } from './errors.js';
+import { LablogError, describeValue, type LablogErrorCode, type LablogWarning } from './errors.js';
 
 export interface RemoteSpec {
   /** The lablog server's URL, e.g. http://lablog.internal:5380 */
@@ -21,7 +21,7 @@ export interface PublishProblemReport {
   readonly experimentId: string;
   readonly experiment: string;
   readonly item?: { readonly kind: string; readonly name: string };
-  readonly code: string;
+  readonly code: LablogErrorCode;
   readonly message: string;
 }
 
@@ -48,7 +48,7 @@ export interface LivePublication {
 /** What the sync layer gives the Store (wired by openStore, loaded on first use). */
 export interface Publishing {
   publish(storePath: string, remote: RemoteSpec, experimentIds: readonly string[] | undefined, version: string | undefined): Promise<PublishReport>;
-  startLive(storePath: string, experimentId: string, remote: RemoteSpec, onProblem: (problem: LablogError) => void): LivePublication;
+  startLive(storePath: string, experimentId: string, remote: RemoteSpec, onProblem: (problem: LablogWarning) => void): LivePublication;
 }
 
 /** The remote of publish options or createExperiment's `remote`, falling back to $LABLOG_REMOTE / $LABLOG_API_KEY. */

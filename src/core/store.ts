@@ -80,10 +80,15 @@ export class Store {
   readonly #onOpened = (experiment: Experiment) => void this.#open.set(experiment.id, experiment);
   readonly #onFinished = (experiment: Experiment) => void this.#open.delete(experiment.id);
 
-  /** @internal Use openStore(). */
-  constructor(backend: StoreBackend, publishing?: Publishing) {
+  /** Use openStore(). (Private, so the published types offer no constructor; `Store.over` is the internal way in.) */
+  private constructor(backend: StoreBackend, publishing?: Publishing) {
     this.#backend = backend;
     this.#publishing = publishing;
+  }
+
+  /** @internal The Store over `backend`: what openStore() returns. */
+  static over(backend: StoreBackend, publishing?: Publishing): Store {
+    return new Store(backend, publishing);
   }
 
   readonly #publishing: Publishing | undefined;
@@ -187,7 +192,7 @@ export class Store {
       },
       (attempt) => dedupedName(base, attempt, limits.maxNameLength),
     );
-    const experiment = new Experiment({
+    const experiment = Experiment.from({
       backend: this.#backend,
       record,
       limits,
@@ -296,14 +301,14 @@ export class Store {
       record = found[0];
     }
     if (record === undefined) throw new LablogError('STUDY_NOT_FOUND', `no study with id or name '${idOrName}' in ${this.path}`, { key: idOrName });
-    return new Study(this.#studyContext, record);
+    return Study.from(this.#studyContext, record);
   }
 
   /** Studies matching the query, newest first by default; limit 1–100 (default 50). */
   listStudies(options?: ListStudiesOptions): Study[] {
     this.#assertOpen();
     const query = toStudyQuery(options);
-    return this.#backend.studies().listStudies(query).map((r) => new Study(this.#studyContext, r));
+    return this.#backend.studies().listStudies(query).map((r) => Study.from(this.#studyContext, r));
   }
 
   /** How many studies match (ignores limit and offset). */
@@ -328,7 +333,7 @@ export class Store {
 
   #createStudy(record: StudyRecord): Study {
     this.#backend.studies().createStudy(record);
-    return new Study(this.#studyContext, record);
+    return Study.from(this.#studyContext, record);
   }
 
   /** Closes every experiment this Store opened (status 'completed'), then the store itself. */
@@ -340,7 +345,7 @@ export class Store {
   }
 
   #readHandle(record: ExperimentRecord): Experiment {
-    return new Experiment({
+    return Experiment.from({
       backend: this.#backend,
       record,
       limits: resolveLimits(undefined),
@@ -364,7 +369,7 @@ export class Store {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new LablogError('STORAGE_ERROR', `the store at ${this.path} is closed`, {});
+    if (this.#closed) throw new LablogError('STORAGE_ERROR', `the store at ${this.path} is closed`, { driver: 'sqlite', driverCode: null, location: this.path });
   }
 }
 

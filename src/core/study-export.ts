@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { DataFrame, DataType, Series } from 'nodejs-polars';
 import { LablogError, describeValue } from './errors.js';
+import { driverCodeOf } from '../model/error-codes.js';
 import type { Experiment } from './experiment.js';
 
 /** What an export reads of an experiment: a local Experiment, or the same from a server's store. */
@@ -301,7 +302,7 @@ export async function exportExperiments(experiments: readonly ExportableExperime
   try {
     await writeFrame(df, resolved.format, resolved.path);
   } catch (cause) {
-    throw new LablogError('STORAGE_ERROR', `export: cannot write ${resolved.format} to ${resolved.path}: ${(cause as Error).message}`, { path: resolved.path }, { cause });
+    throw new LablogError('STORAGE_ERROR', `export: cannot write ${resolved.format} to ${resolved.path}: ${(cause as Error).message}`, { driver: 'filesystem', driverCode: driverCodeOf(cause), location: resolved.path }, { cause });
   }
   return { path: resolved.path, format: resolved.format, rows: df.height, columns: df.columns };
 }

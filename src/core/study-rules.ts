@@ -133,14 +133,14 @@ function assertWellFormedJson(where: string, field: string, value: unknown): voi
 }
 
 /** An external baseline { name, metrics: { metric: number } }: a valid name, at most MAX_BASELINE_METRICS metric names. */
-export function checkExternalBaseline(where: string, value: unknown, code: 'INVALID_OPTION' | 'VALIDATION'): { name: string; metrics: Record<string, number> } | LablogError {
+export function checkExternalBaseline(where: string, value: unknown): { name: string; metrics: Record<string, number> } | LablogError {
   const b = value as { name?: unknown; metrics?: unknown };
   const metrics = b?.metrics;
   if (
     typeof b !== 'object' || b === null || typeof b.name !== 'string' || typeof metrics !== 'object' || metrics === null ||
     Array.isArray(metrics) || Object.values(metrics).some((v) => typeof v !== 'number')
   ) {
-    return new LablogError(code, `${where}: baseline is an experiment id or name, or { name, metrics: { metric: number } }`, { option: 'baseline', field: 'baseline' });
+    return new LablogError('INVALID_OPTION', `${where}: baseline is an experiment id or name, or { name, metrics: { metric: number } }`, { option: 'baseline', field: 'baseline' });
   }
   const nameError = checkName('baseline name', b.name, MAX_NAME);
   if (nameError) return nameError;
@@ -177,7 +177,7 @@ export function studyRecordFrom(options: CreateStudyOptions, now: number): { rec
   let baselineExperiment: string | undefined;
   if (typeof options.baseline === 'string') baselineExperiment = options.baseline;
   else if (options.baseline !== undefined) {
-    const checked = checkExternalBaseline('createStudy', options.baseline, 'INVALID_OPTION');
+    const checked = checkExternalBaseline('createStudy', options.baseline);
     if (checked instanceof LablogError) throw checked;
     baseline = checked;
   }

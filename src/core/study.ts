@@ -41,8 +41,13 @@ export class Study {
   readonly #context: StudyContext;
   #record: StudyRecord;
 
-  /** @internal Use store.createStudy or store.getStudy. */
-  constructor(context: StudyContext, record: StudyRecord) {
+  /** @internal How a Store makes a study object. */
+  static from(context: StudyContext, record: StudyRecord): Study {
+    return new Study(context, record);
+  }
+
+  /** Use store.createStudy or store.getStudy. (Private, so the published types offer no constructor.) */
+  private constructor(context: StudyContext, record: StudyRecord) {
     this.#context = context;
     this.#record = record;
   }

@@ -51,7 +51,7 @@ export interface PngInfo {
 }
 
 /** The INVALID_IMAGE error for PNG bytes of image `key`, saying why they are not a valid PNG. */
-export function invalidPng(key: string, why: string): LablogError {
+export function invalidPng(key: string, why: string): LablogError<'INVALID_IMAGE'> {
   return new LablogError('INVALID_IMAGE', `image '${key}' is not a valid PNG: ${why}`, { key, actual: why });
 }
 
@@ -68,7 +68,7 @@ function sniffFormat(bytes: Uint8Array): string {
  * Checks a PNG fully: signature, chunk lengths and CRCs, IHDR first and valid, IEND last, and that the
  * IDAT stream inflates to exactly the size the header implies (catches truncation and corruption).
  */
-export async function validatePng(key: string, bytes: Buffer): Promise<PngInfo | LablogError> {
+export async function validatePng(key: string, bytes: Buffer): Promise<PngInfo | LablogError<'INVALID_IMAGE'>> {
   if (bytes.length < SIGNATURE.length || !bytes.subarray(0, 8).equals(SIGNATURE)) {
     return invalidPng(key, bytes.length === 0 ? 'it is empty' : `${sniffFormat(bytes)}; only PNG is accepted`);
   }

@@ -6,6 +6,7 @@ import { MAX_HOSTNAME_LENGTH, type Limits } from '../core/limits.js';
 import { checkCaption, checkName, checkText, characterLength, excerpt } from '../core/validation.js';
 import { EXPERIMENT_STATUSES, type ExperimentStatus, type ParamRecord } from '../model/experiment.js';
 import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumnToArray, encodeColumn, type ColumnEncoding } from '../store/column-codec.js';
+import { rejection } from '../store/ingest-plan.js';
 import type { IngestMetric, PublishedExperiment, RejectedItem } from '../store/server-backend.js';
 
 export const API_PREFIX = '/api/v1';
@@ -72,7 +73,7 @@ const MAX_TIME = 8.64e15;
 const PARAM_TYPES = ['boolean', 'number', 'string', 'date'];
 
 function invalid(message: string, details: Record<string, unknown> = {}): LablogError {
-  return new LablogError('VALIDATION', message, details);
+  return new LablogError('INVALID_OPTION', message, details);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -93,7 +94,7 @@ function timeOrNull(value: unknown): value is number | null {
 
 /** Text a store can hold everywhere: well-formed (no lone surrogate), and no NUL (PostgreSQL text cannot hold it). */
 function assertText(what: string, value: string): void {
-  const error = checkText(what, value, Number.MAX_SAFE_INTEGER, 'VALIDATION', { field: what });
+  const error = checkText(what, value, Number.MAX_SAFE_INTEGER, 'INVALID_OPTION', { field: what });
   if (error) throw error;
 }
 
@@ -195,7 +196,8 @@ export const MAX_ECHOED_NAME_CHARS = 1_000;
 function refusedName(kind: RejectedItem['kind'], name: string, limits: Limits): RejectedItem | undefined {
   const error = checkName(`${kind === 'metric' ? 'series' : kind} name`, name, limits.maxNameLength);
   if (error === undefined) return undefined;
-  return { kind, name: excerpt(name, MAX_ECHOED_NAME_CHARS), error: error.code, message: excerpt(error.message, MAX_ECHOED_NAME_CHARS), details: { ...error.details } };
+  const cut = rejection(kind, excerpt(name, MAX_ECHOED_NAME_CHARS), error);
+  return { ...cut, message: excerpt(cut.message, MAX_ECHOED_NAME_CHARS) };
 }
 
 export interface DecodedIngest {
@@ -256,7 +258,7 @@ export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
         limit: limits.maxMetricValues,
         actual: count,
       });
-      rejected.push({ kind: 'metric', name: item['name'], error: error.code, message: error.message, details: { ...error.details } });
+      rejected.push(rejection('metric', item['name'], error));
       return [];
     }
     return [{
@@ -292,7 +294,7 @@ export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
       });
       // A caption the library would refuse refuses its series item, like any other point of it that breaks a rule.
       if (refused) {
-        rejected.push({ kind, name, error: refused.code, message: refused.message, details: { ...refused.details } });
+        rejected.push(rejection(kind, name, refused));
         return [];
       }
       return [{ name, after: after(what, item['after']), points: decoded }];
@@ -322,7 +324,7 @@ export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
   return { metrics, images, plots, tables, rejected };
 }
 
-/** Checks a published experiment against the limits; fails VALIDATION (or INVALID_NAME, LIMIT_EXCEEDED). */
+/** Checks a published experiment against the limits; fails INVALID_OPTION (or INVALID_NAME, INVALID_PARAM_VALUE, LIMIT_EXCEEDED). */
 export function decodeExperiment(id: string, body: unknown, limits: Limits): PublishedExperiment {
   if (!isObject(body)) throw invalid('the body must be a JSON object describing the experiment');
   for (const [what, value] of [

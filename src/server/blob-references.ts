@@ -18,7 +18,7 @@ export type BlobAnswer = { readonly owned: false } | { readonly owned: true; rea
 /** The error for a blob the project does not own: the same whether it was never uploaded or another project uploaded it. */
 export function notUploaded(kind: BlobKind, name: string, hash: string, step?: number): LablogError {
   const where = kind === 'image' ? `image '${name}' at step ${step}` : `table '${name}'`;
-  return new LablogError('VALIDATION', `${where}: blob ${hash} was not uploaded`, { key: name, hash });
+  return new LablogError('INVALID_OPTION', `${where}: blob ${hash} was not uploaded`, { key: name, hash });
 }
 
 /** How a check records a table over MAX_TABLE_ARRAYS (followed by its count), refused without decoding it. */
@@ -100,7 +100,7 @@ export class BlobReferences {
       if (bytes === undefined) return undefined;
       if (kind === 'image') {
         const info = await validatePng('', bytes);
-        return info instanceof LablogError ? { kind, invalid: String(info.details['actual']) } : { kind, width: info.width, height: info.height };
+        return info instanceof LablogError ? { kind, invalid: String(info.details.actual) } : { kind, width: info.width, height: info.height };
       }
       try {
         // Counted from the message headers alone: a stream of many tiny batches costs seconds to decode.

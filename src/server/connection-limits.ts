@@ -102,10 +102,10 @@ function clientErrorHandler(limits: ConnectionLimits) {
       ({ status, body } = toHttpError(timeout));
     } else if (error.code === 'HPE_HEADER_OVERFLOW') {
       status = 431;
-      body = { error: 'VALIDATION', message: 'the request headers are larger than the server accepts', details: { cause: error.code } };
+      body = { error: 'INVALID_OPTION', message: 'the request headers are larger than the server accepts', details: { cause: error.code } };
     } else {
       status = 400;
-      body = { error: 'VALIDATION', message: 'malformed HTTP request', details: { cause: error.code ?? 'unknown' } };
+      body = { error: 'INVALID_OPTION', message: 'malformed HTTP request', details: { cause: error.code ?? 'unknown' } };
     }
     // A response already under way on this connection cannot be followed by another one.
     const pending = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;

@@ -1,6 +1,8 @@
-// HTTP errors of the server: one table from error code to status, and the `{ error, message, details }` body.
+// HTTP errors of the server: one table from error code to status, and the `{ error, message, details }` body (remote/error-answer.ts).
 
-import { LablogError, type LablogErrorCode } from '../core/errors.js';
+import { LablogError } from '../core/errors.js';
+import type { ErrorCode } from '../model/error-codes.js';
+import type { ErrorAnswer } from '../remote/error-answer.js';
 import { excerpt } from '../core/validation.js';
 
 /** Characters of an error message sent back (a message quoting a client's 10 MB value is cut here). */
@@ -27,9 +29,11 @@ export function boundedProblem(message: string, details: Readonly<Record<string,
   return { message: excerpt(message, MAX_ERROR_MESSAGE_CHARS), details: boundedDetail(details, 0) as Record<string, unknown> };
 }
 
-/** The HTTP status of every error code the API answers with. */
-export const HTTP_STATUS: Readonly<Partial<Record<LablogErrorCode, number>>> = Object.freeze({
-  VALIDATION: 400,
+/**
+ * The HTTP status of every error code: a code without one fails the build (`satisfies Record<ErrorCode, …>`),
+ * so no error reaches a client as a 500 by being forgotten here. INTERNAL (a bug) is the only 500.
+ */
+export const HTTP_STATUS = Object.freeze({
   INVALID_OPTION: 400,
   INVALID_NAME: 400,
   INVALID_PARAM_VALUE: 400,
@@ -46,17 +50,22 @@ export const HTTP_STATUS: Readonly<Partial<Record<LablogErrorCode, number>>> = O
   EXPERIMENT_NOT_FOUND: 404,
   SERIES_NOT_FOUND: 404,
   STUDY_NOT_FOUND: 404,
+  REQUEST_TIMEOUT: 408,
   ALREADY_IN_STUDY: 409,
   STUDY_NOT_ARCHIVED: 409,
-  INSUFFICIENT_RUNS: 422,
   AMBIGUOUS_NAME: 409,
   SYNC_CONFLICT: 409,
+  EXPERIMENT_CLOSED: 409,
+  EXPERIMENT_RUNNING: 409,
   PAYLOAD_TOO_LARGE: 413,
-  REQUEST_TIMEOUT: 408,
   LIMIT_EXCEEDED: 422,
+  INSUFFICIENT_RUNS: 422,
   RATE_LIMITED: 429,
+  INTERNAL: 500,
+  REMOTE_ERROR: 502,
+  REMOTE_UNAVAILABLE: 502,
   STORAGE_ERROR: 503,
-});
+} as const satisfies Record<ErrorCode, number>);
 
 /**
  * The answer to a client-chosen id (PUT) that this key can never use: taken by another project, whether
@@ -66,11 +75,8 @@ export function unusableId(what: 'experiment' | 'study', id: string): LablogErro
   return new LablogError('FORBIDDEN', `${what} id ${id} cannot be used by this API key; publish the ${what} under a new id`, { id });
 }
 
-export interface ErrorBody {
-  readonly error: string;
-  readonly message: string;
-  readonly details: Record<string, unknown>;
-}
+/** What a failed request is answered with. */
+export type ErrorBody = ErrorAnswer;
 
 /** Status and body for anything a handler threw: a LablogError, a framework error, or a bug (500, no internals). */
 export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
@@ -79,14 +85,15 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
     return { status: 503, body: { error: 'STORAGE_ERROR', message: 'the server could not read or write its store; try again later', details: {} } };
   }
   if (error instanceof LablogError) {
-    return { status: HTTP_STATUS[error.code] ?? 500, body: { error: error.code, ...boundedProblem(error.message, error.details) } };
+    // boundedProblem keeps every field and its type (strings cut, arrays shortened), so the details keep their code's shape.
+    return { status: HTTP_STATUS[error.code], body: { error: error.code, ...boundedProblem(error.message, error.details) } as ErrorBody };
   }
   const e = error as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return { status: 413, body: { error: 'PAYLOAD_TOO_LARGE', message: 'the request body is larger than the server accepts', details: {} } };
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return { status: e.statusCode, body: { error: 'VALIDATION', ...boundedProblem(e.message ?? 'bad request', { cause: e.code }) } };
+    return { status: e.statusCode, body: { error: 'INVALID_OPTION', ...boundedProblem(e.message ?? 'bad request', { cause: e.code }) } };
   }
   return { status: 500, body: { error: 'INTERNAL', message: 'the server failed to handle the request; see its log', details: {} } };
 }

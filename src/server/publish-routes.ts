@@ -12,6 +12,7 @@ import { experimentView } from './json-views.js';
 import { visibleExperiment } from './read-routes.js';
 import { one, UUID, type Query } from './query-params.js';
 import { unusableId } from './http-errors.js';
+import { rejection } from '../store/ingest-plan.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Hashes asked about in one /blobs/missing request. */
@@ -24,12 +25,8 @@ export interface PublishRouteOptions {
   readonly blobQuota?: number;
 }
 
-function rejected(kind: RejectedItem['kind'], name: string, error: LablogError): RejectedItem {
-  return { kind, name, error: error.code, message: error.message, details: { ...error.details } };
-}
-
 function assertUuid(id: string): void {
-  if (!UUID.test(id)) throw new LablogError('VALIDATION', `experiment id must be a UUID, got '${id}'`, { id });
+  if (!UUID.test(id)) throw new LablogError('INVALID_OPTION', `experiment id must be a UUID, got '${id}'`, { id });
 }
 
 /**
@@ -40,12 +37,12 @@ function blobProject(request: FastifyRequest, given: unknown): string {
   const scope = request.apiKey.projects;
   if (given === undefined || given === null) {
     if (scope.length === 1) return scope[0]!;
-    throw new LablogError('VALIDATION', `name the project the blobs are for (project): this API key can write ${scope.length} projects`, {
+    throw new LablogError('INVALID_OPTION', `name the project the blobs are for (project): this API key can write ${scope.length} projects`, {
       field: 'project',
       actual: scope.length,
     });
   }
-  if (typeof given !== 'string') throw new LablogError('VALIDATION', 'project must be a string', { field: 'project' });
+  if (typeof given !== 'string') throw new LablogError('INVALID_OPTION', 'project must be a string', { field: 'project' });
   if (!scope.includes(given)) throw new LablogError('FORBIDDEN', `this API key cannot write to project '${given}'`, { project: given });
   return given;
 }
@@ -81,7 +78,7 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
     const images: IngestMedia<IngestImagePoint>[] = [];
     for (const item of wire.images) {
       const points = checkImages(blobs, item, limits);
-      if (points instanceof LablogError) refused.push(rejected('image', item.name, points));
+      if (points instanceof LablogError) refused.push(rejection('image', item.name, points));
       else images.push({ name: item.name, after: item.after, points });
     }
     const plots: IngestMedia<IngestPlotPoint>[] = [];
@@ -96,21 +93,21 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
         }
         points.push({ step: p.step, timestamp: p.timestamp, caption: p.caption, figure });
       }
-      if (error) refused.push(rejected('plot', item.name, error));
+      if (error) refused.push(rejection('plot', item.name, error));
       else plots.push({ name: item.name, after: item.after, points });
     }
     const tables: IngestTable[] = [];
     for (const t of wire.tables) {
       const blob = blobs.get(`table:${t.hash}`)!;
       if (!blob.owned || blob.check === undefined) {
-        refused.push(rejected('table', t.name, notUploaded('table', t.name, t.hash)));
+        refused.push(rejection('table', t.name, notUploaded('table', t.name, t.hash)));
         continue;
       }
       const check = blob.check;
-      if ('invalid' in check) refused.push(rejected('table', t.name, checkError('table', t.name, check.invalid)));
+      if ('invalid' in check) refused.push(rejection('table', t.name, checkError('table', t.name, check.invalid)));
       else if (check.kind === 'table' && check.columns > limits.maxTableColumns) {
         refused.push(
-          rejected('table', t.name, new LablogError('LIMIT_EXCEEDED', `table '${t.name}' has ${check.columns} columns; the limit is ${limits.maxTableColumns} (maxTableColumns)`, {
+          rejection('table', t.name, new LablogError('LIMIT_EXCEEDED', `table '${t.name}' has ${check.columns} columns; the limit is ${limits.maxTableColumns} (maxTableColumns)`, {
             key: t.name,
             limit: limits.maxTableColumns,
             actual: check.columns,
@@ -126,7 +123,7 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
     const record = await visibleExperiment(backend, request, request.params.id);
     const fromStep = (request.body as { fromStep?: unknown } | null)?.fromStep;
     if (typeof fromStep !== 'number' || !Number.isSafeInteger(fromStep) || fromStep < 0) {
-      throw new LablogError('VALIDATION', 'the body must be { fromStep: integer >= 0 }', { field: 'fromStep' });
+      throw new LablogError('INVALID_OPTION', 'the body must be { fromStep: integer >= 0 }', { field: 'fromStep' });
     }
     await backend.truncate(record.id, fromStep, Date.now());
     return { id: record.id, fromStep };
@@ -138,7 +135,7 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
     const body = request.body as { hashes?: unknown; project?: unknown } | null;
     const hashes = body?.hashes;
     if (!Array.isArray(hashes) || hashes.length > MAX_HASHES_PER_QUERY || hashes.some((h) => typeof h !== 'string' || !SHA256.test(h))) {
-      throw new LablogError('VALIDATION', `the body must be { project, hashes: [sha256 hex, …] } with at most ${MAX_HASHES_PER_QUERY} hashes`, {
+      throw new LablogError('INVALID_OPTION', `the body must be { project, hashes: [sha256 hex, …] } with at most ${MAX_HASHES_PER_QUERY} hashes`, {
         limit: MAX_HASHES_PER_QUERY,
         actual: Array.isArray(hashes) ? hashes.length : null,
       });
@@ -150,12 +147,12 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
 
   app.put<{ Params: { hash: string } }>('/api/v1/blobs/:hash', async (request, reply) => {
     const hash = request.params.hash;
-    if (!SHA256.test(hash)) throw new LablogError('VALIDATION', 'a blob is named by the sha256 (lowercase hex) of its bytes', { hash });
+    if (!SHA256.test(hash)) throw new LablogError('INVALID_OPTION', 'a blob is named by the sha256 (lowercase hex) of its bytes', { hash });
     const project = blobProject(request, one(request.query as Query, 'project'));
     const bytes = request.body;
-    if (!Buffer.isBuffer(bytes)) throw new LablogError('VALIDATION', 'send the blob as application/octet-stream', { hash });
+    if (!Buffer.isBuffer(bytes)) throw new LablogError('INVALID_OPTION', 'send the blob as application/octet-stream', { hash });
     const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== hash) throw new LablogError('VALIDATION', `the bytes hash to ${actual}, not ${hash}`, { hash, actual });
+    if (actual !== hash) throw new LablogError('INVALID_OPTION', `the bytes hash to ${actual}, not ${hash}`, { hash, actual });
     await backend.uploadBlob(project, hash, bytes, blobQuota, Date.now());
     return reply.code(201).send({ hash, size: bytes.length, project });
   });

@@ -44,7 +44,7 @@ function integer(query: Query, field: string, fallback: number, max: number, min
   if (text === undefined) return fallback;
   const n = Number(text);
   if (text.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new LablogError('VALIDATION', `${field} must be an integer from ${min} to ${max}, got '${text.slice(0, 40)}'`, { field, limit: max, actual: text.slice(0, 40) });
+    throw new LablogError('INVALID_OPTION', `${field} must be an integer from ${min} to ${max}, got '${text.slice(0, 40)}'`, { field, limit: max, actual: text.slice(0, 40) });
   }
   return n;
 }
@@ -55,14 +55,14 @@ function fromStep(query: Query): number {
   if (text === undefined) return -Infinity;
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n)) {
-    throw new LablogError('VALIDATION', `fromStep must be a number, got '${text.slice(0, 40)}'`, { field: 'fromStep', actual: text.slice(0, 40) });
+    throw new LablogError('INVALID_OPTION', `fromStep must be a number, got '${text.slice(0, 40)}'`, { field: 'fromStep', actual: text.slice(0, 40) });
   }
   return n;
 }
 
 function required(query: Query, field: string): string {
   const value = one(query, field);
-  if (value === undefined || value.length === 0) throw new LablogError('VALIDATION', `query parameter '${field}' is required`, { field });
+  if (value === undefined || value.length === 0) throw new LablogError('INVALID_OPTION', `query parameter '${field}' is required`, { field });
   return value;
 }
 
@@ -86,15 +86,15 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
     const status = many(query, 'status');
     for (const s of status) {
       if (!(EXPERIMENT_STATUSES as readonly string[]).includes(s)) {
-        throw new LablogError('VALIDATION', `status must be one of ${EXPERIMENT_STATUSES.join(', ')}, got '${s}'`, { field: 'status', actual: s });
+        throw new LablogError('INVALID_OPTION', `status must be one of ${EXPERIMENT_STATUSES.join(', ')}, got '${s}'`, { field: 'status', actual: s });
       }
     }
     const sort = one(query, 'sort') ?? 'created_at';
     if (!(EXPERIMENT_SORT_FIELDS as readonly string[]).includes(sort)) {
-      throw new LablogError('VALIDATION', `sort must be one of ${EXPERIMENT_SORT_FIELDS.join(', ')}, got '${sort}'`, { field: 'sort', actual: sort });
+      throw new LablogError('INVALID_OPTION', `sort must be one of ${EXPERIMENT_SORT_FIELDS.join(', ')}, got '${sort}'`, { field: 'sort', actual: sort });
     }
     const order = one(query, 'order') ?? 'desc';
-    if (order !== 'asc' && order !== 'desc') throw new LablogError('VALIDATION', `order must be asc or desc, got '${order}'`, { field: 'order' });
+    if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', `order must be asc or desc, got '${order}'`, { field: 'order' });
     const filter = {
       ...(project !== undefined ? { project } : {}),
       projects: scope,
@@ -166,7 +166,7 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
     const query = request.query as Query;
     const key = required(query, 'key');
     const figures = one(query, 'figures') ?? 'true';
-    if (figures !== 'true' && figures !== 'false') throw new LablogError('VALIDATION', `figures must be true or false, got '${figures.slice(0, 40)}'`, { field: 'figures' });
+    if (figures !== 'true' && figures !== 'false') throw new LablogError('INVALID_OPTION', `figures must be true or false, got '${figures.slice(0, 40)}'`, { field: 'figures' });
     const limit = figures === 'true' ? integer(query, 'limit', DEFAULT_PLOT_PAGE, MAX_PLOT_PAGE, 1) : integer(query, 'limit', MAX_PLOT_INDEX_PAGE, MAX_PLOT_INDEX_PAGE, 1);
     const metas = await backend.listPlots(record.id, key, fromStep(query), limit + 1);
     let count = Math.min(limit, metas.length);
@@ -203,15 +203,15 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
     const query = request.query as Query;
     const name = required(query, 'name');
     const format = one(query, 'format') ?? 'arrow';
-    if (format !== 'arrow' && format !== 'json') throw new LablogError('VALIDATION', `format must be arrow or json, got '${format}'`, { field: 'format' });
+    if (format !== 'arrow' && format !== 'json') throw new LablogError('INVALID_OPTION', `format must be arrow or json, got '${format}'`, { field: 'format' });
     const ipc = await backend.readTable(record.id, name);
     if (ipc === undefined) throw new LablogError('SERIES_NOT_FOUND', `experiment has no table '${name}'`, { key: name });
     if (format === 'arrow') return reply.type('application/vnd.apache.arrow.stream').send(ipc);
     const order = one(query, 'order') ?? 'asc';
-    if (order !== 'asc' && order !== 'desc') throw new LablogError('VALIDATION', `order must be asc or desc, got '${order.slice(0, 40)}'`, { field: 'order' });
+    if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', `order must be asc or desc, got '${order.slice(0, 40)}'`, { field: 'order' });
     const named = query['column'] === undefined ? [] : Array.isArray(query['column']) ? query['column'] : [query['column']];
     if (named.length > MAX_TABLE_PAGE_COLUMNS) {
-      throw new LablogError('VALIDATION', `at most ${MAX_TABLE_PAGE_COLUMNS} columns per page (MAX_TABLE_PAGE_COLUMNS), got ${named.length}`, {
+      throw new LablogError('INVALID_OPTION', `at most ${MAX_TABLE_PAGE_COLUMNS} columns per page (MAX_TABLE_PAGE_COLUMNS), got ${named.length}`, {
         field: 'column',
         limit: MAX_TABLE_PAGE_COLUMNS,
         actual: named.length,

@@ -28,6 +28,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { excerpt } from '../core/validation.js';
 import { MAX_ERROR_MESSAGE_CHARS, unusableId } from './http-errors.js';
+import type { StudyMemberRejection } from '../remote/error-answer.js';
 import { dedupedName } from '../store/experiment-names.js';
 import { studyStatistics, type StudiedExperiment } from '../core/study-statistics.js';
 import { checkTemplate, planStudy } from '../core/study-template.js';
@@ -49,7 +50,7 @@ const MAX_STUDY_PAGE = 100;
 function body(request: FastifyRequest): Record<string, unknown> {
   const value = request.body;
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new LablogError('VALIDATION', 'the body must be a JSON object', {});
+  if (typeof value !== 'object' || Array.isArray(value)) throw new LablogError('INVALID_OPTION', 'the body must be a JSON object', {});
   return value as Record<string, unknown>;
 }
 
@@ -78,9 +79,10 @@ async function membersData(backend: ServerBackend, studyId: string): Promise<(Co
 function checkBaseline(value: unknown): StudyRecord['baseline'] {
   const b = value as Record<string, unknown>;
   if (typeof b === 'object' && b !== null && typeof b['experimentId'] === 'string' && UUID.test(b['experimentId'])) return { experimentId: b['experimentId'] };
-  const external = checkExternalBaseline('publish', value, 'VALIDATION');
+  const external = checkExternalBaseline('publish', value);
   if (external instanceof LablogError) {
-    if (external.code === 'VALIDATION') throw new LablogError('VALIDATION', 'baseline must be { experimentId } or { name, metrics: { metric: number } }', { field: 'baseline' });
+    // The shape is wrong (not a count over a limit): say what a published baseline may be.
+    if (external.code === 'INVALID_OPTION' && external.details.option === 'baseline') throw new LablogError('INVALID_OPTION', 'baseline must be { experimentId } or { name, metrics: { metric: number } }', { field: 'baseline' });
     throw external;
   }
   return external;
@@ -106,7 +108,7 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
 
   /** An experiment of the project by id or name. */
   async function experimentIn(request: FastifyRequest, project: string, idOrName: unknown) {
-    if (typeof idOrName !== 'string' || idOrName.length === 0) throw new LablogError('VALIDATION', 'experiment must be an id or a name', { field: 'experiment' });
+    if (typeof idOrName !== 'string' || idOrName.length === 0) throw new LablogError('INVALID_OPTION', 'experiment must be an id or a name', { field: 'experiment' });
     if (UUID.test(idOrName)) {
       const record = await visibleExperiment(backend, request, idOrName);
       if (record.project === project) return record;
@@ -133,16 +135,16 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     }
     const status = one(query, 'status');
     if (status !== undefined && !(STUDY_STATUSES as readonly string[]).includes(status)) {
-      throw new LablogError('VALIDATION', `status must be one of ${STUDY_STATUSES.join(', ')}`, { field: 'status' });
+      throw new LablogError('INVALID_OPTION', `status must be one of ${STUDY_STATUSES.join(', ')}`, { field: 'status' });
     }
     const sort = one(query, 'sort') ?? 'created_at';
-    if (!(STUDY_SORT_FIELDS as readonly string[]).includes(sort)) throw new LablogError('VALIDATION', `sort must be one of ${STUDY_SORT_FIELDS.join(', ')}`, { field: 'sort' });
+    if (!(STUDY_SORT_FIELDS as readonly string[]).includes(sort)) throw new LablogError('INVALID_OPTION', `sort must be one of ${STUDY_SORT_FIELDS.join(', ')}`, { field: 'sort' });
     const order = one(query, 'order') ?? 'desc';
-    if (order !== 'asc' && order !== 'desc') throw new LablogError('VALIDATION', 'order must be asc or desc', { field: 'order' });
+    if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', 'order must be asc or desc', { field: 'order' });
     const limit = Number(one(query, 'limit') ?? 50);
     const offset = Number(one(query, 'offset') ?? 0);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_STUDY_PAGE) throw new LablogError('VALIDATION', `limit must be an integer from 1 to ${MAX_STUDY_PAGE}`, { field: 'limit' });
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new LablogError('VALIDATION', 'offset must be an integer >= 0', { field: 'offset' });
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_STUDY_PAGE) throw new LablogError('INVALID_OPTION', `limit must be an integer from 1 to ${MAX_STUDY_PAGE}`, { field: 'limit' });
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new LablogError('INVALID_OPTION', 'offset must be an integer >= 0', { field: 'offset' });
     const filter = {
       ...(project !== undefined ? { project } : {}),
       projects: request.apiKey.projects,
@@ -159,11 +161,11 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
   // A study published from a client's store, with its members: created with the client's id, or updated.
   app.put<{ Params: { id: string } }>('/api/v1/studies/:id', async (request) => {
     const id = request.params.id;
-    if (!UUID.test(id)) throw new LablogError('VALIDATION', `study id must be a UUID, got '${id}'`, { id });
+    if (!UUID.test(id)) throw new LablogError('INVALID_OPTION', `study id must be a UUID, got '${id}'`, { id });
     const b = body(request);
     // Checked before anything is written.
     const members = b['members'] ?? [];
-    if (!Array.isArray(members)) throw new LablogError('VALIDATION', 'members must be an array of { experimentId, notes, tags, addedAt }', { field: 'members' });
+    if (!Array.isArray(members)) throw new LablogError('INVALID_OPTION', 'members must be an array of { experimentId, notes, tags, addedAt }', { field: 'members' });
     if (members.length > MAX_STUDY_EXPERIMENTS) {
       throw new LablogError('LIMIT_EXCEEDED', `${members.length} members; a study holds at most ${MAX_STUDY_EXPERIMENTS} experiments (MAX_STUDY_EXPERIMENTS)`, {
         field: 'members',
@@ -197,7 +199,7 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     const archiveReason = (b['archiveReason'] ?? null) as string | null;
     assertText('publish', 'archiveReason', archiveReason);
     const preserveArtifacts = b['preserveArtifacts'] ?? null;
-    if (preserveArtifacts !== null && typeof preserveArtifacts !== 'boolean') throw new LablogError('VALIDATION', 'preserveArtifacts must be a boolean or null', { field: 'preserveArtifacts' });
+    if (preserveArtifacts !== null && typeof preserveArtifacts !== 'boolean') throw new LablogError('INVALID_OPTION', 'preserveArtifacts must be a boolean or null', { field: 'preserveArtifacts' });
     const fields = {
       name: record.name,
       description: record.description,
@@ -221,7 +223,7 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       if (existing.project !== record.project) throw unusableId('study', id);
       stored = await studies().updateStudy(id, fields, Date.now());
     }
-    const rejected: { experimentId: string; error: string; message: string }[] = [];
+    const rejected: StudyMemberRejection[] = [];
     let added = 0;
     for (const m of members as Record<string, unknown>[]) {
       const experimentId = String(m?.['experimentId']);
@@ -279,7 +281,7 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     const options = body(request) as unknown as CompareOptions;
     let chosen = await membersData(backend, record.id);
     if (options.experiments !== undefined) {
-      if (!Array.isArray(options.experiments)) throw new LablogError('VALIDATION', 'experiments must be an array of ids or names', { field: 'experiments' });
+      if (!Array.isArray(options.experiments)) throw new LablogError('INVALID_OPTION', 'experiments must be an array of ids or names', { field: 'experiments' });
       if (options.experiments.length > MAX_COMPARE_LIST) {
         throw new LablogError('INVALID_OPTION', `compare: experiments has ${options.experiments.length} entries; the limit is ${MAX_COMPARE_LIST}`, {
           option: 'experiments',

@@ -83,7 +83,7 @@ function sortedRows(arrow: Arrow, column: Column, total: number, descending: boo
 
 const bigintSafe = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v);
 
-/** The JSON text of one page of `table` (a TablePage of src/ui/ui-api.ts), within every limit above whatever the schema; throws LIMIT_EXCEEDED or VALIDATION. */
+/** The JSON text of one page of `table` (a TablePage of src/ui/ui-api.ts), within every limit above whatever the schema; throws LIMIT_EXCEEDED or INVALID_OPTION. */
 export function tablePage(arrow: Arrow, name: string, table: Table, request: TablePageRequest): string {
   const total = table.numRows;
   const fields = table.schema.fields;
@@ -93,7 +93,7 @@ export function tablePage(arrow: Arrow, name: string, table: Table, request: Tab
   if ('names' in request.columns) {
     picked = request.columns.names.map((column) => {
       const index = fields.findIndex((f) => f.name === column);
-      if (index < 0) throw new LablogError('VALIDATION', `table '${name}' has no column '${column}'`, { field: 'column', actual: column });
+      if (index < 0) throw new LablogError('INVALID_OPTION', `table '${name}' has no column '${column}'`, { field: 'column', actual: column });
       return index;
     });
   } else {
@@ -115,9 +115,9 @@ export function tablePage(arrow: Arrow, name: string, table: Table, request: Tab
   if (request.sort !== undefined) {
     const { column: sortName, descending } = request.sort;
     const index = fields.findIndex((f) => f.name === sortName);
-    if (index < 0) throw new LablogError('VALIDATION', `table '${name}' has no column '${sortName}'`, { field: 'sort', actual: sortName });
+    if (index < 0) throw new LablogError('INVALID_OPTION', `table '${name}' has no column '${sortName}'`, { field: 'sort', actual: sortName });
     if (!sortable(arrow, fields[index]!.type)) {
-      throw new LablogError('VALIDATION', `table '${name}': column '${sortName}' of type ${String(fields[index]!.type)} cannot be sorted`, { field: 'sort', actual: sortName });
+      throw new LablogError('INVALID_OPTION', `table '${name}': column '${sortName}' of type ${String(fields[index]!.type)} cannot be sorted`, { field: 'sort', actual: sortName });
     }
     if (total > request.maxSortRows) {
       throw new LablogError('LIMIT_EXCEEDED', `table '${name}' has ${total} rows; a sort orders at most ${request.maxSortRows} (maxTableRows)`, {

@@ -117,7 +117,7 @@ function number(query: Query, field: string): number | undefined {
   const text = one(query, field);
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
-  if (!Number.isFinite(n)) throw new LablogError('VALIDATION', `${field} must be a number, got '${text}'`, { field, actual: text });
+  if (!Number.isFinite(n)) throw new LablogError('INVALID_OPTION', `${field} must be a number, got '${text}'`, { field, actual: text });
   return n;
 }
 
@@ -203,14 +203,14 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     if (idList !== undefined) {
       const ids = [...new Set(idList.split(',').filter((id) => id.length > 0))];
       if (ids.length > MAX_SERIES_EXPERIMENTS) {
-        throw new LablogError('VALIDATION', `at most ${MAX_SERIES_EXPERIMENTS} ids, got ${ids.length}`, { field: 'ids', limit: MAX_SERIES_EXPERIMENTS, actual: ids.length });
+        throw new LablogError('INVALID_OPTION', `at most ${MAX_SERIES_EXPERIMENTS} ids, got ${ids.length}`, { field: 'ids', limit: MAX_SERIES_EXPERIMENTS, actual: ids.length });
       }
       const found = await Promise.all(ids.map((id) => backend.getExperiment(id)));
       const records = found.filter((r): r is RemoteExperimentRecord => r !== undefined && scope.includes(r.project));
       return table(null, records, records.length);
     }
     const project = one(query, 'project');
-    if (project === undefined || project === '') throw new LablogError('VALIDATION', "query parameter 'project' (or 'ids') is required", { field: 'project' });
+    if (project === undefined || project === '') throw new LablogError('INVALID_OPTION', "query parameter 'project' (or 'ids') is required", { field: 'project' });
     if (!scope.includes(project)) {
       if (options.mode === 'local') return { project, total: 0, truncated: false, experiments: [], paramKeys: [], metricKeys: [] };
       throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
@@ -241,22 +241,22 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
   app.get('/api/v1/ui/series', async (request): Promise<SeriesAnswer> => {
     const query = request.query as Query;
     const key = one(query, 'key');
-    if (key === undefined || key === '') throw new LablogError('VALIDATION', "query parameter 'key' is required", { field: 'key' });
+    if (key === undefined || key === '') throw new LablogError('INVALID_OPTION', "query parameter 'key' is required", { field: 'key' });
     const ids = [...new Set((one(query, 'experiments') ?? '').split(',').filter((id) => id.length > 0))];
-    if (ids.length === 0) throw new LablogError('VALIDATION', "query parameter 'experiments' needs at least one id", { field: 'experiments' });
+    if (ids.length === 0) throw new LablogError('INVALID_OPTION', "query parameter 'experiments' needs at least one id", { field: 'experiments' });
     if (ids.length > MAX_SERIES_EXPERIMENTS) {
-      throw new LablogError('VALIDATION', `at most ${MAX_SERIES_EXPERIMENTS} experiments per request, got ${ids.length}`, { field: 'experiments', limit: MAX_SERIES_EXPERIMENTS, actual: ids.length });
+      throw new LablogError('INVALID_OPTION', `at most ${MAX_SERIES_EXPERIMENTS} experiments per request, got ${ids.length}`, { field: 'experiments', limit: MAX_SERIES_EXPERIMENTS, actual: ids.length });
     }
     const x = (one(query, 'x') ?? 'step') as XAxis;
-    if (!X_AXES.includes(x)) throw new LablogError('VALIDATION', `x must be one of ${X_AXES.join(', ')}, got '${x}'`, { field: 'x' });
+    if (!X_AXES.includes(x)) throw new LablogError('INVALID_OPTION', `x must be one of ${X_AXES.join(', ')}, got '${x}'`, { field: 'x' });
     const points = number(query, 'points') ?? DEFAULT_SERIES_POINTS;
     if (!Number.isSafeInteger(points) || points < 2 || points > MAX_SERIES_POINTS) {
-      throw new LablogError('VALIDATION', `points must be an integer from 2 to ${MAX_SERIES_POINTS}, got '${points}'`, { field: 'points', limit: MAX_SERIES_POINTS });
+      throw new LablogError('INVALID_OPTION', `points must be an integer from 2 to ${MAX_SERIES_POINTS}, got '${points}'`, { field: 'points', limit: MAX_SERIES_POINTS });
     }
     const from = number(query, 'from');
     const to = number(query, 'to');
     if ((from === undefined) !== (to === undefined) || (from !== undefined && to !== undefined && from > to)) {
-      throw new LablogError('VALIDATION', 'from and to go together, with from <= to', { field: 'from' });
+      throw new LablogError('INVALID_OPTION', 'from and to go together, with from <= to', { field: 'from' });
     }
     const records = await Promise.all(ids.map((id) => visibleExperiment(backend, request, id)));
     const summaries = await backend.readSummaries(records.map((r) => r.id));

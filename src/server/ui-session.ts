@@ -172,7 +172,7 @@ export function registerSessionRoutes(app: FastifyInstance, keys: KeyLookup, ses
   app.post('/api/v1/session', async (request, reply): Promise<SessionAnswer> => {
     const body = request.body as { key?: unknown } | undefined;
     const key = typeof body?.key === 'string' ? body.key.trim() : '';
-    if (key.length === 0) throw new LablogError('VALIDATION', 'send { "key": "<API key>" }', { field: 'key' });
+    if (key.length === 0) throw new LablogError('INVALID_OPTION', 'send { "key": "<API key>" }', { field: 'key' });
     const record = await keys.find(key);
     if (record === undefined) throw new LablogError('UNAUTHENTICATED', 'the API key is not valid', {});
     void reply.header('set-cookie', await sessions.login(request, record));

@@ -32,8 +32,9 @@ export interface IngestPlan {
   readonly result: IngestResult;
 }
 
-function rejection(kind: RejectedItem['kind'], name: string, error: LablogError): RejectedItem {
-  return { kind, name, error: error.code, message: error.message, details: { ...error.details } };
+/** The item `name` of `kind` refused with `error`: its code, message and details (one place for every refusal an ingest answers). */
+export function rejection(kind: RejectedItem['kind'], name: string, error: LablogError): RejectedItem {
+  return { kind, name, error: error.code, message: error.message, details: { ...error.details } } as RejectedItem;
 }
 
 /** Steps must be integers >= 0, strictly increasing; timestamps finite. Returns the first violation. */

@@ -1,6 +1,7 @@
 // The server's Store interface: asynchronous (PostgreSQL drivers are), idempotent ingest, API keys (types only).
 
 import type { Limits } from '../core/limits.js';
+import type { ErrorCode, ErrorDetails } from '../model/error-codes.js';
 import type { EvenColumn } from './column-codec.js';
 import type { MetricPage } from './metric-page.js';
 import type { ServerStudyBackend } from './study-backend.js';
@@ -103,13 +104,17 @@ export interface SeriesState {
 }
 
 /** An item of a batch that was not stored, and why; the rest of the batch is stored. */
-export interface RejectedItem {
-  readonly kind: SeriesKind | 'table';
-  readonly name: string;
-  readonly error: string;
-  readonly message: string;
-  readonly details: Record<string, unknown>;
-}
+/** A series or table item an ingest refused, with the error's code and its details (typed by the code). */
+export type RejectedItem = {
+  [C in ErrorCode]: {
+    readonly kind: SeriesKind | 'table';
+    readonly name: string;
+    readonly error: C;
+    readonly message: string;
+    readonly details: ErrorDetails<C>;
+  };
+}[ErrorCode];
+
 
 export interface IngestResult {
   /** State of every series the batch named (accepted or not), for the client's watermark. */

@@ -1,7 +1,7 @@
 // Live publisher thread: publishes its experiment every interval, backing off while the remote is down, until told to stop.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LablogError } from '../core/errors.js';
+import type { LablogError, LablogErrorCode } from '../core/errors.js';
 import { SqlitePublishSource } from '../store/sqlite/sqlite-publish-source.js';
 import type { LiveWorkerData, LiveWorkerMessage } from './live-publisher.js';
 import { Publisher } from './publisher.js';
@@ -20,11 +20,11 @@ function post(message: LiveWorkerMessage): void {
 }
 
 /** Reports a problem once per code and item, so a long outage is one warning, not thousands. */
-function report(code: string, message: string, details: Record<string, unknown>): void {
-  const key = `${code}\u0000${String(details['item'] ?? '')}`;
+function report(code: LablogErrorCode, message: string, item?: string): void {
+  const key = `${code}\u0000${item ?? ''}`;
   if (reported.has(key)) return;
   reported.add(key);
-  post({ type: 'problem', code, message, details });
+  post({ type: 'problem', code, message, ...(item === undefined ? {} : { item }) });
 }
 
 port.on('message', (message: { type: string; deadline?: number }) => {
@@ -49,7 +49,7 @@ async function round(): Promise<LablogError | undefined> {
   try {
     // While running, one attempt per round (the loop backs off); the final round retries until the deadline.
     const result = await publisher.publishExperiment(data.experimentId, { retry: deadline === undefined ? { maxAttempts: 1 } : { deadline } });
-    for (const p of result.problems) report(p.code, p.message, { item: p.item?.name });
+    for (const p of result.problems) report(p.code, p.message, p.item?.name);
     return undefined;
   } catch (error) {
     return error as LablogError;
@@ -61,14 +61,14 @@ for (;;) {
   const final = deadline !== undefined;
   const error = await round();
   if (final) {
-    if (error) report(error.code, `${error.message}; the rest is left for \`lablog sync\``, {});
+    if (error) report(error.code, `${error.message}; the rest is left for \`lablog sync\``);
     break;
   }
   // Told to stop during this round: the final round follows at once.
   if (deadline !== undefined) continue;
   if (error) {
     failures++;
-    if (!isRetryable(error)) report(error.code, error.message, {});
+    if (!isRetryable(error)) report(error.code, error.message);
     await sleep(backoffMs(failures, error));
   } else {
     failures = 0;

@@ -1,7 +1,7 @@
 // Live publisher: publishes one experiment from a worker thread while it logs, so training never waits on the network.
 
 import { Worker } from 'node:worker_threads';
-import { LablogError } from '../core/errors.js';
+import { LablogWarning, type LablogErrorCode } from '../core/errors.js';
 import type { LivePublication, RemoteSpec } from '../core/publishing.js';
 import { workerEntry } from '../worker-entry.js';
 
@@ -15,23 +15,24 @@ export interface LiveWorkerData {
   readonly intervalMs: number;
 }
 
-export type LiveWorkerMessage = { type: 'problem'; code: string; message: string; details: Record<string, unknown> } | { type: 'stopped' };
+/** What the worker posts: a problem (its code, and the item it is about), or that it stopped. */
+export type LiveWorkerMessage = { type: 'problem'; code: LablogErrorCode; message: string; item?: string } | { type: 'stopped' };
 
 export function startLivePublication(
   storePath: string,
   experimentId: string,
   remote: RemoteSpec,
-  onProblem: (problem: LablogError) => void,
+  onProblem: (problem: LablogWarning) => void,
 ): LivePublication {
   const { entry, eval: isEval } = workerEntry(import.meta.url, 'live-publisher-worker');
   const workerData: LiveWorkerData = { storePath, experimentId, remote, intervalMs: PUBLISH_INTERVAL_MS };
   const worker = new Worker(entry, { workerData, eval: isEval });
   let stopped: (() => void) | undefined;
   worker.on('message', (message: LiveWorkerMessage) => {
-    if (message.type === 'problem') onProblem(new LablogError(message.code as LablogError['code'], message.message, message.details));
+    if (message.type === 'problem') onProblem(new LablogWarning(message.code, message.message, message.item === undefined ? {} : { item: message.item }));
     else stopped?.();
   });
-  worker.on('error', (error) => onProblem(new LablogError('REMOTE_ERROR', `the publisher thread failed: ${error.message}`, {}, { cause: error })));
+  worker.on('error', (error) => onProblem(new LablogWarning('REMOTE_ERROR', `the publisher thread failed: ${error.message}`, {}, { cause: error })));
   // Never keeps the process alive: at exit, what is unpublished waits for `lablog sync`.
   worker.unref();
   return {

@@ -1,6 +1,7 @@
 // Publishing of a local store: every (or some) experiment(s) to one remote, one bad experiment not stopping the others.
 
 import type { LablogError } from '../core/errors.js';
+import { readSentCode, type StudyMemberRejection } from '../remote/error-answer.js';
 import type { PublishProblemReport, PublishReport, RemoteSpec } from '../core/publishing.js';
 import { SqlitePublishSource } from '../store/sqlite/sqlite-publish-source.js';
 import { Publisher } from './publisher.js';
@@ -71,14 +72,14 @@ export async function publishStore(options: PublishStoreOptions): Promise<Publis
         continue;
       }
       try {
-        const result = await client.call<{ rejected: { experimentId: string; error: string; message: string }[] }>(
+        const result = await client.call<{ rejected: StudyMemberRejection[] }>(
           'PUT',
           `/api/v1/studies/${studyId}`,
           { ...study, members: source.studyMembers(studyId) },
           options.retry ?? PUBLISH_RETRY,
         );
         for (const r of result.rejected) {
-          problems.push({ experimentId: r.experimentId, experiment: source.getExperiment(r.experimentId)?.name ?? r.experimentId, item: { kind: 'study', name: study.name }, code: r.error, message: r.message });
+          problems.push({ experimentId: r.experimentId, experiment: source.getExperiment(r.experimentId)?.name ?? r.experimentId, item: { kind: 'study', name: study.name }, code: readSentCode(r.error).code, message: r.message });
         }
       } catch (error) {
         const e = error as LablogError;

@@ -1,7 +1,8 @@
 // Publisher: sends what a remote has not acknowledged of local experiments — description, truncations, points, tables — exactly once.
 
 import { createHash } from 'node:crypto';
-import { LablogError } from '../core/errors.js';
+import { LablogError, type LablogErrorCode } from '../core/errors.js';
+import { readIngestResult } from '../remote/error-answer.js';
 import type { ExperimentRecord } from '../model/experiment.js';
 import type { SeriesRecord } from '../model/series.js';
 import type { IngestResult } from '../store/server-backend.js';
@@ -26,7 +27,7 @@ export interface PublishProblem {
   readonly experiment: string;
   /** The series or table, when one item failed (the rest of the experiment went through). */
   readonly item?: { readonly kind: string; readonly name: string };
-  readonly code: string;
+  readonly code: LablogErrorCode;
   readonly message: string;
 }
 
@@ -162,7 +163,7 @@ export class Publisher {
       // Image and plot points still allowed in this request (the server refuses more than MAX_MEDIA_POINTS_PER_REQUEST).
       let media = MAX_MEDIA_POINTS_PER_REQUEST;
       /** A series listed with points to send whose points cannot be read, or whose name no server accepts: reported, never silently left. */
-      const unsendable = (s: SeriesRecord, code: string, message: string) => {
+      const unsendable = (s: SeriesRecord, code: LablogErrorCode, message: string) => {
         given.add(s.name);
         report.problems.push({ experimentId: id, experiment: record.name, item: { kind: s.kind, name: s.name }, code, message });
       };
@@ -248,7 +249,7 @@ export class Publisher {
       let result: IngestResult;
       try {
         await this.#uploadBlobs(record.project, blobs, options.retry ?? {});
-        result = await this.#client.call<IngestResult>('POST', `/api/v1/experiments/${id}/ingest`, body satisfies WireIngest, options.retry ?? {});
+        result = readIngestResult(await this.#client.call<IngestResult>('POST', `/api/v1/experiments/${id}/ingest`, body satisfies WireIngest, options.retry ?? {}));
       } catch (error) {
         if ((error as LablogError).code !== 'PAYLOAD_TOO_LARGE') throw error;
         if (points > 1) {
@@ -271,7 +272,7 @@ export class Publisher {
         if (rejected.error === 'SYNC_CONFLICT' && (conflicts.get(rejected.name) ?? 0) < MAX_CONFLICTS) {
           // The remote has less than it acknowledged (restored from a backup, or wiped): send from what it has.
           conflicts.set(rejected.name, (conflicts.get(rejected.name) ?? 0) + 1);
-          const serverLast = rejected.details['serverLastStep'];
+          const serverLast = rejected.details.serverLastStep;
           acknowledged.delete(rejected.name);
           if (typeof serverLast === 'number') watermarks.set(rejected.name, serverLast);
           else watermarks.delete(rejected.name);
@@ -325,11 +326,13 @@ export class Publisher {
         report.problems.push({ experimentId: record.id, experiment: record.name, item: { kind: 'table', name: summary.name }, code: 'PAYLOAD_TOO_LARGE', message: (error as Error).message });
         continue;
       }
-      const result = await this.#client.call<IngestResult>(
-        'POST',
-        `/api/v1/experiments/${record.id}/ingest`,
-        { tables: [{ name: summary.name, hash, loggedAt: summary.loggedAt }] } satisfies WireIngest,
-        options.retry ?? {},
+      const result = readIngestResult(
+        await this.#client.call<IngestResult>(
+          'POST',
+          `/api/v1/experiments/${record.id}/ingest`,
+          { tables: [{ name: summary.name, hash, loggedAt: summary.loggedAt }] } satisfies WireIngest,
+          options.retry ?? {},
+        ),
       );
       const rejected = result.rejected[0];
       if (rejected) {

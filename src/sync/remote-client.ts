@@ -1,6 +1,7 @@
 // Remote client: calls a lablog server's /api/v1 with a Bearer key; turns answers into typed errors, retrying the retryable ones with backoff.
 
-import { LablogError, type LablogErrorCode } from '../core/errors.js';
+import { LablogError } from '../core/errors.js';
+import { answerError } from '../remote/error-answer.js';
 
 /** First wait after a retryable failure; doubled per attempt, with jitter, up to MAX_BACKOFF_MS. */
 export const INITIAL_BACKOFF_MS = 250;
@@ -65,7 +66,7 @@ export class RemoteClient {
     this.#apiKey = options.apiKey;
   }
 
-  /** One request, no retry. Rejects with a LablogError carrying the server's code, or REMOTE_UNAVAILABLE. */
+  /** One request, no retry. Rejects with a LablogError carrying the server's code (see answerError), or REMOTE_UNAVAILABLE. */
   async send<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     this.requests++;
     const binary = Buffer.isBuffer(body);
@@ -86,25 +87,7 @@ export class RemoteClient {
     }
     const text = await response.text().catch(() => '');
     if (response.ok) return (text.length > 0 ? JSON.parse(text) : undefined) as T;
-    let answer: { error?: string; message?: string; details?: Record<string, unknown> } = {};
-    try {
-      answer = JSON.parse(text) as typeof answer;
-    } catch {
-      // not a lablog server answer: keep the status
-    }
-    const details: Record<string, unknown> = { ...(answer.details ?? {}), status: response.status, remote: this.url };
-    const retryAfter = response.headers.get('retry-after');
-    if (retryAfter !== null) {
-      const seconds = Number(retryAfter);
-      details['retryAfterMs'] = Number.isFinite(seconds) ? seconds * 1000 : Math.max(0, Date.parse(retryAfter) - Date.now());
-    }
-    const code: LablogErrorCode =
-      response.status === 429
-        ? 'RATE_LIMITED'
-        : response.status >= 500 && answer.error !== 'STORAGE_ERROR'
-          ? 'REMOTE_UNAVAILABLE'
-          : ((answer.error as LablogErrorCode | undefined) ?? 'REMOTE_ERROR');
-    throw new LablogError(code, `${method} ${path}: ${response.status} ${answer.message ?? response.statusText}`, details);
+    throw answerError(this.url, `${method} ${path}`, { status: response.status, statusText: response.statusText, retryAfter: response.headers.get('retry-after'), text });
   }
 
   /** Sends, retrying retryable failures with backoff until the policy's deadline or attempts run out. */

@@ -2,6 +2,7 @@
 
 import pg from 'pg';
 import { LablogError } from '../../core/errors.js';
+import { driverCodeOf } from '../../model/error-codes.js';
 import type { Limits } from '../../core/limits.js';
 import type { ExperimentStatus, ParamRecord, ParamType } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
@@ -821,7 +822,7 @@ export class PostgresBackend implements ServerBackend {
       throw new LablogError(
         'STORAGE_ERROR',
         `the database at ${this.location} has schema version ${version}, newer than this lablog's ${PG_SCHEMA_VERSION}; upgrade lablog`,
-        { limit: PG_SCHEMA_VERSION, actual: version },
+        { driver: 'postgres', driverCode: null, location: this.location, limit: PG_SCHEMA_VERSION, actual: version },
       );
     }
     for (const migration of MIGRATIONS) {
@@ -833,13 +834,12 @@ export class PostgresBackend implements ServerBackend {
 
   #storageError(what: string, cause: unknown): LablogError {
     if (cause instanceof LablogError) return cause;
-    const code = (cause as { code?: unknown } | null)?.code;
-    return new LablogError('STORAGE_ERROR', `${what} (${this.location}): ${messageOf(cause)}`, { pgCode: code, location: this.location }, { cause });
+    return new LablogError('STORAGE_ERROR', `${what} (${this.location}): ${messageOf(cause)}`, { driver: 'postgres', driverCode: driverCodeOf(cause), location: this.location }, { cause });
   }
 
   /** Runs one statement outside a transaction; driver errors become STORAGE_ERROR. */
   async #query<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[]): Promise<R[]> {
-    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { location: this.location });
+    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { driver: 'postgres', driverCode: null, location: this.location });
     try {
       return (await this.#pool.query<R>(text, values)).rows;
     } catch (cause) {
@@ -849,7 +849,7 @@ export class PostgresBackend implements ServerBackend {
 
   /** Like #query, as a named statement: parsed and planned once per connection (for the per-request lookups). */
   async #prepared<R extends pg.QueryResultRow>(what: string, name: string, text: string, values: unknown[]): Promise<R[]> {
-    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { location: this.location });
+    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { driver: 'postgres', driverCode: null, location: this.location });
     try {
       return (await this.#pool.query<R>({ name, text, values })).rows;
     } catch (cause) {
@@ -859,7 +859,7 @@ export class PostgresBackend implements ServerBackend {
 
   /** Runs `fn` in a transaction on one connection: committed if it returns, rolled back if it throws. */
   async #transaction<T>(what: string, fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { location: this.location });
+    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { driver: 'postgres', driverCode: null, location: this.location });
     let db: pg.PoolClient;
     try {
       db = await this.#pool.connect();
@@ -900,7 +900,7 @@ export class PostgresBackend implements ServerBackend {
         const existing = rows[0];
         if (existing !== undefined) {
           if (existing.project !== e.project) {
-            throw new LablogError('VALIDATION', `experiment ${e.id} is in another project; a project cannot change`, { id: e.id });
+            throw new LablogError('INVALID_OPTION', `experiment ${e.id} is in another project; a project cannot change`, { id: e.id });
           }
           await db.query(
             `UPDATE experiments SET status = $2, description = $3, tags = $4, ended_at = $5, heartbeat_at = $6, hostname = $7,
@@ -1046,7 +1046,7 @@ export class PostgresBackend implements ServerBackend {
     const present = new Set(rows.map((row) => row.hash));
     const missing = hashes.filter((hash) => !present.has(hash));
     if (missing.length > 0) {
-      throw new LablogError('VALIDATION', `${missing.length} blob(s) named by the batch were not uploaded, e.g. ${missing[0]}; upload them first`, {
+      throw new LablogError('INVALID_OPTION', `${missing.length} blob(s) named by the batch were not uploaded, e.g. ${missing[0]}; upload them first`, {
         missing,
       });
     }

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { LablogError } from '../../core/errors.js';
+import { driverCodeOf } from '../../model/error-codes.js';
 import type { ExperimentQuery, ExperimentRecord, ExperimentStatus, NewExperiment, ParamRecord, ParamType } from '../../model/experiment.js';
 import type { ImagePoint, MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
 import type { TableRecord, TableSummary } from '../../model/table.js';
@@ -250,7 +251,7 @@ export class SqliteBackend implements StoreBackend {
           throw new LablogError(
             'STORAGE_ERROR',
             `the store at ${this.location} has schema version ${version}, newer than this lablog's ${SCHEMA_VERSION}; upgrade lablog`,
-            { limit: SCHEMA_VERSION, actual: version },
+            { driver: 'sqlite', driverCode: null, location: this.location, limit: SCHEMA_VERSION, actual: version },
           );
         }
         for (const migration of MIGRATIONS) {
@@ -264,8 +265,7 @@ export class SqliteBackend implements StoreBackend {
 
   #storageError(what: string, cause: unknown): LablogError {
     if (cause instanceof LablogError) return cause;
-    const code = (cause as { code?: string }).code;
-    return new LablogError('STORAGE_ERROR', `${what}: ${(cause as Error).message}`, { sqliteCode: code, path: this.location }, { cause });
+    return new LablogError('STORAGE_ERROR', `${what}: ${(cause as Error).message}`, { driver: 'sqlite', driverCode: driverCodeOf(cause), location: this.location }, { cause });
   }
 
   #guard<T>(what: string, fn: () => T): T {

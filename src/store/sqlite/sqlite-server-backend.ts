@@ -186,7 +186,7 @@ export class SqliteServerBackend implements ServerBackend {
     const present = new Set(db.prepare('SELECT hash FROM blobs WHERE hash IN (SELECT value FROM json_each(?))').pluck().all(wanted) as string[]);
     const missing = hashes.filter((hash) => !present.has(hash));
     if (missing.length > 0) {
-      throw new LablogError('VALIDATION', `${missing.length} blob(s) named by the batch were not uploaded, e.g. ${missing[0]}; upload them first`, { missing });
+      throw new LablogError('INVALID_OPTION', `${missing.length} blob(s) named by the batch were not uploaded, e.g. ${missing[0]}; upload them first`, { missing });
     }
     db.prepare(
       `INSERT INTO blob_owners (project, hash, touched_at, referenced_at)

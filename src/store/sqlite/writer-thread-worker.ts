@@ -24,7 +24,7 @@ const RETRYABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|NOMEM|PROTOCOL|READO
 
 function retryable(error: unknown): boolean {
   const cause = (error as { cause?: { code?: unknown } }).cause;
-  const code = String((error as { details?: { sqliteCode?: unknown } }).details?.sqliteCode ?? cause?.code ?? '');
+  const code = String((error as { details?: { driverCode?: unknown } }).details?.driverCode ?? cause?.code ?? '');
   return RETRYABLE.test(code);
 }
 

@@ -2,6 +2,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { LablogError } from '../../core/errors.js';
+import { driverCodeOf } from '../../model/error-codes.js';
 import { workerEntry } from '../../worker-entry.js';
 import type { MetricChunk } from '../../model/series.js';
 import type { BatchWriter, WriteBatch } from '../backend.js';
@@ -125,7 +126,7 @@ export class WriterThread implements BatchWriter {
   }
 
   #die(error: Error): void {
-    this.#dead ??= new LablogError('STORAGE_ERROR', `the writer thread for ${this.#file} failed: ${error.message}`, { path: this.#file }, { cause: error });
+    this.#dead ??= new LablogError('STORAGE_ERROR', `the writer thread for ${this.#file} failed: ${error.message}`, { driver: 'sqlite', driverCode: driverCodeOf(error), location: this.#file }, { cause: error });
     Atomics.notify(this.#slots, WRITTEN);
     Atomics.notify(this.#slots, DURABLE);
   }
@@ -170,7 +171,7 @@ export class WriterThread implements BatchWriter {
     const length = Math.min(Atomics.load(this.#slots, SYNC_FAILURE_LENGTH), MESSAGE_BYTES);
     if (length === 0) return undefined;
     const text = Buffer.from(this.#syncFailureText.slice(0, length)).toString('utf8');
-    this.#syncFailure = new LablogError('STORAGE_ERROR', `cannot put the writes to ${this.#file} on stable storage: ${text}`, { path: this.#file });
+    this.#syncFailure = new LablogError('STORAGE_ERROR', `cannot put the writes to ${this.#file} on stable storage: ${text}`, { driver: 'sqlite', driverCode: null, location: this.#file });
     return this.#syncFailure;
   }
 
@@ -181,7 +182,7 @@ export class WriterThread implements BatchWriter {
     for (let i = Math.max(seen, count - REJECTED_RING); i < count; i++) tickets.push(Atomics.load(this.#rejected, i % REJECTED_RING));
     const length = Math.min(Atomics.load(this.#slots, REJECTION_LENGTH), MESSAGE_BYTES);
     const text = Buffer.from(this.#rejection.slice(0, length)).toString('utf8');
-    return { count, tickets, error: new LablogError('STORAGE_ERROR', `the store rejected a batch, which was dropped: ${text}`, { path: this.#file }) };
+    return { count, tickets, error: new LablogError('STORAGE_ERROR', `the store rejected a batch, which was dropped: ${text}`, { driver: 'sqlite', driverCode: null, location: this.#file }) };
   }
 
   lastSubmitted(): number {
@@ -196,7 +197,7 @@ export class WriterThread implements BatchWriter {
       this.#failureSeen = counter;
       const length = Math.min(Atomics.load(this.#slots, MESSAGE_LENGTH), MESSAGE_BYTES);
       const text = Buffer.from(this.#message.slice(0, length)).toString('utf8');
-      this.#failure = new LablogError('STORAGE_ERROR', text, { path: this.#file });
+      this.#failure = new LablogError('STORAGE_ERROR', text, { driver: 'sqlite', driverCode: null, location: this.#file });
     }
     return this.#failure;
   }

@@ -1,11 +1,13 @@
 // The browser's client of the lablog API: typed fetches, with the server's error body as a thrown ApiError.
 
+import type { ErrorCode } from '../../model/error-codes.js';
 import type { ExperimentPage, ExperimentRow, ExperimentTable, Overview, SeriesAnswer, SessionAnswer, TablePage, XAxis } from '../ui-api.js';
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** The server's error code; HTTP_ERROR when the answer was not a lablog error body (a proxy's page). */
+    readonly code: ErrorCode | 'HTTP_ERROR',
     message: string,
   ) {
     super(message);
@@ -27,10 +29,11 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   if (!response.ok) {
-    let code = 'HTTP_ERROR';
+    let code: ErrorCode | 'HTTP_ERROR' = 'HTTP_ERROR';
     let message = `${method} ${path}: HTTP ${response.status}`;
     try {
-      const error = (await response.json()) as { error?: string; message?: string };
+      // The app is served by the server it calls (one build): its codes are this build's codes.
+      const error = (await response.json()) as { error?: ErrorCode; message?: string };
       code = error.error ?? code;
       message = error.message ?? message;
     } catch {
