@@ -8,14 +8,19 @@ describe('when logging outpaces a healthy store', () => {
   it('log calls wait for the writer (counted, warned once) and nothing is dropped', async () => {
     const { store } = tempStore();
     const w = warnings();
-    const points = 2 * MAX_BUFFERED_POINTS;
-    const exp = store.createExperiment({ name: 'e', errorHandler: 'FAIL', onWarning: w.onWarning, limits: { maxMetricValues: points } });
+    /** However slow this thread is against the writer's, logging this much cannot fail to outpace it. */
+    const cap = 16 * MAX_BUFFERED_POINTS;
+    const exp = store.createExperiment({ name: 'e', errorHandler: 'FAIL', onWarning: w.onWarning, limits: { maxMetricValues: cap } });
     await loadArrow();
-    // The writer first gets one 80 MB table to hash and write: longer than the loop below takes to log.
+    // The writer first gets one 80 MB table to hash and write, a head start for the loop below.
     const columns = Object.fromEntries(Array.from({ length: 100 }, (_, c) => [`c${c}`, Float64Array.from({ length: 100_000 }, (_, i) => i * c + Math.random())]));
     exp.logTable('big', pl.DataFrame(columns));
-    // Meanwhile a synchronous loop that never yields logs as fast as it can.
-    for (let i = 0; i < points; i++) exp.logMetric(`s${i % 4}`, i);
+    // Meanwhile a synchronous loop that never yields logs as fast as it can: at least twice the buffer, and on
+    // until a log call has waited for the writer (a condition, not a guess at the two threads' speeds).
+    let points = 0;
+    while (points < 2 * MAX_BUFFERED_POINTS || (exp.stats().backpressureWaits === 0 && points < cap)) {
+      for (let k = 0; k < 65_536; k++, points++) exp.logMetric(`s${points % 4}`, points);
+    }
     const stats = exp.stats();
     expect(stats.droppedPoints).toBe(0);
     expect(stats.backpressureWaits).toBeGreaterThan(0);

@@ -97,11 +97,15 @@ describe('lablog show', () => {
   it('renders NaN and infinities visibly', async () => {
     const store = openStore({ path: join(tempDir(), 'lablog.db') });
     const exp = store.createExperiment({ name: 'diverged' });
-    exp.logMetric('loss', 1);
-    exp.logMetric('loss', Infinity);
-    exp.logMetric('loss', NaN);
+    for (const value of [1, Infinity, NaN]) exp.logMetric('loss', value);
+    for (const value of [0.5, Infinity]) exp.logMetric('val/acc', value);
+    exp.logMetric('reward', -Infinity);
     await exp.close();
-    expect(renderExperiment(store.getExperiment(exp.id))).toMatch(/^ {2}loss\s+3\s+2\s+NaN\s+1 \(min\)$/m);
+    const text = renderExperiment(store.getExperiment(exp.id));
+    // NaN last (its best ignores it), +Infinity last and best, -Infinity last and best: each spelled out.
+    expect(text).toMatch(/^ {2}loss\s+3\s+2\s+NaN\s+1 \(min\)$/m);
+    expect(text).toMatch(/^ {2}val\/acc\s+2\s+1\s+Infinity\s+Infinity \(max\)$/m);
+    expect(text).toMatch(/^ {2}reward\s+1\s+0\s+-Infinity\s+-Infinity \(max\)$/m);
     await store.close();
   });
 });

@@ -1,7 +1,21 @@
+// Several processes on one store: writers logging at once beside a reader, and names deduplicated across processes.
+
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { openStore } from '../src/index.js';
-import { startFixture, tempDir, waitForExit } from './helpers.js';
+import { startFixture, tempDir, waitForExit, waitForOutput, type ChildResult } from './helpers.js';
+
+/**
+ * Starts one concurrent-writer per name and releases them together once every one has its store open (a
+ * start barrier: node and tsx start-up take longer than creating an experiment, so without it they would not overlap).
+ */
+async function startWritersTogether(path: string, names: string[], points: number): Promise<Promise<ChildResult>[]> {
+  const children = names.map((name) => startFixture('concurrent-writer.ts', [path, name, String(points), 'barrier']));
+  const exits = children.map((child) => waitForExit(child));
+  await Promise.all(children.map((child) => waitForOutput(child, 'ready')));
+  for (const child of children) child.kill('SIGUSR2');
+  return exits;
+}
 
 describe('several processes on one store', () => {
   it('each logs its own experiment at the same time while a reader reads; nothing is lost or mixed', async () => {
@@ -55,7 +69,7 @@ describe('several processes on one store', () => {
   it('deduplicates names across processes creating experiments at the same time', async () => {
     const path = join(tempDir(), 'lablog.db');
     openStore({ path }).close();
-    const results = await Promise.all([1, 2, 3, 4].map(() => waitForExit(startFixture('concurrent-writer.ts', [path, 'same', '10']))));
+    const results = await Promise.all(await startWritersTogether(path, ['same', 'same', 'same', 'same'], 10));
     for (const result of results) expect(result.code).toBe(0);
     const store = openStore({ path });
     const names = store.listExperiments({ project: 'concurrent' }).map((e) => e.name).sort();

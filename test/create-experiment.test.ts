@@ -74,9 +74,11 @@ describe('createExperiment', () => {
 
   it('rejects bad options with INVALID_OPTION whatever the handler', () => {
     const { store } = tempStore();
+    expect(() => store.createExperiment(undefined as never)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => store.createExperiment({ name: 'x', errorHandler: 'LOUD' as never })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
     const bad: unknown[] = [
-      undefined,
-      { name: 'x', errorHandler: 'LOUD' },
       { name: 'x', limts: {} },
       { name: 'x', limits: { maxMetricValue: 10 } },
       { name: 'x', limits: { maxMetricValues: 0 } },
@@ -86,14 +88,20 @@ describe('createExperiment', () => {
       { name: 'x', description: 'd'.repeat(10_001) },
       { name: 'x', onWarning: 'log' },
     ];
-    for (const options of bad) {
-      expect(() => store.createExperiment(options as never), JSON.stringify(options)).toThrowError(
-        expect.objectContaining({ code: 'INVALID_OPTION' }),
+    // Under SUPPRESS and WARN too, a bad option throws: the handler is for what happens while logging.
+    for (const errorHandler of Object.values(ErrorHandlerType)) {
+      for (const options of bad) {
+        expect(() => store.createExperiment({ ...(options as object), errorHandler } as never), `${errorHandler} ${JSON.stringify(options)}`).toThrowError(
+          expect.objectContaining({ code: 'INVALID_OPTION' }),
+        );
+      }
+      expect(() => store.createExperiment({ name: 'x', tags: ['ok', 'bad\u0001'], errorHandler }), errorHandler).toThrowError(
+        expect.objectContaining({ code: 'INVALID_NAME' }),
       );
     }
-    expect(() => store.createExperiment({ name: 'x', tags: ['ok', 'bad\u0001'] })).toThrowError(
-      expect.objectContaining({ code: 'INVALID_NAME' }),
-    );
+    expect(Object.values(ErrorHandlerType)).toEqual(['FAIL', 'WARN', 'SUPPRESS']);
+    // Nothing was created by any of them.
+    expect(store.listExperiments()).toEqual([]);
   });
 
   it('merges partial limits over the defaults', () => {

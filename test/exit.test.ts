@@ -82,12 +82,20 @@ describe('SIGKILL', () => {
       const path = join(tempDir(), 'lablog.db');
       const child = startFixture('log-then-end.ts', [path, 'kill']);
       const exited = waitForExit(child);
+      // A random moment: right after the child reports its k-th flush (k from 1 to 6), while it logs the next ones.
+      const k = 1 + Math.floor(Math.random() * 6);
       let lastFlushed = 0;
-      child.stdout!.on('data', (d: Buffer) => {
-        for (const m of d.toString().matchAll(/flushed (\d+)/g)) lastFlushed = Number(m[1]);
+      let flushes = 0;
+      const reported = new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => {
+          for (const m of d.toString().matchAll(/flushed (\d+)/g)) {
+            lastFlushed = Number(m[1]);
+            if (++flushes >= k) resolve();
+          }
+        });
+        child.once('exit', () => reject(new Error(`the child exited before its flush ${k}`)));
       });
-      await waitForOutput(child, 'flushed');
-      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 400));
+      await reported;
       const flushedBeforeKill = lastFlushed;
       child.kill('SIGKILL');
       const result = await exited;

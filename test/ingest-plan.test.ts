@@ -48,10 +48,21 @@ describe('planIngest', () => {
     expect(plan.result.rejected).toEqual([expect.objectContaining({ name: 'b', error: 'LIMIT_EXCEEDED', details: expect.objectContaining({ limit: 4, actual: 5 }) })]);
   });
 
-  it('stores the newer of two tables with one name in a batch, and counts it once', () => {
+  it('stores the newest of tables with one name in a batch, and counts each table once, in whatever order', () => {
     const table = (loggedAt: number, hash: string) => ({ name: 't', hash, rows: 1, columns: 1, loggedAt });
-    const plan = planIngest(batch({ tables: [table(1, 'a'.repeat(64)), table(2, 'b'.repeat(64)), table(0, 'c'.repeat(64))] }), empty, DEFAULT_LIMITS);
-    expect(plan.tables).toEqual([table(2, 'b'.repeat(64))]);
-    expect(plan.result).toMatchObject({ accepted: 1, skipped: 1 });
+    const [older, newest, oldest] = [table(1, 'a'.repeat(64)), table(2, 'b'.repeat(64)), table(0, 'c'.repeat(64))];
+    const orders = [
+      [older, newest, oldest],
+      [oldest, older, newest],
+      [newest, older, oldest],
+      [older, oldest, newest],
+    ];
+    for (const tables of orders) {
+      const plan = planIngest(batch({ tables }), empty, DEFAULT_LIMITS);
+      const order = tables.map((t) => t.loggedAt).join(',');
+      expect(plan.tables, order).toEqual([newest]);
+      // One stored; the two older ones skipped (a newer one is stored), whether they came before it or after.
+      expect(plan.result, order).toMatchObject({ accepted: 1, skipped: 2, rejected: [] });
+    }
   });
 });

@@ -15,6 +15,7 @@ import type {
   PublishedExperiment,
 } from '../src/store/server-backend.js';
 import { freshDatabase, postgresUrl } from './support/postgres.js';
+import { startPostgresProcess } from './support/postgres-process.js';
 
 const baseUrl = await postgresUrl();
 if (!baseUrl) {
@@ -108,20 +109,37 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
   describe('opening', () => {
     it('migrates a new database once when several processes open it together, and hides the password', async () => {
       const fresh = await freshDatabase(baseUrl!);
+      // Four processes, started first and then released together: each opens the new database at once.
+      const processes = await Promise.all([1, 2, 3, 4].map(() => startPostgresProcess()));
       try {
+        expect(new Set(processes.map((p) => p.pid)).size).toBe(4);
         const url = new URL(fresh.url);
         // The throwaway server trusts every local connection and ignores a password; a given one is kept.
         if (!url.password) url.password = 'not-needed-with-trust';
-        const opened = await Promise.all([1, 2, 3, 4].map(() => PostgresBackend.open(url.toString())));
+        const opened = await Promise.all(processes.map((p) => p.open(url.toString())));
         expect(opened[0]!.location).not.toContain(url.password);
         expect(opened[0]!.location).toContain(url.pathname);
-        const rows = await Promise.all(opened.map((b) => b.countExperiments({})));
+        const rows = await Promise.all(processes.map((p) => p.backend.countExperiments({})));
         expect(rows).toEqual([0, 0, 0, 0]);
-        await Promise.all(opened.map((b) => b.close()));
+        // The migrations ran once: every version is recorded once, all by one transaction (one now()).
+        const check = new pg.Client({ connectionString: fresh.url });
+        await check.connect();
+        try {
+          const ledger = await check.query<{ version: number; runs: number }>(
+            'SELECT version, count(DISTINCT applied_at)::int AS runs FROM lablog_migrations GROUP BY version ORDER BY version',
+          );
+          expect(ledger.rows.map((r) => r.version)).toEqual(range(1, ledger.rows.length + 1));
+          expect(ledger.rows.length).toBeGreaterThan(1);
+          const transactions = await check.query<{ n: number }>('SELECT count(DISTINCT applied_at)::int AS n FROM lablog_migrations');
+          expect(transactions.rows[0]!.n).toBe(1);
+        } finally {
+          await check.end();
+        }
         // Reopening a migrated database changes nothing.
         const again = await PostgresBackend.open(fresh.url);
         await again.close();
       } finally {
+        await Promise.all(processes.map((p) => p.close()));
         await fresh.drop();
       }
     });
@@ -419,13 +437,12 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       expect(error.code).toBe('EXPERIMENT_NOT_FOUND');
     });
 
-    it('writes a 100k-point item as one chunk row, quickly', async () => {
+    it('writes a 100k-point item as one chunk row, with its steps delta-encoded', async () => {
       const id = await created();
       const n = 100_000;
       const steps = range(0, n);
-      const started = performance.now();
+      // One row, not a row per point, is what makes this fast; its speed is measured by npm run bench, not here.
       const result = await backend.ingest(batch(id, { metrics: [metric('big', steps, steps.map(Math.sin))] }), limits(), NOW);
-      const ms = performance.now() - started;
       expect(result.accepted).toBe(n);
       const { rows } = await sql.query(
         `SELECT count(*)::int AS n, sum(length(steps))::int AS steps_bytes FROM metric_chunks c JOIN series s ON s.id = c.series_id
@@ -435,7 +452,6 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       expect(rows[0]).toEqual({ n: 1, steps_bytes: 16 }); // steps 0, 1, 2, … encode as [first, delta]
       const data = (await backend.readMetric(id, 'big'))!;
       expect(data.values[n - 1]).toBe(Math.sin(n - 1));
-      expect(ms).toBeLessThan(5_000);
     });
   });
 
@@ -475,44 +491,52 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
 
   describe('concurrency', () => {
     it('two server processes ingesting the same experiment store every point once', async () => {
-      const other = await PostgresBackend.open(database.url);
+      const processes = await Promise.all([startPostgresProcess(), startPostgresProcess()]);
       try {
+        await Promise.all(processes.map((p) => p.open(database.url)));
         const id = await created();
         const n = 2_000;
         const items = (from: number) => [metric('a', range(from, n)), metric('b', range(from, n))];
+        // Overlapping batches, alternately to one process and the other, all at once.
         const batches = [0, 0, 500, 1000, 0, 1500].map((from) => batch(id, { metrics: items(from) }));
-        const results = await Promise.all(batches.map((b, i) => (i % 2 === 0 ? backend : other).ingest(b, limits(), NOW)));
+        const results = await Promise.all(batches.map((b, i) => processes[i % 2]!.backend.ingest(b, limits(), NOW)));
         for (const r of results) expect(r.rejected).toEqual([]);
         const accepted = results.reduce((sum, r) => sum + r.accepted, 0);
+        expect(accepted).toBe(2 * n);
         const series = await backend.readSeries(id);
+        expect(series.map((s) => [s.name, s.count, s.firstStep, s.lastStep]).sort()).toEqual([
+          ['a', n, 0, n - 1],
+          ['b', n, 0, n - 1],
+        ]);
         for (const s of series) {
+          // Every step once, none missing: exactly 0 … n-1 with their values.
           const data = (await backend.readMetric(id, s.name))!;
-          expect(data.steps.length).toBe(s.count);
-          for (let i = 1; i < data.steps.length; i++) expect(data.steps[i]!).toBeGreaterThan(data.steps[i - 1]!);
-          expect(s.lastStep).toBe(n - 1);
+          expect(Array.from(data.steps)).toEqual(range(0, n));
+          expect(Array.from(data.values)).toEqual(range(0, n).map((step) => step * 10));
         }
-        expect(accepted).toBe(series.reduce((sum, s) => sum + s.count, 0));
       } finally {
-        await other.close();
+        await Promise.all(processes.map((p) => p.close()));
       }
     });
 
     it('creating one id from two processes at once makes one experiment; one name from two makes name and name-2', async () => {
-      const other = await PostgresBackend.open(database.url);
+      const processes = await Promise.all([startPostgresProcess(), startPostgresProcess()]);
       try {
+        await Promise.all(processes.map((p) => p.open(database.url)));
         const e = experiment({ name: 'same' });
-        const twice = await Promise.all([backend.upsertExperiment(e, limits(), NOW), other.upsertExperiment(e, limits(), NOW)]);
+        const twice = await Promise.all(processes.map((p) => p.backend.upsertExperiment(e, limits(), NOW)));
         expect(twice[0]!.name).toBe('same');
         expect(twice[1]!.name).toBe('same');
         expect(await backend.countExperiments({ project: e.project })).toBe(1);
 
         const project = `p-${randomUUID()}`;
         const made = await Promise.all(
-          range(0, 6).map((i) => (i % 2 ? backend : other).upsertExperiment(experiment({ project, name: 'race' }), limits(), NOW)),
+          range(0, 6).map((i) => processes[i % 2]!.backend.upsertExperiment(experiment({ project, name: 'race' }), limits(), NOW)),
         );
         expect(made.map((r) => r.name).sort()).toEqual(['race', 'race-2', 'race-3', 'race-4', 'race-5', 'race-6']);
+        expect(await backend.countExperiments({ project })).toBe(6);
       } finally {
-        await other.close();
+        await Promise.all(processes.map((p) => p.close()));
       }
     });
   });

@@ -14,6 +14,7 @@ import { SqliteServerBackend } from '../src/store/sqlite/sqlite-server-backend.j
 import type { StudyMember, StudyQuery, StudyRecord } from '../src/model/study.js';
 import type { ServerStudyBackend } from '../src/store/study-backend.js';
 import { freshDatabase, postgresUrl } from './support/postgres.js';
+import { startPostgresProcess, type PostgresProcess } from './support/postgres-process.js';
 
 const baseUrl = await postgresUrl();
 if (!baseUrl) {
@@ -92,14 +93,15 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
   let database: { url: string; drop(): Promise<void> };
   let backend: PostgresBackend;
   let studies: ServerStudyBackend;
-  /** A second server process on the same database. */
-  let other: PostgresBackend;
+  /** A second server process on the same database: a child process with a backend of its own. */
+  let other: PostgresProcess;
   let sql: pg.Client;
 
   beforeAll(async () => {
     database = await freshDatabase(baseUrl!);
     backend = await PostgresBackend.open(database.url);
-    other = await PostgresBackend.open(database.url);
+    other = await startPostgresProcess();
+    await other.open(database.url);
     studies = backend.studies();
     sql = new pg.Client({ connectionString: database.url });
     await sql.connect();
@@ -227,7 +229,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
         const project = `p-${randomUUID()}`;
         const results = await Promise.allSettled([
           studies.createStudy(study({ project, name: 'race' })),
-          other.studies().createStudy(study({ project, name: 'race' })),
+          other.studies.createStudy(study({ project, name: 'race' })),
         ]);
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -389,7 +391,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
         const b = await createdStudy({ project: a.project, name: 'b' });
         const results = await Promise.allSettled([
           studies.updateStudy(a.id, { name: 'same' }, NOW),
-          other.studies().updateStudy(b.id, { name: 'same' }, NOW),
+          other.studies.updateStudy(b.id, { name: 'same' }, NOW),
         ]);
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -467,7 +469,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
         const e = await created();
         const results = await Promise.allSettled([
           studies.addMember(s.id, member(e), 10),
-          other.studies().addMember(t.id, member(e), 10),
+          other.studies.addMember(t.id, member(e), 10),
         ]);
         const won = results.findIndex((r) => r.status === 'fulfilled');
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -485,7 +487,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       const s = await createdStudy();
       const experiments = await Promise.all(range(0, 40).map(() => created()));
       const results = await Promise.allSettled(
-        experiments.map((e, i) => (i % 2 ? backend : other).studies().addMember(s.id, member(e, { addedAt: NOW + i }), 12)),
+        experiments.map((e, i) => (i % 2 ? studies : other.studies).addMember(s.id, member(e, { addedAt: NOW + i }), 12)),
       );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(12);
       for (const r of results) {
@@ -500,7 +502,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
     it('the same experiment added to one study by many callers at once: once', async () => {
       const s = await createdStudy();
       const e = await created();
-      const results = await Promise.allSettled(range(0, 8).map((i) => (i % 2 ? backend : other).studies().addMember(s.id, member(e), 10)));
+      const results = await Promise.allSettled(range(0, 8).map((i) => (i % 2 ? studies : other.studies).addMember(s.id, member(e), 10)));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results) {
         if (r.status === 'rejected') expect((r.reason as LablogError).details).toEqual({ experimentId: e, existingStudyId: s.id });

@@ -65,7 +65,7 @@ async function validations(server: ServerProcess, hash: string): Promise<number>
   // The log comes through a pipe, after the answers: a marked request's line follows every earlier line.
   const marker = randomUUID();
   expect((await fetch(`${server.url}/health?marker=${marker}`)).status).toBe(200);
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 30_000;
   while (!server.output().includes(marker) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   expect(server.output()).toContain(marker);
   return server.output().split('\n').filter((line) => line.includes('"msg":"blob validated"') && line.includes(hash)).length;
@@ -146,29 +146,21 @@ describe.each(SERVER_DATABASES)('blob ownership on $kind', ({ create }) => {
       .png({ compressionLevel: 9 })
       .toBuffer();
     expect(png.length).toBeLessThan(600_000);
-    // What one decode costs on this machine now (the server's decode is the same code).
-    let started = performance.now();
     expect(await validatePng('probe', png)).toEqual({ width: side, height: side });
-    const oneDecodeMs = performance.now() - started;
 
     const hash = sha256(png);
     expect((await putBlob(server, alice, png)).status).toBe(201);
     const id = await experiment(server, alice, 'alice');
     const body = JSON.stringify({ images: [imageItem('big', Array.from({ length: 30 }, () => hash))] });
     expect(body.length).toBeLessThan(6_000);
-    started = performance.now();
     const first = await api(server, alice, 'POST', `/api/v1/experiments/${id}/ingest`, body);
-    const firstMs = performance.now() - started;
     expect(first.data).toMatchObject({ accepted: 30, rejected: [] });
-    // 30 decodes would take ~30 × oneDecodeMs; one decode and the rest of the request far less than 8×.
-    expect(firstMs).toBeLessThan(8 * oneDecodeMs);
+    // The server's log counts its decodes: one for the 30 points (not a clock against a decode timed here).
     expect(await validations(server, hash)).toBe(1);
 
     // A later request decodes nothing: the check was remembered in the store.
-    started = performance.now();
     const second = await api(server, alice, 'POST', `/api/v1/experiments/${id}/ingest`, { images: [imageItem('big', Array.from({ length: 30 }, () => hash), 30)] });
     expect(second.data).toMatchObject({ accepted: 30, rejected: [] });
-    expect(performance.now() - started).toBeLessThan(2 * oneDecodeMs);
     expect(await validations(server, hash)).toBe(1);
     const listed = await api(server, alice, 'GET', `/api/v1/experiments/${id}/images?key=big`);
     expect(listed.data.images).toHaveLength(60);

@@ -1,6 +1,6 @@
 // Studies in the library: creating, listing, members, status, statistics, comparison against reference values, templates, archive, clone, delete.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import pl from 'nodejs-polars';
 import { solidPng, tempStore } from './helpers.js';
 import type { Store } from '../src/index.js';
@@ -118,19 +118,34 @@ describe('studies', () => {
   it('count experiments by status and find the best, with training time and cost', async () => {
     const { store } = tempStore();
     const study = store.createStudy({ name: 's' });
-    for (const [name, loss, cost] of [['a', 0.5, 10], ['b', 0.3, 12], ['c', 0.4, 8]] as const) {
-      const exp = await run(store, name, {}, { 'val/loss': [1, loss], cost: [cost] });
-      study.addExperiment(exp);
+    // The clock (Date only; timers stay real) is set around each run, so each has a known wall time.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2024, 0, 1) });
+    try {
+      const timed = async (seconds: number, ...args: Parameters<typeof run>) => {
+        const exp = store.createExperiment({ name: args[1] });
+        exp.logParams(args[2]);
+        for (const [key, values] of Object.entries(args[3])) for (const v of values) exp.logMetric(key, v);
+        vi.setSystemTime(Date.now() + seconds * 1000);
+        await exp.close({ status: args[4] ?? 'completed' });
+        return exp;
+      };
+      for (const [name, loss, cost, seconds] of [['a', 0.5, 10, 1], ['b', 0.3, 12, 2], ['c', 0.4, 8, 3]] as const) {
+        study.addExperiment(await timed(seconds, store, name, {}, { 'val/loss': [1, loss], cost: [cost] }));
+      }
+      study.addExperiment(await timed(4, store, 'broken', {}, { 'val/loss': [0.1] }, 'failed'));
+      // Running: started, not ended, so it has no training time yet however long it has run.
+      study.addExperiment(store.createExperiment({ name: 'live' }));
+      vi.setSystemTime(Date.now() + 60_000);
+      const stats = study.statistics({ metric: 'val/loss', goal: 'minimize' });
+      expect(stats).toMatchObject({ total: 5, completed: 3, failed: 1, running: 1, crashed: 0, totalCost: 30 });
+      expect(stats.best).toMatchObject({ name: 'b', metric: 'val/loss', value: 0.3 });
+      // The four that ended ran 1 + 2 + 3 + 4 s.
+      expect(stats.totalTrainingTimeMs).toBe(10_000);
+      expect(stats.meanTrainingTimeMs).toBe(2_500);
+      expect(study.statistics({ metric: 'val/loss', goal: 'maximize' }).best).toMatchObject({ name: 'a' });
+    } finally {
+      vi.useRealTimers();
     }
-    study.addExperiment(await run(store, 'broken', {}, { 'val/loss': [0.1] }, 'failed'));
-    study.addExperiment(store.createExperiment({ name: 'live' }));
-    const stats = study.statistics({ metric: 'val/loss', goal: 'minimize' });
-    expect(stats).toMatchObject({ total: 5, completed: 3, failed: 1, running: 1, crashed: 0, totalCost: 30 });
-    expect(stats.best).toMatchObject({ name: 'b', metric: 'val/loss', value: 0.3 });
-    expect(stats.meanTrainingTimeMs).toBeGreaterThanOrEqual(0);
-    expect(stats.totalTrainingTimeMs).toBeGreaterThanOrEqual(stats.meanTrainingTimeMs!);
-    expect(study.statistics({ metric: 'val/loss', goal: 'maximize' }).best).toMatchObject({ name: 'a' });
-    await store.close();
   });
 });
 

@@ -100,7 +100,10 @@ describe.each(SERVER_DATABASES)('a server on $kind killed mid-sync', ({ create }
       done = true;
       await (killing ?? killServer(server));
       if (killing === undefined) break; // nothing left to send: the sync completed between kills
-      expect(report.problems.map((p) => p.code)).toEqual(report.problems.map(() => 'REMOTE_UNAVAILABLE'));
+      // The kill cut this sync short: the report says so, and only as the remote being unavailable.
+      const codes = report.problems.map((p) => p.code);
+      expect(codes.length).toBeGreaterThan(0);
+      expect(new Set(codes)).toEqual(new Set(['REMOTE_UNAVAILABLE']));
     }
     expect(interrupted).toBe(20);
 
@@ -154,8 +157,11 @@ describe('exactly-once publishing under faults', () => {
     const result = await waitForExit(child);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('warning REMOTE_UNAVAILABLE');
-    const closeMs = Number(/closed in (\d+) ms/.exec(result.stdout)![1]);
-    expect(closeMs).toBeLessThanOrEqual(2_500); // close() stays bounded; the exact figure is in npm run bench
+    // close() returned on its own although the remote never answered: it gave up publishing rather than wait for
+    // it (a close that waited would never return, and the test would time out). How long it takes is measured by
+    // npm run bench, not asserted here against a clock.
+    expect(result.stdout.indexOf('closing')).toBeGreaterThan(-1);
+    expect(result.stdout.indexOf('closed in')).toBeGreaterThan(result.stdout.indexOf('closing'));
 
     const db = join(dir, 'server.db');
     const key = await createKey(db, 'default');
@@ -235,18 +241,25 @@ describe('lablog sync --watch', () => {
     const key = await createKey(db, 'default');
     const server = await startServer(db);
     const path = join(dir, 'lablog.db');
-    const child = startFixture('train-remote.ts', [path, 'none', '', '20000', '100']);
-    await waitForOutput(child, 'id ');
+    // The run logs 10,000 of its 20,000 steps, then holds (still running) until it is released.
+    const child = startFixture('train-remote.ts', [path, 'none', '', '20000', '0', '10000']);
+    const exited = waitForExit(child);
+    await waitForOutput(child, 'holding');
     const watch = startCli(['sync', '--watch', '--remote', server.url, '--api-key', key, '--store', path]);
     const watching = waitForExit(watch);
-    expect((await waitForExit(child)).code).toBe(0);
     const id = openStoreId(path);
-    let stored = 0;
-    for (let i = 0; i < 200 && stored < 40_020; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    const remote = async (): Promise<{ stored: number; status: unknown }> => {
       const got = await api(server, key, 'GET', `/api/v1/experiments/${id}`);
-      if (got.status === 200) stored = (got.data.series as { count: number }[]).reduce((n, s) => n + s.count, 0);
-    }
+      if (got.status !== 200) return { stored: 0, status: undefined };
+      return { stored: (got.data.series as { count: number }[]).reduce((n, s) => n + s.count, 0), status: got.data.status };
+    };
+    // While the run is held, the watcher has brought across all it has logged so far: 2 × 10,000 points and 10 images.
+    await expect.poll(remote, { timeout: 20_000, interval: 100 }).toEqual({ stored: 20_010, status: 'running' });
+    expect(child.exitCode).toBe(null);
+    child.kill('SIGUSR2');
+    expect((await exited).code).toBe(0);
+    // Then the rest, and the end of the run.
+    await expect.poll(remote, { timeout: 20_000, interval: 100 }).toEqual({ stored: 40_020, status: 'completed' });
     watch.kill('SIGINT');
     const result = await watching;
     expect(result.code).toBe(0);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Experiment } from '../src/index.js';
 import { sharedTempDir, waitForExit } from './helpers.js';
 import { CHROMIUM_AVAILABLE, launchBrowser, openPage, screenshot } from './support/browser.js';
@@ -34,7 +34,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui over a local store', () => {
   let ui: UiProcess;
   let browser: Browser;
   let truth: ReturnType<typeof readStore>;
-  const pageErrors: string[] = [];
+  /** The console errors and failed requests of each page the running test opened (checked after each test). */
+  let pageErrors: string[][] = [];
   const shared = sharedTempDir();
 
   beforeAll(async () => {
@@ -53,9 +54,16 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui over a local store', () => {
     shared.remove();
   });
 
+  // Every test's own pages raise no error (each test checks its pages, so it also checks them run alone).
+  afterEach(() => {
+    const errors = pageErrors.flat();
+    pageErrors = [];
+    expect(errors, 'errors raised by the pages of this test').toEqual([]);
+  });
+
   async function open(route: string): Promise<Page> {
     const { page, errors } = await openPage(browser);
-    page.on('close', () => pageErrors.push(...errors));
+    pageErrors.push(errors);
     await page.goto(`${ui.url}/#${route}`);
     return page;
   }
@@ -214,9 +222,5 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui over a local store', () => {
     } finally {
       child.kill('SIGKILL');
     }
-  });
-
-  it('raised no error in any page', () => {
-    expect(pageErrors).toEqual([]);
   });
 });

@@ -9,6 +9,9 @@ import { tempDir } from './helpers.js';
 import { CHROMIUM_AVAILABLE, launchBrowser, openPage, screenshot } from './support/browser.js';
 import { startUi, type UiProcess } from './support/ui-process.js';
 
+/** The loss rank of seeds 0–9 (0 = highest loss): a shuffle, so no other column orders the rows the same way. */
+const LOSS_RANK = [4, 7, 0, 3, 6, 9, 2, 5, 8, 1];
+
 describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui at the edges', () => {
   let browser: Browser;
   const uis: UiProcess[] = [];
@@ -55,7 +58,10 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui at the edges', () => {
     for (let i = 0; i < 1_000; i++) {
       const exp = store.createExperiment({ name: `run-${String(i).padStart(4, '0')}`, project: 'wide', tags: [i % 2 === 0 ? 'even' : 'odd'] });
       exp.logParams({ seed: i, learning_rate: 0.001 * (1 + (i % 10)) });
-      for (let step = 0; step < 5; step++) exp.logMetric('loss', 1 / (1 + step + i), { step });
+      // Within each ten seeds the loss is a shuffle of their order (LOSS_RANK), so a sort by loss differs from
+      // a sort by name, seed or start time in either direction.
+      const rank = Math.floor(i / 10) * 10 + LOSS_RANK[i % 10]!;
+      for (let step = 0; step < 5; step++) exp.logMetric('loss', 1 / (1 + step + rank), { step });
       await exp.close();
     }
     await store.close();
@@ -74,14 +80,19 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui at the edges', () => {
     await page.fill('[data-testid="filter"]', 'seed < 10');
     await page.press('[data-testid="filter"]', 'Enter');
     await expect.poll(() => page.locator('[data-testid="experiments"] tbody tr[data-id]').count()).toBe(10);
-    // Sorting by the last loss puts run-0009 (the lowest of seeds 0–9) first, then the other way round.
-    const header = page.locator('[data-testid="experiments"] th', { hasText: 'loss' }).first();
+    // Clicking the last loss sorts by it ascending, a second click descending: the whole order of the ten rows
+    // is checked after each click, and neither is the order of names, seeds or start times.
+    const names = () => page.locator('[data-testid="experiments"] tbody tr[data-id] a').allTextContents();
+    const header = page.locator('[data-testid="experiments"] th[data-col="metric:loss:last"]');
+    const byLoss = (seeds: number[]) => seeds.map((seed) => `run-${String(seed).padStart(4, '0')}`);
+    // Lowest last loss = highest rank: LOSS_RANK[5] = 9, LOSS_RANK[8] = 8, … LOSS_RANK[2] = 0.
+    const ascending = byLoss([5, 8, 1, 4, 7, 0, 3, 6, 9, 2]);
     await header.click();
-    const first = () => page.locator('[data-testid="experiments"] tbody tr[data-id] a').first().textContent();
-    const afterOne = await first();
+    await expect.poll(() => header.getAttribute('data-sort'), { timeout: 10_000 }).toBe('asc');
+    await expect.poll(names, { timeout: 10_000 }).toEqual(ascending);
     await header.click();
-    const afterTwo = await first();
-    expect([afterOne, afterTwo].sort()).toEqual(['run-0000', 'run-0009']);
+    await expect.poll(() => header.getAttribute('data-sort'), { timeout: 10_000 }).toBe('desc');
+    await expect.poll(names, { timeout: 10_000 }).toEqual([...ascending].reverse());
 
     await page.fill('[data-testid="filter"]', '');
     await page.selectOption('[data-testid="tag-filter"]', 'even');

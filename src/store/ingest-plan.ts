@@ -187,9 +187,11 @@ export function planIngest(batch: IngestBatch, stored: StoredState, limits: Limi
     tableTimes.set(table.name, table.loggedAt);
     const earlier = tables.findIndex((t) => t.name === table.name);
     if (earlier >= 0) {
-      // The same table twice in one batch: the later one is stored.
+      // The same table twice in one batch: the later one is stored, the earlier one counts as skipped (as it
+      // would, had it come after), so every table of a batch is counted once whatever their order.
       tables.splice(earlier, 1);
       accepted--;
+      skipped++;
     }
     tables.push(table);
   }

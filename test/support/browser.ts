@@ -1,15 +1,15 @@
 // Test support: Debian's Chromium driven by playwright-core (never a downloaded browser), and screenshots of pages.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_AVAILABLE } from './chromium-path.js';
 
-export const CHROMIUM = process.env['LABLOG_CHROMIUM'] ?? '/usr/bin/chromium';
+export { CHROMIUM, CHROMIUM_AVAILABLE };
 /** The flags DESIGN.md gives for this machine: headless, as root, and no calls to Google's hosts. */
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 
-export const CHROMIUM_AVAILABLE = existsSync(CHROMIUM);
 if (!CHROMIUM_AVAILABLE) {
   if (process.env['LABLOG_REQUIRE_CHROMIUM'] === '1') throw new Error(`LABLOG_REQUIRE_CHROMIUM=1 but there is no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   console.warn(`No Chromium at ${CHROMIUM} (apt-get install -y chromium): the browser tests are SKIPPED.`);
