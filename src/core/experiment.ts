@@ -181,6 +181,8 @@ export class Experiment {
     requestDurableAtExit: () => this.#requestDurableAtExit(),
     awaitDurableAtExit: (deadline) => this.#awaitDurableAtExit(deadline),
   };
+  /** After a close() that ran out of time: what is left to do (store.close() or the exit hook finishes it). */
+  #closePending: { statusRecorded: boolean } | undefined;
   /** At exit: true once everything is written and should be put on stable storage; then the ticket to wait for. */
   #durableAtExit: boolean | number = false;
 
@@ -482,21 +484,47 @@ export class Experiment {
     this.#deferredError = undefined;
     const writeError = await this.#queue.writeAll(Math.max(0, deadline - Date.now()));
     let error = deferred ?? writeError ?? this.#queue.takeRejection();
-    // The status is recorded once the data is in the store; if it is not yet, the exit hook records it
-    // after waiting for the writer (or, if that fails too, the run shows as crashed, not as complete).
-    if (!writeError) error ??= this.#end(status);
+    // The status is recorded once the data is in the store; if it is not yet, store.close() or the exit
+    // hook records it after waiting for the writer (if that fails too, the run shows as crashed, not complete).
+    const endError = writeError ? undefined : this.#end(status);
+    error ??= endError;
     // Data and status are committed: one fsync puts them on stable storage.
     const syncError = writeError ? undefined : await this.#queue.makeDurable(Math.max(0, deadline - Date.now()));
     error ??= syncError;
     this.#state = CLOSED;
     // What the store has not taken (or not fsynced) yet stays with the writer, which retries: the exit hook waits for it.
-    if (this.#queue.idle && !syncError) untrackForExit(this.#exitParticipant);
+    if (this.#queue.idle && !syncError && !endError) untrackForExit(this.#exitParticipant);
+    else this.#closePending = { statusRecorded: !writeError && !endError };
     this.#onFinished(this);
     // The last of the close budget publishes what is left; the rest waits for `lablog sync`.
     const live = this.#live;
     this.#live = undefined;
     if (live) await live.stop(Math.max(0, deadline - Date.now()));
     if (error) this.#handler.report(error);
+  }
+
+  /** @internal True after a close() that ran out of time with writes, its status or its fsync still to do. */
+  get closePending(): boolean {
+    return this.#closePending !== undefined;
+  }
+
+  /**
+   * @internal Finishes a close() that ran out of time, as the exit hook would, without blocking: waits up to
+   * timeoutMs for the writer, records the closed status, fsyncs. True when nothing is left to do.
+   */
+  async finishPendingClose(timeoutMs: number): Promise<boolean> {
+    const pending = this.#closePending;
+    if (pending === undefined || this.#state !== CLOSED) return true;
+    const deadline = Date.now() + timeoutMs;
+    if (await this.#queue.writeAll(timeoutMs)) return false;
+    if (!pending.statusRecorded) {
+      if (this.#end(this.#closedStatus ?? 'completed')) return false;
+      pending.statusRecorded = true;
+    }
+    if (await this.#queue.makeDurable(Math.max(0, deadline - Date.now()))) return false;
+    this.#closePending = undefined;
+    untrackForExit(this.#exitParticipant);
+    return true;
   }
 
   /** @internal Attaches the background publication started by createExperiment. */

@@ -1,5 +1,6 @@
 // Store: where experiments live; creates, finds and lists experiments over a StoreBackend.
 
+import { EXIT_MAX_WAIT_MS } from './exit-hooks.js';
 import { isUuid } from '../model/ids.js';
 import { LablogError, describeValue } from './errors.js';
 import { ERROR_HANDLER_TYPES, ErrorHandlerType } from './error-handler.js';
@@ -71,6 +72,8 @@ export interface GetExperimentOptions {
   project?: string;
 }
 
+/** How long store.close() waits for the writes, status and fsync of experiments whose close() ran out of time (as long as the exit hook would). */
+export const STORE_CLOSE_WAIT_MS = EXIT_MAX_WAIT_MS;
 
 export class Store {
   readonly #backend: StoreBackend;
@@ -78,7 +81,12 @@ export class Store {
   readonly #open = new Map<string, Experiment>();
   #closed = false;
   readonly #onOpened = (experiment: Experiment) => void this.#open.set(experiment.id, experiment);
-  readonly #onFinished = (experiment: Experiment) => void this.#open.delete(experiment.id);
+  readonly #onFinished = (experiment: Experiment) => {
+    this.#open.delete(experiment.id);
+    if (experiment.closePending) this.#closePending.add(experiment);
+  };
+  /** Experiments whose close() ran out of time: close() finishes them before the connection goes. */
+  readonly #closePending = new Set<Experiment>();
 
   /** Use openStore(). (Private, so the published types offer no constructor; `Store.over` is the internal way in.) */
   private constructor(backend: StoreBackend, publishing?: Publishing) {
@@ -337,9 +345,18 @@ export class Store {
   }
 
   /** Closes every experiment this Store opened (status 'completed'), then the store itself. */
+  /**
+   * Closes the experiments still open, finishes any whose close() ran out of time (within
+   * STORE_CLOSE_WAIT_MS), then the store's connection.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     await Promise.allSettled([...this.#open.values()].map((e) => e.close()));
+    // A close() that ran out of time (a slow disk, a loaded machine) left its status to record: do it now,
+    // while the connection is open; closing it first would leave the run 'crashed' with all its data written.
+    const pending = [...this.#closePending];
+    this.#closePending.clear();
+    await Promise.allSettled(pending.map((e) => e.finishPendingClose(STORE_CLOSE_WAIT_MS)));
     this.#closed = true;
     this.#backend.close();
   }
