@@ -18,7 +18,7 @@ import {
   toTimestamp,
   type ParamValue,
 } from './validation.js';
-import { FLUSH_AT_BYTES, FLUSH_AT_POINTS, FLUSH_INTERVAL_MS, MAX_BUFFERED_POINTS, MetricSeriesBuffer, WriteBuffer } from './buffer.js';
+import { FLUSH_AT_BYTES, FLUSH_AT_POINTS, FLUSH_INTERVAL_MS, MAX_BUFFERED_POINTS, MetricSeriesBuffer, type WriteBuffer } from './buffer.js';
 import { BatchQueue } from './batch-queue.js';
 import { resolveFlushOptions, type FlushOptions } from './flush-options.js';
 import { THIS_HOST, isCrashed } from './liveness.js';

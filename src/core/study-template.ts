@@ -3,7 +3,7 @@
 import { LablogError, describeValue } from './errors.js';
 import { sampleSizePerGroup } from './statistics.js';
 import type { Goal } from '../model/metric-goal.js';
-import { STUDY_TEMPLATE_KINDS, type StudyTemplate, type StudyTemplateKind } from '../model/study.js';
+import { STUDY_TEMPLATE_KINDS, type StudyTemplate } from '../model/study.js';
 
 /** Runs a plan may list (param sets of a grid, runs of an A/B test). */
 export const MAX_GRID_SIZE = 10_000;

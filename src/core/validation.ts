@@ -4,6 +4,7 @@ import { LablogError, describeValue, type LablogErrorCode } from './errors.js';
 import { MAX_CAPTION_LENGTH } from './limits.js';
 
 // C0 and C1 control characters, including DEL.
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's job
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Length in characters (code points), not UTF-16 units, so an emoji counts once. */

@@ -106,7 +106,7 @@ export function signOutButton(): HTMLButtonElement {
   const button = h('button', { type: 'button', 'data-testid': 'sign-out' }, 'Sign out');
   button.addEventListener('click', () => {
     button.disabled = true;
-    api
+    void api
       .logout()
       .catch(() => {})
       .then(() => {
