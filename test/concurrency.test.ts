@@ -20,7 +20,7 @@ async function startWritersTogether(path: string, names: string[], points: numbe
 describe('several processes on one store', () => {
   it('each logs its own experiment at the same time while a reader reads; nothing is lost or mixed', async () => {
     const path = join(tempDir(), 'lablog.db');
-    openStore({ path }).close();
+    await openStore({ path }).close();
     const points = 200_000;
     const children = ['w1', 'w2', 'w3'].map((name) => waitForExit(startFixture('concurrent-writer.ts', [path, name, String(points)])));
 
@@ -68,7 +68,7 @@ describe('several processes on one store', () => {
 
   it('deduplicates names across processes creating experiments at the same time', async () => {
     const path = join(tempDir(), 'lablog.db');
-    openStore({ path }).close();
+    await openStore({ path }).close();
     const results = await Promise.all(await startWritersTogether(path, ['same', 'same', 'same', 'same'], 10));
     for (const result of results) expect(result.code).toBe(0);
     const store = openStore({ path });
