@@ -19,6 +19,7 @@ export type { PublishOptions, PublishReport, PublishProblemReport, RemoteSpec } 
 export {
   Store,
   DEFAULT_PROJECT,
+  STORE_CLOSE_WAIT_MS,
   type CreateStudyOptions,
   type ListStudiesOptions,
   type StorePublishOptions,
@@ -49,6 +50,17 @@ export {
   type LablogWarningCode,
   type LablogErrorDetails,
 } from './core/errors.js';
+export {
+  isErrorCode,
+  STORAGE_DRIVERS,
+  type ErrorDetails,
+  type ErrorDetailsByCode,
+  type StorageDriver,
+  type StorageErrorDetails,
+  type CommonErrorDetails,
+} from './model/error-codes.js';
+export { METRIC_GOALS, defaultMetricGoal, type Goal } from './model/metric-goal.js';
+export type { JsonNumber } from './model/json-number.js';
 export { DEFAULT_LIMITS, BUDGET_WARNING_FRACTION, UNBOUNDED_LIMITS, type Limits } from './core/limits.js';
 export { FLUSH_INTERVAL_MS, FLUSH_AT_POINTS, FLUSH_AT_BYTES, MAX_BUFFERED_POINTS } from './core/buffer.js';
 export { HEARTBEAT_INTERVAL_MS, STALE_HEARTBEAT_MS } from './core/liveness.js';
