@@ -5,23 +5,16 @@ import type { ErrorCode, ErrorDetails } from '../model/error-codes.js';
 import type { EvenColumn } from './column-codec.js';
 import type { MetricPage } from './metric-page.js';
 import type { ServerStudyBackend } from './study-backend.js';
-import type { ExperimentQuery, ExperimentRecord, ExperimentStatus, ParamRecord } from '../model/experiment.js';
+import type { ExperimentQuery, ExperimentRecord, ParamRecord } from '../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../model/series.js';
 import type { TableSummary } from '../model/table.js';
 
-/** An experiment as the publisher sends it: its identity (the client's UUID), state and every param. */
-export interface PublishedExperiment {
-  readonly id: string;
-  readonly project: string;
-  /** The name the client uses; the server keeps it, or `name-2`, … when another experiment of the project has it. */
-  readonly name: string;
-  readonly description: string | null;
-  readonly tags: readonly string[];
-  readonly status: ExperimentStatus;
-  readonly createdAt: number;
-  readonly endedAt: number | null;
-  readonly heartbeatAt: number | null;
-  readonly hostname: string | null;
+/**
+ * An experiment as the publisher sends it: the local record's identity (the client's UUID) and state, and
+ * every param. The server keeps the client's `name`, or `name-2`, … when another experiment of the project has it.
+ */
+export interface PublishedExperiment
+  extends Pick<ExperimentRecord, 'id' | 'project' | 'name' | 'description' | 'tags' | 'status' | 'createdAt' | 'endedAt' | 'heartbeatAt' | 'hostname'> {
   /** Label of this publication (a model version); null keeps the one already recorded. */
   readonly version: string | null;
   readonly params: readonly ParamRecord[];
