@@ -62,7 +62,14 @@ for (const [key, label, target] of [
   });
 }
 const hot = results['hot-path'];
-rows.push({ figure: 'Hot path: amortized cost per logMetric', lablog: `${fmt(hot['amortizedNsPerCall'])} ns`, baseline: '', ratio: '', target: '≤ 100 ns', met: hot['amortizedNsPerCall'] <= 100 });
+rows.push({
+  figure: 'Hot path: amortized cost per logMetric',
+  lablog: `${fmt(hot['amortizedNsPerCall'])} ns`,
+  baseline: '',
+  ratio: '',
+  target: '≤ 100 ns',
+  met: hot['amortizedNsPerCall'] <= 100,
+});
 rows.push({
   figure: `Hot path: p99 per call (timer overhead ${fmt(hot['timerOverheadNs'])} ns included)`,
   lablog: `${fmt(hot['p99Ns'])} ns`,
@@ -71,7 +78,14 @@ rows.push({
   target: '≤ 2,000 ns',
   met: hot['p99Ns'] <= 2000,
 });
-rows.push({ figure: 'Hot path: longest single call (stall), warm process', lablog: `${fmt(hot['maxStallMs'], 2)} ms`, baseline: '', ratio: '', target: '≤ 2 ms', met: hot['maxStallMs'] <= 2 });
+rows.push({
+  figure: 'Hot path: longest single call (stall), warm process',
+  lablog: `${fmt(hot['maxStallMs'], 2)} ms`,
+  baseline: '',
+  ratio: '',
+  target: '≤ 2 ms',
+  met: hot['maxStallMs'] <= 2,
+});
 rows.push({
   figure: 'Hot path: longest single call in the first 1M calls of a fresh process (JIT warm-up)',
   lablog: `${fmt(hot['coldMaxStallMs'], 2)} ms`,
@@ -117,9 +131,30 @@ rows.push({
   met: mem['maxRssGrowthMb'] <= 64 && mem['stored'] === mem['points'],
 });
 const many = results['many-experiments'];
-rows.push({ figure: '1,000 experiments × 1,000 points: create, log, close all', lablog: `${fmt(many['writeMs'] / 1000, 2)} s`, baseline: '', ratio: '', target: '', met: null });
-rows.push({ figure: '1,000 experiments: listExperiments', lablog: `${fmt(many['listMs'], 2)} ms`, baseline: '', ratio: '', target: '', met: null });
-rows.push({ figure: '1,000 experiments: last value of one metric in each', lablog: `${fmt(many['lastValueAcrossAllMs'], 2)} ms`, baseline: '', ratio: '', target: '', met: null });
+rows.push({
+  figure: '1,000 experiments × 1,000 points: create, log, close all',
+  lablog: `${fmt(many['writeMs'] / 1000, 2)} s`,
+  baseline: '',
+  ratio: '',
+  target: '',
+  met: null,
+});
+rows.push({
+  figure: '1,000 experiments: listExperiments',
+  lablog: `${fmt(many['listMs'], 2)} ms`,
+  baseline: '',
+  ratio: '',
+  target: '',
+  met: null,
+});
+rows.push({
+  figure: '1,000 experiments: last value of one metric in each',
+  lablog: `${fmt(many['lastValueAcrossAllMs'], 2)} ms`,
+  baseline: '',
+  ratio: '',
+  target: '',
+  met: null,
+});
 const dur = results.durability;
 const allKills = (n: number) => n === dur['kills'];
 rows.push({
@@ -131,7 +166,8 @@ rows.push({
   met: allKills(dur['integrityOk']) && allKills(dur['contiguous']) && allKills(dur['keptAcknowledged']) && allKills(dur['shownCrashed']),
 });
 rows.push({
-  figure: 'close() right after logging 1M points, resolving once data and status are fsynced, vs flush() of the same points (committed, not fsynced)',
+  figure:
+    'close() right after logging 1M points, resolving once data and status are fsynced, vs flush() of the same points (committed, not fsynced)',
   lablog: `${fmt(dur['closeMs'])} ms`,
   baseline: `${fmt(dur['flushMs'])} ms`,
   ratio: `${fmt(dur['closeMs'] / dur['flushMs'], 2)}×`,
@@ -156,17 +192,32 @@ rows.push({
   target: '≤ 1,000 ms',
   met: ui['comparePaintMs'] <= 1000,
 });
-rows.push({ figure: `UI: experiments page of ${fmt(ui['tableExperiments'], 0)} experiments shown`, lablog: `${fmt(ui['tableMs'], 0)} ms`, baseline: '', ratio: '', target: '', met: null });
+rows.push({
+  figure: `UI: experiments page of ${fmt(ui['tableExperiments'], 0)} experiments shown`,
+  lablog: `${fmt(ui['tableMs'], 0)} ms`,
+  baseline: '',
+  ratio: '',
+  target: '',
+  met: null,
+});
 
 const cpu = cpus();
-const machine = { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+const machine = {
+  cpu: cpu[0]?.model ?? 'unknown',
+  cores: cpu.length,
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+};
 const header = ['figure', 'lablog', 'baseline', 'ratio', 'target', 'met'];
 const cells = rows.map((r) => [r.figure, r.lablog, r.baseline, r.ratio, r.target, r.met === null ? '' : r.met ? 'yes' : 'NO']);
 const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
 const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;
 const table = [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.map(line)].join('\n');
 const seconds = (Date.now() - started) / 1000;
-process.stdout.write(`\n${table}\n\n${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}; ${fmt(seconds)} s\n`);
+process.stdout.write(
+  `\n${table}\n\n${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}; ${fmt(seconds)} s\n`,
+);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('./results/latest.json', import.meta.url),

@@ -46,7 +46,11 @@ exp.logPlot('val/roc', {
     { x: curve.fpr, y: curve.tpr, type: 'scatter', mode: 'lines', name: `ROC (AUC ${curve.auc.toFixed(3)})` },
     { x: [0, 1], y: [0, 1], type: 'scatter', mode: 'lines', line: { dash: 'dash' }, name: 'chance' },
   ],
-  layout: { title: { text: 'Validation ROC' }, xaxis: { title: { text: 'false positive rate' } }, yaxis: { title: { text: 'true positive rate' } } },
+  layout: {
+    title: { text: 'Validation ROC' },
+    xaxis: { title: { text: 'false positive rate' } },
+    yaxis: { title: { text: 'true positive rate' } },
+  },
 });
 exp.logTable('val/per_class', perClassTable(p, val));
 await exp.close(); // status 'completed'
@@ -88,7 +92,9 @@ async function decisionBoundary(model: Mlp, data: Dataset): Promise<Buffer> {
     pixels[o + 1] = shade;
     pixels[o + 2] = shade;
   }
-  return sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 function perClassTable(p: Float64Array, data: Dataset) {
@@ -104,7 +110,13 @@ function perClassTable(p: Float64Array, data: Dataset) {
     }
     const precision = tp / Math.max(1, tp + fp);
     const recall = tp / Math.max(1, tp + fn);
-    return { label: `spiral ${label}`, precision, recall, f1: (2 * precision * recall) / Math.max(1e-12, precision + recall), support: tp + fn };
+    return {
+      label: `spiral ${label}`,
+      precision,
+      recall,
+      f1: (2 * precision * recall) / Math.max(1e-12, precision + recall),
+      support: tp + fn,
+    };
   });
   return pl.DataFrame(rows);
 }

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { openStore } from '../src/index.js';
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 const OUT = 'docs/screenshots';
 const dir = mkdtempSync(join(tmpdir(), 'lablog-screenshots-'));
 const env = { ...process.env, LABLOG_DIR: dir };
@@ -22,7 +30,9 @@ const classifier = experiments.find((e) => e.name === 'spirals-mlp')!;
 const members = experiments.filter((e) => e.name.startsWith('lr')).map((e) => e.id);
 await store.close();
 
-const ui = spawn(process.execPath, ['dist/cli/main.js', 'ui', '--store', join(dir, 'lablog.db'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const ui = spawn(process.execPath, ['dist/cli/main.js', 'ui', '--store', join(dir, 'lablog.db'), '--port', '0'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const url = await new Promise<string>((resolve, reject) => {
   let out = '';
   ui.stdout!.on('data', (d: Buffer) => {

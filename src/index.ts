@@ -13,7 +13,14 @@ export type { StudyStatistics, StudyStatisticsOptions } from './core/study-stati
 export type { Comparison, CompareOptions, MetricGoal, SignificanceResult, CorrelationResult } from './core/study-comparison.js';
 export type { StudyPlan } from './core/study-template.js';
 export { STUDY_TEMPLATE_KINDS as STUDY_TEMPLATES, type StudyTemplateKind } from './model/study.js';
-export { EXPORT_FORMATS, EXPORT_INCLUDES, type ExportFormat, type ExportInclude, type ExportOptions, type ExportResult } from './core/study-export.js';
+export {
+  EXPORT_FORMATS,
+  EXPORT_INCLUDES,
+  type ExportFormat,
+  type ExportInclude,
+  type ExportOptions,
+  type ExportResult,
+} from './core/study-export.js';
 export { STUDY_STATUSES, type StudyStatus, type StudyBaseline } from './model/study.js';
 export type { PublishOptions, PublishReport, PublishProblemReport, RemoteSpec } from './core/publishing.js';
 export {

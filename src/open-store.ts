@@ -35,7 +35,12 @@ export function openStore(options?: OpenStoreOptions): Store {
   try {
     mkdirSync(dirname(file), { recursive: true });
   } catch (cause) {
-    throw new LablogError('STORAGE_ERROR', `cannot create the folder for ${file}: ${(cause as Error).message}`, { driver: 'filesystem', driverCode: driverCodeOf(cause), location: file }, { cause });
+    throw new LablogError(
+      'STORAGE_ERROR',
+      `cannot create the folder for ${file}: ${(cause as Error).message}`,
+      { driver: 'filesystem', driverCode: driverCodeOf(cause), location: file },
+      { cause },
+    );
   }
   return Store.over(new SqliteBackend(file), PUBLISHING);
 }
@@ -48,7 +53,9 @@ const PUBLISHING: Publishing = {
   },
   startLive(storePath, experimentId, remote, onProblem): LivePublication {
     const started = import('./sync/live-publisher.js').then((m) => m.startLivePublication(storePath, experimentId, remote, onProblem));
-    started.catch((cause: unknown) => onProblem(new LablogWarning('REMOTE_ERROR', `cannot start publishing: ${(cause as Error).message}`, {}, { cause })));
+    started.catch((cause: unknown) =>
+      onProblem(new LablogWarning('REMOTE_ERROR', `cannot start publishing: ${(cause as Error).message}`, {}, { cause })),
+    );
     return {
       async stop(timeoutMs) {
         const deadline = Date.now() + timeoutMs;
@@ -58,4 +65,3 @@ const PUBLISHING: Publishing = {
     };
   },
 };
-

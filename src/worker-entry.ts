@@ -13,5 +13,8 @@ export function workerEntry(importMetaUrl: string, name: string): { entry: strin
   const tsxDir = dirname(createRequire(importMetaUrl).resolve('tsx/package.json'));
   const api = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href;
   const worker = new URL(`./${name}.ts`, importMetaUrl).href;
-  return { entry: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); });`, eval: true };
+  return {
+    entry: `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); });`,
+    eval: true,
+  };
 }

@@ -13,7 +13,9 @@ describe('when logging outpaces a healthy store', () => {
     const exp = store.createExperiment({ name: 'e', errorHandler: 'FAIL', onWarning: w.onWarning, limits: { maxMetricValues: cap } });
     await loadArrow();
     // The writer first gets one 80 MB table to hash and write, a head start for the loop below.
-    const columns = Object.fromEntries(Array.from({ length: 100 }, (_, c) => [`c${c}`, Float64Array.from({ length: 100_000 }, (_, i) => i * c + Math.random())]));
+    const columns = Object.fromEntries(
+      Array.from({ length: 100 }, (_, c) => [`c${c}`, Float64Array.from({ length: 100_000 }, (_, i) => i * c + Math.random())]),
+    );
     exp.logTable('big', pl.DataFrame(columns));
     // Meanwhile a synchronous loop that never yields logs as fast as it can: at least twice the buffer, and on
     // until a log call has waited for the writer (a condition, not a guess at the two threads' speeds).

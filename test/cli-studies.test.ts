@@ -18,7 +18,12 @@ function lablog(args: string[]) {
 
 async function fill(path: string) {
   const store = openStore({ path });
-  const study = store.createStudy({ name: 'lr-sweep', hypothesis: 'a larger lr wins', tags: ['sweep'], baseline: { name: 'paper', metrics: { 'val/loss': 0.35 } } });
+  const study = store.createStudy({
+    name: 'lr-sweep',
+    hypothesis: 'a larger lr wins',
+    tags: ['sweep'],
+    baseline: { name: 'paper', metrics: { 'val/loss': 0.35 } },
+  });
   store.createStudy({ name: 'empty', project: 'other' });
   const losses: Record<string, number[]> = { '0.1': [0.3, 0.32, 0.31], '0.01': [0.4, 0.38, 0.41] };
   for (const [lr, finals] of Object.entries(losses)) {
@@ -64,7 +69,9 @@ describe('lablog study commands', () => {
     expect(parsed.significance[0]!.pValue).toBeLessThan(0.01);
 
     // A bare name takes the goal its name suggests (val/loss: minimize); an empty goal is refused.
-    const bare = JSON.parse(lablog(['compare', 'lr-sweep', '--metric', 'val/loss', '--json', '--store', path]).stdout) as { rankings: Record<string, string[]> };
+    const bare = JSON.parse(lablog(['compare', 'lr-sweep', '--metric', 'val/loss', '--json', '--store', path]).stdout) as {
+      rankings: Record<string, string[]>;
+    };
     expect(bare.rankings['val/loss']).toEqual(parsed.rankings['val/loss']);
     const bad = lablog(['compare', 'lr-sweep', '--metric', 'val/loss:', '--store', path]);
     expect(bad.code).toBe(1);

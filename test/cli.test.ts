@@ -41,7 +41,20 @@ describe('lablog ls', () => {
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+PROJECT\s+NAME\s+STATUS\s+STARTED\s+DURATION\s+PARAMS\s+METRICS\s+VALUES\s+IMAGES\s+PLOTS\s+TABLES$/);
     const row = lines.find((l) => l.startsWith(id.slice(0, 8)))!;
-    expect(row.split(/\s{2,}/)).toEqual([id.slice(0, 8), 'mnist', 'mnist-cnn', 'completed', expect.any(String), expect.any(String), '3', '2', '260', '1', '1', '1']);
+    expect(row.split(/\s{2,}/)).toEqual([
+      id.slice(0, 8),
+      'mnist',
+      'mnist-cnn',
+      'completed',
+      expect.any(String),
+      expect.any(String),
+      '3',
+      '2',
+      '260',
+      '1',
+      '1',
+      '1',
+    ]);
     expect(lines.some((l) => /\sother\s+failed\s/.test(l))).toBe(true);
     expect(lines.at(-1)).toBe(`2 experiments in ${path}`);
   });
@@ -56,7 +69,7 @@ describe('lablog ls', () => {
     expect(lablog(['ls', '--project', 'none', '--store', path]).stdout.trim()).toBe(`No experiments in project 'none' in ${path}.`);
     const bad = lablog(['ls', '--status', 'done', '--store', path]);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain("Allowed choices are running, completed, failed, cancelled, crashed");
+    expect(bad.stderr).toContain('Allowed choices are running, completed, failed, cancelled, crashed');
   });
 
   it('uses $LABLOG_DIR when no --store is given', async () => {

@@ -53,7 +53,10 @@ describe('column codec', () => {
     // first + delta rounds away from the second value: only checking every value keeps this exact.
     const second = [0.001, 0.009, 0.017, 0.025];
     expect(roundTrip(second).back).toEqual(second);
-    for (const withNegativeZero of [[0, -0, 0], [5, -0, -5]]) {
+    for (const withNegativeZero of [
+      [0, -0, 0],
+      [5, -0, -5],
+    ]) {
       expect(show(roundTrip(withNegativeZero).back)).toEqual(show(withNegativeZero));
     }
     // Many progressions of fractions, each value compared exactly.

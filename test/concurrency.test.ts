@@ -43,7 +43,10 @@ describe('several processes on one store', () => {
     for (const result of results) {
       // On a loaded machine, three writers contending for one file can outlast close()'s 2 s budget: the
       // writer then finishes at exit (checked below, point by point), and close() says so. Nothing else.
-      const stderr = result.stderr.replace(/\(node:\d+\) \[STORAGE_ERROR\] LablogWarning: the store at \S+ has not written \d+ points yet[^\n]*\n(\(Use `node --trace-warnings[^\n]*\n)?/, '');
+      const stderr = result.stderr.replace(
+        /\(node:\d+\) \[STORAGE_ERROR\] LablogWarning: the store at \S+ has not written \d+ points yet[^\n]*\n(\(Use `node --trace-warnings[^\n]*\n)?/,
+        '',
+      );
       expect(stderr).toBe('');
       expect(result.code).toBe(0);
     }
@@ -72,7 +75,10 @@ describe('several processes on one store', () => {
     const results = await Promise.all(await startWritersTogether(path, ['same', 'same', 'same', 'same'], 10));
     for (const result of results) expect(result.code).toBe(0);
     const store = openStore({ path });
-    const names = store.listExperiments({ project: 'concurrent' }).map((e) => e.name).sort();
+    const names = store
+      .listExperiments({ project: 'concurrent' })
+      .map((e) => e.name)
+      .sort();
     expect(names).toEqual(['same', 'same-2', 'same-3', 'same-4']);
     await store.close();
   });

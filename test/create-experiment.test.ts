@@ -91,9 +91,10 @@ describe('createExperiment', () => {
     // Under SUPPRESS and WARN too, a bad option throws: the handler is for what happens while logging.
     for (const errorHandler of Object.values(ErrorHandlerType)) {
       for (const options of bad) {
-        expect(() => store.createExperiment({ ...(options as object), errorHandler } as never), `${errorHandler} ${JSON.stringify(options)}`).toThrowError(
-          expect.objectContaining({ code: 'INVALID_OPTION' }),
-        );
+        expect(
+          () => store.createExperiment({ ...(options as object), errorHandler } as never),
+          `${errorHandler} ${JSON.stringify(options)}`,
+        ).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
       }
       expect(() => store.createExperiment({ name: 'x', tags: ['ok', 'bad\u0001'], errorHandler }), errorHandler).toThrowError(
         expect.objectContaining({ code: 'INVALID_NAME' }),

@@ -77,7 +77,7 @@ describe('alignSeries', () => {
 
   it('answers the same for a series read in chunks as for the series whole', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (const n of [30, 5_000]) {
       const xs = new Float64Array(n);
       const values = new Float64Array(n);

@@ -80,7 +80,7 @@ describe.skipIf(!STRACE_AVAILABLE)('durable close and flush (checked in a system
 
 describe('flush options', () => {
   it.each([
-    [{ durable: 'yes' }, "flush: durable must be true or false, got string \"yes\"", 'durable'],
+    [{ durable: 'yes' }, 'flush: durable must be true or false, got string "yes"', 'durable'],
     [{ durable: 1 }, 'flush: durable must be true or false, got number 1', 'durable'],
     [{ durabel: true }, "flush: unknown option 'durabel' (given boolean true); known options: durable", 'durabel'],
     ['durable', 'flush: options must be an object, got string "durable"', undefined],

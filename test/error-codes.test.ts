@@ -36,8 +36,12 @@ describe('the code → HTTP status table', () => {
     });
   });
 
-  it('keeps a STORAGE_ERROR\'s details (the database) in the server', () => {
-    const error = new LablogError('STORAGE_ERROR', 'disk full at /srv/lablog.db', { driver: 'sqlite', driverCode: 'SQLITE_FULL', location: '/srv/lablog.db' });
+  it("keeps a STORAGE_ERROR's details (the database) in the server", () => {
+    const error = new LablogError('STORAGE_ERROR', 'disk full at /srv/lablog.db', {
+      driver: 'sqlite',
+      driverCode: 'SQLITE_FULL',
+      location: '/srv/lablog.db',
+    });
     expect(toHttpError(error)).toEqual({
       status: 503,
       body: { error: 'STORAGE_ERROR', message: 'the server could not read or write its store; try again later', details: {} },
@@ -46,7 +50,10 @@ describe('the code → HTTP status table', () => {
 
   it('answers a malformed request INVALID_OPTION (the name the library uses), and a bug INTERNAL', () => {
     const framework = Object.assign(new Error('Body is not valid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
-    expect(toHttpError(framework)).toEqual({ status: 400, body: { error: 'INVALID_OPTION', message: 'Body is not valid JSON', details: { cause: 'FST_ERR_CTP_INVALID_JSON_BODY' } } });
+    expect(toHttpError(framework)).toEqual({
+      status: 400,
+      body: { error: 'INVALID_OPTION', message: 'Body is not valid JSON', details: { cause: 'FST_ERR_CTP_INVALID_JSON_BODY' } },
+    });
     expect(toHttpError(new TypeError('x is undefined'))).toMatchObject({ status: 500, body: { error: 'INTERNAL', details: {} } });
   });
 });
@@ -73,10 +80,15 @@ describe.each(SERVER_DATABASES)('a code the old table forgot, over REST on $kind
   });
 });
 
-describe('reading a server\'s error answer', () => {
+describe("reading a server's error answer", () => {
   const remote = 'http://lablog.test:5380';
   const answer = (status: number, body: unknown, retryAfter: string | null = null) =>
-    answerError(remote, 'POST /api/v1/x', { status, statusText: 'Status Text', retryAfter, text: typeof body === 'string' ? body : JSON.stringify(body) });
+    answerError(remote, 'POST /api/v1/x', {
+      status,
+      statusText: 'Status Text',
+      retryAfter,
+      text: typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
   it('keeps a known code and its details, with the status and the remote', () => {
     const error = answer(409, { error: 'SYNC_CONFLICT', message: 'behind', details: { key: 'loss', after: 5, serverLastStep: 3 } });
@@ -90,10 +102,13 @@ describe('reading a server\'s error answer', () => {
     expect(error.details.serverLastStep).toBe(3);
   });
 
-  it('reads an older server\'s VALIDATION as INVALID_OPTION, details kept', () => {
+  it("reads an older server's VALIDATION as INVALID_OPTION, details kept", () => {
     expect(RENAMED_ERROR_CODES).toEqual({ VALIDATION: 'INVALID_OPTION' });
     const error = answer(400, { error: 'VALIDATION', message: 'limit must be an integer', details: { field: 'limit' } });
-    expect({ code: error.code, details: error.details }).toEqual({ code: 'INVALID_OPTION', details: { field: 'limit', httpStatus: 400, remote } });
+    expect({ code: error.code, details: error.details }).toEqual({
+      code: 'INVALID_OPTION',
+      details: { field: 'limit', httpStatus: 400, remote },
+    });
   });
 
   it('maps an unknown code to the closest known one for its status, keeping the code sent and dropping details of unknown shape', () => {
@@ -109,7 +124,11 @@ describe('reading a server\'s error answer', () => {
     ];
     for (const [status, code] of cases) {
       const error = answer(status, { error: 'QUOTA_GONE_SIDEWAYS', message: 'new in a later lablog', details: { shape: 'unknown' } });
-      expect({ status, code: error.code, details: error.details }).toEqual({ status, code, details: { httpStatus: status, remote, remoteCode: 'QUOTA_GONE_SIDEWAYS' } });
+      expect({ status, code: error.code, details: error.details }).toEqual({
+        status,
+        code,
+        details: { httpStatus: status, remote, remoteCode: 'QUOTA_GONE_SIDEWAYS' },
+      });
     }
     expect(readSentCode('QUOTA_GONE_SIDEWAYS')).toEqual({ code: 'REMOTE_ERROR', known: false, sent: 'QUOTA_GONE_SIDEWAYS' });
     expect(readSentCode(42)).toEqual({ code: 'REMOTE_ERROR', known: false });
@@ -118,7 +137,10 @@ describe('reading a server\'s error answer', () => {
 
   it('lets the status decide first: 429 is RATE_LIMITED with the wait, a 5xx is REMOTE_UNAVAILABLE, a STORAGE_ERROR names the remote', () => {
     const limited = answer(429, { error: 'RATE_LIMITED', message: 'slow down', details: { retryAfterMs: 2000, limit: 10 } }, '2');
-    expect({ code: limited.code, details: limited.details }).toEqual({ code: 'RATE_LIMITED', details: { retryAfterMs: 2000, limit: 10, httpStatus: 429, remote } });
+    expect({ code: limited.code, details: limited.details }).toEqual({
+      code: 'RATE_LIMITED',
+      details: { retryAfterMs: 2000, limit: 10, httpStatus: 429, remote },
+    });
     const proxy = answer(502, '<html>Bad Gateway</html>');
     expect({ code: proxy.code, message: proxy.message, details: proxy.details }).toEqual({
       code: 'REMOTE_UNAVAILABLE',
@@ -133,7 +155,10 @@ describe('reading a server\'s error answer', () => {
       details: { driver: 'remote', driverCode: null, location: remote, httpStatus: 503, remote },
     });
     const notLablog = answer(404, 'Not Found');
-    expect({ code: notLablog.code, message: notLablog.message }).toEqual({ code: 'REMOTE_ERROR', message: 'POST /api/v1/x: 404 Status Text' });
+    expect({ code: notLablog.code, message: notLablog.message }).toEqual({
+      code: 'REMOTE_ERROR',
+      message: 'POST /api/v1/x: 404 Status Text',
+    });
   });
 
   it('reads the codes of refused ingest items the same way', () => {
@@ -168,7 +193,10 @@ describe('a publisher talking to a server that answers with an older or newer vo
   }
 
   it('rejects with INVALID_OPTION for VALIDATION, and with the closest code for an unknown one', async () => {
-    const old = new RemoteClient({ url: await answering(400, { error: 'VALIDATION', message: 'project must be a string', details: { field: 'project' } }), apiKey: 'k' });
+    const old = new RemoteClient({
+      url: await answering(400, { error: 'VALIDATION', message: 'project must be a string', details: { field: 'project' } }),
+      apiKey: 'k',
+    });
     await expect(old.send('POST', '/api/v1/blobs/missing', {})).rejects.toMatchObject({
       code: 'INVALID_OPTION',
       message: 'POST /api/v1/blobs/missing: 400 project must be a string',
@@ -176,6 +204,9 @@ describe('a publisher talking to a server that answers with an older or newer vo
     });
     await new Promise<void>((resolve) => server!.close(() => resolve()));
     const newer = new RemoteClient({ url: await answering(403, { error: 'KEY_EXPIRED', message: 'renew it', details: {} }), apiKey: 'k' });
-    await expect(newer.send('GET', '/api/v1/experiments')).rejects.toMatchObject({ code: 'FORBIDDEN', details: { remoteCode: 'KEY_EXPIRED', httpStatus: 403 } });
+    await expect(newer.send('GET', '/api/v1/experiments')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      details: { remoteCode: 'KEY_EXPIRED', httpStatus: 403 },
+    });
   });
 });

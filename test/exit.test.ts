@@ -43,23 +43,26 @@ describe('flush at process exit, without close()', () => {
 });
 
 describe('flush at a signal', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)("%s: writes the buffer, records 'cancelled', and the process still dies of the signal", async (signal) => {
-    const path = join(tempDir(), 'lablog.db');
-    const child = startFixture('log-then-end.ts', [path, 'signal']);
-    const exited = waitForExit(child);
-    await waitForOutput(child, 'ready');
-    child.kill(signal);
-    const result = await exited;
-    expect(result.signal).toBe(signal);
-    const exp = read(path, idOf(result.stdout));
-    expect(exp.status).toBe('cancelled');
-    const n = exp.a.values.length;
-    expect(n).toBeGreaterThanOrEqual(1000);
-    // Every point logged before the signal is there, in order, in both series.
-    expect(exp.b.values.length).toBe(n);
-    expect(exp.a.steps[n - 1]).toBe(n - 1);
-    expect(exp.b.values[n - 1]).toBe(-(n - 1));
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    "%s: writes the buffer, records 'cancelled', and the process still dies of the signal",
+    async (signal) => {
+      const path = join(tempDir(), 'lablog.db');
+      const child = startFixture('log-then-end.ts', [path, 'signal']);
+      const exited = waitForExit(child);
+      await waitForOutput(child, 'ready');
+      child.kill(signal);
+      const result = await exited;
+      expect(result.signal).toBe(signal);
+      const exp = read(path, idOf(result.stdout));
+      expect(exp.status).toBe('cancelled');
+      const n = exp.a.values.length;
+      expect(n).toBeGreaterThanOrEqual(1000);
+      // Every point logged before the signal is there, in order, in both series.
+      expect(exp.b.values.length).toBe(n);
+      expect(exp.a.steps[n - 1]).toBe(n - 1);
+      expect(exp.b.values[n - 1]).toBe(-(n - 1));
+    },
+  );
 
   it('leaves a program that handles SIGTERM itself in charge', async () => {
     const path = join(tempDir(), 'lablog.db');

@@ -136,7 +136,9 @@ function expectedRows(experiments: Experiment[]): Record<string, unknown>[] {
 
 /** NaN → null, as CSV and JSON hold it. */
 function withoutNaN(rows: Record<string, unknown>[]): Record<string, unknown>[] {
-  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'number' && Number.isNaN(v) ? null : v])));
+  return rows.map((row) =>
+    Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'number' && Number.isNaN(v) ? null : v])),
+  );
 }
 
 function readBack(format: ExportFormat, path: string): { columns: string[]; rows: Record<string, unknown>[] } {
@@ -245,7 +247,12 @@ describe('exportExperiments, wide form', () => {
   it('takes the best value by goal: the default from the name, or the goals given', async () => {
     const experiments = await logExperiments();
     const dir = tempDir();
-    await exportExperiments(experiments, { format: 'json', path: join(dir, 'g.json'), include: ['metrics'], goals: { accuracy: 'minimize', 'train/loss': 'maximize' } });
+    await exportExperiments(experiments, {
+      format: 'json',
+      path: join(dir, 'g.json'),
+      include: ['metrics'],
+      goals: { accuracy: 'minimize', 'train/loss': 'maximize' },
+    });
     const rows = JSON.parse(readFileSync(join(dir, 'g.json'), 'utf8')) as Record<string, unknown>[];
     expect(rows.map((r) => r['metric.accuracy.best'])).toEqual([0.2, 0.1, null]);
     // NaN is ignored for min and max.
@@ -256,10 +263,14 @@ describe('exportExperiments, wide form', () => {
   it('adds the study name and the study-membership tags when given', async () => {
     const experiments = await logExperiments();
     const path = join(tempDir(), 's.csv');
-    const result = await exportExperiments(experiments, { format: 'csv', path, include: ['metadata', 'tags'] }, {
-      study: { id: 'study-1', name: 'lr sweep' },
-      memberTags: { [experiments[0]!.id]: ['winner', 'seed-1'], [experiments[1]!.id]: [] },
-    });
+    const result = await exportExperiments(
+      experiments,
+      { format: 'csv', path, include: ['metadata', 'tags'] },
+      {
+        study: { id: 'study-1', name: 'lr sweep' },
+        memberTags: { [experiments[0]!.id]: ['winner', 'seed-1'], [experiments[1]!.id]: [] },
+      },
+    );
     expect(result.columns).toEqual([...WIDE_COLUMNS.slice(0, 8), 'study', 'tags', 'member_tags']);
     const rows = pl.readCSV(readFileSync(path)).toRecords() as Record<string, unknown>[];
     expect(rows.map((r) => r['study'])).toEqual(['lr sweep', 'lr sweep', 'lr sweep']);
@@ -332,7 +343,10 @@ describe('exportExperiments with no experiments', () => {
     const long = await exportExperiments([], { format, path: join(dir, `long.${format}`), series: true });
     expect(long).toMatchObject({ rows: 0, columns: ['experiment_id', 'experiment', 'metric', 'step', 'value', 'timestamp'] });
 
-    for (const [file, columns] of [[`wide.${format}`, metaColumns], [`long.${format}`, long.columns]] as const) {
+    for (const [file, columns] of [
+      [`wide.${format}`, metaColumns],
+      [`long.${format}`, long.columns],
+    ] as const) {
       const bytes = readFileSync(join(dir, file));
       if (format === 'json') expect(JSON.parse(bytes.toString('utf8'))).toEqual([]);
       else if (format === 'csv') expect(bytes.toString('utf8')).toBe(`${columns.join(',')}\n`);

@@ -60,7 +60,9 @@ export async function setup(): Promise<void> {
   });
   if (process.env['LABLOG_TEST_POSTGRES_URL']) return;
   if (!existsSync(join(BIN, 'initdb'))) {
-    console.warn(`PostgreSQL tests will be skipped: no ${join(BIN, 'initdb')} (apt-get install -y postgresql) and LABLOG_TEST_POSTGRES_URL is not set`);
+    console.warn(
+      `PostgreSQL tests will be skipped: no ${join(BIN, 'initdb')} (apt-get install -y postgresql) and LABLOG_TEST_POSTGRES_URL is not set`,
+    );
     return;
   }
   const started = performance.now();
@@ -79,7 +81,16 @@ export async function setup(): Promise<void> {
       const port = await freePort();
       try {
         // Server output goes to a log file: a server holding our pipes would keep execFileSync waiting.
-        run('pg_ctl', ['-D', data, '-l', join(dir, 'postgres.log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-w', 'start']);
+        run('pg_ctl', [
+          '-D',
+          data,
+          '-l',
+          join(dir, 'postgres.log'),
+          '-o',
+          `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+          '-w',
+          'start',
+        ]);
         process.env['LABLOG_TEST_POSTGRES_URL'] = `postgres://postgres@127.0.0.1:${port}/postgres`;
         break;
       } catch (error) {
@@ -90,9 +101,13 @@ export async function setup(): Promise<void> {
     console.log(`PostgreSQL tests: throwaway server at ${process.env['LABLOG_TEST_POSTGRES_URL']} (started in ${seconds} s)`);
   } catch (error) {
     const output = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    const log = existsSync(join(dir, 'postgres.log')) ? readFileSync(join(dir, 'postgres.log'), 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
+    const log = existsSync(join(dir, 'postgres.log'))
+      ? readFileSync(join(dir, 'postgres.log'), 'utf8').trim().split('\n').slice(-3).join(' | ')
+      : '';
     stopCluster();
-    console.warn(`PostgreSQL tests will be skipped: could not start a throwaway server: ${[output || (error as Error).message, log].filter(Boolean).join(' | ')}`);
+    console.warn(
+      `PostgreSQL tests will be skipped: could not start a throwaway server: ${[output || (error as Error).message, log].filter(Boolean).join(' | ')}`,
+    );
   }
 }
 

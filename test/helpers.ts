@@ -99,7 +99,9 @@ export function waitForOutput(child: ChildProcess, text: string): Promise<void> 
 }
 
 export function solidPng(width: number, height: number, color = '#3366cc'): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: color } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: color } })
+    .png()
+    .toBuffer();
 }
 
 /** A PNG with varied pixels (so its compressed data is not trivially small). */

@@ -51,7 +51,10 @@ describe('decompression bombs', () => {
     const { store } = tempStore();
     const exp = store.createExperiment({ name: 'bomb', errorHandler: 'FAIL' });
     const bomb = await claimedSize(20_000, 20_000, deflateSync(Buffer.alloc(1_000_000)));
-    await expect(exp.logImage('bomb', bomb)).rejects.toMatchObject({ code: 'INVALID_IMAGE', message: expect.stringContaining('the limit is 67108864 pixels') });
+    await expect(exp.logImage('bomb', bomb)).rejects.toMatchObject({
+      code: 'INVALID_IMAGE',
+      message: expect.stringContaining('the limit is 67108864 pixels'),
+    });
   });
 
   it('counts inflated bytes as they stream, and stops past the size the header implies', async () => {
@@ -59,7 +62,10 @@ describe('decompression bombs', () => {
     const exp = store.createExperiment({ name: 'bomb', errorHandler: 'FAIL' });
     // 64 × 64 grayscale needs 64 × 65 bytes; this inflates to 50 MB.
     const bomb = await claimedSize(64, 64, deflateSync(Buffer.alloc(50_000_000)));
-    await expect(exp.logImage('bomb', bomb)).rejects.toMatchObject({ code: 'INVALID_IMAGE', message: expect.stringContaining('more than 4160 bytes') });
+    await expect(exp.logImage('bomb', bomb)).rejects.toMatchObject({
+      code: 'INVALID_IMAGE',
+      message: expect.stringContaining('more than 4160 bytes'),
+    });
   });
 });
 
@@ -106,9 +112,17 @@ describe('logImage', () => {
     const exp = store.createExperiment({ name: 'e', errorHandler: 'FAIL' });
     const inputs = [
       await noisyPng(33, 17, { interlaced: true }),
-      await sharp({ create: { width: 9, height: 7, channels: 3, background: '#123456' } }).toColourspace('rgb16').png().toBuffer(),
-      await sharp({ create: { width: 9, height: 7, channels: 3, background: '#777777' } }).greyscale().png().toBuffer(),
-      await sharp(await noisyPng(16, 16)).png({ palette: true, colours: 8 }).toBuffer(),
+      await sharp({ create: { width: 9, height: 7, channels: 3, background: '#123456' } })
+        .toColourspace('rgb16')
+        .png()
+        .toBuffer(),
+      await sharp({ create: { width: 9, height: 7, channels: 3, background: '#777777' } })
+        .greyscale()
+        .png()
+        .toBuffer(),
+      await sharp(await noisyPng(16, 16))
+        .png({ palette: true, colours: 8 })
+        .toBuffer(),
     ];
     for (const png of inputs) await exp.logImage('img', png);
     expect(exp.getImages('img')).toHaveLength(4);

@@ -13,12 +13,23 @@ const metric = (name: string, after: number | null, steps: number[]): IngestMetr
   values: f64(steps.map((s) => s * 10)),
   timestamps: f64(steps.map((s) => 1_000 + s)),
 });
-const batch = (parts: Partial<IngestBatch>): IngestBatch => ({ experimentId: 'e', metrics: [], images: [], plots: [], tables: [], ...parts });
+const batch = (parts: Partial<IngestBatch>): IngestBatch => ({
+  experimentId: 'e',
+  metrics: [],
+  images: [],
+  plots: [],
+  tables: [],
+  ...parts,
+});
 const empty: StoredState = { series: new Map(), metricCount: 0, tables: new Map() };
 
 describe('planIngest', () => {
   it('keeps only the points after the stored last step', () => {
-    const stored: StoredState = { series: new Map([['m', { name: 'm', kind: 'metric', count: 3, lastStep: 2 }]]), metricCount: 3, tables: new Map() };
+    const stored: StoredState = {
+      series: new Map([['m', { name: 'm', kind: 'metric', count: 3, lastStep: 2 }]]),
+      metricCount: 3,
+      tables: new Map(),
+    };
     const plan = planIngest(batch({ metrics: [metric('m', 2, [1, 2, 3, 4])] }), stored, DEFAULT_LIMITS);
     expect([...plan.metrics[0]!.steps]).toEqual([3, 4]);
     expect([...plan.metrics[0]!.values]).toEqual([30, 40]);
@@ -36,7 +47,12 @@ describe('planIngest', () => {
   it('rejects a series whose watermark is ahead of the store (SYNC_CONFLICT) and keeps the others', () => {
     const plan = planIngest(batch({ metrics: [metric('behind', 5, [6]), metric('fresh', null, [0])] }), empty, DEFAULT_LIMITS);
     expect(plan.result.rejected).toEqual([
-      expect.objectContaining({ kind: 'metric', name: 'behind', error: 'SYNC_CONFLICT', details: expect.objectContaining({ after: 5, serverLastStep: null }) }),
+      expect.objectContaining({
+        kind: 'metric',
+        name: 'behind',
+        error: 'SYNC_CONFLICT',
+        details: expect.objectContaining({ after: 5, serverLastStep: null }),
+      }),
     ]);
     expect(plan.metrics.map((m) => m.name)).toEqual(['fresh']);
   });
@@ -45,7 +61,9 @@ describe('planIngest', () => {
     const limits = { ...DEFAULT_LIMITS, maxMetricValues: 4 };
     const plan = planIngest(batch({ metrics: [metric('a', null, [0, 1, 2]), metric('b', null, [0, 1])] }), empty, limits);
     expect(plan.metrics.map((m) => m.name)).toEqual(['a']);
-    expect(plan.result.rejected).toEqual([expect.objectContaining({ name: 'b', error: 'LIMIT_EXCEEDED', details: expect.objectContaining({ limit: 4, actual: 5 }) })]);
+    expect(plan.result.rejected).toEqual([
+      expect.objectContaining({ name: 'b', error: 'LIMIT_EXCEEDED', details: expect.objectContaining({ limit: 4, actual: 5 }) }),
+    ]);
   });
 
   it('stores the newest of tables with one name in a batch, and counts each table once, in whatever order', () => {

@@ -75,7 +75,12 @@ describe('close', () => {
     for (let i = 0; i < 1_000_000; i++) exp.logMetric(`s${i % 10}`, i);
     await exp.close();
     expect(exp.stats().pendingPoints).toBe(0);
-    expect(store.getExperiment(exp.id).listSeries().reduce((n, s) => n + s.count, 0)).toBe(1_000_000);
+    expect(
+      store
+        .getExperiment(exp.id)
+        .listSeries()
+        .reduce((n, s) => n + s.count, 0),
+    ).toBe(1_000_000);
   });
 
   it('store.close() closes the experiments it opened', async () => {
@@ -114,7 +119,9 @@ describe('flush', () => {
     const { openStore } = await import('../src/index.js');
     const other = openStore({ path });
     try {
-      await expect.poll(() => Array.from(other.getExperiment(exp.id).getMetric('m').values), { timeout: 20_000, interval: 50 }).toEqual([1]);
+      await expect
+        .poll(() => Array.from(other.getExperiment(exp.id).getMetric('m').values), { timeout: 20_000, interval: 50 })
+        .toEqual([1]);
     } finally {
       await other.close();
     }

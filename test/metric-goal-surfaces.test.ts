@@ -21,7 +21,10 @@ async function fill(path: string): Promise<{ fast: string; slow: string }> {
   const store = openStore({ path });
   const study = store.createStudy({ name: 'serving' });
   const ids: Record<string, string> = {};
-  for (const [name, latency, acc] of [['fast', 10, 0.8], ['slow', 20, 0.9]] as const) {
+  for (const [name, latency, acc] of [
+    ['fast', 10, 0.8],
+    ['slow', 20, 0.9],
+  ] as const) {
     const exp = store.createExperiment({ name, study });
     exp.logMetric('latency', latency);
     exp.logMetric('val/acc', acc);

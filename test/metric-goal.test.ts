@@ -6,14 +6,55 @@ import { defaultMetricGoal, isBetter, metricGoal, metricNameWords, parseMetricGo
 
 describe('defaultMetricGoal', () => {
   it('minimizes losses, errors, distances, costs and durations', () => {
-    const names = ['loss', 'train/loss', 'val_loss', 'valLoss', 'trainloss', 'val/error', 'error_rate', 'rmse', 'mae', 'perplexity', 'ppl', 'wer', 'cer',
-      'cost', 'latency', 'p99_latency', 'inference/latency_ms', 'epoch_time', 'train/time_per_step', 'step.duration', 'regret', 'fid', 'kl', 'nll'];
+    const names = [
+      'loss',
+      'train/loss',
+      'val_loss',
+      'valLoss',
+      'trainloss',
+      'val/error',
+      'error_rate',
+      'rmse',
+      'mae',
+      'perplexity',
+      'ppl',
+      'wer',
+      'cer',
+      'cost',
+      'latency',
+      'p99_latency',
+      'inference/latency_ms',
+      'epoch_time',
+      'train/time_per_step',
+      'step.duration',
+      'regret',
+      'fid',
+      'kl',
+      'nll',
+    ];
     expect(Object.fromEntries(names.map((n) => [n, defaultMetricGoal(n)]))).toEqual(Object.fromEntries(names.map((n) => [n, 'minimize'])));
   });
 
   it('maximizes accuracies, scores, rewards and throughputs, and names with no goal word', () => {
-    const names = ['acc', 'val/acc', 'accuracy', 'top5_accuracy', 'f1', 'F1Score', 'auc', 'mAP', 'bleu', 'reward', 'episode/return', 'throughput',
-      'items_per_sec', 'loss_reduction', 'error_reduction', 'lr', 'epoch'];
+    const names = [
+      'acc',
+      'val/acc',
+      'accuracy',
+      'top5_accuracy',
+      'f1',
+      'F1Score',
+      'auc',
+      'mAP',
+      'bleu',
+      'reward',
+      'episode/return',
+      'throughput',
+      'items_per_sec',
+      'loss_reduction',
+      'error_reduction',
+      'lr',
+      'epoch',
+    ];
     expect(Object.fromEntries(names.map((n) => [n, defaultMetricGoal(n)]))).toEqual(Object.fromEntries(names.map((n) => [n, 'maximize'])));
   });
 
@@ -38,10 +79,23 @@ describe('a stated goal', () => {
   });
 
   it('is read as users write it', () => {
-    expect(['min', 'MIN', 'minimize', 'max', 'Maximize', 'lower', ''].map(parseMetricGoal)).toEqual(['minimize', 'minimize', 'minimize', 'maximize', 'maximize', undefined, undefined]);
+    expect(['min', 'MIN', 'minimize', 'max', 'Maximize', 'lower', ''].map(parseMetricGoal)).toEqual([
+      'minimize',
+      'minimize',
+      'minimize',
+      'maximize',
+      'maximize',
+      undefined,
+      undefined,
+    ]);
   });
 
   it('orders values', () => {
-    expect([isBetter('minimize', 1, 2), isBetter('minimize', 2, 1), isBetter('maximize', 2, 1), isBetter('maximize', 1, 1)]).toEqual([true, false, true, false]);
+    expect([isBetter('minimize', 1, 2), isBetter('minimize', 2, 1), isBetter('maximize', 2, 1), isBetter('maximize', 1, 1)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
   });
 });

@@ -101,7 +101,9 @@ describe('metrics', () => {
     expect(timestamps[0]).toBeLessThanOrEqual(after);
     expect(timestamps[1]).toBe(Date.parse('2026-01-02T03:04:05.678Z'));
     expect(timestamps[2]).toBe(1_700_000_000_123);
-    expect(() => exp.logMetric('m', 4, { timestamp: 'yesterday' as never })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => exp.logMetric('m', 4, { timestamp: 'yesterday' as never })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
   });
 
   it('logMetrics logs a record at one step and one timestamp', () => {
@@ -172,7 +174,10 @@ describe('metrics', () => {
       expect.objectContaining({ code: 'INVALID_OPTION', message: "limit 'maxParams' must be a positive integer, got Infinity" }),
     );
     expect(() => store.createExperiment({ name: 'f', limits: { maxMetricValues: -Infinity } })).toThrowError(
-      expect.objectContaining({ code: 'INVALID_OPTION', message: "limit 'maxMetricValues' must be a positive integer or Infinity (no limit), got -Infinity" }),
+      expect.objectContaining({
+        code: 'INVALID_OPTION',
+        message: "limit 'maxMetricValues' must be a positive integer or Infinity (no limit), got -Infinity",
+      }),
     );
   });
 
@@ -181,7 +186,10 @@ describe('metrics', () => {
     const exp = store.createExperiment({ name: 'e', errorHandler: 'FAIL' });
     exp.logPlot('curve', { data: [] });
     expect(() => exp.logMetric('curve', 1)).toThrowError(
-      expect.objectContaining({ code: 'SERIES_KIND_MISMATCH', message: "series 'curve' already holds plot values; a metric series needs another name" }),
+      expect.objectContaining({
+        code: 'SERIES_KIND_MISMATCH',
+        message: "series 'curve' already holds plot values; a metric series needs another name",
+      }),
     );
   });
 });

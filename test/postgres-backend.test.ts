@@ -247,7 +247,9 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       // Another project keeps the name; republishing keeps the name it got.
       expect((await backend.upsertExperiment(experiment({ name: 'train' }), limits(), NOW)).name).toBe('train');
       const [first] = await backend.listExperiments({ project, sort: 'name', order: 'asc', limit: 1 });
-      expect((await backend.upsertExperiment({ ...experiment({ project, name: 'train' }), id: first!.id }, limits(), NOW)).name).toBe('train');
+      expect((await backend.upsertExperiment({ ...experiment({ project, name: 'train' }), id: first!.id }, limits(), NOW)).name).toBe(
+        'train',
+      );
 
       const long = 'x'.repeat(20);
       const small = limits({ maxNameLength: 20 });
@@ -346,7 +348,16 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       const id = await created();
       await backend.ingest(batch(id, { metrics: [metric('m', range(0, 10))] }), limits(), NOW);
       const result = await backend.ingest(
-        batch(id, { metrics: [metric('m', range(5, 15), range(5, 15).map((s) => -s), 9)] }),
+        batch(id, {
+          metrics: [
+            metric(
+              'm',
+              range(5, 15),
+              range(5, 15).map((s) => -s),
+              9,
+            ),
+          ],
+        }),
         limits(),
         NOW,
       );
@@ -355,7 +366,14 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       expect(Array.from(data.steps)).toEqual(range(0, 15));
       // Points already stored keep their values.
       expect(Array.from(data.values)).toEqual([...range(0, 10).map((s) => s * 10), ...range(10, 15).map((s) => -s)]);
-      expect((await backend.readSeries(id))[0]).toMatchObject({ count: 15, firstStep: 0, lastStep: 14, lastValue: -14, minValue: -14, maxValue: 90 });
+      expect((await backend.readSeries(id))[0]).toMatchObject({
+        count: 15,
+        firstStep: 0,
+        lastStep: 14,
+        lastValue: -14,
+        minValue: -14,
+        maxValue: 90,
+      });
     });
 
     it('rejects SYNC_CONFLICT when the client saw a step the server lacks', async () => {
@@ -416,7 +434,13 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       await backend.ingest(batch(id, { metrics: [metric('m', [0, 1, 2])] }), limits(), NOW);
       const result = await backend.ingest(
         batch(id, {
-          metrics: [metric('down', [0, 2, 1]), metric('same', [4, 4]), metric('neg', [-1]), metric('half', [0.5]), metric('m', [3, 4], undefined, 2)],
+          metrics: [
+            metric('down', [0, 2, 1]),
+            metric('same', [4, 4]),
+            metric('neg', [-1]),
+            metric('half', [0.5]),
+            metric('m', [3, 4], undefined, 2),
+          ],
         }),
         limits(),
         NOW,
@@ -461,7 +485,11 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       const values = [NaN, -0, Infinity, -Infinity, 1.5, 5e-324, Number.MAX_VALUE, -0];
       const steps = [0, 3, 100, 101, 7_000_000, 7_000_001, 2 ** 40, 2 ** 40 + 1];
       const timestamps = [NOW + 0.25, NOW + 1.5, NOW + 1.5, NOW - 3.125, NOW + 1e6, NOW + 1e6 + 0.001, NOW + 2e6, NOW + 2e6];
-      await backend.ingest(batch(id, { metrics: [metric('v', steps.slice(0, 3), values.slice(0, 3), null, timestamps.slice(0, 3))] }), limits(), NOW);
+      await backend.ingest(
+        batch(id, { metrics: [metric('v', steps.slice(0, 3), values.slice(0, 3), null, timestamps.slice(0, 3))] }),
+        limits(),
+        NOW,
+      );
       await backend.ingest(batch(id, { metrics: [metric('v', steps.slice(3), values.slice(3), 100, timestamps.slice(3))] }), limits(), NOW);
       const data = (await backend.readMetric(id, 'v'))!;
       expect(Array.from(data.steps)).toEqual(steps);
@@ -469,13 +497,24 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       const read = Array.from(data.values);
       for (let i = 0; i < values.length; i++) expect(Object.is(read[i], values[i]), `value ${i}: ${read[i]} vs ${values[i]}`).toBe(true);
       const [summary] = await backend.readSeries(id);
-      expect(summary).toMatchObject({ count: 8, firstStep: 0, lastStep: 2 ** 40 + 1, minValue: -Infinity, maxValue: Infinity, lastTimestamp: NOW + 2e6 });
+      expect(summary).toMatchObject({
+        count: 8,
+        firstStep: 0,
+        lastStep: 2 ** 40 + 1,
+        minValue: -Infinity,
+        maxValue: Infinity,
+        lastTimestamp: NOW + 2e6,
+      });
       expect(Object.is(summary!.lastValue, -0)).toBe(true);
     });
 
     it('keeps NaN out of min and max; a series of only NaN has none', async () => {
       const id = await created();
-      await backend.ingest(batch(id, { metrics: [metric('nan', [0, 1], [NaN, NaN]), metric('mixed', [0, 1, 2], [NaN, 2, -1])] }), limits(), NOW);
+      await backend.ingest(
+        batch(id, { metrics: [metric('nan', [0, 1], [NaN, NaN]), metric('mixed', [0, 1, 2], [NaN, 2, -1])] }),
+        limits(),
+        NOW,
+      );
       const series = await backend.readSeries(id);
       expect(series.find((s) => s.name === 'nan')).toMatchObject({ minValue: null, maxValue: null, lastValue: NaN });
       expect(series.find((s) => s.name === 'mixed')).toMatchObject({ minValue: -1, maxValue: 2, lastValue: -1 });
@@ -483,7 +522,11 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
 
     it('is undefined for an unknown series or one of another kind', async () => {
       const id = await created();
-      await backend.ingest(batch(id, { plots: [{ name: 'fig', after: null, points: [{ step: 0, timestamp: NOW, caption: null, figure: '{}' }] }] }), limits(), NOW);
+      await backend.ingest(
+        batch(id, { plots: [{ name: 'fig', after: null, points: [{ step: 0, timestamp: NOW, caption: null, figure: '{}' }] }] }),
+        limits(),
+        NOW,
+      );
       expect(await backend.readMetric(id, 'nothing')).toBeUndefined();
       expect(await backend.readMetric(id, 'fig')).toBeUndefined();
     });
@@ -558,7 +601,15 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
         await backend.ingest(
           batch(id, {
             // The largest value (1000) is in the part dropped.
-            metrics: [metric('m', steps, steps.map((s) => (s === 25 ? 1000 : s)), from === 0 ? null : from - 1), metric('early', [from])],
+            metrics: [
+              metric(
+                'm',
+                steps,
+                steps.map((s) => (s === 25 ? 1000 : s)),
+                from === 0 ? null : from - 1,
+              ),
+              metric('early', [from]),
+            ],
             images: [{ name: 'img', after: from === 0 ? null : from - 5, points: [image(from), image(from + 5)] }],
             plots: [{ name: 'plt', after: from === 0 ? null : from - 5, points: [plot(from), plot(from + 5)] }],
           }),
@@ -572,10 +623,50 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       expect(Array.from(data.timestamps)).toEqual(range(0, 15).map((s) => NOW + s));
       const series = await backend.readSeries(id);
       expect(series).toEqual([
-        { name: 'early', kind: 'metric', count: 2, firstStep: 0, lastStep: 10, lastTimestamp: NOW + 10, lastValue: 100, minValue: 0, maxValue: 100 },
-        { name: 'img', kind: 'image', count: 3, firstStep: 0, lastStep: 10, lastTimestamp: NOW + 10, lastValue: null, minValue: null, maxValue: null },
-        { name: 'm', kind: 'metric', count: 15, firstStep: 0, lastStep: 14, lastTimestamp: NOW + 14, lastValue: 14, minValue: 0, maxValue: 14 },
-        { name: 'plt', kind: 'plot', count: 3, firstStep: 0, lastStep: 10, lastTimestamp: NOW + 10, lastValue: null, minValue: null, maxValue: null },
+        {
+          name: 'early',
+          kind: 'metric',
+          count: 2,
+          firstStep: 0,
+          lastStep: 10,
+          lastTimestamp: NOW + 10,
+          lastValue: 100,
+          minValue: 0,
+          maxValue: 100,
+        },
+        {
+          name: 'img',
+          kind: 'image',
+          count: 3,
+          firstStep: 0,
+          lastStep: 10,
+          lastTimestamp: NOW + 10,
+          lastValue: null,
+          minValue: null,
+          maxValue: null,
+        },
+        {
+          name: 'm',
+          kind: 'metric',
+          count: 15,
+          firstStep: 0,
+          lastStep: 14,
+          lastTimestamp: NOW + 14,
+          lastValue: 14,
+          minValue: 0,
+          maxValue: 14,
+        },
+        {
+          name: 'plt',
+          kind: 'plot',
+          count: 3,
+          firstStep: 0,
+          lastStep: 10,
+          lastTimestamp: NOW + 10,
+          lastValue: null,
+          minValue: null,
+          maxValue: null,
+        },
       ]);
       expect((await backend.listImages(id, 'img')).map((i) => i.step)).toEqual([0, 5, 10]);
       expect((await backend.readPlots(id, 'plt')).map((p) => p.figure)).toEqual([{ step: 0 }, { step: 5 }, { step: 10 }]);
@@ -586,7 +677,12 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       // The client resumes from 15: sending from there is accepted.
       const resumed = await backend.ingest(batch(id, { metrics: [metric('m', [15, 16], [-1, -2], 14)] }), limits(), NOW);
       expect(resumed).toMatchObject({ accepted: 2, rejected: [] });
-      expect((await backend.readSeries(id)).find((s) => s.name === 'm')).toMatchObject({ count: 17, lastStep: 16, minValue: -2, maxValue: 14 });
+      expect((await backend.readSeries(id)).find((s) => s.name === 'm')).toMatchObject({
+        count: 17,
+        lastStep: 16,
+        minValue: -2,
+        maxValue: 14,
+      });
 
       // On a chunk boundary, and down to nothing: an emptied metric reads as empty, not missing.
       await backend.truncate(id, 10, NOW);
@@ -595,7 +691,15 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       const empty = (await backend.readMetric(id, 'm'))!;
       expect(empty.steps.length).toBe(0);
       for (const s of await backend.readSeries(id)) {
-        expect(s).toMatchObject({ count: 0, firstStep: null, lastStep: null, lastTimestamp: null, lastValue: null, minValue: null, maxValue: null });
+        expect(s).toMatchObject({
+          count: 0,
+          firstStep: null,
+          lastStep: null,
+          lastTimestamp: null,
+          lastValue: null,
+          minValue: null,
+          maxValue: null,
+        });
       }
       expect(await backend.listImages(id, 'img')).toEqual([]);
       expect((await backend.ingest(batch(id, { metrics: [metric('m', [0])] }), limits(), NOW)).accepted).toBe(1);
@@ -677,7 +781,9 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       const id = await created();
       const figure = { data: [{ x: [1, 2], y: [3, 4], type: 'scatter', name: INJECTION }], layout: { title: 'ü "quoted"' } };
       await backend.ingest(
-        batch(id, { plots: [{ name: 'curve', after: null, points: [{ step: 7, timestamp: NOW, caption: 'cap', figure: JSON.stringify(figure) }] }] }),
+        batch(id, {
+          plots: [{ name: 'curve', after: null, points: [{ step: 7, timestamp: NOW, caption: 'cap', figure: JSON.stringify(figure) }] }],
+        }),
         limits(),
         NOW,
       );
@@ -700,7 +806,11 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       expect(await backend.readTable(id, 'preds')).toEqual(v2);
       expect(await backend.readTable(id, 'nope')).toBeUndefined();
 
-      const big = await backend.ingest(batch(id, { tables: [{ ...table(v1, NOW + 20), name: 'huge', rows: 11 }] }), limits({ maxTableRows: 10 }), NOW);
+      const big = await backend.ingest(
+        batch(id, { tables: [{ ...table(v1, NOW + 20), name: 'huge', rows: 11 }] }),
+        limits({ maxTableRows: 10 }),
+        NOW,
+      );
       expect(big.rejected[0]).toMatchObject({ kind: 'table', name: 'huge', error: 'LIMIT_EXCEEDED', details: { limit: 10, actual: 11 } });
     });
   });
@@ -725,7 +835,8 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       }
     });
 
-    const names = async (query: Parameters<PostgresBackend['listExperiments']>[0]) => (await backend.listExperiments(query)).map((e) => e.name);
+    const names = async (query: Parameters<PostgresBackend['listExperiments']>[0]) =>
+      (await backend.listExperiments(query)).map((e) => e.name);
 
     it('filters by project, scope, status and tags (all must match)', async () => {
       expect(await backend.countExperiments({ project })).toBe(4);
@@ -735,7 +846,11 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       expect(await names({ project, status: ['completed'], sort: 'name', order: 'asc' })).toEqual(['beta', 'delta']);
       expect(await names({ project, status: ['completed', 'failed'], sort: 'name', order: 'asc' })).toEqual(['beta', 'delta', 'gamma']);
       expect(await names({ project, tags: ['a', 'b'], sort: 'name', order: 'asc' })).toEqual(['alpha', 'delta']);
-      expect(await names({ projects: [project, other], tags: ['a', 'b', 'a'], sort: 'name', order: 'asc' })).toEqual(['alpha', 'delta', 'omega']);
+      expect(await names({ projects: [project, other], tags: ['a', 'b', 'a'], sort: 'name', order: 'asc' })).toEqual([
+        'alpha',
+        'delta',
+        'omega',
+      ]);
       expect(await backend.countExperiments({ projects: [project, other], tags: ['a', 'b'] })).toBe(3);
       expect(await backend.countExperiments({ project, tags: ['zzz'] })).toBe(0);
     });
@@ -743,7 +858,8 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
     it('sorts by a whitelisted column, ties broken by id, and pages', async () => {
       // delta and gamma tie on created_at, updated_at; beta and delta on status.
       const byId = (...names: string[]) => names.map((n) => ids[n]!).sort();
-      const list = async (query: Parameters<PostgresBackend['listExperiments']>[0]) => (await backend.listExperiments(query)).map((e) => e.id);
+      const list = async (query: Parameters<PostgresBackend['listExperiments']>[0]) =>
+        (await backend.listExperiments(query)).map((e) => e.id);
       const tie = byId('delta', 'gamma');
       expect(await list({ project })).toEqual([ids['alpha'], ...[...tie].reverse(), ids['beta']]);
       expect(await list({ project, sort: 'created_at', order: 'asc' })).toEqual([ids['beta'], ...tie, ids['alpha']]);
@@ -759,7 +875,8 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
   });
 
   describe('injection-looking text', () => {
-    const names = async (query: Parameters<PostgresBackend['listExperiments']>[0]) => (await backend.listExperiments(query)).map((e) => e.name);
+    const names = async (query: Parameters<PostgresBackend['listExperiments']>[0]) =>
+      (await backend.listExperiments(query)).map((e) => e.name);
 
     it('round-trips names, tags, params, series and filters verbatim', async () => {
       const project = `${INJECTION} ${randomUUID()}`;
@@ -781,7 +898,9 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       expect((await backend.readSeries(e.id))[0]!.name).toBe(INJECTION);
       expect((await backend.readMetric(e.id, INJECTION))!.steps.length).toBe(2);
       expect(await names({ project, tags: [INJECTION, 'NULL', ''] })).toEqual([INJECTION]);
-      expect(await backend.countExperiments({ projects: [project], status: ['running'], tags: ['a,b', '{x}', '"quoted"', 'back\\slash'] })).toBe(1);
+      expect(
+        await backend.countExperiments({ projects: [project], status: ['running'], tags: ['a,b', '{x}', '"quoted"', 'back\\slash'] }),
+      ).toBe(1);
       const { rows } = await sql.query(`SELECT to_regclass('experiments') IS NOT NULL AS present`);
       expect(rows[0].present).toBe(true);
     });
@@ -789,7 +908,13 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
 
   describe('API keys', () => {
     it('finds a key by its hash; an unknown hash is undefined; a duplicate fails STORAGE_ERROR', async () => {
-      const key = { id: randomUUID(), hash: sha256(Buffer.from(randomUUID())), projects: ['p1', INJECTION], name: 'ci', createdAt: NOW + 0.5 };
+      const key = {
+        id: randomUUID(),
+        hash: sha256(Buffer.from(randomUUID())),
+        projects: ['p1', INJECTION],
+        name: 'ci',
+        createdAt: NOW + 0.5,
+      };
       await backend.createKey(key);
       expect(await backend.findKey(key.hash)).toEqual(key);
       expect(await backend.findKey(sha256(Buffer.from('unknown')))).toBeUndefined();

@@ -194,7 +194,12 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
           createdAt: NOW + 0.25,
           updatedAt: NOW + 1.5,
         }),
-        study({ baseline: { name: 'paper', metrics: { acc: 0.91, loss: 0.3 } }, status: 'archived', archiveReason: 'done', preserveArtifacts: false }),
+        study({
+          baseline: { name: 'paper', metrics: { acc: 0.91, loss: 0.3 } },
+          status: 'archived',
+          archiveReason: 'done',
+          preserveArtifacts: false,
+        }),
         study({ template: { kind: 'ab_testing', parameters: {} } }),
         study(),
       ];
@@ -292,7 +297,9 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       expect(ids(await studies.listStudies(query({ project, status: 'active' })))).toEqual(ids([all[0]!, all[2]!]));
       expect(await studies.countStudies({ projects: [project, second], status: 'active' })).toBe(3);
       expect(ids(await studies.listStudies(query({ project, tags: ['x'] })))).toEqual(ids([all[0]!, all[1]!]));
-      expect(ids(await studies.listStudies(query({ projects: [project, second], tags: ['y', 'x', 'y'] })))).toEqual(ids([all[0]!, all[4]!]));
+      expect(ids(await studies.listStudies(query({ projects: [project, second], tags: ['y', 'x', 'y'] })))).toEqual(
+        ids([all[0]!, all[4]!]),
+      );
       expect(await studies.countStudies({ projects: [project, second], tags: ['z', 'x'] })).toBe(1);
       expect(await studies.countStudies({ project, tags: ['nope'] })).toBe(0);
       expect(await studies.countStudies({ project, tags: [] })).toBe(4);
@@ -303,15 +310,21 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       const mine = all.filter((r) => r.project === project);
       for (const order of ['asc', 'desc'] as const) {
         const desc = order === 'desc';
-        expect(ids(await studies.listStudies(query({ project, sort: 'created_at', order })))).toEqual(ids(byIdThen(mine, (r) => r.createdAt, desc)));
-        expect(ids(await studies.listStudies(query({ project, sort: 'updated_at', order })))).toEqual(ids(byIdThen(mine, (r) => r.updatedAt, desc)));
+        expect(ids(await studies.listStudies(query({ project, sort: 'created_at', order })))).toEqual(
+          ids(byIdThen(mine, (r) => r.createdAt, desc)),
+        );
+        expect(ids(await studies.listStudies(query({ project, sort: 'updated_at', order })))).toEqual(
+          ids(byIdThen(mine, (r) => r.updatedAt, desc)),
+        );
         expect((await studies.listStudies(query({ project, sort: 'name', order }))).map((r) => r.name)).toEqual(
           desc ? ['é', 'b', 'a', 'B'] : ['B', 'a', 'b', 'é'],
         );
       }
       const sorted = ids(byIdThen(mine, (r) => r.updatedAt, true));
       expect(ids(await studies.listStudies(query({ project, sort: 'updated_at', order: 'desc', limit: 2 })))).toEqual(sorted.slice(0, 2));
-      expect(ids(await studies.listStudies(query({ project, sort: 'updated_at', order: 'desc', limit: 2, offset: 2 })))).toEqual(sorted.slice(2));
+      expect(ids(await studies.listStudies(query({ project, sort: 'updated_at', order: 'desc', limit: 2, offset: 2 })))).toEqual(
+        sorted.slice(2),
+      );
       expect(await studies.listStudies(query({ project, offset: 10 }))).toEqual([]);
       // Not a whitelisted column: created_at, never the text.
       const bogus = await studies.listStudies(query({ project, sort: `name; ${INJECTION}` as never, order: `asc; ${INJECTION}` as never }));
@@ -467,10 +480,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       for (let round = 0; round < 20; round++) {
         const [s, t] = [await createdStudy(), await createdStudy()];
         const e = await created();
-        const results = await Promise.allSettled([
-          studies.addMember(s.id, member(e), 10),
-          other.studies.addMember(t.id, member(e), 10),
-        ]);
+        const results = await Promise.allSettled([studies.addMember(s.id, member(e), 10), other.studies.addMember(t.id, member(e), 10)]);
         const won = results.findIndex((r) => r.status === 'fulfilled');
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         const winner = [s, t][won]!.id;
@@ -531,13 +541,27 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
   describe('dropArtifacts', () => {
     /** An experiment with a metric, an image, a plot and a table. */
     async function withArtifacts(target: ServerBackend, id: string, blobs: { png: Buffer; arrow: Buffer }): Promise<number> {
-      await target.upsertExperiment(experiment({ id, project: 'artifacts', params: [{ key: 'lr', type: 'number', value: '0.1' }] }), DEFAULT_LIMITS, NOW);
+      await target.upsertExperiment(
+        experiment({ id, project: 'artifacts', params: [{ key: 'lr', type: 'number', value: '0.1' }] }),
+        DEFAULT_LIMITS,
+        NOW,
+      );
       await target.putBlob(sha256(blobs.png), blobs.png);
       await target.putBlob(sha256(blobs.arrow), blobs.arrow);
       const batch: IngestBatch = {
         experimentId: id,
-        metrics: [{ name: 'loss', after: null, steps: Float64Array.of(0, 1), values: Float64Array.of(1, 0.5), timestamps: Float64Array.of(NOW, NOW + 1) }],
-        images: [{ name: 'img', after: null, points: [{ step: 0, timestamp: NOW, caption: null, hash: sha256(blobs.png), width: 2, height: 2 }] }],
+        metrics: [
+          {
+            name: 'loss',
+            after: null,
+            steps: Float64Array.of(0, 1),
+            values: Float64Array.of(1, 0.5),
+            timestamps: Float64Array.of(NOW, NOW + 1),
+          },
+        ],
+        images: [
+          { name: 'img', after: null, points: [{ step: 0, timestamp: NOW, caption: null, hash: sha256(blobs.png), width: 2, height: 2 }] },
+        ],
         plots: [{ name: 'fig', after: null, points: [{ step: 0, timestamp: NOW, caption: null, figure: '{"data":[]}' }] }],
         tables: [{ name: 'preds', hash: sha256(blobs.arrow), rows: 1, columns: 1, loggedAt: NOW }],
       };
@@ -551,7 +575,11 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       await studies.dropArtifacts([a, b, a, randomUUID()]);
       for (const id of [a, b]) {
         // Image and plot series stay, emptied (as in SQLite, where a deleted series id could be reused).
-        expect((await backend.readSeries(id)).map((s) => [s.name, s.count])).toEqual([['fig', 0], ['img', 0], ['loss', 2]]);
+        expect((await backend.readSeries(id)).map((s) => [s.name, s.count])).toEqual([
+          ['fig', 0],
+          ['img', 0],
+          ['loss', 2],
+        ]);
         expect(await backend.listTables(id)).toEqual([]);
         expect(await backend.listImages(id, 'img')).toEqual([]);
         expect(await backend.readPlots(id, 'fig')).toEqual([]);
@@ -563,9 +591,10 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       // Blobs are never deleted in PostgreSQL.
       expect(await backend.readBlob(sha256(blobs.png))).toEqual(blobs.png);
       expect(await backend.readBlob(sha256(blobs.arrow))).toEqual(blobs.arrow);
-      const { rows } = await sql.query('SELECT count(*)::int AS n FROM image_points p JOIN series s ON s.id = p.series_id WHERE s.experiment_id = ANY ($1)', [
-        [a, b],
-      ]);
+      const { rows } = await sql.query(
+        'SELECT count(*)::int AS n FROM image_points p JOIN series s ON s.id = p.series_id WHERE s.experiment_id = ANY ($1)',
+        [[a, b]],
+      );
       expect(rows[0].n).toBe(0);
       await studies.dropArtifacts([]);
       // Dropping again is harmless; ingesting afterwards works (into the emptied series).
@@ -601,7 +630,9 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       const e = await created({ project });
       await studies.addMember(r.id, member(e, { notes: INJECTION, tags }), 10);
       expect(await studies.members(r.id)).toEqual([member(e, { notes: INJECTION, tags })]);
-      const { rows } = await sql.query(`SELECT to_regclass('studies') IS NOT NULL AND to_regclass('study_experiments') IS NOT NULL AS present`);
+      const { rows } = await sql.query(
+        `SELECT to_regclass('studies') IS NOT NULL AND to_regclass('study_experiments') IS NOT NULL AS present`,
+      );
       expect(rows[0].present).toBe(true);
     });
   });
@@ -624,8 +655,16 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
               await target.ingest(
                 {
                   experimentId: e.id,
-                  metrics: [{ name: 'loss', after: null, steps: Float64Array.of(0), values: Float64Array.of(1), timestamps: Float64Array.of(NOW) }],
-                  images: [{ name: 'img', after: null, points: [{ step: 0, timestamp: NOW, caption: 'c', hash: sha256(blobs.png), width: 1, height: 1 }] }],
+                  metrics: [
+                    { name: 'loss', after: null, steps: Float64Array.of(0), values: Float64Array.of(1), timestamps: Float64Array.of(NOW) },
+                  ],
+                  images: [
+                    {
+                      name: 'img',
+                      after: null,
+                      points: [{ step: 0, timestamp: NOW, caption: 'c', hash: sha256(blobs.png), width: 1, height: 1 }],
+                    },
+                  ],
                   plots: [{ name: 'fig', after: null, points: [{ step: 0, timestamp: NOW, caption: null, figure: '{"a":1}' }] }],
                   tables: [{ name: 'preds', hash: sha256(blobs.arrow), rows: 1, columns: 1, loggedAt: NOW }],
                 },
@@ -633,7 +672,13 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
                 NOW,
               );
             }
-            return run(target.studies(), target, project, otherProject, experiments.map((e) => e.id));
+            return run(
+              target.studies(),
+              target,
+              project,
+              otherProject,
+              experiments.map((e) => e.id),
+            );
           }),
         );
         expect(sequence[1]).toEqual(sequence[0]);
@@ -655,7 +700,13 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
     });
 
     /** The same calls against either store: every result, or the error's code, message (not for STORAGE_ERROR) and details. */
-    async function run(s: ServerStudyBackend, target: ServerBackend, project: string, otherProject: string, e: string[]): Promise<unknown[]> {
+    async function run(
+      s: ServerStudyBackend,
+      target: ServerBackend,
+      project: string,
+      otherProject: string,
+      e: string[],
+    ): Promise<unknown[]> {
       const out: unknown[] = [];
       const step = async (label: string, call: () => Promise<unknown>) => {
         try {
@@ -667,8 +718,25 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
       };
       const ids = range(0, 6).map((i) => `00000000-0000-4000-8000-00000000000${i}`);
       const records: StudyRecord[] = [
-        study({ id: ids[0], project, name: 'alpha', tags: ['x', 'y'], metadata: { z: 1, a: [1, { b: null }] }, createdAt: NOW + 1, updatedAt: NOW + 1 }),
-        study({ id: ids[1], project, name: 'Beta', tags: ['y'], hypothesis: 'h', baseline: { experimentId: e[0]! }, createdAt: NOW + 1, updatedAt: NOW + 3 }),
+        study({
+          id: ids[0],
+          project,
+          name: 'alpha',
+          tags: ['x', 'y'],
+          metadata: { z: 1, a: [1, { b: null }] },
+          createdAt: NOW + 1,
+          updatedAt: NOW + 1,
+        }),
+        study({
+          id: ids[1],
+          project,
+          name: 'Beta',
+          tags: ['y'],
+          hypothesis: 'h',
+          baseline: { experimentId: e[0]! },
+          createdAt: NOW + 1,
+          updatedAt: NOW + 3,
+        }),
         study({
           id: ids[2],
           project,
@@ -679,8 +747,25 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
           createdAt: NOW + 2.5,
           updatedAt: NOW + 2.5,
         }),
-        study({ id: ids[3], project: otherProject, name: 'alpha', status: 'archived', archiveReason: 'old', preserveArtifacts: false, createdAt: NOW + 3, updatedAt: NOW + 3 }),
-        study({ id: ids[4], project, name: 'gamma', baseline: { name: 'paper', metrics: { acc: 0.5 } }, preserveArtifacts: true, createdAt: NOW, updatedAt: NOW }),
+        study({
+          id: ids[3],
+          project: otherProject,
+          name: 'alpha',
+          status: 'archived',
+          archiveReason: 'old',
+          preserveArtifacts: false,
+          createdAt: NOW + 3,
+          updatedAt: NOW + 3,
+        }),
+        study({
+          id: ids[4],
+          project,
+          name: 'gamma',
+          baseline: { name: 'paper', metrics: { acc: 0.5 } },
+          preserveArtifacts: true,
+          createdAt: NOW,
+          updatedAt: NOW,
+        }),
       ];
       for (const r of records) await step(`create ${r.name}`, () => s.createStudy(r));
       await step('create taken name', () => s.createStudy(study({ id: ids[5], project, name: 'alpha' })));
@@ -711,8 +796,12 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
         const { limit: _l, offset: _o, sort: _s, order: _r, ...filter } = q;
         await step(`count ${JSON.stringify(filter)}`, () => s.countStudies(filter));
       }
-      await step('update', () => s.updateStudy(ids[0]!, { description: 'd', tags: ['q'], metadata: { n: 1 }, status: 'completed', conclusion: 'c' }, NOW + 10));
-      await step('update clear', () => s.updateStudy(ids[4]!, { baseline: null, preserveArtifacts: null, hypothesis: undefined }, NOW + 11));
+      await step('update', () =>
+        s.updateStudy(ids[0]!, { description: 'd', tags: ['q'], metadata: { n: 1 }, status: 'completed', conclusion: 'c' }, NOW + 10),
+      );
+      await step('update clear', () =>
+        s.updateStudy(ids[4]!, { baseline: null, preserveArtifacts: null, hypothesis: undefined }, NOW + 11),
+      );
       await step('update rename taken', () => s.updateStudy(ids[1]!, { name: INJECTION }, NOW + 12));
       await step('update rename own', () => s.updateStudy(ids[1]!, { name: 'Beta' }, NOW + 12));
       await step('update rename free', () => s.updateStudy(ids[1]!, { name: 'alpha2' }, NOW + 13));

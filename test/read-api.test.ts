@@ -46,7 +46,12 @@ describe('listExperiments', () => {
   it('sorts by name, status or time in either order, and pages with limit and offset', async () => {
     const { store } = await fill();
     expect(store.listExperiments({ sort: 'name', order: 'asc' }).map((e) => e.name)).toEqual(['a', 'b', 'c', 'd']);
-    expect(store.listExperiments({ sort: 'status', order: 'asc' }).map((e) => e.status)).toEqual(['cancelled', 'completed', 'failed', 'running']);
+    expect(store.listExperiments({ sort: 'status', order: 'asc' }).map((e) => e.status)).toEqual([
+      'cancelled',
+      'completed',
+      'failed',
+      'running',
+    ]);
     expect(store.listExperiments({ sort: 'created_at', order: 'asc', limit: 2 }).map((e) => e.name)).toEqual(['a', 'b']);
     expect(store.listExperiments({ sort: 'created_at', order: 'asc', limit: 2, offset: 2 }).map((e) => e.name)).toEqual(['c', 'd']);
     expect(store.listExperiments({ offset: 3 }).map((e) => e.name)).toEqual(['a']);
@@ -63,7 +68,15 @@ describe('listExperiments', () => {
 
   it('rejects bad query options', () => {
     const { store } = tempStore();
-    for (const options of [{ status: 'done' }, { sort: 'id' }, { order: 'up' }, { limit: -1 }, { offset: 1.5 }, { tags: 'a' }, { projekt: 'p' }]) {
+    for (const options of [
+      { status: 'done' },
+      { sort: 'id' },
+      { order: 'up' },
+      { limit: -1 },
+      { offset: 1.5 },
+      { tags: 'a' },
+      { projekt: 'p' },
+    ]) {
       expect(() => store.listExperiments(options as never), JSON.stringify(options)).toThrowError(
         expect.objectContaining({ code: 'INVALID_OPTION' }),
       );

@@ -13,7 +13,11 @@ describe('a batch the store rejects for good', () => {
     const other = new Database(path);
     const series = other.prepare("SELECT id FROM series WHERE name = 'a'").pluck().get() as number;
     const blob = Buffer.from(new Float64Array([10]).buffer);
-    other.prepare('INSERT INTO metric_chunks (series_id, first_step, last_step, count, steps, vals, timestamps) VALUES (?, 10, 10, 1, ?, ?, ?)').run(series, blob, blob, blob);
+    other
+      .prepare(
+        'INSERT INTO metric_chunks (series_id, first_step, last_step, count, steps, vals, timestamps) VALUES (?, 10, 10, 1, ?, ?, ?)',
+      )
+      .run(series, blob, blob, blob);
     other.close();
     for (let i = 10; i < 20; i++) exp.logMetric('a', i);
     for (let i = 0; i < 10; i++) exp.logMetric('b', i);
@@ -43,7 +47,9 @@ describe('rejections belong to the experiment whose batch was rejected', () => {
     const other = new Database(path);
     const series = other.prepare("SELECT id FROM series WHERE name = 'x'").pluck().get() as number;
     const blob = Buffer.from(new Float64Array([1]).buffer);
-    other.prepare('INSERT INTO metric_chunks (series_id, first_step, last_step, count, steps, vals, timestamps) VALUES (?, 1, 1, 1, ?, ?, ?)').run(series, blob, blob, blob);
+    other
+      .prepare('INSERT INTO metric_chunks (series_id, first_step, last_step, count, steps, vals, timestamps) VALUES (?, 1, 1, 1, ?, ?, ?)')
+      .run(series, blob, blob, blob);
     other.close();
     for (let i = 1; i <= 10; i++) b.logMetric('x', i); // this batch conflicts with the other writer's chunk
     const flushB = b.flush();

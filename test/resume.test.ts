@@ -77,7 +77,9 @@ describe('resumeFrom options', () => {
     const { store } = tempStore();
     const exp = store.createExperiment({ name: 'e' });
     const sharp = (await import('sharp')).default;
-    const png = await sharp({ create: { width: 400, height: 400, channels: 3, background: '#123' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 400, height: 400, channels: 3, background: '#123' } })
+      .png()
+      .toBuffer();
     const pending = exp.logImage('img', png, { step: 10 });
     expect(() => exp.resumeFrom(5)).toThrowError(expect.objectContaining({ code: 'EXPERIMENT_RUNNING' }));
     await pending;

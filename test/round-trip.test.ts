@@ -22,8 +22,14 @@ describe('round trip through a second process', () => {
         const metric = exp.getMetric(`train/m${series}`);
         expect(metric.steps.length).toBe(METRIC_STEPS);
         for (let step = 0; step < METRIC_STEPS; step++) {
-          if (metric.steps[step] !== step || !Object.is(metric.values[step], metricValue(series, step)) || metric.timestamps[step] !== 1_700_000_000_000 + step) {
-            throw new Error(`train/m${series} differs at step ${step}: ${metric.steps[step]} ${metric.values[step]} ${metric.timestamps[step]}`);
+          if (
+            metric.steps[step] !== step ||
+            !Object.is(metric.values[step], metricValue(series, step)) ||
+            metric.timestamps[step] !== 1_700_000_000_000 + step
+          ) {
+            throw new Error(
+              `train/m${series} differs at step ${step}: ${metric.steps[step]} ${metric.values[step]} ${metric.timestamps[step]}`,
+            );
           }
         }
       }
@@ -42,7 +48,11 @@ describe('round trip through a second process', () => {
 
       expect((await exp.getTableDataFrame('polars')).frameEqual(polarsTable())).toBe(true);
       const arrow = await exp.getTable('arrow');
-      expect(arrow.toArray().map((r) => r.toJSON())).toEqual(arrowTable().toArray().map((r) => r.toJSON()));
+      expect(arrow.toArray().map((r) => r.toJSON())).toEqual(
+        arrowTable()
+          .toArray()
+          .map((r) => r.toJSON()),
+      );
       expect(String(arrow.schema.fields[0]!.type)).toBe('Int32');
 
       expect(exp.listSeries().map((s) => [s.name, s.kind, s.count])).toEqual([

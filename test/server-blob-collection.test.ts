@@ -29,7 +29,10 @@ async function sql(db: string, statements: string, query?: { text: string; args:
       if (statements) await client.query(statements);
       if (!query) return [];
       let n = 0;
-      const { rows } = await client.query(query.text.replace(/\?/g, () => `$${++n}`), query.args);
+      const { rows } = await client.query(
+        query.text.replace(/\?/g, () => `$${++n}`),
+        query.args,
+      );
       return rows.map((row) => Object.values(row)[0]);
     } finally {
       await client.end();
@@ -38,13 +41,19 @@ async function sql(db: string, statements: string, query?: { text: string; args:
   const sqlite = new Database(db, { fileMustExist: true });
   try {
     if (statements) sqlite.exec(statements);
-    return query ? (sqlite.prepare(query.text).pluck().all(...query.args) as unknown[]) : [];
+    return query
+      ? (sqlite
+          .prepare(query.text)
+          .pluck()
+          .all(...query.args) as unknown[])
+      : [];
   } finally {
     sqlite.close();
   }
 }
 
-const stored = async (db: string, hash: string) => (await sql(db, '', { text: 'SELECT hash FROM blobs WHERE hash = ?', args: [hash] })).length === 1;
+const stored = async (db: string, hash: string) =>
+  (await sql(db, '', { text: 'SELECT hash FROM blobs WHERE hash = ?', args: [hash] })).length === 1;
 
 describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) => {
   it('an upgraded database gives existing blobs to the projects whose experiments reference them', { timeout: 60_000 }, async () => {
@@ -76,7 +85,14 @@ describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) =
     // The orphan belongs to no project: missing for alice (and collected after the grace period).
     expect((await api(server, alice, 'POST', '/api/v1/blobs/missing', { hashes })).data.missing).toEqual([sha256(orphan)]);
     expect((await api(server, bob, 'POST', '/api/v1/blobs/missing', { hashes })).data.missing).toEqual(hashes);
-    const again = await api(server, alice, 'PUT', `/api/v1/experiments/${randomUUID()}`, { project: 'alice', name: 'second', status: 'running', createdAt: NOW, tags: [], params: [] });
+    const again = await api(server, alice, 'PUT', `/api/v1/experiments/${randomUUID()}`, {
+      project: 'alice',
+      name: 'second',
+      status: 'running',
+      createdAt: NOW,
+      tags: [],
+      params: [],
+    });
     const ingest = await api(server, alice, 'POST', `/api/v1/experiments/${again.data.id}/ingest`, {
       images: [{ name: 'img', after: null, points: [{ step: 0, timestamp: NOW, caption: null, hash: sha256(png) }] }],
       tables: [{ name: 't', hash: tableHash, loggedAt: NOW }],
@@ -96,7 +112,14 @@ describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) =
     const alice = await createKey(db, 'alice');
     const args = ['--blob-grace', '1'];
     const [one, two] = [await startServer(db, { args }), await startServer(db, { args })];
-    const created = await api(one, alice, 'PUT', `/api/v1/experiments/${randomUUID()}`, { project: 'alice', name: 'run', status: 'running', createdAt: NOW, tags: [], params: [] });
+    const created = await api(one, alice, 'PUT', `/api/v1/experiments/${randomUUID()}`, {
+      project: 'alice',
+      name: 'run',
+      status: 'running',
+      createdAt: NOW,
+      tags: [],
+      params: [],
+    });
     const id = created.data.id as string;
     const referenced: string[] = [];
     const junk: string[] = [];
@@ -109,14 +132,17 @@ describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) =
       const png = await solidPng(2, 2, `#${(i * 10 + 5).toString(16).padStart(2, '0')}aa33`);
       expect(await putBlob(i % 2 ? one : two, alice, png)).toBe(201);
       const ingest = await api(i % 2 ? two : one, alice, 'POST', `/api/v1/experiments/${id}/ingest`, {
-        images: [{ name: 'img', after: i === 0 ? null : i - 1, points: [{ step: i, timestamp: NOW + i, caption: null, hash: sha256(png) }] }],
+        images: [
+          { name: 'img', after: i === 0 ? null : i - 1, points: [{ step: i, timestamp: NOW + i, caption: null, hash: sha256(png) }] },
+        ],
       });
       expect(ingest.data, `round ${i}`).toMatchObject({ accepted: 1, rejected: [] });
       referenced.push(sha256(png));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const deadline = Date.now() + 15_000;
-    while ((await Promise.all(junk.map((h) => stored(db, h)))).some(Boolean) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    while ((await Promise.all(junk.map((h) => stored(db, h)))).some(Boolean) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await Promise.all(junk.map((h) => stored(db, h)))).filter(Boolean)).toHaveLength(0);
     expect((await Promise.all(referenced.map((h) => stored(db, h)))).filter(Boolean)).toHaveLength(referenced.length);
     const listed = await api(two, alice, 'GET', `/api/v1/experiments/${id}/images?key=img`);

@@ -17,7 +17,8 @@ describe.each(SERVER_DATABASES)('server store blobs on $kind', ({ create }) => {
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(refused).toHaveLength(7);
-      for (const r of refused) expect(r.reason).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { project: 'alice', limit: quota, actual: 400 } });
+      for (const r of refused)
+        expect(r.reason).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { project: 'alice', limit: quota, actual: 400 } });
       const owned = await backend.ownedBlobs('alice', blobs.map(sha256), Date.now());
       expect(owned.size).toBe(3);
       // Another project's quota is its own.

@@ -60,11 +60,15 @@ function trickle(client: RawClient, everyMs: number, max: number): () => void {
 /** A GET through node:http from a chosen loopback address, on a connection of its own. */
 function getFrom(url: string, path: string, key: string | undefined, localAddress: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}${path}`, { localAddress, agent: false, headers: { connection: 'close', ...(key ? { authorization: `Bearer ${key}` } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text.length > 0 ? JSON.parse(text) : undefined }));
-    });
+    const req = httpRequest(
+      `${url}${path}`,
+      { localAddress, agent: false, headers: { connection: 'close', ...(key ? { authorization: `Bearer ${key}` } : {}) } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text.length > 0 ? JSON.parse(text) : undefined }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -121,7 +125,9 @@ describe('server connections on sqlite', () => {
   it('closes idle keep-alive connections and connections whose headers or body are too slow (lowered timeouts)', async () => {
     const db = await SQLITE!.create();
     const key = await createKey(db, 'default');
-    const server = await startServer(db, { args: ['--keep-alive-timeout', '1000', '--headers-timeout', '1000', '--request-timeout', '2000'] });
+    const server = await startServer(db, {
+      args: ['--keep-alive-timeout', '1000', '--headers-timeout', '1000', '--request-timeout', '2000'],
+    });
 
     // Keep-alive: an idle connection after a complete answer is closed after 1 s (the default before was 72 s).
     const idle = await open(server.port);
@@ -141,7 +147,10 @@ describe('server connections on sqlite', () => {
     stopHead();
     expect(slowHead.closedAt()! - startHead).toBeGreaterThanOrEqual(900);
     expect(headersOf(slowHead.text()).status).toBe(408);
-    expect(bodyOf(slowHead.text())).toMatchObject({ error: 'REQUEST_TIMEOUT', details: { headersTimeoutMs: 1000, requestTimeoutMs: 2000 } });
+    expect(bodyOf(slowHead.text())).toMatchObject({
+      error: 'REQUEST_TIMEOUT',
+      details: { headersTimeoutMs: 1000, requestTimeoutMs: 2000 },
+    });
 
     // A valid key and a body that trickles (1 byte / 200 ms of 1,000): cut at the 2 s request timeout.
     const slowBody = await open(server.port);
@@ -188,7 +197,9 @@ describe('server connections on sqlite', () => {
     expect(third.map((c) => c.closed())).toEqual([false, false, false, false, true, true]);
 
     // The held sockets never send headers: the headers timeout (1.5 s) frees them, and the flooding address is served again.
-    expect(await waitUntil(() => [...flood, ...third].every((c) => c.closed()), 5_000), 'held sockets closed by the headers timeout').toBe(true);
+    expect(await waitUntil(() => [...flood, ...third].every((c) => c.closed()), 5_000), 'held sockets closed by the headers timeout').toBe(
+      true,
+    );
     const again = await getFrom(server.url, '/api/v1/experiments', key, '127.0.0.1');
     expect(again.status).toBe(200);
   });
@@ -218,9 +229,9 @@ describe.each(SERVER_DATABASES)('per-address rate limit of unauthenticated reque
               ? api(server, undefined, 'GET', '/api/v1/experiments')
               : kind === 2
                 ? api(server, undefined, 'POST', '/api/v1/session', { key: `llk_wrong-${batch}-${i}` })
-                : fetch(`${server.url}/api/v1/experiments`, { headers: { authorization: `Bearer llk_wrong-${batch}-${i}`, 'x-forwarded-for': `10.9.${batch}.${i}` } }).then(
-                    async (r) => ({ status: r.status, headers: r.headers, data: await r.json() }),
-                  );
+                : fetch(`${server.url}/api/v1/experiments`, {
+                    headers: { authorization: `Bearer llk_wrong-${batch}-${i}`, 'x-forwarded-for': `10.9.${batch}.${i}` },
+                  }).then(async (r) => ({ status: r.status, headers: r.headers, data: await r.json() }));
         return res.then((r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), data: r.data, kind }));
       });
       const known = [0, 1].map(() => api(server, key, 'GET', '/api/v1/experiments').then((r) => r.status));
@@ -234,7 +245,10 @@ describe.each(SERVER_DATABASES)('per-address rate limit of unauthenticated reque
     }
     const elapsedS = (Date.now() - started) / 1000;
     expect(knownDuringFlood).toEqual(Array(5).fill([200, 200]));
-    expect(answers.every((a) => a.status === 401 || a.status === 429), JSON.stringify(answers.map((a) => a.status))).toBe(true);
+    expect(
+      answers.every((a) => a.status === 401 || a.status === 429),
+      JSON.stringify(answers.map((a) => a.status)),
+    ).toBe(true);
     const passed = answers.filter((a) => a.status === 401).length;
     // Burst 4 (one taken by the known key's first request, unknown then), then 2 per second: no more reached the key lookup.
     expect(passed).toBeGreaterThanOrEqual(3);
@@ -244,7 +258,8 @@ describe.each(SERVER_DATABASES)('per-address rate limit of unauthenticated reque
     expect(Number(limited[0]!.retryAfter)).toBeGreaterThanOrEqual(1);
     expect(limited[0]!.data).toMatchObject({ error: 'RATE_LIMITED', details: { limit: 2, burst: 4, retryAfterMs: expect.any(Number) } });
     // Each kind is counted: wrong keys, no key, logins, spoofed forwarding.
-    for (const kind of [0, 1, 2, 3]) expect(answers.filter((a) => a.kind === kind && a.status === 429).length, `kind ${kind}`).toBeGreaterThan(0);
+    for (const kind of [0, 1, 2, 3])
+      expect(answers.filter((a) => a.kind === kind && a.status === 429).length, `kind ${kind}`).toBeGreaterThan(0);
 
     // Another address has its own allowance.
     expect((await getFrom(server.url, '/api/v1/experiments', 'llk_wrong-elsewhere', '127.0.0.2')).status).toBe(401);
@@ -276,7 +291,10 @@ describe('lablog server connection options', () => {
       [['--request-timeout', '1.5'], "--request-timeout must be an integer >= 1, got '1.5'"],
       [['--anonymous-rate-limit', '0'], "--anonymous-rate-limit must be an integer >= 1, got '0'"],
       [['--request-timeout', '1000', '--headers-timeout', '5000'], 'headersTimeoutMs must be at most requestTimeoutMs (1000), got 5000'],
-      [['--trust-proxy', '10.0.0.1,not-an-ip'], "--trust-proxy takes addresses, CIDR ranges or loopback/linklocal/uniquelocal, comma-separated; got 'not-an-ip'"],
+      [
+        ['--trust-proxy', '10.0.0.1,not-an-ip'],
+        "--trust-proxy takes addresses, CIDR ranges or loopback/linklocal/uniquelocal, comma-separated; got 'not-an-ip'",
+      ],
     ] as const) {
       const result = await runCli(['server', '--port', '0', '--db', db, ...args]);
       expect(result.code, args.join(' ')).toBe(1);

@@ -38,7 +38,11 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
 
     const host = await put({ hostname: 'h'.repeat(10_000_000) });
     expect(host.status).toBe(422);
-    expect(host.data).toEqual({ error: 'LIMIT_EXCEEDED', message: 'hostname is 10000000 characters; the limit is 255 (MAX_HOSTNAME_LENGTH)', details: { field: 'hostname', limit: 255, actual: 10_000_000 } });
+    expect(host.data).toEqual({
+      error: 'LIMIT_EXCEEDED',
+      message: 'hostname is 10000000 characters; the limit is 255 (MAX_HOSTNAME_LENGTH)',
+      details: { field: 'hostname', limit: 255, actual: 10_000_000 },
+    });
     expect((await put({ hostname: 'h'.repeat(256) })).data.details).toEqual({ field: 'hostname', limit: 255, actual: 256 });
     const description = await put({ description: 'd'.repeat(10_001) });
     expect(description.status).toBe(422);
@@ -57,29 +61,57 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     });
     expect(ingest.status).toBe(200);
     expect(ingest.data.rejected).toEqual([
-      { kind: 'plot', name: 'long', error: 'LIMIT_EXCEEDED', message: "caption for 'long' is 1001 characters; the limit is 1000 (MAX_CAPTION_LENGTH)", details: { key: 'long', option: 'caption', limit: 1_000, actual: 1_001 } },
+      {
+        kind: 'plot',
+        name: 'long',
+        error: 'LIMIT_EXCEEDED',
+        message: "caption for 'long' is 1001 characters; the limit is 1000 (MAX_CAPTION_LENGTH)",
+        details: { key: 'long', option: 'caption', limit: 1_000, actual: 1_001 },
+      },
     ]);
     const series = await api(server, key, 'GET', `/api/v1/experiments/${eid}`);
     expect(series.data.series.map((s: { name: string }) => s.name).sort()).toEqual(['loss', 'short']);
 
     // Studies: text, metadata, baselines, template parameters, members.
     const post = (fields: Record<string, unknown>) => api(server, key, 'POST', '/api/v1/studies', { name: 's', ...fields });
-    expect((await post({ hypothesis: 'h'.repeat(10_001) })).data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'hypothesis', limit: 10_000, actual: 10_001 } });
+    expect((await post({ hypothesis: 'h'.repeat(10_001) })).data).toMatchObject({
+      error: 'INVALID_OPTION',
+      details: { option: 'hypothesis', limit: 10_000, actual: 10_001 },
+    });
     const metadata = { blob: 'm'.repeat(10_000_000) };
     const bigMeta = await post({ metadata });
     expect(bigMeta.status).toBe(400);
-    expect(bigMeta.data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'metadata', limit: 65_536, actual: JSON.stringify(metadata).length } });
+    expect(bigMeta.data).toMatchObject({
+      error: 'INVALID_OPTION',
+      details: { option: 'metadata', limit: 65_536, actual: JSON.stringify(metadata).length },
+    });
     const baselineName = await post({ baseline: { name: 'b'.repeat(10_000_000), metrics: { loss: 1 } } });
     expect(baselineName.data).toMatchObject({ error: 'INVALID_NAME', details: { limit: 100, actual: 10_000_000 } });
     const manyMetrics = Object.fromEntries(Array.from({ length: 501 }, (_, i) => [`m${i}`, i]));
-    expect((await post({ baseline: { name: 'paper', metrics: manyMetrics } })).data).toMatchObject({ error: 'INVALID_OPTION', details: { limit: 500, actual: 501 } });
-    const template = await post({ template: 'grid_search', templateParameters: { search_space: { lr: ['x'.repeat(70_000)] }, objective: 'minimize', metric: 'loss' } });
+    expect((await post({ baseline: { name: 'paper', metrics: manyMetrics } })).data).toMatchObject({
+      error: 'INVALID_OPTION',
+      details: { limit: 500, actual: 501 },
+    });
+    const template = await post({
+      template: 'grid_search',
+      templateParameters: { search_space: { lr: ['x'.repeat(70_000)] }, objective: 'minimize', metric: 'loss' },
+    });
     expect(template.data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'templateParameters', limit: 65_536 } });
     const sid = randomUUID();
-    const putStudy = (fields: Record<string, unknown>) => api(server, key, 'PUT', `/api/v1/studies/${sid}`, { name: 'published', ...fields });
-    expect((await putStudy({ baseline: { name: 'b'.repeat(101), metrics: {} } })).data).toMatchObject({ error: 'INVALID_NAME', details: { limit: 100, actual: 101 } });
-    expect((await putStudy({ conclusion: 'c'.repeat(10_001) })).data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'conclusion', limit: 10_000, actual: 10_001 } });
-    expect((await putStudy({ archiveReason: 'r'.repeat(10_001) })).data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'archiveReason', limit: 10_000 } });
+    const putStudy = (fields: Record<string, unknown>) =>
+      api(server, key, 'PUT', `/api/v1/studies/${sid}`, { name: 'published', ...fields });
+    expect((await putStudy({ baseline: { name: 'b'.repeat(101), metrics: {} } })).data).toMatchObject({
+      error: 'INVALID_NAME',
+      details: { limit: 100, actual: 101 },
+    });
+    expect((await putStudy({ conclusion: 'c'.repeat(10_001) })).data).toMatchObject({
+      error: 'INVALID_OPTION',
+      details: { option: 'conclusion', limit: 10_000, actual: 10_001 },
+    });
+    expect((await putStudy({ archiveReason: 'r'.repeat(10_001) })).data).toMatchObject({
+      error: 'INVALID_OPTION',
+      details: { option: 'archiveReason', limit: 10_000 },
+    });
     const members = await putStudy({ members: Array.from({ length: 1_001 }, () => ({ experimentId: randomUUID() })) });
     expect(members.status).toBe(422);
     expect(members.data).toMatchObject({ error: 'LIMIT_EXCEEDED', details: { field: 'members', limit: 1_000, actual: 1_001 } });
@@ -89,9 +121,15 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     expect(notes.data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'notes', limit: 10_000, actual: 10_001 } });
     const compare = (options: Record<string, unknown>) => api(server, key, 'POST', `/api/v1/studies/${study.id}/compare`, options);
     const metrics = Array.from({ length: 51 }, (_, i) => ({ name: `m${i}`, goal: 'minimize' }));
-    expect((await compare({ metrics })).data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'metrics', limit: 50, actual: 51 } });
+    expect((await compare({ metrics })).data).toMatchObject({
+      error: 'INVALID_OPTION',
+      details: { option: 'metrics', limit: 50, actual: 51 },
+    });
     const experiments = Array.from({ length: 1_001 }, () => randomUUID());
-    expect((await compare({ metrics: [{ name: 'loss', goal: 'minimize' }], experiments })).data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'experiments', limit: 1_000, actual: 1_001 } });
+    expect((await compare({ metrics: [{ name: 'loss', goal: 'minimize' }], experiments })).data).toMatchObject({
+      error: 'INVALID_OPTION',
+      details: { option: 'experiments', limit: 1_000, actual: 1_001 },
+    });
     expect((await compare({ metrics: [{ name: '__proto__', goal: 'minimize' }] })).data.error).toBe('INVALID_NAME');
     const archive = await api(server, key, 'POST', `/api/v1/studies/${study.id}/archive`, { reason: 'r'.repeat(10_001) });
     expect(archive.data).toMatchObject({ error: 'INVALID_OPTION', details: { option: 'reason', limit: 10_000, actual: 10_001 } });
@@ -108,7 +146,9 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     const key = await createKey(db, 'default');
     const server = await startServer(db);
     const id = await experiment(server, key);
-    const items = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, { metrics: Array.from({ length: 1_001 }, (_, i) => metric(`m${i}`)) });
+    const items = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, {
+      metrics: Array.from({ length: 1_001 }, (_, i) => metric(`m${i}`)),
+    });
     expect(items.status).toBe(422);
     expect(items.data).toEqual({
       error: 'LIMIT_EXCEEDED',
@@ -162,7 +202,8 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     expect((await api(server, key, 'GET', `/api/v1/experiments/${id}/metrics?key=ok`)).data.steps).toEqual([0, 1]);
 
     // The experiment's own fields: names INVALID_NAME, free text refused with its code.
-    const put = (fields: Record<string, unknown>) => api(server, key, 'PUT', `/api/v1/experiments/${randomUUID()}`, { ...EXPERIMENT, ...fields });
+    const put = (fields: Record<string, unknown>) =>
+      api(server, key, 'PUT', `/api/v1/experiments/${randomUUID()}`, { ...EXPERIMENT, ...fields });
     for (const [fields, error] of [
       [{ name: LONE }, 'INVALID_NAME'],
       [{ name: '__proto__' }, 'INVALID_NAME'],
@@ -180,7 +221,12 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     expect((await api(server, key, 'POST', '/api/v1/studies', { name: 's', metadata: { [LONE]: 1 } })).data.error).toBe('INVALID_OPTION');
     expect((await api(server, key, 'POST', '/api/v1/studies', { name: 's', hypothesis: LONE })).data.error).toBe('INVALID_OPTION');
     // What was accepted reads back with every key.
-    const withParams = await experiment(server, key, { params: [{ key: 'constructor', type: 'number', value: '1' }, { key: 'toString', type: 'string', value: 'x' }] });
+    const withParams = await experiment(server, key, {
+      params: [
+        { key: 'constructor', type: 'number', value: '1' },
+        { key: 'toString', type: 'string', value: 'x' },
+      ],
+    });
     expect((await api(server, key, 'GET', `/api/v1/experiments/${withParams}`)).data.params).toEqual({ constructor: 1, toString: 'x' });
   }, 60_000);
 
@@ -190,7 +236,11 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     const server = await startServer(db);
     const huge = 'n'.repeat(10_000_000);
     const raw = async (method: string, path: string, body: unknown) => {
-      const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const text = await res.text();
       return { status: res.status, text, data: JSON.parse(text) };
     };
@@ -209,9 +259,18 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     const ingest = await raw('POST', `/api/v1/experiments/${id}/ingest`, { metrics: [metric(huge), metric('ok')] });
     expect(ingest.status).toBe(200);
     expect(ingest.text.length).toBeLessThan(3_000);
-    expect(ingest.data.rejected).toEqual([expect.objectContaining({ kind: 'metric', error: 'INVALID_NAME', details: expect.objectContaining({ limit: 100, actual: 10_000_000 }) })]);
+    expect(ingest.data.rejected).toEqual([
+      expect.objectContaining({
+        kind: 'metric',
+        error: 'INVALID_NAME',
+        details: expect.objectContaining({ limit: 100, actual: 10_000_000 }),
+      }),
+    ]);
     const study = (await raw('POST', '/api/v1/studies', { name: 'host' })).data;
-    const members = await raw('PUT', `/api/v1/studies/${study.id}`, { name: 'host', members: [{ experimentId: huge.slice(0, 5_000_000) }] });
+    const members = await raw('PUT', `/api/v1/studies/${study.id}`, {
+      name: 'host',
+      members: [{ experimentId: huge.slice(0, 5_000_000) }],
+    });
     expect(members.status).toBe(200);
     expect(members.text.length).toBeLessThan(3_000);
   }, 60_000);
@@ -229,17 +288,27 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     // A client-chosen id taken in another project: one answer, whether or not the key can see that project.
     const shape = (res: { status: number; data: { error: string; message: string; details: unknown } }, id: string) =>
       JSON.stringify({ status: res.status, ...res.data }).replaceAll(id, '<id>');
-    const putExperiment = (id: string) => api(server, bob, 'PUT', `/api/v1/experiments/${id}`, { ...EXPERIMENT, project: 'bob', name: 'mine' });
+    const putExperiment = (id: string) =>
+      api(server, bob, 'PUT', `/api/v1/experiments/${id}`, { ...EXPERIMENT, project: 'bob', name: 'mine' });
     const foreign = await putExperiment(secret);
     const impossible = await putExperiment(own);
-    expect(foreign.data).toEqual({ error: 'FORBIDDEN', message: `experiment id ${secret} cannot be used by this API key; publish the experiment under a new id`, details: { id: secret } });
+    expect(foreign.data).toEqual({
+      error: 'FORBIDDEN',
+      message: `experiment id ${secret} cannot be used by this API key; publish the experiment under a new id`,
+      details: { id: secret },
+    });
     expect(shape(foreign, secret)).toBe(shape(impossible, own));
     const putStudy = (id: string) => api(server, bob, 'PUT', `/api/v1/studies/${id}`, { name: 'mine', project: 'bob', members: [] });
     const foreignStudy = await putStudy(aliceStudy);
     const impossibleStudy = await putStudy(bobStudy);
-    expect(foreignStudy.data).toEqual({ error: 'FORBIDDEN', message: `study id ${aliceStudy} cannot be used by this API key; publish the study under a new id`, details: { id: aliceStudy } });
+    expect(foreignStudy.data).toEqual({
+      error: 'FORBIDDEN',
+      message: `study id ${aliceStudy} cannot be used by this API key; publish the study under a new id`,
+      details: { id: aliceStudy },
+    });
     expect(shape(foreignStudy, aliceStudy)).toBe(shape(impossibleStudy, bobStudy));
-    for (const res of [foreign, impossible, foreignStudy, impossibleStudy]) expect(JSON.stringify(res.data)).not.toMatch(/alice|bob2|belongs/);
+    for (const res of [foreign, impossible, foreignStudy, impossibleStudy])
+      expect(JSON.stringify(res.data)).not.toMatch(/alice|bob2|belongs/);
     // Alice's objects are untouched.
     expect((await api(server, alice, 'GET', `/api/v1/experiments/${secret}`)).data).toMatchObject({ name: 'secret', project: 'alice' });
     expect((await api(server, alice, 'GET', `/api/v1/studies/${aliceStudy}`)).data).toMatchObject({ name: 'plan', project: 'alice' });
@@ -276,7 +345,8 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
       const a = await api(server, bob, method, path, body);
       const b = await api(server, bob, method, fake[i]![1], fake[i]![2]);
       const ids = [secret, aliceStudy, absent, fake[i]![1].match(/studies\/([0-9a-f-]{36})/)?.[1] ?? absent];
-      const norm = (res: typeof a) => ids.reduce((text, id) => text.replaceAll(id, '<id>'), JSON.stringify({ status: res.status, ...res.data }));
+      const norm = (res: typeof a) =>
+        ids.reduce((text, id) => text.replaceAll(id, '<id>'), JSON.stringify({ status: res.status, ...res.data }));
       expect(a.status, `${method} ${path}`).toBe(404);
       expect(norm(a), `${method} ${path}`).toBe(norm(b));
     }
@@ -300,7 +370,9 @@ describe.each(SERVER_DATABASES)('server field limits on $kind', ({ create }) => 
     const sync = await runCli(['sync', '--remote', server.url, '--api-key', key, '--store', path, '--no-progress']);
     expect(sync.code, sync.stdout + sync.stderr).toBe(1);
     expect(sync.stdout).toContain('1 problem(s)');
-    expect(sync.stdout).toMatch(/metric 'loss \ufffd+': STORAGE_ERROR: metric series 'loss \ufffd+' lists steps up to 1 in .* but none of its points after step none could be read/);
+    expect(sync.stdout).toMatch(
+      /metric 'loss \ufffd+': STORAGE_ERROR: metric series 'loss \ufffd+' lists steps up to 1 in .* but none of its points after step none could be read/,
+    );
     const published = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}`);
     expect(published.data.series.map((s: { name: string }) => s.name)).toEqual(['acc']);
     // Still loud the next time: nothing was recorded as sent.

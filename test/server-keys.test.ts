@@ -53,7 +53,11 @@ async function listKeys(db: string, ...flags: string[]): Promise<KeyListing[]> {
 
 /** POST /api/v1/session with a key: the status, the whole Set-Cookie header and the `name=value` part. */
 async function login(server: { url: string }, key: string): Promise<{ status: number; setCookie: string; cookie: string; value: string }> {
-  const response = await fetch(`${server.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
+  const response = await fetch(`${server.url}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key }),
+  });
   await response.arrayBuffer();
   const setCookie = response.headers.get('set-cookie') ?? '';
   const cookie = setCookie.split(';')[0]!;
@@ -61,7 +65,10 @@ async function login(server: { url: string }, key: string): Promise<{ status: nu
 }
 
 /** GET of the UI's overview with a cookie only: its status and error code. */
-async function withCookie(server: { url: string }, cookie: string): Promise<{ status: number; error: string | undefined; message: string | undefined }> {
+async function withCookie(
+  server: { url: string },
+  cookie: string,
+): Promise<{ status: number; error: string | undefined; message: string | undefined }> {
   const response = await fetch(`${server.url}/api/v1/ui/overview`, { headers: { cookie } });
   const body = (await response.json()) as { error?: string; message?: string };
   return { status: response.status, error: body.error, message: body.message };
@@ -75,7 +82,7 @@ async function storedSessions(db: string): Promise<string[]> {
   if (!db.startsWith('postgres')) {
     const file = new Database(db, { readonly: true });
     try {
-      return (file.prepare(sql).pluck().all() as string[]);
+      return file.prepare(sql).pluck().all() as string[];
     } finally {
       file.close();
     }
@@ -100,7 +107,14 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
     const listed = await listKeys(db);
     expect(listed.map((k) => k.id).sort()).toEqual([ci1.id, ci2.id, laptop.id].sort());
     const byId = new Map(listed.map((k) => [k.id, k]));
-    expect(byId.get(ci1.id)).toEqual({ id: ci1.id, name: 'ci', projects: ['alice'], createdAt: expect.any(Number), lastUsedAt: null, revokedAt: null });
+    expect(byId.get(ci1.id)).toEqual({
+      id: ci1.id,
+      name: 'ci',
+      projects: ['alice'],
+      createdAt: expect.any(Number),
+      lastUsedAt: null,
+      revokedAt: null,
+    });
     expect(byId.get(laptop.id)).toMatchObject({ name: 'laptop', projects: ['alice', 'bob'], lastUsedAt: null, revokedAt: null });
     const text = await runCli(['keys', 'list', '--db', db]);
     expect(text.code, text.stderr).toBe(0);
@@ -198,7 +212,9 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
       headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
       body: JSON.stringify({ key }),
     });
-    expect(proxied.headers.get('set-cookie')).toMatch(new RegExp(`; HttpOnly; SameSite=Strict; Max-Age=${DEFAULT_SESSION_LIFETIME_S}; Secure$`));
+    expect(proxied.headers.get('set-cookie')).toMatch(
+      new RegExp(`; HttpOnly; SameSite=Strict; Max-Age=${DEFAULT_SESSION_LIFETIME_S}; Secure$`),
+    );
     // Not derivable from the key: two logins with the same key get different ids.
     expect(first.value).not.toBe(second.value);
     expect(await withCookie(server, first.cookie)).toMatchObject({ status: 200 });
@@ -209,7 +225,11 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
     expect(await withCookie(server, `lablog_key=lls_${'A'.repeat(43)}`)).toMatchObject({ status: 401, error: 'UNAUTHENTICATED' });
     // The CSRF guard stays: a non-GET with the cookie needs the UI's header.
     const missing = (headers: Record<string, string>) =>
-      fetch(`${server.url}/api/v1/blobs/missing`, { method: 'POST', headers: { cookie: first.cookie, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ hashes: [] }) });
+      fetch(`${server.url}/api/v1/blobs/missing`, {
+        method: 'POST',
+        headers: { cookie: first.cookie, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ hashes: [] }),
+      });
     expect((await missing({})).status).toBe(401);
     expect((await missing({ 'x-lablog-ui': '1' })).status).toBe(200);
   });
@@ -242,7 +262,11 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
     // The store holds only the ids' sha256.
     expect(await storedSessions(db)).toEqual([session, unused].map((s) => sha256(s.value).toString('hex')));
     await sleep(Math.max(0, started + 2_300 - Date.now()));
-    expect(await withCookie(short, session.cookie)).toEqual({ status: 401, error: 'UNAUTHENTICATED', message: 'the UI session expired (sessions last 2 s); log in again' });
+    expect(await withCookie(short, session.cookie)).toEqual({
+      status: 401,
+      error: 'UNAUTHENTICATED',
+      message: 'the UI session expired (sessions last 2 s); log in again',
+    });
     // The expired session that is never used again is deleted at the next login.
     expect(await storedSessions(db)).toEqual([sha256(unused.value).toString('hex')]);
     const next = await login(short, key);
@@ -257,7 +281,11 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
     }
     // ... and left alone longer than that, it ends.
     await sleep(1_400);
-    expect(await withCookie(idle, kept.cookie)).toEqual({ status: 401, error: 'UNAUTHENTICATED', message: 'the UI session was idle longer than 1 s; log in again' });
+    expect(await withCookie(idle, kept.cookie)).toEqual({
+      status: 401,
+      error: 'UNAUTHENTICATED',
+      message: 'the UI session was idle longer than 1 s; log in again',
+    });
   });
 
   it('ends every session of a key at once when the key is revoked, on every replica', async () => {
@@ -294,7 +322,7 @@ describe.each(SERVER_DATABASES)('API keys and UI sessions on $kind', ({ create }
   });
 });
 
-describe.skipIf(!CHROMIUM_AVAILABLE)('the UI\'s sign-in and sign-out in Chromium', () => {
+describe.skipIf(!CHROMIUM_AVAILABLE)("the UI's sign-in and sign-out in Chromium", () => {
   it('signs in to a session whose cookie is no key, and signing out ends it on the server', async () => {
     const db = join(tempDir(), 'server.db');
     const { key } = await quickKey(db, 'ui', 'alice');

@@ -20,13 +20,29 @@ describe.each(SERVER_DATABASES)('publishing to a server on $kind', ({ create }) 
     const exp = store.createExperiment({ name: 'run', project: 'vision', tags: ['baseline', 'resnet'], description: 'first try' });
     exp.logParams({ lr: 0.001, optimizer: 'adam', pretrained: true, started: new Date('2026-01-02T03:04:05Z') });
     for (let i = 0; i < 25_000; i++) exp.logMetric('train/loss', 1 / (i + 1));
-    for (const [step, value] of [[0, Number.NaN], [10, 0.5], [20, Number.POSITIVE_INFINITY], [35, -0.25]] as const) {
+    for (const [step, value] of [
+      [0, Number.NaN],
+      [10, 0.5],
+      [20, Number.POSITIVE_INFINITY],
+      [35, -0.25],
+    ] as const) {
       exp.logMetric('val/acc', value, { step, timestamp: 1_700_000_000_000 + step * 1.5 });
     }
     const png = await noisyPng(32, 24);
     await exp.logImage('samples', png, { caption: 'epoch 0' });
     await exp.logImage('samples', await solidPng(8, 8), { step: 5 });
-    exp.logPlot('confusion', { data: [{ type: 'heatmap', z: [[1, 2], [3, 4]] }], layout: { title: 'cm' } });
+    exp.logPlot('confusion', {
+      data: [
+        {
+          type: 'heatmap',
+          z: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+      ],
+      layout: { title: 'cm' },
+    });
     exp.logTable('predictions', pl.DataFrame({ id: [1, 2, 3], label: ['cat', 'dog', 'cat'], p: [0.9, 0.8, 0.7] }));
     await exp.close();
 
@@ -75,10 +91,25 @@ describe.each(SERVER_DATABASES)('publishing to a server on $kind', ({ create }) 
     expect(Buffer.compare(bytes.data, png)).toBe(0);
 
     const plots = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}/plots?key=confusion`);
-    expect(plots.data.plots[0].figure).toEqual({ data: [{ type: 'heatmap', z: [[1, 2], [3, 4]] }], layout: { title: 'cm' } });
+    expect(plots.data.plots[0].figure).toEqual({
+      data: [
+        {
+          type: 'heatmap',
+          z: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+      ],
+      layout: { title: 'cm' },
+    });
 
     const arrow = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}/tables/data?name=predictions&format=arrow`);
-    expect(tableFromIPC(arrow.data).toArray().map((r) => r.toJSON())).toEqual([
+    expect(
+      tableFromIPC(arrow.data)
+        .toArray()
+        .map((r) => r.toJSON()),
+    ).toEqual([
       { id: 1, label: 'cat', p: 0.9 },
       { id: 2, label: 'dog', p: 0.8 },
       { id: 3, label: 'cat', p: 0.7 },

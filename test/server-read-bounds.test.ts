@@ -2,7 +2,22 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Dictionary, Field, Int32, Null, RecordBatch, Schema, Struct, Table, Utf8, makeData, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import {
+  Dictionary,
+  Field,
+  Int32,
+  Null,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  Utf8,
+  makeData,
+  makeVector,
+  tableToIPC,
+  vectorFromArray,
+  type Vector,
+} from 'apache-arrow';
 import { tempStore, solidPng } from './helpers.js';
 import { SERVER_DATABASES, api, createKey, startServer, type ServerProcess } from './support/server-process.js';
 import {
@@ -14,7 +29,14 @@ import {
   MAX_TABLE_PAGE_COLUMNS,
   MAX_TABLE_PAGE_ROWS,
 } from '../src/server/table-page.js';
-import { DEFAULT_METRIC_PAGE_POINTS, MAX_IMAGE_PAGE, MAX_METRIC_PAGE_POINTS, MAX_PLOT_PAGE_BYTES, MAX_SERIES_LISTED, MAX_TABLES_LISTED } from '../src/server/read-routes.js';
+import {
+  DEFAULT_METRIC_PAGE_POINTS,
+  MAX_IMAGE_PAGE,
+  MAX_METRIC_PAGE_POINTS,
+  MAX_PLOT_PAGE_BYTES,
+  MAX_SERIES_LISTED,
+  MAX_TABLES_LISTED,
+} from '../src/server/read-routes.js';
 import { DEFAULT_LIMITS } from '../src/core/limits.js';
 import { MAX_TABLE_ARRAYS, loadArrow } from '../src/media/table.js';
 import pl from 'nodejs-polars';
@@ -28,7 +50,10 @@ const ANSWER_MS = 10_000;
 /** GET with a key and a deadline: status, parsed body, its size in bytes and how long it took. */
 async function get(server: ServerProcess, key: string, path: string, timeoutMs = ANSWER_MS) {
   const started = performance.now();
-  const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(timeoutMs) });
+  const response = await fetch(`${server.url}${path}`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   const text = await response.text();
   return { status: response.status, data: JSON.parse(text), bytes: Buffer.byteLength(text), ms: performance.now() - started };
 }
@@ -36,7 +61,14 @@ async function get(server: ServerProcess, key: string, path: string, timeoutMs =
 /** A fresh experiment of `project` on the server, created as the publisher creates one. */
 async function experiment(server: ServerProcess, key: string, project: string): Promise<string> {
   const id = randomUUID();
-  const res = await api(server, key, 'PUT', `/api/v1/experiments/${id}`, { project, name: `t-${id.slice(0, 8)}`, status: 'completed', createdAt: Date.now(), tags: [], params: [] });
+  const res = await api(server, key, 'PUT', `/api/v1/experiments/${id}`, {
+    project,
+    name: `t-${id.slice(0, 8)}`,
+    status: 'completed',
+    createdAt: Date.now(),
+    tags: [],
+    params: [],
+  });
   expect(res.status).toBe(200);
   return id;
 }
@@ -45,7 +77,11 @@ async function experiment(server: ServerProcess, key: string, project: string): 
 async function uploadTable(server: ServerProcess, key: string, id: string, name: string, table: Table) {
   const ipc = Buffer.from(tableToIPC(table, 'stream'));
   const hash = createHash('sha256').update(ipc).digest('hex');
-  const put = await fetch(`${server.url}/api/v1/blobs/${hash}`, { method: 'PUT', body: ipc, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' } });
+  const put = await fetch(`${server.url}/api/v1/blobs/${hash}`, {
+    method: 'PUT',
+    body: ipc,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
+  });
   expect(put.status).toBeLessThan(300);
   const ingest = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, { tables: [{ name, hash, loggedAt: Date.now() }] });
   expect(ingest.status).toBe(200);
@@ -75,7 +111,9 @@ function dictionaryTable(rows: number, columns: number, chars: number): Table {
   const vectors: Record<string, Vector> = {};
   for (let c = 0; c < columns; c++) {
     const dictionary = vectorFromArray([String.fromCharCode(97 + (c % 26)).repeat(chars)], new Utf8());
-    vectors[`s${c}`] = makeVector(makeData({ type: new Dictionary(new Utf8(), new Int32()), length: rows, nullCount: 0, data: new Int32Array(rows), dictionary }));
+    vectors[`s${c}`] = makeVector(
+      makeData({ type: new Dictionary(new Utf8(), new Int32()), length: rows, nullCount: 0, data: new Int32Array(rows), dictionary }),
+    );
   }
   return new Table(vectors);
 }
@@ -97,35 +135,75 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(bytes).toBeLessThan(100_000);
     expect(ingest.rejected).toEqual([]);
 
-    const [page, listingMs] = await Promise.all([get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json`), listingAnswers(server, key)]);
+    const [page, listingMs] = await Promise.all([
+      get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json`),
+      listingAnswers(server, key),
+    ]);
     expect(page.status).toBe(200);
-    expect(page.data).toMatchObject({ name: 'nulls', total: 100_000, offset: 0, limit: DEFAULT_TABLE_PAGE_ROWS, next: DEFAULT_TABLE_PAGE_ROWS, totalColumns: 1_000, columnOffset: 0, nextColumn: DEFAULT_TABLE_PAGE_COLUMNS, truncatedCells: [] });
+    expect(page.data).toMatchObject({
+      name: 'nulls',
+      total: 100_000,
+      offset: 0,
+      limit: DEFAULT_TABLE_PAGE_ROWS,
+      next: DEFAULT_TABLE_PAGE_ROWS,
+      totalColumns: 1_000,
+      columnOffset: 0,
+      nextColumn: DEFAULT_TABLE_PAGE_COLUMNS,
+      truncatedCells: [],
+    });
     expect(page.data.rows).toHaveLength(DEFAULT_TABLE_PAGE_ROWS);
-    expect(page.data.columns.map((c: { name: string }) => c.name)).toEqual(Array.from({ length: DEFAULT_TABLE_PAGE_COLUMNS }, (_, i) => `c${i}`));
+    expect(page.data.columns.map((c: { name: string }) => c.name)).toEqual(
+      Array.from({ length: DEFAULT_TABLE_PAGE_COLUMNS }, (_, i) => `c${i}`),
+    );
     expect(page.data.rows[0]).toEqual(Object.fromEntries(Array.from({ length: DEFAULT_TABLE_PAGE_COLUMNS }, (_, i) => [`c${i}`, null])));
     expect(page.bytes).toBeLessThan(200_000);
     expect(listingMs).toBeLessThan(ANSWER_MS);
 
     // The last window of columns, the last page of rows, and a sort (it reads the one column).
-    const last = await get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&columnOffset=990&columnLimit=200&offset=99990&sort=c995&order=desc`);
+    const last = await get(
+      server,
+      key,
+      `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&columnOffset=990&columnLimit=200&offset=99990&sort=c995&order=desc`,
+    );
     expect(last.status).toBe(200);
     expect(last.data.columns.map((c: { name: string }) => c.name)).toEqual(Array.from({ length: 10 }, (_, i) => `c${990 + i}`));
     expect(last.data.rows).toHaveLength(10);
     expect(last.data.next).toBeUndefined();
     expect(last.data.nextColumn).toBeUndefined();
     const named = await get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&column=c7&column=c3&limit=2`);
-    expect(named.data.rows).toEqual([{ c7: null, c3: null }, { c7: null, c3: null }]);
+    expect(named.data.rows).toEqual([
+      { c7: null, c3: null },
+      { c7: null, c3: null },
+    ]);
 
     // Past the limits: 400 / 422 naming the limit and the actual value.
-    const rowsOver = await get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&limit=${MAX_TABLE_PAGE_ROWS + 1}`);
+    const rowsOver = await get(
+      server,
+      key,
+      `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&limit=${MAX_TABLE_PAGE_ROWS + 1}`,
+    );
     expect(rowsOver.status).toBe(400);
-    expect(rowsOver.data).toMatchObject({ error: 'INVALID_OPTION', details: { field: 'limit', limit: MAX_TABLE_PAGE_ROWS, actual: String(MAX_TABLE_PAGE_ROWS + 1) } });
-    const columnsOver = await get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&columnLimit=${MAX_TABLE_PAGE_COLUMNS + 1}`);
+    expect(rowsOver.data).toMatchObject({
+      error: 'INVALID_OPTION',
+      details: { field: 'limit', limit: MAX_TABLE_PAGE_ROWS, actual: String(MAX_TABLE_PAGE_ROWS + 1) },
+    });
+    const columnsOver = await get(
+      server,
+      key,
+      `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&columnLimit=${MAX_TABLE_PAGE_COLUMNS + 1}`,
+    );
     expect(columnsOver.status).toBe(400);
     expect(columnsOver.data.details).toMatchObject({ field: 'columnLimit', limit: MAX_TABLE_PAGE_COLUMNS });
-    const cellsOver = await get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&limit=${MAX_TABLE_PAGE_ROWS}&columnLimit=${MAX_TABLE_PAGE_COLUMNS}`);
+    const cellsOver = await get(
+      server,
+      key,
+      `/api/v1/experiments/${id}/tables/data?name=nulls&format=json&limit=${MAX_TABLE_PAGE_ROWS}&columnLimit=${MAX_TABLE_PAGE_COLUMNS}`,
+    );
     expect(cellsOver.status).toBe(422);
-    expect(cellsOver.data).toMatchObject({ error: 'LIMIT_EXCEEDED', details: { limit: MAX_TABLE_PAGE_CELLS, actual: MAX_TABLE_PAGE_ROWS * MAX_TABLE_PAGE_COLUMNS } });
+    expect(cellsOver.data).toMatchObject({
+      error: 'LIMIT_EXCEEDED',
+      details: { limit: MAX_TABLE_PAGE_CELLS, actual: MAX_TABLE_PAGE_ROWS * MAX_TABLE_PAGE_COLUMNS },
+    });
     expect(cellsOver.data.message).toContain('MAX_TABLE_PAGE_CELLS');
 
     // The Arrow download stays whole and lossless.
@@ -136,10 +214,17 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     // One column more than maxTableColumns is refused at ingest (the rest of the batch is stored).
     const wide = await uploadTable(server, key, id, 'wider', nullTable(10, DEFAULT_LIMITS.maxTableColumns + 1));
     expect(wide.ingest.rejected).toEqual([
-      expect.objectContaining({ kind: 'table', name: 'wider', error: 'LIMIT_EXCEEDED', details: { key: 'wider', limit: 1_000, actual: 1_001 } }),
+      expect.objectContaining({
+        kind: 'table',
+        name: 'wider',
+        error: 'LIMIT_EXCEEDED',
+        details: { key: 'wider', limit: 1_000, actual: 1_001 },
+      }),
     ]);
     expect(wide.ingest.rejected[0].message).toContain('maxTableColumns');
-    expect((await api(server, key, 'GET', `/api/v1/experiments/${id}/tables`)).data.tables.map((t: { name: string }) => t.name)).toEqual(['nulls']);
+    expect((await api(server, key, 'GET', `/api/v1/experiments/${id}/tables`)).data.tables.map((t: { name: string }) => t.name)).toEqual([
+      'nulls',
+    ]);
     await listingAnswers(server, key);
   }, 120_000);
 
@@ -150,9 +235,17 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     const id = await experiment(server, key, 'p');
     // One-row batches of 1,000 Null columns: 200 of them (3 MB) took 3.6 s to decode at ingest, and again at every
     // JSON read; 20 (cheaper to build here) are over the limit just as well.
-    const [{ ingest }, listingMs] = await Promise.all([uploadTable(server, key, id, 'batches', manyBatches(20, 1_000)), listingAnswers(server, key)]);
+    const [{ ingest }, listingMs] = await Promise.all([
+      uploadTable(server, key, id, 'batches', manyBatches(20, 1_000)),
+      listingAnswers(server, key),
+    ]);
     expect(ingest.rejected).toEqual([
-      expect.objectContaining({ kind: 'table', name: 'batches', error: 'LIMIT_EXCEEDED', details: { key: 'batches', limit: MAX_TABLE_ARRAYS, actual: 20_000 } }),
+      expect.objectContaining({
+        kind: 'table',
+        name: 'batches',
+        error: 'LIMIT_EXCEEDED',
+        details: { key: 'batches', limit: MAX_TABLE_ARRAYS, actual: 20_000 },
+      }),
     ]);
     expect(ingest.rejected[0].message).toContain('MAX_TABLE_ARRAYS');
     expect(listingMs).toBeLessThan(ANSWER_MS);
@@ -173,7 +266,10 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(bytes).toBeLessThan(1_600_000);
     expect(ingest.rejected).toEqual([]);
 
-    const [page, listingMs] = await Promise.all([get(server, key, `/api/v1/experiments/${id}/tables/data?name=dict&format=json`), listingAnswers(server, key)]);
+    const [page, listingMs] = await Promise.all([
+      get(server, key, `/api/v1/experiments/${id}/tables/data?name=dict&format=json`),
+      listingAnswers(server, key),
+    ]);
     expect(page.status).toBe(200);
     expect(page.data.rows).toHaveLength(DEFAULT_TABLE_PAGE_ROWS);
     expect(page.data.rows[0].s0).toBe('a'.repeat(MAX_TABLE_CELL_CHARS));
@@ -249,7 +345,13 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(steps).toEqual(range(0, N));
 
     const middle = await get(server, key, `${base}&fromStep=123456.5&limit=3`);
-    expect(middle.data).toEqual({ key: 'loss', steps: [123457, 123458, 123459], values: [61728.5, 61729, 61729.5], timestamps: middle.data.timestamps, next: 123460 });
+    expect(middle.data).toEqual({
+      key: 'loss',
+      steps: [123457, 123458, 123459],
+      values: [61728.5, 61729, 61729.5],
+      timestamps: middle.data.timestamps,
+      next: 123460,
+    });
     const tail = await get(server, key, `${base}&fromStep=${N - 2}`);
     expect(tail.data.steps).toEqual([N - 2, N - 1]);
     expect(tail.data.next).toBeUndefined();
@@ -259,7 +361,10 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(over.status).toBe(400);
     expect(over.data).toMatchObject({ error: 'INVALID_OPTION', details: { field: 'limit', limit: MAX_METRIC_PAGE_POINTS } });
     expect((await get(server, key, `${base}&limit=0`)).status).toBe(400);
-    expect((await get(server, key, `${base}&fromStep=abc`)).data).toMatchObject({ error: 'INVALID_OPTION', details: { field: 'fromStep' } });
+    expect((await get(server, key, `${base}&fromStep=abc`)).data).toMatchObject({
+      error: 'INVALID_OPTION',
+      details: { field: 'fromStep' },
+    });
     expect((await get(server, key, `/api/v1/experiments/${exp.id}/metrics?key=nope`)).status).toBe(404);
   }, 180_000);
 
@@ -269,7 +374,9 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     const server = await startServer(db);
     const { store } = tempStore();
     // 500 params of 6,000 characters (the default maxParams and maxParamValueLength): ~3 MB of summary per experiment.
-    const params = Object.fromEntries(Array.from({ length: DEFAULT_LIMITS.maxParams }, (_, i) => [`p${i}`, String(i).padEnd(DEFAULT_LIMITS.maxParamValueLength, 'x')]));
+    const params = Object.fromEntries(
+      Array.from({ length: DEFAULT_LIMITS.maxParams }, (_, i) => [`p${i}`, String(i).padEnd(DEFAULT_LIMITS.maxParamValueLength, 'x')]),
+    );
     const ids: string[] = [];
     for (let e = 0; e < 7; e++) {
       const exp = store.createExperiment({ name: `wide-${e}`, project: 'p' });
@@ -280,7 +387,10 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     expect((await store.publish({ remote: server.url, apiKey: key })).problems).toEqual([]);
-    const [table, listingMs] = await Promise.all([get(server, key, '/api/v1/ui/experiments?project=p', 30_000), listingAnswers(server, key)]);
+    const [table, listingMs] = await Promise.all([
+      get(server, key, '/api/v1/ui/experiments?project=p', 30_000),
+      listingAnswers(server, key),
+    ]);
     expect(table.status).toBe(200);
     expect(table.data).toMatchObject({ project: 'p', total: 7, truncated: true });
     // Newest first: the rows kept are the newest that fit.
@@ -291,7 +401,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(listingMs).toBeLessThan(ANSWER_MS);
   }, 180_000);
 
-  it("lists at most MAX_SERIES_LISTED series and MAX_TABLES_LISTED tables of an experiment", async () => {
+  it('lists at most MAX_SERIES_LISTED series and MAX_TABLES_LISTED tables of an experiment', async () => {
     const db = await create();
     const key = await createKey(db, 'p');
     const server = await startServer(db);
@@ -306,7 +416,11 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     }
     const ipc = Buffer.from(tableToIPC(nullTable(1, 1), 'stream'));
     const hash = createHash('sha256').update(ipc).digest('hex');
-    await fetch(`${server.url}/api/v1/blobs/${hash}`, { method: 'PUT', body: ipc, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' } });
+    await fetch(`${server.url}/api/v1/blobs/${hash}`, {
+      method: 'PUT',
+      body: ipc,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
+    });
     const tableNames = Array.from({ length: MAX_TABLES_LISTED + 2 }, (_, i) => `t${String(i).padStart(5, '0')}`);
     for (let start = 0; start < tableNames.length; start += 100) {
       const tables = tableNames.slice(start, start + 100).map((name) => ({ name, hash, loggedAt: 1 }));
@@ -347,7 +461,9 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     const rest = await get(server, key, `/api/v1/experiments/${exp.id}/images?key=img&fromStep=20`);
     expect(rest.data.images.map((i: { step: number }) => i.step)).toEqual([20, 30, 40]);
     expect(rest.data.next).toBeUndefined();
-    expect((await get(server, key, `/api/v1/experiments/${exp.id}/images?key=img&limit=${MAX_IMAGE_PAGE + 1}`)).data.details).toMatchObject({ limit: MAX_IMAGE_PAGE });
+    expect((await get(server, key, `/api/v1/experiments/${exp.id}/images?key=img&limit=${MAX_IMAGE_PAGE + 1}`)).data.details).toMatchObject(
+      { limit: MAX_IMAGE_PAGE },
+    );
 
     const size = Buffer.byteLength(JSON.stringify(figure(0)));
     const fit = Math.floor(MAX_PLOT_PAGE_BYTES / size);
@@ -377,10 +493,16 @@ describe('the library holds tables to the same bounds as the server', () => {
     const exp = store.createExperiment({ name: 'e', errorHandler: 'FAIL' });
     exp.logTable('fits', nullTable(3, DEFAULT_LIMITS.maxTableColumns));
     expect(() => exp.logTable('wide', nullTable(3, DEFAULT_LIMITS.maxTableColumns + 1))).toThrowError(
-      expect.objectContaining({ code: 'LIMIT_EXCEEDED', message: "table 'wide' has 1001 columns; the limit is 1000 (maxTableColumns)", details: { key: 'wide', limit: 1_000, actual: 1_001 } }),
+      expect.objectContaining({
+        code: 'LIMIT_EXCEEDED',
+        message: "table 'wide' has 1001 columns; the limit is 1000 (maxTableColumns)",
+        details: { key: 'wide', limit: 1_000, actual: 1_001 },
+      }),
     );
     const frame = pl.DataFrame(Object.fromEntries(Array.from({ length: 1_001 }, (_, i) => [`c${i}`, [i]])));
-    expect(() => exp.logTable('wide-frame', frame)).toThrowError(expect.objectContaining({ code: 'LIMIT_EXCEEDED', details: { key: 'wide-frame', limit: 1_000, actual: 1_001 } }));
+    expect(() => exp.logTable('wide-frame', frame)).toThrowError(
+      expect.objectContaining({ code: 'LIMIT_EXCEEDED', details: { key: 'wide-frame', limit: 1_000, actual: 1_001 } }),
+    );
     expect(() => exp.logTable('batches', manyBatches(11, 1_000))).toThrowError(
       expect.objectContaining({ code: 'LIMIT_EXCEEDED', details: { key: 'batches', limit: MAX_TABLE_ARRAYS, actual: 11_000 } }),
     );
@@ -397,7 +519,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the web UI over paged answers', () => {
     for (let c = 0; c < 120; c++) columns[`col${String(c).padStart(3, '0')}`] = [c, c + 1, c + 2];
     columns['col000'] = ['x'.repeat(5_000), 'short', 'y'];
     exp.logTable('wide', pl.DataFrame(columns));
-    for (let i = 0; i < 3; i++) exp.logPlot('fig', { data: [{ type: 'bar', x: ['a', 'b'], y: [i, i + 1] }], layout: { title: `step ${i}` } }, { step: i });
+    for (let i = 0; i < 3; i++)
+      exp.logPlot('fig', { data: [{ type: 'bar', x: ['a', 'b'], y: [i, i + 1] }], layout: { title: `step ${i}` } }, { step: i });
     await exp.close();
     await store.close();
     const ui = await startUi(path);
@@ -406,7 +529,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the web UI over paged answers', () => {
       const { page, errors } = await openPage(browser);
       await page.goto(`${ui.url}/#/experiments/${exp.id}`);
       const table = page.locator('[data-testid="table"][data-name="wide"]');
-      await expect.poll(() => table.locator('[data-testid="table-column-range"]').textContent(), { timeout: 20_000 }).toMatch(/1\D+50\D+120/);
+      await expect
+        .poll(() => table.locator('[data-testid="table-column-range"]').textContent(), { timeout: 20_000 })
+        .toMatch(/1\D+50\D+120/);
       expect(await table.locator('thead th').count()).toBe(50);
       expect(await table.locator('thead th').first().getAttribute('data-col')).toBe('col000');
       // The 5,000-character cell is cut to the server's cell budget and marked.
@@ -429,7 +554,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the web UI over paged answers', () => {
       await plot.locator('[data-testid="plot-step"]').selectOption('0');
       await expect.poll(() => plot.getAttribute('data-step')).toBe('0');
       // Plotly keeps the drawn figure's traces on its element: step 0's bars are drawn.
-      const drawnY = () => plot.locator('.plot-figure').evaluate((el) => JSON.stringify((el as unknown as { data?: { y: unknown }[] }).data?.[0]?.y ?? null));
+      const drawnY = () =>
+        plot.locator('.plot-figure').evaluate((el) => JSON.stringify((el as unknown as { data?: { y: unknown }[] }).data?.[0]?.y ?? null));
       await expect.poll(drawnY, { timeout: 20_000 }).toBe('[0,1]');
       expect(errors).toEqual([]);
       await page.close();

@@ -9,7 +9,7 @@ const INJECTIONS = [
   "'); DROP TABLE experiments;--",
   'x" OR "1"="1',
   "1; DELETE FROM params WHERE '1'='1",
-  'Robert\'); DROP TABLE api_keys; --',
+  "Robert'); DROP TABLE api_keys; --",
 ];
 
 describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
@@ -60,15 +60,27 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     }
     // Bob can neither write into alice's project nor take over her experiment.
     const takeover = await api(server, bob, 'PUT', `/api/v1/experiments/${exp.id}`, {
-      project: 'bob', name: 'mine', status: 'running', createdAt: Date.now(), tags: [], params: [],
+      project: 'bob',
+      name: 'mine',
+      status: 'running',
+      createdAt: Date.now(),
+      tags: [],
+      params: [],
     });
     expect(takeover.status).toBe(403);
     const intoAlice = await api(server, bob, 'PUT', `/api/v1/experiments/${randomUUID()}`, {
-      project: 'alice', name: 'mine', status: 'running', createdAt: Date.now(), tags: [], params: [],
+      project: 'alice',
+      name: 'mine',
+      status: 'running',
+      createdAt: Date.now(),
+      tags: [],
+      params: [],
     });
     expect(intoAlice.status).toBe(403);
     expect(intoAlice.data.error).toBe('FORBIDDEN');
-    const ingest = await api(server, bob, 'POST', `/api/v1/experiments/${exp.id}/ingest`, { metrics: [{ name: 'm', after: null, steps: [5], values: [1], timestamps: [1] }] });
+    const ingest = await api(server, bob, 'POST', `/api/v1/experiments/${exp.id}/ingest`, {
+      metrics: [{ name: 'm', after: null, steps: [5], values: [1], timestamps: [1] }],
+    });
     expect(ingest.status).toBe(404);
     const still = await api(server, alice, 'GET', `/api/v1/experiments/${exp.id}/metrics?key=m`);
     expect(still.data.steps).toEqual([0]);
@@ -96,7 +108,13 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     expect(filtered.status).toBe(200);
     expect(filtered.data.total).toBe(1);
     const got = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}`);
-    expect(got.data).toMatchObject({ name: INJECTIONS[1], project, tags: INJECTIONS, description: INJECTIONS[3], params: { [INJECTIONS[2]!]: INJECTIONS[3] } });
+    expect(got.data).toMatchObject({
+      name: INJECTIONS[1],
+      project,
+      tags: INJECTIONS,
+      description: INJECTIONS[3],
+      params: { [INJECTIONS[2]!]: INJECTIONS[3] },
+    });
     const metric = await api(server, key, 'GET', `/api/v1/experiments/${exp.id}/metrics?key=${encodeURIComponent(INJECTIONS[3]!)}`);
     expect(metric.data).toMatchObject({ key: INJECTIONS[3], steps: [0], values: [42] });
     const none = await api(server, key, 'GET', `/api/v1/experiments?tags=${encodeURIComponent("' OR 1=1 --")}`);
@@ -110,7 +128,8 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     const id = randomUUID();
     const base = { project: 'default', name: 'hostile', status: 'running', createdAt: Date.now(), tags: [] };
     const tooMany = await api(server, key, 'PUT', `/api/v1/experiments/${id}`, {
-      ...base, params: ['a', 'b', 'c', 'd'].map((k) => ({ key: k, type: 'number', value: '1' })),
+      ...base,
+      params: ['a', 'b', 'c', 'd'].map((k) => ({ key: k, type: 'number', value: '1' })),
     });
     expect(tooMany.status).toBe(422);
     expect(tooMany.data).toMatchObject({ error: 'LIMIT_EXCEEDED', details: { limit: 3, actual: 4 } });
@@ -130,7 +149,12 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     expect(result.status).toBe(200);
     expect(result.data.accepted).toBe(3);
     const errors = Object.fromEntries(result.data.rejected.map((r: { name: string; error: string }) => [r.name, r.error]));
-    expect(errors).toEqual({ backwards: 'STEP_NOT_INCREASING', fractional: 'INVALID_STEP', 'not-a-figure': 'INVALID_PLOT', ghost: 'INVALID_OPTION' });
+    expect(errors).toEqual({
+      backwards: 'STEP_NOT_INCREASING',
+      fractional: 'INVALID_STEP',
+      'not-a-figure': 'INVALID_PLOT',
+      ghost: 'INVALID_OPTION',
+    });
     // Re-sending the same points stores nothing; sending behind the stored steps is skipped, not duplicated.
     const again = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, {
       metrics: [{ name: 'ok', after: 2, steps: [1, 2, 3], values: [9, 9, 4], timestamps: [1, 2, 3] }],
@@ -141,13 +165,24 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     const conflict = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, {
       metrics: [{ name: 'ok', after: 10, steps: [11], values: [1], timestamps: [1] }],
     });
-    expect(conflict.data.rejected).toEqual([expect.objectContaining({ error: 'SYNC_CONFLICT', details: expect.objectContaining({ serverLastStep: 3 }) })]);
+    expect(conflict.data.rejected).toEqual([
+      expect.objectContaining({ error: 'SYNC_CONFLICT', details: expect.objectContaining({ serverLastStep: 3 }) }),
+    ]);
     const malformed = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, '{"metrics": [');
     expect(malformed.status).toBe(400);
     expect(malformed.data.error).toBe('INVALID_OPTION');
     // A tiny body claiming a huge encoded column is refused before anything is decoded.
     const huge = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, {
-      metrics: [{ name: 'big', after: null, count: 50_000_000, steps: { encoding: 1, data: Buffer.alloc(16).toString('base64') }, values: { encoding: 1, data: Buffer.alloc(16).toString('base64') }, timestamps: { encoding: 1, data: Buffer.alloc(16).toString('base64') } }],
+      metrics: [
+        {
+          name: 'big',
+          after: null,
+          count: 50_000_000,
+          steps: { encoding: 1, data: Buffer.alloc(16).toString('base64') },
+          values: { encoding: 1, data: Buffer.alloc(16).toString('base64') },
+          timestamps: { encoding: 1, data: Buffer.alloc(16).toString('base64') },
+        },
+      ],
     });
     expect(huge.status).toBe(422);
     expect(huge.data.error).toBe('LIMIT_EXCEEDED');
@@ -177,10 +212,19 @@ describe.each(SERVER_DATABASES)('server security on $kind', ({ create }) => {
     const key = await createKey(db, 'default');
     const server = await startServer(db, { args: ['--body-limit', '100000'] });
     const id = randomUUID();
-    await api(server, key, 'PUT', `/api/v1/experiments/${id}`, { project: 'default', name: 'x', status: 'running', createdAt: 1, tags: [], params: [] });
+    await api(server, key, 'PUT', `/api/v1/experiments/${id}`, {
+      project: 'default',
+      name: 'x',
+      status: 'running',
+      createdAt: 1,
+      tags: [],
+      params: [],
+    });
     const n = 20_000;
     const steps = Array.from({ length: n }, (_, i) => i);
-    const res = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, { metrics: [{ name: 'm', after: null, steps, values: steps, timestamps: steps }] });
+    const res = await api(server, key, 'POST', `/api/v1/experiments/${id}/ingest`, {
+      metrics: [{ name: 'm', after: null, steps, values: steps, timestamps: steps }],
+    });
     expect(res.status).toBe(413);
     expect(res.data.error).toBe('PAYLOAD_TOO_LARGE');
   });

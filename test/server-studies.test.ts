@@ -44,7 +44,10 @@ describe.each(SERVER_DATABASES)('studies over REST on $kind', ({ create }) => {
     expect(nul.data.error).toBe('INVALID_OPTION');
     expect((await api(server, other, 'POST', '/api/v1/studies', { name: 'x', project: 'default' })).status).toBe(403);
 
-    for (const id of ids) expect((await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: id, notes: 'seeded' })).status).toBe(201);
+    for (const id of ids)
+      expect((await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: id, notes: 'seeded' })).status).toBe(
+        201,
+      );
     const twice = await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: 'lr0.1-s0' });
     expect(twice.status).toBe(409);
     expect(twice.data).toMatchObject({ error: 'ALREADY_IN_STUDY', details: { experimentId: ids[0], existingStudyId: study.id } });
@@ -55,15 +58,33 @@ describe.each(SERVER_DATABASES)('studies over REST on $kind', ({ create }) => {
     secret.logMetric('val/loss', 0.001);
     await secret.close();
     expect((await theirs.publish({ remote: server.url, apiKey: other })).problems).toEqual([]);
-    expect((await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: secret.id })).data.error).toBe('EXPERIMENT_NOT_FOUND');
-    const stolen = await api(server, key, 'PUT', `/api/v1/studies/${crypto.randomUUID()}`, { name: 'thief', baseline: { experimentId: secret.id }, members: [] });
+    expect((await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: secret.id })).data.error).toBe(
+      'EXPERIMENT_NOT_FOUND',
+    );
+    const stolen = await api(server, key, 'PUT', `/api/v1/studies/${crypto.randomUUID()}`, {
+      name: 'thief',
+      baseline: { experimentId: secret.id },
+      members: [],
+    });
     expect(stolen.status).toBe(404);
-    expect((await api(server, other, 'PUT', `/api/v1/studies/${study.id}`, { name: 'takeover', project: 'elsewhere', members: [] })).status).toBe(403);
-    expect((await api(server, key, 'POST', `/api/v1/studies/${study.id}/compare`, { metrics: [{ name: 'val/loss', goal: 'minimize' }], groups: null })).status).toBe(400);
+    expect(
+      (await api(server, other, 'PUT', `/api/v1/studies/${study.id}`, { name: 'takeover', project: 'elsewhere', members: [] })).status,
+    ).toBe(403);
+    expect(
+      (
+        await api(server, key, 'POST', `/api/v1/studies/${study.id}/compare`, {
+          metrics: [{ name: 'val/loss', goal: 'minimize' }],
+          groups: null,
+        })
+      ).status,
+    ).toBe(400);
     const unknown = await api(server, key, 'POST', `/api/v1/studies/${study.id}/experiments`, { experiment: 'no-such-run' });
     expect(unknown.status).toBe(404);
     expect(unknown.data.error).toBe('EXPERIMENT_NOT_FOUND');
-    const notMember = await api(server, key, 'POST', `/api/v1/studies/${study.id}/compare`, { metrics: [{ name: 'val/loss', goal: 'minimize' }], experiments: ['no-such-run'] });
+    const notMember = await api(server, key, 'POST', `/api/v1/studies/${study.id}/compare`, {
+      metrics: [{ name: 'val/loss', goal: 'minimize' }],
+      experiments: ['no-such-run'],
+    });
     expect(notMember.data.error).toBe('EXPERIMENT_NOT_FOUND');
 
     const listed = await api(server, key, 'GET', '/api/v1/studies?tags=sweep&sort=name&order=asc');
@@ -96,7 +117,12 @@ describe.each(SERVER_DATABASES)('studies over REST on $kind', ({ create }) => {
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const rows = pl.readCSV(csv.data.toString('utf8')).toRecords() as Record<string, unknown>[];
     expect(rows.map((r) => [r['name'], r['param.lr'], r['metric.val/loss.final'], r['metric.val/loss.best']])).toEqual(
-      ids.map((id, i) => [store.getExperiment(id).name, i < 3 ? 0.1 : 0.01, [0.3, 0.32, 0.31, 0.4, 0.38, 0.41, 0.39][i], [0.3, 0.32, 0.31, 0.4, 0.38, 0.41, 0.39][i]]),
+      ids.map((id, i) => [
+        store.getExperiment(id).name,
+        i < 3 ? 0.1 : 0.01,
+        [0.3, 0.32, 0.31, 0.4, 0.38, 0.41, 0.39][i],
+        [0.3, 0.32, 0.31, 0.4, 0.38, 0.41, 0.39][i],
+      ]),
     );
     const long = await api(server, key, 'GET', `/api/v1/studies/${study.id}/export?format=parquet&series=true`);
     expect(long.status).toBe(200);
@@ -113,21 +139,33 @@ describe.each(SERVER_DATABASES)('studies over REST on $kind', ({ create }) => {
     expect(copied.status).toBe(201);
     expect(copied.data.members).toHaveLength(7);
     const copies = await Promise.all(
-      (copied.data.members as { experimentId: string }[]).map(async (m) => (await api(server, key, 'GET', `/api/v1/experiments/${m.experimentId}`)).data),
+      (copied.data.members as { experimentId: string }[]).map(
+        async (m) => (await api(server, key, 'GET', `/api/v1/experiments/${m.experimentId}`)).data,
+      ),
     );
     for (const copy of copies) expect(ids).not.toContain(copy.id);
     expect(copies.map((c) => c.name).sort()).toEqual(ids.map((id) => `${store.getExperiment(id).name}-2`).sort());
     const copy = copies.find((c) => c.name === 'lr0.1-s0-2');
     expect(copy).toMatchObject({ params: { lr: 0.1, seed: 0 } });
     expect((await api(server, key, 'GET', `/api/v1/experiments/${copy.id}/metrics?key=val/loss`)).data.values).toEqual([0.9, 0.3]);
-    const clone = await api(server, key, 'POST', `/api/v1/studies/${study.id}/clone`, { name: 'lr-sweep-2', modifications: { epochs: 50 } });
+    const clone = await api(server, key, 'POST', `/api/v1/studies/${study.id}/clone`, {
+      name: 'lr-sweep-2',
+      modifications: { epochs: 50 },
+    });
     expect(clone.status).toBe(201);
-    expect(clone.data).toMatchObject({ status: 'active', hypothesis: 'larger lr wins', metadata: { clonedFrom: study.id, modifications: { epochs: 50 } } });
+    expect(clone.data).toMatchObject({
+      status: 'active',
+      hypothesis: 'larger lr wins',
+      metadata: { clonedFrom: study.id, modifications: { epochs: 50 } },
+    });
 
     const refused = await api(server, key, 'DELETE', `/api/v1/studies/${study.id}`);
     expect(refused.status).toBe(409);
     expect(refused.data.error).toBe('STUDY_NOT_ARCHIVED');
-    expect((await api(server, key, 'POST', `/api/v1/studies/${study.id}/archive`, { reason: 'written up' })).data).toMatchObject({ status: 'archived', archiveReason: 'written up' });
+    expect((await api(server, key, 'POST', `/api/v1/studies/${study.id}/archive`, { reason: 'written up' })).data).toMatchObject({
+      status: 'archived',
+      archiveReason: 'written up',
+    });
     expect((await api(server, key, 'DELETE', `/api/v1/studies/${study.id}`)).status).toBe(204);
     expect((await api(server, key, 'GET', `/api/v1/studies/${study.id}`)).data.error).toBe('STUDY_NOT_FOUND');
     expect((await api(server, key, 'DELETE', `/api/v1/studies/${clone.data.id}?force=true`)).status).toBe(204);
@@ -151,7 +189,12 @@ describe.each(SERVER_DATABASES)('publishing studies on $kind', ({ create }) => {
     expect((await store.publish({ remote: server.url, apiKey: key })).problems).toEqual([]);
     let remote = await api(server, key, 'GET', `/api/v1/studies/${study.id}`);
     expect(remote.status).toBe(200);
-    expect(remote.data).toMatchObject({ name: 'local-study', hypothesis: 'h', baseline: { name: 'paper', metrics: { loss: 1 } }, statistics: { total: 3, completed: 3 } });
+    expect(remote.data).toMatchObject({
+      name: 'local-study',
+      hypothesis: 'h',
+      baseline: { name: 'paper', metrics: { loss: 1 } },
+      statistics: { total: 3, completed: 3 },
+    });
     expect(remote.data.members.map((m: { experimentId: string }) => m.experimentId)).toEqual(study.members().map((m) => m.experimentId));
 
     study.update({ status: 'completed', conclusion: 'e0 is best' });
@@ -171,6 +214,8 @@ describe.each(SERVER_DATABASES)('publishing studies on $kind', ({ create }) => {
     study.update({ status: 'active' });
     study.addExperiment(moved);
     const report = await store.publish({ remote: server.url, apiKey: key });
-    expect(report.problems).toEqual([expect.objectContaining({ item: { kind: 'study', name: 'local-study' }, code: 'ALREADY_IN_STUDY', experimentId: moved.id })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ item: { kind: 'study', name: 'local-study' }, code: 'ALREADY_IN_STUDY', experimentId: moved.id }),
+    ]);
   }, 60_000);
 });

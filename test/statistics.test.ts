@@ -329,7 +329,16 @@ describe('paretoFrontier', () => {
   });
 
   it('works with one or three objectives, infinities and no points', () => {
-    expect(paretoFrontier([{ id: 'a', values: [3] }, { id: 'b', values: [1] }, { id: 'c', values: [1] }], ['minimize'])).toEqual(['b', 'c']);
+    expect(
+      paretoFrontier(
+        [
+          { id: 'a', values: [3] },
+          { id: 'b', values: [1] },
+          { id: 'c', values: [1] },
+        ],
+        ['minimize'],
+      ),
+    ).toEqual(['b', 'c']);
     const three = [
       { id: 'p', values: [1, 5, 5] },
       { id: 'q', values: [2, 6, 4] },

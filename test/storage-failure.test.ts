@@ -9,7 +9,12 @@ describe('when the store refuses writes', () => {
   it('holds batches up to the hard cap, drops and counts the rest, and writes the held ones once it can', async () => {
     const { store, path } = tempStore();
     const w = warnings();
-    const exp = store.createExperiment({ name: 'e', errorHandler: 'WARN', onWarning: w.onWarning, limits: { maxMetricValues: 10_000_000 } });
+    const exp = store.createExperiment({
+      name: 'e',
+      errorHandler: 'WARN',
+      onWarning: w.onWarning,
+      limits: { maxMetricValues: 10_000_000 },
+    });
     const lock = new Database(path);
     lock.exec('BEGIN IMMEDIATE'); // another process holds the write lock
     const total = MAX_BUFFERED_POINTS + 3 * FLUSH_AT_POINTS;

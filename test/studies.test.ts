@@ -7,7 +7,13 @@ import type { Store } from '../src/index.js';
 import { MAX_STUDY_EXPERIMENTS } from '../src/core/study-rules.js';
 
 /** Logs a finished experiment with params and final metric values. */
-async function run(store: Store, name: string, params: Record<string, number | string>, metrics: Record<string, number[]>, status: 'completed' | 'failed' = 'completed') {
+async function run(
+  store: Store,
+  name: string,
+  params: Record<string, number | string>,
+  metrics: Record<string, number[]>,
+  status: 'completed' | 'failed' = 'completed',
+) {
   const exp = store.createExperiment({ name });
   exp.logParams(params);
   for (const [key, values] of Object.entries(metrics)) for (const v of values) exp.logMetric(key, v);
@@ -18,11 +24,20 @@ async function run(store: Store, name: string, params: Record<string, number | s
 describe('studies', () => {
   it('are created, found by id or name, listed with filters and pages, and validated', () => {
     const { store } = tempStore();
-    const a = store.createStudy({ name: 'lora-rank', hypothesis: 'lower rank, higher alpha wins', tags: ['lora'], metadata: { owner: 'ana' } });
+    const a = store.createStudy({
+      name: 'lora-rank',
+      hypothesis: 'lower rank, higher alpha wins',
+      tags: ['lora'],
+      metadata: { owner: 'ana' },
+    });
     store.createStudy({ name: 'patch-size', project: 'vision', tags: ['vit'] });
     store.createStudy({ name: 'lr', tags: ['lora', 'lr'] });
     expect(store.getStudy(a.id).name).toBe('lora-rank');
-    expect(store.getStudy('lora-rank')).toMatchObject({ hypothesis: 'lower rank, higher alpha wins', status: 'active', metadata: { owner: 'ana' } });
+    expect(store.getStudy('lora-rank')).toMatchObject({
+      hypothesis: 'lower rank, higher alpha wins',
+      status: 'active',
+      metadata: { owner: 'ana' },
+    });
     expect(store.listStudies({ tags: ['lora'], sort: 'name', order: 'asc' }).map((s) => s.name)).toEqual(['lora-rank', 'lr']);
     expect(store.listStudies({ project: 'vision' }).map((s) => s.name)).toEqual(['patch-size']);
     expect(store.listStudies({ limit: 1, offset: 1, sort: 'name', order: 'asc' }).map((s) => s.name)).toEqual(['lr']);
@@ -42,7 +57,9 @@ describe('studies', () => {
     const other = store.createStudy({ name: 'other' });
     const exp = store.createExperiment({ name: 'e1', study });
     expect(study.members().map((m) => m.experimentId)).toEqual([exp.id]);
-    expect(() => other.addExperiment(exp)).toThrowError(expect.objectContaining({ code: 'ALREADY_IN_STUDY', details: expect.objectContaining({ existingStudyId: study.id }) }));
+    expect(() => other.addExperiment(exp)).toThrowError(
+      expect.objectContaining({ code: 'ALREADY_IN_STUDY', details: expect.objectContaining({ existingStudyId: study.id }) }),
+    );
     const byName = store.createExperiment({ name: 'e2', study: 'other' });
     expect(other.experiments().map((e) => e.id)).toEqual([byName.id]);
     expect(() => study.addExperiment('no-such-experiment')).toThrowError(expect.objectContaining({ code: 'EXPERIMENT_NOT_FOUND' }));
@@ -67,7 +84,12 @@ describe('studies', () => {
     expect(() => study.delete()).toThrowError(expect.objectContaining({ code: 'STUDY_NOT_ARCHIVED' }));
     study.archive({ reason: 'written up', preserveArtifacts: false });
     expect(store.getStudy('s')).toMatchObject({ status: 'archived', archiveReason: 'written up' });
-    expect(store.getExperiment(exp.id).listSeries().map((s) => [s.name, s.count])).toEqual([['img', 0]]);
+    expect(
+      store
+        .getExperiment(exp.id)
+        .listSeries()
+        .map((s) => [s.name, s.count]),
+    ).toEqual([['img', 0]]);
     expect(store.getExperiment(exp.id).getImages('img')).toEqual([]);
     expect(store.getExperiment(exp.id).listTables()).toEqual([]);
     study.delete();
@@ -102,7 +124,9 @@ describe('studies', () => {
     expect(copy.getPlots('roc')).toHaveLength(1);
     // The originals stay where they were.
     expect(study.members().map((m) => m.experimentId)).toContain(exp.id);
-    expect(() => study.clone({ name: 'bad', copyExperiments: 'yes' as never })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => study.clone({ name: 'bad', copyExperiments: 'yes' as never })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
   });
 
   it('clone the question, not the experiments', () => {
@@ -129,7 +153,11 @@ describe('studies', () => {
         await exp.close({ status: args[4] ?? 'completed' });
         return exp;
       };
-      for (const [name, loss, cost, seconds] of [['a', 0.5, 10, 1], ['b', 0.3, 12, 2], ['c', 0.4, 8, 3]] as const) {
+      for (const [name, loss, cost, seconds] of [
+        ['a', 0.5, 10, 1],
+        ['b', 0.3, 12, 2],
+        ['c', 0.4, 8, 3],
+      ] as const) {
         study.addExperiment(await timed(seconds, store, name, {}, { 'val/loss': [1, loss], cost: [cost] }));
       }
       study.addExperiment(await timed(4, store, 'broken', {}, { 'val/loss': [0.1] }, 'failed'));
@@ -170,12 +198,25 @@ describe('study.compare', () => {
       for (const [seed, loss] of losses.entries()) {
         const name = `lr${lr}-s${seed}`;
         speed[name] = Number(lr) * 100 + seed;
-        study.addExperiment(await run(store, name, { lr: Number(lr), seed }, { 'val/loss': [0.9, loss], 'throughput': [speed[name]!] }));
+        study.addExperiment(await run(store, name, { lr: Number(lr), seed }, { 'val/loss': [0.9, loss], throughput: [speed[name]!] }));
       }
     }
-    const cmp = study.compare({ metrics: [{ name: 'val/loss', goal: 'minimize' }, { name: 'throughput', goal: 'maximize' }] });
+    const cmp = study.compare({
+      metrics: [
+        { name: 'val/loss', goal: 'minimize' },
+        { name: 'throughput', goal: 'maximize' },
+      ],
+    });
     const name = (id: string) => store.getExperiment(id).name;
-    expect(cmp.rankings['val/loss']!.map(name)).toEqual(['lr0.1-s0', 'lr0.1-s2', 'lr0.1-s1', 'lr0.01-s1', 'lr0.01-s3', 'lr0.01-s0', 'lr0.01-s2']);
+    expect(cmp.rankings['val/loss']!.map(name)).toEqual([
+      'lr0.1-s0',
+      'lr0.1-s2',
+      'lr0.1-s1',
+      'lr0.01-s1',
+      'lr0.01-s3',
+      'lr0.01-s0',
+      'lr0.01-s2',
+    ]);
     expect(cmp.statistics['val/loss']).toMatchObject({ n: 7, min: 0.3, max: 0.41 });
     expect(cmp.statistics['val/loss']!.mean).toBeCloseTo((0.3 + 0.32 + 0.31 + 0.4 + 0.38 + 0.41 + 0.39) / 7, 12);
 
@@ -204,13 +245,24 @@ describe('study.compare', () => {
     expect(cmp.statistics['val/loss']!.std).toBeCloseTo(0.04670066788550653, 12);
     expect(cmp.insights).toContain('lr0.1-s0 has the lowest final val/loss: 0.3 (mean 0.359 ± 0.0467 over 7 experiments).');
     expect(cmp.insights).toContain('Higher lr correlates with lower val/loss: ρ = −0.87, n = 7.');
-    expect(cmp.insights.some((i) => i.startsWith('On val/loss, [lr=0.1] (mean 0.31, n = 3) differs significantly from [lr=0.01] (mean 0.395, n = 4): Welch t = −9.81, df = 4.96, p < 0.001.'))).toBe(true);
+    expect(
+      cmp.insights.some((i) =>
+        i.startsWith(
+          'On val/loss, [lr=0.1] (mean 0.31, n = 3) differs significantly from [lr=0.01] (mean 0.395, n = 4): Welch t = −9.81, df = 4.96, p < 0.001.',
+        ),
+      ),
+    ).toBe(true);
     expect(cmp.insights).toContain('Against the baseline paper (val/loss 0.35), the best is better by 0.05.');
 
-    const ab = study.compare({ metrics: [{ name: 'val/loss', goal: 'minimize' }], groups: { A: ['lr0.1-s0', 'lr0.1-s1', 'lr0.1-s2'], B: ['lr0.01-s0', 'lr0.01-s1', 'lr0.01-s2', 'lr0.01-s3'] } });
+    const ab = study.compare({
+      metrics: [{ name: 'val/loss', goal: 'minimize' }],
+      groups: { A: ['lr0.1-s0', 'lr0.1-s1', 'lr0.1-s2'], B: ['lr0.01-s0', 'lr0.01-s1', 'lr0.01-s2', 'lr0.01-s3'] },
+    });
     const abTest = ab.significance.find((s) => s.groupA === 'A')!;
     expect(abTest.t).toBeCloseTo(-9.81495457622364, 9);
-    expect(() => study.compare({ metrics: [{ name: 'val/loss', goal: 'best' as never }] })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => study.compare({ metrics: [{ name: 'val/loss', goal: 'best' as never }] })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
     expect(() => study.compare({ experiments: ['nope'], metrics: [{ name: 'val/loss', goal: 'minimize' }] })).toThrowError(
       expect.objectContaining({ code: 'EXPERIMENT_NOT_FOUND' }),
     );
@@ -222,7 +274,9 @@ describe('study rules', () => {
     const { store } = tempStore();
     const study = store.createStudy({ name: 's' });
     const live = store.createExperiment({ name: 'live', study });
-    expect(() => study.archive({ reason: 'r', preserveArtifacts: false })).toThrowError(expect.objectContaining({ code: 'EXPERIMENT_RUNNING' }));
+    expect(() => study.archive({ reason: 'r', preserveArtifacts: false })).toThrowError(
+      expect.objectContaining({ code: 'EXPERIMENT_RUNNING' }),
+    );
     expect(store.getStudy('s').status).toBe('active');
     await live.close();
     study.archive({ reason: 'r', preserveArtifacts: false });
@@ -231,11 +285,17 @@ describe('study rules', () => {
   it('compare each experiment once, and refuse a malformed A/B group', async () => {
     const { store } = tempStore();
     const study = store.createStudy({ name: 's' });
-    for (const [name, loss] of [['a', 1], ['b', 2]] as const) study.addExperiment(await run(store, name, {}, { loss: [loss] }));
+    for (const [name, loss] of [
+      ['a', 1],
+      ['b', 2],
+    ] as const)
+      study.addExperiment(await run(store, name, {}, { loss: [loss] }));
     const cmp = study.compare({ experiments: ['a', 'a', 'b', 'b'], metrics: [{ name: 'loss', goal: 'minimize' }] });
     expect(cmp.experiments).toHaveLength(2);
     expect(cmp.significance).toEqual([]);
-    expect(() => study.compare({ metrics: [{ name: 'loss', goal: 'minimize' }], groups: null as never })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => study.compare({ metrics: [{ name: 'loss', goal: 'minimize' }], groups: null as never })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
   });
 });
 
@@ -245,7 +305,11 @@ describe('study templates', () => {
     const study = store.createStudy({
       name: 'grid',
       template: 'grid_search',
-      templateParameters: { search_space: { learning_rate: [1e-4, 3e-4, 1e-3], batch_size: [16, 32] }, objective: 'minimize', metric: 'validation_loss' },
+      templateParameters: {
+        search_space: { learning_rate: [1e-4, 3e-4, 1e-3], batch_size: [16, 32] },
+        objective: 'minimize',
+        metric: 'validation_loss',
+      },
     });
     const plan = study.plan();
     expect(plan).toMatchObject({ template: 'grid_search', metric: 'validation_loss', objective: 'minimize' });
@@ -264,19 +328,33 @@ describe('study templates', () => {
     const study = store.createStudy({
       name: 'ab',
       template: 'ab_testing',
-      templateParameters: { variants: ['A', 'B'], success_metric: 'accuracy', minimum_effect_size: 0.5, statistical_power: 0.8, alpha: 0.05 },
+      templateParameters: {
+        variants: ['A', 'B'],
+        success_metric: 'accuracy',
+        minimum_effect_size: 0.5,
+        statistical_power: 0.8,
+        alpha: 0.05,
+      },
     });
     // Reference: python, math.ceil(2 * (norm.ppf(0.975) + norm.ppf(0.8))**2 / 0.5**2) = 63 (scipy 1.17.1).
     const plan = study.plan();
     expect(plan).toMatchObject({ template: 'ab_testing', successMetric: 'accuracy', sampleSizePerVariant: 63, alpha: 0.05, power: 0.8 });
     expect(plan.runs).toHaveLength(126);
-    expect(() => store.createStudy({ name: 'bad', template: 'ab_testing', templateParameters: { variants: ['A'], success_metric: 'x', minimum_effect_size: 1 } })).toThrowError(
-      expect.objectContaining({ code: 'INVALID_OPTION' }),
-    );
+    expect(() =>
+      store.createStudy({
+        name: 'bad',
+        template: 'ab_testing',
+        templateParameters: { variants: ['A'], success_metric: 'x', minimum_effect_size: 1 },
+      }),
+    ).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => store.createStudy({ name: 'plain' }).plan()).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
     // A tiny effect would need millions of runs: refused at creation, not when planning.
     expect(() =>
-      store.createStudy({ name: 'tiny', template: 'ab_testing', templateParameters: { variants: ['A', 'B'], success_metric: 'x', minimum_effect_size: 1e-4 } }),
+      store.createStudy({
+        name: 'tiny',
+        template: 'ab_testing',
+        templateParameters: { variants: ['A', 'B'], success_metric: 'x', minimum_effect_size: 1e-4 },
+      }),
     ).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('runs per variant') }));
   });
 });

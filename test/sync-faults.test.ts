@@ -7,7 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/index.js';
 import { publishStore } from '../src/sync/publish-store.js';
 import { startFixture, tempDir, tempStore, waitForExit, waitForOutput, solidPng } from './helpers.js';
-import { POSTGRES_AVAILABLE, SERVER_DATABASES, api, createKey, killServer, runCli, startCli, startServer, type ServerProcess } from './support/server-process.js';
+import {
+  POSTGRES_AVAILABLE,
+  SERVER_DATABASES,
+  api,
+  createKey,
+  killServer,
+  runCli,
+  startCli,
+  startServer,
+  type ServerProcess,
+} from './support/server-process.js';
 import { join } from 'node:path';
 import { readWholeMetric } from './support/metric-pages.js';
 
@@ -180,10 +190,12 @@ describe('exactly-once publishing under faults', () => {
     const path = join(dir, 'lablog.db');
     const child = startFixture('train-remote.ts', [path, server.url, key, '30000', '100']);
     const exited = waitForExit(child);
-    const idLine = new Promise<string>((resolve) => child.stdout!.on('data', (d: Buffer) => {
-      const match = /id (\S+)/.exec(d.toString());
-      if (match) resolve(match[1]!);
-    }));
+    const idLine = new Promise<string>((resolve) =>
+      child.stdout!.on('data', (d: Buffer) => {
+        const match = /id (\S+)/.exec(d.toString());
+        if (match) resolve(match[1]!);
+      }),
+    );
     const id = await idLine;
     let output = '';
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -192,7 +204,10 @@ describe('exactly-once publishing under faults', () => {
     while (child.exitCode === null && !output.includes('closing')) {
       const got = await api(server, key, 'GET', `/api/v1/experiments/${id}`);
       if (got.status === 200 && !output.includes('closing')) {
-        seenWhileLogging = Math.max(seenWhileLogging, (got.data.series as { count: number }[]).reduce((n, s) => n + s.count, 0));
+        seenWhileLogging = Math.max(
+          seenWhileLogging,
+          (got.data.series as { count: number }[]).reduce((n, s) => n + s.count, 0),
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -45,7 +45,10 @@ describe('free-text limits and unstorable names in the library', () => {
     const nul = thrown(() => exp.logPlot('fig', FIGURE, { caption: 'a\u0000b' }));
     expect(nul).toMatchObject({ code: 'INVALID_OPTION', details: { actual: 'U+0000' } });
     const png = await solidPng(4, 4);
-    expect(await rejected(exp.logImage('img', png, { caption: 'x'.repeat(1_001) }))).toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 1_000, actual: 1_001 } });
+    expect(await rejected(exp.logImage('img', png, { caption: 'x'.repeat(1_001) }))).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      details: { limit: 1_000, actual: 1_001 },
+    });
     // Exactly at the limit is fine, and the refused points took no step.
     exp.logPlot('fig', FIGURE, { caption: 'c'.repeat(1_000) });
     await exp.logImage('img', png, { caption: 'ok' });
@@ -74,7 +77,12 @@ describe('free-text limits and unstorable names in the library', () => {
     expect(thrown(() => exp.logMetrics({ acc: 0.5, ['__proto__']: 3, [LONE]: 4 } as Record<string, number>))?.code).toBe('INVALID_NAME');
     await exp.close();
     const read = store.getExperiment(exp.id);
-    expect(read.listSeries().map((s) => s.name).sort()).toEqual(['acc', 'loss', 'loss 🔥'].sort());
+    expect(
+      read
+        .listSeries()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['acc', 'loss', 'loss 🔥'].sort());
     expect(read.getParams()).toEqual({ lr: 0.1 });
   });
 
@@ -87,19 +95,39 @@ describe('free-text limits and unstorable names in the library', () => {
     await exp.close();
     expect(seen).toEqual(['INVALID_NAME loss \ufffd']);
     expect(exp.stats().errors).toBe(1);
-    expect(store.getExperiment(exp.id).listSeries().map((s) => s.name)).toEqual(['ok']);
+    expect(
+      store
+        .getExperiment(exp.id)
+        .listSeries()
+        .map((s) => s.name),
+    ).toEqual(['ok']);
   });
 
   it('refuses string params with a lone surrogate or NUL (INVALID_PARAM_VALUE), and descriptions and tags likewise', () => {
     const { store } = tempStore();
     const exp = store.createExperiment({ name: 'params', errorHandler: 'FAIL' });
-    expect(thrown(() => exp.logParam('text', `a ${LONE}`))).toMatchObject({ code: 'INVALID_PARAM_VALUE', details: { key: 'text', actual: 'U+D83D' } });
-    expect(thrown(() => exp.logParam('text', 'a\u0000b'))).toMatchObject({ code: 'INVALID_PARAM_VALUE', details: { key: 'text', actual: 'U+0000' } });
-    expect(thrown(() => exp.logParam('text', 'x'.repeat(6_001)))).toMatchObject({ code: 'INVALID_PARAM_VALUE', details: { limit: 6_000, actual: 6_001 } });
+    expect(thrown(() => exp.logParam('text', `a ${LONE}`))).toMatchObject({
+      code: 'INVALID_PARAM_VALUE',
+      details: { key: 'text', actual: 'U+D83D' },
+    });
+    expect(thrown(() => exp.logParam('text', 'a\u0000b'))).toMatchObject({
+      code: 'INVALID_PARAM_VALUE',
+      details: { key: 'text', actual: 'U+0000' },
+    });
+    expect(thrown(() => exp.logParam('text', 'x'.repeat(6_001)))).toMatchObject({
+      code: 'INVALID_PARAM_VALUE',
+      details: { limit: 6_000, actual: 6_001 },
+    });
     exp.logParam('text', 'fine 🔥');
     expect(exp.getParams()).toEqual({ text: 'fine 🔥' });
-    expect(thrown(() => store.createExperiment({ name: 'd', description: `about ${LONE}` }))).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'description', actual: 'U+D83D' } });
-    expect(thrown(() => store.createExperiment({ name: 'd', description: 'x'.repeat(10_001) }))).toMatchObject({ code: 'INVALID_OPTION', details: { limit: 10_000, actual: 10_001 } });
+    expect(thrown(() => store.createExperiment({ name: 'd', description: `about ${LONE}` }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      details: { option: 'description', actual: 'U+D83D' },
+    });
+    expect(thrown(() => store.createExperiment({ name: 'd', description: 'x'.repeat(10_001) }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      details: { limit: 10_000, actual: 10_001 },
+    });
     expect(thrown(() => store.createExperiment({ name: 'd', tags: [LONE] }))?.code).toBe('INVALID_NAME');
     expect(thrown(() => store.createExperiment({ name: '__proto__' }))?.code).toBe('INVALID_NAME');
     expect(thrown(() => store.createExperiment({ name: 'd', project: 'p\u0000' }))?.code).toBe('INVALID_NAME');
@@ -122,9 +150,18 @@ describe('free-text limits and unstorable names in the library', () => {
       code: 'INVALID_OPTION',
       details: { option: 'metadata', limit: 65_536, actual: JSON.stringify(big).length },
     });
-    expect(thrown(() => store.createStudy({ name: 's', metadata: { note: LONE } }))).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'metadata' } });
-    expect(thrown(() => store.createStudy({ name: 's', hypothesis: 'h'.repeat(10_001) }))).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'hypothesis', limit: 10_000, actual: 10_001 } });
-    expect(thrown(() => store.createStudy({ name: 's', description: `d ${LONE}` }))).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'description', actual: 'U+D83D' } });
+    expect(thrown(() => store.createStudy({ name: 's', metadata: { note: LONE } }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      details: { option: 'metadata' },
+    });
+    expect(thrown(() => store.createStudy({ name: 's', hypothesis: 'h'.repeat(10_001) }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      details: { option: 'hypothesis', limit: 10_000, actual: 10_001 },
+    });
+    expect(thrown(() => store.createStudy({ name: 's', description: `d ${LONE}` }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      details: { option: 'description', actual: 'U+D83D' },
+    });
     expect(thrown(() => store.createStudy({ name: 's', baseline: { name: 'b'.repeat(101), metrics: { loss: 1 } } }))).toMatchObject({
       code: 'INVALID_NAME',
       details: { limit: 100, actual: 101 },
@@ -134,16 +171,32 @@ describe('free-text limits and unstorable names in the library', () => {
       code: 'INVALID_OPTION',
       details: { option: 'baseline.metrics', limit: 500, actual: 501 },
     });
-    expect(thrown(() => store.createStudy({ name: 's', baseline: { name: 'paper', metrics: { ['__proto__']: 1 } as Record<string, number> } }))?.code).toBe('INVALID_NAME');
+    expect(
+      thrown(() => store.createStudy({ name: 's', baseline: { name: 'paper', metrics: { ['__proto__']: 1 } as Record<string, number> } }))
+        ?.code,
+    ).toBe('INVALID_NAME');
     const template = thrown(() =>
-      store.createStudy({ name: 's', template: 'grid_search', templateParameters: { search_space: { lr: ['x'.repeat(70_000)] }, objective: 'minimize', metric: 'loss' } }),
+      store.createStudy({
+        name: 's',
+        template: 'grid_search',
+        templateParameters: { search_space: { lr: ['x'.repeat(70_000)] }, objective: 'minimize', metric: 'loss' },
+      }),
     );
     expect(template).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'templateParameters', limit: 65_536 } });
     const study = store.createStudy({ name: 's', metadata: { ok: true }, baseline: { name: 'paper', metrics: { loss: 0.5 } } });
     const exp = store.createExperiment({ name: 'member' });
-    expect(thrown(() => study.addExperiment(exp, { notes: 'n'.repeat(10_001) }))).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'notes', limit: 10_000, actual: 10_001 } });
-    expect(thrown(() => study.update({ conclusion: `c ${LONE}` }))).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'conclusion' } });
-    expect(thrown(() => study.archive({ reason: 'r'.repeat(10_001) }))).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'reason', limit: 10_000 } });
+    expect(thrown(() => study.addExperiment(exp, { notes: 'n'.repeat(10_001) }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      details: { option: 'notes', limit: 10_000, actual: 10_001 },
+    });
+    expect(thrown(() => study.update({ conclusion: `c ${LONE}` }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      details: { option: 'conclusion' },
+    });
+    expect(thrown(() => study.archive({ reason: 'r'.repeat(10_001) }))).toMatchObject({
+      code: 'INVALID_OPTION',
+      details: { option: 'reason', limit: 10_000 },
+    });
     expect(thrown(() => study.clone({ name: 'c', modifications: { blob: 'y'.repeat(65_536) } }))).toMatchObject({
       code: 'INVALID_OPTION',
       details: { limit: 65_536 },

@@ -42,7 +42,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the UI under its Content-Security-Policy',
     const violations: string[] = [];
     await page.exposeFunction('reportViolation', (text: string) => violations.push(text));
     await page.addInitScript({
-      content: "document.addEventListener('securitypolicyviolation', (e) => window.reportViolation(e.violatedDirective + ' ' + e.blockedURI));",
+      content:
+        "document.addEventListener('securitypolicyviolation', (e) => window.reportViolation(e.violatedDirective + ' ' + e.blockedURI));",
     });
     const first = await page.goto(`${ui.url}/#/`);
     expect(first?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -50,7 +51,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the UI under its Content-Security-Policy',
     await page.goto(`${ui.url}/#/compare?ids=${ids.join(',')}`);
     // Plotly's parallel coordinates draw on WebGL canvases (regl compiles its glue with Function()).
     await expect.poll(() => page.locator('[data-testid="parallel"] canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    await expect.poll(() => page.locator('[data-testid="scatter"] .main-svg, [data-testid="scatter"] canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('[data-testid="scatter"] .main-svg, [data-testid="scatter"] canvas').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     await page.goto(`${ui.url}/#/experiments/${ids[0]}`);
     await page.waitForSelector('.uplot', { timeout: 30_000 });
     await page.goto(`${ui.url}/#/studies`);
@@ -63,7 +66,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the UI under its Content-Security-Policy',
     const blocked: string[] = [];
     framed.on('console', (m) => blocked.push(m.text()));
     await framed.setContent(`<iframe id="f" src="${ui.url}/"></iframe>`);
-    await expect.poll(() => blocked.join('\n'), { timeout: 10_000 }).toMatch(/frame-ancestors|X-Frame-Options|refused to connect|Refused to display/i);
+    await expect
+      .poll(() => blocked.join('\n'), { timeout: 10_000 })
+      .toMatch(/frame-ancestors|X-Frame-Options|refused to connect|Refused to display/i);
     await page.close();
   }, 90_000);
 });

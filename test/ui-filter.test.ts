@@ -414,7 +414,7 @@ describe('errors', () => {
   });
 
   it('names an unterminated quote', () => {
-    for (const text of ['name = "abc', "name = 'abc", 'name = "', "optimizer = 'adam\"", 'name = "a, tag = x']) {
+    for (const text of ['name = "abc', "name = 'abc", 'name = "', 'optimizer = \'adam"', 'name = "a, tag = x']) {
       const error = parseError(text);
       expect(error.message).toMatch(/unterminated quote/);
       expect(error.message).toContain(text.slice(text.indexOf('=') + 1).trim());

@@ -127,7 +127,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui over a local store', () => {
 
     // Plotly draws the parallel coordinates and the scatter once loaded.
     await expect.poll(() => page.locator('[data-testid="parallel"] .main-svg').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    await expect.poll(() => page.locator('[data-testid="scatter"] .main-svg, [data-testid="scatter"] canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('[data-testid="scatter"] .main-svg, [data-testid="scatter"] canvas').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
     await screenshot(page, 'compare');
     await page.close();
   });
@@ -156,7 +158,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui over a local store', () => {
     await expect.poll(() => strip.locator('[data-testid="image-caption"]').textContent()).toContain(images[images.length - 1]!.caption!);
 
     // The logged Plotly figure, drawn by Plotly.
-    await expect.poll(() => page.locator('[data-testid="plot"][data-key="val/roc"] .main-svg').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('[data-testid="plot"][data-key="val/roc"] .main-svg').count(), { timeout: 30_000 })
+      .toBeGreaterThan(0);
 
     // The table: 120 rows, 50 a page.
     const table = page.locator('[data-testid="table"][data-name="val/per_class"]');
@@ -190,7 +194,9 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui over a local store', () => {
     expect(await page.locator('[data-testid="baseline"]').textContent()).toContain('paper');
     const stats = study.statistics();
     expect(Number(await page.locator('[data-testid="statistics"] [data-stat="total"]').getAttribute('data-value'))).toBe(stats.total);
-    expect(Number(await page.locator('[data-testid="statistics"] [data-stat="completed"]').getAttribute('data-value'))).toBe(stats.completed);
+    expect(Number(await page.locator('[data-testid="statistics"] [data-stat="completed"]').getAttribute('data-value'))).toBe(
+      stats.completed,
+    );
     expect(await page.locator('[data-testid="members"] tr[data-id]').count()).toBe(6);
     await screenshot(page, 'study');
     await page.close();

@@ -40,7 +40,10 @@ describe.each(SERVER_DATABASES)('UI routes on a $kind server', (database) => {
   let server: ServerProcess;
   let key: string;
   const get = (path: string, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers } }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as any,
+    }));
 
   beforeAll(async () => {
     const db = await database.create();
@@ -94,14 +97,25 @@ describe.each(SERVER_DATABASES)('UI routes on a $kind server', (database) => {
     expect(body.series[0].values).toEqual([10, 30, 20, 40, 0]);
   });
 
-  it('answers rows by id within the key\'s projects only, and the table as stored', async () => {
+  it("answers rows by id within the key's projects only, and the table as stored", async () => {
     const missing = '0d4f1f6e-1111-4aaa-8bbb-123456789abc';
     const { body } = await get(`/api/v1/ui/experiments?ids=${ids.other},${ids.main},${missing}`);
     expect(body.experiments.map((r: { id: string }) => r.id)).toEqual([ids.main]);
     const row = body.experiments[0];
-    expect(row).toMatchObject({ name: 'main', status: 'completed', params: { lr: 0.1 }, metrics: { loss: { count: 10_000, last: loss(9_999) } } });
+    expect(row).toMatchObject({
+      name: 'main',
+      status: 'completed',
+      params: { lr: 0.1 },
+      metrics: { loss: { count: 10_000, last: loss(9_999) } },
+    });
     const table = await get('/api/v1/ui/experiments?project=ui');
-    expect(table.body).toMatchObject({ project: 'ui', total: 1, truncated: false, paramKeys: ['lr'], metricKeys: ['clock', 'flat', 'loss'] });
+    expect(table.body).toMatchObject({
+      project: 'ui',
+      total: 1,
+      truncated: false,
+      paramKeys: ['lr'],
+      metricKeys: ['clock', 'flat', 'loss'],
+    });
     expect((await get('/api/v1/ui/experiments?project=elsewhere')).status).toBe(403);
     expect((await get(`/api/v1/ui/series?key=loss&experiments=${ids.other}`)).status).toBe(404);
     const overview = await get('/api/v1/ui/overview');
@@ -109,7 +123,8 @@ describe.each(SERVER_DATABASES)('UI routes on a $kind server', (database) => {
   });
 
   it('sorts a logged table with null cells last in either order', async () => {
-    const page = (order: string) => get(`/api/v1/experiments/${ids.main}/tables/data?name=with-nulls&format=json&sort=score&order=${order}&limit=3`);
+    const page = (order: string) =>
+      get(`/api/v1/experiments/${ids.main}/tables/data?name=with-nulls&format=json&sort=score&order=${order}&limit=3`);
     const asc = (await page('asc')).body;
     expect(asc.rows.map((r: { score: number | null }) => r.score)).toEqual([0, 1, 3]);
     expect(asc.total).toBe(4);

@@ -40,7 +40,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the UI on lablog server', () => {
     shared.remove();
   });
 
-  it('asks for a key, refuses a wrong one, and shows the key\'s projects after login', async () => {
+  it("asks for a key, refuses a wrong one, and shows the key's projects after login", async () => {
     const { page, errors } = await openPage(browser);
     await page.goto(`${server.url}/`);
     await page.waitForSelector('[data-testid="login-form"]');
@@ -62,7 +62,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the UI on lablog server', () => {
     await page.close();
   });
 
-  it('shows another project\'s key none of these experiments', async () => {
+  it("shows another project's key none of these experiments", async () => {
     const { page } = await openPage(browser);
     await page.goto(`${server.url}/#/login`);
     await page.fill('[data-testid="api-key"]', otherKey);
@@ -75,12 +75,18 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the UI on lablog server', () => {
     await page.close();
   });
 
-  it('accepts the session cookie for GET, and for other methods only with the UI\'s header', async () => {
-    const login = await fetch(`${server.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }) });
+  it("accepts the session cookie for GET, and for other methods only with the UI's header", async () => {
+    const login = await fetch(`${server.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key }),
+    });
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     expect((await fetch(`${server.url}/api/v1/ui/overview`, { headers: { cookie } })).status).toBe(200);
-    const studies = (await (await fetch(`${server.url}/api/v1/studies?project=vision`, { headers: { cookie } })).json()) as { studies: { id: string }[] };
+    const studies = (await (await fetch(`${server.url}/api/v1/studies?project=vision`, { headers: { cookie } })).json()) as {
+      studies: { id: string }[];
+    };
     const compare = (headers: Record<string, string>) =>
       fetch(`${server.url}/api/v1/studies/${studies.studies[0]!.id}/compare`, {
         method: 'POST',

@@ -56,7 +56,11 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('lablog ui at the edges', () => {
     const path = join(tempDir(), 'wide.db');
     const store = openStore({ path });
     for (let i = 0; i < 1_000; i++) {
-      const exp = store.createExperiment({ name: `run-${String(i).padStart(4, '0')}`, project: 'wide', tags: [i % 2 === 0 ? 'even' : 'odd'] });
+      const exp = store.createExperiment({
+        name: `run-${String(i).padStart(4, '0')}`,
+        project: 'wide',
+        tags: [i % 2 === 0 ? 'even' : 'odd'],
+      });
       exp.logParams({ seed: i, learning_rate: 0.001 * (1 + (i % 10)) });
       // Within each ten seeds the loss is a shuffle of their order (LOSS_RANK), so a sort by loss differs from
       // a sort by name, seed or start time in either direction.

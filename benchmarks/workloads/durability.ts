@@ -42,7 +42,14 @@ async function killOnce(run: number) {
   for (let i = 0; contiguous && i < a.values.length; i++) contiguous = a.steps[i] === i && a.values[i] === i && b.values[i] === -i;
   const status = exp.status;
   await store.close();
-  return { integrity: integrity === 'ok', contiguous, stored: a.values.length, acknowledged, keptAcknowledged: a.values.length >= acknowledged, crashed: status === 'crashed' };
+  return {
+    integrity: integrity === 'ok',
+    contiguous,
+    stored: a.values.length,
+    acknowledged,
+    keptAcknowledged: a.values.length >= acknowledged,
+    crashed: status === 'crashed',
+  };
 }
 
 log(`${KILLS} SIGKILLed writers`);

@@ -27,7 +27,9 @@ await store.close();
 async function startServer(db: string): Promise<{ url: string; child: ChildProcess; key: string }> {
   const keys = spawnSync(process.execPath, [CLI, 'keys', 'create', '--project', 'default', '--db', db], { encoding: 'utf8' });
   if (keys.status !== 0) throw new Error(keys.stderr);
-  const child = spawn(process.execPath, [CLI, 'server', '--port', '0', '--db', db, ...SERVER_ARGS], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'server', '--port', '0', '--db', db, ...SERVER_ARGS], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -55,7 +57,8 @@ for (let rep = 0; rep < REPS; rep++) {
     let t0 = performance.now();
     const result = await publishStore({ storePath, remote: { url: server.url, apiKey: server.key } });
     lablogMs.push(performance.now() - t0);
-    if (result.accepted !== POINTS || result.problems.length > 0) throw new Error(`publish stored ${result.accepted}: ${JSON.stringify(result.problems)}`);
+    if (result.accepted !== POINTS || result.problems.length > 0)
+      throw new Error(`publish stored ${result.accepted}: ${JSON.stringify(result.problems)}`);
     if ((await storedPoints(server.url, server.key, exp.id)) !== POINTS) throw new Error('server holds a wrong count');
 
     // Baseline: the same points as plain JSON arrays in a single request, into a new experiment.
@@ -88,4 +91,8 @@ remove();
 const lablogPps = POINTS / (median(lablogMs) / 1000);
 const jsonPps = POINTS / (median(jsonMs) / 1000);
 log(`sync: lablog ${lablogMs.map((t) => t.toFixed(0)).join(', ')} ms; plain JSON ${jsonMs.map((t) => t.toFixed(0)).join(', ')} ms`);
-report({ points: POINTS, lablog: { ms: median(lablogMs), pointsPerSecond: lablogPps, runs: lablogMs }, plainJson: { ms: median(jsonMs), pointsPerSecond: jsonPps, runs: jsonMs } });
+report({
+  points: POINTS,
+  lablog: { ms: median(lablogMs), pointsPerSecond: lablogPps, runs: lablogMs },
+  plainJson: { ms: median(jsonMs), pointsPerSecond: jsonPps, runs: jsonMs },
+});

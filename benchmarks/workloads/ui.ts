@@ -14,7 +14,15 @@ const POINTS = 100_000;
 const TABLE_EXPERIMENTS = 1_000;
 const REPS = 3;
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 
 const { dir, remove } = tempDir();
 
@@ -23,9 +31,11 @@ async function fill(path: string, experiments: number, points: number): Promise<
   const ids: string[] = [];
   for (let e = 0; e < experiments; e++) {
     const exp = store.createExperiment({ name: `run-${e}`, project: 'bench', limits: { maxMetricValues: 2 * points + 1_000 } });
-    exp.logParams({ learning_rate: 0.001 * (1 + (e % 10)), width: 16 << e % 4, seed: e });
-    for (let i = 0; i < points; i++) exp.logMetric('train/loss', Math.exp(-i / (points / 5)) * (1 + 0.3 * Math.sin(i / 50 + e)) + e * 0.001);
-    if (points >= 100) for (let i = 0; i < 100; i++) exp.logMetric('val/acc', 1 - Math.exp(-i / 20) * 0.9 - e * 0.0001, { step: i * (points / 100) });
+    exp.logParams({ learning_rate: 0.001 * (1 + (e % 10)), width: 16 << (e % 4), seed: e });
+    for (let i = 0; i < points; i++)
+      exp.logMetric('train/loss', Math.exp(-i / (points / 5)) * (1 + 0.3 * Math.sin(i / 50 + e)) + e * 0.001);
+    if (points >= 100)
+      for (let i = 0; i < 100; i++) exp.logMetric('val/acc', 1 - Math.exp(-i / 20) * 0.9 - e * 0.0001, { step: i * (points / 100) });
     ids.push(exp.id);
     await exp.close();
   }
@@ -73,10 +83,14 @@ try {
   const downMs = performance.now() - t0;
   // …against the series whole, as JSON (the read API), in parallel requests.
   t0 = performance.now();
-  const whole = await Promise.all(ids.map((id) => fetch(`${ui.url}/api/v1/experiments/${id}/metrics?key=train%2Floss&limit=100000`).then((r) => r.arrayBuffer())));
+  const whole = await Promise.all(
+    ids.map((id) => fetch(`${ui.url}/api/v1/experiments/${id}/metrics?key=train%2Floss&limit=100000`).then((r) => r.arrayBuffer())),
+  );
   const wholeMs = performance.now() - t0;
   const wholeBytes = whole.reduce((a, b) => a + b.byteLength, 0);
-  log(`series: downsampled ${(downBytes / 1e6).toFixed(2)} MB in ${downMs.toFixed(0)} ms; whole ${(wholeBytes / 1e6).toFixed(1)} MB in ${wholeMs.toFixed(0)} ms`);
+  log(
+    `series: downsampled ${(downBytes / 1e6).toFixed(2)} MB in ${downMs.toFixed(0)} ms; whole ${(wholeBytes / 1e6).toFixed(1)} MB in ${wholeMs.toFixed(0)} ms`,
+  );
   ui.child.kill();
 
   const wide = join(dir, 'wide.db');

@@ -41,6 +41,19 @@ export function renderExperimentList(store: Store, options: ListExperimentsOptio
     ];
   });
   const header = ['ID', 'PROJECT', 'NAME', 'STATUS', 'STARTED', 'DURATION', 'PARAMS', 'METRICS', 'VALUES', 'IMAGES', 'PLOTS', 'TABLES'];
-  const table = renderTable(header, rows, ['left', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+  const table = renderTable(header, rows, [
+    'left',
+    'left',
+    'left',
+    'left',
+    'left',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+  ]);
   return `${table}\n\n${experiments.length} experiment${experiments.length === 1 ? '' : 's'} in ${store.path}`;
 }

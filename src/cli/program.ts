@@ -9,7 +9,14 @@ import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';
 import { renderExperiment } from './show.js';
 import { parseMetricGoal, parseStatedGoals, renderComparison, renderStudy, renderStudyList } from './studies.js';
-import { EXPORT_FORMATS, EXPORT_INCLUDES, exportExperiments, type ExportFormat, type ExportInclude, type ExportResult } from '../core/study-export.js';
+import {
+  EXPORT_FORMATS,
+  EXPORT_INCLUDES,
+  exportExperiments,
+  type ExportFormat,
+  type ExportInclude,
+  type ExportResult,
+} from '../core/study-export.js';
 import { STUDY_STATUSES, type StudyStatus } from '../model/study.js';
 import { DEFAULT_CONNECTION_LIMITS as CONN } from '../server/connection-limits.js';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT } from '../server/anonymous-rate-guard.js';
@@ -30,10 +37,7 @@ async function withStore<T>(path: string | undefined, fn: (store: Store) => T): 
 }
 
 export function buildProgram(write: (text: string) => void = (text) => process.stdout.write(text)): Command {
-  const program = new Command('lablog')
-    .description('Look at the experiments in a lablog store.')
-    .version(pkg.version)
-    .showHelpAfterError();
+  const program = new Command('lablog').description('Look at the experiments in a lablog store.').version(pkg.version).showHelpAfterError();
 
   program
     .command('ls')
@@ -101,7 +105,10 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .addOption(storeOption())
     .action(async (study: string, opts: { project?: string; metric?: string; store?: string }) => {
       const text = await withStore(opts.store, (store) =>
-        renderStudy(store.getStudy(study, opts.project === undefined ? undefined : { project: opts.project }), opts.metric === undefined ? undefined : parseMetricGoal(opts.metric)),
+        renderStudy(
+          store.getStudy(study, opts.project === undefined ? undefined : { project: opts.project }),
+          opts.metric === undefined ? undefined : parseMetricGoal(opts.metric),
+        ),
       );
       write(`${text}\n`);
     });
@@ -110,7 +117,10 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .command('compare')
     .description("compare a study's completed experiments: rankings, statistics, significance, correlations, Pareto frontier")
     .argument('<study>', 'id or name')
-    .requiredOption('--metric <metric...>', 'metric(s), each NAME, NAME:min or NAME:max, e.g. val/loss val/acc:max (default goal: from the name)')
+    .requiredOption(
+      '--metric <metric...>',
+      'metric(s), each NAME, NAME:min or NAME:max, e.g. val/loss val/acc:max (default goal: from the name)',
+    )
     .option('--param <name...>', 'params that define a configuration (default: all but seeds)')
     .option('--json', 'print the comparison as JSON')
     .option('-p, --project <name>', 'project of the name')
@@ -135,23 +145,33 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--series', 'every metric point in long form (experiment, metric, step, value, timestamp)')
     .option('-p, --project <name>', 'project of the name')
     .addOption(storeOption())
-    .action(async (target: string, opts: { format: ExportFormat; out: string; include?: ExportInclude[]; series?: boolean; project?: string; store?: string }) => {
-      const store = openStore(opts.store === undefined ? undefined : { path: opts.store });
-      try {
-        const where = opts.project === undefined ? undefined : { project: opts.project };
-        const options = { format: opts.format, path: opts.out, ...(opts.include ? { include: opts.include } : {}), ...(opts.series ? { series: true } : {}) };
-        let result: ExportResult;
+    .action(
+      async (
+        target: string,
+        opts: { format: ExportFormat; out: string; include?: ExportInclude[]; series?: boolean; project?: string; store?: string },
+      ) => {
+        const store = openStore(opts.store === undefined ? undefined : { path: opts.store });
         try {
-          result = await store.getStudy(target, where).export(options);
-        } catch (error) {
-          if ((error as LablogError).code !== 'STUDY_NOT_FOUND') throw error;
-          result = await exportExperiments([store.getExperiment(target, where)], options);
+          const where = opts.project === undefined ? undefined : { project: opts.project };
+          const options = {
+            format: opts.format,
+            path: opts.out,
+            ...(opts.include ? { include: opts.include } : {}),
+            ...(opts.series ? { series: true } : {}),
+          };
+          let result: ExportResult;
+          try {
+            result = await store.getStudy(target, where).export(options);
+          } catch (error) {
+            if ((error as LablogError).code !== 'STUDY_NOT_FOUND') throw error;
+            result = await exportExperiments([store.getExperiment(target, where)], options);
+          }
+          write(`Wrote ${result.rows} row(s) × ${result.columns.length} column(s) to ${result.path}\n`);
+        } finally {
+          await store.close();
         }
-        write(`Wrote ${result.rows} row(s) × ${result.columns.length} column(s) to ${result.path}\n`);
-      } finally {
-        await store.close();
-      }
-    });
+      },
+    );
 
   program
     .command('server')
@@ -165,15 +185,33 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--log', 'log every request as JSON')
     .option('--session-lifetime <seconds>', 'how long a UI login lasts, however much it is used (default 7 days)')
     .option('--session-idle <seconds>', 'how long a UI login lasts without a request (default 1 day)')
-    .option('--request-timeout <ms>', `a whole request (headers and body) must arrive within this, else 408 (default ${CONN.requestTimeoutMs})`)
-    .option('--headers-timeout <ms>', `request headers must arrive within this, else 408 (default ${CONN.headersTimeoutMs}, at most --request-timeout)`)
+    .option(
+      '--request-timeout <ms>',
+      `a whole request (headers and body) must arrive within this, else 408 (default ${CONN.requestTimeoutMs})`,
+    )
+    .option(
+      '--headers-timeout <ms>',
+      `request headers must arrive within this, else 408 (default ${CONN.headersTimeoutMs}, at most --request-timeout)`,
+    )
     .option('--idle-timeout <ms>', `close a connection on which nothing moves for this long (default ${CONN.idleTimeoutMs})`)
-    .option('--keep-alive-timeout <ms>', `close a kept-alive connection idle between requests after this (default ${CONN.keepAliveTimeoutMs})`)
+    .option(
+      '--keep-alive-timeout <ms>',
+      `close a kept-alive connection idle between requests after this (default ${CONN.keepAliveTimeoutMs})`,
+    )
     .option('--max-connections <n>', `open connections at most; more are closed at once (default ${CONN.maxConnections})`)
-    .option('--max-connections-per-address <n>', `open connections per client address (IPv6: per /64) at most (default ${CONN.maxConnectionsPerAddress})`)
-    .option('--anonymous-rate-limit <n>', `requests per second per client address without a known API key, and logins (429 above; default ${DEFAULT_ANONYMOUS_RATE_LIMIT.perSecond}, burst twice the rate)`)
+    .option(
+      '--max-connections-per-address <n>',
+      `open connections per client address (IPv6: per /64) at most (default ${CONN.maxConnectionsPerAddress})`,
+    )
+    .option(
+      '--anonymous-rate-limit <n>',
+      `requests per second per client address without a known API key, and logins (429 above; default ${DEFAULT_ANONYMOUS_RATE_LIMIT.perSecond}, burst twice the rate)`,
+    )
     .option('--trust-proxy <addresses>', 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For names the client')
-    .option('--blob-quota <bytes>', 'bytes of uploaded blobs a project may hold before images or tables reference them (422 above; default 1 GiB)')
+    .option(
+      '--blob-quota <bytes>',
+      'bytes of uploaded blobs a project may hold before images or tables reference them (422 above; default 1 GiB)',
+    )
     .option('--blob-grace <seconds>', 'how long a blob nothing references is kept after its last use (default 86400)')
     .action(async (opts) => {
       const { runServer } = await import('./server-command.js');
@@ -191,9 +229,7 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
       await runUi(opts, write);
     });
 
-  const keys = program
-    .command('keys')
-    .description('manage the API keys of a lablog server');
+  const keys = program.command('keys').description('manage the API keys of a lablog server');
   keys
     .command('create')
     .description('create an API key for one or more projects and print it (once)')
@@ -217,7 +253,7 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
   keys
     .command('revoke')
     .description('revoke an API key by name or id: every server refuses it from its next request, and its UI sessions end')
-    .argument('<name-or-id>', 'the key\'s id, or its name when no other unrevoked key has it')
+    .argument('<name-or-id>', "the key's id, or its name when no other unrevoked key has it")
     .option('--db <file|url>', 'the server database (default: $LABLOG_SERVER_DB, else ./.lablog/server.db)')
     .action(async (nameOrId: string, opts: { db?: string }) => {
       const { runKeysRevoke } = await import('./keys-command.js');
@@ -234,13 +270,27 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--watch', 'keep publishing live runs until interrupted')
     .option('--no-progress', 'no progress bar')
     .addOption(storeOption())
-    .action(async (opts: { remote?: string; apiKey?: string; experiment?: string[]; modelVersion?: string; watch?: boolean; progress?: boolean; store?: string }) => {
-      const { runSync } = await import('./sync-command.js');
-      const storePath = resolveStorePath(opts.store);
-      const ids = opts.experiment && (await withStore(opts.store, (store) => opts.experiment!.map((e) => store.getExperiment(e).id)));
-      const code = await runSync({ ...opts, ...(opts.modelVersion !== undefined ? { version: opts.modelVersion } : {}), store: storePath }, ids, write);
-      if (code !== 0) process.exitCode = code;
-    });
+    .action(
+      async (opts: {
+        remote?: string;
+        apiKey?: string;
+        experiment?: string[];
+        modelVersion?: string;
+        watch?: boolean;
+        progress?: boolean;
+        store?: string;
+      }) => {
+        const { runSync } = await import('./sync-command.js');
+        const storePath = resolveStorePath(opts.store);
+        const ids = opts.experiment && (await withStore(opts.store, (store) => opts.experiment!.map((e) => store.getExperiment(e).id)));
+        const code = await runSync(
+          { ...opts, ...(opts.modelVersion !== undefined ? { version: opts.modelVersion } : {}), store: storePath },
+          ids,
+          write,
+        );
+        if (code !== 0) process.exitCode = code;
+      },
+    );
 
   return program;
 }

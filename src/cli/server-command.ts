@@ -43,13 +43,15 @@ const CONNECTION_OPTIONS = [
 
 function atLeastOne(option: string, text: string): number {
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) throw new LablogError('INVALID_OPTION', `${option} must be an integer >= 1, got '${text}'`, { option, limit: 1, actual: text });
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new LablogError('INVALID_OPTION', `${option} must be an integer >= 1, got '${text}'`, { option, limit: 1, actual: text });
   return n;
 }
 
 function positiveInteger(option: string, text: string): number {
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new LablogError('INVALID_OPTION', `${option} must be an integer >= 0, got '${text}'`, { option });
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new LablogError('INVALID_OPTION', `${option} must be an integer >= 0, got '${text}'`, { option });
   return n;
 }
 
@@ -58,17 +60,28 @@ const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
 /** The addresses of --trust-proxy: IPs, CIDR ranges (10.0.0.0/8) or range names (loopback), comma-separated. */
 function proxyAddresses(text: string): string[] {
-  const list = text.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
+  const list = text
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a.length > 0);
   for (const entry of list) {
     const [ip = '', bits, extra] = entry.split('/');
     const version = isIP(ip);
     const maxBits = version === 6 ? 128 : 32;
     const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
     if (!PROXY_RANGE_NAMES.includes(entry) && (version === 0 || !validBits || extra !== undefined)) {
-      throw new LablogError('INVALID_OPTION', `--trust-proxy takes addresses, CIDR ranges or ${PROXY_RANGE_NAMES.join('/')}, comma-separated; got '${entry}'`, { option: 'trust-proxy', actual: entry });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `--trust-proxy takes addresses, CIDR ranges or ${PROXY_RANGE_NAMES.join('/')}, comma-separated; got '${entry}'`,
+        { option: 'trust-proxy', actual: entry },
+      );
     }
   }
-  if (list.length === 0) throw new LablogError('INVALID_OPTION', `--trust-proxy needs at least one address, got '${text}'`, { option: 'trust-proxy', actual: text });
+  if (list.length === 0)
+    throw new LablogError('INVALID_OPTION', `--trust-proxy needs at least one address, got '${text}'`, {
+      option: 'trust-proxy',
+      actual: text,
+    });
   return list;
 }
 
@@ -81,7 +94,8 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
   const overrides: Record<string, number> = {};
   for (const pair of opts.limit ?? []) {
     const [key, value] = pair.split('=');
-    if (!key || value === undefined) throw new LablogError('INVALID_OPTION', `--limit takes name=value, got '${pair}'`, { option: 'limit' });
+    if (!key || value === undefined)
+      throw new LablogError('INVALID_OPTION', `--limit takes name=value, got '${pair}'`, { option: 'limit' });
     overrides[key] = Number(value);
   }
   const limits = resolveLimits(overrides);
@@ -125,7 +139,9 @@ export async function runKeysCreate(opts: { project: string[]; name?: string; db
   try {
     const { key, record } = await createApiKey(backend, opts.project, opts.name ?? null);
     write(`${key}\n`);
-    process.stderr.write(`API key ${record.id} for project(s) ${record.projects.join(', ')}: shown once, store it now (the server keeps only its hash).\n`);
+    process.stderr.write(
+      `API key ${record.id} for project(s) ${record.projects.join(', ')}: shown once, store it now (the server keeps only its hash).\n`,
+    );
   } finally {
     await backend.close();
   }

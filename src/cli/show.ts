@@ -25,7 +25,14 @@ export function renderExperiment(exp: Experiment, goals?: Readonly<Record<string
   const params = Object.entries(exp.getParams());
   out.push('', `params (${params.length})`);
   if (params.length > 0) {
-    out.push(indent(renderTable(['NAME', 'VALUE'], params.map(([k, v]) => [k, formatParam(v)]))));
+    out.push(
+      indent(
+        renderTable(
+          ['NAME', 'VALUE'],
+          params.map(([k, v]) => [k, formatParam(v)]),
+        ),
+      ),
+    );
   }
 
   const series = exp.listSeries();
@@ -35,7 +42,13 @@ export function renderExperiment(exp: Experiment, goals?: Readonly<Record<string
     const rows = metrics.map((s) => {
       const goal = metricGoal(s.name, goals);
       const best = goal === 'min' ? s.minValue : s.maxValue;
-      return [s.name, String(s.count), s.lastStep === null ? '-' : String(s.lastStep), formatNumber(s.lastValue), `${formatNumber(best)} (${goal})`];
+      return [
+        s.name,
+        String(s.count),
+        s.lastStep === null ? '-' : String(s.lastStep),
+        formatNumber(s.lastValue),
+        `${formatNumber(best)} (${goal})`,
+      ];
     });
     out.push(indent(renderTable(['NAME', 'COUNT', 'LAST STEP', 'LAST', 'BEST'], rows, ['left', 'right', 'right', 'right', 'right'])));
   }
@@ -56,7 +69,15 @@ export function renderExperiment(exp: Experiment, goals?: Readonly<Record<string
   const tables = exp.listTables();
   if (tables.length > 0) {
     out.push('', `tables (${tables.length})`);
-    out.push(indent(renderTable(['NAME', 'ROWS', 'COLUMNS'], tables.map((t) => [t.name, String(t.rows), String(t.columns)]), ['left', 'right', 'right'])));
+    out.push(
+      indent(
+        renderTable(
+          ['NAME', 'ROWS', 'COLUMNS'],
+          tables.map((t) => [t.name, String(t.rows), String(t.columns)]),
+          ['left', 'right', 'right'],
+        ),
+      ),
+    );
   }
   return out.join('\n');
 }

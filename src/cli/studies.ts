@@ -13,10 +13,26 @@ export function renderStudyList(store: Store, options: ListStudiesOptions): stri
   if (studies.length === 0) return `No studies${options.project ? ` in project '${options.project}'` : ''} in ${store.path}.`;
   const rows = studies.map((s) => {
     const stats = s.statistics();
-    return [s.id.slice(0, 8), s.project, s.name, s.status, formatTime(s.createdAt), String(stats.total), String(stats.completed), s.tags.join(', ')];
+    return [
+      s.id.slice(0, 8),
+      s.project,
+      s.name,
+      s.status,
+      formatTime(s.createdAt),
+      String(stats.total),
+      String(stats.completed),
+      s.tags.join(', '),
+    ];
   });
   const table = renderTable(['ID', 'PROJECT', 'NAME', 'STATUS', 'CREATED', 'EXPERIMENTS', 'COMPLETED', 'TAGS'], rows, [
-    'left', 'left', 'left', 'left', 'left', 'right', 'right', 'left',
+    'left',
+    'left',
+    'left',
+    'left',
+    'left',
+    'right',
+    'right',
+    'left',
   ]);
   const total = store.countStudies(options);
   return `${table}\n\n${studies.length} of ${total} stud${total === 1 ? 'y' : 'ies'} in ${store.path}`;
@@ -37,7 +53,9 @@ export function renderStudy(study: Study, metric?: MetricGoal): string {
   if (study.baseline) {
     lines.push(
       'metrics' in study.baseline
-        ? `baseline    ${study.baseline.name}: ${Object.entries(study.baseline.metrics).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ')}`
+        ? `baseline    ${study.baseline.name}: ${Object.entries(study.baseline.metrics)
+            .map(([k, v]) => `${k} ${formatNumber(v)}`)
+            .join(', ')}`
         : `baseline    experiment ${study.baseline.experimentId}`,
     );
   }
@@ -90,7 +108,10 @@ export function renderComparison(study: Study, comparison: Comparison, metrics: 
   const lines = [`${study.name}: ${comparison.experiments.length} completed experiments compared`];
   for (const { name: metric, goal } of metrics) {
     const s = comparison.statistics[metric]!;
-    lines.push('', `${metric} (${goal}): mean ${formatNumber(s.mean)}, std ${formatNumber(s.std)}, min ${formatNumber(s.min)}, max ${formatNumber(s.max)}, n ${s.n}`);
+    lines.push(
+      '',
+      `${metric} (${goal}): mean ${formatNumber(s.mean)}, std ${formatNumber(s.std)}, min ${formatNumber(s.min)}, max ${formatNumber(s.max)}, n ${s.n}`,
+    );
     const rows = comparison.rankings[metric]!.map((id, i) => {
       const v = comparison.values[metric]![id]!;
       return [String(i + 1), name(id), formatNumber(v.final), formatNumber(v.best)];

@@ -35,8 +35,14 @@ export function renderReport(report: PublishReport): string {
 /** One sync round; returns the report. */
 async function round(opts: SyncCommandOptions, experimentIds: string[] | undefined, showProgress: boolean): Promise<PublishReport> {
   const remote = resolveRemote('lablog sync', opts.remote, opts.apiKey);
-  if (remote === undefined) throw new LablogError('INVALID_OPTION', 'lablog sync: pass --remote URL (or set LABLOG_REMOTE)', { option: 'remote' });
-  const bar = showProgress ? new SingleBar({ format: 'sync [{bar}] {percentage}% | {value}/{total} points | {experiment}', stream: process.stderr }, Presets.shades_classic) : undefined;
+  if (remote === undefined)
+    throw new LablogError('INVALID_OPTION', 'lablog sync: pass --remote URL (or set LABLOG_REMOTE)', { option: 'remote' });
+  const bar = showProgress
+    ? new SingleBar(
+        { format: 'sync [{bar}] {percentage}% | {value}/{total} points | {experiment}', stream: process.stderr },
+        Presets.shades_classic,
+      )
+    : undefined;
   try {
     return await publishStore({
       storePath: opts.store,
@@ -52,7 +58,11 @@ async function round(opts: SyncCommandOptions, experimentIds: string[] | undefin
   }
 }
 
-export async function runSync(opts: SyncCommandOptions, experimentIds: string[] | undefined, write: (text: string) => void): Promise<number> {
+export async function runSync(
+  opts: SyncCommandOptions,
+  experimentIds: string[] | undefined,
+  write: (text: string) => void,
+): Promise<number> {
   const showProgress = opts.progress !== false && process.stderr.isTTY === true;
   if (!opts.watch) {
     const report = await round(opts, experimentIds, showProgress);

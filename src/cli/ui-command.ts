@@ -23,10 +23,18 @@ export async function runUi(opts: UiCommandOptions, write: (text: string) => voi
   }
   const file = resolveStorePath(opts.store);
   mkdirSync(dirname(file), { recursive: true });
-  const server = await startServer({ backend: new SqliteServerBackend(file), access: 'local', allowedHosts: [opts.host], host: opts.host, port });
+  const server = await startServer({
+    backend: new SqliteServerBackend(file),
+    access: 'local',
+    allowedHosts: [opts.host],
+    host: opts.host,
+    port,
+  });
   write(`lablog ui on ${server.url} (store: ${file}; read-only)\n`);
   if (!LOOPBACK.has(opts.host)) {
-    write(`warning: --host ${opts.host} lets anyone who can reach this address read the whole store; there are no keys in lablog ui (lablog server has them)\n`);
+    write(
+      `warning: --host ${opts.host} lets anyone who can reach this address read the whole store; there are no keys in lablog ui (lablog server has them)\n`,
+    );
   }
   const stop = () => {
     void server.close().then(() => process.exit(0));

@@ -173,7 +173,12 @@ export class BatchQueue {
   #asError(failure: Error): LablogError {
     return failure instanceof LablogError
       ? failure
-      : new LablogError('STORAGE_ERROR', `writing to ${this.#location} failed: ${failure.message}`, { driver: 'sqlite', driverCode: driverCodeOf(failure), location: this.#location }, { cause: failure });
+      : new LablogError(
+          'STORAGE_ERROR',
+          `writing to ${this.#location} failed: ${failure.message}`,
+          { driver: 'sqlite', driverCode: driverCodeOf(failure), location: this.#location },
+          { cause: failure },
+        );
   }
 
   /** A rejection of one of this experiment's batches not yet reported, once. */

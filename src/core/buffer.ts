@@ -110,13 +110,7 @@ export class WriteBuffer {
   bytes = 0;
 
   get isEmpty(): boolean {
-    return (
-      this.points === 0 &&
-      this.params.size === 0 &&
-      this.images.length === 0 &&
-      this.plots.length === 0 &&
-      this.tables.size === 0
-    );
+    return this.points === 0 && this.params.size === 0 && this.images.length === 0 && this.plots.length === 0 && this.tables.size === 0;
   }
 
   /** Takes everything pending as one batch and empties the buffer. */

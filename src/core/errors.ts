@@ -2,7 +2,14 @@
 
 import type { ErrorCode, ErrorDetails } from '../model/error-codes.js';
 
-export { ERROR_CODES, isErrorCode, type ErrorDetails, type ErrorDetailsByCode, type StorageErrorDetails, type StorageDriver } from '../model/error-codes.js';
+export {
+  ERROR_CODES,
+  isErrorCode,
+  type ErrorDetails,
+  type ErrorDetailsByCode,
+  type StorageErrorDetails,
+  type StorageDriver,
+} from '../model/error-codes.js';
 
 /** Every code a LablogError can carry (ERROR_CODES). Stable: programs may switch on them. */
 export type LablogErrorCode = ErrorCode;

@@ -75,9 +75,13 @@ function resolveResumeOptions(options: ResumeOptions | undefined, current: Error
   assertKnownOptions('resumeFrom', options, ['errorHandler', 'limits', 'onWarning']);
   const errorHandler = options.errorHandler ?? current;
   if (!ERROR_HANDLER_TYPES.includes(errorHandler)) {
-    throw new LablogError('INVALID_OPTION', `resumeFrom: errorHandler must be one of ${ERROR_HANDLER_TYPES.join(', ')}, got ${describeValue(errorHandler)}`, {
-      option: 'errorHandler',
-    });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `resumeFrom: errorHandler must be one of ${ERROR_HANDLER_TYPES.join(', ')}, got ${describeValue(errorHandler)}`,
+      {
+        option: 'errorHandler',
+      },
+    );
   }
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
     throw new LablogError('INVALID_OPTION', `resumeFrom: onWarning must be a function, got ${describeValue(options.onWarning)}`, {
@@ -874,7 +878,14 @@ export class Experiment {
         new LablogError(
           'STORAGE_ERROR',
           `the store at ${this.#backend.location} has not taken the last ${this.#queue.pendingPoints} points; past the cap of ${MAX_BUFFERED_POINTS} held in memory, '${key}' was dropped (${this.#queue.dropped} dropped so far)`,
-          { driver: 'sqlite', driverCode: null, location: this.#backend.location, key, limit: MAX_BUFFERED_POINTS, actual: this.#queue.pendingPoints },
+          {
+            driver: 'sqlite',
+            driverCode: null,
+            location: this.#backend.location,
+            key,
+            limit: MAX_BUFFERED_POINTS,
+            actual: this.#queue.pendingPoints,
+          },
         ),
       );
     }
@@ -927,7 +938,12 @@ export class Experiment {
     } catch (cause) {
       return cause instanceof LablogError
         ? cause
-        : new LablogError('STORAGE_ERROR', `recording status '${status}' failed: ${(cause as Error).message}`, { driver: 'sqlite', driverCode: driverCodeOf(cause), location: this.#backend.location }, { cause });
+        : new LablogError(
+            'STORAGE_ERROR',
+            `recording status '${status}' failed: ${(cause as Error).message}`,
+            { driver: 'sqlite', driverCode: driverCodeOf(cause), location: this.#backend.location },
+            { cause },
+          );
     }
   }
 
@@ -942,7 +958,9 @@ export class Experiment {
     const rejected = this.#queue.takeRejection();
     this.#stopTimer();
     if (rejected) {
-      reportAtExit(`lablog: experiment '${this.name}' (${this.id}): ${this.#queue.rejectedPoints} points were dropped: ${rejected.message}\n`);
+      reportAtExit(
+        `lablog: experiment '${this.name}' (${this.id}): ${this.#queue.rejectedPoints} points were dropped: ${rejected.message}\n`,
+      );
     }
     if (unwritten) {
       // Nobody is left to tell but the terminal. The status stays 'running', so the run shows as crashed
@@ -970,11 +988,11 @@ export class Experiment {
     this.#durableAtExit = false;
     const error = this.#queue.waitDurableSync(ticket, Math.min(EXIT_STALL_MS, Math.max(0, deadline - Date.now())));
     if (error) {
-      reportAtExit(`lablog: experiment '${this.name}' (${this.id}): its data is written but not known to be on stable storage (a power loss may take it back): ${error.message}\n`);
+      reportAtExit(
+        `lablog: experiment '${this.name}' (${this.id}): its data is written but not known to be on stable storage (a power loss may take it back): ${error.message}\n`,
+      );
     }
   }
-
-
 }
 
 /** Writes to stderr synchronously: at process exit, nothing asynchronous runs any more. */

@@ -47,7 +47,12 @@ export interface LivePublication {
 
 /** What the sync layer gives the Store (wired by openStore, loaded on first use). */
 export interface Publishing {
-  publish(storePath: string, remote: RemoteSpec, experimentIds: readonly string[] | undefined, version: string | undefined): Promise<PublishReport>;
+  publish(
+    storePath: string,
+    remote: RemoteSpec,
+    experimentIds: readonly string[] | undefined,
+    version: string | undefined,
+  ): Promise<PublishReport>;
   startLive(storePath: string, experimentId: string, remote: RemoteSpec, onProblem: (problem: LablogWarning) => void): LivePublication;
 }
 
@@ -56,7 +61,8 @@ export function resolveRemote(where: string, url: unknown, apiKey: unknown): Rem
   const u = url ?? process.env['LABLOG_REMOTE'];
   const k = apiKey ?? process.env['LABLOG_API_KEY'];
   if (u === undefined || u === '') return undefined;
-  if (typeof u !== 'string') throw new LablogError('INVALID_OPTION', `${where}: remote must be a URL string, got ${describeValue(u)}`, { option: 'remote' });
+  if (typeof u !== 'string')
+    throw new LablogError('INVALID_OPTION', `${where}: remote must be a URL string, got ${describeValue(u)}`, { option: 'remote' });
   let protocol: string | undefined;
   try {
     protocol = new URL(u).protocol;
@@ -64,10 +70,14 @@ export function resolveRemote(where: string, url: unknown, apiKey: unknown): Rem
     protocol = undefined;
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new LablogError('INVALID_OPTION', `${where}: remote must be an http(s) URL like http://host:5380, got ${describeValue(u)}`, { option: 'remote' });
+    throw new LablogError('INVALID_OPTION', `${where}: remote must be an http(s) URL like http://host:5380, got ${describeValue(u)}`, {
+      option: 'remote',
+    });
   }
   if (typeof k !== 'string' || k.length === 0) {
-    throw new LablogError('INVALID_OPTION', `${where}: publishing to ${u} needs an API key (apiKey, or $LABLOG_API_KEY)`, { option: 'apiKey' });
+    throw new LablogError('INVALID_OPTION', `${where}: publishing to ${u} needs an API key (apiKey, or $LABLOG_API_KEY)`, {
+      option: 'apiKey',
+    });
   }
   return { url: u, apiKey: k };
 }

@@ -89,8 +89,8 @@ export function describe(xs: readonly number[]): Description {
 /** Lanczos coefficients for g = 7, n = 9 (Godfrey; the set quoted by Wikipedia, "Lanczos approximation"). */
 const LANCZOS_G = 7;
 const LANCZOS_COEFFICIENTS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
 ] as const;
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -227,7 +227,7 @@ function erfcNonNegative(u: number): number {
       sum += term;
       if (Math.abs(term) < Math.abs(sum) * 1e-17) break;
     }
-    return 1 - ((2 / SQRT_PI) * Math.exp(-x) * sum);
+    return 1 - (2 / SQRT_PI) * Math.exp(-x) * sum;
   }
   // Q(½, x) = e^{−x} x^{½} / Γ(½) · 1/(x+½− 1·½/(x+5/2− 2·(3/2)/(x+9/2− …))), Γ(½) = √π.
   const a = 0.5;
@@ -265,15 +265,11 @@ export function normalCdf(z: number): number {
 
 // Acklam's rational approximations for the normal quantile (relative error < 1.15e-9 before refinement).
 const ACKLAM_A = [
-  -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1,
-  2.506628277459239,
+  -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239,
 ] as const;
-const ACKLAM_B = [
-  -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1,
-] as const;
+const ACKLAM_B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1] as const;
 const ACKLAM_C = [
-  -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968,
-  2.938163982698783,
+  -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783,
 ] as const;
 const ACKLAM_D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416] as const;
 const ACKLAM_P_LOW = 0.02425;
@@ -287,16 +283,11 @@ function acklamLowerHalf(p: number): number {
   const [d0, d1, d2, d3] = ACKLAM_D;
   if (p < ACKLAM_P_LOW) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (
-      (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1)
-    );
+    return (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
   }
   const q = p - 0.5;
   const r = q * q;
-  return (
-    ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) /
-    (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
-  );
+  return ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
 }
 
 /**
@@ -444,7 +435,6 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
 // Pareto frontier
 // ---------------------------------------------------------------------------------------------------------------
 
-
 export interface ParetoPoint {
   readonly id: string;
   readonly values: readonly number[];
@@ -510,10 +500,16 @@ export interface SampleSizeOptions {
 export function sampleSizePerGroup(options: SampleSizeOptions): number {
   const { effectSize, alpha, power, sd = 1 } = options;
   if (!(typeof alpha === 'number' && alpha > 0 && alpha < 1)) {
-    throw new LablogError('INVALID_OPTION', `alpha must be between 0 and 1 (exclusive), got ${String(alpha)}`, { option: 'alpha', actual: alpha });
+    throw new LablogError('INVALID_OPTION', `alpha must be between 0 and 1 (exclusive), got ${String(alpha)}`, {
+      option: 'alpha',
+      actual: alpha,
+    });
   }
   if (!(typeof power === 'number' && power > 0 && power < 1)) {
-    throw new LablogError('INVALID_OPTION', `power must be between 0 and 1 (exclusive), got ${String(power)}`, { option: 'power', actual: power });
+    throw new LablogError('INVALID_OPTION', `power must be between 0 and 1 (exclusive), got ${String(power)}`, {
+      option: 'power',
+      actual: power,
+    });
   }
   if (!(typeof effectSize === 'number' && effectSize > 0 && Number.isFinite(effectSize))) {
     throw new LablogError('INVALID_OPTION', `effectSize must be a positive finite number, got ${String(effectSize)}`, {

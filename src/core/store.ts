@@ -8,13 +8,26 @@ import { resolveLimits, type Limits } from './limits.js';
 import { assertKnownOptions, assertName, assertOptionsObject, characterLength, checkText } from './validation.js';
 import { isCrashed, THIS_HOST } from './liveness.js';
 import { Experiment, newExperimentId } from './experiment.js';
-import { EXPERIMENT_SORT_FIELDS, EXPERIMENT_STATUSES, type ExperimentQuery, type ExperimentRecord, type ExperimentStatus } from '../model/experiment.js';
+import {
+  EXPERIMENT_SORT_FIELDS,
+  EXPERIMENT_STATUSES,
+  type ExperimentQuery,
+  type ExperimentRecord,
+  type ExperimentStatus,
+} from '../model/experiment.js';
 import { type StoreBackend } from '../store/backend.js';
 import type { LablogWarning } from './errors.js';
 import { resolveRemote, type Publishing, type PublishOptions, type PublishReport, type RemoteSpec } from './publishing.js';
 import { Study, type StudyContext } from './study.js';
 import { studyRecordFrom, type CreateStudyOptions } from './study-rules.js';
-import { STUDY_SORT_FIELDS, STUDY_STATUSES, type StudyQuery, type StudyRecord, type StudySortField, type StudyStatus } from '../model/study.js';
+import {
+  STUDY_SORT_FIELDS,
+  STUDY_STATUSES,
+  type StudyQuery,
+  type StudyRecord,
+  type StudySortField,
+  type StudyStatus,
+} from '../model/study.js';
 import { dedupedName } from '../store/experiment-names.js';
 
 import { DEFAULT_PROJECT } from './project.js';
@@ -107,7 +120,9 @@ export class Store {
     if (options) assertKnownOptions('publish', options, ['remote', 'apiKey', 'version', 'experiments']);
     const remote = resolveRemote('publish', options?.remote, options?.apiKey);
     if (remote === undefined) {
-      throw new LablogError('INVALID_OPTION', 'publish: pass { remote, apiKey } or set LABLOG_REMOTE and LABLOG_API_KEY', { option: 'remote' });
+      throw new LablogError('INVALID_OPTION', 'publish: pass { remote, apiKey } or set LABLOG_REMOTE and LABLOG_API_KEY', {
+        option: 'remote',
+      });
     }
     if (options?.version !== undefined) assertName('version', options.version, resolveLimits(undefined).maxNameLength);
     if (this.#publishing === undefined) throw new LablogError('INVALID_OPTION', 'publishing is not available for this store', {});
@@ -138,7 +153,7 @@ export class Store {
     this.#assertOpen();
     assertOptionsObject('createExperiment', options);
     if (options === undefined) {
-      throw new LablogError('INVALID_OPTION', "createExperiment: options { name } are required", { option: 'name' });
+      throw new LablogError('INVALID_OPTION', 'createExperiment: options { name } are required', { option: 'name' });
     }
     assertKnownOptions('createExperiment', options, CREATE_OPTIONS);
     const limits = resolveLimits(options.limits);
@@ -160,7 +175,9 @@ export class Store {
           { option: 'description', limit: limits.maxDescriptionLength, actual: length },
         );
       }
-      const textError = checkText('createExperiment: description', description, limits.maxDescriptionLength, 'INVALID_OPTION', { option: 'description' });
+      const textError = checkText('createExperiment: description', description, limits.maxDescriptionLength, 'INVALID_OPTION', {
+        option: 'description',
+      });
       if (textError) throw textError;
     }
     const tags = validateTags(options.tags, limits);
@@ -183,9 +200,18 @@ export class Store {
         : options.remote !== undefined && (typeof options.remote !== 'object' || options.remote === null)
           ? invalidRemote(options.remote)
           : resolveRemote('createExperiment', options.remote?.url, options.remote?.apiKey);
-    const study = options.study === undefined ? undefined : typeof options.study === 'string' ? this.getStudy(options.study, { project }) : options.study;
+    const study =
+      options.study === undefined
+        ? undefined
+        : typeof options.study === 'string'
+          ? this.getStudy(options.study, { project })
+          : options.study;
     if (study !== undefined && !(study instanceof Study)) {
-      throw new LablogError('INVALID_OPTION', `createExperiment: study must be a Study, an id or a name, got ${describeValue(options.study)}`, { option: 'study' });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `createExperiment: study must be a Study, an id or a name, got ${describeValue(options.study)}`,
+        { option: 'study' },
+      );
     }
     const base = options.name;
     const record = this.#backend.createExperiment(
@@ -284,7 +310,10 @@ export class Store {
     this.#assertOpen();
     const { record, baselineExperiment } = studyRecordFrom(options, Date.now());
     if (baselineExperiment !== undefined) {
-      return this.#createStudy({ ...record, baseline: { experimentId: this.getExperiment(baselineExperiment, { project: record.project }).id } });
+      return this.#createStudy({
+        ...record,
+        baseline: { experimentId: this.getExperiment(baselineExperiment, { project: record.project }).id },
+      });
     }
     return this.#createStudy(record);
   }
@@ -302,13 +331,18 @@ export class Store {
     if (record === undefined) {
       const found = studies.findStudies(idOrName, options?.project);
       if (found.length > 1) {
-        throw new LablogError('AMBIGUOUS_NAME', `study name '${idOrName}' exists in projects ${found.map((r) => r.project).join(', ')}; pass { project }`, {
-          key: idOrName,
-        });
+        throw new LablogError(
+          'AMBIGUOUS_NAME',
+          `study name '${idOrName}' exists in projects ${found.map((r) => r.project).join(', ')}; pass { project }`,
+          {
+            key: idOrName,
+          },
+        );
       }
       record = found[0];
     }
-    if (record === undefined) throw new LablogError('STUDY_NOT_FOUND', `no study with id or name '${idOrName}' in ${this.path}`, { key: idOrName });
+    if (record === undefined)
+      throw new LablogError('STUDY_NOT_FOUND', `no study with id or name '${idOrName}' in ${this.path}`, { key: idOrName });
     return Study.from(this.#studyContext, record);
   }
 
@@ -316,14 +350,23 @@ export class Store {
   listStudies(options?: ListStudiesOptions): Study[] {
     this.#assertOpen();
     const query = toStudyQuery(options);
-    return this.#backend.studies().listStudies(query).map((r) => Study.from(this.#studyContext, r));
+    return this.#backend
+      .studies()
+      .listStudies(query)
+      .map((r) => Study.from(this.#studyContext, r));
   }
 
   /** How many studies match (ignores limit and offset). */
   countStudies(options?: ListStudiesOptions): number {
     this.#assertOpen();
     const { project, status, tags } = toStudyQuery(options);
-    return this.#backend.studies().countStudies({ ...(project !== undefined ? { project } : {}), ...(status !== undefined ? { status } : {}), ...(tags ? { tags } : {}) });
+    return this.#backend
+      .studies()
+      .countStudies({
+        ...(project !== undefined ? { project } : {}),
+        ...(status !== undefined ? { status } : {}),
+        ...(tags ? { tags } : {}),
+      });
   }
 
   readonly #studyContext: StudyContext = {
@@ -335,7 +378,8 @@ export class Store {
       const source = this.#backend.getExperiment(id);
       if (source === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment with id ${id}`, { id });
       const limits = resolveLimits(undefined);
-      return this.#backend.copyExperiment(id, newExperimentId(), (attempt) => dedupedName(source.name, attempt, limits.maxNameLength), now).id;
+      return this.#backend.copyExperiment(id, newExperimentId(), (attempt) => dedupedName(source.name, attempt, limits.maxNameLength), now)
+        .id;
     },
   };
 
@@ -386,7 +430,12 @@ export class Store {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new LablogError('STORAGE_ERROR', `the store at ${this.path} is closed`, { driver: 'sqlite', driverCode: null, location: this.path });
+    if (this.#closed)
+      throw new LablogError('STORAGE_ERROR', `the store at ${this.path} is closed`, {
+        driver: 'sqlite',
+        driverCode: null,
+        location: this.path,
+      });
   }
 }
 
@@ -395,18 +444,30 @@ function toStudyQuery(options: ListStudiesOptions | undefined): StudyQuery {
   if (options) assertKnownOptions('listStudies', options, ['project', 'status', 'tags', 'limit', 'offset', 'sort', 'order']);
   const limit = options?.limit ?? 50;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100) {
-    throw new LablogError('INVALID_OPTION', `listStudies: limit must be an integer from 1 to 100, got ${describeValue(limit)}`, { option: 'limit' });
+    throw new LablogError('INVALID_OPTION', `listStudies: limit must be an integer from 1 to 100, got ${describeValue(limit)}`, {
+      option: 'limit',
+    });
   }
   const offset = options?.offset ?? 0;
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new LablogError('INVALID_OPTION', `listStudies: offset must be an integer >= 0`, { option: 'offset' });
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new LablogError('INVALID_OPTION', `listStudies: offset must be an integer >= 0`, { option: 'offset' });
   const sort = options?.sort ?? 'created_at';
   if (!(STUDY_SORT_FIELDS as readonly string[]).includes(sort)) {
-    throw new LablogError('INVALID_OPTION', `listStudies: sort must be one of ${STUDY_SORT_FIELDS.join(', ')}, got ${describeValue(sort)}`, { option: 'sort' });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `listStudies: sort must be one of ${STUDY_SORT_FIELDS.join(', ')}, got ${describeValue(sort)}`,
+      { option: 'sort' },
+    );
   }
   const order = options?.order ?? 'desc';
-  if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', `listStudies: order must be 'asc' or 'desc'`, { option: 'order' });
+  if (order !== 'asc' && order !== 'desc')
+    throw new LablogError('INVALID_OPTION', `listStudies: order must be 'asc' or 'desc'`, { option: 'order' });
   if (options?.status !== undefined && !(STUDY_STATUSES as readonly string[]).includes(options.status)) {
-    throw new LablogError('INVALID_OPTION', `listStudies: status must be one of ${STUDY_STATUSES.join(', ')}, got ${describeValue(options.status)}`, { option: 'status' });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `listStudies: status must be one of ${STUDY_STATUSES.join(', ')}, got ${describeValue(options.status)}`,
+      { option: 'status' },
+    );
   }
   if (options?.tags !== undefined && (!Array.isArray(options.tags) || options.tags.some((t) => typeof t !== 'string'))) {
     throw new LablogError('INVALID_OPTION', 'listStudies: tags must be an array of strings', { option: 'tags' });
@@ -453,15 +514,23 @@ function toQuery(options: ListExperimentsOptions | undefined): ExperimentQuery {
   const status = options.status === undefined ? undefined : Array.isArray(options.status) ? options.status : [options.status];
   for (const s of status ?? []) {
     if (!(EXPERIMENT_STATUSES as readonly string[]).includes(s)) {
-      throw new LablogError('INVALID_OPTION', `listExperiments: status must be one of ${EXPERIMENT_STATUSES.join(', ')}, got ${describeValue(s)}`, {
-        option: 'status',
-      });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `listExperiments: status must be one of ${EXPERIMENT_STATUSES.join(', ')}, got ${describeValue(s)}`,
+        {
+          option: 'status',
+        },
+      );
     }
   }
   if (options.sort !== undefined && !(EXPERIMENT_SORT_FIELDS as readonly string[]).includes(options.sort)) {
-    throw new LablogError('INVALID_OPTION', `listExperiments: sort must be one of ${EXPERIMENT_SORT_FIELDS.join(', ')}, got ${describeValue(options.sort)}`, {
-      option: 'sort',
-    });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `listExperiments: sort must be one of ${EXPERIMENT_SORT_FIELDS.join(', ')}, got ${describeValue(options.sort)}`,
+      {
+        option: 'sort',
+      },
+    );
   }
   if (options.order !== undefined && options.order !== 'asc' && options.order !== 'desc') {
     throw new LablogError('INVALID_OPTION', `listExperiments: order must be 'asc' or 'desc', got ${describeValue(options.order)}`, {
@@ -481,4 +550,3 @@ function toQuery(options: ListExperimentsOptions | undefined): ExperimentQuery {
   }
   return { ...options, status };
 }
-

@@ -88,7 +88,8 @@ const SEED = /seed/i;
 
 function fmt(value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  const text = Math.abs(value) >= 1e5 || (Math.abs(value) < 1e-3 && value !== 0) ? value.toExponential(2) : Number(value.toPrecision(3)).toString();
+  const text =
+    Math.abs(value) >= 1e5 || (Math.abs(value) < 1e-3 && value !== 0) ? value.toExponential(2) : Number(value.toPrecision(3)).toString();
   return text.replace('-', '−');
 }
 
@@ -108,21 +109,30 @@ export const MAX_COMPARE_LIST = 1_000;
 
 function assertListSize(option: string, list: readonly unknown[], limit: number): void {
   if (list.length > limit) {
-    throw new LablogError('INVALID_OPTION', `compare: ${option} has ${list.length} entries; the limit is ${limit}`, { option, limit, actual: list.length });
+    throw new LablogError('INVALID_OPTION', `compare: ${option} has ${list.length} entries; the limit is ${limit}`, {
+      option,
+      limit,
+      actual: list.length,
+    });
   }
 }
 
 function checkOptions(options: CompareOptions): MetricGoal[] {
   assertOptionsObject('compare', options);
-  if (options === undefined) throw new LablogError('INVALID_OPTION', "compare: options { metrics: [{ name, goal }] } are required", { option: 'metrics' });
+  if (options === undefined)
+    throw new LablogError('INVALID_OPTION', 'compare: options { metrics: [{ name, goal }] } are required', { option: 'metrics' });
   assertKnownOptions('compare', options, ['experiments', 'metrics', 'params', 'groups']);
   if (!Array.isArray(options.metrics) || options.metrics.length === 0) {
-    throw new LablogError('INVALID_OPTION', "compare: metrics must be a non-empty array of { name, goal: 'minimize' | 'maximize' }", { option: 'metrics' });
+    throw new LablogError('INVALID_OPTION', "compare: metrics must be a non-empty array of { name, goal: 'minimize' | 'maximize' }", {
+      option: 'metrics',
+    });
   }
   assertListSize('metrics', options.metrics, MAX_COMPARE_METRICS);
   for (const m of options.metrics) {
     if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || (m.goal !== 'minimize' && m.goal !== 'maximize')) {
-      throw new LablogError('INVALID_OPTION', `compare: each metric is { name, goal: 'minimize' | 'maximize' }, got ${describeValue(m)}`, { option: 'metrics' });
+      throw new LablogError('INVALID_OPTION', `compare: each metric is { name, goal: 'minimize' | 'maximize' }, got ${describeValue(m)}`, {
+        option: 'metrics',
+      });
     }
     // A name no series can have (e.g. __proto__, which would vanish as a key of the answer).
     assertName('metric name', m.name, DEFAULT_LIMITS.maxNameLength);
@@ -153,10 +163,14 @@ export function compareExperiments(
   const unique = [...new Map(chosen.map((e) => [e.id, e])).values()];
   const completed = unique.filter((e) => e.status === 'completed').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (completed.length < MINIMUM_COMPLETED) {
-    throw new LablogError('INSUFFICIENT_RUNS', `a comparison needs ${MINIMUM_COMPLETED} completed experiments; ${completed.length} completed`, {
-      completed: completed.length,
-      minimumRequired: MINIMUM_COMPLETED,
-    });
+    throw new LablogError(
+      'INSUFFICIENT_RUNS',
+      `a comparison needs ${MINIMUM_COMPLETED} completed experiments; ${completed.length} completed`,
+      {
+        completed: completed.length,
+        minimumRequired: MINIMUM_COMPLETED,
+      },
+    );
   }
   const names = new Map(completed.map((e) => [e.id, e.name]));
   const params = new Map(completed.map((e) => [e.id, e.params]));
@@ -185,7 +199,8 @@ export function compareExperiments(
   // Params with one value across all experiments name no configuration: left out of group labels.
   const varies = (k: string) => new Set(completed.map((e) => paramText(params.get(e.id)![k]))).size > 1;
   const configKeys =
-    options.params ?? [...new Set(completed.flatMap((e) => Object.keys(params.get(e.id)!)))].filter((k) => !SEED.test(k) && varies(k)).sort();
+    options.params ??
+    [...new Set(completed.flatMap((e) => Object.keys(params.get(e.id)!)))].filter((k) => !SEED.test(k) && varies(k)).sort();
   const groups = new Map<string, string[]>();
   for (const e of completed) {
     const p = params.get(e.id)!;
@@ -194,7 +209,8 @@ export function compareExperiments(
   }
   const significance: SignificanceResult[] = [];
   for (const { name, goal } of metrics) {
-    const finals = (ids: readonly string[]) => ids.map((id) => values[name]![id]?.final).filter((v): v is number => v !== undefined && !Number.isNaN(v));
+    const finals = (ids: readonly string[]) =>
+      ids.map((id) => values[name]![id]?.final).filter((v): v is number => v !== undefined && !Number.isNaN(v));
     const replicated = [...groups.entries()].filter(([, ids]) => finals(ids).length >= 2);
     if (replicated.length >= 2) {
       const mean = (ids: string[]) => describe(finals(ids)).mean;
@@ -203,15 +219,31 @@ export function compareExperiments(
       const [bestLabel, bestIds] = replicated[0]!;
       for (const [label, ids] of replicated.slice(1)) {
         const test = welchTTest(finals(bestIds), finals(ids));
-        if (test) significance.push({ metric: name, groupA: bestLabel, groupB: label, idsA: bestIds, idsB: ids, meanA: test.meanA, meanB: test.meanB, t: test.t, df: test.df, pValue: test.pValue });
+        if (test)
+          significance.push({
+            metric: name,
+            groupA: bestLabel,
+            groupB: label,
+            idsA: bestIds,
+            idsB: ids,
+            meanA: test.meanA,
+            meanB: test.meanB,
+            t: test.t,
+            df: test.df,
+            pValue: test.pValue,
+          });
       }
     }
     if (options.groups !== undefined) {
       const resolve = (list: unknown, which: string) => {
-        if (!Array.isArray(list)) throw new LablogError('INVALID_OPTION', `compare: groups.${which} must be an array of ids or names`, { option: 'groups' });
+        if (!Array.isArray(list))
+          throw new LablogError('INVALID_OPTION', `compare: groups.${which} must be an array of ids or names`, { option: 'groups' });
         return list.map((key: unknown) => {
           const e = completed.find((x) => x.id === key || x.name === key);
-          if (e === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `groups.${which}: no completed experiment '${String(key)}' in the comparison`, { key: String(key) });
+          if (e === undefined)
+            throw new LablogError('EXPERIMENT_NOT_FOUND', `groups.${which}: no completed experiment '${String(key)}' in the comparison`, {
+              key: String(key),
+            });
           return e.id;
         });
       };
@@ -219,9 +251,23 @@ export function compareExperiments(
       const idsB = resolve(options.groups.B, 'B');
       const test = welchTTest(finals(idsA), finals(idsB));
       if (test === undefined) {
-        throw new LablogError('INSUFFICIENT_RUNS', `an A/B test of '${name}' needs 2 values in each group`, { completed: Math.min(idsA.length, idsB.length), minimumRequired: 2 });
+        throw new LablogError('INSUFFICIENT_RUNS', `an A/B test of '${name}' needs 2 values in each group`, {
+          completed: Math.min(idsA.length, idsB.length),
+          minimumRequired: 2,
+        });
       }
-      significance.push({ metric: name, groupA: 'A', groupB: 'B', idsA, idsB, meanA: test.meanA, meanB: test.meanB, t: test.t, df: test.df, pValue: test.pValue });
+      significance.push({
+        metric: name,
+        groupA: 'A',
+        groupB: 'B',
+        idsA,
+        idsB,
+        meanA: test.meanA,
+        meanB: test.meanB,
+        t: test.t,
+        df: test.df,
+        pValue: test.pValue,
+      });
     }
   }
 
@@ -270,16 +316,22 @@ export function compareExperiments(
     if (b !== undefined) {
       const delta = values[name]![first]!.final - b;
       const better = goal === 'minimize' ? delta < 0 : delta > 0;
-      insights.push(`Against the baseline ${baseline!.name} (${name} ${fmt(b)}), the best is ${better ? 'better' : 'not better'} by ${fmt(Math.abs(delta))}.`);
+      insights.push(
+        `Against the baseline ${baseline!.name} (${name} ${fmt(b)}), the best is ${better ? 'better' : 'not better'} by ${fmt(Math.abs(delta))}.`,
+      );
     }
   }
   for (const r of significance) {
     const verdict = r.pValue < SIGNIFICANCE_LEVEL ? 'differs significantly from' : 'does not differ significantly from';
-    insights.push(`On ${r.metric}, [${r.groupA}] (mean ${fmt(r.meanA)}, n = ${r.idsA.length}) ${verdict} [${r.groupB}] (mean ${fmt(r.meanB)}, n = ${r.idsB.length}): Welch t = ${fmt(r.t)}, df = ${fmt(r.df)}, ${fmtP(r.pValue)}.`);
+    insights.push(
+      `On ${r.metric}, [${r.groupA}] (mean ${fmt(r.meanA)}, n = ${r.idsA.length}) ${verdict} [${r.groupB}] (mean ${fmt(r.meanB)}, n = ${r.idsB.length}): Welch t = ${fmt(r.t)}, df = ${fmt(r.df)}, ${fmtP(r.pValue)}.`,
+    );
   }
   for (const c of correlations) {
     if (!(Math.abs(c.spearman) >= NOTABLE_CORRELATION) || c.n < NOTABLE_CORRELATION_N) continue;
-    insights.push(`Higher ${c.param} correlates with ${c.spearman > 0 ? 'higher' : 'lower'} ${c.metric}: ρ = ${c.spearman.toFixed(2).replace('-', '−')}, n = ${c.n}.`);
+    insights.push(
+      `Higher ${c.param} correlates with ${c.spearman > 0 ? 'higher' : 'lower'} ${c.metric}: ρ = ${c.spearman.toFixed(2).replace('-', '−')}, n = ${c.n}.`,
+    );
   }
   if (paretoFrontierIds.length > 0) {
     insights.push(

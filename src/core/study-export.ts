@@ -49,12 +49,14 @@ export interface ExportExtra {
   memberTags?: Record<string, readonly string[]>;
 }
 
-
-
 const OPTION_KEYS = ['format', 'path', 'include', 'series', 'goals'] as const;
 
 function invalid(option: string, message: string, actual?: unknown): LablogError {
-  return new LablogError('INVALID_OPTION', `export: ${message}`, actual === undefined ? { option } : { option, actual: describeValue(actual) });
+  return new LablogError(
+    'INVALID_OPTION',
+    `export: ${message}`,
+    actual === undefined ? { option } : { option, actual: describeValue(actual) },
+  );
 }
 
 interface ResolvedOptions {
@@ -79,7 +81,8 @@ function resolveOptions(options: ExportOptions): ResolvedOptions {
   let included: Set<ExportInclude>;
   if (include === undefined) included = new Set(EXPORT_INCLUDES);
   else {
-    if (!Array.isArray(include)) throw invalid('include', `include must be an array of ${EXPORT_INCLUDES.join(', ')}, got ${describeValue(include)}`, include);
+    if (!Array.isArray(include))
+      throw invalid('include', `include must be an array of ${EXPORT_INCLUDES.join(', ')}, got ${describeValue(include)}`, include);
     for (const item of include as unknown[]) {
       if (!(EXPORT_INCLUDES as readonly unknown[]).includes(item)) {
         throw invalid('include', `include: unknown column group ${describeValue(item)}; known: ${EXPORT_INCLUDES.join(', ')}`, item);
@@ -87,7 +90,8 @@ function resolveOptions(options: ExportOptions): ResolvedOptions {
     }
     included = new Set(include);
   }
-  if (series !== undefined && typeof series !== 'boolean') throw invalid('series', `series must be a boolean, got ${describeValue(series)}`, series);
+  if (series !== undefined && typeof series !== 'boolean')
+    throw invalid('series', `series must be a boolean, got ${describeValue(series)}`, series);
   if (goals !== undefined) {
     if (typeof goals !== 'object' || goals === null || Array.isArray(goals)) {
       throw invalid('goals', `goals must be an object of metric → 'minimize' | 'maximize', got ${describeValue(goals)}`, goals);
@@ -115,12 +119,14 @@ interface Column {
 /** NaN → null, for formats that have no NaN (a typed array without NaN is kept as is). */
 function nanToNull(values: ArrayLike<unknown>): ArrayLike<unknown> {
   const isNaN = (v: unknown) => typeof v === 'number' && Number.isNaN(v);
-  if (ArrayBuffer.isView(values)) return Array.prototype.some.call(values, isNaN) ? Array.from(values, (v) => (isNaN(v) ? null : v)) : values;
+  if (ArrayBuffer.isView(values))
+    return Array.prototype.some.call(values, isNaN) ? Array.from(values, (v) => (isNaN(v) ? null : v)) : values;
   return Array.from(values, (v) => (isNaN(v) ? null : v));
 }
 
 function toSeries(pl: Polars, column: Column, nanAsNull: boolean): Series {
-  const dtype: DataType = column.dtype === 'str' ? pl.Utf8 : column.dtype === 'f64' ? pl.Float64 : column.dtype === 'i64' ? pl.Int64 : pl.Bool;
+  const dtype: DataType =
+    column.dtype === 'str' ? pl.Utf8 : column.dtype === 'f64' ? pl.Float64 : column.dtype === 'i64' ? pl.Int64 : pl.Bool;
   const values = nanAsNull && column.dtype === 'f64' ? nanToNull(column.values) : column.values;
   // polars ignores the dtype for typed arrays, so cast when it differs.
   const series = pl.Series(column.name, values as unknown[], dtype);
@@ -170,7 +176,11 @@ function wideColumns(experiments: readonly ExportableExperiment[], options: Reso
     columns.push({ name: 'tags', dtype: 'str', values: experiments.map((e) => e.tags.join(', ')) });
     const memberTags = extra?.memberTags;
     if (memberTags !== undefined) {
-      columns.push({ name: 'member_tags', dtype: 'str', values: experiments.map((e) => (Object.hasOwn(memberTags, e.id) ? memberTags[e.id]!.join(', ') : null)) });
+      columns.push({
+        name: 'member_tags',
+        dtype: 'str',
+        values: experiments.map((e) => (Object.hasOwn(memberTags, e.id) ? memberTags[e.id]!.join(', ') : null)),
+      });
     }
   }
 
@@ -224,7 +234,8 @@ function wideColumns(experiments: readonly ExportableExperiment[], options: Reso
 }
 
 function longColumns(experiments: readonly ExportableExperiment[]): Column[] {
-  const parts: { experiment: ExportableExperiment; metric: string; steps: Float64Array; values: Float64Array; timestamps: Float64Array }[] = [];
+  const parts: { experiment: ExportableExperiment; metric: string; steps: Float64Array; values: Float64Array; timestamps: Float64Array }[] =
+    [];
   let total = 0;
   for (const experiment of experiments) {
     const names = experiment
@@ -292,7 +303,11 @@ async function writeFrame(df: DataFrame, format: ExportFormat, path: string): Pr
  * Writes experiments to a file: one row per experiment with metadata, tags, params (`param.<key>`) and
  * per metric `metric.<name>.final|best|count`; or, with `series`, every metric point in long form.
  */
-export async function exportExperiments(experiments: readonly ExportableExperiment[], options: ExportOptions, extra?: ExportExtra): Promise<ExportResult> {
+export async function exportExperiments(
+  experiments: readonly ExportableExperiment[],
+  options: ExportOptions,
+  extra?: ExportExtra,
+): Promise<ExportResult> {
   const resolved = resolveOptions(options);
   const pl = loadPolars();
   const columns = resolved.series ? longColumns(experiments) : wideColumns(experiments, resolved, extra);
@@ -302,7 +317,12 @@ export async function exportExperiments(experiments: readonly ExportableExperime
   try {
     await writeFrame(df, resolved.format, resolved.path);
   } catch (cause) {
-    throw new LablogError('STORAGE_ERROR', `export: cannot write ${resolved.format} to ${resolved.path}: ${(cause as Error).message}`, { driver: 'filesystem', driverCode: driverCodeOf(cause), location: resolved.path }, { cause });
+    throw new LablogError(
+      'STORAGE_ERROR',
+      `export: cannot write ${resolved.format} to ${resolved.path}: ${(cause as Error).message}`,
+      { driver: 'filesystem', driverCode: driverCodeOf(cause), location: resolved.path },
+      { cause },
+    );
   }
   return { path: resolved.path, format: resolved.format, rows: df.height, columns: df.columns };
 }

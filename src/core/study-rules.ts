@@ -63,7 +63,17 @@ export interface CloneOptions {
   copyExperiments?: boolean;
 }
 
-const CREATE_OPTIONS = ['name', 'project', 'description', 'hypothesis', 'tags', 'metadata', 'baseline', 'template', 'templateParameters'] as const;
+const CREATE_OPTIONS = [
+  'name',
+  'project',
+  'description',
+  'hypothesis',
+  'tags',
+  'metadata',
+  'baseline',
+  'template',
+  'templateParameters',
+] as const;
 
 export function newStudyId(): string {
   return randomUUID();
@@ -82,7 +92,11 @@ export function assertTags(where: string, tags: unknown): string[] {
   if (tags === undefined) return [];
   if (!Array.isArray(tags)) throw new LablogError('INVALID_OPTION', `${where}: tags must be an array of strings`, { option: 'tags' });
   if (tags.length > DEFAULT_LIMITS.maxTags) {
-    throw new LablogError('INVALID_OPTION', `${where}: ${tags.length} tags; the limit is ${DEFAULT_LIMITS.maxTags}`, { option: 'tags', limit: DEFAULT_LIMITS.maxTags, actual: tags.length });
+    throw new LablogError('INVALID_OPTION', `${where}: ${tags.length} tags; the limit is ${DEFAULT_LIMITS.maxTags}`, {
+      option: 'tags',
+      limit: DEFAULT_LIMITS.maxTags,
+      actual: tags.length,
+    });
   }
   for (const tag of tags) assertName('tag', tag, MAX_NAME);
   return [...new Set(tags as string[])];
@@ -97,7 +111,9 @@ export function assertMetadata(where: string, metadata: unknown): Record<string,
   try {
     json = JSON.stringify(metadata);
   } catch (cause) {
-    throw new LablogError('INVALID_OPTION', `${where}: metadata must be JSON-serialisable (${(cause as Error).message})`, { option: 'metadata' });
+    throw new LablogError('INVALID_OPTION', `${where}: metadata must be JSON-serialisable (${(cause as Error).message})`, {
+      option: 'metadata',
+    });
   }
   assertMetadataSize(where, 'metadata', json);
   const copy = JSON.parse(json) as Record<string, unknown>;
@@ -109,11 +125,15 @@ export function assertMetadata(where: string, metadata: unknown): Record<string,
 function assertMetadataSize(where: string, field: string, json: string): void {
   const bytes = Buffer.byteLength(json);
   if (bytes > MAX_STUDY_METADATA_BYTES) {
-    throw new LablogError('INVALID_OPTION', `${where}: ${field} is ${bytes} bytes of JSON; the limit is ${MAX_STUDY_METADATA_BYTES} (MAX_STUDY_METADATA_BYTES)`, {
-      option: field,
-      limit: MAX_STUDY_METADATA_BYTES,
-      actual: bytes,
-    });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `${where}: ${field} is ${bytes} bytes of JSON; the limit is ${MAX_STUDY_METADATA_BYTES} (MAX_STUDY_METADATA_BYTES)`,
+      {
+        option: field,
+        limit: MAX_STUDY_METADATA_BYTES,
+        actual: bytes,
+      },
+    );
   }
 }
 
@@ -123,7 +143,12 @@ function assertWellFormedJson(where: string, field: string, value: unknown): voi
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v === 'string') {
-      if (loneSurrogateIndex(v) >= 0) throw new LablogError('INVALID_OPTION', `${where}: ${field} holds a string with a lone surrogate (half of a character); stores cannot hold it`, { option: field });
+      if (loneSurrogateIndex(v) >= 0)
+        throw new LablogError(
+          'INVALID_OPTION',
+          `${where}: ${field} holds a string with a lone surrogate (half of a character); stores cannot hold it`,
+          { option: field },
+        );
     } else if (typeof v === 'object' && v !== null) {
       for (const [key, item] of Object.entries(v)) {
         stack.push(key, item);
@@ -137,20 +162,32 @@ export function checkExternalBaseline(where: string, value: unknown): { name: st
   const b = value as { name?: unknown; metrics?: unknown };
   const metrics = b?.metrics;
   if (
-    typeof b !== 'object' || b === null || typeof b.name !== 'string' || typeof metrics !== 'object' || metrics === null ||
-    Array.isArray(metrics) || Object.values(metrics).some((v) => typeof v !== 'number')
+    typeof b !== 'object' ||
+    b === null ||
+    typeof b.name !== 'string' ||
+    typeof metrics !== 'object' ||
+    metrics === null ||
+    Array.isArray(metrics) ||
+    Object.values(metrics).some((v) => typeof v !== 'number')
   ) {
-    return new LablogError('INVALID_OPTION', `${where}: baseline is an experiment id or name, or { name, metrics: { metric: number } }`, { option: 'baseline', field: 'baseline' });
+    return new LablogError('INVALID_OPTION', `${where}: baseline is an experiment id or name, or { name, metrics: { metric: number } }`, {
+      option: 'baseline',
+      field: 'baseline',
+    });
   }
   const nameError = checkName('baseline name', b.name, MAX_NAME);
   if (nameError) return nameError;
   const entries = Object.entries(metrics as Record<string, number>);
   if (entries.length > MAX_BASELINE_METRICS) {
-    return new LablogError('INVALID_OPTION', `${where}: the baseline has ${entries.length} metrics; the limit is ${MAX_BASELINE_METRICS} (MAX_BASELINE_METRICS)`, {
-      option: 'baseline.metrics',
-      limit: MAX_BASELINE_METRICS,
-      actual: entries.length,
-    });
+    return new LablogError(
+      'INVALID_OPTION',
+      `${where}: the baseline has ${entries.length} metrics; the limit is ${MAX_BASELINE_METRICS} (MAX_BASELINE_METRICS)`,
+      {
+        option: 'baseline.metrics',
+        limit: MAX_BASELINE_METRICS,
+        actual: entries.length,
+      },
+    );
   }
   for (const [metric] of entries) {
     const error = checkName('baseline metric name', metric, MAX_NAME);
@@ -223,7 +260,11 @@ export function studyPatchFrom(changes: StudyUpdate): StudyPatch {
   if (changes.metadata !== undefined) patch.metadata = assertMetadata('update', changes.metadata);
   if (changes.status !== undefined) {
     if (!(STUDY_STATUSES as readonly unknown[]).includes(changes.status)) {
-      throw new LablogError('INVALID_OPTION', `update: status must be active, completed or archived, got ${describeValue(changes.status)}`, { option: 'status' });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `update: status must be active, completed or archived, got ${describeValue(changes.status)}`,
+        { option: 'status' },
+      );
     }
     patch.status = changes.status;
   }
@@ -241,12 +282,18 @@ export function memberFrom(options: AddExperimentOptions | undefined): { notes: 
 /** An experiment joins only a study that is not archived, in its own project. */
 export function assertCanJoin(study: StudyRecord, experiment: { id: string; name: string; project: string }): void {
   if (experiment.project !== study.project) {
-    throw new LablogError('INVALID_OPTION', `experiment '${experiment.name}' is in project '${experiment.project}', the study in '${study.project}'`, {
-      experimentId: experiment.id,
-    });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `experiment '${experiment.name}' is in project '${experiment.project}', the study in '${study.project}'`,
+      {
+        experimentId: experiment.id,
+      },
+    );
   }
   if (study.status === 'archived') {
-    throw new LablogError('INVALID_OPTION', `study '${study.name}' is archived; update its status to add experiments`, { study: study.name });
+    throw new LablogError('INVALID_OPTION', `study '${study.name}' is archived; update its status to add experiments`, {
+      study: study.name,
+    });
   }
 }
 
@@ -259,7 +306,8 @@ export function archivePatchFrom(options: ArchiveOptions): { patch: StudyPatch; 
   assertKnownOptions('archive', options, ['reason', 'preserveArtifacts']);
   assertText('archive', 'reason', options.reason, false);
   const preserveArtifacts = options.preserveArtifacts ?? true;
-  if (typeof preserveArtifacts !== 'boolean') throw new LablogError('INVALID_OPTION', 'archive: preserveArtifacts must be a boolean', { option: 'preserveArtifacts' });
+  if (typeof preserveArtifacts !== 'boolean')
+    throw new LablogError('INVALID_OPTION', 'archive: preserveArtifacts must be a boolean', { option: 'preserveArtifacts' });
   return { patch: { status: 'archived', archiveReason: options.reason, preserveArtifacts }, preserveArtifacts };
 }
 
@@ -310,7 +358,8 @@ function cloneMetadata(source: StudyRecord, modifications: Record<string, unknow
 
 /** Deleting loses the question and its conclusion: only archived studies, unless forced. */
 export function assertDeletable(study: StudyRecord, force: unknown): void {
-  if (force !== undefined && typeof force !== 'boolean') throw new LablogError('INVALID_OPTION', 'delete: force must be a boolean', { option: 'force' });
+  if (force !== undefined && typeof force !== 'boolean')
+    throw new LablogError('INVALID_OPTION', 'delete: force must be a boolean', { option: 'force' });
   if (study.status !== 'archived' && force !== true) {
     throw new LablogError('STUDY_NOT_ARCHIVED', `study '${study.name}' is ${study.status}; archive it first, or delete({ force: true })`, {
       study: study.name,

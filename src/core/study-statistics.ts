@@ -43,7 +43,9 @@ export function studyStatistics(experiments: readonly StudiedExperiment[], optio
   // No goal stated: the one the metric's name suggests (model/metric-goal.ts).
   const goal = options?.goal ?? (options?.metric !== undefined ? defaultMetricGoal(options.metric) : 'minimize');
   if (goal !== 'minimize' && goal !== 'maximize') {
-    throw new LablogError('INVALID_OPTION', `statistics: goal must be 'minimize' or 'maximize', got ${describeValue(goal)}`, { option: 'goal' });
+    throw new LablogError('INVALID_OPTION', `statistics: goal must be 'minimize' or 'maximize', got ${describeValue(goal)}`, {
+      option: 'goal',
+    });
   }
   const count = (status: string) => experiments.filter((e) => e.status === status).length;
   let best: StudyStatistics['best'] = null;
@@ -56,7 +58,8 @@ export function studyStatistics(experiments: readonly StudiedExperiment[], optio
     if (options?.metric === undefined || e.status !== 'completed') continue;
     const value = e.series.find((s) => s.name === options.metric && s.kind === 'metric')?.lastValue;
     if (typeof value !== 'number' || Number.isNaN(value)) continue;
-    if (best === null || (goal === 'minimize' ? value < best.value : value > best.value)) best = { id: e.id, name: e.name, metric: options.metric, value };
+    if (best === null || (goal === 'minimize' ? value < best.value : value > best.value))
+      best = { id: e.id, name: e.name, metric: options.metric, value };
   }
   const totalTrainingTimeMs = durations.reduce((a, b) => a + b, 0);
   return {

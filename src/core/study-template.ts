@@ -30,7 +30,12 @@ export interface AbTestingParameters {
 }
 
 export type StudyPlan =
-  | { readonly template: 'grid_search'; readonly metric: string; readonly objective: Goal; readonly runs: readonly Record<string, number | string | boolean>[] }
+  | {
+      readonly template: 'grid_search';
+      readonly metric: string;
+      readonly objective: Goal;
+      readonly runs: readonly Record<string, number | string | boolean>[];
+    }
   | {
       readonly template: 'ab_testing';
       readonly successMetric: string;
@@ -57,19 +62,27 @@ export function checkTemplate(kind: unknown, parameters: unknown): StudyTemplate
   const json = JSON.stringify(parameters);
   const bytes = Buffer.byteLength(json);
   if (bytes > MAX_TEMPLATE_BYTES) {
-    throw new LablogError('INVALID_OPTION', `createStudy: templateParameters are ${bytes} bytes of JSON; the limit is ${MAX_TEMPLATE_BYTES} (MAX_TEMPLATE_BYTES)`, {
-      option: 'templateParameters',
-      limit: MAX_TEMPLATE_BYTES,
-      actual: bytes,
-    });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `createStudy: templateParameters are ${bytes} bytes of JSON; the limit is ${MAX_TEMPLATE_BYTES} (MAX_TEMPLATE_BYTES)`,
+      {
+        option: 'templateParameters',
+        limit: MAX_TEMPLATE_BYTES,
+        actual: bytes,
+      },
+    );
   }
   // JSON.stringify escapes a lone surrogate as \udXXX; unescaped text never holds a backslash-u of a surrogate otherwise.
   if (/(^|[^\\])(\\\\)*\\ud[89a-f][0-9a-f]{2}/i.test(json)) {
-    throw invalid('templateParameters hold a string with a lone surrogate (half of a character); stores cannot hold it', 'templateParameters');
+    throw invalid(
+      'templateParameters hold a string with a lone surrogate (half of a character); stores cannot hold it',
+      'templateParameters',
+    );
   }
   if (kind === 'grid_search') {
     const space = parameters['search_space'];
-    if (!isObject(space) || Object.keys(space).length === 0) throw invalid('grid_search needs search_space: { param: [values…] }', 'templateParameters.search_space');
+    if (!isObject(space) || Object.keys(space).length === 0)
+      throw invalid('grid_search needs search_space: { param: [values…] }', 'templateParameters.search_space');
     let size = 1;
     for (const [key, values] of Object.entries(space)) {
       if (!Array.isArray(values) || values.length === 0 || values.some((v) => !['number', 'string', 'boolean'].includes(typeof v))) {
@@ -77,21 +90,32 @@ export function checkTemplate(kind: unknown, parameters: unknown): StudyTemplate
       }
       size *= values.length;
     }
-    if (size > MAX_GRID_SIZE) throw invalid(`the grid has ${size} param sets; the limit is ${MAX_GRID_SIZE}`, 'templateParameters.search_space');
+    if (size > MAX_GRID_SIZE)
+      throw invalid(`the grid has ${size} param sets; the limit is ${MAX_GRID_SIZE}`, 'templateParameters.search_space');
     if (parameters['objective'] !== 'minimize' && parameters['objective'] !== 'maximize') {
       throw invalid("grid_search needs objective: 'minimize' | 'maximize'", 'templateParameters.objective');
     }
-    if (typeof parameters['metric'] !== 'string' || parameters['metric'].length === 0) throw invalid('grid_search needs metric: the name of the metric', 'templateParameters.metric');
+    if (typeof parameters['metric'] !== 'string' || parameters['metric'].length === 0)
+      throw invalid('grid_search needs metric: the name of the metric', 'templateParameters.metric');
   } else {
     const variants = parameters['variants'];
-    if (!Array.isArray(variants) || variants.length < 2 || variants.some((v) => typeof v !== 'string') || new Set(variants).size !== variants.length) {
+    if (
+      !Array.isArray(variants) ||
+      variants.length < 2 ||
+      variants.some((v) => typeof v !== 'string') ||
+      new Set(variants).size !== variants.length
+    ) {
       throw invalid('ab_testing needs variants: two or more distinct names', 'templateParameters.variants');
     }
-    if (typeof parameters['success_metric'] !== 'string') throw invalid('ab_testing needs success_metric', 'templateParameters.success_metric');
+    if (typeof parameters['success_metric'] !== 'string')
+      throw invalid('ab_testing needs success_metric', 'templateParameters.success_metric');
     // Checks effect size, alpha, power and std the way plan() will use them, and the size of the plan.
     const { n } = planAb(parameters as unknown as AbTestingParameters);
     if (n * variants.length > MAX_GRID_SIZE) {
-      throw invalid(`the A/B test needs ${n} runs per variant, ${n * variants.length} in all; the limit is ${MAX_GRID_SIZE} (raise minimum_effect_size or lower statistical_power)`, 'templateParameters.minimum_effect_size');
+      throw invalid(
+        `the A/B test needs ${n} runs per variant, ${n * variants.length} in all; the limit is ${MAX_GRID_SIZE} (raise minimum_effect_size or lower statistical_power)`,
+        'templateParameters.minimum_effect_size',
+      );
     }
   }
   return { kind, parameters: JSON.parse(JSON.stringify(parameters)) as Record<string, unknown> };

@@ -113,12 +113,18 @@ export class Study {
 
   /** The member experiments, in the order they were added (read handles; live ones for runs of this process). */
   experiments(): Experiment[] {
-    return this.#context.studies().members(this.id).map((m) => this.#context.experiment(m.experimentId, this.project));
+    return this.#context
+      .studies()
+      .members(this.id)
+      .map((m) => this.#context.experiment(m.experimentId, this.project));
   }
 
   /** Notes and tags given when each experiment was added. */
   members(): { experimentId: string; notes: string | null; tags: readonly string[]; addedAt: Date }[] {
-    return this.#context.studies().members(this.id).map((m) => ({ ...m, addedAt: new Date(m.addedAt) }));
+    return this.#context
+      .studies()
+      .members(this.id)
+      .map((m) => ({ ...m, addedAt: new Date(m.addedAt) }));
   }
 
   /** Changes name, description, hypothesis, tags, metadata, status (active → completed → archived) or conclusion. */
@@ -149,11 +155,15 @@ export class Study {
     const members = this.experiments();
     let chosen = members;
     if (options?.experiments !== undefined) {
-      if (!Array.isArray(options.experiments)) throw new LablogError('INVALID_OPTION', 'compare: experiments must be an array of ids or names', { option: 'experiments' });
+      if (!Array.isArray(options.experiments))
+        throw new LablogError('INVALID_OPTION', 'compare: experiments must be an array of ids or names', { option: 'experiments' });
       chosen = options.experiments.map((idOrName) => {
         const found = members.find((m) => m.id === idOrName || m.name === idOrName);
         if (found === undefined) {
-          throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${idOrName}' in study '${this.name}'`, { key: idOrName, study: this.name });
+          throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${idOrName}' in study '${this.name}'`, {
+            key: idOrName,
+            study: this.name,
+          });
         }
         return found;
       });
@@ -175,7 +185,9 @@ export class Study {
   /** The param sets (grid search) or sample size per variant (A/B test) of the study's template. */
   plan(): StudyPlan {
     if (this.#record.template === null) {
-      throw new LablogError('INVALID_OPTION', `study '${this.name}' was not created from a template (grid_search or ab_testing)`, { study: this.name });
+      throw new LablogError('INVALID_OPTION', `study '${this.name}' was not created from a template (grid_search or ab_testing)`, {
+        study: this.name,
+      });
     }
     return planStudy(this.#record.template);
   }
@@ -185,7 +197,12 @@ export class Study {
     const { patch, preserveArtifacts } = archivePatchFrom(options);
     if (!preserveArtifacts) {
       assertNoneRunning(this.#record, this.experiments());
-      this.#context.dropArtifacts(this.#context.studies().members(this.id).map((m) => m.experimentId));
+      this.#context.dropArtifacts(
+        this.#context
+          .studies()
+          .members(this.id)
+          .map((m) => m.experimentId),
+      );
     }
     this.#record = this.#context.studies().updateStudy(this.id, patch, Date.now());
     return this;
@@ -202,7 +219,13 @@ export class Study {
     if (options.copyExperiments === true) {
       for (const member of this.#context.studies().members(this.id)) {
         const copy = this.#context.copyExperiment(member.experimentId, now);
-        this.#context.studies().addMember(clone.id, { experimentId: copy, notes: member.notes, tags: member.tags, addedAt: member.addedAt }, MAX_STUDY_EXPERIMENTS);
+        this.#context
+          .studies()
+          .addMember(
+            clone.id,
+            { experimentId: copy, notes: member.notes, tags: member.tags, addedAt: member.addedAt },
+            MAX_STUDY_EXPERIMENTS,
+          );
       }
     }
     return clone;

@@ -97,7 +97,10 @@ export function checkName(what: string, name: unknown, maxLength: number): Lablo
     );
   }
   if (RESERVED_NAMES.has(name)) {
-    return new LablogError('INVALID_NAME', `${what} '${name}' is reserved: it is not a plain key of a JavaScript object`, { key: name, actual: name });
+    return new LablogError('INVALID_NAME', `${what} '${name}' is reserved: it is not a plain key of a JavaScript object`, {
+      key: name,
+      actual: name,
+    });
   }
   return undefined;
 }
@@ -117,20 +120,31 @@ export function checkText(
   if (value.length > maxLength) {
     const length = characterLength(value);
     if (length > maxLength) {
-      return new LablogError(code, `${what} is ${length} characters; the limit is ${maxLength}`, { ...details, limit: maxLength, actual: length });
+      return new LablogError(code, `${what} is ${length} characters; the limit is ${maxLength}`, {
+        ...details,
+        limit: maxLength,
+        actual: length,
+      });
     }
   }
   const lone = loneSurrogateIndex(value);
   if (lone >= 0) {
     const unit = value.charCodeAt(lone).toString(16).toUpperCase();
-    return new LablogError(code, `${what} contains a lone surrogate U+${unit} at index ${lone} (half of a character); stores cannot hold it`, {
-      ...details,
-      actual: `U+${unit}`,
-    });
+    return new LablogError(
+      code,
+      `${what} contains a lone surrogate U+${unit} at index ${lone} (half of a character); stores cannot hold it`,
+      {
+        ...details,
+        actual: `U+${unit}`,
+      },
+    );
   }
   const nul = value.indexOf('\u0000');
   if (nul >= 0) {
-    return new LablogError(code, `${what} contains a NUL character (U+0000) at index ${nul}; stores cannot hold it`, { ...details, actual: 'U+0000' });
+    return new LablogError(code, `${what} contains a NUL character (U+0000) at index ${nul}; stores cannot hold it`, {
+      ...details,
+      actual: 'U+0000',
+    });
   }
   return undefined;
 }
@@ -139,16 +153,23 @@ export function checkText(
 export function checkCaption(key: string, caption: unknown): LablogError | undefined {
   if (caption === null || caption === undefined) return undefined;
   if (typeof caption !== 'string') {
-    return new LablogError('INVALID_OPTION', `caption for '${key}' must be a string, got ${describeValue(caption)}`, { key, option: 'caption' });
+    return new LablogError('INVALID_OPTION', `caption for '${key}' must be a string, got ${describeValue(caption)}`, {
+      key,
+      option: 'caption',
+    });
   }
   if (caption.length > MAX_CAPTION_LENGTH && characterLength(caption) > MAX_CAPTION_LENGTH) {
     const length = characterLength(caption);
-    return new LablogError('LIMIT_EXCEEDED', `caption for '${key}' is ${length} characters; the limit is ${MAX_CAPTION_LENGTH} (MAX_CAPTION_LENGTH)`, {
-      key,
-      option: 'caption',
-      limit: MAX_CAPTION_LENGTH,
-      actual: length,
-    });
+    return new LablogError(
+      'LIMIT_EXCEEDED',
+      `caption for '${key}' is ${length} characters; the limit is ${MAX_CAPTION_LENGTH} (MAX_CAPTION_LENGTH)`,
+      {
+        key,
+        option: 'caption',
+        limit: MAX_CAPTION_LENGTH,
+        actual: length,
+      },
+    );
   }
   return checkText(`caption for '${key}'`, caption, MAX_CAPTION_LENGTH, 'INVALID_OPTION', { key, option: 'caption' });
 }
@@ -198,11 +219,10 @@ export function checkParamValue(
 /** A user-given step: a safe integer >= 0. */
 export function checkStep(key: string, step: unknown): LablogError | undefined {
   if (typeof step === 'number' && Number.isSafeInteger(step) && step >= 0) return undefined;
-  return new LablogError(
-    'INVALID_STEP',
-    `step for '${key}' must be an integer >= 0, got ${describeValue(step)}`,
-    { key, actual: typeof step === 'number' ? step : describeValue(step) },
-  );
+  return new LablogError('INVALID_STEP', `step for '${key}' must be an integer >= 0, got ${describeValue(step)}`, {
+    key,
+    actual: typeof step === 'number' ? step : describeValue(step),
+  });
 }
 
 /** A user-given timestamp: a Date or milliseconds since the epoch, finite. Returns ms or an error. */

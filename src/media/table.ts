@@ -24,7 +24,6 @@ export function loadArrow(): Promise<Arrow> {
   return (esmArrowLoading ??= import('apache-arrow').then((module) => (esmArrow = module)));
 }
 
-
 export interface SerializedTable {
   readonly ipc: Buffer;
   readonly rows: number;
@@ -48,7 +47,12 @@ export type TableInput =
   | { readonly kind: 'arrow'; readonly rows: number; readonly table: ArrowLike };
 
 function isPolarsDataFrame(value: unknown): value is PolarsLike {
-  return typeof value === 'object' && value !== null && typeof (value as PolarsLike).writeIPCStream === 'function' && typeof (value as PolarsLike).height === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as PolarsLike).writeIPCStream === 'function' &&
+    typeof (value as PolarsLike).height === 'number'
+  );
 }
 
 function isArrowTable(value: unknown): value is ArrowLike {

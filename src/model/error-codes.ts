@@ -121,12 +121,19 @@ export type ErrorDetailsByCode = EveryCode<{
   INVALID_PARAM_VALUE: ValueProblem & { readonly limit?: number };
   INVALID_METRIC_VALUE: ValueProblem;
   INVALID_STEP: ValueProblem;
-  STEP_NOT_INCREASING: { readonly key: string; readonly step: number; readonly limit?: number; readonly actual?: number; readonly lastStep?: number | null };
+  STEP_NOT_INCREASING: {
+    readonly key: string;
+    readonly step: number;
+    readonly limit?: number;
+    readonly actual?: number;
+    readonly lastStep?: number | null;
+  };
   INVALID_IMAGE: ValueProblem & { readonly path?: string; readonly limit?: number };
   INVALID_PLOT: ValueProblem & { readonly limit?: number };
   INVALID_TABLE: ValueProblem & { readonly limit?: number };
   SERIES_KIND_MISMATCH: { readonly key: string; readonly actual?: string; readonly expected?: string };
-  LIMIT_EXCEEDED: LimitProblem & Omit<ValueProblem, 'actual'> & { readonly experiment?: string; readonly step?: number; readonly project?: string };
+  LIMIT_EXCEEDED: LimitProblem &
+    Omit<ValueProblem, 'actual'> & { readonly experiment?: string; readonly step?: number; readonly project?: string };
   EXPERIMENT_CLOSED: { readonly experiment: string; readonly key?: string };
   EXPERIMENT_RUNNING: {
     readonly experiment?: string;

@@ -7,7 +7,8 @@ export const STUDY_SORT_FIELDS = ['created_at', 'updated_at', 'name'] as const;
 export type StudySortField = (typeof STUDY_SORT_FIELDS)[number];
 
 /** A baseline: an experiment of the store, or an external result given by its metrics. */
-export type StudyBaseline = { readonly experimentId: string } | { readonly name: string; readonly metrics: Readonly<Record<string, number>> };
+export type StudyBaseline =
+  { readonly experimentId: string } | { readonly name: string; readonly metrics: Readonly<Record<string, number>> };
 
 export const STUDY_TEMPLATE_KINDS = ['grid_search', 'ab_testing'] as const;
 export type StudyTemplateKind = (typeof STUDY_TEMPLATE_KINDS)[number];

@@ -79,7 +79,6 @@ export function readRejectedItem(item: unknown): RejectedItem {
   } as RejectedItem;
 }
 
-
 /** The wait a Retry-After header asks for (seconds or an HTTP date), in ms. */
 function retryAfterMs(header: string): number {
   const seconds = Number(header);
@@ -119,9 +118,11 @@ export function answerError(remote: string, request: string, response: FailedRes
     ...(retryAfter === null ? {} : { retryAfterMs: retryAfterMs(retryAfter) }),
     ...(read.known || read.sent === undefined ? {} : { remoteCode: read.sent }),
   };
-  const code: ErrorCode = status === 429 ? 'RATE_LIMITED' : status >= 500 && read.code !== 'STORAGE_ERROR' ? 'REMOTE_UNAVAILABLE' : read.code;
+  const code: ErrorCode =
+    status === 429 ? 'RATE_LIMITED' : status >= 500 && read.code !== 'STORAGE_ERROR' ? 'REMOTE_UNAVAILABLE' : read.code;
   const sentDetails = read.known && read.code === code && isRecord(answer['details']) ? answer['details'] : {};
-  const details = code === 'STORAGE_ERROR' ? { driver: 'remote', driverCode: null, location: remote, ...context } : { ...sentDetails, ...context };
+  const details =
+    code === 'STORAGE_ERROR' ? { driver: 'remote', driverCode: null, location: remote, ...context } : { ...sentDetails, ...context };
   const message = typeof answer['message'] === 'string' ? answer['message'] : response.statusText;
   // The details are the server's for this code (checked above), or only the context: they fit the code's shape.
   return new LablogError(code, `${request}: ${status} ${message}`.trimEnd(), details as ErrorDetails<typeof code>);

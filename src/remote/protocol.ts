@@ -103,7 +103,11 @@ function assertBoundedText(field: string, value: string, limit: number, rule: st
   if (value.length > limit) {
     const length = characterLength(value);
     if (length > limit) {
-      throw new LablogError('LIMIT_EXCEEDED', `${field} is ${length} characters; the limit is ${limit} (${rule})`, { field, limit, actual: length });
+      throw new LablogError('LIMIT_EXCEEDED', `${field} is ${length} characters; the limit is ${limit} (${rule})`, {
+        field,
+        limit,
+        actual: length,
+      });
     }
   }
   assertText(field, value);
@@ -155,7 +159,8 @@ export function decodeWireColumn(what: string, column: unknown, count?: number):
       const v: unknown = column[i];
       if (v === null) out[i] = Number.NaN;
       else if (typeof v === 'number') out[i] = v;
-      else if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') out[i] = fromJsonNumber(v)!; // as read answers carry them
+      else if (v === 'NaN' || v === 'Infinity' || v === '-Infinity')
+        out[i] = fromJsonNumber(v)!; // as read answers carry them
       else throw invalid(`${what}[${i}] must be a number, null (NaN), 'NaN', 'Infinity' or '-Infinity', got ${describeValue(v)}`);
     }
     return out;
@@ -219,18 +224,27 @@ export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
   // Counts are checked before anything is decoded: a 16-byte encoded column can claim any count.
   const itemCount = metricItems.length + imageItems.length + plotItems.length + tableItems.length;
   if (itemCount > MAX_SERIES_PER_REQUEST) {
-    throw new LablogError('LIMIT_EXCEEDED', `a request may carry ${MAX_SERIES_PER_REQUEST} series items (MAX_SERIES_PER_REQUEST); this one has ${itemCount}`, {
-      limit: MAX_SERIES_PER_REQUEST,
-      actual: itemCount,
-    });
+    throw new LablogError(
+      'LIMIT_EXCEEDED',
+      `a request may carry ${MAX_SERIES_PER_REQUEST} series items (MAX_SERIES_PER_REQUEST); this one has ${itemCount}`,
+      {
+        limit: MAX_SERIES_PER_REQUEST,
+        actual: itemCount,
+      },
+    );
   }
   let mediaPoints = 0;
-  for (const item of [...imageItems, ...plotItems]) if (isObject(item) && Array.isArray(item['points'])) mediaPoints += item['points'].length;
+  for (const item of [...imageItems, ...plotItems])
+    if (isObject(item) && Array.isArray(item['points'])) mediaPoints += item['points'].length;
   if (mediaPoints > MAX_MEDIA_POINTS_PER_REQUEST) {
-    throw new LablogError('LIMIT_EXCEEDED', `a request may carry ${MAX_MEDIA_POINTS_PER_REQUEST} image and plot points (MAX_MEDIA_POINTS_PER_REQUEST); this one has ${mediaPoints}`, {
-      limit: MAX_MEDIA_POINTS_PER_REQUEST,
-      actual: mediaPoints,
-    });
+    throw new LablogError(
+      'LIMIT_EXCEEDED',
+      `a request may carry ${MAX_MEDIA_POINTS_PER_REQUEST} image and plot points (MAX_MEDIA_POINTS_PER_REQUEST); this one has ${mediaPoints}`,
+      {
+        limit: MAX_MEDIA_POINTS_PER_REQUEST,
+        actual: mediaPoints,
+      },
+    );
   }
   let points = 0;
   const rejected: RejectedItem[] = [];
@@ -253,23 +267,33 @@ export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
       return [];
     }
     if (count > limits.maxMetricValues) {
-      const error = new LablogError('LIMIT_EXCEEDED', `'${item['name']}': ${count} metric values; the limit is ${limits.maxMetricValues} (maxMetricValues)`, {
-        key: item['name'],
-        limit: limits.maxMetricValues,
-        actual: count,
-      });
+      const error = new LablogError(
+        'LIMIT_EXCEEDED',
+        `'${item['name']}': ${count} metric values; the limit is ${limits.maxMetricValues} (maxMetricValues)`,
+        {
+          key: item['name'],
+          limit: limits.maxMetricValues,
+          actual: count,
+        },
+      );
       rejected.push(rejection('metric', item['name'], error));
       return [];
     }
-    return [{
-      name: item['name'],
-      after: after(what, item['after']),
-      steps: decodeWireColumn(`${what}.steps`, item['steps'], count),
-      values: decodeWireColumn(`${what}.values`, item['values'], count),
-      timestamps: decodeWireColumn(`${what}.timestamps`, item['timestamps'], count),
-    }];
+    return [
+      {
+        name: item['name'],
+        after: after(what, item['after']),
+        steps: decodeWireColumn(`${what}.steps`, item['steps'], count),
+        values: decodeWireColumn(`${what}.values`, item['values'], count),
+        timestamps: decodeWireColumn(`${what}.timestamps`, item['timestamps'], count),
+      },
+    ];
   });
-  const media = <P>(kind: 'image' | 'plot', items: unknown[], point: (what: string, p: Record<string, unknown>, caption: string | null) => P): WireMedia<P>[] =>
+  const media = <P>(
+    kind: 'image' | 'plot',
+    items: unknown[],
+    point: (what: string, p: Record<string, unknown>, caption: string | null) => P,
+  ): WireMedia<P>[] =>
     items.flatMap((item, i): WireMedia<P>[] => {
       const what = `${kind}s[${i}]`;
       if (!isObject(item) || typeof item['name'] !== 'string' || !Array.isArray(item['points'])) {
@@ -311,7 +335,13 @@ export function decodeIngest(body: unknown, limits: Limits): DecodedIngest {
   }));
   const tables = tableItems.flatMap((item, i): WireTable[] => {
     const what = `tables[${i}]`;
-    if (!isObject(item) || typeof item['name'] !== 'string' || !isHash(item['hash']) || !finiteOrNull(item['loggedAt']) || item['loggedAt'] === null) {
+    if (
+      !isObject(item) ||
+      typeof item['name'] !== 'string' ||
+      !isHash(item['hash']) ||
+      !finiteOrNull(item['loggedAt']) ||
+      item['loggedAt'] === null
+    ) {
       throw invalid(`${what} must be { name, hash: sha256 of uploaded Arrow IPC bytes, loggedAt }`);
     }
     const badName = refusedName('table', item['name'], limits);
@@ -340,14 +370,18 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
   const tags = body['tags'] ?? [];
   if (!Array.isArray(tags)) throw invalid('tags must be an array of strings');
   if (tags.length > limits.maxTags) {
-    throw new LablogError('LIMIT_EXCEEDED', `${tags.length} tags; the limit is ${limits.maxTags} (maxTags)`, { limit: limits.maxTags, actual: tags.length });
+    throw new LablogError('LIMIT_EXCEEDED', `${tags.length} tags; the limit is ${limits.maxTags} (maxTags)`, {
+      limit: limits.maxTags,
+      actual: tags.length,
+    });
   }
   for (const tag of tags) {
     const error = checkName('tag', tag, limits.maxNameLength);
     if (error) throw error;
   }
   const status = body['status'];
-  if (!(EXPERIMENT_STATUSES as readonly unknown[]).includes(status)) throw invalid(`status must be one of ${EXPERIMENT_STATUSES.join(', ')}`);
+  if (!(EXPERIMENT_STATUSES as readonly unknown[]).includes(status))
+    throw invalid(`status must be one of ${EXPERIMENT_STATUSES.join(', ')}`);
   const createdAt = body['createdAt'];
   if (typeof createdAt !== 'number' || !timeOrNull(createdAt)) throw invalid('createdAt must be milliseconds since the epoch');
   for (const field of ['endedAt', 'heartbeatAt']) {
@@ -376,11 +410,15 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
     const error = checkName('param name', p['key'], limits.maxNameLength);
     if (error) throw error;
     // The library's rule for string params (length, lone surrogates, NUL), applied to every type's text.
-    const textError = checkText(`param '${p['key'] as string}'`, p['value'], limits.maxParamValueLength, 'INVALID_PARAM_VALUE', { key: p['key'] as string });
+    const textError = checkText(`param '${p['key'] as string}'`, p['value'], limits.maxParamValueLength, 'INVALID_PARAM_VALUE', {
+      key: p['key'] as string,
+    });
     if (textError) throw textError;
     const typeError = paramValueError(p['type'] as string, p['value']);
     if (typeError) {
-      throw new LablogError('INVALID_PARAM_VALUE', `param '${p['key'] as string}' of type ${p['type'] as string}: ${typeError}`, { key: p['key'] as string });
+      throw new LablogError('INVALID_PARAM_VALUE', `param '${p['key'] as string}' of type ${p['type'] as string}: ${typeError}`, {
+        key: p['key'] as string,
+      });
     }
     return { key: p['key'] as string, type: p['type'] as ParamRecord['type'], value: p['value'] };
   });

@@ -22,7 +22,9 @@ const LOGIN = { method: 'POST', route: '/api/v1/session' } as const;
 function credentialOf(request: FastifyRequest): string | undefined {
   const { authorization, cookie } = request.headers;
   if (authorization === undefined && cookie === undefined) return undefined;
-  return createHash('sha256').update(`${authorization ?? ''}\n${cookie ?? ''}`).digest('base64url');
+  return createHash('sha256')
+    .update(`${authorization ?? ''}\n${cookie ?? ''}`)
+    .digest('base64url');
 }
 
 /**

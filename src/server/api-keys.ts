@@ -13,8 +13,13 @@ export function hashKey(key: string): string {
 }
 
 /** Creates a key for these projects and returns it: the only time the key itself is known. */
-export async function createApiKey(backend: ServerBackend, projects: readonly string[], name: string | null = null): Promise<{ key: string; record: ApiKeyRecord }> {
-  if (projects.length === 0) throw new LablogError('INVALID_OPTION', 'an API key needs at least one project (--project P)', { option: 'project' });
+export async function createApiKey(
+  backend: ServerBackend,
+  projects: readonly string[],
+  name: string | null = null,
+): Promise<{ key: string; record: ApiKeyRecord }> {
+  if (projects.length === 0)
+    throw new LablogError('INVALID_OPTION', 'an API key needs at least one project (--project P)', { option: 'project' });
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   const record: ApiKeyRecord = { id: randomUUID(), hash: hashKey(key), projects: [...new Set(projects)], name, createdAt: Date.now() };
   await backend.createKey(record);
@@ -69,7 +74,8 @@ export function resolveKey(keys: readonly ApiKeyListing[], nameOrId: string): Ap
   if (byId !== undefined) return byId;
   const named = keys.filter((k) => k.name === nameOrId);
   if (named.length === 1) return named[0]!;
-  if (named.length === 0) throw new LablogError('NOT_FOUND', `no API key named or with id '${nameOrId}' (lablog keys list shows them)`, { key: nameOrId });
+  if (named.length === 0)
+    throw new LablogError('NOT_FOUND', `no API key named or with id '${nameOrId}' (lablog keys list shows them)`, { key: nameOrId });
   throw new LablogError(
     'AMBIGUOUS_NAME',
     `${named.length} API keys are named '${nameOrId}': ${named.map((k) => k.id).join(', ')}; give the id of the one to revoke`,
@@ -81,6 +87,7 @@ export function resolveKey(keys: readonly ApiKeyListing[], nameOrId: string): Ap
 export async function revokeApiKey(backend: ServerBackend, nameOrId: string, now = Date.now()): Promise<ApiKeyListing> {
   const key = resolveKey(await backend.listKeys(false), nameOrId);
   // Revoked meanwhile by someone else: the same answer as an unknown key.
-  if (!(await backend.revokeKey(key.id, now))) throw new LablogError('NOT_FOUND', `no API key named or with id '${nameOrId}' (it was just revoked)`, { key: nameOrId });
+  if (!(await backend.revokeKey(key.id, now)))
+    throw new LablogError('NOT_FOUND', `no API key named or with id '${nameOrId}' (it was just revoked)`, { key: nameOrId });
   return { ...key, revokedAt: now };
 }

@@ -49,10 +49,19 @@ export class BlobReferences {
    * ownership query for the whole request; images larger than maxImageBytes are not decoded (the caller
    * refuses them by size).
    */
-  async resolve(project: string, wanted: readonly { hash: string; kind: BlobKind }[], limits: Limits, log: FastifyBaseLogger): Promise<Map<string, BlobAnswer>> {
+  async resolve(
+    project: string,
+    wanted: readonly { hash: string; kind: BlobKind }[],
+    limits: Limits,
+    log: FastifyBaseLogger,
+  ): Promise<Map<string, BlobAnswer>> {
     const answers = new Map<string, BlobAnswer>();
     if (wanted.length === 0) return answers;
-    const owned = await this.#backend.ownedBlobs(project, wanted.map((w) => w.hash), Date.now());
+    const owned = await this.#backend.ownedBlobs(
+      project,
+      wanted.map((w) => w.hash),
+      Date.now(),
+    );
     const fresh: { hash: string; check: BlobCheck }[] = [];
     const pending: (() => Promise<void>)[] = [];
     for (const { hash, kind } of wanted) {
@@ -100,7 +109,9 @@ export class BlobReferences {
       if (bytes === undefined) return undefined;
       if (kind === 'image') {
         const info = await validatePng('', bytes);
-        return info instanceof LablogError ? { kind, invalid: String(info.details.actual) } : { kind, width: info.width, height: info.height };
+        return info instanceof LablogError
+          ? { kind, invalid: String(info.details.actual) }
+          : { kind, width: info.width, height: info.height };
       }
       try {
         // Counted from the message headers alone: a stream of many tiny batches costs seconds to decode.
@@ -116,7 +127,10 @@ export class BlobReferences {
     try {
       const check = await run;
       if (check === undefined) return { check, saved: true };
-      log.info({ hash: blob.hash, kind, bytes: blob.size, ms: Math.round(performance.now() - started), valid: !('invalid' in check) }, 'blob validated');
+      log.info(
+        { hash: blob.hash, kind, bytes: blob.size, ms: Math.round(performance.now() - started), valid: !('invalid' in check) },
+        'blob validated',
+      );
       return { check, saved: false };
     } finally {
       this.#running.delete(key);

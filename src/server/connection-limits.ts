@@ -71,7 +71,11 @@ export function resolveConnectionLimits(overrides: Partial<ConnectionLimits> = {
   for (const name of FIELDS) {
     const value = limits[name];
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw new LablogError('INVALID_OPTION', `connection limit ${name} must be an integer >= 1, got ${String(value)}`, { option: name, limit: 1, actual: value });
+      throw new LablogError('INVALID_OPTION', `connection limit ${name} must be an integer >= 1, got ${String(value)}`, {
+        option: name,
+        limit: 1,
+        actual: value,
+      });
     }
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {

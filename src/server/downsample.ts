@@ -104,7 +104,9 @@ export function alignChunks(series: readonly SeriesChunks[], maxPoints: number, 
       }
     }
   }
-  const windows = series.map((chunks) => chunks.map((c) => (from <= to ? [lowerBound(c.xs, from), upperBound(c.xs, to)] : [0, 0]) as [number, number]));
+  const windows = series.map((chunks) =>
+    chunks.map((c) => (from <= to ? [lowerBound(c.xs, from), upperBound(c.xs, to)] : [0, 0]) as [number, number]),
+  );
   const points = windows.map((ws) => ws.reduce((n, [lo, hi]) => n + hi - lo, 0));
   const total = points.reduce((a, b) => a + b, 0);
   if (total === 0) return { exact: true, xs: [], values: series.map(() => []), points, range: range ?? null };

@@ -20,12 +20,16 @@ function boundedDetail(value: unknown, depth: number): unknown {
   if (depth >= MAX_ERROR_DETAIL_DEPTH) return Array.isArray(value) ? `an array of length ${value.length}` : 'an object';
   if (Array.isArray(value)) return value.slice(0, MAX_ERROR_DETAIL_ITEMS).map((v) => boundedDetail(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value).slice(0, MAX_ERROR_DETAIL_ITEMS)) out[excerpt(key, MAX_ERROR_DETAIL_CHARS)] = boundedDetail(v, depth + 1);
+  for (const [key, v] of Object.entries(value).slice(0, MAX_ERROR_DETAIL_ITEMS))
+    out[excerpt(key, MAX_ERROR_DETAIL_CHARS)] = boundedDetail(v, depth + 1);
   return out;
 }
 
 /** An error's message and details as sent back to a client: every echoed value bounded (one place for every answer). */
-export function boundedProblem(message: string, details: Readonly<Record<string, unknown>>): { message: string; details: Record<string, unknown> } {
+export function boundedProblem(
+  message: string,
+  details: Readonly<Record<string, unknown>>,
+): { message: string; details: Record<string, unknown> } {
   return { message: excerpt(message, MAX_ERROR_MESSAGE_CHARS), details: boundedDetail(details, 0) as Record<string, unknown> };
 }
 
@@ -82,7 +86,10 @@ export type ErrorBody = ErrorAnswer;
 export function toHttpError(error: unknown): { status: number; body: ErrorBody } {
   if (error instanceof LablogError && error.code === 'STORAGE_ERROR') {
     // Details name the database (file path, URL, driver codes): they stay in the server's log.
-    return { status: 503, body: { error: 'STORAGE_ERROR', message: 'the server could not read or write its store; try again later', details: {} } };
+    return {
+      status: 503,
+      body: { error: 'STORAGE_ERROR', message: 'the server could not read or write its store; try again later', details: {} },
+    };
   }
   if (error instanceof LablogError) {
     // boundedProblem keeps every field and its type (strings cut, arrays shortened), so the details keep their code's shape.
@@ -90,7 +97,10 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
   }
   const e = error as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, body: { error: 'PAYLOAD_TOO_LARGE', message: 'the request body is larger than the server accepts', details: {} } };
+    return {
+      status: 413,
+      body: { error: 'PAYLOAD_TOO_LARGE', message: 'the request body is larger than the server accepts', details: {} },
+    };
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return { status: e.statusCode, body: { error: 'INVALID_OPTION', ...boundedProblem(e.message ?? 'bad request', { cause: e.code }) } };

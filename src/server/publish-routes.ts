@@ -37,17 +37,26 @@ function blobProject(request: FastifyRequest, given: unknown): string {
   const scope = request.apiKey.projects;
   if (given === undefined || given === null) {
     if (scope.length === 1) return scope[0]!;
-    throw new LablogError('INVALID_OPTION', `name the project the blobs are for (project): this API key can write ${scope.length} projects`, {
-      field: 'project',
-      actual: scope.length,
-    });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `name the project the blobs are for (project): this API key can write ${scope.length} projects`,
+      {
+        field: 'project',
+        actual: scope.length,
+      },
+    );
   }
   if (typeof given !== 'string') throw new LablogError('INVALID_OPTION', 'project must be a string', { field: 'project' });
   if (!scope.includes(given)) throw new LablogError('FORBIDDEN', `this API key cannot write to project '${given}'`, { project: given });
   return given;
 }
 
-export function registerPublishRoutes(app: FastifyInstance, backend: ServerBackend, limits: Limits, options: PublishRouteOptions = {}): void {
+export function registerPublishRoutes(
+  app: FastifyInstance,
+  backend: ServerBackend,
+  limits: Limits,
+  options: PublishRouteOptions = {},
+): void {
   const blobQuota = options.blobQuota ?? DEFAULT_BLOB_QUOTA_BYTES;
   const references = new BlobReferences(backend);
   app.put<{ Params: { id: string } }>('/api/v1/experiments/:id', async (request) => {
@@ -107,13 +116,22 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
       if ('invalid' in check) refused.push(rejection('table', t.name, checkError('table', t.name, check.invalid)));
       else if (check.kind === 'table' && check.columns > limits.maxTableColumns) {
         refused.push(
-          rejection('table', t.name, new LablogError('LIMIT_EXCEEDED', `table '${t.name}' has ${check.columns} columns; the limit is ${limits.maxTableColumns} (maxTableColumns)`, {
-            key: t.name,
-            limit: limits.maxTableColumns,
-            actual: check.columns,
-          })),
+          rejection(
+            'table',
+            t.name,
+            new LablogError(
+              'LIMIT_EXCEEDED',
+              `table '${t.name}' has ${check.columns} columns; the limit is ${limits.maxTableColumns} (maxTableColumns)`,
+              {
+                key: t.name,
+                limit: limits.maxTableColumns,
+                actual: check.columns,
+              },
+            ),
+          ),
         );
-      } else if (check.kind === 'table') tables.push({ name: t.name, hash: t.hash, rows: check.rows, columns: check.columns, loggedAt: t.loggedAt });
+      } else if (check.kind === 'table')
+        tables.push({ name: t.name, hash: t.hash, rows: check.rows, columns: check.columns, loggedAt: t.loggedAt });
     }
     const result = await backend.ingest({ experimentId: record.id, metrics: wire.metrics, images, plots, tables }, limits, Date.now());
     return { ...result, rejected: [...refused, ...result.rejected] };
@@ -135,10 +153,14 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
     const body = request.body as { hashes?: unknown; project?: unknown } | null;
     const hashes = body?.hashes;
     if (!Array.isArray(hashes) || hashes.length > MAX_HASHES_PER_QUERY || hashes.some((h) => typeof h !== 'string' || !SHA256.test(h))) {
-      throw new LablogError('INVALID_OPTION', `the body must be { project, hashes: [sha256 hex, …] } with at most ${MAX_HASHES_PER_QUERY} hashes`, {
-        limit: MAX_HASHES_PER_QUERY,
-        actual: Array.isArray(hashes) ? hashes.length : null,
-      });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `the body must be { project, hashes: [sha256 hex, …] } with at most ${MAX_HASHES_PER_QUERY} hashes`,
+        {
+          limit: MAX_HASHES_PER_QUERY,
+          actual: Array.isArray(hashes) ? hashes.length : null,
+        },
+      );
     }
     const project = blobProject(request, body?.project);
     const owned = await backend.ownedBlobs(project, hashes as string[], Date.now());
@@ -159,17 +181,25 @@ export function registerPublishRoutes(app: FastifyInstance, backend: ServerBacke
 }
 
 /** Takes each image's size from its blob's check; the item's first failure (not owned, too large, not a PNG) rejects it. */
-function checkImages(blobs: ReadonlyMap<string, BlobAnswer>, item: WireMedia<WireImagePoint>, limits: Limits): IngestImagePoint[] | LablogError {
+function checkImages(
+  blobs: ReadonlyMap<string, BlobAnswer>,
+  item: WireMedia<WireImagePoint>,
+  limits: Limits,
+): IngestImagePoint[] | LablogError {
   const points: IngestImagePoint[] = [];
   for (const p of item.points) {
     const blob = blobs.get(`image:${p.hash}`)!;
     if (!blob.owned) return notUploaded('image', item.name, p.hash, p.step);
     if (blob.size > limits.maxImageBytes) {
-      return new LablogError('LIMIT_EXCEEDED', `image '${item.name}' is ${blob.size} bytes; the limit is ${limits.maxImageBytes} (maxImageBytes)`, {
-        key: item.name,
-        limit: limits.maxImageBytes,
-        actual: blob.size,
-      });
+      return new LablogError(
+        'LIMIT_EXCEEDED',
+        `image '${item.name}' is ${blob.size} bytes; the limit is ${limits.maxImageBytes} (maxImageBytes)`,
+        {
+          key: item.name,
+          limit: limits.maxImageBytes,
+          actual: blob.size,
+        },
+      );
     }
     const check = blob.check;
     if (check === undefined) return notUploaded('image', item.name, p.hash, p.step);

@@ -8,7 +8,13 @@ import { experimentView, metricView, paramsView, seriesView } from './json-views
 import { checkTableArrays, loadArrow } from '../media/table.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { many, one, type Query } from './query-params.js';
-import { DEFAULT_TABLE_PAGE_COLUMNS, DEFAULT_TABLE_PAGE_ROWS, MAX_TABLE_PAGE_COLUMNS, MAX_TABLE_PAGE_ROWS, tablePage } from './table-page.js';
+import {
+  DEFAULT_TABLE_PAGE_COLUMNS,
+  DEFAULT_TABLE_PAGE_ROWS,
+  MAX_TABLE_PAGE_COLUMNS,
+  MAX_TABLE_PAGE_ROWS,
+  tablePage,
+} from './table-page.js';
 
 export const MAX_PAGE = 1_000;
 export const DEFAULT_PAGE = 50;
@@ -44,7 +50,11 @@ function integer(query: Query, field: string, fallback: number, max: number, min
   if (text === undefined) return fallback;
   const n = Number(text);
   if (text.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new LablogError('INVALID_OPTION', `${field} must be an integer from ${min} to ${max}, got '${text.slice(0, 40)}'`, { field, limit: max, actual: text.slice(0, 40) });
+    throw new LablogError('INVALID_OPTION', `${field} must be an integer from ${min} to ${max}, got '${text.slice(0, 40)}'`, {
+      field,
+      limit: max,
+      actual: text.slice(0, 40),
+    });
   }
   return n;
 }
@@ -55,14 +65,18 @@ function fromStep(query: Query): number {
   if (text === undefined) return -Infinity;
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n)) {
-    throw new LablogError('INVALID_OPTION', `fromStep must be a number, got '${text.slice(0, 40)}'`, { field: 'fromStep', actual: text.slice(0, 40) });
+    throw new LablogError('INVALID_OPTION', `fromStep must be a number, got '${text.slice(0, 40)}'`, {
+      field: 'fromStep',
+      actual: text.slice(0, 40),
+    });
   }
   return n;
 }
 
 function required(query: Query, field: string): string {
   const value = one(query, field);
-  if (value === undefined || value.length === 0) throw new LablogError('INVALID_OPTION', `query parameter '${field}' is required`, { field });
+  if (value === undefined || value.length === 0)
+    throw new LablogError('INVALID_OPTION', `query parameter '${field}' is required`, { field });
   return value;
 }
 
@@ -86,15 +100,22 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
     const status = many(query, 'status');
     for (const s of status) {
       if (!(EXPERIMENT_STATUSES as readonly string[]).includes(s)) {
-        throw new LablogError('INVALID_OPTION', `status must be one of ${EXPERIMENT_STATUSES.join(', ')}, got '${s}'`, { field: 'status', actual: s });
+        throw new LablogError('INVALID_OPTION', `status must be one of ${EXPERIMENT_STATUSES.join(', ')}, got '${s}'`, {
+          field: 'status',
+          actual: s,
+        });
       }
     }
     const sort = one(query, 'sort') ?? 'created_at';
     if (!(EXPERIMENT_SORT_FIELDS as readonly string[]).includes(sort)) {
-      throw new LablogError('INVALID_OPTION', `sort must be one of ${EXPERIMENT_SORT_FIELDS.join(', ')}, got '${sort}'`, { field: 'sort', actual: sort });
+      throw new LablogError('INVALID_OPTION', `sort must be one of ${EXPERIMENT_SORT_FIELDS.join(', ')}, got '${sort}'`, {
+        field: 'sort',
+        actual: sort,
+      });
     }
     const order = one(query, 'order') ?? 'desc';
-    if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', `order must be asc or desc, got '${order}'`, { field: 'order' });
+    if (order !== 'asc' && order !== 'desc')
+      throw new LablogError('INVALID_OPTION', `order must be asc or desc, got '${order}'`, { field: 'order' });
     const filter = {
       ...(project !== undefined ? { project } : {}),
       projects: scope,
@@ -166,8 +187,12 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
     const query = request.query as Query;
     const key = required(query, 'key');
     const figures = one(query, 'figures') ?? 'true';
-    if (figures !== 'true' && figures !== 'false') throw new LablogError('INVALID_OPTION', `figures must be true or false, got '${figures.slice(0, 40)}'`, { field: 'figures' });
-    const limit = figures === 'true' ? integer(query, 'limit', DEFAULT_PLOT_PAGE, MAX_PLOT_PAGE, 1) : integer(query, 'limit', MAX_PLOT_INDEX_PAGE, MAX_PLOT_INDEX_PAGE, 1);
+    if (figures !== 'true' && figures !== 'false')
+      throw new LablogError('INVALID_OPTION', `figures must be true or false, got '${figures.slice(0, 40)}'`, { field: 'figures' });
+    const limit =
+      figures === 'true'
+        ? integer(query, 'limit', DEFAULT_PLOT_PAGE, MAX_PLOT_PAGE, 1)
+        : integer(query, 'limit', MAX_PLOT_INDEX_PAGE, MAX_PLOT_INDEX_PAGE, 1);
     const metas = await backend.listPlots(record.id, key, fromStep(query), limit + 1);
     let count = Math.min(limit, metas.length);
     if (figures === 'false') {
@@ -187,7 +212,10 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
     const plots = metas
       .slice(0, count)
       .filter((m) => byStep.has(m.step))
-      .map((m) => `${JSON.stringify({ step: m.step, timestamp: m.timestamp, caption: m.caption }).slice(0, -1)},"figure":${byStep.get(m.step)!}}`);
+      .map(
+        (m) =>
+          `${JSON.stringify({ step: m.step, timestamp: m.timestamp, caption: m.caption }).slice(0, -1)},"figure":${byStep.get(m.step)!}}`,
+      );
     const next = metas.length > count ? `,"next":${JSON.stringify(metas[count]!.step)}` : '';
     return reply.type('application/json').send(`{"key":${JSON.stringify(key)},"plots":[${plots.join(',')}]${next}}`);
   });
@@ -203,26 +231,35 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
     const query = request.query as Query;
     const name = required(query, 'name');
     const format = one(query, 'format') ?? 'arrow';
-    if (format !== 'arrow' && format !== 'json') throw new LablogError('INVALID_OPTION', `format must be arrow or json, got '${format}'`, { field: 'format' });
+    if (format !== 'arrow' && format !== 'json')
+      throw new LablogError('INVALID_OPTION', `format must be arrow or json, got '${format}'`, { field: 'format' });
     const ipc = await backend.readTable(record.id, name);
     if (ipc === undefined) throw new LablogError('SERIES_NOT_FOUND', `experiment has no table '${name}'`, { key: name });
     if (format === 'arrow') return reply.type('application/vnd.apache.arrow.stream').send(ipc);
     const order = one(query, 'order') ?? 'asc';
-    if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', `order must be asc or desc, got '${order.slice(0, 40)}'`, { field: 'order' });
+    if (order !== 'asc' && order !== 'desc')
+      throw new LablogError('INVALID_OPTION', `order must be asc or desc, got '${order.slice(0, 40)}'`, { field: 'order' });
     const named = query['column'] === undefined ? [] : Array.isArray(query['column']) ? query['column'] : [query['column']];
     if (named.length > MAX_TABLE_PAGE_COLUMNS) {
-      throw new LablogError('INVALID_OPTION', `at most ${MAX_TABLE_PAGE_COLUMNS} columns per page (MAX_TABLE_PAGE_COLUMNS), got ${named.length}`, {
-        field: 'column',
-        limit: MAX_TABLE_PAGE_COLUMNS,
-        actual: named.length,
-      });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `at most ${MAX_TABLE_PAGE_COLUMNS} columns per page (MAX_TABLE_PAGE_COLUMNS), got ${named.length}`,
+        {
+          field: 'column',
+          limit: MAX_TABLE_PAGE_COLUMNS,
+          actual: named.length,
+        },
+      );
     }
     const offset = integer(query, 'offset', 0, Number.MAX_SAFE_INTEGER);
     const limit = integer(query, 'limit', DEFAULT_TABLE_PAGE_ROWS, MAX_TABLE_PAGE_ROWS);
     const columns =
       named.length > 0
         ? { names: named }
-        : { offset: integer(query, 'columnOffset', 0, Number.MAX_SAFE_INTEGER), limit: integer(query, 'columnLimit', DEFAULT_TABLE_PAGE_COLUMNS, MAX_TABLE_PAGE_COLUMNS, 1) };
+        : {
+            offset: integer(query, 'columnOffset', 0, Number.MAX_SAFE_INTEGER),
+            limit: integer(query, 'columnLimit', DEFAULT_TABLE_PAGE_COLUMNS, MAX_TABLE_PAGE_COLUMNS, 1),
+          };
     const sort = one(query, 'sort');
     const arrow = await loadArrow();
     // A table stored before MAX_TABLE_ARRAYS was checked at ingest could take seconds to decode: refused.

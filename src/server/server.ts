@@ -14,7 +14,13 @@ import { registerSecurityHeaders } from './security-headers.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
 import { AnonymousRateGuard } from './anonymous-rate-guard.js';
-import { applyConnectionLimits, DEFAULT_MAX_CONNECTIONS, fastifyConnectionOptions, resolveConnectionLimits, type ConnectionLimits } from './connection-limits.js';
+import {
+  applyConnectionLimits,
+  DEFAULT_MAX_CONNECTIONS,
+  fastifyConnectionOptions,
+  resolveConnectionLimits,
+  type ConnectionLimits,
+} from './connection-limits.js';
 import { DEFAULT_SESSION_POLICY, registerSessionRoutes, SESSION_ROUTES, UiSessions, type SessionPolicy } from './ui-session.js';
 import { startBlobCollector } from './blob-collector.js';
 
@@ -99,13 +105,16 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const anonymous = new AnonymousRateGuard(options.anonymousRateLimit);
 
   registerSecurityHeaders(app);
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: blobLimit }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: blobLimit }, (_request, body, done) =>
+    done(null, body),
+  );
 
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toHttpError(error);
     if (status >= 500) {
       request.log.error(error);
-      if (!options.logRequests) process.stderr.write(`lablog server: ${request.method} ${request.url}: ${(error as Error).stack ?? String(error)}\n`);
+      if (!options.logRequests)
+        process.stderr.write(`lablog server: ${request.method} ${request.url}: ${(error as Error).stack ?? String(error)}\n`);
     }
     if (status === 429 && typeof body.details['retryAfterMs'] === 'number') {
       void reply.header('retry-after', String(Math.max(1, Math.ceil(body.details['retryAfterMs'] / 1000))));
@@ -125,7 +134,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url ?? '';
     if (local && !allowedHosts.has(hostName(request.headers.host))) {
-      throw new LablogError('FORBIDDEN', `lablog ui answers requests addressed to ${[...allowedHosts].join(', ')}, not '${request.headers.host ?? ''}'`, {});
+      throw new LablogError(
+        'FORBIDDEN',
+        `lablog ui answers requests addressed to ${[...allowedHosts].join(', ')}, not '${request.headers.host ?? ''}'`,
+        {},
+      );
     }
     if (!local) anonymous.admit(request, PUBLIC_ROUTES.has(route)); // per client address, before any key lookup
     if (PUBLIC_ROUTES.has(route)) return;
@@ -145,7 +158,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
     const key = token !== undefined ? await keys.find(token) : await sessions.authenticate(request);
     anonymous.settle(request, key !== undefined);
     if (key === undefined) {
-      throw new LablogError('UNAUTHENTICATED', token === undefined ? 'send Authorization: Bearer <API key> (or log in to the UI)' : 'the API key is not valid', {});
+      throw new LablogError(
+        'UNAUTHENTICATED',
+        token === undefined ? 'send Authorization: Bearer <API key> (or log in to the UI)' : 'the API key is not valid',
+        {},
+      );
     }
     const waitMs = limiter.take(key.id);
     if (waitMs > 0) {
@@ -172,7 +189,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
         onPass: (pass) => {
           if (pass.ok) app.log.info(pass.collected, 'unreferenced blobs collected');
           else if (options.logRequests) app.log.warn({ err: pass.error }, 'collecting unreferenced blobs failed; trying again later');
-          else process.stderr.write(`lablog server: collecting unreferenced blobs failed (trying again later): ${(pass.error as Error).message}\n`);
+          else
+            process.stderr.write(
+              `lablog server: collecting unreferenced blobs failed (trying again later): ${(pass.error as Error).message}\n`,
+            );
         },
       });
   app.addHook('onClose', async () => {

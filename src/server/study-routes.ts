@@ -78,11 +78,15 @@ async function membersData(backend: ServerBackend, studyId: string): Promise<(Co
 /** A baseline as stored: an experiment id, or { name, metrics } (a valid name, at most MAX_BASELINE_METRICS metrics). */
 function checkBaseline(value: unknown): StudyRecord['baseline'] {
   const b = value as Record<string, unknown>;
-  if (typeof b === 'object' && b !== null && typeof b['experimentId'] === 'string' && UUID.test(b['experimentId'])) return { experimentId: b['experimentId'] };
+  if (typeof b === 'object' && b !== null && typeof b['experimentId'] === 'string' && UUID.test(b['experimentId']))
+    return { experimentId: b['experimentId'] };
   const external = checkExternalBaseline('publish', value);
   if (external instanceof LablogError) {
     // The shape is wrong (not a count over a limit): say what a published baseline may be.
-    if (external.code === 'INVALID_OPTION' && external.details.option === 'baseline') throw new LablogError('INVALID_OPTION', 'baseline must be { experimentId } or { name, metrics: { metric: number } }', { field: 'baseline' });
+    if (external.code === 'INVALID_OPTION' && external.details.option === 'baseline')
+      throw new LablogError('INVALID_OPTION', 'baseline must be { experimentId } or { name, metrics: { metric: number } }', {
+        field: 'baseline',
+      });
     throw external;
   }
   return external;
@@ -108,13 +112,15 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
 
   /** An experiment of the project by id or name. */
   async function experimentIn(request: FastifyRequest, project: string, idOrName: unknown) {
-    if (typeof idOrName !== 'string' || idOrName.length === 0) throw new LablogError('INVALID_OPTION', 'experiment must be an id or a name', { field: 'experiment' });
+    if (typeof idOrName !== 'string' || idOrName.length === 0)
+      throw new LablogError('INVALID_OPTION', 'experiment must be an id or a name', { field: 'experiment' });
     if (UUID.test(idOrName)) {
       const record = await visibleExperiment(backend, request, idOrName);
       if (record.project === project) return record;
     }
     const found = (await backend.listExperiments({ project, projects: request.apiKey.projects })).filter((r) => r.name === idOrName);
-    if (found.length === 0) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${idOrName}' in project '${project}'`, { key: idOrName });
+    if (found.length === 0)
+      throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${idOrName}' in project '${project}'`, { key: idOrName });
     return found[0]!;
   }
 
@@ -122,7 +128,10 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     const options = body(request) as unknown as CreateStudyOptions;
     const { record, baselineExperiment } = studyRecordFrom(options, Date.now());
     assertWritable(request, record.project);
-    const stored = baselineExperiment === undefined ? record : { ...record, baseline: { experimentId: (await experimentIn(request, record.project, baselineExperiment)).id } };
+    const stored =
+      baselineExperiment === undefined
+        ? record
+        : { ...record, baseline: { experimentId: (await experimentIn(request, record.project, baselineExperiment)).id } };
     await studies().createStudy(stored);
     return reply.code(201).send(stored);
   });
@@ -138,13 +147,16 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       throw new LablogError('INVALID_OPTION', `status must be one of ${STUDY_STATUSES.join(', ')}`, { field: 'status' });
     }
     const sort = one(query, 'sort') ?? 'created_at';
-    if (!(STUDY_SORT_FIELDS as readonly string[]).includes(sort)) throw new LablogError('INVALID_OPTION', `sort must be one of ${STUDY_SORT_FIELDS.join(', ')}`, { field: 'sort' });
+    if (!(STUDY_SORT_FIELDS as readonly string[]).includes(sort))
+      throw new LablogError('INVALID_OPTION', `sort must be one of ${STUDY_SORT_FIELDS.join(', ')}`, { field: 'sort' });
     const order = one(query, 'order') ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', 'order must be asc or desc', { field: 'order' });
     const limit = Number(one(query, 'limit') ?? 50);
     const offset = Number(one(query, 'offset') ?? 0);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_STUDY_PAGE) throw new LablogError('INVALID_OPTION', `limit must be an integer from 1 to ${MAX_STUDY_PAGE}`, { field: 'limit' });
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new LablogError('INVALID_OPTION', 'offset must be an integer >= 0', { field: 'offset' });
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_STUDY_PAGE)
+      throw new LablogError('INVALID_OPTION', `limit must be an integer from 1 to ${MAX_STUDY_PAGE}`, { field: 'limit' });
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new LablogError('INVALID_OPTION', 'offset must be an integer >= 0', { field: 'offset' });
     const filter = {
       ...(project !== undefined ? { project } : {}),
       projects: request.apiKey.projects,
@@ -165,13 +177,18 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     const b = body(request);
     // Checked before anything is written.
     const members = b['members'] ?? [];
-    if (!Array.isArray(members)) throw new LablogError('INVALID_OPTION', 'members must be an array of { experimentId, notes, tags, addedAt }', { field: 'members' });
+    if (!Array.isArray(members))
+      throw new LablogError('INVALID_OPTION', 'members must be an array of { experimentId, notes, tags, addedAt }', { field: 'members' });
     if (members.length > MAX_STUDY_EXPERIMENTS) {
-      throw new LablogError('LIMIT_EXCEEDED', `${members.length} members; a study holds at most ${MAX_STUDY_EXPERIMENTS} experiments (MAX_STUDY_EXPERIMENTS)`, {
-        field: 'members',
-        limit: MAX_STUDY_EXPERIMENTS,
-        actual: members.length,
-      });
+      throw new LablogError(
+        'LIMIT_EXCEEDED',
+        `${members.length} members; a study holds at most ${MAX_STUDY_EXPERIMENTS} experiments (MAX_STUDY_EXPERIMENTS)`,
+        {
+          field: 'members',
+          limit: MAX_STUDY_EXPERIMENTS,
+          actual: members.length,
+        },
+      );
     }
     const { record } = studyRecordFrom(
       {
@@ -185,12 +202,18 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       Date.now(),
     );
     assertWritable(request, record.project);
-    const template = b['template'] == null ? null : checkTemplate((b['template'] as { kind?: unknown }).kind, (b['template'] as { parameters?: unknown }).parameters);
+    const template =
+      b['template'] == null
+        ? null
+        : checkTemplate((b['template'] as { kind?: unknown }).kind, (b['template'] as { parameters?: unknown }).parameters);
     const baseline = b['baseline'] == null ? null : checkBaseline(b['baseline']);
     if (baseline !== null && 'experimentId' in baseline) {
       // Only an experiment of the study's own project, visible to this key.
       const base = await visibleExperiment(backend, request, baseline.experimentId);
-      if (base.project !== record.project) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${baseline.experimentId}' in project '${record.project}'`, { key: baseline.experimentId });
+      if (base.project !== record.project)
+        throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${baseline.experimentId}' in project '${record.project}'`, {
+          key: baseline.experimentId,
+        });
     }
     const patch = studyPatchFrom({
       ...(b['status'] !== undefined ? { status: b['status'] as StudyStatus } : {}),
@@ -199,7 +222,8 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     const archiveReason = (b['archiveReason'] ?? null) as string | null;
     assertText('publish', 'archiveReason', archiveReason);
     const preserveArtifacts = b['preserveArtifacts'] ?? null;
-    if (preserveArtifacts !== null && typeof preserveArtifacts !== 'boolean') throw new LablogError('INVALID_OPTION', 'preserveArtifacts must be a boolean or null', { field: 'preserveArtifacts' });
+    if (preserveArtifacts !== null && typeof preserveArtifacts !== 'boolean')
+      throw new LablogError('INVALID_OPTION', 'preserveArtifacts must be a boolean or null', { field: 'preserveArtifacts' });
     const fields = {
       name: record.name,
       description: record.description,
@@ -216,7 +240,15 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     let stored: StudyRecord;
     if (existing === undefined) {
       const createdAt = typeof b['createdAt'] === 'number' && Number.isFinite(b['createdAt']) ? b['createdAt'] : record.createdAt;
-      stored = { ...record, ...fields, id, status: patch.status ?? 'active', conclusion: patch.conclusion ?? null, createdAt, updatedAt: Date.now() };
+      stored = {
+        ...record,
+        ...fields,
+        id,
+        status: patch.status ?? 'active',
+        conclusion: patch.conclusion ?? null,
+        createdAt,
+        updatedAt: Date.now(),
+      };
       await studies().createStudy(stored);
     } else {
       // Taken by another project: the same answer whether or not this key can see that project.
@@ -231,7 +263,10 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
         const current = await studies().studyOf(experimentId);
         if (current === id) continue;
         const target = await visibleExperiment(backend, request, experimentId);
-        const member = memberFrom({ ...(m['notes'] != null ? { notes: m['notes'] as string } : {}), ...(m['tags'] !== undefined ? { tags: m['tags'] as string[] } : {}) });
+        const member = memberFrom({
+          ...(m['notes'] != null ? { notes: m['notes'] as string } : {}),
+          ...(m['tags'] !== undefined ? { tags: m['tags'] as string[] } : {}),
+        });
         assertCanJoin({ ...stored, status: 'active' }, target);
         const addedAt = typeof m['addedAt'] === 'number' && Number.isFinite(m['addedAt']) ? m['addedAt'] : Date.now();
         await studies().addMember(id, { experimentId: target.id, ...member, addedAt }, MAX_STUDY_EXPERIMENTS);
@@ -281,18 +316,24 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     const options = body(request) as unknown as CompareOptions;
     let chosen = await membersData(backend, record.id);
     if (options.experiments !== undefined) {
-      if (!Array.isArray(options.experiments)) throw new LablogError('INVALID_OPTION', 'experiments must be an array of ids or names', { field: 'experiments' });
+      if (!Array.isArray(options.experiments))
+        throw new LablogError('INVALID_OPTION', 'experiments must be an array of ids or names', { field: 'experiments' });
       if (options.experiments.length > MAX_COMPARE_LIST) {
-        throw new LablogError('INVALID_OPTION', `compare: experiments has ${options.experiments.length} entries; the limit is ${MAX_COMPARE_LIST}`, {
-          option: 'experiments',
-          limit: MAX_COMPARE_LIST,
-          actual: options.experiments.length,
-        });
+        throw new LablogError(
+          'INVALID_OPTION',
+          `compare: experiments has ${options.experiments.length} entries; the limit is ${MAX_COMPARE_LIST}`,
+          {
+            option: 'experiments',
+            limit: MAX_COMPARE_LIST,
+            actual: options.experiments.length,
+          },
+        );
       }
       const all = chosen;
       chosen = options.experiments.map((key) => {
         const found = all.find((e) => e.id === key || e.name === key);
-        if (found === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${String(key)}' in study '${record.name}'`, { key: String(key) });
+        if (found === undefined)
+          throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${String(key)}' in study '${record.name}'`, { key: String(key) });
         return found;
       });
     }
@@ -305,7 +346,8 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
         // A baseline outside the study's project (or gone) is not shown.
         if (base !== undefined && base.project === record.project) {
           const metrics: Record<string, number> = {};
-          for (const s of await backend.readSeries(id)) if (s.kind === 'metric' && typeof s.lastValue === 'number') metrics[s.name] = s.lastValue;
+          for (const s of await backend.readSeries(id))
+            if (s.kind === 'metric' && typeof s.lastValue === 'number') metrics[s.name] = s.lastValue;
           baseline = { name: base.name, metrics };
         }
       }
@@ -316,7 +358,9 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
   app.get<{ Params: { id: string } }>('/api/v1/studies/:id/plan', async (request) => {
     const record = await visibleStudy(request, request.params.id);
     if (record.template === null) {
-      throw new LablogError('INVALID_OPTION', `study '${record.name}' was not created from a template (grid_search or ab_testing)`, { study: record.name });
+      throw new LablogError('INVALID_OPTION', `study '${record.name}' was not created from a template (grid_search or ab_testing)`, {
+        study: record.name,
+      });
     }
     return planStudy(record.template);
   });
@@ -389,8 +433,17 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       for (const member of await studies().members(record.id)) {
         const source = await backend.getExperiment(member.experimentId);
         if (source === undefined) continue;
-        const copy = await backend.copyExperiment(source.id, randomUUID(), (attempt) => dedupedName(source.name, attempt, DEFAULT_LIMITS.maxNameLength), now);
-        await studies().addMember(clone.id, { experimentId: copy.id, notes: member.notes, tags: member.tags, addedAt: member.addedAt }, MAX_STUDY_EXPERIMENTS);
+        const copy = await backend.copyExperiment(
+          source.id,
+          randomUUID(),
+          (attempt) => dedupedName(source.name, attempt, DEFAULT_LIMITS.maxNameLength),
+          now,
+        );
+        await studies().addMember(
+          clone.id,
+          { experimentId: copy.id, notes: member.notes, tags: member.tags, addedAt: member.addedAt },
+          MAX_STUDY_EXPERIMENTS,
+        );
       }
     }
     return reply.code(201).send({ ...clone, members: await studies().members(clone.id) });

@@ -148,7 +148,12 @@ export function cell(arrow: Arrow, data: Data, i: number, budget: Budget): unkno
           break;
         }
         const key = String(cell(arrow, child.children[0]!, j, budget));
-        Object.defineProperty(out, key, { value: cell(arrow, child.children[1]!, j, budget), enumerable: true, configurable: true, writable: true });
+        Object.defineProperty(out, key, {
+          value: cell(arrow, child.children[1]!, j, budget),
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
       }
       return out;
     }
@@ -172,7 +177,12 @@ export function cell(arrow: Arrow, data: Data, i: number, budget: Budget): unkno
         return;
       }
       budget.chars -= field.name.length + 4;
-      Object.defineProperty(out, field.name, { value: cell(arrow, data.children[k]!, i, budget), enumerable: true, configurable: true, writable: true });
+      Object.defineProperty(out, field.name, {
+        value: cell(arrow, data.children[k]!, i, budget),
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
     });
     return out;
   }
@@ -181,4 +191,3 @@ export function cell(arrow: Arrow, data: Data, i: number, budget: Budget): unkno
   if (vector === undefined) fixedWidth.set(data, (vector = arrow.makeVector(data)));
   return scalar(vector.get(i), budget);
 }
-

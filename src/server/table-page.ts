@@ -81,7 +81,8 @@ function sortedRows(arrow: Arrow, column: Column, total: number, descending: boo
   return order.sort((a, b) => compareKeys(keys[a], keys[b], descending) || a - b);
 }
 
-const bigintSafe = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v);
+const bigintSafe = (_k: string, v: unknown): unknown =>
+  typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v;
 
 /** The JSON text of one page of `table` (a TablePage of src/ui/ui-api.ts), within every limit above whatever the schema; throws LIMIT_EXCEEDED or INVALID_OPTION. */
 export function tablePage(arrow: Arrow, name: string, table: Table, request: TablePageRequest): string {
@@ -93,7 +94,8 @@ export function tablePage(arrow: Arrow, name: string, table: Table, request: Tab
   if ('names' in request.columns) {
     picked = request.columns.names.map((column) => {
       const index = fields.findIndex((f) => f.name === column);
-      if (index < 0) throw new LablogError('INVALID_OPTION', `table '${name}' has no column '${column}'`, { field: 'column', actual: column });
+      if (index < 0)
+        throw new LablogError('INVALID_OPTION', `table '${name}' has no column '${column}'`, { field: 'column', actual: column });
       return index;
     });
   } else {
@@ -115,15 +117,24 @@ export function tablePage(arrow: Arrow, name: string, table: Table, request: Tab
   if (request.sort !== undefined) {
     const { column: sortName, descending } = request.sort;
     const index = fields.findIndex((f) => f.name === sortName);
-    if (index < 0) throw new LablogError('INVALID_OPTION', `table '${name}' has no column '${sortName}'`, { field: 'sort', actual: sortName });
+    if (index < 0)
+      throw new LablogError('INVALID_OPTION', `table '${name}' has no column '${sortName}'`, { field: 'sort', actual: sortName });
     if (!sortable(arrow, fields[index]!.type)) {
-      throw new LablogError('INVALID_OPTION', `table '${name}': column '${sortName}' of type ${String(fields[index]!.type)} cannot be sorted`, { field: 'sort', actual: sortName });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `table '${name}': column '${sortName}' of type ${String(fields[index]!.type)} cannot be sorted`,
+        { field: 'sort', actual: sortName },
+      );
     }
     if (total > request.maxSortRows) {
-      throw new LablogError('LIMIT_EXCEEDED', `table '${name}' has ${total} rows; a sort orders at most ${request.maxSortRows} (maxTableRows)`, {
-        limit: request.maxSortRows,
-        actual: total,
-      });
+      throw new LablogError(
+        'LIMIT_EXCEEDED',
+        `table '${name}' has ${total} rows; a sort orders at most ${request.maxSortRows} (maxTableRows)`,
+        {
+          limit: request.maxSortRows,
+          actual: total,
+        },
+      );
     }
     order = sortedRows(arrow, chop(table.getChildAt(index)!, sortName), total, descending);
   }
@@ -148,17 +159,26 @@ export function tablePage(arrow: Arrow, name: string, table: Table, request: Tab
       const budget: Budget = { chars: MAX_TABLE_CELL_CHARS, cut: false };
       const [data, i] = locate(column, row);
       // defineProperty: a column named __proto__ is a key like any other.
-      Object.defineProperty(out, column.name, { value: cell(arrow, data, i, budget), enumerable: true, configurable: true, writable: true });
+      Object.defineProperty(out, column.name, {
+        value: cell(arrow, data, i, budget),
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
       if (budget.cut) cut.push(column.name);
     }
     const json = JSON.stringify(out, bigintSafe);
     const cost = json.length + 1 + cut.reduce((sum, c) => sum + c.length + 24, 0);
     if (bytes + cost > MAX_TABLE_PAGE_BYTES) {
       if (rows.length === 0) {
-        throw new LablogError('LIMIT_EXCEEDED', `one row of table '${name}' is ${bytes + cost} bytes of JSON; a page holds at most ${MAX_TABLE_PAGE_BYTES} (MAX_TABLE_PAGE_BYTES): ask fewer columns`, {
-          limit: MAX_TABLE_PAGE_BYTES,
-          actual: bytes + cost,
-        });
+        throw new LablogError(
+          'LIMIT_EXCEEDED',
+          `one row of table '${name}' is ${bytes + cost} bytes of JSON; a page holds at most ${MAX_TABLE_PAGE_BYTES} (MAX_TABLE_PAGE_BYTES): ask fewer columns`,
+          {
+            limit: MAX_TABLE_PAGE_BYTES,
+            actual: bytes + cost,
+          },
+        );
       }
       break;
     }

@@ -41,7 +41,10 @@ export function registerUiAssets(app: FastifyInstance): void {
 
   app.get('/', async (_request, reply) => {
     if (index === undefined) {
-      return reply.code(503).type('text/plain; charset=utf-8').send('The lablog UI is not built: run `npm run build`, then start the server again.\n');
+      return reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send('The lablog UI is not built: run `npm run build`, then start the server again.\n');
     }
     return reply.type(CONTENT_TYPES['.html']!).header('cache-control', 'no-cache').send(index);
   });

@@ -57,7 +57,6 @@ function summaryBytes(summary: ExperimentSummary | undefined): number {
   return bytes;
 }
 
-
 /** A table row: the record with the displayed status, its params, metric summaries and media counts. */
 export function experimentRow(record: RemoteExperimentRecord, summary: ExperimentSummary | undefined, now: number): ExperimentRow {
   const status = isCrashed(record, now) ? 'crashed' : record.status;
@@ -67,7 +66,13 @@ export function experimentRow(record: RemoteExperimentRecord, summary: Experimen
   const media = Object.create(null) as Record<string, { kind: 'image' | 'plot'; count: number }>;
   for (const s of summary?.series ?? []) {
     if (s.kind === 'metric') {
-      metrics[s.name] = { count: s.count, lastStep: s.lastStep, last: toJsonNumberOrNull(s.lastValue), min: toJsonNumberOrNull(s.minValue), max: toJsonNumberOrNull(s.maxValue) };
+      metrics[s.name] = {
+        count: s.count,
+        lastStep: s.lastStep,
+        last: toJsonNumberOrNull(s.lastValue),
+        min: toJsonNumberOrNull(s.minValue),
+        max: toJsonNumberOrNull(s.maxValue),
+      };
     } else {
       media[s.name] = { kind: s.kind, count: s.count };
     }
@@ -171,7 +176,10 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     for (let start = 0; start < all.length; start += UI_SUMMARY_BATCH) {
       if (start > 0) await yieldToOthers();
       const batch = all.slice(start, start + UI_SUMMARY_BATCH);
-      const read = await backend.readSummaries(batch.map((r) => r.id), MAX_ROW_SERIES);
+      const read = await backend.readSummaries(
+        batch.map((r) => r.id),
+        MAX_ROW_SERIES,
+      );
       let kept = 0;
       for (const record of batch) {
         const summary = read.get(record.id);
@@ -193,7 +201,14 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       for (const key of Object.keys(row.params)) paramKeys.add(key);
       for (const key of Object.keys(row.metrics)) metricKeys.add(key);
     }
-    return { project, total, truncated: total > experiments.length, experiments, paramKeys: [...paramKeys].sort(), metricKeys: [...metricKeys].sort() };
+    return {
+      project,
+      total,
+      truncated: total > experiments.length,
+      experiments,
+      paramKeys: [...paramKeys].sort(),
+      metricKeys: [...metricKeys].sort(),
+    };
   }
 
   app.get('/api/v1/ui/experiments', async (request): Promise<ExperimentTable> => {
@@ -203,14 +218,19 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     if (idList !== undefined) {
       const ids = [...new Set(idList.split(',').filter((id) => id.length > 0))];
       if (ids.length > MAX_SERIES_EXPERIMENTS) {
-        throw new LablogError('INVALID_OPTION', `at most ${MAX_SERIES_EXPERIMENTS} ids, got ${ids.length}`, { field: 'ids', limit: MAX_SERIES_EXPERIMENTS, actual: ids.length });
+        throw new LablogError('INVALID_OPTION', `at most ${MAX_SERIES_EXPERIMENTS} ids, got ${ids.length}`, {
+          field: 'ids',
+          limit: MAX_SERIES_EXPERIMENTS,
+          actual: ids.length,
+        });
       }
       const found = await Promise.all(ids.map((id) => backend.getExperiment(id)));
       const records = found.filter((r): r is RemoteExperimentRecord => r !== undefined && scope.includes(r.project));
       return table(null, records, records.length);
     }
     const project = one(query, 'project');
-    if (project === undefined || project === '') throw new LablogError('INVALID_OPTION', "query parameter 'project' (or 'ids') is required", { field: 'project' });
+    if (project === undefined || project === '')
+      throw new LablogError('INVALID_OPTION', "query parameter 'project' (or 'ids') is required", { field: 'project' });
     if (!scope.includes(project)) {
       if (options.mode === 'local') return { project, total: 0, truncated: false, experiments: [], paramKeys: [], metricKeys: [] };
       throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
@@ -224,7 +244,10 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
 
   app.get<{ Params: { id: string } }>('/api/v1/ui/experiments/:id', async (request): Promise<ExperimentPage> => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    const [summaries, tables] = await Promise.all([backend.readSummaries([record.id], MAX_SERIES_LISTED + 1), backend.listTables(record.id, MAX_TABLES_LISTED + 1)]);
+    const [summaries, tables] = await Promise.all([
+      backend.readSummaries([record.id], MAX_SERIES_LISTED + 1),
+      backend.listTables(record.id, MAX_TABLES_LISTED + 1),
+    ]);
     const full = summaries.get(record.id);
     const summary = full === undefined ? undefined : { ...full, series: full.series.slice(0, MAX_SERIES_LISTED) };
     const study = summary?.studyId ? await backend.studies().getStudy(summary.studyId) : undefined;
@@ -243,15 +266,23 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
     const key = one(query, 'key');
     if (key === undefined || key === '') throw new LablogError('INVALID_OPTION', "query parameter 'key' is required", { field: 'key' });
     const ids = [...new Set((one(query, 'experiments') ?? '').split(',').filter((id) => id.length > 0))];
-    if (ids.length === 0) throw new LablogError('INVALID_OPTION', "query parameter 'experiments' needs at least one id", { field: 'experiments' });
+    if (ids.length === 0)
+      throw new LablogError('INVALID_OPTION', "query parameter 'experiments' needs at least one id", { field: 'experiments' });
     if (ids.length > MAX_SERIES_EXPERIMENTS) {
-      throw new LablogError('INVALID_OPTION', `at most ${MAX_SERIES_EXPERIMENTS} experiments per request, got ${ids.length}`, { field: 'experiments', limit: MAX_SERIES_EXPERIMENTS, actual: ids.length });
+      throw new LablogError('INVALID_OPTION', `at most ${MAX_SERIES_EXPERIMENTS} experiments per request, got ${ids.length}`, {
+        field: 'experiments',
+        limit: MAX_SERIES_EXPERIMENTS,
+        actual: ids.length,
+      });
     }
     const x = (one(query, 'x') ?? 'step') as XAxis;
     if (!X_AXES.includes(x)) throw new LablogError('INVALID_OPTION', `x must be one of ${X_AXES.join(', ')}, got '${x}'`, { field: 'x' });
     const points = number(query, 'points') ?? DEFAULT_SERIES_POINTS;
     if (!Number.isSafeInteger(points) || points < 2 || points > MAX_SERIES_POINTS) {
-      throw new LablogError('INVALID_OPTION', `points must be an integer from 2 to ${MAX_SERIES_POINTS}, got '${points}'`, { field: 'points', limit: MAX_SERIES_POINTS });
+      throw new LablogError('INVALID_OPTION', `points must be an integer from 2 to ${MAX_SERIES_POINTS}, got '${points}'`, {
+        field: 'points',
+        limit: MAX_SERIES_POINTS,
+      });
     }
     const from = number(query, 'from');
     const to = number(query, 'to');
@@ -278,7 +309,10 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       if (n > 0) await yieldToOthers();
       const info = summaries.get(record.id)?.series.find((s) => s.kind === 'metric' && s.name === key);
       // Only the x column and the values; on the step axis, only the chunks that overlap the range.
-      const data = info === undefined ? undefined : await backend.readMetricXs(record.id, key, x === 'step' ? 'steps' : 'timestamps', x === 'step' ? range : undefined);
+      const data =
+        info === undefined
+          ? undefined
+          : await backend.readMetricXs(record.id, key, x === 'step' ? 'steps' : 'timestamps', x === 'step' ? range : undefined);
       // Steps ascend by the store's rule; timestamps (always decoded: only steps stay even columns) are
       // turned into seconds, and sorted when a clock went backwards.
       columns.push(
@@ -287,7 +321,14 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
           : ascending((data ?? []).map((chunk) => ({ xs: seconds(x, chunk.xs as Float64Array, record.createdAt), values: chunk.values }))),
       );
       totals.push(info?.count ?? 0);
-      const lastX = info === undefined ? null : x === 'step' ? info.lastStep : info.lastTimestamp === null ? null : seconds(x, Float64Array.of(info.lastTimestamp), record.createdAt)[0]!;
+      const lastX =
+        info === undefined
+          ? null
+          : x === 'step'
+            ? info.lastStep
+            : info.lastTimestamp === null
+              ? null
+              : seconds(x, Float64Array.of(info.lastTimestamp), record.createdAt)[0]!;
       lasts.push(info === undefined || lastX === null ? null : { x: lastX, value: toJsonNumberOrNull(info.lastValue) });
     }
     const aligned = alignChunks(columns, points, range);
@@ -299,7 +340,13 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       x,
       exact: aligned.exact,
       xs: aligned.xs,
-      series: records.map((record, i) => ({ experimentId: record.id, values: aligned.values[i]!, points: aligned.points[i]!, total: totals[i]!, last: lasts[i]! })),
+      series: records.map((record, i) => ({
+        experimentId: record.id,
+        values: aligned.values[i]!,
+        points: aligned.points[i]!,
+        total: totals[i]!,
+        last: lasts[i]!,
+      })),
       range: aligned.range,
     };
   });

@@ -143,7 +143,8 @@ export class UiSessions {
     if (id === undefined) return undefined;
     const hash = sessionHash(id);
     const found = await this.#backend.findSession(hash);
-    if (found === undefined) throw new LablogError('UNAUTHENTICATED', 'the UI session is not valid (logged out, or its key was revoked); log in again', {});
+    if (found === undefined)
+      throw new LablogError('UNAUTHENTICATED', 'the UI session is not valid (logged out, or its key was revoked); log in again', {});
     const { session, key } = found;
     const now = Date.now();
     const { lifetimeMs, idleMs } = this.#policy;
@@ -152,10 +153,17 @@ export class UiSessions {
     if (end <= now || session.lastSeenAt + idleMs <= now) {
       await this.#backend.deleteSession(hash).catch(() => {});
       throw end <= now
-        ? new LablogError('UNAUTHENTICATED', `the UI session expired (sessions last ${duration(lifetimeMs)}); log in again`, { limit: lifetimeMs, actual: now - session.createdAt })
-        : new LablogError('UNAUTHENTICATED', `the UI session was idle longer than ${duration(idleMs)}; log in again`, { limit: idleMs, actual: now - session.lastSeenAt });
+        ? new LablogError('UNAUTHENTICATED', `the UI session expired (sessions last ${duration(lifetimeMs)}); log in again`, {
+            limit: lifetimeMs,
+            actual: now - session.createdAt,
+          })
+        : new LablogError('UNAUTHENTICATED', `the UI session was idle longer than ${duration(idleMs)}; log in again`, {
+            limit: idleMs,
+            actual: now - session.lastSeenAt,
+          });
     }
-    if (now - session.lastSeenAt >= this.#touchMs && this.#touches.take(hash, now)) void this.#backend.touchSession(hash, now).catch(() => {});
+    if (now - session.lastSeenAt >= this.#touchMs && this.#touches.take(hash, now))
+      void this.#backend.touchSession(hash, now).catch(() => {});
     this.#keys.noteUse(key);
     return key;
   }
@@ -180,6 +188,9 @@ export function registerSessionRoutes(app: FastifyInstance, keys: KeyLookup, ses
   });
 
   app.delete('/api/v1/session', async (request, reply) => {
-    return reply.header('set-cookie', await sessions.logout(request)).code(204).send();
+    return reply
+      .header('set-cookie', await sessions.logout(request))
+      .code(204)
+      .send();
   });
 }

@@ -162,7 +162,10 @@ export interface EvenColumn {
  * chunk: a chart reads millions of points, so values are views on the stored bytes where they are aligned
  * (no copy, no concatenation), and evenly spaced steps (0, 1, 2, …) stay an EvenColumn.
  */
-export function decodeXChunks(chunks: readonly EncodedXChunk[], x: 'steps' | 'timestamps'): { xs: Float64Array | EvenColumn; values: Float64Array }[] {
+export function decodeXChunks(
+  chunks: readonly EncodedXChunk[],
+  x: 'steps' | 'timestamps',
+): { xs: Float64Array | EvenColumn; values: Float64Array }[] {
   return chunks.map((chunk) => {
     const encoding = unpackEncodings(chunk.encoding)[x];
     const first = encoding === ARITHMETIC ? chunk.xs.readDoubleLE(0) : NaN;
@@ -172,7 +175,9 @@ export function decodeXChunks(chunks: readonly EncodedXChunk[], x: 'steps' | 'ti
     const xs = even ? { first, delta, length: chunk.count } : decodeColumnToArray(encoding, chunk.xs, chunk.count);
     const bytes = chunk.vals;
     const values =
-      bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, chunk.count) : decodeColumnToArray(RAW, bytes, chunk.count);
+      bytes.byteOffset % 8 === 0
+        ? new Float64Array(bytes.buffer, bytes.byteOffset, chunk.count)
+        : decodeColumnToArray(RAW, bytes, chunk.count);
     return { xs, values };
   });
 }

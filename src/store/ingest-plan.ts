@@ -94,17 +94,25 @@ export function planIngest(batch: IngestBatch, stored: StoredState, limits: Limi
     const state = states.get(name);
     if (state && state.kind !== kind) {
       return void rejected.push(
-        rejection(kind, name, new LablogError('SERIES_KIND_MISMATCH', `series '${name}' is a ${state.kind} series, not a ${kind} series`, { key: name })),
+        rejection(
+          kind,
+          name,
+          new LablogError('SERIES_KIND_MISMATCH', `series '${name}' is a ${state.kind} series, not a ${kind} series`, { key: name }),
+        ),
       );
     }
     const lastStep = state?.lastStep ?? null;
     if (after !== null && (lastStep === null || lastStep < after)) {
       return void rejected.push(
-        rejection(kind, name, new LablogError(
-          'SYNC_CONFLICT',
-          `the client was told step ${after} of '${name}' is stored, but the server's last step is ${lastStep ?? 'none'}; send again from there`,
-          { key: name, after, serverLastStep: lastStep },
-        )),
+        rejection(
+          kind,
+          name,
+          new LablogError(
+            'SYNC_CONFLICT',
+            `the client was told step ${after} of '${name}' is stored, but the server's last step is ${lastStep ?? 'none'}; send again from there`,
+            { key: name, after, serverLastStep: lastStep },
+          ),
+        ),
       );
     }
     const pointError = checkPoints(name, steps, timestamps);
@@ -122,11 +130,15 @@ export function planIngest(batch: IngestBatch, stored: StoredState, limits: Limi
     if (n === 0) continue;
     if (metricCount + n > limits.maxMetricValues) {
       rejected.push(
-        rejection('metric', item.name, new LablogError(
-          'LIMIT_EXCEEDED',
-          `'${item.name}': ${n} more metric values would make ${metricCount + n}; the limit is ${limits.maxMetricValues} (maxMetricValues)`,
-          { key: item.name, limit: limits.maxMetricValues, actual: metricCount + n },
-        )),
+        rejection(
+          'metric',
+          item.name,
+          new LablogError(
+            'LIMIT_EXCEEDED',
+            `'${item.name}': ${n} more metric values would make ${metricCount + n}; the limit is ${limits.maxMetricValues} (maxMetricValues)`,
+            { key: item.name, limit: limits.maxMetricValues, actual: metricCount + n },
+          ),
+        ),
       );
       continue;
     }
@@ -139,14 +151,25 @@ export function planIngest(batch: IngestBatch, stored: StoredState, limits: Limi
       timestamps: item.timestamps.subarray(from),
     });
     const before = states.get(item.name);
-    states.set(item.name, { name: item.name, kind: 'metric', count: (before?.count ?? 0) + n, lastStep: item.steps[item.steps.length - 1]! });
+    states.set(item.name, {
+      name: item.name,
+      kind: 'metric',
+      count: (before?.count ?? 0) + n,
+      lastStep: item.steps[item.steps.length - 1]!,
+    });
   }
 
   const planMedia = <P extends IngestImagePoint | IngestPlotPoint>(kind: 'image' | 'plot', items: readonly IngestMedia<P>[]) => {
     const out: (P & { name: string })[] = [];
     for (const item of items) {
       const steps = item.points.map((p) => p.step);
-      const from = admit(kind, item.name, item.after, steps, item.points.map((p) => p.timestamp));
+      const from = admit(
+        kind,
+        item.name,
+        item.after,
+        steps,
+        item.points.map((p) => p.timestamp),
+      );
       if (from === undefined) continue;
       const fresh = item.points.slice(from);
       if (fresh.length === 0) continue;
@@ -170,11 +193,19 @@ export function planIngest(batch: IngestBatch, stored: StoredState, limits: Limi
     }
     if (table.rows > limits.maxTableRows) {
       rejected.push(
-        rejection('table', table.name, new LablogError('LIMIT_EXCEEDED', `table '${table.name}' has ${table.rows} rows; the limit is ${limits.maxTableRows} (maxTableRows)`, {
-          key: table.name,
-          limit: limits.maxTableRows,
-          actual: table.rows,
-        })),
+        rejection(
+          'table',
+          table.name,
+          new LablogError(
+            'LIMIT_EXCEEDED',
+            `table '${table.name}' has ${table.rows} rows; the limit is ${limits.maxTableRows} (maxTableRows)`,
+            {
+              key: table.name,
+              limit: limits.maxTableRows,
+              actual: table.rows,
+            },
+          ),
+        ),
       );
       continue;
     }

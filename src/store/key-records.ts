@@ -28,7 +28,13 @@ export function keyRecord(row: KeyRow, projects: readonly string[]): ApiKeyRecor
 
 export function sessionAndKey(row: KeyRow & SessionRow, projects: readonly string[]): { session: UiSessionRecord; key: ApiKeyRecord } {
   return {
-    session: { hash: row.session_hash, keyId: row.id, createdAt: row.session_created_at, expiresAt: row.expires_at, lastSeenAt: row.last_seen_at },
+    session: {
+      hash: row.session_hash,
+      keyId: row.id,
+      createdAt: row.session_created_at,
+      expiresAt: row.expires_at,
+      lastSeenAt: row.last_seen_at,
+    },
     key: keyRecord(row, projects),
   };
 }

@@ -13,8 +13,10 @@ import type { TableSummary } from '../model/table.js';
  * An experiment as the publisher sends it: the local record's identity (the client's UUID) and state, and
  * every param. The server keeps the client's `name`, or `name-2`, … when another experiment of the project has it.
  */
-export interface PublishedExperiment
-  extends Pick<ExperimentRecord, 'id' | 'project' | 'name' | 'description' | 'tags' | 'status' | 'createdAt' | 'endedAt' | 'heartbeatAt' | 'hostname'> {
+export interface PublishedExperiment extends Pick<
+  ExperimentRecord,
+  'id' | 'project' | 'name' | 'description' | 'tags' | 'status' | 'createdAt' | 'endedAt' | 'heartbeatAt' | 'hostname'
+> {
   /** Label of this publication (a model version); null keeps the one already recorded. */
   readonly version: string | null;
   readonly params: readonly ParamRecord[];
@@ -107,7 +109,6 @@ export type RejectedItem = {
     readonly details: ErrorDetails<C>;
   };
 }[ErrorCode];
-
 
 export interface IngestResult {
   /** State of every series the batch named (accepted or not), for the client's watermark. */
@@ -242,7 +243,12 @@ export interface ServerBackend {
    * only what a chart draws, and with `steps`, only the chunks that overlap that step range (the caller trims
    * the points at its edges).
    */
-  readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }): Promise<{ xs: Float64Array | EvenColumn; values: Float64Array }[] | undefined>;
+  readMetricXs(
+    experimentId: string,
+    name: string,
+    x: 'steps' | 'timestamps',
+    steps?: { from: number; to: number },
+  ): Promise<{ xs: Float64Array | EvenColumn; values: Float64Array }[] | undefined>;
   /** Params, series (the first `seriesLimit` by name of each, when given) and study of each of these experiments at once; ids not stored are absent from the map. */
   readSummaries(experimentIds: readonly string[], seriesLimit?: number): Promise<Map<string, ExperimentSummary>>;
   /** Projects that hold experiments or studies, by name; only those among `projects` when given. */

@@ -48,7 +48,9 @@ async function sleep(ms: number): Promise<void> {
 async function round(): Promise<LablogError | undefined> {
   try {
     // While running, one attempt per round (the loop backs off); the final round retries until the deadline.
-    const result = await publisher.publishExperiment(data.experimentId, { retry: deadline === undefined ? { maxAttempts: 1 } : { deadline } });
+    const result = await publisher.publishExperiment(data.experimentId, {
+      retry: deadline === undefined ? { maxAttempts: 1 } : { deadline },
+    });
     for (const p of result.problems) report(p.code, p.message, p.item?.name);
     return undefined;
   } catch (error) {

@@ -29,10 +29,13 @@ export function startLivePublication(
   const worker = new Worker(entry, { workerData, eval: isEval });
   let stopped: (() => void) | undefined;
   worker.on('message', (message: LiveWorkerMessage) => {
-    if (message.type === 'problem') onProblem(new LablogWarning(message.code, message.message, message.item === undefined ? {} : { item: message.item }));
+    if (message.type === 'problem')
+      onProblem(new LablogWarning(message.code, message.message, message.item === undefined ? {} : { item: message.item }));
     else stopped?.();
   });
-  worker.on('error', (error) => onProblem(new LablogWarning('REMOTE_ERROR', `the publisher thread failed: ${error.message}`, {}, { cause: error })));
+  worker.on('error', (error) =>
+    onProblem(new LablogWarning('REMOTE_ERROR', `the publisher thread failed: ${error.message}`, {}, { cause: error })),
+  );
   // Never keeps the process alive: at exit, what is unpublished waits for `lablog sync`.
   worker.unref();
   return {

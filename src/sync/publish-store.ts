@@ -68,7 +68,13 @@ export async function publishStore(options: PublishStoreOptions): Promise<Publis
       const study = source.getStudy(studyId);
       if (study === undefined) {
         // Listed as an experiment's study but unreadable: said, never skipped in silence.
-        problems.push({ experimentId: '', experiment: '', item: { kind: 'study', name: studyId }, code: 'STORAGE_ERROR', message: `study ${studyId} could not be read from ${options.storePath}; it was not published` });
+        problems.push({
+          experimentId: '',
+          experiment: '',
+          item: { kind: 'study', name: studyId },
+          code: 'STORAGE_ERROR',
+          message: `study ${studyId} could not be read from ${options.storePath}; it was not published`,
+        });
         continue;
       }
       try {
@@ -79,11 +85,23 @@ export async function publishStore(options: PublishStoreOptions): Promise<Publis
           options.retry ?? PUBLISH_RETRY,
         );
         for (const r of result.rejected) {
-          problems.push({ experimentId: r.experimentId, experiment: source.getExperiment(r.experimentId)?.name ?? r.experimentId, item: { kind: 'study', name: study.name }, code: readSentCode(r.error).code, message: r.message });
+          problems.push({
+            experimentId: r.experimentId,
+            experiment: source.getExperiment(r.experimentId)?.name ?? r.experimentId,
+            item: { kind: 'study', name: study.name },
+            code: readSentCode(r.error).code,
+            message: r.message,
+          });
         }
       } catch (error) {
         const e = error as LablogError;
-        problems.push({ experimentId: '', experiment: '', item: { kind: 'study', name: study.name }, code: e.code ?? 'REMOTE_ERROR', message: e.message });
+        problems.push({
+          experimentId: '',
+          experiment: '',
+          item: { kind: 'study', name: study.name },
+          code: e.code ?? 'REMOTE_ERROR',
+          message: e.message,
+        });
         if (e.code === 'REMOTE_UNAVAILABLE' || e.code === 'UNAUTHENTICATED') break;
       }
     }

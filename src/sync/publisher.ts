@@ -9,7 +9,17 @@ import type { IngestResult } from '../store/server-backend.js';
 import type { PublishSource } from '../store/publish-source.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { checkName } from '../core/validation.js';
-import { MAX_MEDIA_POINTS_PER_REQUEST, MAX_SERIES_PER_REQUEST, encodeWireColumn, type WireExperiment, type WireIngest, type WireMetric, type WireImagePoint, type WireMedia, type WirePlotPoint } from '../remote/protocol.js';
+import {
+  MAX_MEDIA_POINTS_PER_REQUEST,
+  MAX_SERIES_PER_REQUEST,
+  encodeWireColumn,
+  type WireExperiment,
+  type WireIngest,
+  type WireMetric,
+  type WireImagePoint,
+  type WireMedia,
+  type WirePlotPoint,
+} from '../remote/protocol.js';
 import type { RemoteClient, RetryPolicy } from './remote-client.js';
 
 /** Metric points per ingest request (about 2–3 MB of JSON in the compact column encoding). */
@@ -91,7 +101,8 @@ export class Publisher {
    */
   async publishExperiment(experimentId: string, options: PublishOptions = {}): Promise<ExperimentReport> {
     const record = this.#source.getExperiment(experimentId);
-    if (record === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment ${experimentId} in ${this.#source.location}`, { id: experimentId });
+    if (record === undefined)
+      throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment ${experimentId} in ${this.#source.location}`, { id: experimentId });
     const report: ExperimentReport = { experimentId, name: record.name, accepted: 0, skipped: 0, problems: [] };
     const remote = this.remote;
     const path = `/api/v1/experiments/${record.id}`;
@@ -154,7 +165,11 @@ export class Publisher {
     for (;;) {
       const series = this.#source.readSeries(id).filter(pending);
       if (series.length === 0) return;
-      const body: { metrics: WireMetric[]; images: WireMedia<WireImagePoint>[]; plots: WireMedia<WirePlotPoint>[] } = { metrics: [], images: [], plots: [] };
+      const body: { metrics: WireMetric[]; images: WireMedia<WireImagePoint>[]; plots: WireMedia<WirePlotPoint>[] } = {
+        metrics: [],
+        images: [],
+        plots: [],
+      };
       const blobs = new Map<string, Buffer>();
       let points = 0;
       let budget = maxPoints;
@@ -239,7 +254,12 @@ export class Publisher {
           body.plots.push({
             name: s.name,
             after,
-            points: plots.map((p) => ({ step: p.step, timestamp: p.timestamp, caption: p.caption, figure: JSON.parse(p.figure) as unknown })),
+            points: plots.map((p) => ({
+              step: p.step,
+              timestamp: p.timestamp,
+              caption: p.caption,
+              figure: JSON.parse(p.figure) as unknown,
+            })),
           });
           points += plots.length;
           budget -= plots.length * 100;
@@ -249,7 +269,9 @@ export class Publisher {
       let result: IngestResult;
       try {
         await this.#uploadBlobs(record.project, blobs, options.retry ?? {});
-        result = readIngestResult(await this.#client.call<IngestResult>('POST', `/api/v1/experiments/${id}/ingest`, body satisfies WireIngest, options.retry ?? {}));
+        result = readIngestResult(
+          await this.#client.call<IngestResult>('POST', `/api/v1/experiments/${id}/ingest`, body satisfies WireIngest, options.retry ?? {}),
+        );
       } catch (error) {
         if ((error as LablogError).code !== 'PAYLOAD_TOO_LARGE') throw error;
         if (points > 1) {
@@ -261,7 +283,13 @@ export class Publisher {
         const item = body.metrics[0] ?? body.images[0] ?? body.plots[0]!;
         const kind = body.metrics.length > 0 ? 'metric' : body.images.length > 0 ? 'image' : 'plot';
         given.add(item.name);
-        report.problems.push({ experimentId: id, experiment: record.name, item: { kind, name: item.name }, code: 'PAYLOAD_TOO_LARGE', message: (error as Error).message });
+        report.problems.push({
+          experimentId: id,
+          experiment: record.name,
+          item: { kind, name: item.name },
+          code: 'PAYLOAD_TOO_LARGE',
+          message: (error as Error).message,
+        });
         continue;
       }
       const acknowledged = new Map<string, number>();
@@ -299,12 +327,22 @@ export class Publisher {
   /** Uploads the blobs the experiment's project does not hold on the server yet (blobs belong to projects there). */
   async #uploadBlobs(project: string, blobs: Map<string, Buffer>, retry: RetryPolicy): Promise<void> {
     if (blobs.size === 0) return;
-    const { missing } = await this.#client.call<{ missing: string[] }>('POST', '/api/v1/blobs/missing', { project, hashes: [...blobs.keys()] }, retry);
+    const { missing } = await this.#client.call<{ missing: string[] }>(
+      'POST',
+      '/api/v1/blobs/missing',
+      { project, hashes: [...blobs.keys()] },
+      retry,
+    );
     const query = `?project=${encodeURIComponent(project)}`;
     for (const hash of missing) await this.#client.call('PUT', `/api/v1/blobs/${hash}${query}`, blobs.get(hash)!, retry);
   }
 
-  async #publishTables(record: ExperimentRecord, acknowledged: ReadonlyMap<string, number>, report: ExperimentReport, options: PublishOptions): Promise<void> {
+  async #publishTables(
+    record: ExperimentRecord,
+    acknowledged: ReadonlyMap<string, number>,
+    report: ExperimentReport,
+    options: PublishOptions,
+  ): Promise<void> {
     for (const summary of this.#source.listTables(record.id)) {
       if (summary.loggedAt <= (acknowledged.get(summary.name) ?? -Infinity)) continue;
       const table = this.#source.readTable(record.id, summary.name);
@@ -323,7 +361,13 @@ export class Publisher {
         await this.#uploadBlobs(record.project, new Map([[hash, table.ipc]]), options.retry ?? {});
       } catch (error) {
         if ((error as LablogError).code !== 'PAYLOAD_TOO_LARGE') throw error;
-        report.problems.push({ experimentId: record.id, experiment: record.name, item: { kind: 'table', name: summary.name }, code: 'PAYLOAD_TOO_LARGE', message: (error as Error).message });
+        report.problems.push({
+          experimentId: record.id,
+          experiment: record.name,
+          item: { kind: 'table', name: summary.name },
+          code: 'PAYLOAD_TOO_LARGE',
+          message: (error as Error).message,
+        });
         continue;
       }
       const result = readIngestResult(
@@ -336,7 +380,13 @@ export class Publisher {
       );
       const rejected = result.rejected[0];
       if (rejected) {
-        report.problems.push({ experimentId: record.id, experiment: record.name, item: { kind: 'table', name: summary.name }, code: rejected.error, message: rejected.message });
+        report.problems.push({
+          experimentId: record.id,
+          experiment: record.name,
+          item: { kind: 'table', name: summary.name },
+          code: rejected.error,
+          message: rejected.message,
+        });
         continue;
       }
       report.accepted += result.accepted;

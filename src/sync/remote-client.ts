@@ -61,7 +61,9 @@ export class RemoteClient {
   constructor(options: RemoteOptions) {
     this.url = normalizeRemoteUrl(options.url);
     if (typeof options.apiKey !== 'string' || options.apiKey.length === 0) {
-      throw new LablogError('INVALID_OPTION', 'an API key is required to publish (apiKey, --api-key or LABLOG_API_KEY)', { option: 'apiKey' });
+      throw new LablogError('INVALID_OPTION', 'an API key is required to publish (apiKey, --api-key or LABLOG_API_KEY)', {
+        option: 'apiKey',
+      });
     }
     this.#apiKey = options.apiKey;
   }
@@ -87,7 +89,12 @@ export class RemoteClient {
     }
     const text = await response.text().catch(() => '');
     if (response.ok) return (text.length > 0 ? JSON.parse(text) : undefined) as T;
-    throw answerError(this.url, `${method} ${path}`, { status: response.status, statusText: response.statusText, retryAfter: response.headers.get('retry-after'), text });
+    throw answerError(this.url, `${method} ${path}`, {
+      status: response.status,
+      statusText: response.statusText,
+      retryAfter: response.headers.get('retry-after'),
+      text,
+    });
   }
 
   /** Sends, retrying retryable failures with backoff until the policy's deadline or attempts run out. */

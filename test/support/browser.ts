@@ -8,10 +8,19 @@ import { CHROMIUM, CHROMIUM_AVAILABLE } from './chromium-path.js';
 
 export { CHROMIUM, CHROMIUM_AVAILABLE };
 /** The flags DESIGN.md gives for this machine: headless, as root, and no calls to Google's hosts. */
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+];
 
 if (!CHROMIUM_AVAILABLE) {
-  if (process.env['LABLOG_REQUIRE_CHROMIUM'] === '1') throw new Error(`LABLOG_REQUIRE_CHROMIUM=1 but there is no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  if (process.env['LABLOG_REQUIRE_CHROMIUM'] === '1')
+    throw new Error(`LABLOG_REQUIRE_CHROMIUM=1 but there is no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   console.warn(`No Chromium at ${CHROMIUM} (apt-get install -y chromium): the browser tests are SKIPPED.`);
 }
 

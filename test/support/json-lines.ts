@@ -9,9 +9,11 @@ export function encode(value: unknown): string {
   return JSON.stringify(value, function (this: Record<string, unknown>, key: string, replaced: unknown) {
     // Buffer has toJSON, so `replaced` is already its JSON form: look at the original.
     const original = this[key];
-    if (original instanceof Float64Array) return { [TAG]: 'f64', value: Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64') };
+    if (original instanceof Float64Array)
+      return { [TAG]: 'f64', value: Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64') };
     if (Buffer.isBuffer(original)) return { [TAG]: 'buffer', value: original.toString('base64') };
-    if (typeof original === 'number' && (!Number.isFinite(original) || Object.is(original, -0))) return { [TAG]: 'number', value: Object.is(original, -0) ? '-0' : String(original) };
+    if (typeof original === 'number' && (!Number.isFinite(original) || Object.is(original, -0)))
+      return { [TAG]: 'number', value: Object.is(original, -0) ? '-0' : String(original) };
     return replaced;
   });
 }

@@ -25,7 +25,10 @@ async function answer(call: Call): Promise<unknown> {
     return { location: backend.location };
   }
   if (!backend) throw new Error(`${call.method}: not open`);
-  const target = (call.target === 'studies' ? backend.studies() : backend) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const target = (call.target === 'studies' ? backend.studies() : backend) as unknown as Record<
+    string,
+    (...args: unknown[]) => Promise<unknown>
+  >;
   return target[call.method]!(...call.args);
 }
 
@@ -37,7 +40,15 @@ for await (const line of createInterface({ input: process.stdin })) {
     (value) => void process.stdout.write(`${encode({ id: call.id, value: value ?? null })}\n`),
     (error: unknown) => {
       const e = error as Partial<LablogError>;
-      const reply = { id: call.id, error: { code: e.code ?? null, message: e.message ?? String(error), details: e.details ?? {}, lablog: error instanceof LablogError } };
+      const reply = {
+        id: call.id,
+        error: {
+          code: e.code ?? null,
+          message: e.message ?? String(error),
+          details: e.details ?? {},
+          lablog: error instanceof LablogError,
+        },
+      };
       process.stdout.write(`${encode(reply)}\n`);
     },
   );

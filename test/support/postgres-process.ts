@@ -47,7 +47,12 @@ export async function startPostgresProcess(): Promise<PostgresProcess> {
     void exited.then(() => reject(new Error(`the PostgreSQL test process exited before it was ready: ${stderr.trim()}`)));
   });
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    const message = decode(line) as { ready?: true; id?: number; value?: unknown; error?: { code: string | null; message: string; details: Record<string, unknown>; lablog: boolean } };
+    const message = decode(line) as {
+      ready?: true;
+      id?: number;
+      value?: unknown;
+      error?: { code: string | null; message: string; details: Record<string, unknown>; lablog: boolean };
+    };
     if (message.ready) return ready?.();
     const call = pending.get(message.id!);
     if (!call) return;
@@ -65,7 +70,15 @@ export async function startPostgresProcess(): Promise<PostgresProcess> {
     });
   }
   const remote = <T>(target: 'backend' | 'studies') =>
-    new Proxy({}, { get: (_object, method) => (...args: unknown[]) => call(target, String(method), args) }) as Remote<T>;
+    new Proxy(
+      {},
+      {
+        get:
+          (_object, method) =>
+          (...args: unknown[]) =>
+            call(target, String(method), args),
+      },
+    ) as Remote<T>;
 
   await started;
   return {

@@ -17,7 +17,10 @@ afterEach(() => {
 
 /** Runs the lablog CLI (from the TypeScript sources) to completion. */
 export async function runCli(args: string[], env: Record<string, string> = {}): Promise<ChildResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   const result = await waitForExit(child);
   running.delete(child);
@@ -31,7 +34,10 @@ export function keepAlive(child: ChildProcess): void {
 
 /** Starts the lablog CLI without waiting for it. */
 export function startCli(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   return child;
 }
@@ -105,7 +111,9 @@ afterAll(async () => {
 
 const pgBase = await postgresUrl();
 if (pgBase === undefined) {
-  console.warn('PostgreSQL is not reachable (LABLOG_TEST_POSTGRES_URL unset and no local cluster): the PostgreSQL server tests are SKIPPED.');
+  console.warn(
+    'PostgreSQL is not reachable (LABLOG_TEST_POSTGRES_URL unset and no local cluster): the PostgreSQL server tests are SKIPPED.',
+  );
 }
 
 /** The server databases to test against: SQLite always, PostgreSQL when one is reachable. */

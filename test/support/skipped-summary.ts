@@ -41,14 +41,22 @@ export default class SkippedSummary implements Reporter {
     // These files skip nothing else: a skip in a PostgreSQL-only file means PostgreSQL was missing.
     const chromiumMissing = !existsSync(CHROMIUM);
     const missing = [
-      postgresSkipped ? (process.env['LABLOG_TEST_POSTGRES_URL'] ? 'no PostgreSQL answered at LABLOG_TEST_POSTGRES_URL' : 'no PostgreSQL') : null,
+      postgresSkipped
+        ? process.env['LABLOG_TEST_POSTGRES_URL']
+          ? 'no PostgreSQL answered at LABLOG_TEST_POSTGRES_URL'
+          : 'no PostgreSQL'
+        : null,
       chromiumMissing ? `no Chromium at ${CHROMIUM}` : null,
     ].filter(Boolean);
     const remedies = [
       // The SQLite+PostgreSQL server tests have no PostgreSQL case to skip without one: they are not in the count.
-      postgresSkipped ? 'set LABLOG_TEST_POSTGRES_URL (scripts/test-postgres.sh start DIR PORT prints one) or apt-get install -y postgresql (the PostgreSQL runs of the server tests, not counted here, come too)' : null,
+      postgresSkipped
+        ? 'set LABLOG_TEST_POSTGRES_URL (scripts/test-postgres.sh start DIR PORT prints one) or apt-get install -y postgresql (the PostgreSQL runs of the server tests, not counted here, come too)'
+        : null,
       chromiumMissing ? 'apt-get install -y chromium (or set LABLOG_CHROMIUM)' : null,
     ].filter(Boolean);
-    process.stdout.write(`\nlablog: SKIPPED ${skipped} PostgreSQL/Chromium tests in ${files} files (${missing.join('; ')}): to run them, ${remedies.join(', and ')}\n`);
+    process.stdout.write(
+      `\nlablog: SKIPPED ${skipped} PostgreSQL/Chromium tests in ${files} files (${missing.join('; ')}): to run them, ${remedies.join(', and ')}\n`,
+    );
   }
 }

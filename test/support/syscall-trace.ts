@@ -7,7 +7,8 @@ import { FIXTURES, type ChildResult } from '../helpers.js';
 
 export const STRACE_AVAILABLE = spawnSync('strace', ['-V']).status === 0;
 if (!STRACE_AVAILABLE) {
-  if (process.env['LABLOG_REQUIRE_STRACE'] === '1') throw new Error('LABLOG_REQUIRE_STRACE=1 but there is no strace (apt-get install -y strace)');
+  if (process.env['LABLOG_REQUIRE_STRACE'] === '1')
+    throw new Error('LABLOG_REQUIRE_STRACE=1 but there is no strace (apt-get install -y strace)');
   console.warn('No strace (apt-get install -y strace): the fsync-ordering tests are SKIPPED.');
 }
 
@@ -71,9 +72,26 @@ export function startTraced(
   traceFile: string,
   calls: readonly string[],
 ): { child: ChildProcess; done: Promise<ChildResult & { calls: Syscall[] }> } {
-  const child = spawn('strace', ['-f', '-y', '-qq', '-e', `trace=${calls.join(',')}`, '-o', traceFile, process.execPath, '--import', 'tsx', join(FIXTURES, name), ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'strace',
+    [
+      '-f',
+      '-y',
+      '-qq',
+      '-e',
+      `trace=${calls.join(',')}`,
+      '-o',
+      traceFile,
+      process.execPath,
+      '--import',
+      'tsx',
+      join(FIXTURES, name),
+      ...args,
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -14,7 +14,9 @@ export interface UiProcess {
  * caller kills it (a whole describe block shares one), unlike the per-test children of server-process.
  */
 export async function startUi(store: string): Promise<UiProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ui', '--store', store, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ui', '--store', store, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const { url, output } = await announcedUrl(child, /lablog ui on (http:\/\/\S+)/, 'lablog ui');
   return { url, child, output };
 }

@@ -7,7 +7,16 @@ import type { Limits } from '../../core/limits.js';
 import type { ExperimentStatus, ParamRecord, ParamType } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
 import type { TableSummary } from '../../model/table.js';
-import { RAW, decodeChunks, decodeColumnToArray, decodeXChunks, encodeColumn, packEncodings, unpackEncodings, type EncodedXChunk } from '../column-codec.js';
+import {
+  RAW,
+  decodeChunks,
+  decodeColumnToArray,
+  decodeXChunks,
+  encodeColumn,
+  packEncodings,
+  unpackEncodings,
+  type EncodedXChunk,
+} from '../column-codec.js';
 import { planIngest, type IngestPlan } from '../ingest-plan.js';
 import { keyRecord, sessionAndKey, type KeyRow as StoredKeyRow, type SessionRow } from '../key-records.js';
 import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';
@@ -591,7 +600,11 @@ class PostgresStudyBackend implements ServerStudyBackend {
   async findStudies(name: string, project?: string): Promise<StudyRecord[]> {
     const rows =
       project === undefined
-        ? await this.#store.query<StudyRow>('finding studies', `SELECT ${STUDY_COLUMNS} FROM studies WHERE name = $1 ORDER BY created_at, id`, [name])
+        ? await this.#store.query<StudyRow>(
+            'finding studies',
+            `SELECT ${STUDY_COLUMNS} FROM studies WHERE name = $1 ORDER BY created_at, id`,
+            [name],
+          )
         : await this.#store.query<StudyRow>('finding studies', `SELECT ${STUDY_COLUMNS} FROM studies WHERE name = $1 AND project = $2`, [
             name,
             project,
@@ -641,7 +654,9 @@ class PostgresStudyBackend implements ServerStudyBackend {
 
   async updateStudy(id: string, patch: StudyPatch, now: number): Promise<StudyRecord> {
     return this.#store.transaction('updating a study', async (db) => {
-      const { rows } = await db.query<{ project: string; name: string }>('SELECT project, name FROM studies WHERE id = $1 FOR UPDATE', [id]);
+      const { rows } = await db.query<{ project: string; name: string }>('SELECT project, name FROM studies WHERE id = $1 FOR UPDATE', [
+        id,
+      ]);
       const current = rows[0];
       if (current === undefined) throw new LablogError('STUDY_NOT_FOUND', `no study with id ${id}`, { id });
       const renamed = patch.name !== undefined && patch.name !== current.name;
@@ -688,14 +703,17 @@ class PostgresStudyBackend implements ServerStudyBackend {
           existingStudyId: existing,
         });
       const studyOf = async () =>
-        (await db.query<{ study_id: string }>('SELECT study_id FROM study_experiments WHERE experiment_id = $1', [member.experimentId])).rows[0]
-          ?.study_id;
+        (await db.query<{ study_id: string }>('SELECT study_id FROM study_experiments WHERE experiment_id = $1', [member.experimentId]))
+          .rows[0]?.study_id;
       const existing = await studyOf();
       if (existing !== undefined) throw alreadyIn(existing);
       const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM study_experiments WHERE study_id = $1', [studyId]);
       const count = rows[0]!.n;
       if (count >= maxMembers) {
-        throw new LablogError('LIMIT_EXCEEDED', `a study holds at most ${maxMembers} experiments`, { limit: maxMembers, actual: count + 1 });
+        throw new LablogError('LIMIT_EXCEEDED', `a study holds at most ${maxMembers} experiments`, {
+          limit: maxMembers,
+          actual: count + 1,
+        });
       }
       for (;;) {
         // Adding it to another study at the same time: the primary key lets one insert through; this one
@@ -740,8 +758,14 @@ class PostgresStudyBackend implements ServerStudyBackend {
       // points into a series deleted under it.
       await db.query('SELECT 1 FROM experiments WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE', [ids]);
       // The series rows stay, emptied, as in the SQLite stores (where a deleted id could be reused).
-      await db.query("DELETE FROM image_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ANY ($1::text[]) AND kind = 'image')", [ids]);
-      await db.query("DELETE FROM plot_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ANY ($1::text[]) AND kind = 'plot')", [ids]);
+      await db.query(
+        "DELETE FROM image_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ANY ($1::text[]) AND kind = 'image')",
+        [ids],
+      );
+      await db.query(
+        "DELETE FROM plot_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ANY ($1::text[]) AND kind = 'plot')",
+        [ids],
+      );
       await db.query(
         "UPDATE series SET count = 0, first_step = NULL, last_step = NULL, last_timestamp = NULL WHERE experiment_id = ANY ($1::text[]) AND kind IN ('image', 'plot')",
         [ids],
@@ -834,12 +858,22 @@ export class PostgresBackend implements ServerBackend {
 
   #storageError(what: string, cause: unknown): LablogError {
     if (cause instanceof LablogError) return cause;
-    return new LablogError('STORAGE_ERROR', `${what} (${this.location}): ${messageOf(cause)}`, { driver: 'postgres', driverCode: driverCodeOf(cause), location: this.location }, { cause });
+    return new LablogError(
+      'STORAGE_ERROR',
+      `${what} (${this.location}): ${messageOf(cause)}`,
+      { driver: 'postgres', driverCode: driverCodeOf(cause), location: this.location },
+      { cause },
+    );
   }
 
   /** Runs one statement outside a transaction; driver errors become STORAGE_ERROR. */
   async #query<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[]): Promise<R[]> {
-    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { driver: 'postgres', driverCode: null, location: this.location });
+    if (this.#closed)
+      throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, {
+        driver: 'postgres',
+        driverCode: null,
+        location: this.location,
+      });
     try {
       return (await this.#pool.query<R>(text, values)).rows;
     } catch (cause) {
@@ -849,7 +883,12 @@ export class PostgresBackend implements ServerBackend {
 
   /** Like #query, as a named statement: parsed and planned once per connection (for the per-request lookups). */
   async #prepared<R extends pg.QueryResultRow>(what: string, name: string, text: string, values: unknown[]): Promise<R[]> {
-    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { driver: 'postgres', driverCode: null, location: this.location });
+    if (this.#closed)
+      throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, {
+        driver: 'postgres',
+        driverCode: null,
+        location: this.location,
+      });
     try {
       return (await this.#pool.query<R>({ name, text, values })).rows;
     } catch (cause) {
@@ -859,7 +898,12 @@ export class PostgresBackend implements ServerBackend {
 
   /** Runs `fn` in a transaction on one connection: committed if it returns, rolled back if it throws. */
   async #transaction<T>(what: string, fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, { driver: 'postgres', driverCode: null, location: this.location });
+    if (this.#closed)
+      throw new LablogError('STORAGE_ERROR', `${what}: the store at ${this.location} is closed`, {
+        driver: 'postgres',
+        driverCode: null,
+        location: this.location,
+      });
     let db: pg.PoolClient;
     try {
       db = await this.#pool.connect();
@@ -914,7 +958,10 @@ export class PostgresBackend implements ServerBackend {
         if (await this.#insertExperiment(db, e, limits, now)) break;
         // Another process created this id meanwhile: update it instead.
       }
-      await db.query('INSERT INTO experiment_tags (experiment_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [e.id, [...e.tags]]);
+      await db.query('INSERT INTO experiment_tags (experiment_id, tag) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [
+        e.id,
+        [...e.tags],
+      ]);
       await this.#upsertParams(db, e, limits);
       const { rows } = await db.query<ExperimentRow>(`SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE id = $1`, [e.id]);
       return toRecord(rows[0]!);
@@ -969,11 +1016,15 @@ export class PostgresBackend implements ServerBackend {
     const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM params WHERE experiment_id = $1', [e.id]);
     const actual = count.rows[0]!.n;
     if (actual > limits.maxParams) {
-      throw new LablogError('LIMIT_EXCEEDED', `experiment ${e.id} would have ${actual} params; the limit is ${limits.maxParams} (maxParams)`, {
-        experiment: e.id,
-        limit: limits.maxParams,
-        actual,
-      });
+      throw new LablogError(
+        'LIMIT_EXCEEDED',
+        `experiment ${e.id} would have ${actual} params; the limit is ${limits.maxParams} (maxParams)`,
+        {
+          experiment: e.id,
+          limit: limits.maxParams,
+          actual,
+        },
+      );
     }
   }
 
@@ -1042,13 +1093,19 @@ export class PostgresBackend implements ServerBackend {
   async #assertBlobs(db: pg.PoolClient, plan: IngestPlan, experimentId: string, now: number): Promise<void> {
     const hashes = [...new Set([...plan.images.map((p) => p.hash), ...plan.tables.map((t) => t.hash)])].sort();
     if (hashes.length === 0) return;
-    const { rows } = await db.query<{ hash: string }>('SELECT hash FROM blobs WHERE hash = ANY ($1::text[]) ORDER BY hash FOR KEY SHARE', [hashes]);
+    const { rows } = await db.query<{ hash: string }>('SELECT hash FROM blobs WHERE hash = ANY ($1::text[]) ORDER BY hash FOR KEY SHARE', [
+      hashes,
+    ]);
     const present = new Set(rows.map((row) => row.hash));
     const missing = hashes.filter((hash) => !present.has(hash));
     if (missing.length > 0) {
-      throw new LablogError('INVALID_OPTION', `${missing.length} blob(s) named by the batch were not uploaded, e.g. ${missing[0]}; upload them first`, {
-        missing,
-      });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `${missing.length} blob(s) named by the batch were not uploaded, e.g. ${missing[0]}; upload them first`,
+        {
+          missing,
+        },
+      );
     }
     await db.query(
       `INSERT INTO blob_owners (project, hash, touched_at, referenced_at)
@@ -1113,7 +1170,11 @@ export class PostgresBackend implements ServerBackend {
         max: s?.max == null ? max : max === null ? s.max : Math.max(s.max, max),
       });
     }
-    await insertRows(db, 'INSERT INTO metric_chunks (series_id, first_step, last_step, count, encoding, min_value, max_value, steps, vals, timestamps)', rows);
+    await insertRows(
+      db,
+      'INSERT INTO metric_chunks (series_id, first_step, last_step, count, encoding, min_value, max_value, steps, vals, timestamps)',
+      rows,
+    );
     await this.#addStats(db, [...stats.values()]);
   }
 
@@ -1169,13 +1230,22 @@ export class PostgresBackend implements ServerBackend {
     );
   }
 
-  async copyExperiment(sourceId: string, newId: string, nameFor: (attempt: number) => string, now: number): Promise<RemoteExperimentRecord> {
+  async copyExperiment(
+    sourceId: string,
+    newId: string,
+    nameFor: (attempt: number) => string,
+    now: number,
+  ): Promise<RemoteExperimentRecord> {
     await this.#transaction(`copying experiment ${sourceId}`, async (db) => {
       await this.#lockExperiment(db, sourceId);
       const { rows } = await db.query<{ project: string }>('SELECT project FROM experiments WHERE id = $1', [sourceId]);
       const project = rows[0]!.project;
       let name = nameFor(1);
-      for (let attempt = 2; ((await db.query('SELECT 1 FROM experiments WHERE project = $1 AND name = $2', [project, name])).rowCount ?? 0) > 0; attempt++) {
+      for (
+        let attempt = 2;
+        ((await db.query('SELECT 1 FROM experiments WHERE project = $1 AND name = $2', [project, name])).rowCount ?? 0) > 0;
+        attempt++
+      ) {
         name = nameFor(attempt);
       }
       await db.query(
@@ -1183,8 +1253,14 @@ export class PostgresBackend implements ServerBackend {
          SELECT $1, project, $2, description, tags, status, created_at, $3, ended_at, heartbeat_at, hostname, version, $3 FROM experiments WHERE id = $4`,
         [newId, name, now, sourceId],
       );
-      await db.query('INSERT INTO experiment_tags (experiment_id, tag) SELECT $1, tag FROM experiment_tags WHERE experiment_id = $2', [newId, sourceId]);
-      await db.query('INSERT INTO params (experiment_id, key, type, value) SELECT $1, key, type, value FROM params WHERE experiment_id = $2', [newId, sourceId]);
+      await db.query('INSERT INTO experiment_tags (experiment_id, tag) SELECT $1, tag FROM experiment_tags WHERE experiment_id = $2', [
+        newId,
+        sourceId,
+      ]);
+      await db.query(
+        'INSERT INTO params (experiment_id, key, type, value) SELECT $1, key, type, value FROM params WHERE experiment_id = $2',
+        [newId, sourceId],
+      );
       const series = await db.query<{ id: string }>('SELECT id FROM series WHERE experiment_id = $1 ORDER BY id', [sourceId]);
       for (const { id } of series.rows) {
         const copy = await db.query<{ id: string }>(
@@ -1203,7 +1279,10 @@ export class PostgresBackend implements ServerBackend {
            SELECT $1, step, timestamp, caption, blob_hash, width, height FROM image_points WHERE series_id = $2`,
           [to, id],
         );
-        await db.query('INSERT INTO plot_points (series_id, step, timestamp, caption, figure) SELECT $1, step, timestamp, caption, figure FROM plot_points WHERE series_id = $2', [to, id]);
+        await db.query(
+          'INSERT INTO plot_points (series_id, step, timestamp, caption, figure) SELECT $1, step, timestamp, caption, figure FROM plot_points WHERE series_id = $2',
+          [to, id],
+        );
       }
       await db.query(
         `INSERT INTO tables (experiment_id, name, rows, columns, format, blob_hash, logged_at)
@@ -1365,8 +1444,15 @@ export class PostgresBackend implements ServerBackend {
         [project],
       );
       assertBlobQuota(project, rows[0]!.n + bytes.length, quota);
-      await db.query('INSERT INTO blobs (hash, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING', [hash, bytes.length, bytes]);
-      await db.query('INSERT INTO blob_owners (project, hash, touched_at, referenced_at) VALUES ($1, $2, $3, NULL) ON CONFLICT DO NOTHING', [project, hash, now]);
+      await db.query('INSERT INTO blobs (hash, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING', [
+        hash,
+        bytes.length,
+        bytes,
+      ]);
+      await db.query(
+        'INSERT INTO blob_owners (project, hash, touched_at, referenced_at) VALUES ($1, $2, $3, NULL) ON CONFLICT DO NOTHING',
+        [project, hash, now],
+      );
     });
   }
 
@@ -1440,7 +1526,9 @@ export class PostgresBackend implements ServerBackend {
   }
 
   async getExperiment(id: string): Promise<RemoteExperimentRecord | undefined> {
-    const rows = await this.#query<ExperimentRow>('reading an experiment', `SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE id = $1`, [id]);
+    const rows = await this.#query<ExperimentRow>('reading an experiment', `SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE id = $1`, [
+      id,
+    ]);
     return rows[0] && toRecord(rows[0]);
   }
 
@@ -1514,7 +1602,10 @@ export class PostgresBackend implements ServerBackend {
       [experimentId, name, steps?.from ?? -Number.MAX_VALUE, steps?.to ?? Number.MAX_VALUE],
     );
     if (rows.length === 0) return undefined;
-    return decodeXChunks(rows.filter((row): row is EncodedXChunk => row.count !== null), x);
+    return decodeXChunks(
+      rows.filter((row): row is EncodedXChunk => row.count !== null),
+      x,
+    );
   }
 
   async readSummaries(experimentIds: readonly string[], seriesLimit?: number): Promise<Map<string, ExperimentSummary>> {
@@ -1603,7 +1694,12 @@ export class PostgresBackend implements ServerBackend {
        WHERE s.experiment_id = $1 AND s.name = $2 AND s.kind = 'plot' ORDER BY p.step`,
       [experimentId, name],
     );
-    return rows.map((row) => ({ step: row.step, timestamp: row.timestamp, caption: row.caption, figure: JSON.parse(row.figure) as unknown }));
+    return rows.map((row) => ({
+      step: row.step,
+      timestamp: row.timestamp,
+      caption: row.caption,
+      figure: JSON.parse(row.figure) as unknown,
+    }));
   }
 
   async listTables(experimentId: string, limit?: number): Promise<TableSummary[]> {
@@ -1680,7 +1776,12 @@ export class PostgresBackend implements ServerBackend {
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
     // Named: prepared once per connection, as it runs on every request.
-    const rows = await this.#prepared<KeyRow>('finding an API key', 'lablog_find_key', `SELECT ${KEY_COLUMNS} FROM api_keys k WHERE k.hash = $1 AND k.revoked_at IS NULL`, [hash]);
+    const rows = await this.#prepared<KeyRow>(
+      'finding an API key',
+      'lablog_find_key',
+      `SELECT ${KEY_COLUMNS} FROM api_keys k WHERE k.hash = $1 AND k.revoked_at IS NULL`,
+      [hash],
+    );
     const row = rows[0];
     return row && keyRecord(row, row.projects);
   }
@@ -1691,7 +1792,14 @@ export class PostgresBackend implements ServerBackend {
       `SELECT id, projects, name, created_at, last_used_at, revoked_at FROM api_keys ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY created_at, id`,
       [],
     );
-    return rows.map((row) => ({ id: row.id, name: row.name, projects: row.projects, createdAt: row.created_at, lastUsedAt: row.last_used_at, revokedAt: row.revoked_at }));
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      projects: row.projects,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      revokedAt: row.revoked_at,
+    }));
   }
 
   async revokeKey(id: string, now: number): Promise<boolean> {
@@ -1703,7 +1811,11 @@ export class PostgresBackend implements ServerBackend {
   }
 
   async touchKey(id: string, now: number): Promise<void> {
-    await this.#query('recording the use of an API key', 'UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)', [id, now]);
+    await this.#query(
+      'recording the use of an API key',
+      'UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)',
+      [id, now],
+    );
   }
 
   async createSession(session: UiSessionRecord, maxPerKey: number): Promise<void> {
@@ -1715,10 +1827,10 @@ export class PostgresBackend implements ServerBackend {
         session.expiresAt,
         session.lastSeenAt,
       ]);
-      await db.query('DELETE FROM ui_sessions WHERE key_id = $1 AND id NOT IN (SELECT id FROM ui_sessions WHERE key_id = $1 ORDER BY id DESC LIMIT $2)', [
-        session.keyId,
-        maxPerKey,
-      ]);
+      await db.query(
+        'DELETE FROM ui_sessions WHERE key_id = $1 AND id NOT IN (SELECT id FROM ui_sessions WHERE key_id = $1 ORDER BY id DESC LIMIT $2)',
+        [session.keyId, maxPerKey],
+      );
     });
   }
 
@@ -1735,7 +1847,11 @@ export class PostgresBackend implements ServerBackend {
   }
 
   async touchSession(hash: string, now: number): Promise<void> {
-    await this.#query('recording the use of a UI session', 'UPDATE ui_sessions SET last_seen_at = $2 WHERE hash = $1 AND last_seen_at < $2', [hash, now]);
+    await this.#query(
+      'recording the use of a UI session',
+      'UPDATE ui_sessions SET last_seen_at = $2 WHERE hash = $1 AND last_seen_at < $2',
+      [hash, now],
+    );
   }
 
   async deleteSession(hash: string): Promise<void> {

@@ -97,30 +97,35 @@ function lazily<T extends Record<string, () => unknown>>(factories: T): { readon
 function prepareStatements(db: Database.Database) {
   return lazily({
     experimentExists: () => db.prepare('SELECT 1 FROM experiments WHERE project = ? AND name = ?').pluck(),
-    insertExperiment: () => db.prepare(
-      `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, heartbeat_at, pid, hostname)
+    insertExperiment: () =>
+      db.prepare(
+        `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, heartbeat_at, pid, hostname)
        VALUES (@id, @project, @name, @description, @tags, 'running', @createdAt, @createdAt, @createdAt, @pid, @hostname)`,
-    ),
+      ),
     insertTag: () => db.prepare('INSERT OR IGNORE INTO experiment_tags (experiment_id, tag) VALUES (?, ?)'),
     getExperiment: () => db.prepare('SELECT * FROM experiments WHERE id = ?'),
     findByName: () => db.prepare('SELECT * FROM experiments WHERE name = ? ORDER BY created_at'),
     findByNameInProject: () => db.prepare('SELECT * FROM experiments WHERE name = ? AND project = ?'),
     setStatus: () => db.prepare('UPDATE experiments SET status = ?, ended_at = ?, updated_at = ? WHERE id = ?'),
-    reopen: () => db.prepare(
-      `UPDATE experiments SET status = 'running', ended_at = NULL, pid = ?, hostname = ?, heartbeat_at = ?, updated_at = ? WHERE id = ?`,
-    ),
+    reopen: () =>
+      db.prepare(
+        `UPDATE experiments SET status = 'running', ended_at = NULL, pid = ?, hostname = ?, heartbeat_at = ?, updated_at = ? WHERE id = ?`,
+      ),
     heartbeat: () => db.prepare('UPDATE experiments SET heartbeat_at = ?, updated_at = ? WHERE id = ?'),
-    upsertParam: () => db.prepare(
-      `INSERT INTO params (experiment_id, key, type, value) VALUES (?, ?, ?, ?)
+    upsertParam: () =>
+      db.prepare(
+        `INSERT INTO params (experiment_id, key, type, value) VALUES (?, ?, ?, ?)
        ON CONFLICT (experiment_id, key) DO UPDATE SET type = excluded.type, value = excluded.value`,
-    ),
+      ),
     ensureSeries: () => db.prepare('INSERT INTO series (experiment_id, name, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     seriesIdAndKind: () => db.prepare('SELECT id, kind FROM series WHERE experiment_id = ? AND name = ?'),
-    insertChunk: () => db.prepare(
-      'INSERT INTO metric_chunks (series_id, first_step, last_step, count, encoding, steps, vals, timestamps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    addMetricStats: () => db.prepare(
-      `UPDATE series SET
+    insertChunk: () =>
+      db.prepare(
+        'INSERT INTO metric_chunks (series_id, first_step, last_step, count, encoding, steps, vals, timestamps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+    addMetricStats: () =>
+      db.prepare(
+        `UPDATE series SET
          count = count + @n,
          first_step = coalesce(first_step, @first),
          last_step = @last,
@@ -129,55 +134,67 @@ function prepareStatements(db: Database.Database) {
          min_value = CASE WHEN @min IS NULL THEN min_value WHEN min_value IS NULL THEN @min ELSE min(min_value, @min) END,
          max_value = CASE WHEN @max IS NULL THEN max_value WHEN max_value IS NULL THEN @max ELSE max(max_value, @max) END
        WHERE id = @id`,
-    ),
-    addMediaStats: () => db.prepare(
-      `UPDATE series SET count = count + 1, first_step = coalesce(first_step, @step), last_step = @step,
+      ),
+    addMediaStats: () =>
+      db.prepare(
+        `UPDATE series SET count = count + 1, first_step = coalesce(first_step, @step), last_step = @step,
          last_timestamp = @timestamp WHERE id = @id`,
-    ),
+      ),
     insertBlob: () => db.prepare('INSERT OR IGNORE INTO blobs (hash, size, bytes) VALUES (?, ?, ?)'),
-    insertImage: () => db.prepare(
-      'INSERT INTO image_points (series_id, step, timestamp, caption, blob_hash, width, height) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
+    insertImage: () =>
+      db.prepare('INSERT INTO image_points (series_id, step, timestamp, caption, blob_hash, width, height) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     insertPlot: () => db.prepare('INSERT INTO plot_points (series_id, step, timestamp, caption, figure) VALUES (?, ?, ?, ?, ?)'),
-    upsertTable: () => db.prepare(
-      `INSERT INTO tables (experiment_id, name, rows, columns, format, blob_hash, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    upsertTable: () =>
+      db.prepare(
+        `INSERT INTO tables (experiment_id, name, rows, columns, format, blob_hash, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (experiment_id, name) DO UPDATE SET rows = excluded.rows, columns = excluded.columns,
          format = excluded.format, blob_hash = excluded.blob_hash, logged_at = excluded.logged_at`,
-    ),
+      ),
     readParams: () => db.prepare('SELECT key, type, value FROM params WHERE experiment_id = ? ORDER BY key'),
-    readSeries: () => db.prepare(
-      `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
+    readSeries: () =>
+      db.prepare(
+        `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
        FROM series WHERE experiment_id = ? ORDER BY name`,
-    ),
+      ),
     seriesOfExperiment: () => db.prepare('SELECT id, kind FROM series WHERE experiment_id = ?'),
-    readChunks: () => db.prepare(
-      'SELECT id, count, encoding, first_step, last_step, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? ORDER BY first_step',
-    ),
-    readImages: () => db.prepare(
-      `SELECT p.step, p.timestamp, p.caption, p.width, p.height, b.bytes AS png
+    readChunks: () =>
+      db.prepare(
+        'SELECT id, count, encoding, first_step, last_step, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? ORDER BY first_step',
+      ),
+    readImages: () =>
+      db.prepare(
+        `SELECT p.step, p.timestamp, p.caption, p.width, p.height, b.bytes AS png
        FROM image_points p JOIN blobs b ON b.hash = p.blob_hash WHERE p.series_id = ? ORDER BY p.step`,
-    ),
+      ),
     readPlots: () => db.prepare('SELECT step, timestamp, caption, figure FROM plot_points WHERE series_id = ? ORDER BY step'),
     listTables: () => db.prepare('SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = ? ORDER BY name'),
-    readTable: () => db.prepare(
-      `SELECT t.name, t.rows, t.columns, t.logged_at, b.bytes AS ipc
+    readTable: () =>
+      db.prepare(
+        `SELECT t.name, t.rows, t.columns, t.logged_at, b.bytes AS ipc
        FROM tables t JOIN blobs b ON b.hash = t.blob_hash WHERE t.experiment_id = ? AND t.name = ?`,
-    ),
+      ),
     deleteChunksFrom: () => db.prepare('DELETE FROM metric_chunks WHERE series_id = ? AND first_step >= ?'),
-    rewriteChunk: () => db.prepare('UPDATE metric_chunks SET last_step = ?, count = ?, encoding = ?, steps = ?, vals = ?, timestamps = ? WHERE id = ?'),
-    setMetricStats: () => db.prepare(
-      `UPDATE series SET count = @count, first_step = @first, last_step = @last, last_timestamp = @lastTimestamp,
+    rewriteChunk: () =>
+      db.prepare('UPDATE metric_chunks SET last_step = ?, count = ?, encoding = ?, steps = ?, vals = ?, timestamps = ? WHERE id = ?'),
+    setMetricStats: () =>
+      db.prepare(
+        `UPDATE series SET count = @count, first_step = @first, last_step = @last, last_timestamp = @lastTimestamp,
          last_value = @lastValue, min_value = @min, max_value = @max WHERE id = @id`,
-    ),
+      ),
     deleteImagesFrom: () => db.prepare('DELETE FROM image_points WHERE series_id = ? AND step >= ?'),
     deletePlotsFrom: () => db.prepare('DELETE FROM plot_points WHERE series_id = ? AND step >= ?'),
-    imageStats: () => db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM image_points WHERE series_id = ?'),
-    plotStats: () => db.prepare('SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM plot_points WHERE series_id = ?'),
+    imageStats: () =>
+      db.prepare(
+        'SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM image_points WHERE series_id = ?',
+      ),
+    plotStats: () =>
+      db.prepare(
+        'SELECT count(*) AS count, min(step) AS first, max(step) AS last, max(timestamp) AS ts FROM plot_points WHERE series_id = ?',
+      ),
     setMediaStats: () => db.prepare('UPDATE series SET count = ?, first_step = ?, last_step = ?, last_timestamp = ? WHERE id = ?'),
     insertTruncation: () => db.prepare('INSERT INTO truncations (experiment_id, from_step, at) VALUES (?, ?, ?)'),
-    deleteOrphanBlobs: () => db.prepare(
-      `DELETE FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM image_points) AND hash NOT IN (SELECT blob_hash FROM tables)`,
-    ),
+    deleteOrphanBlobs: () =>
+      db.prepare(`DELETE FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM image_points) AND hash NOT IN (SELECT blob_hash FROM tables)`),
   });
 }
 
@@ -265,7 +282,12 @@ export class SqliteBackend implements StoreBackend {
 
   #storageError(what: string, cause: unknown): LablogError {
     if (cause instanceof LablogError) return cause;
-    return new LablogError('STORAGE_ERROR', `${what}: ${(cause as Error).message}`, { driver: 'sqlite', driverCode: driverCodeOf(cause), location: this.location }, { cause });
+    return new LablogError(
+      'STORAGE_ERROR',
+      `${what}: ${(cause as Error).message}`,
+      { driver: 'sqlite', driverCode: driverCodeOf(cause), location: this.location },
+      { cause },
+    );
   }
 
   #guard<T>(what: string, fn: () => T): T {
@@ -343,7 +365,10 @@ export class SqliteBackend implements StoreBackend {
   countExperiments(query: ExperimentQuery): number {
     return this.#guard('counting experiments', () => {
       const { sql, args } = this.#where(query);
-      return this.#db.prepare(`SELECT count(*) FROM experiments ${sql}`).pluck().get(...args) as number;
+      return this.#db
+        .prepare(`SELECT count(*) FROM experiments ${sql}`)
+        .pluck()
+        .get(...args) as number;
     });
   }
 
@@ -520,9 +545,27 @@ export class SqliteBackend implements StoreBackend {
       const last = chunk.steps[n - 1]!;
       const steps = encodeColumn(chunk.steps);
       const timestamps = encodeColumn(chunk.timestamps);
-      s.insertChunk.run(id, first, last, n, packEncodings(steps.encoding, timestamps.encoding), steps.bytes, bytesOf(chunk.values), timestamps.bytes);
+      s.insertChunk.run(
+        id,
+        first,
+        last,
+        n,
+        packEncodings(steps.encoding, timestamps.encoding),
+        steps.bytes,
+        bytesOf(chunk.values),
+        timestamps.bytes,
+      );
       const [min, max] = extremes(chunk.values);
-      s.addMetricStats.run({ id, n, first, last, lastTimestamp: chunk.timestamps[n - 1]!, lastValue: toStoredValue(chunk.values[n - 1]!), min, max });
+      s.addMetricStats.run({
+        id,
+        n,
+        first,
+        last,
+        lastTimestamp: chunk.timestamps[n - 1]!,
+        lastValue: toStoredValue(chunk.values[n - 1]!),
+        min,
+        max,
+      });
     }
     for (const image of batch.images) {
       const id = this.#seriesId(experimentId, image.name, 'image');
@@ -544,13 +587,14 @@ export class SqliteBackend implements StoreBackend {
   }
 
   readParams(experimentId: string): ParamRecord[] {
-    return this.#guard('reading params', () => this.#stmt.readParams.all(experimentId) as { key: string; type: ParamType; value: string }[]);
+    return this.#guard(
+      'reading params',
+      () => this.#stmt.readParams.all(experimentId) as { key: string; type: ParamType; value: string }[],
+    );
   }
 
   readSeries(experimentId: string): SeriesRecord[] {
-    return this.#guard('reading series', () =>
-      (this.#stmt.readSeries.all(experimentId) as Record<string, unknown>[]).map(seriesRecord),
-    );
+    return this.#guard('reading series', () => (this.#stmt.readSeries.all(experimentId) as Record<string, unknown>[]).map(seriesRecord));
   }
 
   #existingSeriesId(experimentId: string, name: string, kind: SeriesKind): number | undefined {
@@ -577,9 +621,10 @@ export class SqliteBackend implements StoreBackend {
     return this.#guard('reading plots', () => {
       const id = this.#existingSeriesId(experimentId, name, 'plot');
       if (id === undefined) return [];
-      return (this.#stmt.readPlots.all(id) as { step: number; timestamp: number; caption: string | null; figure: string }[]).map(
-        (row) => ({ ...row, figure: JSON.parse(row.figure) as unknown }),
-      );
+      return (this.#stmt.readPlots.all(id) as { step: number; timestamp: number; caption: string | null; figure: string }[]).map((row) => ({
+        ...row,
+        figure: JSON.parse(row.figure) as unknown,
+      }));
     });
   }
 
@@ -597,8 +642,7 @@ export class SqliteBackend implements StoreBackend {
   readTable(experimentId: string, name: string): TableRecord | undefined {
     return this.#guard('reading a table', () => {
       const row = this.#stmt.readTable.get(experimentId, name) as
-        | { name: string; rows: number; columns: number; logged_at: number; ipc: Buffer }
-        | undefined;
+        { name: string; rows: number; columns: number; logged_at: number; ipc: Buffer } | undefined;
       return row && { name: row.name, rows: row.rows, columns: row.columns, loggedAt: row.logged_at, ipc: row.ipc };
     });
   }

@@ -8,7 +8,13 @@ import type { SqliteBackend } from './sqlite-backend.js';
  * Copies experiment `sourceId` as `newId`, named by the first free `nameFor(attempt)` in its project, in one
  * transaction. The copy keeps status, times and data; it belongs to no study and to no process.
  */
-export function copyExperiment(store: SqliteBackend, sourceId: string, newId: string, nameFor: (attempt: number) => string, now: number): ExperimentRecord {
+export function copyExperiment(
+  store: SqliteBackend,
+  sourceId: string,
+  newId: string,
+  nameFor: (attempt: number) => string,
+  now: number,
+): ExperimentRecord {
   return store.transaction('copying an experiment', () => {
     const db = store.database;
     const source = db.prepare('SELECT project FROM experiments WHERE id = ?').get(sourceId) as { project: string } | undefined;
@@ -20,8 +26,14 @@ export function copyExperiment(store: SqliteBackend, sourceId: string, newId: st
       `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at, pid, hostname, version)
        SELECT ?, project, ?, description, tags, status, created_at, ?, ended_at, heartbeat_at, NULL, hostname, version FROM experiments WHERE id = ?`,
     ).run(newId, name, now, sourceId);
-    db.prepare('INSERT INTO experiment_tags (experiment_id, tag) SELECT ?, tag FROM experiment_tags WHERE experiment_id = ?').run(newId, sourceId);
-    db.prepare('INSERT INTO params (experiment_id, key, type, value) SELECT ?, key, type, value FROM params WHERE experiment_id = ?').run(newId, sourceId);
+    db.prepare('INSERT INTO experiment_tags (experiment_id, tag) SELECT ?, tag FROM experiment_tags WHERE experiment_id = ?').run(
+      newId,
+      sourceId,
+    );
+    db.prepare('INSERT INTO params (experiment_id, key, type, value) SELECT ?, key, type, value FROM params WHERE experiment_id = ?').run(
+      newId,
+      sourceId,
+    );
     const series = db.prepare('SELECT id FROM series WHERE experiment_id = ? ORDER BY id').pluck().all(sourceId) as number[];
     const insertSeries = db.prepare(
       `INSERT INTO series (experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value)
@@ -35,7 +47,9 @@ export function copyExperiment(store: SqliteBackend, sourceId: string, newId: st
       `INSERT INTO image_points (series_id, step, timestamp, caption, blob_hash, width, height)
        SELECT ?, step, timestamp, caption, blob_hash, width, height FROM image_points WHERE series_id = ?`,
     );
-    const plots = db.prepare('INSERT INTO plot_points (series_id, step, timestamp, caption, figure) SELECT ?, step, timestamp, caption, figure FROM plot_points WHERE series_id = ?');
+    const plots = db.prepare(
+      'INSERT INTO plot_points (series_id, step, timestamp, caption, figure) SELECT ?, step, timestamp, caption, figure FROM plot_points WHERE series_id = ?',
+    );
     for (const id of series) {
       const copy = Number(insertSeries.run(newId, id).lastInsertRowid);
       chunks.run(copy, id);

@@ -55,9 +55,10 @@ export class SqlitePublishSource implements PublishSource {
   }
 
   #seriesId(experimentId: string, name: string, kind: string): number | undefined {
-    return this.#db.prepare('SELECT id FROM series WHERE experiment_id = ? AND name = ? AND kind = ?').pluck().get(experimentId, name, kind) as
-      | number
-      | undefined;
+    return this.#db
+      .prepare('SELECT id FROM series WHERE experiment_id = ? AND name = ? AND kind = ?')
+      .pluck()
+      .get(experimentId, name, kind) as number | undefined;
   }
 
   readMetricAfter(experimentId: string, name: string, after: number | null, maxPoints: number): MetricData {
@@ -67,7 +68,9 @@ export class SqlitePublishSource implements PublishSource {
     const rows: ChunkRow[] = [];
     let total = 0;
     const iterator = this.#db
-      .prepare('SELECT count, encoding, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? AND last_step > ? ORDER BY first_step')
+      .prepare(
+        'SELECT count, encoding, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? AND last_step > ? ORDER BY first_step',
+      )
       .iterate(id, after ?? -1) as IterableIterator<ChunkRow>;
     for (const row of iterator) {
       rows.push(row);
@@ -84,7 +87,10 @@ export class SqlitePublishSource implements PublishSource {
   countMetricAfter(experimentId: string, name: string, after: number | null): number {
     const id = this.#seriesId(experimentId, name, 'metric');
     if (id === undefined) return 0;
-    return (this.#db.prepare('SELECT coalesce(sum(count), 0) FROM metric_chunks WHERE series_id = ? AND last_step > ?').pluck().get(id, after ?? -1) as number);
+    return this.#db
+      .prepare('SELECT coalesce(sum(count), 0) FROM metric_chunks WHERE series_id = ? AND last_step > ?')
+      .pluck()
+      .get(id, after ?? -1) as number;
   }
 
   readImagesAfter(experimentId: string, name: string, after: number | null, max: number): ImagePoint[] {
@@ -136,11 +142,15 @@ export class SqlitePublishSource implements PublishSource {
     const row = this.#db
       .prepare('SELECT meta_hash, remote_name, truncation_seq FROM sync_experiments WHERE remote = ? AND experiment_id = ?')
       .get(remote, experimentId) as { meta_hash: string | null; remote_name: string | null; truncation_seq: number } | undefined;
-    const series = this.#db.prepare('SELECT name, last_step FROM sync_series WHERE remote = ? AND experiment_id = ?').all(remote, experimentId) as {
+    const series = this.#db
+      .prepare('SELECT name, last_step FROM sync_series WHERE remote = ? AND experiment_id = ?')
+      .all(remote, experimentId) as {
       name: string;
       last_step: number;
     }[];
-    const tables = this.#db.prepare('SELECT name, logged_at FROM sync_tables WHERE remote = ? AND experiment_id = ?').all(remote, experimentId) as {
+    const tables = this.#db
+      .prepare('SELECT name, logged_at FROM sync_tables WHERE remote = ? AND experiment_id = ?')
+      .all(remote, experimentId) as {
       name: string;
       logged_at: number;
     }[];
@@ -174,16 +184,19 @@ export class SqlitePublishSource implements PublishSource {
         )
         .run(remote, experimentId, seq);
       // What the remote had from fromStep on is gone there too.
-      this.#db.prepare('UPDATE sync_series SET last_step = ? WHERE remote = ? AND experiment_id = ? AND last_step >= ?').run(fromStep - 1, remote, experimentId, fromStep);
+      this.#db
+        .prepare('UPDATE sync_series SET last_step = ? WHERE remote = ? AND experiment_id = ? AND last_step >= ?')
+        .run(fromStep - 1, remote, experimentId, fromStep);
       this.#db.prepare('DELETE FROM sync_series WHERE remote = ? AND experiment_id = ? AND last_step < 0').run(remote, experimentId);
     });
   }
 
   saveWatermarks(remote: string, experimentId: string, watermarks: ReadonlyMap<string, number>, truncationSeq: number): boolean {
     return this.#store.transaction('recording acknowledged steps', () => {
-      const seq = this.#db.prepare('SELECT truncation_seq FROM sync_experiments WHERE remote = ? AND experiment_id = ?').pluck().get(remote, experimentId) as
-        | number
-        | undefined;
+      const seq = this.#db
+        .prepare('SELECT truncation_seq FROM sync_experiments WHERE remote = ? AND experiment_id = ?')
+        .pluck()
+        .get(remote, experimentId) as number | undefined;
       if ((seq ?? 0) !== truncationSeq) return false;
       const upsert = this.#db.prepare(
         `INSERT INTO sync_series (remote, experiment_id, name, last_step) VALUES (?, ?, ?, ?)

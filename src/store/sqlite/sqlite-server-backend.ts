@@ -90,7 +90,8 @@ export class SqliteServerBackend implements ServerBackend {
       if (existing === undefined) {
         let name = e.name;
         const taken = db.prepare('SELECT 1 FROM experiments WHERE project = ? AND name = ?').pluck();
-        for (let attempt = 2; taken.get(e.project, name) !== undefined; attempt++) name = dedupedName(e.name, attempt, limits.maxNameLength);
+        for (let attempt = 2; taken.get(e.project, name) !== undefined; attempt++)
+          name = dedupedName(e.name, attempt, limits.maxNameLength);
         db.prepare(
           `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at,
              pid, hostname, version, published_at)
@@ -112,10 +113,14 @@ export class SqliteServerBackend implements ServerBackend {
       for (const p of e.params) upsertParam.run(e.id, p.key, p.type, p.value);
       const params = db.prepare('SELECT count(*) FROM params WHERE experiment_id = ?').pluck().get(e.id) as number;
       if (params > limits.maxParams) {
-        throw new LablogError('LIMIT_EXCEEDED', `experiment ${e.id} would have ${params} params; the limit is ${limits.maxParams} (maxParams)`, {
-          limit: limits.maxParams,
-          actual: params,
-        });
+        throw new LablogError(
+          'LIMIT_EXCEEDED',
+          `experiment ${e.id} would have ${params} params; the limit is ${limits.maxParams} (maxParams)`,
+          {
+            limit: limits.maxParams,
+            actual: params,
+          },
+        );
       }
       return toRecord(db.prepare('SELECT * FROM experiments WHERE id = ?').get(e.id) as Row);
     });
@@ -147,7 +152,15 @@ export class SqliteServerBackend implements ServerBackend {
       const stored: StoredState = { series, metricCount, tables };
       const plan = planIngest(batch, stored, limits);
       this.#referenceBlobs(id, plan, now);
-      this.#store.applyUnlocked({ experimentId: id, params: [], metrics: plan.metrics, images: [], plots: plan.plots, tables: [], heartbeatAt: now });
+      this.#store.applyUnlocked({
+        experimentId: id,
+        params: [],
+        metrics: plan.metrics,
+        images: [],
+        plots: plan.plots,
+        tables: [],
+        heartbeatAt: now,
+      });
       if (plan.images.length > 0) {
         const insertImage = db.prepare(
           'INSERT INTO image_points (series_id, step, timestamp, caption, blob_hash, width, height) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -183,10 +196,16 @@ export class SqliteServerBackend implements ServerBackend {
     if (hashes.length === 0) return;
     const db = this.#db;
     const wanted = JSON.stringify(hashes);
-    const present = new Set(db.prepare('SELECT hash FROM blobs WHERE hash IN (SELECT value FROM json_each(?))').pluck().all(wanted) as string[]);
+    const present = new Set(
+      db.prepare('SELECT hash FROM blobs WHERE hash IN (SELECT value FROM json_each(?))').pluck().all(wanted) as string[],
+    );
     const missing = hashes.filter((hash) => !present.has(hash));
     if (missing.length > 0) {
-      throw new LablogError('INVALID_OPTION', `${missing.length} blob(s) named by the batch were not uploaded, e.g. ${missing[0]}; upload them first`, { missing });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `${missing.length} blob(s) named by the batch were not uploaded, e.g. ${missing[0]}; upload them first`,
+        { missing },
+      );
     }
     db.prepare(
       `INSERT INTO blob_owners (project, hash, touched_at, referenced_at)
@@ -226,7 +245,9 @@ export class SqliteServerBackend implements ServerBackend {
       const touched = db.prepare('UPDATE blob_owners SET touched_at = ? WHERE project = ? AND hash = ?').run(now, project, hash);
       if (touched.changes > 0) return;
       const pending = db
-        .prepare('SELECT coalesce(sum(b.size), 0) FROM blob_owners o JOIN blobs b ON b.hash = o.hash WHERE o.project = ? AND o.referenced_at IS NULL')
+        .prepare(
+          'SELECT coalesce(sum(b.size), 0) FROM blob_owners o JOIN blobs b ON b.hash = o.hash WHERE o.project = ? AND o.referenced_at IS NULL',
+        )
         .pluck()
         .get(project) as number;
       assertBlobQuota(project, pending + bytes.length, quota);
@@ -241,7 +262,11 @@ export class SqliteServerBackend implements ServerBackend {
     const wanted = JSON.stringify([...new Set(hashes)]);
     this.#store.transaction('checking blobs', () => {
       const db = this.#db;
-      db.prepare('UPDATE blob_owners SET touched_at = ? WHERE project = ? AND hash IN (SELECT value FROM json_each(?))').run(now, project, wanted);
+      db.prepare('UPDATE blob_owners SET touched_at = ? WHERE project = ? AND hash IN (SELECT value FROM json_each(?))').run(
+        now,
+        project,
+        wanted,
+      );
       const rows = db
         .prepare(
           `SELECT b.hash, b.size, c.kind, c.width, c.height, c.rows, c.columns, c.invalid
@@ -295,7 +320,9 @@ export class SqliteServerBackend implements ServerBackend {
         )
         .pluck()
         .all(candidates) as number[];
-      db.prepare('DELETE FROM blob_checks WHERE hash IN (SELECT value FROM json_each(?)) AND hash NOT IN (SELECT hash FROM blobs)').run(candidates);
+      db.prepare('DELETE FROM blob_checks WHERE hash IN (SELECT value FROM json_each(?)) AND hash NOT IN (SELECT hash FROM blobs)').run(
+        candidates,
+      );
       return { owners: dropped.length, blobs: gone.length, bytes: gone.reduce((sum, size) => sum + size, 0) };
     });
   }
@@ -332,13 +359,18 @@ export class SqliteServerBackend implements ServerBackend {
     const column = SORT_COLUMNS[query.sort ?? 'created_at'] ?? 'created_at';
     const order = query.order === 'asc' ? 'ASC' : 'DESC';
     args.push(query.limit ?? -1, query.offset ?? 0);
-    const rows = this.#db.prepare(`SELECT * FROM experiments ${sql} ORDER BY ${column} ${order}, id ${order} LIMIT ? OFFSET ?`).all(...args) as Row[];
+    const rows = this.#db
+      .prepare(`SELECT * FROM experiments ${sql} ORDER BY ${column} ${order}, id ${order} LIMIT ? OFFSET ?`)
+      .all(...args) as Row[];
     return rows.map(toRecord);
   }
 
   async countExperiments(query: RemoteExperimentQuery): Promise<number> {
     const { sql, args } = this.#where(query);
-    return this.#db.prepare(`SELECT count(*) FROM experiments ${sql}`).pluck().get(...args) as number;
+    return this.#db
+      .prepare(`SELECT count(*) FROM experiments ${sql}`)
+      .pluck()
+      .get(...args) as number;
   }
 
   async readParams(experimentId: string): Promise<ParamRecord[]> {
@@ -361,11 +393,16 @@ export class SqliteServerBackend implements ServerBackend {
   }
 
   async readMetricXs(experimentId: string, name: string, x: 'steps' | 'timestamps', steps?: { from: number; to: number }) {
-    const id = this.#db.prepare("SELECT id FROM series WHERE experiment_id = ? AND name = ? AND kind = 'metric'").pluck().get(experimentId, name) as number | undefined;
+    const id = this.#db
+      .prepare("SELECT id FROM series WHERE experiment_id = ? AND name = ? AND kind = 'metric'")
+      .pluck()
+      .get(experimentId, name) as number | undefined;
     if (id === undefined) return undefined;
     const column = x === 'steps' ? 'steps' : 'timestamps';
     const chunks = this.#db
-      .prepare(`SELECT count, encoding, ${column} AS xs, vals FROM metric_chunks WHERE series_id = ? AND last_step >= ? AND first_step <= ? ORDER BY first_step`)
+      .prepare(
+        `SELECT count, encoding, ${column} AS xs, vals FROM metric_chunks WHERE series_id = ? AND last_step >= ? AND first_step <= ? ORDER BY first_step`,
+      )
       .all(id, steps?.from ?? -Infinity, steps?.to ?? Infinity) as EncodedXChunk[];
     return decodeXChunks(chunks, x);
   }
@@ -376,9 +413,17 @@ export class SqliteServerBackend implements ServerBackend {
     const ids = JSON.stringify(experimentIds);
     const db = this.#db;
     const read = db.transaction(() => {
-      const experiments = db.prepare('SELECT e.id, m.study_id FROM experiments e LEFT JOIN study_experiments m ON m.experiment_id = e.id WHERE e.id IN (SELECT value FROM json_each(?))').all(ids) as { id: string; study_id: string | null }[];
+      const experiments = db
+        .prepare(
+          'SELECT e.id, m.study_id FROM experiments e LEFT JOIN study_experiments m ON m.experiment_id = e.id WHERE e.id IN (SELECT value FROM json_each(?))',
+        )
+        .all(ids) as { id: string; study_id: string | null }[];
       for (const e of experiments) out.set(e.id, { params: [], series: [], studyId: e.study_id });
-      const params = db.prepare('SELECT experiment_id, key, type, value FROM params WHERE experiment_id IN (SELECT value FROM json_each(?)) ORDER BY experiment_id, key').all(ids) as (ParamRecord & { experiment_id: string })[];
+      const params = db
+        .prepare(
+          'SELECT experiment_id, key, type, value FROM params WHERE experiment_id IN (SELECT value FROM json_each(?)) ORDER BY experiment_id, key',
+        )
+        .all(ids) as (ParamRecord & { experiment_id: string })[];
       for (const { experiment_id, ...param } of params) out.get(experiment_id)?.params.push(param);
       const series = db
         .prepare(
@@ -444,7 +489,10 @@ export class SqliteServerBackend implements ServerBackend {
   }
 
   async readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined> {
-    const id = this.#db.prepare("SELECT id FROM series WHERE experiment_id = ? AND name = ? AND kind = 'metric'").pluck().get(experimentId, name) as number | undefined;
+    const id = this.#db
+      .prepare("SELECT id FROM series WHERE experiment_id = ? AND name = ? AND kind = 'metric'")
+      .pluck()
+      .get(experimentId, name) as number | undefined;
     if (id === undefined) return undefined;
     const chunks = this.#db.prepare(
       'SELECT count, encoding, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? AND last_step >= ? AND first_step > ? ORDER BY first_step LIMIT ?',
@@ -471,7 +519,12 @@ export class SqliteServerBackend implements ServerBackend {
       .all(experimentId, name, fromStep, toStep) as { step: number; figure: string }[];
   }
 
-  async copyExperiment(sourceId: string, newId: string, nameFor: (attempt: number) => string, now: number): Promise<RemoteExperimentRecord> {
+  async copyExperiment(
+    sourceId: string,
+    newId: string,
+    nameFor: (attempt: number) => string,
+    now: number,
+  ): Promise<RemoteExperimentRecord> {
     copyExperiment(this.#store, sourceId, newId, nameFor, now);
     this.#db.prepare('UPDATE experiments SET published_at = ? WHERE id = ?').run(now, newId);
     return (await this.getExperiment(newId))!;
@@ -509,7 +562,9 @@ export class SqliteServerBackend implements ServerBackend {
 
   async listKeys(includeRevoked: boolean): Promise<ApiKeyListing[]> {
     const rows = this.#db
-      .prepare(`SELECT id, projects, name, created_at, last_used_at, revoked_at FROM api_keys ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY created_at, id`)
+      .prepare(
+        `SELECT id, projects, name, created_at, last_used_at, revoked_at FROM api_keys ${includeRevoked ? '' : 'WHERE revoked_at IS NULL'} ORDER BY created_at, id`,
+      )
       .all() as Omit<KeyRow, 'hash'>[];
     return rows.map((row) => ({
       id: row.id,
@@ -531,7 +586,9 @@ export class SqliteServerBackend implements ServerBackend {
 
   async touchKey(id: string, now: number): Promise<void> {
     this.#store.transaction('recording the use of an API key', () => {
-      this.#db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(now, id, now);
+      this.#db
+        .prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)')
+        .run(now, id, now);
     });
   }
 
@@ -541,7 +598,9 @@ export class SqliteServerBackend implements ServerBackend {
         .prepare('INSERT INTO ui_sessions (hash, key_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)')
         .run(session.hash, session.keyId, session.createdAt, session.expiresAt, session.lastSeenAt);
       this.#db
-        .prepare('DELETE FROM ui_sessions WHERE key_id = ? AND id NOT IN (SELECT id FROM ui_sessions WHERE key_id = ? ORDER BY id DESC LIMIT ?)')
+        .prepare(
+          'DELETE FROM ui_sessions WHERE key_id = ? AND id NOT IN (SELECT id FROM ui_sessions WHERE key_id = ? ORDER BY id DESC LIMIT ?)',
+        )
         .run(session.keyId, session.keyId, maxPerKey);
     });
   }

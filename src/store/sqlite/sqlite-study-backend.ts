@@ -79,7 +79,10 @@ export class SqliteStudyBackend implements StudyBackend {
   createStudy(r: StudyRecord): void {
     this.#store.transaction('creating a study', () => {
       if (this.#db.prepare('SELECT 1 FROM studies WHERE project = ? AND name = ?').get(r.project, r.name) !== undefined) {
-        throw new LablogError('INVALID_NAME', `a study named '${r.name}' exists in project '${r.project}'`, { key: r.name, project: r.project });
+        throw new LablogError('INVALID_NAME', `a study named '${r.name}' exists in project '${r.project}'`, {
+          key: r.name,
+          project: r.project,
+        });
       }
       this.#db
         .prepare(
@@ -87,9 +90,21 @@ export class SqliteStudyBackend implements StudyBackend {
              archive_reason, preserve_artifacts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
-          r.id, r.project, r.name, r.description, r.hypothesis, JSON.stringify(r.tags), JSON.stringify(r.metadata),
-          toColumn('baseline', r.baseline), toColumn('template', r.template), r.status, r.conclusion, r.archiveReason,
-          toColumn('preserveArtifacts', r.preserveArtifacts), r.createdAt, r.updatedAt,
+          r.id,
+          r.project,
+          r.name,
+          r.description,
+          r.hypothesis,
+          JSON.stringify(r.tags),
+          JSON.stringify(r.metadata),
+          toColumn('baseline', r.baseline),
+          toColumn('template', r.template),
+          r.status,
+          r.conclusion,
+          r.archiveReason,
+          toColumn('preserveArtifacts', r.preserveArtifacts),
+          r.createdAt,
+          r.updatedAt,
         );
     });
   }
@@ -100,9 +115,11 @@ export class SqliteStudyBackend implements StudyBackend {
   }
 
   findStudies(name: string, project?: string): StudyRecord[] {
-    const rows = (project === undefined
-      ? this.#db.prepare('SELECT * FROM studies WHERE name = ? ORDER BY created_at').all(name)
-      : this.#db.prepare('SELECT * FROM studies WHERE name = ? AND project = ?').all(name, project)) as Row[];
+    const rows = (
+      project === undefined
+        ? this.#db.prepare('SELECT * FROM studies WHERE name = ? ORDER BY created_at').all(name)
+        : this.#db.prepare('SELECT * FROM studies WHERE name = ? AND project = ?').all(name, project)
+    ) as Row[];
     return rows.map(toRecord);
   }
 
@@ -139,7 +156,10 @@ export class SqliteStudyBackend implements StudyBackend {
 
   countStudies(query: StudyFilter): number {
     const { sql, args } = this.#where(query);
-    return this.#db.prepare(`SELECT count(*) FROM studies ${sql}`).pluck().get(...args) as number;
+    return this.#db
+      .prepare(`SELECT count(*) FROM studies ${sql}`)
+      .pluck()
+      .get(...args) as number;
   }
 
   updateStudy(id: string, patch: StudyPatch, now: number): StudyRecord {
@@ -148,7 +168,9 @@ export class SqliteStudyBackend implements StudyBackend {
       if (current === undefined) throw new LablogError('STUDY_NOT_FOUND', `no study with id ${id}`, { id });
       if (patch.name !== undefined && patch.name !== current.name) {
         if (this.#db.prepare('SELECT 1 FROM studies WHERE project = ? AND name = ?').get(current.project, patch.name) !== undefined) {
-          throw new LablogError('INVALID_NAME', `a study named '${patch.name}' exists in project '${current.project}'`, { key: patch.name });
+          throw new LablogError('INVALID_NAME', `a study named '${patch.name}' exists in project '${current.project}'`, {
+            key: patch.name,
+          });
         }
       }
       const fields = Object.keys(patch).filter((f) => COLUMNS[f] !== undefined && (patch as Record<string, unknown>)[f] !== undefined);
@@ -168,9 +190,10 @@ export class SqliteStudyBackend implements StudyBackend {
 
   addMember(studyId: string, member: StudyMember, maxMembers: number): void {
     this.#store.transaction('adding an experiment to a study', () => {
-      const existing = this.#db.prepare('SELECT study_id FROM study_experiments WHERE experiment_id = ?').pluck().get(member.experimentId) as
-        | string
-        | undefined;
+      const existing = this.#db
+        .prepare('SELECT study_id FROM study_experiments WHERE experiment_id = ?')
+        .pluck()
+        .get(member.experimentId) as string | undefined;
       if (existing !== undefined) {
         throw new LablogError('ALREADY_IN_STUDY', `experiment ${member.experimentId} already belongs to study ${existing}`, {
           experimentId: member.experimentId,
@@ -179,7 +202,10 @@ export class SqliteStudyBackend implements StudyBackend {
       }
       const count = this.#db.prepare('SELECT count(*) FROM study_experiments WHERE study_id = ?').pluck().get(studyId) as number;
       if (count >= maxMembers) {
-        throw new LablogError('LIMIT_EXCEEDED', `a study holds at most ${maxMembers} experiments`, { limit: maxMembers, actual: count + 1 });
+        throw new LablogError('LIMIT_EXCEEDED', `a study holds at most ${maxMembers} experiments`, {
+          limit: maxMembers,
+          actual: count + 1,
+        });
       }
       this.#db
         .prepare('INSERT INTO study_experiments (experiment_id, study_id, notes, tags, added_at) VALUES (?, ?, ?, ?, ?)')
@@ -190,7 +216,9 @@ export class SqliteStudyBackend implements StudyBackend {
 
   members(studyId: string): StudyMember[] {
     return (
-      this.#db.prepare('SELECT experiment_id, notes, tags, added_at FROM study_experiments WHERE study_id = ? ORDER BY added_at, experiment_id').all(studyId) as {
+      this.#db
+        .prepare('SELECT experiment_id, notes, tags, added_at FROM study_experiments WHERE study_id = ? ORDER BY added_at, experiment_id')
+        .all(studyId) as {
         experiment_id: string;
         notes: string | null;
         tags: string;
@@ -216,20 +244,31 @@ export class SqliteStudyBackend implements StudyBackend {
       // The series rows stay (emptied): their ids may be cached by writers of other connections, and a
       // deleted id could be handed to a new series.
       for (const id of experimentIds) {
-        this.#db.prepare("DELETE FROM image_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ? AND kind = 'image')").run(id);
-        this.#db.prepare("DELETE FROM plot_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ? AND kind = 'plot')").run(id);
         this.#db
-          .prepare("UPDATE series SET count = 0, first_step = NULL, last_step = NULL, last_timestamp = NULL WHERE experiment_id = ? AND kind IN ('image', 'plot')")
+          .prepare("DELETE FROM image_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ? AND kind = 'image')")
+          .run(id);
+        this.#db
+          .prepare("DELETE FROM plot_points WHERE series_id IN (SELECT id FROM series WHERE experiment_id = ? AND kind = 'plot')")
+          .run(id);
+        this.#db
+          .prepare(
+            "UPDATE series SET count = 0, first_step = NULL, last_step = NULL, last_timestamp = NULL WHERE experiment_id = ? AND kind IN ('image', 'plot')",
+          )
           .run(id);
         this.#db.prepare('DELETE FROM tables WHERE experiment_id = ?').run(id);
       }
       if (collectBlobs) {
-        this.#db.prepare('DELETE FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM image_points) AND hash NOT IN (SELECT blob_hash FROM tables)').run();
+        this.#db
+          .prepare(
+            'DELETE FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM image_points) AND hash NOT IN (SELECT blob_hash FROM tables)',
+          )
+          .run();
       }
     });
   }
 
   studyOf(experimentId: string): string | undefined {
-    return this.#db.prepare('SELECT study_id FROM study_experiments WHERE experiment_id = ?').pluck().get(experimentId) as string | undefined;
+    return this.#db.prepare('SELECT study_id FROM study_experiments WHERE experiment_id = ?').pluck().get(experimentId) as
+      string | undefined;
   }
 }

@@ -126,7 +126,12 @@ export class WriterThread implements BatchWriter {
   }
 
   #die(error: Error): void {
-    this.#dead ??= new LablogError('STORAGE_ERROR', `the writer thread for ${this.#file} failed: ${error.message}`, { driver: 'sqlite', driverCode: driverCodeOf(error), location: this.#file }, { cause: error });
+    this.#dead ??= new LablogError(
+      'STORAGE_ERROR',
+      `the writer thread for ${this.#file} failed: ${error.message}`,
+      { driver: 'sqlite', driverCode: driverCodeOf(error), location: this.#file },
+      { cause: error },
+    );
     Atomics.notify(this.#slots, WRITTEN);
     Atomics.notify(this.#slots, DURABLE);
   }
@@ -134,7 +139,11 @@ export class WriterThread implements BatchWriter {
   submit(batch: WriteBatch): number {
     const worker = (this.#worker ??= this.#spawn());
     const ticket = ++this.#submitted;
-    const transfer = batch.metrics.flatMap((chunk: MetricChunk) => [chunk.steps.buffer, chunk.values.buffer, chunk.timestamps.buffer]) as ArrayBuffer[];
+    const transfer = batch.metrics.flatMap((chunk: MetricChunk) => [
+      chunk.steps.buffer,
+      chunk.values.buffer,
+      chunk.timestamps.buffer,
+    ]) as ArrayBuffer[];
     worker.postMessage({ ticket, batch } satisfies WriteMessage, transfer);
     return ticket;
   }
@@ -171,7 +180,11 @@ export class WriterThread implements BatchWriter {
     const length = Math.min(Atomics.load(this.#slots, SYNC_FAILURE_LENGTH), MESSAGE_BYTES);
     if (length === 0) return undefined;
     const text = Buffer.from(this.#syncFailureText.slice(0, length)).toString('utf8');
-    this.#syncFailure = new LablogError('STORAGE_ERROR', `cannot put the writes to ${this.#file} on stable storage: ${text}`, { driver: 'sqlite', driverCode: null, location: this.#file });
+    this.#syncFailure = new LablogError('STORAGE_ERROR', `cannot put the writes to ${this.#file} on stable storage: ${text}`, {
+      driver: 'sqlite',
+      driverCode: null,
+      location: this.#file,
+    });
     return this.#syncFailure;
   }
 
@@ -182,7 +195,15 @@ export class WriterThread implements BatchWriter {
     for (let i = Math.max(seen, count - REJECTED_RING); i < count; i++) tickets.push(Atomics.load(this.#rejected, i % REJECTED_RING));
     const length = Math.min(Atomics.load(this.#slots, REJECTION_LENGTH), MESSAGE_BYTES);
     const text = Buffer.from(this.#rejection.slice(0, length)).toString('utf8');
-    return { count, tickets, error: new LablogError('STORAGE_ERROR', `the store rejected a batch, which was dropped: ${text}`, { driver: 'sqlite', driverCode: null, location: this.#file }) };
+    return {
+      count,
+      tickets,
+      error: new LablogError('STORAGE_ERROR', `the store rejected a batch, which was dropped: ${text}`, {
+        driver: 'sqlite',
+        driverCode: null,
+        location: this.#file,
+      }),
+    };
   }
 
   lastSubmitted(): number {

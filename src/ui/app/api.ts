@@ -66,19 +66,32 @@ const q = (params: Record<string, string | number | undefined>): string => {
 export const api = {
   overview: () => request<Overview>('GET', '/api/v1/ui/overview'),
   experiments: (project: string) =>
-    request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ project })}`).then((t) => ({ ...t, experiments: t.experiments.map(withOwnMaps) })),
+    request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ project })}`).then((t) => ({
+      ...t,
+      experiments: t.experiments.map(withOwnMaps),
+    })),
   experimentsByIds: (ids: readonly string[]) =>
-    request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ ids: ids.join(',') })}`).then((t) => ({ ...t, experiments: t.experiments.map(withOwnMaps) })),
+    request<ExperimentTable>('GET', `/api/v1/ui/experiments${q({ ids: ids.join(',') })}`).then((t) => ({
+      ...t,
+      experiments: t.experiments.map(withOwnMaps),
+    })),
   experiment: (id: string) =>
-    request<ExperimentPage>('GET', `/api/v1/ui/experiments/${encodeURIComponent(id)}`).then((p) => ({ ...p, experiment: withOwnMaps(p.experiment) })),
+    request<ExperimentPage>('GET', `/api/v1/ui/experiments/${encodeURIComponent(id)}`).then((p) => ({
+      ...p,
+      experiment: withOwnMaps(p.experiment),
+    })),
   series: (key: string, experiments: readonly string[], x: XAxis, points: number, range?: { from: number; to: number }) =>
-    request<SeriesAnswer>('GET', `/api/v1/ui/series${q({ key, experiments: experiments.join(','), x, points, from: range?.from, to: range?.to })}`),
+    request<SeriesAnswer>(
+      'GET',
+      `/api/v1/ui/series${q({ key, experiments: experiments.join(','), x, points, from: range?.from, to: range?.to })}`,
+    ),
   /** One page of a series' images from `fromStep` on; `next` is where the following page starts. */
   images: (id: string, key: string, fromStep?: number) =>
-    request<{ key: string; images: { step: number; timestamp: number; caption: string | null; width: number; height: number; url: string }[]; next?: number }>(
-      'GET',
-      `/api/v1/experiments/${encodeURIComponent(id)}/images${q({ key, fromStep })}`,
-    ),
+    request<{
+      key: string;
+      images: { step: number; timestamp: number; caption: string | null; width: number; height: number; url: string }[];
+      next?: number;
+    }>('GET', `/api/v1/experiments/${encodeURIComponent(id)}/images${q({ key, fromStep })}`),
   /** One page of a plot series' points without their figures. */
   plotIndex: (id: string, key: string, fromStep?: number) =>
     request<{ key: string; plots: { step: number; timestamp: number; caption: string | null; bytes: number }[]; next?: number }>(
@@ -141,7 +154,18 @@ export interface ComparisonJson {
   values: Record<string, Record<string, { final: number; best: number }>>;
   rankings: Record<string, string[]>;
   statistics: Record<string, { mean: number; std: number; min: number; max: number; n: number }>;
-  significance: { metric: string; groupA: string; groupB: string; idsA: string[]; idsB: string[]; meanA: number; meanB: number; t: number; df: number; pValue: number }[];
+  significance: {
+    metric: string;
+    groupA: string;
+    groupB: string;
+    idsA: string[];
+    idsB: string[];
+    meanA: number;
+    meanB: number;
+    t: number;
+    df: number;
+    pValue: number;
+  }[];
   correlations: { param: string; metric: string; pearson: number; spearman: number; n: number }[];
   paretoFrontier: string[];
   baseline: { name: string; metrics: Record<string, number> } | null;

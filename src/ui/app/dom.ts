@@ -6,7 +6,11 @@ type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
 
 /** An element: `h('td', { class: 'num', onclick: fn }, text, child…)`. Strings become text nodes (never HTML). */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | null = null, ...children: (Child | Child[])[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs | null = null,
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (attrs) {
     for (const [name, value] of Object.entries(attrs)) {
@@ -71,7 +75,12 @@ export function formatTime(ms: number | null | undefined): string {
 
 /** A status badge; running ones carry a pulsing dot. */
 export function statusBadge(status: string): HTMLElement {
-  return h('span', { class: `status status-${status}`, 'data-status': status }, status === 'running' ? h('span', { class: 'live-dot' }) : null, status);
+  return h(
+    'span',
+    { class: `status status-${status}`, 'data-status': status },
+    status === 'running' ? h('span', { class: 'live-dot' }) : null,
+    status,
+  );
 }
 
 export function emptyState(title: string, ...lines: (Child | Child[])[]): HTMLElement {

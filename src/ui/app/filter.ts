@@ -39,11 +39,17 @@ export function parseFilter(text: string, keys: { params: readonly string[]; met
     const op = (rawOp === '==' ? '=' : rawOp) as Op;
     if (rawValue.trim() === '') throw new FilterError(`'${part}': missing value after '${op}'`);
     // `lr <<< 1` or `lr =< 1`: an operator the grammar does not have, not `<` followed by the text "<< 1".
-    if (/^[<>=!~]/.test(rawValue.trim())) throw new FilterError(`'${part}': unknown operator; OP is one of < <= > >= = != ~ (quote a value that starts with one of them)`);
+    if (/^[<>=!~]/.test(rawValue.trim()))
+      throw new FilterError(`'${part}': unknown operator; OP is one of < <= > >= = != ~ (quote a value that starts with one of them)`);
     const value = parseValue(rawValue.trim());
     let field: Field;
     if (stat !== undefined) {
-      if (!metrics.has(name)) throw new FilterError(params.has(name) ? `'${stat}(${name})': ${name} is a param; ${stat}() applies to metrics` : `'${stat}(${name})': no metric named '${name}'`);
+      if (!metrics.has(name))
+        throw new FilterError(
+          params.has(name)
+            ? `'${stat}(${name})': ${name} is a param; ${stat}() applies to metrics`
+            : `'${stat}(${name})': no metric named '${name}'`,
+        );
       field = { kind: 'metric', key: name, stat: stat as Stat };
     } else if (params.has(name)) field = { kind: 'param', key: name };
     else if (metrics.has(name)) field = { kind: 'metric', key: name, stat: 'last' };

@@ -44,11 +44,22 @@ async function route(): Promise<void> {
       if (controller.signal.aborted) return;
       const e = error as { status?: number; message?: string };
       if (e.status === 401) return; // the login form is shown
-      mount(root, h('div', { class: 'error', role: 'alert' }, h('h2', null, e.status === 404 ? 'Not found' : 'Something went wrong'), h('p', null, e.message ?? String(error))));
+      mount(
+        root,
+        h(
+          'div',
+          { class: 'error', role: 'alert' },
+          h('h2', null, e.status === 404 ? 'Not found' : 'Something went wrong'),
+          h('p', null, e.message ?? String(error)),
+        ),
+      );
     }
     return;
   }
-  mount(root, h('div', { class: 'error' }, h('h2', null, 'Not found'), h('p', null, `No page ${path}. `, h('a', { href: '#/' }, 'Experiments'))));
+  mount(
+    root,
+    h('div', { class: 'error' }, h('h2', null, 'Not found'), h('p', null, `No page ${path}. `, h('a', { href: '#/' }, 'Experiments'))),
+  );
 }
 
 whenUnauthenticated(() => {

@@ -29,11 +29,23 @@ export interface LineChart {
 }
 
 /** Ten distinct colours (d3's category10); series cycle through them in legend order. */
-export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'] as const;
+export const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+] as const;
 export const seriesColor = (index: number): string => PALETTE[index % PALETTE.length]!;
 
 const X_LABELS: Record<XAxis, string> = { step: 'step', time: 'wall time', relative: 'relative time' };
-const SMOOTHING_TITLE = 'Exponential moving average, computed in the browser. The smoothed line is drawn over the raw series (faint); the legend shows smoothed values.';
+const SMOOTHING_TITLE =
+  'Exponential moving average, computed in the browser. The smoothed line is drawn over the raw series (faint); the legend shows smoothed values.';
 const ZOOM_DEBOUNCE_MS = 150;
 /** Values a chart asks for across all its series at most, and per series at least. */
 const TOTAL_POINTS = 60_000;
@@ -226,7 +238,8 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
 
   function plotOptions(log: boolean, smooth: boolean): uPlot.Options {
     const n = experiments.length;
-    const xValue = (v: number | null): string => (v === null ? '—' : x === 'time' ? formatTime(v * 1000) : x === 'relative' ? formatDuration(v * 1000) : formatNumber(v));
+    const xValue = (v: number | null): string =>
+      v === null ? '—' : x === 'time' ? formatTime(v * 1000) : x === 'relative' ? formatDuration(v * 1000) : formatNumber(v);
     const yValue = (_u: uPlot, v: number | null): string => formatNumber(v);
     const series: uPlot.Series[] = [{ label: X_LABELS[x], value: (_u, v) => xValue(v) }];
     // Raw series first (drawn below); with smoothing they are faint and left out of the legend.

@@ -3,7 +3,10 @@
 /** The few Plotly calls the app makes (plotly.js-dist-min ships without types). */
 export interface Plotly {
   newPlot(el: HTMLElement, data: unknown[], layout?: Record<string, unknown>, config?: Record<string, unknown>): Promise<HTMLElement>;
-  newPlot(el: HTMLElement, figure: { data: unknown[]; layout?: Record<string, unknown>; config?: Record<string, unknown>; frames?: unknown[] }): Promise<HTMLElement>;
+  newPlot(
+    el: HTMLElement,
+    figure: { data: unknown[]; layout?: Record<string, unknown>; config?: Record<string, unknown>; frames?: unknown[] },
+  ): Promise<HTMLElement>;
   react(el: HTMLElement, data: unknown[], layout?: Record<string, unknown>, config?: Record<string, unknown>): Promise<HTMLElement>;
   purge(el: HTMLElement): void;
   Plots: { resize(el: HTMLElement): void };

@@ -21,7 +21,6 @@ const MAX_PARALLEL_PARAMS = 40;
 /** Names listed in the header; the table lists them all. */
 const HEADER_NAMES = 12;
 
-
 /** Plotly renders some HTML tags in labels and hover text: user text goes in with its brackets escaped. */
 function plotText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -71,14 +70,22 @@ function differs(rows: readonly ExperimentRow[], key: string): boolean {
 
 export async function renderCompare(ctx: ViewContext): Promise<void> {
   delete document.body.dataset['comparePainted'];
-  const allIds = [...new Set((ctx.query.get('ids') ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0))];
+  const allIds = [
+    ...new Set(
+      (ctx.query.get('ids') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    ),
+  ];
   if (allIds.length < 2) {
     mount(
       ctx.root,
-      emptyState(
-        'Pick experiments to compare',
-        ['Select two experiments or more on the ', h('a', { href: href('/experiments') }, 'Experiments page'), ' and press Compare: their params, last values and curves show here side by side.'],
-      ),
+      emptyState('Pick experiments to compare', [
+        'Select two experiments or more on the ',
+        h('a', { href: href('/experiments') }, 'Experiments page'),
+        ' and press Compare: their params, last values and curves show here side by side.',
+      ]),
     );
     ctx.root.querySelector('.empty')?.setAttribute('data-testid', 'compare-empty');
     return;
@@ -93,19 +100,41 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
   if (ctx.signal.aborted) return;
   const notes: HTMLElement[] = [];
   if (allIds.length > ids.length) {
-    notes.push(h('p', { class: 'note', 'data-testid': 'compare-capped' }, `Showing the first ${ids.length} of ${allIds.length} experiments (at most ${MAX_SERIES_EXPERIMENTS} share a chart).`));
+    notes.push(
+      h(
+        'p',
+        { class: 'note', 'data-testid': 'compare-capped' },
+        `Showing the first ${ids.length} of ${allIds.length} experiments (at most ${MAX_SERIES_EXPERIMENTS} share a chart).`,
+      ),
+    );
   }
   if (missing.length > 0) {
-    notes.push(h('p', { class: 'note', 'data-testid': 'compare-missing' }, `Not found (deleted, or in a project you cannot read): ${missing.join(', ')}`));
+    notes.push(
+      h(
+        'p',
+        { class: 'note', 'data-testid': 'compare-missing' },
+        `Not found (deleted, or in a project you cannot read): ${missing.join(', ')}`,
+      ),
+    );
   }
   if (rows.length === 0) {
-    mount(ctx.root, h('div', { class: 'empty', 'data-testid': 'compare-empty' }, h('h2', null, 'None of these experiments were found'), notes, h('a', { href: href('/experiments') }, 'Back to the experiments')));
+    mount(
+      ctx.root,
+      h(
+        'div',
+        { class: 'empty', 'data-testid': 'compare-empty' },
+        h('h2', null, 'None of these experiments were found'),
+        notes,
+        h('a', { href: href('/experiments') }, 'Back to the experiments'),
+      ),
+    );
     return;
   }
 
   const metricKeys = metricKeysOf(rows);
   const wantedMetric = ctx.query.get('metric');
-  if (wantedMetric !== null && metricKeys.includes(wantedMetric)) metricKeys.splice(0, 0, ...metricKeys.splice(metricKeys.indexOf(wantedMetric), 1));
+  if (wantedMetric !== null && metricKeys.includes(wantedMetric))
+    metricKeys.splice(0, 0, ...metricKeys.splice(metricKeys.indexOf(wantedMetric), 1));
   const paramKeys = paramKeysOf(rows);
   const names = new Map(rows.map((r) => [r.id, r.name]));
 
@@ -116,7 +145,9 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
     h(
       'p',
       { class: 'compare-names', 'data-testid': 'compare-names' },
-      rows.slice(0, HEADER_NAMES).map((r, i) => h('a', { href: href(`/experiments/${r.id}`), 'data-id': r.id, class: 'compare-name' }, swatch(i), r.name)),
+      rows
+        .slice(0, HEADER_NAMES)
+        .map((r, i) => h('a', { href: href(`/experiments/${r.id}`), 'data-id': r.id, class: 'compare-name' }, swatch(i), r.name)),
       rows.length > HEADER_NAMES ? h('span', { class: 'muted' }, `and ${rows.length - HEADER_NAMES} more`) : null,
     ),
     notes,
@@ -130,7 +161,12 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
 
   // Curves first: with many experiments the table is long, and the curves are what people came for. The
   // charts ask for their series before the rest of the page is built.
-  mount(ctx.root, header, h('h2', null, 'Metrics'), metricKeys.length === 0 ? h('p', { class: 'muted' }, 'These experiments log no metric series.') : chartsBox);
+  mount(
+    ctx.root,
+    header,
+    h('h2', null, 'Metrics'),
+    metricKeys.length === 0 ? h('p', { class: 'muted' }, 'These experiments log no metric series.') : chartsBox,
+  );
   const rest = () =>
     ctx.root.append(
       h('h2', null, 'Params and last values'),
@@ -146,7 +182,12 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
   // get the server to themselves instead of sharing it with the charts below.
   let previous: Promise<unknown> | undefined;
   const start = (slot: HTMLElement, key: string): LineChart => {
-    const chart = lineChart(key, { experiments, ...(x !== undefined ? { x } : {}), signal: ctx.signal, ...(previous !== undefined ? { after: previous } : {}) });
+    const chart = lineChart(key, {
+      experiments,
+      ...(x !== undefined ? { x } : {}),
+      signal: ctx.signal,
+      ...(previous !== undefined ? { after: previous } : {}),
+    });
     previous = chart.ready;
     slot.replaceChildren(chart.element);
     slot.dataset['loaded'] = '1';
@@ -172,7 +213,9 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
       const chart = start(slot, key);
       first ??= chart;
     } else {
-      slot.append(h('div', { class: 'chart compare-placeholder' }, h('h3', null, key), h('p', { class: 'muted' }, 'Drawn when scrolled into view…')));
+      slot.append(
+        h('div', { class: 'chart compare-placeholder' }, h('h3', null, key), h('p', { class: 'muted' }, 'Drawn when scrolled into view…')),
+      );
       observer.observe(slot);
     }
   }
@@ -205,16 +248,30 @@ export async function renderCompare(ctx: ViewContext): Promise<void> {
     const plotly = (): Promise<PlotlyApi> => loadPlotly();
     const metric = metricKeys[0]!;
     const failed = (section: HTMLElement) => (error: unknown) => {
-      if (!ctx.signal.aborted) section.append(h('div', { class: 'error', role: 'alert' }, h('p', null, (error as Error).message ?? String(error))));
+      if (!ctx.signal.aborted)
+        section.append(h('div', { class: 'error', role: 'alert' }, h('p', null, (error as Error).message ?? String(error))));
     };
     renderParallel(ctx, parallelSection, plotly, rows, paramKeys, metricKeys, metric, x, goals).catch(failed(parallelSection));
     renderScatter(ctx, scatterSection, plotly, rows, paramKeys, metricKeys, metric).catch(failed(scatterSection));
     if (sameStudy !== null) renderStudyComparison(ctx, studySection, sameStudy, rows, metricKeys, names, goals).catch(failed(studySection));
   });
   if (metricKeys.length > 0) {
-    mount(parallelSection, h('h2', null, 'Params → metric'), h('div', { class: 'plot', 'data-testid': 'parallel' }, h('p', { class: 'muted' }, 'Loading…')));
-    mount(scatterSection, h('h2', null, 'Scatter'), h('div', { class: 'plot', 'data-testid': 'scatter' }, h('p', { class: 'muted' }, 'Loading…')));
-    if (sameStudy !== null) mount(studySection, h('h2', null, 'Study comparison'), h('div', { 'data-testid': 'study-comparison' }, h('p', { class: 'muted' }, 'Loading…')));
+    mount(
+      parallelSection,
+      h('h2', null, 'Params → metric'),
+      h('div', { class: 'plot', 'data-testid': 'parallel' }, h('p', { class: 'muted' }, 'Loading…')),
+    );
+    mount(
+      scatterSection,
+      h('h2', null, 'Scatter'),
+      h('div', { class: 'plot', 'data-testid': 'scatter' }, h('p', { class: 'muted' }, 'Loading…')),
+    );
+    if (sameStudy !== null)
+      mount(
+        studySection,
+        h('h2', null, 'Study comparison'),
+        h('div', { 'data-testid': 'study-comparison' }, h('p', { class: 'muted' }, 'Loading…')),
+      );
   }
 }
 
@@ -230,7 +287,13 @@ async function loadedPlotly(ctx: ViewContext, box: HTMLElement, loading: () => P
 }
 
 /** The chosen experiments in a table: name, status, duration, the params that differ, every metric's last value. */
-function compareTable(ctx: ViewContext, rows: readonly ExperimentRow[], paramKeys: readonly string[], metricKeys: readonly string[], goals: CompareGoals): HTMLElement {
+function compareTable(
+  ctx: ViewContext,
+  rows: readonly ExperimentRow[],
+  paramKeys: readonly string[],
+  metricKeys: readonly string[],
+  goals: CompareGoals,
+): HTMLElement {
   const varying = rows.length === 1 ? [...paramKeys] : paramKeys.filter((k) => differs(rows, k));
   const same = paramKeys.filter((k) => !varying.includes(k));
   const wrap = h('div', { class: 'table-wrap' });
@@ -274,7 +337,13 @@ function compareTable(ctx: ViewContext, rows: readonly ExperimentRow[], paramKey
     const th = (col: string, label: string, cls: string | null, title: string | null) =>
       h(
         'th',
-        { 'data-col': col, class: cls, title, 'aria-sort': sort?.col === col ? (sort.dir === 1 ? 'ascending' : 'descending') : null, onclick: () => sortBy(col) },
+        {
+          'data-col': col,
+          class: cls,
+          title,
+          'aria-sort': sort?.col === col ? (sort.dir === 1 ? 'ascending' : 'descending') : null,
+          onclick: () => sortBy(col),
+        },
         label,
         sort?.col === col ? (sort.dir === 1 ? ' ▲' : ' ▼') : '',
       );
@@ -285,29 +354,66 @@ function compareTable(ctx: ViewContext, rows: readonly ExperimentRow[], paramKey
       th('status', 'status', null, null),
       th('duration', 'duration', 'num', null),
       shown.map((k) => th(`param:${k}`, k, 'param-col', 'param')),
-      metricKeys.map((k) => h('th', { 'data-col': `metric:${k}:last`, class: 'num metric-col', title: 'last value', 'aria-sort': sort?.col === `metric:${k}:last` ? (sort.dir === 1 ? 'ascending' : 'descending') : null, onclick: () => sortBy(`metric:${k}:last`) }, goalSwitch(k), ' ', k, sort?.col === `metric:${k}:last` ? (sort.dir === 1 ? ' ▲' : ' ▼') : '')),
+      metricKeys.map((k) =>
+        h(
+          'th',
+          {
+            'data-col': `metric:${k}:last`,
+            class: 'num metric-col',
+            title: 'last value',
+            'aria-sort': sort?.col === `metric:${k}:last` ? (sort.dir === 1 ? 'ascending' : 'descending') : null,
+            onclick: () => sortBy(`metric:${k}:last`),
+          },
+          goalSwitch(k),
+          ' ',
+          k,
+          sort?.col === `metric:${k}:last` ? (sort.dir === 1 ? ' ▲' : ' ▼') : '',
+        ),
+      ),
     );
-    const ordered = sort === null ? [...rows] : [...rows].sort((a, b) => compareCells(sortValue(a, sort!.col), sortValue(b, sort!.col), sort!.dir));
+    const ordered =
+      sort === null ? [...rows] : [...rows].sort((a, b) => compareCells(sortValue(a, sort!.col), sortValue(b, sort!.col), sort!.dir));
     const body = ordered.map((r) =>
       h(
         'tr',
         { 'data-id': r.id },
-        h('td', { 'data-col': 'name', 'data-value': r.name }, swatch(colorIndex.get(r.id)!), h('a', { href: href(`/experiments/${r.id}`) }, r.name)),
+        h(
+          'td',
+          { 'data-col': 'name', 'data-value': r.name },
+          swatch(colorIndex.get(r.id)!),
+          h('a', { href: href(`/experiments/${r.id}`) }, r.name),
+        ),
         h('td', { 'data-col': 'status', 'data-value': r.status }, statusBadge(r.status)),
         h('td', { 'data-col': 'duration', 'data-value': r.durationMs, class: 'num' }, formatDuration(r.durationMs)),
         shown.map((k) => {
           const v = r.params[k];
-          return h('td', { 'data-col': `param:${k}`, 'data-value': v === undefined ? null : String(v), class: typeof v === 'number' ? 'num' : null }, v === undefined ? '' : formatValue(v));
+          return h(
+            'td',
+            { 'data-col': `param:${k}`, 'data-value': v === undefined ? null : String(v), class: typeof v === 'number' ? 'num' : null },
+            v === undefined ? '' : formatValue(v),
+          );
         }),
         metricKeys.map((k) => {
           const s = r.metrics[k];
           const last = s?.last ?? null;
           const isBest = last !== null && best.get(k) === last;
-          return h('td', { 'data-col': `metric:${k}:last`, 'data-value': last, class: isBest ? 'num best' : 'num', title: s ? `step ${s.lastStep ?? '—'}, min ${formatNumber(s.min)}, max ${formatNumber(s.max)}` : null }, s ? formatNumber(last) : '');
+          return h(
+            'td',
+            {
+              'data-col': `metric:${k}:last`,
+              'data-value': last,
+              class: isBest ? 'num best' : 'num',
+              title: s ? `step ${s.lastStep ?? '—'}, min ${formatNumber(s.min)}, max ${formatNumber(s.max)}` : null,
+            },
+            s ? formatNumber(last) : '',
+          );
         }),
       ),
     );
-    mount(wrap, h('table', { class: 'grid compare-table', 'data-testid': 'compare-table' }, h('thead', null, head), h('tbody', null, body)));
+    mount(
+      wrap,
+      h('table', { class: 'grid compare-table', 'data-testid': 'compare-table' }, h('thead', null, head), h('tbody', null, body)),
+    );
   };
   allParams.addEventListener('change', draw);
   draw();
@@ -317,7 +423,11 @@ function compareTable(ctx: ViewContext, rows: readonly ExperimentRow[], paramKey
     h(
       'div',
       { class: 'toolbar' },
-      h('span', { class: 'muted' }, varying.length === paramKeys.length ? `${paramKeys.length} params` : `${varying.length} of ${paramKeys.length} params differ`),
+      h(
+        'span',
+        { class: 'muted' },
+        varying.length === paramKeys.length ? `${paramKeys.length} params` : `${varying.length} of ${paramKeys.length} params differ`,
+      ),
       same.length > 0 ? h('label', null, allParams, ' show all params') : null,
     ),
     wrap,
@@ -347,13 +457,22 @@ function compareCells(a: number | string | null, b: number | string | null, dir:
 }
 
 function metricSelect(testid: string, metricKeys: readonly string[], value: string): HTMLSelectElement {
-  const select = h('select', { 'data-testid': testid }, metricKeys.map((k) => h('option', { value: k }, k)));
+  const select = h(
+    'select',
+    { 'data-testid': testid },
+    metricKeys.map((k) => h('option', { value: k }, k)),
+  );
   select.value = value;
   return select;
 }
 
 /** A parcoords trace of the params (numeric or categorical axes) and the metric's last value, lines colored by it. */
-function parallelFigure(rows: readonly ExperimentRow[], paramKeys: readonly string[], metric: string, goal: Goal): { data: unknown[]; layout: Record<string, unknown> } | string {
+function parallelFigure(
+  rows: readonly ExperimentRow[],
+  paramKeys: readonly string[],
+  metric: string,
+  goal: Goal,
+): { data: unknown[]; layout: Record<string, unknown> } | string {
   const usable = rows.filter((r) => finite(r.metrics[metric]?.last));
   if (usable.length === 0) return `No experiment has a finite last value of ${metric}.`;
   const varying = paramKeys.filter((k) => differs(usable, k));
@@ -383,7 +502,13 @@ function parallelFigure(rows: readonly ExperimentRow[], paramKeys: readonly stri
     data: [
       {
         type: 'parcoords',
-        line: { color: y, colorscale: 'Viridis', reversescale: goal === 'minimize', showscale: true, colorbar: { title: { text: plotText(metric) } } },
+        line: {
+          color: y,
+          colorscale: 'Viridis',
+          reversescale: goal === 'minimize',
+          showscale: true,
+          colorbar: { title: { text: plotText(metric) } },
+        },
         dimensions,
       },
     ],
@@ -403,7 +528,11 @@ async function renderParallel(
   goals: CompareGoals,
 ): Promise<void> {
   if (paramKeys.length === 0) {
-    mount(section, h('h2', null, 'Params → metric'), h('div', { class: 'plot', 'data-testid': 'parallel' }, h('p', { class: 'muted' }, 'These experiments log no params.')));
+    mount(
+      section,
+      h('h2', null, 'Params → metric'),
+      h('div', { class: 'plot', 'data-testid': 'parallel' }, h('p', { class: 'muted' }, 'These experiments log no params.')),
+    );
     return;
   }
   const box = h('div', { class: 'plot', 'data-testid': 'parallel' }, h('p', { class: 'muted' }, 'Loading Plotly…'));
@@ -447,18 +576,40 @@ async function renderScatter(
 ): Promise<void> {
   const box = h('div', { class: 'plot', 'data-testid': 'scatter' }, h('p', { class: 'muted' }, 'Loading Plotly…'));
   if (paramKeys.length === 0) {
-    mount(section, h('h2', null, 'Scatter'), h('div', { class: 'plot', 'data-testid': 'scatter' }, h('p', { class: 'muted' }, 'These experiments log no params to plot a metric against.')));
+    mount(
+      section,
+      h('h2', null, 'Scatter'),
+      h(
+        'div',
+        { class: 'plot', 'data-testid': 'scatter' },
+        h('p', { class: 'muted' }, 'These experiments log no params to plot a metric against.'),
+      ),
+    );
     return;
   }
   const varying = paramKeys.filter((k) => differs(rows, k));
-  const xSelect = h('select', { 'data-testid': 'scatter-x' }, paramKeys.map((k) => h('option', { value: k }, k)));
+  const xSelect = h(
+    'select',
+    { 'data-testid': 'scatter-x' },
+    paramKeys.map((k) => h('option', { value: k }, k)),
+  );
   xSelect.value = varying[0] ?? paramKeys[0]!;
   const ySelect = metricSelect('scatter-y', metricKeys, initial);
-  const statSelect = h('select', { 'data-testid': 'scatter-stat' }, (['last', 'min', 'max'] as const).map((s) => h('option', { value: s }, s)));
+  const statSelect = h(
+    'select',
+    { 'data-testid': 'scatter-stat' },
+    (['last', 'min', 'max'] as const).map((s) => h('option', { value: s }, s)),
+  );
   mount(
     section,
     h('h2', null, 'Scatter'),
-    h('div', { class: 'toolbar' }, h('label', null, 'param ', xSelect), h('label', null, 'metric ', ySelect), h('label', null, 'value ', statSelect)),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('label', null, 'param ', xSelect),
+      h('label', null, 'metric ', ySelect),
+      h('label', null, 'value ', statSelect),
+    ),
     box,
   );
   const plotly = await loadedPlotly(ctx, box, plotlyLoading);
@@ -502,10 +653,13 @@ async function renderScatter(
     await (drawn ? plotly.react(box, data, layout, config) : plotly.newPlot(box, data, layout, config));
     if (!drawn) {
       // Plotly adds .on() to the element it draws into: a click opens the experiment.
-      (box as unknown as { on?: (event: string, handler: (e: { points?: { customdata?: unknown }[] }) => void) => void }).on?.('plotly_click', (e) => {
-        const id = e.points?.[0]?.customdata;
-        if (typeof id === 'string') location.hash = href(`/experiments/${id}`);
-      });
+      (box as unknown as { on?: (event: string, handler: (e: { points?: { customdata?: unknown }[] }) => void) => void }).on?.(
+        'plotly_click',
+        (e) => {
+          const id = e.points?.[0]?.customdata;
+          if (typeof id === 'string') location.hash = href(`/experiments/${id}`);
+        },
+      );
     }
     drawn = true;
     box.dataset['ready'] = '1';
@@ -539,14 +693,27 @@ async function renderStudyComparison(
 
   // Defaults: the template's metric and objective, else the first metric with the goal its name suggests.
   const template = (study?.template ?? null) as { kind?: string; parameters?: Record<string, unknown> } | null;
-  const templateMetric = typeof template?.parameters?.['metric'] === 'string' ? template.parameters['metric'] : typeof template?.parameters?.['success_metric'] === 'string' ? template.parameters['success_metric'] : undefined;
-  const templateGoal = template?.parameters?.['objective'] === 'minimize' || template?.parameters?.['objective'] === 'maximize' ? template.parameters['objective'] : undefined;
+  const templateMetric =
+    typeof template?.parameters?.['metric'] === 'string'
+      ? template.parameters['metric']
+      : typeof template?.parameters?.['success_metric'] === 'string'
+        ? template.parameters['success_metric']
+        : undefined;
+  const templateGoal =
+    template?.parameters?.['objective'] === 'minimize' || template?.parameters?.['objective'] === 'maximize'
+      ? template.parameters['objective']
+      : undefined;
   const initial = templateMetric !== undefined && metricKeys.includes(templateMetric) ? templateMetric : metricKeys[0]!;
 
   const picks = metricKeys.map((key) => {
     const check = h('input', { type: 'checkbox', 'data-testid': 'study-metric', value: key });
     check.checked = key === initial;
-    const goal = h('select', { 'data-testid': 'study-goal', 'data-metric': key }, h('option', { value: 'minimize' }, 'minimize'), h('option', { value: 'maximize' }, 'maximize'));
+    const goal = h(
+      'select',
+      { 'data-testid': 'study-goal', 'data-metric': key },
+      h('option', { value: 'minimize' }, 'minimize'),
+      h('option', { value: 'maximize' }, 'maximize'),
+    );
     goal.value = key === templateMetric && templateGoal !== undefined && !goals.stated(key) ? templateGoal : goals.of(key);
     return { key, check, goal };
   });
@@ -567,7 +734,14 @@ async function renderStudyComparison(
       if (mine !== sequence || ctx.signal.aborted) return;
       result.classList.remove('loading');
       if (error instanceof ApiError && (error.code === 'INSUFFICIENT_RUNS' || error.status === 422)) {
-        mount(result, h('p', { class: 'note', 'data-testid': 'study-comparison-note' }, `No comparison yet: ${error.message}. Only completed experiments are compared.`));
+        mount(
+          result,
+          h(
+            'p',
+            { class: 'note', 'data-testid': 'study-comparison-note' },
+            `No comparison yet: ${error.message}. Only completed experiments are compared.`,
+          ),
+        );
       } else {
         mount(result, h('div', { class: 'error', role: 'alert' }, h('p', null, `The comparison failed: ${(error as Error).message}`)));
       }
@@ -583,14 +757,27 @@ async function renderStudyComparison(
   }
   mount(
     box,
-    h('p', { class: 'muted' }, 'Ranks the completed experiments by their final values; replicates (same params but the seed) are tested against each other with Welch’s t-test.'),
-    h('div', { class: 'study-metrics' }, picks.map((p) => h('label', { class: 'metric-pick' }, p.check, ' ', p.key, ' ', p.goal))),
+    h(
+      'p',
+      { class: 'muted' },
+      'Ranks the completed experiments by their final values; replicates (same params but the seed) are tested against each other with Welch’s t-test.',
+    ),
+    h(
+      'div',
+      { class: 'study-metrics' },
+      picks.map((p) => h('label', { class: 'metric-pick' }, p.check, ' ', p.key, ' ', p.goal)),
+    ),
     result,
   );
   await run();
 }
 
-function comparisonView(comparison: ComparisonJson, metrics: readonly { name: string; goal: Goal }[], names: ReadonlyMap<string, string>, chosen: number): HTMLElement[] {
+function comparisonView(
+  comparison: ComparisonJson,
+  metrics: readonly { name: string; goal: Goal }[],
+  names: ReadonlyMap<string, string>,
+  chosen: number,
+): HTMLElement[] {
   const name = (id: string) => names.get(id) ?? id;
   const link = (id: string) => h('a', { href: href(`/experiments/${id}`) }, name(id));
   const pareto = new Set(comparison.paretoFrontier);
@@ -613,14 +800,31 @@ function comparisonView(comparison: ComparisonJson, metrics: readonly { name: st
         h(
           'table',
           { class: 'grid' },
-          h('thead', null, h('tr', null, h('th', { class: 'num' }, '#'), h('th', null, 'experiment'), h('th', { class: 'num' }, 'final'), h('th', { class: 'num' }, goal === 'minimize' ? 'best (min)' : 'best (max)'))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', { class: 'num' }, '#'),
+              h('th', null, 'experiment'),
+              h('th', { class: 'num' }, 'final'),
+              h('th', { class: 'num' }, goal === 'minimize' ? 'best (min)' : 'best (max)'),
+            ),
+          ),
           h(
             'tbody',
             null,
             ranking.map((id, i) =>
               h(
                 'tr',
-                { 'data-testid': 'ranking', 'data-id': id, 'data-metric': metric, 'data-rank': i + 1, class: pareto.has(id) ? 'on-pareto' : null },
+                {
+                  'data-testid': 'ranking',
+                  'data-id': id,
+                  'data-metric': metric,
+                  'data-rank': i + 1,
+                  class: pareto.has(id) ? 'on-pareto' : null,
+                },
                 h('td', { class: 'num' }, i + 1),
                 h('td', null, link(id)),
                 h('td', { class: 'num', 'data-value': values[id]?.final ?? null }, formatNumber(values[id]?.final)),
@@ -630,8 +834,16 @@ function comparisonView(comparison: ComparisonJson, metrics: readonly { name: st
           ),
         ),
         ranking.length === 0 ? h('p', { class: 'muted' }, `No completed experiment has a final value of ${metric}.`) : null,
-        stats ? h('p', { class: 'muted' }, `mean ${formatNumber(stats.mean)} ± ${formatNumber(stats.std)} · min ${formatNumber(stats.min)} · max ${formatNumber(stats.max)} · n = ${stats.n}`) : null,
-        baseline !== undefined && comparison.baseline ? h('p', { class: 'muted', 'data-testid': 'baseline-value' }, `baseline ${comparison.baseline.name}: ${formatNumber(baseline)}`) : null,
+        stats
+          ? h(
+              'p',
+              { class: 'muted' },
+              `mean ${formatNumber(stats.mean)} ± ${formatNumber(stats.std)} · min ${formatNumber(stats.min)} · max ${formatNumber(stats.max)} · n = ${stats.n}`,
+            )
+          : null,
+        baseline !== undefined && comparison.baseline
+          ? h('p', { class: 'muted', 'data-testid': 'baseline-value' }, `baseline ${comparison.baseline.name}: ${formatNumber(baseline)}`)
+          : null,
       ),
     );
   }
@@ -650,7 +862,9 @@ function comparisonView(comparison: ComparisonJson, metrics: readonly { name: st
               'p',
               null,
               `${comparison.paretoFrontier.length} of ${comparison.experiments.length}: `,
-              comparison.paretoFrontier.map((id) => h('a', { class: 'pareto-name', href: href(`/experiments/${id}`), 'data-id': id }, name(id))),
+              comparison.paretoFrontier.map((id) =>
+                h('a', { class: 'pareto-name', href: href(`/experiments/${id}`), 'data-id': id }, name(id)),
+              ),
             ),
     ),
   );
@@ -665,7 +879,17 @@ function comparisonView(comparison: ComparisonJson, metrics: readonly { name: st
         : h(
             'table',
             { class: 'grid', 'data-testid': 'significance' },
-            h('thead', null, h('tr', null, ['metric', 'best group', 'other group', 'mean A', 'mean B', 't', 'df', 'p'].map((t, i) => h('th', { class: i >= 3 ? 'num' : null }, t)))),
+            h(
+              'thead',
+              null,
+              h(
+                'tr',
+                null,
+                ['metric', 'best group', 'other group', 'mean A', 'mean B', 't', 'df', 'p'].map((t, i) =>
+                  h('th', { class: i >= 3 ? 'num' : null }, t),
+                ),
+              ),
+            ),
             h(
               'tbody',
               null,
@@ -697,12 +921,28 @@ function comparisonView(comparison: ComparisonJson, metrics: readonly { name: st
         h(
           'table',
           { class: 'grid', 'data-testid': 'correlations' },
-          h('thead', null, h('tr', null, ['param', 'metric', 'Pearson r', 'Spearman ρ', 'n'].map((t, i) => h('th', { class: i >= 2 ? 'num' : null }, t)))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['param', 'metric', 'Pearson r', 'Spearman ρ', 'n'].map((t, i) => h('th', { class: i >= 2 ? 'num' : null }, t)),
+            ),
+          ),
           h(
             'tbody',
             null,
             comparison.correlations.map((c) =>
-              h('tr', null, h('td', null, c.param), h('td', null, c.metric), h('td', { class: 'num' }, formatNumber(c.pearson)), h('td', { class: 'num' }, formatNumber(c.spearman)), h('td', { class: 'num' }, c.n)),
+              h(
+                'tr',
+                null,
+                h('td', null, c.param),
+                h('td', null, c.metric),
+                h('td', { class: 'num' }, formatNumber(c.pearson)),
+                h('td', { class: 'num' }, formatNumber(c.spearman)),
+                h('td', { class: 'num' }, c.n),
+              ),
             ),
           ),
         ),
@@ -715,7 +955,13 @@ function comparisonView(comparison: ComparisonJson, metrics: readonly { name: st
       'div',
       { class: 'insights' },
       h('h3', null, 'Insights'),
-      comparison.insights.length === 0 ? h('p', { class: 'muted' }, 'No insight from these numbers.') : h('ul', { 'data-testid': 'insights' }, comparison.insights.map((text) => h('li', null, text))),
+      comparison.insights.length === 0
+        ? h('p', { class: 'muted' }, 'No insight from these numbers.')
+        : h(
+            'ul',
+            { 'data-testid': 'insights' },
+            comparison.insights.map((text) => h('li', null, text)),
+          ),
     ),
   );
   return out;

@@ -30,17 +30,32 @@ export async function renderExperiment(ctx: ViewContext, id: string): Promise<vo
   // Header
   const statusSlot = h('span', { class: 'status-slot' });
   const title = h('h1', null, h('span', { class: 'exp-name' }, label), statusSlot);
-  const breadcrumb = h('div', { class: 'breadcrumb' }, h('a', { href: href('/experiments', { project: page.experiment.project }) }, `← ${page.experiment.project}`));
+  const breadcrumb = h(
+    'div',
+    { class: 'breadcrumb' },
+    h('a', { href: href('/experiments', { project: page.experiment.project }) }, `← ${page.experiment.project}`),
+  );
   const meta = h('dl', { class: 'kv meta', 'data-testid': 'meta' });
   const params = h('dl', { class: 'kv params', 'data-testid': 'params' });
   const paramsPanel = h('div', { class: 'panel params-panel' }, h('h2', null, 'Params'), params);
 
   // Sections, hidden while empty (a running experiment may fill them later).
   const emptyNote = h('div', { class: 'exp-empty' });
-  const metricFilter = h('input', { type: 'search', placeholder: 'filter metrics', 'data-testid': 'metric-filter', class: 'metric-filter', hidden: true });
+  const metricFilter = h('input', {
+    type: 'search',
+    placeholder: 'filter metrics',
+    'data-testid': 'metric-filter',
+    class: 'metric-filter',
+    hidden: true,
+  });
   const metricCount = h('span', { class: 'muted' });
   const charts = h('div', { class: 'charts' });
-  const metricsSection = h('section', { class: 'exp-section', 'data-section': 'metrics' }, h('div', { class: 'section-head' }, h('h2', null, 'Metrics'), metricCount, metricFilter), charts);
+  const metricsSection = h(
+    'section',
+    { class: 'exp-section', 'data-section': 'metrics' },
+    h('div', { class: 'section-head' }, h('h2', null, 'Metrics'), metricCount, metricFilter),
+    charts,
+  );
   const images = h('div', { class: 'image-strips' });
   const imagesSection = h('section', { class: 'exp-section', 'data-section': 'images' }, h('h2', null, 'Images'), images);
   const plots = h('div', { class: 'plots' });
@@ -100,9 +115,15 @@ export async function renderExperiment(ctx: ViewContext, id: string): Promise<vo
     badge.setAttribute('data-testid', 'status');
     mount(statusSlot, badge);
     const metrics = page.series.filter((s) => s.kind === 'metric');
-    const lastStep = metrics.reduce<number | null>((most, s) => (s.lastStep !== null && (most === null || s.lastStep > most) ? s.lastStep : most), null);
+    const lastStep = metrics.reduce<number | null>(
+      (most, s) => (s.lastStep !== null && (most === null || s.lastStep > most) ? s.lastStep : most),
+      null,
+    );
     const study = page.study ?? (e.studyId !== null ? { id: e.studyId, name: e.studyId } : null);
-    const row = (name: string, field: string, ...value: (Node | string | null)[]) => [h('dt', null, name), h('dd', { 'data-field': field }, ...value)];
+    const row = (name: string, field: string, ...value: (Node | string | null)[]) => [
+      h('dt', null, name),
+      h('dd', { 'data-field': field }, ...value),
+    ];
     mount(
       meta,
       row('id', 'id', h('code', null, e.id)),
@@ -138,7 +159,10 @@ export async function renderExperiment(ctx: ViewContext, id: string): Promise<vo
     paramsPanel.hidden = entries.length === 0;
     mount(
       params,
-      entries.flatMap(([key, value]) => [h('dt', { title: key }, key), h('dd', { 'data-param': key, class: typeof value === 'number' ? 'num' : null }, formatValue(value))]),
+      entries.flatMap(([key, value]) => [
+        h('dt', { title: key }, key),
+        h('dd', { 'data-param': key, class: typeof value === 'number' ? 'num' : null }, formatValue(value)),
+      ]),
     );
   }
 
@@ -153,7 +177,11 @@ export async function renderExperiment(ctx: ViewContext, id: string): Promise<vo
         }
         continue;
       }
-      const slot = h('div', { class: 'chart-slot pending', 'data-slot': s.name }, h('div', { class: 'chart placeholder' }, h('h3', null, s.name)));
+      const slot = h(
+        'div',
+        { class: 'chart-slot pending', 'data-slot': s.name },
+        h('div', { class: 'chart placeholder' }, h('h3', null, s.name)),
+      );
       chartSlots.set(s.name, { slot, count: s.count, chart: null });
       charts.append(slot);
       if (chartSlots.size <= MANY_METRICS || lazy === null) createChart(s.name);
@@ -306,7 +334,11 @@ function imageStrip(experimentId: string, info: SeriesInfo, signal: AbortSignal)
     large.classList.toggle('pixelated', image.width < 256);
     large.style.width = image.width < 256 ? `${256}px` : '';
     large.style.height = image.width < 256 ? 'auto' : '';
-    mount(caption, h('span', { class: 'image-step-label' }, `step ${formatNumber(image.step)}`), image.caption ? [' · ', h('span', { class: 'image-caption-text' }, image.caption)] : null);
+    mount(
+      caption,
+      h('span', { class: 'image-step-label' }, `step ${formatNumber(image.step)}`),
+      image.caption ? [' · ', h('span', { class: 'image-caption-text' }, image.caption)] : null,
+    );
     const start = Math.max(0, Math.min(index - Math.floor(THUMBS / 2), list.length - THUMBS));
     mount(
       thumbs,
@@ -361,7 +393,14 @@ function plotPanel(experimentId: string, info: SeriesInfo, signal: AbortSignal):
   const caption = h('div', { class: 'muted plot-caption' });
   const stepSelect = h('select', { 'data-testid': 'plot-step', hidden: true, title: 'step' });
   const status = h('div', { class: 'muted' }, 'Loading…');
-  const element = h('div', { class: 'panel plot', 'data-testid': 'plot', 'data-key': info.name }, h('div', { class: 'section-head' }, h('h3', null, info.name), stepSelect), status, figure, caption);
+  const element = h(
+    'div',
+    { class: 'panel plot', 'data-testid': 'plot', 'data-key': info.name },
+    h('div', { class: 'section-head' }, h('h3', null, info.name), stepSelect),
+    status,
+    figure,
+    caption,
+  );
   stepSelect.addEventListener('change', () => {
     index = Number(stepSelect.value);
     followLast = index === list.length - 1;
@@ -447,8 +486,16 @@ function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal):
   const shape = h('span', { class: 'muted' });
   // Wide tables come a window of columns at a time.
   const columnRange = h('span', { class: 'muted table-column-range', 'data-testid': 'table-column-range' });
-  const prevColumns = h('button', { 'data-testid': 'table-prev-columns', onclick: () => goColumns(columnOffset - TABLE_PAGE_COLUMNS) }, '‹ columns');
-  const nextColumns = h('button', { 'data-testid': 'table-next-columns', onclick: () => goColumns(columnOffset + TABLE_PAGE_COLUMNS) }, 'columns ›');
+  const prevColumns = h(
+    'button',
+    { 'data-testid': 'table-prev-columns', onclick: () => goColumns(columnOffset - TABLE_PAGE_COLUMNS) },
+    '‹ columns',
+  );
+  const nextColumns = h(
+    'button',
+    { 'data-testid': 'table-next-columns', onclick: () => goColumns(columnOffset + TABLE_PAGE_COLUMNS) },
+    'columns ›',
+  );
   const columnPager = h('div', { class: 'pager', hidden: true }, prevColumns, columnRange, nextColumns);
   const element = h(
     'div',
@@ -495,7 +542,8 @@ function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal):
               'data-col': column.name,
               'data-sort': sort === column.name ? order : null,
               title: `${column.type} · sort`,
-              class: [/int|float|decimal|double/i.test(column.type) ? 'num' : '', sort === column.name ? 'sorted' : ''].join(' ').trim() || null,
+              class:
+                [/int|float|decimal|double/i.test(column.type) ? 'num' : '', sort === column.name ? 'sorted' : ''].join(' ').trim() || null,
               onclick: () => {
                 if (sort === column.name) order = order === 'asc' ? 'desc' : 'asc';
                 else {
@@ -524,7 +572,11 @@ function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal):
             const truncated = cut.has(`${r}\u0000${column.name}`);
             return h(
               'td',
-              { class: typeof value === 'number' ? 'num' : null, 'data-truncated': truncated ? '1' : null, title: truncated ? 'cut short: download the table as Arrow for the whole value' : null },
+              {
+                class: typeof value === 'number' ? 'num' : null,
+                'data-truncated': truncated ? '1' : null,
+                title: truncated ? 'cut short: download the table as Arrow for the whole value' : null,
+              },
               cellText(value),
               truncated ? '…' : '',
             );
@@ -533,7 +585,8 @@ function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal):
       ),
     );
     const from = answer.rows.length > 0 ? answer.offset + 1 : 0;
-    range.textContent = total === 0 ? 'no rows' : `rows ${formatNumber(from)}–${formatNumber(answer.offset + answer.rows.length)} of ${formatNumber(total)}`;
+    range.textContent =
+      total === 0 ? 'no rows' : `rows ${formatNumber(from)}–${formatNumber(answer.offset + answer.rows.length)} of ${formatNumber(total)}`;
     prev.disabled = answer.offset <= 0;
     next.disabled = answer.offset + answer.rows.length >= total;
   }
@@ -541,7 +594,12 @@ function tablePanel(experimentId: string, info: TableInfo, signal: AbortSignal):
   async function load(): Promise<void> {
     const mine = ++sequence;
     try {
-      const answer = await api.table(experimentId, info.name, { offset, limit: TABLE_PAGE_ROWS, columnOffset, ...(sort !== undefined ? { sort, order } : {}) });
+      const answer = await api.table(experimentId, info.name, {
+        offset,
+        limit: TABLE_PAGE_ROWS,
+        columnOffset,
+        ...(sort !== undefined ? { sort, order } : {}),
+      });
       if (signal.aborted || mine !== sequence) return;
       status.textContent = '';
       offset = answer.offset ?? offset;

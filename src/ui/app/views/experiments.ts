@@ -37,12 +37,22 @@ const FIXED_COLUMNS: readonly Column[] = [
   },
   { id: 'status', label: 'status', value: (row) => row.status, cell: (row) => h('td', null, statusBadge(row.status)) },
   { id: 'started', label: 'started', value: (row) => row.createdAt, cell: (row) => h('td', { class: 'num' }, formatTime(row.createdAt)) },
-  { id: 'duration', label: 'duration', value: (row) => row.durationMs, cell: (row) => h('td', { class: 'num' }, formatDuration(row.durationMs)) },
+  {
+    id: 'duration',
+    label: 'duration',
+    value: (row) => row.durationMs,
+    cell: (row) => h('td', { class: 'num' }, formatDuration(row.durationMs)),
+  },
   {
     id: 'tags',
     label: 'tags',
     value: (row) => (row.tags.length > 0 ? row.tags.join(', ') : null),
-    cell: (row) => h('td', null, row.tags.map((tag) => h('span', { class: 'tag' }, tag))),
+    cell: (row) =>
+      h(
+        'td',
+        null,
+        row.tags.map((tag) => h('span', { class: 'tag' }, tag)),
+      ),
   },
 ];
 
@@ -56,7 +66,13 @@ function dataColumn(id: string): Column | null {
   const key = match[1]!;
   const stat = match[2] as Stat;
   const value = (row: ExperimentRow): Cell => fromJsonNumber(row.metrics[key]?.[stat]);
-  return { id, label: stat === 'last' ? key : `${stat}(${key})`, title: `metric ${key}, ${stat} value`, value, cell: (row) => valueCell(id, value(row)) };
+  return {
+    id,
+    label: stat === 'last' ? key : `${stat}(${key})`,
+    title: `metric ${key}, ${stat} value`,
+    value,
+    cell: (row) => valueCell(id, value(row)),
+  };
 }
 
 /** A param or metric cell: formatted text, the exact value in data-value (absent when missing). */
@@ -71,7 +87,11 @@ function valueCell(id: string, value: Cell): HTMLTableCellElement {
 
 // `cols` in the URL: ids joined by ',', with '%' and ',' escaped inside an id.
 const encodeCols = (ids: readonly string[]): string => ids.map((id) => id.replace(/%/g, '%25').replace(/,/g, '%2C')).join(',');
-const decodeCols = (text: string): string[] => text.split(',').filter((id) => id !== '').map((id) => id.replace(/%2C/gi, ',').replace(/%25/g, '%'));
+const decodeCols = (text: string): string[] =>
+  text
+    .split(',')
+    .filter((id) => id !== '')
+    .map((id) => id.replace(/%2C/gi, ',').replace(/%25/g, '%'));
 
 /**
  * Up to 4 params whose value differs between rows (the ones most rows have first; text unique to every row,
@@ -89,7 +109,10 @@ function defaultColumns(table: ExperimentTable): string[] {
     return !(allText && values.length > 2 && distinct.size === values.length);
   });
   varying.sort((a, b) => present(b).length - present(a).length);
-  return [...varying.slice(0, DEFAULT_PARAMS).map((key) => `param:${key}`), ...table.metricKeys.slice(0, DEFAULT_METRICS).map((key) => `metric:${key}:last`)];
+  return [
+    ...varying.slice(0, DEFAULT_PARAMS).map((key) => `param:${key}`),
+    ...table.metricKeys.slice(0, DEFAULT_METRICS).map((key) => `metric:${key}:last`),
+  ];
 }
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
@@ -97,7 +120,8 @@ const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'bas
 /** Ascending order of two present values: numbers numerically and before text, text with natural number order. */
 function compareCells(a: number | string | boolean, b: number | string | boolean): number {
   // NaN after every other number (a diverged run sorts beside the worst, never at random).
-  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) || Number.isNaN(b) ? Number(Number.isNaN(a)) - Number(Number.isNaN(b)) : a === b ? 0 : a < b ? -1 : 1;
+  if (typeof a === 'number' && typeof b === 'number')
+    return Number.isNaN(a) || Number.isNaN(b) ? Number(Number.isNaN(a)) - Number(Number.isNaN(b)) : a === b ? 0 : a < b ? -1 : 1;
   if (typeof a === 'number') return -1;
   if (typeof b === 'number') return 1;
   return collator.compare(String(a), String(b));
@@ -127,7 +151,12 @@ export async function renderExperiments(ctx: ViewContext): Promise<void> {
           overview.projects.map((p) => h('option', { value: p.name, selected: p.name === project }, `${p.name} (${p.experiments})`)),
         )
       : null;
-  const heading = h('div', { class: 'page-head' }, h('h1', null, 'Experiments'), projectPicker ?? h('span', { class: 'muted' }, `project ${project}`));
+  const heading = h(
+    'div',
+    { class: 'page-head' },
+    h('h1', null, 'Experiments'),
+    projectPicker ?? h('span', { class: 'muted' }, `project ${project}`),
+  );
 
   if (table.experiments.length === 0) {
     mount(root, heading, firstExperimentHelp(overview, project));
@@ -186,7 +215,11 @@ export async function renderExperiments(ctx: ViewContext): Promise<void> {
   const fillTags = () => {
     const tags = [...new Set(table.experiments.flatMap((row) => row.tags))].sort(collator.compare);
     if (tagFilter && !tags.includes(tagFilter)) tags.unshift(tagFilter);
-    mount(tagSelect, h('option', { value: '' }, 'any tag'), tags.map((tag) => h('option', { value: tag, selected: tag === tagFilter }, tag)));
+    mount(
+      tagSelect,
+      h('option', { value: '' }, 'any tag'),
+      tags.map((tag) => h('option', { value: tag, selected: tag === tagFilter }, tag)),
+    );
   };
   fillTags();
 
@@ -196,7 +229,8 @@ export async function renderExperiments(ctx: ViewContext): Promise<void> {
     class: 'filter-input',
     'data-testid': 'filter',
     placeholder: 'filter: lr < 0.01 and max(val/acc) >= 0.9, tag = baseline',
-    title: 'Conditions joined by "and" or ",": NAME OP VALUE with OP < <= > >= = != ~ (contains). NAME: a param, a metric (its last value), min(metric), max(metric), name, status or tag.',
+    title:
+      'Conditions joined by "and" or ",": NAME OP VALUE with OP < <= > >= = != ~ (contains). NAME: a param, a metric (its last value), min(metric), max(metric), name, status or tag.',
     spellcheck: 'false',
     autocomplete: 'off',
   });
@@ -292,7 +326,10 @@ export async function renderExperiments(ctx: ViewContext): Promise<void> {
 
   function visibleRows(cols: readonly Column[]): ExperimentRow[] {
     let rows = table.experiments.filter(
-      (row) => (statusFilter === '' || row.status === statusFilter) && (tagFilter === '' || row.tags.includes(tagFilter)) && (condition === null || matches(condition, row)),
+      (row) =>
+        (statusFilter === '' || row.status === statusFilter) &&
+        (tagFilter === '' || row.tags.includes(tagFilter)) &&
+        (condition === null || matches(condition, row)),
     );
     const sortCol = sortId === null ? undefined : cols.find((c) => c.id === sortId);
     if (sortCol) {
@@ -336,7 +373,10 @@ export async function renderExperiments(ctx: ViewContext): Promise<void> {
         h('th', { class: 'select' }, selectAll),
         cols.map((col) => {
           const sorted = col.id === sortId;
-          const sample = col.id === 'started' || col.id === 'duration' ? 0 : shown.map((row) => col.value(row)).find((v) => v !== null && v !== undefined);
+          const sample =
+            col.id === 'started' || col.id === 'duration'
+              ? 0
+              : shown.map((row) => col.value(row)).find((v) => v !== null && v !== undefined);
           return h(
             'th',
             {
@@ -368,16 +408,23 @@ export async function renderExperiments(ctx: ViewContext): Promise<void> {
         h(
           'tr',
           { 'data-id': row.id, class: isSelected ? 'selected' : null },
-          h('td', { class: 'select' }, h('input', { type: 'checkbox', 'data-testid': 'select-row', checked: isSelected, title: 'Select for comparison' })),
+          h(
+            'td',
+            { class: 'select' },
+            h('input', { type: 'checkbox', 'data-testid': 'select-row', checked: isSelected, title: 'Select for comparison' }),
+          ),
           cols.map((col) => col.cell(row)),
         ),
       );
     }
     tbody.replaceChildren(fragment);
-    if (shown.length === 0) tbody.append(h('tr', { class: 'no-rows' }, h('td', { colspan: cols.length + 1 }, 'No experiment matches these filters.')));
+    if (shown.length === 0)
+      tbody.append(h('tr', { class: 'no-rows' }, h('td', { colspan: cols.length + 1 }, 'No experiment matches these filters.')));
 
     rowCount.textContent = `${formatNumber(rows.length)} of ${formatNumber(table.experiments.length)} experiments`;
-    truncatedNote.textContent = table.truncated ? `Only the newest ${formatNumber(table.experiments.length)} of ${formatNumber(table.total)} experiments in ${project} are loaded.` : '';
+    truncatedNote.textContent = table.truncated
+      ? `Only the newest ${formatNumber(table.experiments.length)} of ${formatNumber(table.total)} experiments in ${project} are loaded.`
+      : '';
     const remaining = rows.length - shown.length;
     mount(
       more,
@@ -405,7 +452,12 @@ export async function renderExperiments(ctx: ViewContext): Promise<void> {
     const n = selected.size;
     compareButton.textContent = n > 0 ? `Compare ${n}` : 'Compare';
     compareButton.disabled = n < 2 || n > MAX_SERIES_EXPERIMENTS;
-    compareButton.title = n > MAX_SERIES_EXPERIMENTS ? `At most ${MAX_SERIES_EXPERIMENTS} experiments can be compared` : n < 2 ? 'Select at least two experiments' : '';
+    compareButton.title =
+      n > MAX_SERIES_EXPERIMENTS
+        ? `At most ${MAX_SERIES_EXPERIMENTS} experiments can be compared`
+        : n < 2
+          ? 'Select at least two experiments'
+          : '';
     clearButton.hidden = n === 0;
     const selectAll = thead.querySelector<HTMLInputElement>('[data-testid=select-all]');
     if (selectAll) {
@@ -437,7 +489,12 @@ export async function renderExperiments(ctx: ViewContext): Promise<void> {
       h(
         'label',
         { class: 'chooser-item' },
-        h('input', { type: 'checkbox', 'data-col': id, checked: colIds.includes(id), onchange: (event: Event) => toggle(id, (event.target as HTMLInputElement).checked) }),
+        h('input', {
+          type: 'checkbox',
+          'data-col': id,
+          checked: colIds.includes(id),
+          onchange: (event: Event) => toggle(id, (event.target as HTMLInputElement).checked),
+        }),
         label,
       );
     const fill = () => {
@@ -448,10 +505,19 @@ export async function renderExperiments(ctx: ViewContext): Promise<void> {
       mount(
         list,
         h('h4', null, `Params (${table.paramKeys.length})`),
-        params.length > 0 ? params.map((key) => h('div', { class: 'chooser-row' }, box(`param:${key}`, key))) : h('p', { class: 'muted' }, 'none'),
+        params.length > 0
+          ? params.map((key) => h('div', { class: 'chooser-row' }, box(`param:${key}`, key)))
+          : h('p', { class: 'muted' }, 'none'),
         h('h4', null, `Metrics (${table.metricKeys.length})`),
         metrics.length > 0
-          ? metrics.map((key) => h('div', { class: 'chooser-row' }, h('span', { class: 'chooser-key', title: key }, key), STATS.map((stat) => box(`metric:${key}:${stat}`, stat))))
+          ? metrics.map((key) =>
+              h(
+                'div',
+                { class: 'chooser-row' },
+                h('span', { class: 'chooser-key', title: key }, key),
+                STATS.map((stat) => box(`metric:${key}:${stat}`, stat)),
+              ),
+            )
           : h('p', { class: 'muted' }, 'none'),
       );
     };
@@ -532,11 +598,21 @@ function firstExperimentHelp(overview: Overview, project: string | null): HTMLEl
     project === null ? 'No experiments yet' : `No experiments in ${project} yet`,
     overview.mode === 'local'
       ? ['This UI reads ', h('code', null, overview.store), '. Log a first experiment into that store from your training code:']
-      : ['Nothing your API key may read has been published to this server yet. Log an experiment (and publish it with ', h('code', null, 'LABLOG_REMOTE'), '):'],
+      : [
+          'Nothing your API key may read has been published to this server yet. Log an experiment (and publish it with ',
+          h('code', null, 'LABLOG_REMOTE'),
+          '):',
+        ],
   );
   box.append(
     h('pre', { class: 'snippet' }, h('code', null, SNIPPET(project ?? 'default'))),
-    h('p', null, 'Run it (for example with ', h('code', null, 'npx tsx train.ts'), '), then reload this page. The experiment shows up here while it runs.'),
+    h(
+      'p',
+      null,
+      'Run it (for example with ',
+      h('code', null, 'npx tsx train.ts'),
+      '), then reload this page. The experiment shows up here while it runs.',
+    ),
   );
   return box;
 }

@@ -91,7 +91,15 @@ export async function renderLogin(ctx: ViewContext): Promise<void> {
     const overview = await api.overview();
     if (ctx.signal.aborted) return;
     if (overview.mode === 'local') {
-      mount(status, h('p', { class: 'muted', 'data-testid': 'login-local' }, 'This UI reads a local store on this machine: no key is needed. ', h('a', { href: `#${next}` }, 'Continue')));
+      mount(
+        status,
+        h(
+          'p',
+          { class: 'muted', 'data-testid': 'login-local' },
+          'This UI reads a local store on this machine: no key is needed. ',
+          h('a', { href: `#${next}` }, 'Continue'),
+        ),
+      );
       form.hidden = true;
     } else {
       mount(status, h('p', { class: 'muted' }, 'You are signed in. ', h('a', { href: `#${next}` }, 'Continue'), ' or ', signOutButton()));

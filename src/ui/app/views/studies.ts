@@ -41,12 +41,26 @@ export async function renderStudies(ctx: ViewContext): Promise<void> {
   if (ctx.signal.aborted) return;
 
   const projects = [...new Set([...(overview?.projects.map((p) => p.name) ?? []), ...(project !== undefined ? [project] : [])])].sort();
-  const projectSelect = h('select', { 'data-testid': 'studies-project' }, h('option', { value: '' }, 'all projects'), projects.map((p) => h('option', { value: p }, p)));
+  const projectSelect = h(
+    'select',
+    { 'data-testid': 'studies-project' },
+    h('option', { value: '' }, 'all projects'),
+    projects.map((p) => h('option', { value: p }, p)),
+  );
   projectSelect.value = project ?? '';
   projectSelect.addEventListener('change', () => {
     location.hash = href('/studies', { project: projectSelect.value || undefined });
   });
-  const toolbar = h('div', { class: 'toolbar' }, h('label', null, 'project ', projectSelect), h('span', { class: 'muted' }, list.total === list.studies.length ? `${list.total} studies` : `the newest ${list.studies.length} of ${list.total} studies`));
+  const toolbar = h(
+    'div',
+    { class: 'toolbar' },
+    h('label', null, 'project ', projectSelect),
+    h(
+      'span',
+      { class: 'muted' },
+      list.total === list.studies.length ? `${list.total} studies` : `the newest ${list.studies.length} of ${list.total} studies`,
+    ),
+  );
 
   if (list.studies.length === 0) {
     mount(
@@ -57,10 +71,20 @@ export async function renderStudies(ctx: ViewContext): Promise<void> {
         'div',
         { class: 'empty', 'data-testid': 'studies-empty' },
         h('h2', null, project !== undefined ? `No studies in ${project} yet` : 'No studies yet'),
-        h('p', null, 'A study groups experiments around a hypothesis, then compares them with statistics: rankings, Welch t-tests between configurations, correlations and the Pareto frontier.'),
+        h(
+          'p',
+          null,
+          'A study groups experiments around a hypothesis, then compares them with statistics: rankings, Welch t-tests between configurations, correlations and the Pareto frontier.',
+        ),
         h('p', null, 'Create one in your training code and attach experiments to it:'),
         h('pre', { class: 'snippet' }, h('code', null, CREATE_SNIPPET)),
-        h('p', null, 'It shows here once logged (or published to this server); ', h('code', null, 'npx lablog studies'), ' lists them in a terminal.'),
+        h(
+          'p',
+          null,
+          'It shows here once logged (or published to this server); ',
+          h('code', null, 'npx lablog studies'),
+          ' lists them in a terminal.',
+        ),
       ),
     );
     return;
@@ -77,7 +101,11 @@ export async function renderStudies(ctx: ViewContext): Promise<void> {
         h('td', { 'data-col': 'status', 'data-value': s.status }, statusBadge(s.status)),
         h('td', { 'data-col': 'project', 'data-value': s.project }, s.project),
         h('td', { 'data-col': 'tags' }, tags(s.tags)),
-        h('td', { 'data-col': 'hypothesis', class: 'hypothesis-cell', title: s.hypothesis ?? null }, s.hypothesis === null ? h('span', { class: 'muted' }, '—') : truncate(s.hypothesis, HYPOTHESIS_CHARS)),
+        h(
+          'td',
+          { 'data-col': 'hypothesis', class: 'hypothesis-cell', title: s.hypothesis ?? null },
+          s.hypothesis === null ? h('span', { class: 'muted' }, '—') : truncate(s.hypothesis, HYPOTHESIS_CHARS),
+        ),
         h('td', { 'data-col': 'members', class: 'num' }, h('span', { class: 'muted' }, '…')),
         h('td', { 'data-col': 'created', 'data-value': s.createdAt }, formatTime(s.createdAt)),
         h('td', { 'data-col': 'updated', 'data-value': s.updatedAt }, formatTime(s.updatedAt)),
@@ -97,7 +125,13 @@ export async function renderStudies(ctx: ViewContext): Promise<void> {
         h(
           'thead',
           null,
-          h('tr', null, ['name', 'status', 'project', 'tags', 'hypothesis', 'members', 'created', 'updated'].map((c) => h('th', { 'data-col': c, class: c === 'members' ? 'num' : null }, c))),
+          h(
+            'tr',
+            null,
+            ['name', 'status', 'project', 'tags', 'hypothesis', 'members', 'created', 'updated'].map((c) =>
+              h('th', { 'data-col': c, class: c === 'members' ? 'num' : null }, c),
+            ),
+          ),
         ),
         body,
       ),
@@ -141,14 +175,19 @@ function asTemplate(value: unknown): Template | null {
   if (typeof value !== 'object' || value === null) return null;
   const t = value as { kind?: unknown; parameters?: unknown };
   if (typeof t.kind !== 'string') return null;
-  return { kind: t.kind, parameters: typeof t.parameters === 'object' && t.parameters !== null ? (t.parameters as Record<string, unknown>) : {} };
+  return {
+    kind: t.kind,
+    parameters: typeof t.parameters === 'object' && t.parameters !== null ? (t.parameters as Record<string, unknown>) : {},
+  };
 }
 
 /** A template parameter as text: arrays joined, search spaces one param a line. */
 function describeParameter(value: unknown): (string | HTMLElement)[] {
   if (Array.isArray(value)) return [value.map((v) => String(v)).join(', ')];
   if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).map(([k, v]) => h('div', null, h('span', { class: 'muted' }, `${k}: `), Array.isArray(v) ? v.map((x) => String(x)).join(', ') : JSON.stringify(v)));
+    return Object.entries(value).map(([k, v]) =>
+      h('div', null, h('span', { class: 'muted' }, `${k}: `), Array.isArray(v) ? v.map((x) => String(x)).join(', ') : JSON.stringify(v)),
+    );
   }
   return [String(value)];
 }
@@ -159,7 +198,10 @@ function templateMetric(template: Template | null): { metric: string; goal: 'min
   const p = template.parameters;
   const metric = typeof p['metric'] === 'string' ? p['metric'] : typeof p['success_metric'] === 'string' ? p['success_metric'] : null;
   if (metric === null) return null;
-  return { metric, goal: p['objective'] === 'maximize' ? 'maximize' : p['objective'] === 'minimize' ? 'minimize' : defaultMetricGoal(metric) };
+  return {
+    metric,
+    goal: p['objective'] === 'maximize' ? 'maximize' : p['objective'] === 'minimize' ? 'minimize' : defaultMetricGoal(metric),
+  };
 }
 
 function stat(key: string, label: string, value: number | string | null, text: string | HTMLElement): HTMLElement[] {
@@ -209,7 +251,10 @@ export async function renderStudy(ctx: ViewContext, id: string): Promise<void> {
           h('dd', null, formatTime(study.createdAt)),
           h('dt', null, 'updated'),
           h('dd', null, formatTime(study.updatedAt)),
-          Object.entries(study.metadata).flatMap(([k, v]) => [h('dt', null, k), h('dd', null, typeof v === 'string' ? v : JSON.stringify(v))]),
+          Object.entries(study.metadata).flatMap(([k, v]) => [
+            h('dt', null, k),
+            h('dd', null, typeof v === 'string' ? v : JSON.stringify(v)),
+          ]),
         ),
       ),
       statisticsView(study, rows, objective, experimentLink),
@@ -233,18 +278,36 @@ export async function renderStudy(ctx: ViewContext, id: string): Promise<void> {
       members.length >= 2
         ? h(
             'a',
-            { class: 'button-link', 'data-testid': 'compare-members', href: href('/compare', { ids: compareIds.join(','), metric: objective?.metric }) },
+            {
+              class: 'button-link',
+              'data-testid': 'compare-members',
+              href: href('/compare', { ids: compareIds.join(','), metric: objective?.metric }),
+            },
             compareIds.length < memberIds.length ? `Compare the first ${compareIds.length} members` : 'Compare members',
           )
         : null,
-      table?.truncated ? h('span', { class: 'muted' }, `Names of members older than the newest ${table.experiments.length} experiments of ${study.project} are not loaded.`) : null,
+      table?.truncated
+        ? h(
+            'span',
+            { class: 'muted' },
+            `Names of members older than the newest ${table.experiments.length} experiments of ${study.project} are not loaded.`,
+          )
+        : null,
     ),
     members.length === 0
       ? h(
           'div',
           { class: 'empty', 'data-testid': 'members-empty' },
           h('p', null, 'No experiments in this study yet. Attach them when you create them:'),
-          h('pre', { class: 'snippet' }, h('code', null, `store.createExperiment({ name: 'run-1', project: '${study.project}', study })   // or study.addExperiment(exp, { notes, tags })`)),
+          h(
+            'pre',
+            { class: 'snippet' },
+            h(
+              'code',
+              null,
+              `store.createExperiment({ name: 'run-1', project: '${study.project}', study })   // or study.addExperiment(exp, { notes, tags })`,
+            ),
+          ),
         )
       : membersTable(members, rows, objective?.metric ?? null),
   );
@@ -259,7 +322,9 @@ function baselineView(study: StudyDetailJson, experimentLink: (id: string) => HT
     h(
       'span',
       { class: 'baseline-metrics' },
-      Object.entries(b.metrics).map(([k, v]) => h('span', { class: 'baseline-metric', 'data-metric': k, 'data-value': v }, `${k} = ${formatNumber(v)}`)),
+      Object.entries(b.metrics).map(([k, v]) =>
+        h('span', { class: 'baseline-metric', 'data-metric': k, 'data-value': v }, `${k} = ${formatNumber(v)}`),
+      ),
     ),
   ];
 }
@@ -278,10 +343,13 @@ function statisticsView(
       const row = rows.get(m.experimentId);
       const value = row?.status === 'completed' ? row.metrics[objective.metric]?.last : null;
       if (row === undefined || typeof value !== 'number') continue;
-      if (best === null || (objective.goal === 'minimize' ? value < best.value : value > best.value)) best = { id: row.id, name: row.name, metric: objective.metric, value };
+      if (best === null || (objective.goal === 'minimize' ? value < best.value : value > best.value))
+        best = { id: row.id, name: row.name, metric: objective.metric, value };
     }
   }
-  const counts = (['total', 'completed', 'running', 'failed', 'crashed', 'cancelled'] as const).flatMap((k) => stat(k, k, s[k], String(s[k])));
+  const counts = (['total', 'completed', 'running', 'failed', 'crashed', 'cancelled'] as const).flatMap((k) =>
+    stat(k, k, s[k], String(s[k])),
+  );
   return h(
     'section',
     { class: 'panel' },
@@ -290,7 +358,14 @@ function statisticsView(
       'dl',
       { class: 'kv', 'data-testid': 'statistics' },
       counts,
-      stat('best', 'best', best?.value ?? null, best === null ? h('span', { class: 'muted' }, '—') : h('span', null, experimentLink(best.id), ` · ${best.metric} = ${formatNumber(best.value)}`)),
+      stat(
+        'best',
+        'best',
+        best?.value ?? null,
+        best === null
+          ? h('span', { class: 'muted' }, '—')
+          : h('span', null, experimentLink(best.id), ` · ${best.metric} = ${formatNumber(best.value)}`),
+      ),
       stat('totalTrainingTimeMs', 'total training time', s.totalTrainingTimeMs, formatDuration(s.totalTrainingTimeMs)),
       stat('meanTrainingTimeMs', 'mean training time', s.meanTrainingTimeMs, formatDuration(s.meanTrainingTimeMs)),
       stat('totalCost', 'total cost', s.totalCost, formatNumber(s.totalCost)),
@@ -306,7 +381,17 @@ function membersTable(members: StudyDetailJson['members'], rows: ReadonlyMap<str
     h(
       'table',
       { class: 'grid members-table', 'data-testid': 'members' },
-      h('thead', null, h('tr', null, columns.map((c) => h('th', { 'data-col': c, class: c.startsWith('metric:') ? 'num' : null }, c.startsWith('metric:') ? `${metric} (last)` : c)))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          columns.map((c) =>
+            h('th', { 'data-col': c, class: c.startsWith('metric:') ? 'num' : null }, c.startsWith('metric:') ? `${metric} (last)` : c),
+          ),
+        ),
+      ),
       h(
         'tbody',
         null,
@@ -316,8 +401,16 @@ function membersTable(members: StudyDetailJson['members'], rows: ReadonlyMap<str
           return h(
             'tr',
             { 'data-id': m.experimentId },
-            h('td', { 'data-col': 'name', 'data-value': row?.name ?? null }, h('a', { href: href(`/experiments/${m.experimentId}`) }, row?.name ?? m.experimentId)),
-            h('td', { 'data-col': 'status', 'data-value': row?.status ?? null }, row ? statusBadge(row.status) : h('span', { class: 'muted' }, 'unknown')),
+            h(
+              'td',
+              { 'data-col': 'name', 'data-value': row?.name ?? null },
+              h('a', { href: href(`/experiments/${m.experimentId}`) }, row?.name ?? m.experimentId),
+            ),
+            h(
+              'td',
+              { 'data-col': 'status', 'data-value': row?.status ?? null },
+              row ? statusBadge(row.status) : h('span', { class: 'muted' }, 'unknown'),
+            ),
             metric !== null ? h('td', { 'data-col': `metric:${metric}:last`, 'data-value': last, class: 'num' }, formatNumber(last)) : null,
             h('td', { 'data-col': 'notes', class: 'notes-cell' }, m.notes ?? ''),
             h('td', { 'data-col': 'tags' }, tags(m.tags)),
