@@ -18,40 +18,57 @@ export const FLUSH_AT_BYTES = 8 * 1024 * 1024;
 export const MAX_BUFFERED_POINTS = 1_048_576;
 
 const INITIAL_CAPACITY = 64;
-/** Column arrays kept for reuse, per capacity; past this they are left to the garbage collector. */
-const POOLED_PER_CAPACITY = 96;
+/** Column memory kept for reuse, in bytes; past this, slabs given back are left to the garbage collector. */
+const POOLED_BYTES = 8 * 1024 * 1024;
+/** Each series has three columns (steps, values, timestamps), laid out one after the other in a slab. */
+const COLUMNS = 3;
 
 /**
- * Reuse of column arrays: a flush hands its arrays to the writer, which gives their memory back once
- * written. A training loop then allocates nothing per flush (no copies, no garbage, no GC pauses).
+ * Reuse of column memory. A flush hands the slabs holding its columns to the writer, which gives them back
+ * once written; the next flush takes a slab of the same length from here. One slab per flush (not three
+ * arrays per series): an ArrayBuffer allocation costs about 8 µs, so 30 of them made every flush of 10
+ * series a 0.3 ms log call.
  */
 export const columnPool = {
   free: new Map<number, Float64Array[]>(),
-  take(capacity: number): Float64Array {
-    return this.free.get(capacity)?.pop() ?? new Float64Array(capacity);
+  bytes: 0,
+  /** A slab of `length` float64s: a pooled one, else a new one. */
+  take(length: number): Float64Array {
+    const pooled = this.free.get(length)?.pop();
+    if (pooled === undefined) return new Float64Array(length);
+    this.bytes -= pooled.byteLength;
+    return pooled;
+  },
+  /** Forgets every pooled slab. */
+  clear(): void {
+    this.free.clear();
+    this.bytes = 0;
   },
   give(buffers: readonly ArrayBuffer[]): void {
     for (const buffer of buffers) {
-      const capacity = buffer.byteLength / 8;
-      let list = this.free.get(capacity);
-      if (list === undefined) this.free.set(capacity, (list = []));
-      if (list.length < POOLED_PER_CAPACITY) list.push(new Float64Array(buffer));
+      if (this.bytes + buffer.byteLength > POOLED_BYTES) continue;
+      const length = buffer.byteLength / 8;
+      let list = this.free.get(length);
+      if (list === undefined) this.free.set(length, (list = []));
+      list.push(new Float64Array(buffer));
+      this.bytes += buffer.byteLength;
     }
   },
 };
 
-/** One metric series: its last step and the points not yet written, in growable columns. */
+/** One metric series: its last step and the points not yet written, in growable columns (views on a slab). */
 export class MetricSeriesBuffer {
   readonly name: string;
   lastStep: number;
   length = 0;
-  steps: Float64Array = columnPool.take(INITIAL_CAPACITY);
-  values: Float64Array = columnPool.take(INITIAL_CAPACITY);
-  timestamps: Float64Array = columnPool.take(INITIAL_CAPACITY);
+  steps!: Float64Array;
+  values!: Float64Array;
+  timestamps!: Float64Array;
 
   constructor(name: string, lastStep: number) {
     this.name = name;
     this.lastStep = lastStep;
+    this.place(columnPool.take(COLUMNS * INITIAL_CAPACITY), 0, INITIAL_CAPACITY);
   }
 
   push(step: number, value: number, timestamp: number): void {
@@ -64,36 +81,37 @@ export class MetricSeriesBuffer {
     this.lastStep = step;
   }
 
-  /**
-   * Hands the pending points over as a chunk (views on the buffer's own arrays, which the writer takes)
-   * and continues in arrays of the same capacity from the pool.
-   */
+  /** The room for points before the series must grow. */
+  get capacity(): number {
+    return this.steps.length;
+  }
+
+  /** Hands the pending points over as a chunk: views on the series' columns, whose slab the writer takes. */
   drain(): MetricChunk {
     const n = this.length;
-    const capacity = this.steps.length;
-    const chunk = {
+    this.length = 0;
+    return {
       name: this.name,
       steps: this.steps.subarray(0, n),
       values: this.values.subarray(0, n),
       timestamps: this.timestamps.subarray(0, n),
     };
-    this.length = 0;
-    this.steps = columnPool.take(capacity);
-    this.values = columnPool.take(capacity);
-    this.timestamps = columnPool.take(capacity);
-    return chunk;
+  }
+
+  /** Moves the (empty) series' columns into `slab` at `offset`: three columns of `capacity` each. */
+  place(slab: Float64Array, offset: number, capacity: number): void {
+    this.steps = slab.subarray(offset, offset + capacity);
+    this.values = slab.subarray(offset + capacity, offset + 2 * capacity);
+    this.timestamps = slab.subarray(offset + 2 * capacity, offset + COLUMNS * capacity);
   }
 
   #grow(): void {
     const capacity = this.steps.length * 2;
-    const grow = (old: Float64Array) => {
-      const next = columnPool.take(capacity);
-      next.set(old);
-      return next;
-    };
-    this.steps = grow(this.steps);
-    this.values = grow(this.values);
-    this.timestamps = grow(this.timestamps);
+    const { steps, values, timestamps } = this;
+    this.place(columnPool.take(COLUMNS * capacity), 0, capacity);
+    this.steps.set(steps);
+    this.values.set(values);
+    this.timestamps.set(timestamps);
   }
 }
 
@@ -113,11 +131,24 @@ export class WriteBuffer {
     return this.points === 0 && this.params.size === 0 && this.images.length === 0 && this.plots.length === 0 && this.tables.size === 0;
   }
 
-  /** Takes everything pending as one batch and empties the buffer. */
+  /**
+   * Takes everything pending as one batch and empties the buffer. When metric points go, every series
+   * moves into one new slab (the old ones go to the writer with the chunks): a series that logged keeps
+   * its capacity, an idle one shrinks back to the initial capacity.
+   */
   take(experimentId: string, now: number): WriteBatch {
     const metrics: MetricChunk[] = [];
     if (this.points > 0) {
-      for (const series of this.metrics.values()) if (series.length > 0) metrics.push(series.drain());
+      let length = 0;
+      for (const series of this.metrics.values()) length += COLUMNS * (series.length > 0 ? series.capacity : INITIAL_CAPACITY);
+      const slab = columnPool.take(length);
+      let offset = 0;
+      for (const series of this.metrics.values()) {
+        const capacity = series.length > 0 ? series.capacity : INITIAL_CAPACITY;
+        if (series.length > 0) metrics.push(series.drain());
+        series.place(slab, offset, capacity);
+        offset += COLUMNS * capacity;
+      }
     }
     const batch: WriteBatch = {
       experimentId,

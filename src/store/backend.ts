@@ -24,7 +24,7 @@ export interface WriteBatch {
 export interface BatchWriter {
   /** Starts the writer ahead of the first batch, so that cost is not paid inside a log call. */
   start(): void;
-  /** Receives the metric chunk buffers of written batches, for reuse (delivered when the event loop runs). */
+  /** Receives the metric chunk buffers of written batches, for reuse (delivered when the event loop runs, or at a later submit in a loop that never yields). */
   onRecycle(listener: (buffers: ArrayBuffer[]) => void): void;
   /** Queues a batch and returns its ticket (increasing). Metric chunk buffers are transferred: do not reuse them. */
   submit(batch: WriteBatch): number;

@@ -13,6 +13,7 @@ import {
   SYNCS,
   SYNC_FAILURE_LENGTH,
   SYNC_STARTED,
+  columnBuffers,
   sharedViews,
   type WriterMessage,
   type WriterThreadData,
@@ -143,10 +144,11 @@ function drain(): void {
     }
     queue.shift();
     clearFailure();
+    // Give the column buffers back for reuse, before the ticket counts as written: a caller that saw it
+    // written finds them at its next submit.
+    const buffers = columnBuffers(next.batch.metrics);
+    if (buffers.length > 0) data.recycle.postMessage(buffers, buffers);
     done(next.ticket);
-    // Give the column buffers back for reuse.
-    const buffers = next.batch.metrics.flatMap((c) => [c.steps.buffer, c.values.buffer, c.timestamps.buffer]) as ArrayBuffer[];
-    if (buffers.length > 0) parentPort!.postMessage({ recycle: buffers }, buffers);
   }
   if (closing) stop();
 }
@@ -167,6 +169,7 @@ function stop(): void {
   for (const fd of [walFd, folderFd]) if (fd !== undefined) closeSync(fd);
   walFd = folderFd = undefined;
   backend.close();
+  data.recycle.close();
   parentPort!.close();
 }
 

@@ -1,6 +1,6 @@
 // Writer thread: writes batches into the SQLite store on a worker thread, in order, retrying refusals.
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { LablogError } from '../../core/errors.js';
 import { driverCodeOf } from '../../model/error-codes.js';
 import { workerEntry } from '../../worker-entry.js';
@@ -37,6 +37,8 @@ export interface WriterThreadData {
   readonly shared: SharedArrayBuffer;
   readonly checkpointIntervalMs: number;
   readonly retryIntervalMs: number;
+  /** Where the worker gives back the column buffers of written batches (read synchronously at each submit). */
+  readonly recycle: MessagePort;
 }
 
 export interface WriteMessage {
@@ -51,6 +53,17 @@ export interface SyncMessage {
 }
 
 export type WriterMessage = WriteMessage | SyncMessage;
+
+/** The buffers under a batch's metric columns, once each (columns of several series share a slab). */
+export function columnBuffers(chunks: readonly MetricChunk[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const chunk of chunks) {
+    buffers.add(chunk.steps.buffer as ArrayBuffer);
+    buffers.add(chunk.values.buffer as ArrayBuffer);
+    buffers.add(chunk.timestamps.buffer as ArrayBuffer);
+  }
+  return [...buffers];
+}
 
 /** Lays out the shared state (used by both sides). */
 export function sharedViews(shared: SharedArrayBuffer) {
@@ -84,6 +97,12 @@ export class WriterThread implements BatchWriter {
   #failureSeen = 0;
   #failure: Error | undefined;
   readonly #recyclers: ((buffers: ArrayBuffer[]) => void)[] = [];
+  /**
+   * The receiving end of the worker's recycle port: read when the event loop runs, and with
+   * receiveMessageOnPort at each submit, so a training loop that never yields still gets its buffers back
+   * and a flush takes a pooled slab instead of allocating (and page-faulting) a fresh one.
+   */
+  #recycled: MessagePort | undefined;
 
   constructor(file: string) {
     this.#file = file;
@@ -105,22 +124,23 @@ export class WriterThread implements BatchWriter {
 
   #spawn(): Worker {
     const { entry, eval: isEval } = workerEntry(import.meta.url, 'writer-thread-worker');
+    const { port1, port2 } = new MessageChannel();
+    this.#recycled = port1;
+    port1.on('message', (buffers: ArrayBuffer[]) => this.#recycle(buffers));
+    port1.unref(); // after the listener, which references the port
     const workerData: WriterThreadData = {
       file: this.#file,
       shared: this.#shared,
       checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
       retryIntervalMs: RETRY_INTERVAL_MS,
+      recycle: port2,
     };
-    const worker = new Worker(entry, { workerData, eval: isEval });
+    const worker = new Worker(entry, { workerData, eval: isEval, transferList: [port2] });
     worker.on('error', (error) => this.#die(error));
-    worker.on('message', (message: { recycle?: ArrayBuffer[] }) => {
-      if (message.recycle) for (const recycle of this.#recyclers) recycle(message.recycle);
-    });
     worker.on('exit', (code) => {
       if (this.written() < this.#submitted) this.#die(new Error(`the writer thread exited (code ${code}) with batches unwritten`));
     });
-    // The worker never keeps the process alive: exit hooks wait for it explicitly. Last, because adding a
-    // 'message' listener references the worker's port again.
+    // The worker never keeps the process alive (nor does the recycle port): exit hooks wait for it explicitly.
     worker.unref();
     return worker;
   }
@@ -138,14 +158,24 @@ export class WriterThread implements BatchWriter {
 
   submit(batch: WriteBatch): number {
     const worker = (this.#worker ??= this.#spawn());
+    this.#reclaim();
     const ticket = ++this.#submitted;
-    const transfer = batch.metrics.flatMap((chunk: MetricChunk) => [
-      chunk.steps.buffer,
-      chunk.values.buffer,
-      chunk.timestamps.buffer,
-    ]) as ArrayBuffer[];
+    const transfer = columnBuffers(batch.metrics);
     worker.postMessage({ ticket, batch } satisfies WriteMessage, transfer);
     return ticket;
+  }
+
+  /** Hands the buffers the worker gave back since the last call to the recycle listeners. */
+  #reclaim(): void {
+    const port = this.#recycled;
+    if (port === undefined) return;
+    for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
+      this.#recycle(received.message as ArrayBuffer[]);
+    }
+  }
+
+  #recycle(buffers: ArrayBuffer[]): void {
+    for (const recycle of this.#recyclers) recycle(buffers);
   }
 
   submitSync(): number {
