@@ -14,6 +14,12 @@ const BACKPRESSURE_RESUME_FRACTION = 0.5;
 const BACKPRESSURE_MAX_WAIT_MS = 30_000;
 
 const recycleColumns = (buffers: ArrayBuffer[]) => columnPool.give(buffers);
+/**
+ * The writer thread starts this long after an experiment opens (or at its first flush, if sooner), not
+ * inside createExperiment: starting a thread costs the caller 2-5 ms and the process a core for ~30 ms,
+ * and a script that ends sooner writes its points itself at exit, through the store's own connection.
+ */
+export const WRITER_START_DELAY_MS = 50;
 /** A cell to sleep on with Atomics.wait (nothing ever notifies it). */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
@@ -51,6 +57,11 @@ export class BatchQueue {
     this.#writer.start();
   }
 
+  /** Starts the writer WRITER_START_DELAY_MS from now, if the program yields by then. */
+  startSoon(): void {
+    setTimeout(() => this.start(), WRITER_START_DELAY_MS).unref();
+  }
+
   /** Metric points logged and not yet in the store. */
   get pendingPoints(): number {
     return this.#inFlightPoints + this.buffer.points;
@@ -67,7 +78,7 @@ export class BatchQueue {
    * healthy but behind, this call waits for it (backpressure) — logging slows to the disk's pace and
    * nothing is lost.
    */
-  submit(now: number): void {
+  submit(now: number, blocking = false): void {
     if (this.buffer.isEmpty) return;
     this.settle();
     if (this.#inFlightPoints >= MAX_BUFFERED_POINTS && !this.#waitForRoom()) {
@@ -75,7 +86,7 @@ export class BatchQueue {
       return;
     }
     const batch = this.buffer.take(this.#experimentId, now);
-    this.#send(batch.metrics.length > 0 ? batchPoints(batch) : 0, batch, now);
+    this.#send(batch.metrics.length > 0 ? batchPoints(batch) : 0, batch, now, blocking);
   }
 
   /** Writes an empty batch (it refreshes the heartbeat) when nothing was handed over for a while. */
@@ -109,8 +120,8 @@ export class BatchQueue {
     return done;
   }
 
-  #send(points: number, batch: ReturnType<WriteBuffer['take']>, now: number): void {
-    const ticket = this.#writer.submit(batch);
+  #send(points: number, batch: ReturnType<WriteBuffer['take']>, now: number, blocking = false): void {
+    const ticket = this.#writer.submit(batch, blocking);
     this.#inFlight.push({ ticket, points });
     this.#inFlightPoints += points;
     this.#lastTicket = ticket;
@@ -211,7 +222,7 @@ export class BatchQueue {
   writeAllSync(timeoutMs: number): LablogError | undefined {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      this.submit(Date.now());
+      this.submit(Date.now(), true);
       this.settle();
       if (this.#allWritten) return undefined;
       const done = this.#writer.waitSync(this.#lastTicket, Math.max(0, deadline - Date.now()));
@@ -266,10 +277,11 @@ export class BatchQueue {
 
   /**
    * Asks the writer to put on stable storage everything this experiment handed over and everything
-   * committed to the store so far (its status too); returns the ticket to wait for. Call once all is written.
+   * committed to the store so far (its status too); returns the ticket to wait for. Call once all is
+   * written, and wait for it at once (waitDurableSync): a writer not running yet fsyncs on this thread.
    */
   requestDurable(): number {
-    return this.#writer.submitSync();
+    return this.#writer.submitSync(true);
   }
 
   /** Blocks until `ticket` (from requestDurable) is on stable storage; the error says why not, within timeoutMs. */

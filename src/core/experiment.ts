@@ -726,9 +726,7 @@ export class Experiment {
   }
 
   #openForLogging(): void {
-    // The writer starts as soon as the program yields (or at the first flush), not inside this call: a
-    // process that ends at once never waits for a half-started thread.
-    setTimeout(() => this.#queue.start(), 0).unref();
+    this.#queue.startSoon();
     this.#loadState();
     this.#state = OPEN;
     this.#metricWarnAt = budgetWarningAt(this.#limits.maxMetricValues);

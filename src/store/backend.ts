@@ -26,8 +26,12 @@ export interface BatchWriter {
   start(): void;
   /** Receives the metric chunk buffers of written batches, for reuse (delivered when the event loop runs, or at a later submit in a loop that never yields). */
   onRecycle(listener: (buffers: ArrayBuffer[]) => void): void;
-  /** Queues a batch and returns its ticket (increasing). Metric chunk buffers are transferred: do not reuse them. */
-  submit(batch: WriteBatch): number;
+  /**
+   * Queues a batch and returns its ticket (increasing). Metric chunk buffers are transferred: do not reuse
+   * them. `blocking`: the caller waits for it at once (a read, an exit), so a writer that is not running
+   * yet may write it on the caller's thread.
+   */
+  submit(batch: WriteBatch, blocking?: boolean): number;
   /** The highest ticket written: every batch up to it is in the store. */
   written(): number;
   /** Why the oldest unwritten batch was refused, while it is (the writer retries it); else undefined. */
@@ -50,7 +54,7 @@ export interface BatchWriter {
    * submitted before it and everything committed to the store before the call (by any connection) is on
    * stable storage. One fsync serves every request waiting at the time.
    */
-  submitSync(): number;
+  submitSync(blocking?: boolean): number;
   /** The highest ticket on stable storage: every batch up to it is written and fsynced. */
   durable(): number;
   /** Why writes cannot be put on stable storage (an fsync failed: for good, as the kernel may have dropped them); else undefined. */

@@ -9,6 +9,7 @@ import type { ImagePoint, MetricData, PlotPoint, SeriesKind, SeriesRecord } from
 import type { TableRecord, TableSummary } from '../../model/table.js';
 import type { StoreBackend, WriteBatch } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { WalSync } from './wal-sync.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
@@ -475,7 +476,19 @@ export class SqliteBackend implements StoreBackend {
   }
 
   writer(): WriterThread {
-    return (this.#writer ??= new WriterThread(this.location));
+    // While the worker is not running yet, a caller that blocks for its batch writes it through this connection.
+    this.#writer ??= new WriterThread(this.location, {
+      write: (batch) => this.write(batch),
+      sync: () => {
+        const wal = new WalSync(this.location);
+        try {
+          wal.sync();
+        } finally {
+          wal.close();
+        }
+      },
+    });
+    return this.#writer;
   }
 
   /** Copies the WAL into the database file without blocking writers or readers. */

@@ -1,10 +1,10 @@
 // The writer thread's worker: applies batches to the store in order, retries refusals, checkpoints the WAL, fsyncs on request.
 
-import { closeSync, fsyncSync, openSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteBackend } from './sqlite-backend.js';
+import { WalSync } from './wal-sync.js';
 import {
   DURABLE,
   REJECTED_BATCHES,
@@ -12,8 +12,10 @@ import {
   REJECTION_LENGTH,
   SYNCS,
   SYNC_FAILURE_LENGTH,
+  READY,
   SYNC_STARTED,
   columnBuffers,
+  failDurability,
   sharedViews,
   type WriterMessage,
   type WriterThreadData,
@@ -42,23 +44,8 @@ const data = workerData as WriterThreadData;
 const { slots, message, rejection, rejected, syncFailure } = sharedViews(data.shared);
 const backend = new SqliteBackend(data.file);
 const queue: WriterMessage[] = [];
-/**
- * Descriptors of the WAL and of the store's folder, opened at start (the connection above made the WAL)
- * and kept: a sync then reaches the files even if they are renamed or unlinked. No lock lives on either
- * (SQLite locks the database file, whose descriptors must never be closed behind its back).
- */
-let walFd = openQuietly(`${data.file}-wal`);
-let folderFd = openQuietly(dirname(data.file));
-/** The folder is fsynced once, at the first sync: the WAL and a new database file are entries in it. */
-let folderSynced = false;
 
-function openQuietly(file: string): number | undefined {
-  try {
-    return openSync(file, 'r');
-  } catch {
-    return undefined; // Tried again at the first sync, which reports the error.
-  }
-}
+const wal = new WalSync(data.file);
 let retryTimer: NodeJS.Timeout | undefined;
 let closing = false;
 
@@ -91,31 +78,19 @@ function done(ticket: number): void {
 }
 
 /**
- * Puts every committed transaction on stable storage, then marks `ticket` durable. With WAL and
- * synchronous=NORMAL a commit is in the WAL but not fsynced; SQLite fsyncs the WAL before a checkpoint
- * copies frames into the database file, and the database file after, and only restarts the WAL after
- * both. So one fsync of the WAL covers every commit made before it, by any connection: on Linux, fsync
- * flushes the file whichever descriptor wrote to it. (A checkpoint would not do: with a reader holding an
- * older snapshot, it copies nothing and fsyncs nothing.) A failed fsync fails durability for good: the
- * kernel may have dropped the pages it could not write, so a later fsync that succeeds proves nothing.
+ * Puts every committed transaction on stable storage (see wal-sync.ts), then marks `ticket` durable. A
+ * failed fsync fails durability for good: the kernel may have dropped the pages it could not write, so a
+ * later fsync that succeeds proves nothing.
  */
 function sync(ticket: number): void {
   if (Atomics.load(slots, SYNC_FAILURE_LENGTH) !== 0) return;
   Atomics.store(slots, SYNC_STARTED, ticket);
   try {
-    walFd ??= openSync(`${data.file}-wal`, 'r');
-    fsyncSync(walFd);
-    if (!folderSynced) {
-      folderFd ??= openSync(dirname(data.file), 'r');
-      fsyncSync(folderFd);
-      folderSynced = true;
-    }
+    wal.sync();
     Atomics.add(slots, SYNCS, 1);
     Atomics.store(slots, DURABLE, ticket);
   } catch (error) {
-    const bytes = Buffer.from((error as Error).message ?? String(error), 'utf8').subarray(0, syncFailure.length);
-    syncFailure.set(bytes);
-    Atomics.store(slots, SYNC_FAILURE_LENGTH, Math.max(1, bytes.length));
+    failDurability(syncFailure, slots, error);
   }
   Atomics.notify(slots, DURABLE);
 }
@@ -166,8 +141,7 @@ const checkpoints = setInterval(checkpoint, data.checkpointIntervalMs);
 function stop(): void {
   clearInterval(checkpoints);
   checkpoint();
-  for (const fd of [walFd, folderFd]) if (fd !== undefined) closeSync(fd);
-  walFd = folderFd = undefined;
+  wal.close();
   backend.close();
   data.recycle.close();
   parentPort!.close();
@@ -187,3 +161,6 @@ parentPort!.on('message', (msg: WriterMessage | 'close') => {
     drain();
   }
 });
+
+// From here the worker takes batches itself: a caller that blocks no longer writes them on its own thread.
+Atomics.store(slots, READY, 1);

@@ -17,7 +17,7 @@ export const RETRY_INTERVAL_MS = 1_000;
 // bytes that follow, and the count of batches / metric points rejected for good. Then durability: the
 // highest ticket on stable storage (every ticket up to it is written and fsynced), the last sync ticket
 // whose fsync has started, the count of fsyncs done, and the length of the message of a failed fsync
-// (non-zero: durability failed for good).
+// (non-zero: durability failed for good), and whether the worker is ready.
 const WRITTEN = 0;
 const FAILING = 1;
 const MESSAGE_LENGTH = 2;
@@ -27,6 +27,8 @@ export const DURABLE = 5;
 export const SYNC_STARTED = 6;
 export const SYNCS = 7;
 export const SYNC_FAILURE_LENGTH = 8;
+/** Non-zero once the worker has opened the store and takes batches. */
+export const READY = 9;
 /** The last tickets rejected for good, in a ring indexed by the rejection count. */
 export const REJECTED_RING = 256;
 const HEADER_BYTES = 64;
@@ -63,6 +65,22 @@ export function columnBuffers(chunks: readonly MetricChunk[]): ArrayBuffer[] {
     buffers.add(chunk.timestamps.buffer as ArrayBuffer);
   }
   return [...buffers];
+}
+
+/** Records a failed fsync in the shared state: durability has failed for good (used by both sides). */
+export function failDurability(syncFailure: Uint8Array, slots: Int32Array, error: unknown): void {
+  const bytes = Buffer.from((error as Error).message ?? String(error), 'utf8').subarray(0, syncFailure.length);
+  syncFailure.set(bytes);
+  Atomics.store(slots, SYNC_FAILURE_LENGTH, Math.max(1, bytes.length));
+}
+
+/**
+ * Writes on the caller's thread, through the store's own connection: a batch (throws as the store
+ * refused it) and an fsync of what is committed.
+ */
+export interface InlineWriter {
+  write(batch: WriteBatch): void;
+  sync(): void;
 }
 
 /** Lays out the shared state (used by both sides). */
@@ -104,8 +122,15 @@ export class WriterThread implements BatchWriter {
    */
   #recycled: MessagePort | undefined;
 
-  constructor(file: string) {
+  readonly #inline: InlineWriter | undefined;
+
+  /**
+   * `inline`: how a caller that blocks for its batch (a read, an exit) writes it itself while the worker
+   * is not running yet: a short script then never waits for a thread to start (about 30 ms).
+   */
+  constructor(file: string, inline?: InlineWriter) {
     this.#file = file;
+    this.#inline = inline;
     const views = sharedViews(this.#shared);
     this.#slots = views.slots;
     this.#message = views.message;
@@ -156,7 +181,19 @@ export class WriterThread implements BatchWriter {
     Atomics.notify(this.#slots, DURABLE);
   }
 
-  submit(batch: WriteBatch): number {
+  submit(batch: WriteBatch, blocking = false): number {
+    if (blocking && this.#canWriteInline()) {
+      const ticket = this.#submitted + 1;
+      try {
+        this.#inline!.write(batch);
+        this.#submitted = ticket;
+        this.#recycle(columnBuffers(batch.metrics));
+        Atomics.store(this.#slots, WRITTEN, ticket);
+        return ticket;
+      } catch {
+        // The worker writes it, with its retries and rejections.
+      }
+    }
     const worker = (this.#worker ??= this.#spawn());
     this.#reclaim();
     const ticket = ++this.#submitted;
@@ -178,7 +215,29 @@ export class WriterThread implements BatchWriter {
     for (const recycle of this.#recyclers) recycle(buffers);
   }
 
-  submitSync(): number {
+  /** True when the worker takes nothing yet, and has nothing to write that a batch written here would overtake. */
+  #canWriteInline(): boolean {
+    return (
+      this.#inline !== undefined && this.#dead === undefined && Atomics.load(this.#slots, READY) === 0 && this.written() === this.#submitted
+    );
+  }
+
+  submitSync(blocking = false): number {
+    if (blocking && this.#canWriteInline()) {
+      const ticket = ++this.#submitted;
+      if (Atomics.load(this.#slots, SYNC_FAILURE_LENGTH) === 0) {
+        Atomics.store(this.#slots, SYNC_STARTED, ticket);
+        try {
+          this.#inline!.sync();
+          Atomics.add(this.#slots, SYNCS, 1);
+          Atomics.store(this.#slots, DURABLE, ticket);
+        } catch (error) {
+          failDurability(this.#syncFailureText, this.#slots, error);
+        }
+      }
+      Atomics.store(this.#slots, WRITTEN, ticket);
+      return ticket;
+    }
     // The last request sent covers this one too when nothing was submitted since and its fsync has not
     // started yet: that fsync comes after everything the caller committed. Closes that come together
     // share one fsync this way.
