@@ -113,6 +113,15 @@ rows.push({
   target: '≤ +50 ms',
   met: overhead <= 50,
 });
+const helloOverhead = st['helloWorldMs'] - st['bareMs'];
+rows.push({
+  figure: `Hello world: import, openStore, createExperiment, log one point, exit with it fsynced (existing store; peak RSS ${fmt(st['helloPeakRssMb'])} MB vs ${fmt(st['barePeakRssMb'])} MB) vs \`node -e 0\``,
+  lablog: `${fmt(st['helloWorldMs'])} ms`,
+  baseline: `${fmt(st['bareMs'])} ms`,
+  ratio: `+${fmt(helloOverhead)} ms`,
+  target: '≤ +80 ms',
+  met: helloOverhead <= 80,
+});
 rows.push({
   figure: 'Start-up with a new store file (schema created) vs an empty ES module',
   lablog: `${fmt(st['newStoreMs'])} ms`,

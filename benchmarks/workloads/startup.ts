@@ -1,4 +1,5 @@
-// Start-up: a new node process that imports lablog, opens a store and creates an experiment, against `node -e 0`.
+// Start-up: a new node process that imports lablog, opens a store and creates an experiment (and the hello
+// world: logs one point and exits with it on disk), against `node -e 0`; the hello world's peak RSS too.
 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -8,7 +9,16 @@ import { log, median, report, tempDir } from '../measure.js';
 const REPS = 15;
 const probe = fileURLToPath(new URL('./startup-child.mjs', import.meta.url));
 const empty = fileURLToPath(new URL('./empty.mjs', import.meta.url));
+const hello = fileURLToPath(new URL('./hello-child.mjs', import.meta.url));
+const bareRss = fileURLToPath(new URL('./bare-rss.mjs', import.meta.url));
 const { dir, remove } = tempDir();
+
+/** The peak RSS (MB) a process printed at exit. */
+function peakRssMb(args: string[]): number {
+  const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}`);
+  return Number(result.stdout.trim()) / 1024;
+}
 
 function time(args: string[]): number {
   const t0 = performance.now();
@@ -23,12 +33,19 @@ const bare: number[] = [];
 const emptyModule: number[] = [];
 const existingStore: number[] = [];
 const newStore: number[] = [];
+const helloWorld: number[] = [];
+const helloRss: number[] = [];
+const bareRssMb: number[] = [];
 time([probe, join(dir, 'existing.db')]); // creates the store once; later runs open it
+time([hello, join(dir, 'hello.db')]);
 for (let r = 0; r < REPS; r++) {
   bare.push(time(['-e', '0']));
   emptyModule.push(time([empty]));
   existingStore.push(time([probe, join(dir, 'existing.db')]));
   newStore.push(time([probe, join(dir, `new-${r}.db`)]));
+  helloWorld.push(time([hello, join(dir, 'hello.db')]));
+  helloRss.push(peakRssMb([hello, join(dir, 'hello.db'), '--rss']));
+  bareRssMb.push(peakRssMb([bareRss]));
 }
 remove();
 report({
@@ -36,4 +53,10 @@ report({
   emptyModuleMs: median(emptyModule),
   existingStoreMs: median(existingStore),
   newStoreMs: median(newStore),
+  helloWorldMs: median(helloWorld),
+  helloWorldRuns: helloWorld,
+  existingStoreRuns: existingStore,
+  bareRuns: bare,
+  helloPeakRssMb: median(helloRss),
+  barePeakRssMb: median(bareRssMb),
 });
