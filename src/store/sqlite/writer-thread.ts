@@ -1,4 +1,4 @@
-// Writer thread: writes batches into the SQLite store on a worker thread, in order, retrying refusals.
+// Writer thread: writes batches into the SQLite store on a worker thread (before it runs, on the thread of a caller that blocks), in order, retrying refusals.
 
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { LablogError } from '../../core/errors.js';
