@@ -360,13 +360,11 @@ export class Store {
   countStudies(options?: ListStudiesOptions): number {
     this.#assertOpen();
     const { project, status, tags } = toStudyQuery(options);
-    return this.#backend
-      .studies()
-      .countStudies({
-        ...(project !== undefined ? { project } : {}),
-        ...(status !== undefined ? { status } : {}),
-        ...(tags ? { tags } : {}),
-      });
+    return this.#backend.studies().countStudies({
+      ...(project !== undefined ? { project } : {}),
+      ...(status !== undefined ? { status } : {}),
+      ...(tags ? { tags } : {}),
+    });
   }
 
   readonly #studyContext: StudyContext = {
