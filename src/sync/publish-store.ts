@@ -81,7 +81,7 @@ export async function publishStore(options: PublishStoreOptions): Promise<Publis
         const result = await client.call<{ rejected: StudyMemberRejection[] }>(
           'PUT',
           `/api/v1/studies/${studyId}`,
-          { ...study, members: source.studyMembers(studyId) },
+          { ...study, members: source.members(studyId) },
           options.retry ?? PUBLISH_RETRY,
         );
         for (const r of result.rejected) {
