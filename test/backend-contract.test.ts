@@ -178,13 +178,13 @@ const RICH_SERIES = [
 const READER: Record<keyof ExperimentReader, Case> = {
   async getExperiment(b) {
     const p = project();
-    const id = await b.seed(rich(p));
+    const id = await b.seed(rich(p, { tags: ['b', 'a', 'é'] }));
     expect(common(await b.reader.getExperiment(id))).toEqual({
       id,
       project: p,
       name: 'run',
       description: null,
-      tags: ['a', 'b'],
+      tags: ['b', 'a', 'é'],
       status: 'running',
       createdAt: T0,
       endedAt: null,
@@ -247,6 +247,21 @@ const READER: Record<keyof ExperimentReader, Case> = {
     expect(series.find((s) => s.name === 'exploded')!.lastValue).toBe(Infinity);
     expect(series.find((s) => s.name === 'collapsed')!.lastValue).toBe(-Infinity);
     expect((await b.reader.readSeries(id, 2)).map((s) => s.name)).toEqual(['acc', 'collapsed']);
+    // Names sort by code point in every store (SQLite's BINARY, PostgreSQL's "C"), whatever the locale.
+    const names = ['é', 'a', 'B', 'a b', '😀'];
+    const other = await b.seed({
+      project: project(),
+      name: 'n',
+      createdAt: T0,
+      params: names.map((key) => ({ key, type: 'string', value: key })),
+      metrics: names.map((name) => ({ name, steps: [0], values: [1] })),
+      tables: names.map((name) => ({ name, ipc: ipc(name), rows: 1, columns: 1, loggedAt: T0 })),
+    });
+    const byCodePoint = ['B', 'a', 'a b', 'é', '😀'];
+    expect((await b.reader.readSeries(other)).map((s) => s.name)).toEqual(byCodePoint);
+    expect((await b.reader.readParams(other)).map((p) => p.key)).toEqual(byCodePoint);
+    expect((await b.reader.listTables(other)).map((t) => t.name)).toEqual(byCodePoint);
+    expect(await b.reader.readSeries(randomUUID())).toEqual([]);
   },
   async readMetric(b) {
     const id = await b.seed(rich(project()));
@@ -487,6 +502,9 @@ const INGEST: Record<keyof ExperimentIngest, Case> = {
     );
     expect(record).toMatchObject({ id, status: 'completed', endedAt: T0 + 5, version: 'v1', publishedAt: T0 + 5 });
     expect(await b.reader.readParams(id)).toEqual([{ key: 'a', type: 'number', value: '1' }]);
+    // Another experiment of the project with that name: the server names this one name-2.
+    const twin = await b.ingest!.upsertExperiment({ ...before, id: randomUUID(), version: null, params: [] }, DEFAULT_LIMITS, T0 + 5);
+    expect(twin.name).toBe('r-2');
     const tooMany = await failure(
       b.ingest!.upsertExperiment(
         {
@@ -526,6 +544,23 @@ const INGEST: Record<keyof ExperimentIngest, Case> = {
       skipped: 0,
       rejected: [],
     });
+    // A client told of more than the server has, and a name that holds another kind: refused alike everywhere.
+    const refused = await b.ingest!.ingest(
+      {
+        experimentId: id,
+        metrics: [{ name: 'ahead', after: 3, steps: Float64Array.of(4), values: Float64Array.of(1), timestamps: Float64Array.of(T0) }],
+        images: [],
+        plots: [{ name: 'm', after: null, points: [{ step: 0, timestamp: T0, caption: null, figure: figure(0) }] }],
+        tables: [],
+      },
+      DEFAULT_LIMITS,
+      T0,
+    );
+    expect(refused.accepted).toBe(0);
+    expect(refused.rejected.map(({ kind, name, error, details }) => ({ kind, name, error, details }))).toEqual([
+      { kind: 'metric', name: 'ahead', error: 'SYNC_CONFLICT', details: { key: 'ahead', after: 3, serverLastStep: null } },
+      { kind: 'plot', name: 'm', error: 'SERIES_KIND_MISMATCH', details: { key: 'm' } },
+    ]);
     // Sending twice stores once.
     expect(await b.ingest!.ingest(batch, DEFAULT_LIMITS, T0)).toEqual({
       series: [{ name: 'm', kind: 'metric', count: 2, lastStep: 1 }],
@@ -541,6 +576,23 @@ const INGEST: Record<keyof ExperimentIngest, Case> = {
     expect(Array.from((await b.reader.readMetric(id, 'acc'))!.steps)).toEqual([0]);
     expect((await b.reader.listImages(id, 'samples')).map((i) => i.step)).toEqual([0]);
     expect((await b.reader.readSeries(id)).find((s) => s.name === 'loss')).toMatchObject({ count: 1, lastStep: 0, lastValue: 0.5 });
+    // Summaries recomputed after a cut: a NaN that becomes the last value stays NaN (min and max ignore it).
+    const spiky = await b.seed({
+      project: project(),
+      name: 's',
+      createdAt: T0,
+      metrics: [{ name: 'm', steps: [0, 1, 2], values: [0.5, NaN, 0.25] }],
+    });
+    await b.ingest!.truncate(spiky, 2, T0 + 5);
+    expect((await b.reader.readSeries(spiky))[0]).toEqual(metricSeries('m', 2, NaN, 0.5, 0.5, 1));
+    // fromStep is an integer >= 0, and the experiment must exist, in every store.
+    for (const bad of [-1, 1.5, NaN]) {
+      const refused = await failure(b.ingest!.truncate(id, bad, T0 + 6));
+      expect([refused.code, refused.details]).toEqual(['INVALID_STEP', { actual: bad }]);
+    }
+    const missing = randomUUID();
+    const notFound = await failure(b.ingest!.truncate(missing, 0, T0 + 6));
+    expect([notFound.code, notFound.details]).toEqual(['EXPERIMENT_NOT_FOUND', { id: missing }]);
   },
   async copyExperiment(b) {
     const id = await b.seed(rich(project()));

@@ -17,7 +17,7 @@ import {
   unpackEncodings,
   type EncodedXChunk,
 } from '../column-codec.js';
-import { planIngest, type IngestPlan } from '../ingest-plan.js';
+import { assertTruncateStep, planIngest, type IngestPlan } from '../ingest-plan.js';
 import { keyRecord, sessionAndKey, type KeyRow as StoredKeyRow, type SessionRow } from '../key-records.js';
 import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';
 import type {
@@ -1294,9 +1294,7 @@ export class PostgresBackend implements ServerBackend {
   }
 
   async truncate(experimentId: string, fromStep: number, now: number): Promise<void> {
-    if (!Number.isSafeInteger(fromStep) || fromStep < 0) {
-      throw new LablogError('INVALID_STEP', `truncate: fromStep must be an integer >= 0, got ${fromStep}`, { actual: fromStep });
-    }
+    assertTruncateStep(fromStep);
     await this.#transaction(`truncating experiment ${experimentId}`, async (db) => {
       await this.#lockExperiment(db, experimentId);
       // Only series with a point at or after fromStep change.

@@ -5,7 +5,7 @@ import type { Limits } from '../../core/limits.js';
 import type { ParamRecord } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
 import type { TableRecord, TableSummary } from '../../model/table.js';
-import { planIngest, type IngestPlan, type StoredState } from '../ingest-plan.js';
+import { assertTruncateStep, planIngest, type IngestPlan, type StoredState } from '../ingest-plan.js';
 import { keyRecord, sessionAndKey, type KeyRow as StoredKeyRow, type SessionRow } from '../key-records.js';
 import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';
 import { decodeXChunks, type EncodedChunk, type EncodedXChunk } from '../column-codec.js';
@@ -215,6 +215,7 @@ export class SqliteServerBackend implements ServerBackend {
   }
 
   async truncate(experimentId: string, fromStep: number, now: number): Promise<void> {
+    assertTruncateStep(fromStep);
     this.#store.transaction('truncating an experiment', () => {
       if (this.#db.prepare('SELECT 1 FROM experiments WHERE id = ?').get(experimentId) === undefined) {
         throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment with id ${experimentId}`, { id: experimentId });
