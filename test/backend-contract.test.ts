@@ -330,11 +330,11 @@ const STUDIES: Record<keyof StudyStore, Case> = {
   },
   async findStudies(b) {
     const name = `find-${randomUUID()}`;
-    const [s1, s2] = [study({ name }), study({ name })];
+    const [s1, s2] = [study({ name }), study({ name, createdAt: T0 + 1 })];
     await b.studies.createStudy(s1);
     await b.studies.createStudy(s2);
     expect((await b.studies.findStudies(name, s1.project)).map((s) => s.id)).toEqual([s1.id]);
-    expect(new Set((await b.studies.findStudies(name)).map((s) => s.id))).toEqual(new Set([s1.id, s2.id]));
+    expect((await b.studies.findStudies(name)).map((s) => s.id)).toEqual([s1.id, s2.id]);
   },
   async listStudies(b) {
     const p = project();
@@ -343,6 +343,18 @@ const STUDIES: Record<keyof StudyStore, Case> = {
     const q = { sort: 'created_at', order: 'asc', limit: 2, offset: 1 } as const;
     expect((await b.studies.listStudies({ ...q, projects: [p] })).map((s) => s.id)).toEqual([records[1]!.id, records[2]!.id]);
     expect(await b.studies.listStudies({ ...q, projects: [] })).toEqual([]);
+    const byName = await b.studies.listStudies({ project: p, sort: 'name', order: 'desc', limit: 10, offset: 0 });
+    expect(byName.map((s) => s.name)).toEqual(['s2', 's1', 's0']);
+    const newest = await b.studies.listStudies({
+      project: p,
+      tags: ['t'],
+      status: 'active',
+      sort: 'created_at',
+      order: 'desc',
+      limit: 1,
+      offset: 0,
+    });
+    expect(newest).toEqual([records[2]]);
   },
   async countStudies(b) {
     const p = project();
@@ -693,7 +705,7 @@ const KEYS: Record<keyof KeyStore, Case> = {
     expect(await b.keys!.findKey(sha256(Buffer.from(randomUUID())))).toBeUndefined();
   },
   async listKeys(b) {
-    const [k1, k2] = [key({ name: null }), key()];
+    const [k1, k2] = [key({ name: null }), { ...key(), createdAt: T0 + 1 }];
     await b.keys!.createKey(k1);
     await b.keys!.createKey(k2);
     await b.keys!.revokeKey(k2.id, T0 + 1);
@@ -701,11 +713,10 @@ const KEYS: Record<keyof KeyStore, Case> = {
     expect(mine(await b.keys!.listKeys(false))).toEqual([
       { id: k1.id, name: null, projects: k1.projects, createdAt: T0, lastUsedAt: null, revokedAt: null },
     ]);
-    expect(
-      mine(await b.keys!.listKeys(true))
-        .map((k) => k.id)
-        .sort(),
-    ).toEqual([k1.id, k2.id].sort());
+    expect(mine(await b.keys!.listKeys(true))).toEqual([
+      { id: k1.id, name: null, projects: k1.projects, createdAt: T0, lastUsedAt: null, revokedAt: null },
+      { id: k2.id, name: 'ci', projects: k2.projects, createdAt: T0 + 1, lastUsedAt: null, revokedAt: T0 + 1 },
+    ]);
   },
   async revokeKey(b) {
     const k = key();
