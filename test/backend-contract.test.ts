@@ -6,6 +6,7 @@
 // |-------------------|-------------------------------------------|-----------------|---------------|------------|
 // | experiment reads  | ExperimentReader (experiment-reader.ts)   | yes             | yes           | yes        |
 // | experiment writes | ExperimentWriter (experiment-writer.ts)   | yes             | no            | no         |
+// | batch writer      | BatchWriter (experiment-writer.ts)        | yes             | no            | no         |
 // | ingest            | ExperimentIngest (experiment-ingest.ts)   | no              | yes           | yes        |
 // | studies           | StudyStore (study-store.ts)               | yes             | yes           | yes        |
 // | blobs             | BlobStore (blob-store.ts)                 | no              | yes           | yes        |
@@ -28,7 +29,7 @@ import type { BlobStore } from '../src/store/blob-store.js';
 import type { EvenColumn } from '../src/store/column-codec.js';
 import type { ExperimentIngest } from '../src/store/experiment-ingest.js';
 import type { ExperimentReader } from '../src/store/experiment-reader.js';
-import type { ExperimentWriter } from '../src/store/experiment-writer.js';
+import type { BatchWriter, ExperimentWriter } from '../src/store/experiment-writer.js';
 import type { KeyStore } from '../src/store/key-store.js';
 import type { SyncLedger, WatermarkReader } from '../src/store/publish-source.js';
 import type { SeriesPages } from '../src/store/series-pages.js';
@@ -503,6 +504,149 @@ const WRITER: Record<keyof ExperimentWriter, Case> = {
   },
 } satisfies Record<keyof ExperimentWriter, Case>;
 
+/** A one-chunk batch of metric `name` for `experimentId`. */
+const metricBatch = (experimentId: string, name: string, steps: number[], values: number[]) => ({
+  experimentId,
+  params: [],
+  metrics: [
+    { name, steps: Float64Array.from(steps), values: Float64Array.from(values), timestamps: Float64Array.from(steps.map((x) => T0 + x)) },
+  ],
+  images: [],
+  plots: [],
+  tables: [],
+  heartbeatAt: T0,
+});
+
+/** Waits (on the condition, not a clock) until `done()` holds, or fails after `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const BATCH_WRITER: Record<keyof BatchWriter, Case> = {
+  async start(b) {
+    const writer = await b.writer!.writer();
+    writer.start();
+    writer.start();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    expect(await writer.wait(writer.submit(metricBatch(id, 'm', [0], [1])), 30_000)).toBe(true);
+  },
+  async onRecycle(b) {
+    const writer = await b.writer!.writer();
+    const recycled: ArrayBuffer[] = [];
+    writer.onRecycle((buffers) => recycled.push(...buffers));
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    // Seven points: 56-byte columns, a size no other case writes.
+    const batch = metricBatch(id, 'm', [0, 1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6, 7]);
+    const { steps, values, timestamps } = batch.metrics[0]!;
+    await writer.wait(writer.submit(batch), 30_000);
+    // The column buffers were transferred (detached here), and come back once written, for reuse.
+    expect([steps.buffer.byteLength, values.buffer.byteLength, timestamps.buffer.byteLength]).toEqual([0, 0, 0]);
+    await until(() => recycled.filter((buffer) => buffer.byteLength === 56).length === 3);
+  },
+  async submit(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const first = writer.submit(metricBatch(id, 'm', [0], [1]));
+    const second = writer.submit(metricBatch(id, 'm', [1], [NaN]));
+    expect(second).toBeGreaterThan(first);
+    expect(await writer.wait(second, 30_000)).toBe(true);
+    expect(Array.from((await b.reader.readMetric(id, 'm'))!.values)).toEqual([1, NaN]);
+  },
+  async written(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const ticket = writer.submit(metricBatch(id, 'm', [0], [1]));
+    await writer.wait(ticket, 30_000);
+    expect(writer.written()).toBeGreaterThanOrEqual(ticket);
+  },
+  async failure(b) {
+    const writer = await b.writer!.writer();
+    // A healthy store refuses nothing for now (a batch refused for good is a rejection, not a failure).
+    expect(writer.failure()).toBeUndefined();
+  },
+  async rejectionsSince(b) {
+    const writer = await b.writer!.writer();
+    const seen = writer.rejectionsSince(0)?.count ?? 0;
+    const id = await b.seed({
+      project: project(),
+      name: 'r',
+      createdAt: T0,
+      plots: [{ name: 'p', step: 0, timestamp: T0, caption: null, figure: figure(0) }],
+    });
+    // A metric under a plot's name: refused for good, dropped, and the batch behind it still written.
+    const bad = writer.submit(metricBatch(id, 'p', [1], [1]));
+    const good = writer.submit(metricBatch(id, 'm', [0], [1]));
+    expect(await writer.wait(good, 30_000)).toBe(true);
+    const rejections = writer.rejectionsSince(seen)!;
+    expect(rejections.count).toBe(seen + 1);
+    expect(rejections.tickets).toEqual([bad]);
+    expect(rejections.error).toBeInstanceOf(LablogError);
+    expect((rejections.error as LablogError).code).toBe('STORAGE_ERROR');
+    expect((rejections.error as LablogError).details).toEqual({ driver: 'sqlite', driverCode: null, location: b.location });
+    expect(rejections.error.message).toContain("'p'");
+    expect(writer.failure()).toBeUndefined();
+    expect(await b.reader.readMetric(id, 'm')).toBeDefined();
+  },
+  async lastSubmitted(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const ticket = writer.submit(metricBatch(id, 'm', [0], [1]));
+    expect(writer.lastSubmitted()).toBe(ticket);
+    await writer.wait(ticket, 30_000);
+  },
+  async waitSync(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const ticket = writer.submit(metricBatch(id, 'm', [0], [1]));
+    expect(writer.waitSync(ticket, 30_000)).toBe(true);
+    expect(await b.reader.readMetric(id, 'm')).toBeDefined();
+  },
+  async wait(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    expect(await writer.wait(writer.submit(metricBatch(id, 'm', [0], [1])), 30_000)).toBe(true);
+    expect(await b.reader.readMetric(id, 'm')).toBeDefined();
+  },
+  async submitSync(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const batch = writer.submit(metricBatch(id, 'm', [0], [1]));
+    // A request after a batch comes after it; one right after shares its fsync (or follows it).
+    const first = writer.submitSync();
+    expect(first).toBeGreaterThan(batch);
+    expect(writer.submitSync()).toBeGreaterThanOrEqual(first);
+    expect(await writer.waitDurable(first, 30_000)).toBe(true);
+    expect(writer.written()).toBeGreaterThanOrEqual(batch);
+  },
+  async durable(b) {
+    const writer = await b.writer!.writer();
+    const ticket = writer.submitSync();
+    await writer.waitDurable(ticket, 30_000);
+    expect(writer.durable()).toBeGreaterThanOrEqual(ticket);
+  },
+  async syncFailure(b) {
+    const writer = await b.writer!.writer();
+    expect(writer.syncFailure()).toBeUndefined();
+  },
+  async waitDurableSync(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    writer.submit(metricBatch(id, 'm', [0], [1]));
+    const ticket = writer.submitSync();
+    expect(writer.waitDurableSync(ticket, 30_000)).toBe(true);
+    expect(writer.durable()).toBeGreaterThanOrEqual(ticket);
+  },
+  async waitDurable(b) {
+    const writer = await b.writer!.writer();
+    const ticket = writer.submitSync();
+    expect(await writer.waitDurable(ticket, 30_000)).toBe(true);
+  },
+} satisfies Record<keyof BatchWriter, Case>;
+
 const INGEST: Record<keyof ExperimentIngest, Case> = {
   async upsertExperiment(b) {
     const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
@@ -941,6 +1085,7 @@ const LEDGER: Record<keyof (SyncLedger & WatermarkReader), Case> = {
 const CASES: Record<Capability, Record<string, Case>> = {
   reader: READER,
   writer: WRITER,
+  batch: BATCH_WRITER,
   ingest: INGEST,
   studies: STUDIES,
   blobs: BLOBS,
@@ -952,7 +1097,7 @@ const CASES: Record<Capability, Record<string, Case>> = {
 
 /** Which capabilities each store has (the table at the top of this file). */
 const HAS: Record<string, readonly Capability[]> = {
-  'embedded SQLite store': ['reader', 'writer', 'studies', 'ledger'],
+  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger'],
   'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui'],
   'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui'],
 };

@@ -24,7 +24,7 @@ import type { UiQueries } from '../../src/store/ui-queries.js';
 import { freshDatabase } from './postgres.js';
 
 /** The capabilities of step 1, by the interface that declares each. */
-export const CAPABILITIES = ['reader', 'writer', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'ledger'] as const;
+export const CAPABILITIES = ['reader', 'writer', 'batch', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'ledger'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -58,6 +58,8 @@ export interface ContractBackend {
   readonly reader: Async<ExperimentReader>;
   readonly studies: Async<StudyStore>;
   readonly writer?: Async<ExperimentWriter>;
+  /** The batch writer of the embedded store (reached through writer.writer()). */
+  readonly batch?: true;
   readonly ingest?: Async<ExperimentIngest>;
   readonly blobs?: Async<BlobStore>;
   readonly keys?: Async<KeyStore>;
@@ -96,6 +98,7 @@ export function openEmbedded(): ContractBackend {
     location: file,
     reader: asAsync<ExperimentReader>(store),
     writer: asAsync<ExperimentWriter>(store),
+    batch: true,
     studies: asAsync(store.studies()),
     ledger: asAsync<SyncLedger & WatermarkReader>(source),
     async seed(seed) {
