@@ -662,7 +662,10 @@ export class Experiment {
 
   getImages(key: string): ImagePoint[] {
     this.#writeBeforeRead();
-    const points = this.#backend.readImages(this.id, key);
+    const points = this.#backend.listImages(this.id, key).map(({ hash: _, ...meta }) => ({
+      ...meta,
+      png: this.#backend.readImage(this.id, key, meta.step)!,
+    }));
     if (points.length === 0 && !this.#hasSeries(key, 'image')) throw this.#seriesNotFound(key, 'image');
     return points;
   }

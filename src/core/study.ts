@@ -22,7 +22,7 @@ import { studyStatistics, type StudyStatistics, type StudyStatisticsOptions } fr
 import { planStudy, type StudyPlan } from './study-template.js';
 import { exportExperiments, type ExportOptions, type ExportResult } from './study-export.js';
 import type { StudyBaseline, StudyRecord, StudyStatus, StudyTemplate } from '../model/study.js';
-import type { StudyBackend } from '../store/study-backend.js';
+import type { StudyBackend } from '../store/study-store.js';
 
 /** What a Study needs from its Store. */
 export interface StudyContext {
