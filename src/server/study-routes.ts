@@ -32,7 +32,17 @@ import type { StudyMemberRejection } from '../remote/error-answer.js';
 import { dedupedName } from '../store/experiment-names.js';
 import { studyStatistics, type StudiedExperiment } from '../core/study-statistics.js';
 import { checkTemplate, planStudy } from '../core/study-template.js';
-import { STUDY_SORT_FIELDS, STUDY_STATUSES, type StudyRecord, type StudySortField, type StudyStatus } from '../model/study.js';
+import {
+  DEFAULT_STUDY_PAGE,
+  MAX_STUDY_PAGE,
+  STUDY_SORT_FIELDS,
+  STUDY_STATUSES,
+  studyPageProblem,
+  type StudyRecord,
+  type StudySortField,
+  type StudyStatus,
+} from '../model/study.js';
+import { findByIdOrName } from '../model/ids.js';
 import type { ServerBackend } from '../store/server-backend.js';
 import { visibleExperiment } from './read-routes.js';
 import { UUID, many, one, type Query } from './query-params.js';
@@ -43,9 +53,6 @@ const EXPORT_CONTENT_TYPES: Record<string, string> = {
   parquet: 'application/vnd.apache.parquet',
   arrow: 'application/vnd.apache.arrow.file',
 };
-
-/** Studies per page at most (as listStudies in the library). */
-const MAX_STUDY_PAGE = 100;
 
 function body(request: FastifyRequest): Record<string, unknown> {
   const value = request.body;
@@ -151,12 +158,12 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       throw new LablogError('INVALID_OPTION', `sort must be one of ${STUDY_SORT_FIELDS.join(', ')}`, { field: 'sort' });
     const order = one(query, 'order') ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', 'order must be asc or desc', { field: 'order' });
-    const limit = Number(one(query, 'limit') ?? 50);
+    const limit = Number(one(query, 'limit') ?? DEFAULT_STUDY_PAGE);
     const offset = Number(one(query, 'offset') ?? 0);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_STUDY_PAGE)
+    const pageProblem = studyPageProblem(limit, offset);
+    if (pageProblem === 'limit')
       throw new LablogError('INVALID_OPTION', `limit must be an integer from 1 to ${MAX_STUDY_PAGE}`, { field: 'limit' });
-    if (!Number.isSafeInteger(offset) || offset < 0)
-      throw new LablogError('INVALID_OPTION', 'offset must be an integer >= 0', { field: 'offset' });
+    if (pageProblem === 'offset') throw new LablogError('INVALID_OPTION', 'offset must be an integer >= 0', { field: 'offset' });
     const filter = {
       ...(project !== undefined ? { project } : {}),
       projects: request.apiKey.projects,
@@ -331,7 +338,7 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       }
       const all = chosen;
       chosen = options.experiments.map((key) => {
-        const found = all.find((e) => e.id === key || e.name === key);
+        const found = findByIdOrName(all, key);
         if (found === undefined)
           throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${String(key)}' in study '${record.name}'`, { key: String(key) });
         return found;

@@ -8,6 +8,7 @@ import { lineChart, seriesColor, type LineChart } from '../charts/line-chart.js'
 import { loadPlotly } from '../charts/plotly.js';
 import { fromJsonNumber, type JsonNumber } from '../../../model/json-number.js';
 import type { Goal } from '../../../model/metric-goal.js';
+import { templateObjective } from '../../../model/study.js';
 import { CompareGoals } from './compare-goals.js';
 import { MAX_SERIES_EXPERIMENTS, type ExperimentRow, type ParamValue, type XAxis } from '../../ui-api.js';
 
@@ -692,17 +693,9 @@ async function renderStudyComparison(
   if (study !== undefined) mount(title, 'Study comparison · ', h('a', { href: href(`/studies/${studyId}`) }, study.name));
 
   // Defaults: the template's metric and objective, else the first metric with the goal its name suggests.
-  const template = (study?.template ?? null) as { kind?: string; parameters?: Record<string, unknown> } | null;
-  const templateMetric =
-    typeof template?.parameters?.['metric'] === 'string'
-      ? template.parameters['metric']
-      : typeof template?.parameters?.['success_metric'] === 'string'
-        ? template.parameters['success_metric']
-        : undefined;
-  const templateGoal =
-    template?.parameters?.['objective'] === 'minimize' || template?.parameters?.['objective'] === 'maximize'
-      ? template.parameters['objective']
-      : undefined;
+  const objective = templateObjective(study?.template ?? null);
+  const templateMetric = objective?.metric;
+  const templateGoal = objective?.goal;
   const initial = templateMetric !== undefined && metricKeys.includes(templateMetric) ? templateMetric : metricKeys[0]!;
 
   const picks = metricKeys.map((key) => {
