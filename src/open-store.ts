@@ -7,7 +7,7 @@ import { driverCodeOf } from './model/error-codes.js';
 import { Store } from './core/store.js';
 import type { LivePublication, Publishing } from './core/publishing.js';
 import { assertKnownOptions, assertOptionsObject } from './core/validation.js';
-import { SqliteBackend } from './store/sqlite/sqlite-backend.js';
+import { openStoreBackend } from './store/open-store-backend.js';
 
 export const STORE_FILE_NAME = 'lablog.db';
 export const DEFAULT_STORE_DIR = '.lablog';
@@ -42,14 +42,26 @@ export function openStore(options?: OpenStoreOptions): Store {
       { cause },
     );
   }
-  return Store.over(new SqliteBackend(file), PUBLISHING);
+  return Store.over(openStoreBackend(file), PUBLISHING);
 }
 
 /** Publishing through the sync layer, loaded on first use (a run that never publishes never loads it). */
 const PUBLISHING: Publishing = {
   async publish(storePath, remote, experimentIds, version) {
-    const { publishStore } = await import('./sync/publish-store.js');
-    return publishStore({ storePath, remote, ...(experimentIds ? { experimentIds } : {}), ...(version !== undefined ? { version } : {}) });
+    const [{ publishFrom }, { openPublishSource }] = await Promise.all([
+      import('./sync/publish-store.js'),
+      import('./store/open-publish-source.js'),
+    ]);
+    const source = openPublishSource(storePath);
+    try {
+      return await publishFrom(source, {
+        remote,
+        ...(experimentIds ? { experimentIds } : {}),
+        ...(version !== undefined ? { version } : {}),
+      });
+    } finally {
+      source.close();
+    }
   },
   startLive(storePath, experimentId, remote, onProblem): LivePublication {
     const started = import('./sync/live-publisher.js').then((m) => m.startLivePublication(storePath, experimentId, remote, onProblem));

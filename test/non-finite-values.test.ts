@@ -23,6 +23,7 @@ describe('non-finite values over lablog ui', () => {
   let ui: UiProcess;
   let browser: Browser | undefined;
   const ids: string[] = [];
+  let sunkId = '';
 
   beforeAll(async () => {
     const path = join(tempDir(), 'lablog.db');
@@ -38,6 +39,11 @@ describe('non-finite values over lablog ui', () => {
       await exp.close();
       ids.push(exp.id);
     }
+    // In a project of its own (the tables above stay as they are): a series that falls to -Infinity.
+    const sunk = store.createExperiment({ name: 'sunk', project: 'q' });
+    for (const v of [2, -Infinity, 1]) sunk.logMetric('loss', v);
+    await sunk.close();
+    sunkId = sunk.id;
     await store.close();
     ui = await startUi(path);
     if (CHROMIUM_AVAILABLE) browser = await launchBrowser();
@@ -60,6 +66,26 @@ describe('non-finite values over lablog ui', () => {
       series: { name: string; lastValue: unknown; maxValue: unknown }[];
     };
     expect(page.series.find((s) => s.name === 'loss')).toMatchObject({ lastValue: 'NaN', maxValue: 'Infinity' });
+    // A chart's answer: no y where the value is not finite, and the points listed with their tokens, in x
+    // order, also inside a range (and when a range leaves them out, not listed).
+    const series = async (range: string) =>
+      (await (await fetch(`${ui.url}/api/v1/ui/series?key=loss&experiments=${ids.join(',')}${range}`)).json()) as {
+        series: { values: unknown[]; nonFinite: unknown[] }[];
+      };
+    const whole = await series('');
+    expect(whole.series.map((s) => s.values)).toEqual([
+      [1, null, null],
+      [1, 0.5, 0.25],
+    ]);
+    expect(whole.series.map((s) => s.nonFinite)).toEqual([
+      [
+        { x: 1, value: 'Infinity' },
+        { x: 2, value: 'NaN' },
+      ],
+      [],
+    ]);
+    expect((await series('&from=2&to=2')).series[0]!.nonFinite).toEqual([{ x: 2, value: 'NaN' }]);
+    expect((await series('&from=0&to=0')).series[0]!.nonFinite).toEqual([]);
   });
 
   it.skipIf(!CHROMIUM_AVAILABLE)('shows NaN in the tables, and a dash only where nothing was logged', async () => {
@@ -76,4 +102,57 @@ describe('non-finite values over lablog ui', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it.skipIf(!CHROMIUM_AVAILABLE)(
+    'marks NaN and ±Infinity on the chart at their steps, with their value in the legend and tooltip',
+    async () => {
+      const { page, errors } = await openPage(browser!);
+      // The chart of `diverged`: steps 0, 1, 2 hold 1, Infinity, NaN.
+      await page.goto(`${ui.url}/#/experiments/${ids[0]}`);
+      const chart = page.locator('.chart[data-metric="loss"]');
+      await expect.poll(() => chart.getAttribute('data-ready'), { timeout: 20_000 }).toBe('1');
+      const markers = chart.locator('[data-testid="nonfinite-marker"]');
+      await expect.poll(() => markers.count()).toBe(2);
+      expect(await markers.evaluateAll((els) => els.map((e) => [e.dataset['x'], e.dataset['value'], e.className]))).toEqual([
+        ['1', '+Infinity', 'nonfinite-marker nonfinite-top'],
+        ['2', 'NaN', 'nonfinite-marker nonfinite-top'],
+      ]);
+      expect(await markers.first().getAttribute('title')).toContain('+Infinity at 1');
+      // Each marker sits at its step's x (the x axis spans steps 0 to 2), on the plot's top edge.
+      const over = (await chart.locator('.u-over').boundingBox())!;
+      for (const [index, step] of [
+        [0, 1],
+        [1, 2],
+      ] as const) {
+        const box = (await markers.nth(index).boundingBox())!;
+        expect(Math.abs(box.x + box.width / 2 - (over.x + (over.width * step) / 2))).toBeLessThan(3);
+        expect(Math.abs(box.y - over.y)).toBeLessThan(2);
+      }
+      // The legend follows the cursor: the value at each step, named where it is not finite.
+      const legendValue = chart.locator('.u-legend .u-series').nth(1).locator('.u-value');
+      for (const [step, shown] of [
+        [0, '1'],
+        [1, '+Infinity'],
+        [2, 'NaN'],
+      ] as const) {
+        await page.mouse.move(over.x + Math.min(over.width - 1, (over.width * step) / 2), over.y + over.height / 2);
+        await expect.poll(() => legendValue.textContent()).toBe(shown);
+      }
+
+      // -Infinity: marked on the bottom edge.
+      await page.goto(`${ui.url}/#/experiments/${sunkId}`);
+      const sunkChart = page.locator('.chart[data-metric="loss"]');
+      await expect.poll(() => sunkChart.getAttribute('data-ready'), { timeout: 20_000 }).toBe('1');
+      const sunkMarkers = sunkChart.locator('[data-testid="nonfinite-marker"]');
+      await expect.poll(() => sunkMarkers.count()).toBe(1);
+      expect(await sunkMarkers.evaluateAll((els) => els.map((e) => [e.dataset['x'], e.dataset['value'], e.className]))).toEqual([
+        ['1', '-Infinity', 'nonfinite-marker nonfinite-bottom'],
+      ]);
+      const sunkOver = (await sunkChart.locator('.u-over').boundingBox())!;
+      const sunkBox = (await sunkMarkers.first().boundingBox())!;
+      expect(Math.abs(sunkBox.y + sunkBox.height - (sunkOver.y + sunkOver.height))).toBeLessThan(2);
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+  );
 });

@@ -803,7 +803,7 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       expect((await backend.ingest(batch(id, { tables: [table(v2, NOW + 10, 4)] }), limits(), NOW)).accepted).toBe(1);
       expect((await backend.ingest(batch(id, { tables: [table(v1, NOW + 5)] }), limits(), NOW)).skipped).toBe(1);
       expect(await backend.listTables(id)).toEqual([{ name: 'preds', rows: 4, columns: 2, loggedAt: NOW + 10 }]);
-      expect(await backend.readTable(id, 'preds')).toEqual(v2);
+      expect(await backend.readTable(id, 'preds')).toEqual({ name: 'preds', rows: 4, columns: 2, loggedAt: NOW + 10, ipc: v2 });
       expect(await backend.readTable(id, 'nope')).toBeUndefined();
 
       const big = await backend.ingest(

@@ -12,7 +12,7 @@ import { PostgresBackend } from '../src/store/postgres/postgres-backend.js';
 import type { IngestBatch, PublishedExperiment, ServerBackend } from '../src/store/server-backend.js';
 import { SqliteServerBackend } from '../src/store/sqlite/sqlite-server-backend.js';
 import type { StudyMember, StudyQuery, StudyRecord } from '../src/model/study.js';
-import type { ServerStudyBackend } from '../src/store/study-backend.js';
+import type { ServerStudyBackend } from '../src/store/study-store.js';
 import { freshDatabase, postgresUrl } from './support/postgres.js';
 import { startPostgresProcess, type PostgresProcess } from './support/postgres-process.js';
 

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createHash, randomUUID } from 'node:crypto';
-import { openServerBackend } from '../src/server/open-server-backend.js';
+import { openServerBackend } from '../src/store/open-server-backend.js';
 import { SERVER_DATABASES } from './support/server-process.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/server/api-keys.js';
-import { openServerBackend } from '../src/server/open-server-backend.js';
+import { openServerBackend } from '../src/store/open-server-backend.js';
 import { CHROMIUM_AVAILABLE, launchBrowser, openPage } from './support/browser.js';
 import { tempDir } from './helpers.js';
 import { SERVER_DATABASES, api, runCli, startServer, type ServerProcess } from './support/server-process.js';

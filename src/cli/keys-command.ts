@@ -1,7 +1,7 @@
 // `lablog keys list` and `lablog keys revoke`: the API keys of a server's database, without their secrets.
 
 import { revokeApiKey } from '../server/api-keys.js';
-import { DEFAULT_SERVER_DB, openServerBackend } from '../server/open-server-backend.js';
+import { DEFAULT_SERVER_DB, openServerBackend } from '../store/open-server-backend.js';
 import type { ApiKeyListing, ServerBackend } from '../store/server-backend.js';
 import { formatTime } from './format.js';
 import { renderTable } from './text-table.js';

@@ -17,7 +17,7 @@ import {
   type ExportInclude,
   type ExportResult,
 } from '../core/study-export.js';
-import { STUDY_STATUSES, type StudyStatus } from '../model/study.js';
+import { DEFAULT_STUDY_PAGE, MAX_STUDY_PAGE, STUDY_STATUSES, type StudyStatus } from '../model/study.js';
 import { DEFAULT_CONNECTION_LIMITS as CONN } from '../server/connection-limits.js';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT } from '../server/anonymous-rate-guard.js';
 
@@ -80,7 +80,7 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('-p, --project <name>', 'only this project')
     .addOption(new Option('-s, --status <status>', 'only this status').choices(STUDY_STATUSES))
     .option('-t, --tag <tag...>', 'only studies with all these tags')
-    .option('--limit <n>', 'at most this many (1-100)', '50')
+    .option('--limit <n>', `at most this many (1-${MAX_STUDY_PAGE})`, String(DEFAULT_STUDY_PAGE))
     .addOption(storeOption())
     .action(async (opts: { project?: string; status?: StudyStatus; tag?: string[]; limit: string; store?: string }) => {
       const text = await withStore(opts.store, (store) =>

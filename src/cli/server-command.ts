@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { LablogError } from '../core/errors.js';
 import { resolveLimits } from '../core/limits.js';
 import { createApiKey } from '../server/api-keys.js';
-import { DEFAULT_SERVER_DB, openServerBackend } from '../server/open-server-backend.js';
+import { DEFAULT_SERVER_DB, openServerBackend } from '../store/open-server-backend.js';
 import { startServer } from '../server/server.js';
 import { sessionPolicy } from './session-options.js';
 import { resolveConnectionLimits, type ConnectionLimits } from '../server/connection-limits.js';

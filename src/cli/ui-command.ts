@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { LablogError } from '../core/errors.js';
 import { resolveStorePath } from '../open-store.js';
 import { startServer } from '../server/server.js';
-import { SqliteServerBackend } from '../store/sqlite/sqlite-server-backend.js';
+import { openServerBackend } from '../store/open-server-backend.js';
 
 export const DEFAULT_UI_PORT = 5381;
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -24,7 +24,7 @@ export async function runUi(opts: UiCommandOptions, write: (text: string) => voi
   const file = resolveStorePath(opts.store);
   mkdirSync(dirname(file), { recursive: true });
   const server = await startServer({
-    backend: new SqliteServerBackend(file),
+    backend: await openServerBackend(file),
     access: 'local',
     allowedHosts: [opts.host],
     host: opts.host,

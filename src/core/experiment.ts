@@ -1,37 +1,53 @@
 // Experiment: one training attempt; buffers params, metric/image/plot series and tables into its store.
 
 import { randomUUID } from 'node:crypto';
-import { writeSync } from 'node:fs';
 import type { DataFrame } from 'nodejs-polars';
 import type { Table } from 'apache-arrow';
 import { LablogError, LablogWarning, describeValue } from './errors.js';
-import { driverCodeOf } from '../model/error-codes.js';
-import { ERROR_HANDLER_TYPES, ErrorHandler, ErrorHandlerType, type WarningListener } from './error-handler.js';
-import { budgetWarningAt, resolveLimits, type Limits } from './limits.js';
-import {
-  assertKnownOptions,
-  assertOptionsObject,
-  checkCaption,
-  checkName,
-  checkParamValue,
-  checkStep,
-  toTimestamp,
-  type ParamValue,
-} from './validation.js';
-import { FLUSH_AT_BYTES, FLUSH_AT_POINTS, FLUSH_INTERVAL_MS, MAX_BUFFERED_POINTS, MetricSeriesBuffer, type WriteBuffer } from './buffer.js';
+import { ErrorHandler, ErrorHandlerType, type WarningListener } from './error-handler.js';
+import { type Limits } from './limits.js';
+import { checkName, checkParamValue, checkStep, toTimestamp, type ParamValue } from './validation.js';
+import { FLUSH_AT_BYTES, FLUSH_AT_POINTS, FLUSH_INTERVAL_MS, type MetricSeriesBuffer, type WriteBuffer } from './buffer.js';
 import { BatchQueue } from './batch-queue.js';
 import { resolveFlushOptions, type FlushOptions } from './flush-options.js';
-import { THIS_HOST, isCrashed } from './liveness.js';
+import { THIS_HOST } from './liveness.js';
 import type { LivePublication, PublishOptions, PublishReport } from './publishing.js';
 import { trackForExit, untrackForExit, type ExitParticipant, type ExitStatus } from './exit-hooks.js';
-import { decodeParam, encodeParam } from './param.js';
+import { encodeParam } from './param.js';
+import {
+  FINAL_STATUSES,
+  resolveResumeOptions,
+  type CloseOptions,
+  type FinalStatus,
+  type MediaOptions,
+  type MetricOptions,
+  type ResumeOptions,
+} from './experiment-options.js';
+import type { ExperimentStats, FlushResult, SeriesSummary } from './experiment-results.js';
+import {
+  backpressure,
+  budgetApproaching,
+  experimentClosed,
+  metricLimitExceeded,
+  paramLimitExceeded,
+  pointsDropped,
+  reportAtExit,
+  statusNotRecorded,
+  stepNotIncreasing,
+} from './experiment-problems.js';
+import { SeriesState, type MediaSlot } from './series-state.js';
+import * as reads from './experiment-reads.js';
+import { takeOverRecord } from './experiment-resume.js';
 import { toPngImage, type ImageInput } from '../media/image.js';
 import { serializeFigure, type PlotlyFigure } from '../media/plot.js';
 import { dataFrameFromIpc, loadArrow, loadedArrow, readTableInput, serializeTable, tableFromIpc, type TableInput } from '../media/table.js';
 import type { ExperimentRecord, ExperimentStatus } from '../model/experiment.js';
-import type { ImagePoint, MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../model/series.js';
+import type { ImagePoint, MetricData, PlotPoint } from '../model/series.js';
 import type { TableSummary } from '../model/table.js';
 import type { StoreBackend } from '../store/backend.js';
+
+export { FINAL_STATUSES, type FinalStatus, type MetricOptions, type MediaOptions, type CloseOptions, type ResumeOptions };
+export type { SeriesSummary, FlushResult, ExperimentStats };
 
 /** close() gives up waiting for the disk after this long and leaves the rest to the exit hook. */
 export const CLOSE_TIMEOUT_MS = 2_000;
@@ -41,93 +57,6 @@ const EXIT_STALL_MS = 5_000;
 const READ_WAIT_MS = 10_000;
 /** flush() waits at most this long for the writer (it returns earlier when the store refuses a write). */
 const FLUSH_WAIT_MS = 60_000;
-
-export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
-export type FinalStatus = (typeof FINAL_STATUSES)[number];
-
-export interface MetricOptions {
-  /** Integer >= 0, strictly greater than the series' previous step. Default: previous + 1 (first: 0). */
-  step?: number;
-  /** Wall-clock time of the value (Date or ms since the epoch). Default: the time of the call. */
-  timestamp?: number | Date;
-}
-
-export interface MediaOptions {
-  caption?: string;
-  step?: number;
-}
-
-export interface CloseOptions {
-  status?: FinalStatus;
-}
-
-export interface ResumeOptions {
-  errorHandler?: ErrorHandlerType;
-  /** Overrides of the default limits, as for createExperiment. */
-  limits?: Partial<Limits>;
-  onWarning?: WarningListener;
-}
-
-/** Validates resumeFrom's options (they throw whatever the handler, as createExperiment's do). */
-function resolveResumeOptions(options: ResumeOptions | undefined, current: ErrorHandlerType) {
-  assertOptionsObject('resumeFrom', options);
-  if (options === undefined) return { errorHandler: current, limits: undefined };
-  assertKnownOptions('resumeFrom', options, ['errorHandler', 'limits', 'onWarning']);
-  const errorHandler = options.errorHandler ?? current;
-  if (!ERROR_HANDLER_TYPES.includes(errorHandler)) {
-    throw new LablogError(
-      'INVALID_OPTION',
-      `resumeFrom: errorHandler must be one of ${ERROR_HANDLER_TYPES.join(', ')}, got ${describeValue(errorHandler)}`,
-      {
-        option: 'errorHandler',
-      },
-    );
-  }
-  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
-    throw new LablogError('INVALID_OPTION', `resumeFrom: onWarning must be a function, got ${describeValue(options.onWarning)}`, {
-      option: 'onWarning',
-    });
-  }
-  return { errorHandler, limits: options.limits === undefined ? undefined : resolveLimits(options.limits) };
-}
-
-export interface SeriesSummary {
-  readonly name: string;
-  readonly kind: SeriesKind;
-  readonly count: number;
-  readonly firstStep: number | null;
-  readonly lastStep: number | null;
-  readonly lastValue: number | null;
-  readonly minValue: number | null;
-  readonly maxValue: number | null;
-}
-
-/** What a flush did; flush() resolves with it (and rejects under FAIL when `error` is set). */
-export interface FlushResult {
-  /** Metric points written by this flush. */
-  readonly points: number;
-  /** Metric points still held in memory because the store did not take them. */
-  readonly pending: number;
-  /** Metric points dropped so far because the hard cap on held points was reached. */
-  readonly dropped: number;
-  readonly error?: LablogError;
-}
-
-export interface ExperimentStats {
-  readonly metricValues: number;
-  readonly params: number;
-  readonly pendingPoints: number;
-  /** Points dropped because the store refused writes while MAX_BUFFERED_POINTS were held. */
-  readonly droppedPoints: number;
-  /** Metric points in batches the store rejected for good (a constraint broken by another writer); in this store, from this process. */
-  readonly rejectedPoints: number;
-  /** Log calls that waited because the writer was healthy but behind, and how long in all (ms). */
-  readonly backpressureWaits: number;
-  readonly backpressureMs: number;
-  readonly flushes: number;
-  readonly errors: number;
-  readonly lastError: LablogError | undefined;
-}
 
 /** @internal How a Store hands an experiment its parts. */
 export interface ExperimentInit {
@@ -190,14 +119,8 @@ export class Experiment {
   /** At exit: true once everything is written and should be put on stable storage; then the ticket to wait for. */
   #durableAtExit: boolean | number = false;
 
-  /** Kind of every series name in use; names are unique across kinds within an experiment. */
-  readonly #seriesKinds = new Map<string, SeriesKind>();
-  /** Last step of image and plot series (metric series keep theirs in their buffer). */
-  readonly #mediaLastStep = new Map<string, number>();
-  readonly #paramKeys = new Set<string>();
-  #metricCount = 0;
-  #metricWarnAt = 0;
-  #paramWarnAt = 0;
+  /** Per-series steps and kinds, params, and the budget counts. */
+  readonly #series: SeriesState;
 
   /** @internal How a Store makes an experiment. */
   static from(init: ExperimentInit): Experiment {
@@ -221,6 +144,7 @@ export class Experiment {
     this.#handler = new ErrorHandler(init.errorHandler, init.onWarning);
     this.#queue = new BatchQueue(this.id, init.backend.writer(), init.backend.location);
     this.#buffer = this.#queue.buffer;
+    this.#series = new SeriesState(this.#buffer.metrics);
     this.#state = READ_ONLY;
     if (init.writable) this.#openForLogging();
   }
@@ -254,18 +178,13 @@ export class Experiment {
     if (nameError) return this.#handler.report(nameError);
     const checked = checkParamValue(key, value, this.#limits.maxParamValueLength);
     if (checked.error) return this.#handler.report(checked.error);
-    if (!this.#paramKeys.has(key)) {
-      if (this.#paramKeys.size >= this.#limits.maxParams) {
-        return this.#handler.report(
-          new LablogError(
-            'LIMIT_EXCEEDED',
-            `experiment '${this.name}' has ${this.#paramKeys.size} params; the limit is ${this.#limits.maxParams} (maxParams), so param '${key}' was dropped`,
-            { experiment: this.name, key, limit: this.#limits.maxParams, actual: this.#paramKeys.size + 1 },
-          ),
-        );
+    const paramKeys = this.#series.paramKeys;
+    if (!paramKeys.has(key)) {
+      if (paramKeys.size >= this.#limits.maxParams) {
+        return this.#handler.report(paramLimitExceeded(this.name, key, paramKeys.size, this.#limits.maxParams));
       }
-      this.#paramKeys.add(key);
-      if (this.#paramKeys.size === this.#paramWarnAt) this.#warnBudget('params', 'maxParams', this.#limits.maxParams, this.#paramKeys.size);
+      paramKeys.add(key);
+      if (paramKeys.size === this.#series.paramWarnAt) this.#warnBudget('params', 'maxParams', this.#limits.maxParams, paramKeys.size);
     }
     this.#buffer.params.set(key, encodeParam(key, checked.type, value));
   }
@@ -316,12 +235,15 @@ export class Experiment {
         timestamp = ts;
       }
     }
-    if (step <= series.lastStep) return this.#handler.report(this.#stepError(key, step, series.lastStep));
-    if (this.#metricCount >= this.#limits.maxMetricValues) return this.#handler.report(this.#metricLimitError(key, step));
+    if (step <= series.lastStep) return this.#handler.report(stepNotIncreasing(key, step, series.lastStep));
+    const state = this.#series;
+    if (state.metricCount >= this.#limits.maxMetricValues) {
+      return this.#handler.report(metricLimitExceeded(this.name, key, step, state.metricCount, this.#limits.maxMetricValues));
+    }
     if (this.#queue.saturated) return this.#drop(key);
     series.push(step, value, timestamp);
-    if (++this.#metricCount === this.#metricWarnAt) {
-      this.#warnBudget('metric values', 'maxMetricValues', this.#limits.maxMetricValues, this.#metricCount);
+    if (++state.metricCount === state.metricWarnAt) {
+      this.#warnBudget('metric values', 'maxMetricValues', this.#limits.maxMetricValues, state.metricCount);
     }
     if (++this.#buffer.points >= FLUSH_AT_POINTS) this.#flushInline();
   }
@@ -368,7 +290,7 @@ export class Experiment {
   /** Logs a Plotly figure ({ data, layout?, frames? }), serialised to JSON at the call. */
   logPlot(key: string, figure: PlotlyFigure, options?: MediaOptions): void {
     if (this.#state !== OPEN && !this.#gate(key)) return;
-    const kindError = this.#checkSeriesName(key, 'plot');
+    const kindError = this.#series.checkSeriesName(key, 'plot', this.#limits.maxNameLength);
     if (kindError) return this.#handler.report(kindError);
     const json = serializeFigure(key, figure, this.#limits.maxPlotBytes);
     if (json instanceof LablogError) return this.#handler.report(json);
@@ -579,45 +501,26 @@ export class Experiment {
       (this.#queue.idle && this.#buffer.isEmpty ? undefined : this.#queue.writeAllSync(READ_WAIT_MS)) ??
       this.#queue.waitForStore(READ_WAIT_MS);
     if (unwritten) throw unwritten;
-    if (!ownedHere) {
-      const current = this.#backend.getExperiment(this.id);
-      if (current === undefined) throw new LablogError('EXPERIMENT_NOT_FOUND', `experiment ${this.id} no longer exists`, { id: this.id });
-      this.#record = current;
-      // Running in another live process: refuse. Running under this process's id with no handle open here
-      // (its close() could not write everything yet) is this process's own.
-      const ownRecord = current.pid === process.pid && current.hostname === THIS_HOST;
-      if (current.status === 'running' && !ownRecord && !isCrashed(current, Date.now())) {
-        throw new LablogError(
-          'EXPERIMENT_RUNNING',
-          `experiment '${this.name}' is still running in process ${current.pid ?? '?'} on ${current.hostname ?? '?'}; close it there first`,
-          { experiment: this.name, pid: current.pid, hostname: current.hostname },
-        );
-      }
-    }
+    if (!ownedHere) this.#record = takeOverRecord(this.#backend, this.id, this.name, Date.now());
     this.#backend.reopenExperiment(this.id, step, process.pid, THIS_HOST, Date.now());
     if (resolved.limits) this.#limits = resolved.limits;
     if (options?.errorHandler !== undefined || options?.onWarning !== undefined) {
       this.#handler = new ErrorHandler(resolved.errorHandler, options.onWarning);
     }
-    this.#metricWarnAt = budgetWarningAt(this.#limits.maxMetricValues);
-    this.#paramWarnAt = budgetWarningAt(this.#limits.maxParams);
+    this.#series.useLimits(this.#limits);
     this.#closing = undefined;
     this.#closedStatus = undefined;
-    this.#buffer.metrics.clear();
-    this.#seriesKinds.clear();
-    this.#mediaLastStep.clear();
-    this.#paramKeys.clear();
-    this.#metricCount = 0;
+    this.#series.clear();
     this.#record = this.#backend.getExperiment(this.id)!;
-    if (ownedHere) this.#loadState();
+    if (ownedHere) this.#series.load(this.#backend, this.id);
     else this.#openForLogging();
     return this;
   }
 
   stats(): ExperimentStats {
     return {
-      metricValues: this.#metricCount,
-      params: this.#paramKeys.size,
+      metricValues: this.#series.metricCount,
+      params: this.#series.paramKeys.size,
       pendingPoints: this.#queue.pendingPoints,
       droppedPoints: this.#queue.dropped,
       rejectedPoints: this.#queue.rejectedPoints,
@@ -633,45 +536,28 @@ export class Experiment {
 
   getParams(): Record<string, ParamValue> {
     this.#writeBeforeRead();
-    const params: Record<string, ParamValue> = {};
-    for (const record of this.#backend.readParams(this.id)) params[record.key] = decodeParam(record);
-    return params;
+    return reads.readParams(this.#readTarget());
   }
 
   listSeries(): SeriesSummary[] {
     this.#writeBeforeRead();
-    return this.#backend.readSeries(this.id).map((series: SeriesRecord) => ({
-      name: series.name,
-      kind: series.kind,
-      count: series.count,
-      firstStep: series.firstStep,
-      lastStep: series.lastStep,
-      lastValue: series.kind === 'metric' ? (series.count > 0 ? (series.lastValue ?? Number.NaN) : null) : null,
-      minValue: series.minValue,
-      maxValue: series.maxValue,
-    }));
+    return reads.readSeriesSummaries(this.#readTarget());
   }
 
   /** A metric series as columns: steps, values and wall-clock timestamps (ms since the epoch). */
   getMetric(key: string): MetricData {
     this.#writeBeforeRead();
-    const data = this.#backend.readMetric(this.id, key);
-    if (data === undefined) throw this.#seriesNotFound(key, 'metric');
-    return data;
+    return reads.readMetric(this.#readTarget(), key);
   }
 
   getImages(key: string): ImagePoint[] {
     this.#writeBeforeRead();
-    const points = this.#backend.readImages(this.id, key);
-    if (points.length === 0 && !this.#hasSeries(key, 'image')) throw this.#seriesNotFound(key, 'image');
-    return points;
+    return reads.readImages(this.#readTarget(), key);
   }
 
   getPlots(key: string): PlotPoint[] {
     this.#writeBeforeRead();
-    const points = this.#backend.readPlots(this.id, key);
-    if (points.length === 0 && !this.#hasSeries(key, 'plot')) throw this.#seriesNotFound(key, 'plot');
-    return points;
+    return reads.readPlots(this.#readTarget(), key);
   }
 
   listTables(): TableSummary[] {
@@ -694,31 +580,11 @@ export class Experiment {
   async #readTableBytes(key: string): Promise<Buffer> {
     if (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     this.#writeBeforeRead();
-    const record = this.#backend.readTable(this.id, key);
-    if (record === undefined) {
-      const known = this.#backend.listTables(this.id).map((t) => t.name);
-      throw new LablogError('SERIES_NOT_FOUND', `experiment '${this.name}' has no table '${key}' (tables: ${known.join(', ') || 'none'})`, {
-        experiment: this.name,
-        key,
-      });
-    }
-    return record.ipc;
+    return reads.readTableBytes(this.#readTarget(), key);
   }
 
-  #hasSeries(key: string, kind: SeriesKind): boolean {
-    return this.#backend.readSeries(this.id).some((s) => s.name === key && s.kind === kind);
-  }
-
-  #seriesNotFound(key: string, kind: SeriesKind): LablogError {
-    const known = this.#backend
-      .readSeries(this.id)
-      .filter((s) => s.kind === kind)
-      .map((s) => s.name);
-    return new LablogError(
-      'SERIES_NOT_FOUND',
-      `experiment '${this.name}' has no ${kind} series '${key}' (${kind} series: ${known.join(', ') || 'none'})`,
-      { experiment: this.name, key },
-    );
+  #readTarget(): reads.ReadTarget {
+    return { backend: this.#backend, id: this.id, name: this.name };
   }
 
   #writeBeforeRead(): void {
@@ -727,29 +593,13 @@ export class Experiment {
 
   #openForLogging(): void {
     this.#queue.startSoon();
-    this.#loadState();
+    this.#series.load(this.#backend, this.id);
     this.#state = OPEN;
-    this.#metricWarnAt = budgetWarningAt(this.#limits.maxMetricValues);
-    this.#paramWarnAt = budgetWarningAt(this.#limits.maxParams);
+    this.#series.useLimits(this.#limits);
     this.#timer = setInterval(() => this.#onTimer(), FLUSH_INTERVAL_MS);
     this.#timer.unref();
     trackForExit(this.#exitParticipant);
     this.#onOpened(this);
-  }
-
-  /** Rebuilds per-series steps and budget counts from the store (a new or resumed experiment). */
-  #loadState(): void {
-    for (const series of this.#backend.readSeries(this.id)) {
-      this.#seriesKinds.set(series.name, series.kind);
-      const lastStep = series.lastStep ?? -1;
-      if (series.kind === 'metric') {
-        this.#buffer.metrics.set(series.name, new MetricSeriesBuffer(series.name, lastStep));
-        this.#metricCount += series.count;
-      } else {
-        this.#mediaLastStep.set(series.name, lastStep);
-      }
-    }
-    for (const param of this.#backend.readParams(this.id)) this.#paramKeys.add(param.key);
   }
 
   /** Reports a background error kept for the caller (FAIL), if any. */
@@ -772,14 +622,7 @@ export class Experiment {
   }
 
   #closedError(key: string): LablogError {
-    const why =
-      this.#state === READ_ONLY
-        ? `was opened for reading (status '${this.status}'); call resumeFrom(step) to log into it again`
-        : 'is closed';
-    return new LablogError('EXPERIMENT_CLOSED', `experiment '${this.name}' ${why}; '${key}' was dropped`, {
-      experiment: this.name,
-      key,
-    });
+    return experimentClosed(this.name, key, this.#state === READ_ONLY ? this.status : undefined);
   }
 
   /** Calls fn for each item; under FAIL, logs every valid item first and then throws the first error. */
@@ -795,97 +638,32 @@ export class Experiment {
     if (first !== undefined) throw first;
   }
 
-  #checkSeriesName(key: string, kind: SeriesKind): LablogError | undefined {
-    const existing = this.#seriesKinds.get(key);
-    if (existing === kind) return undefined;
-    if (existing !== undefined) {
-      return new LablogError(
-        'SERIES_KIND_MISMATCH',
-        `series '${key}' already holds ${existing} values; a ${kind} series needs another name`,
-        { key, actual: kind, expected: existing },
-      );
-    }
-    return checkName(`${kind} name`, key, this.#limits.maxNameLength);
-  }
-
   #openMetricSeries(key: string): MetricSeriesBuffer | undefined {
-    const error = this.#checkSeriesName(key, 'metric');
-    if (error) {
-      this.#handler.report(error);
+    const series = this.#series.openMetricSeries(key, this.#limits.maxNameLength);
+    if (series instanceof LablogError) {
+      this.#handler.report(series);
       return undefined;
     }
-    const series = new MetricSeriesBuffer(key, -1);
-    this.#buffer.metrics.set(key, series);
-    this.#seriesKinds.set(key, 'metric');
     return series;
   }
 
-  /** Validates the name and step of an image or plot at the call, and takes the step and time. */
-  #reserveMediaStep(key: string, kind: 'image' | 'plot', options: MediaOptions | undefined) {
+  /** The step, time and caption of an image or plot, taken at the call; undefined (reported) when it cannot be logged. */
+  #reserveMediaStep(key: string, kind: 'image' | 'plot', options: MediaOptions | undefined): MediaSlot | undefined {
     if (this.#state !== OPEN && !this.#gate(key)) return undefined;
-    const error = this.#checkSeriesName(key, kind);
-    if (error) return void this.#handler.report(error);
-    const lastStep = this.#mediaLastStep.get(key) ?? -1;
-    let step = lastStep + 1;
-    if (options?.step !== undefined) {
-      const stepError = checkStep(key, options.step);
-      if (stepError) return void this.#handler.report(stepError);
-      step = options.step;
-    }
-    if (step <= lastStep) return void this.#handler.report(this.#stepError(key, step, lastStep));
-    const caption = options?.caption ?? null;
-    const captionError = checkCaption(key, caption);
-    if (captionError) return void this.#handler.report(captionError);
-    this.#seriesKinds.set(key, kind);
-    this.#mediaLastStep.set(key, step);
-    return { step, timestamp: Date.now(), caption };
-  }
-
-  #stepError(key: string, step: number, lastStep: number): LablogError {
-    return new LablogError(
-      'STEP_NOT_INCREASING',
-      `step ${step} for '${key}' is not greater than its previous step ${lastStep}; steps must strictly increase (use resumeFrom(step) to restart from a checkpoint)`,
-      { key, step, limit: lastStep, actual: step },
-    );
-  }
-
-  #metricLimitError(key: string, step: number): LablogError {
-    const limit = this.#limits.maxMetricValues;
-    return new LablogError(
-      'LIMIT_EXCEEDED',
-      `experiment '${this.name}' has ${this.#metricCount} metric values; the limit is ${limit} (maxMetricValues), so '${key}' at step ${step} was dropped`,
-      { experiment: this.name, key, step, limit, actual: this.#metricCount + 1 },
-    );
+    const slot = this.#series.reserveMediaStep(key, kind, options, this.#limits.maxNameLength);
+    if (slot instanceof LablogError) return void this.#handler.report(slot);
+    return slot;
   }
 
   #warnBudget(what: string, limitName: string, limit: number, used: number): void {
-    this.#handler.warn(
-      new LablogWarning(
-        'LIMIT_APPROACHING',
-        `experiment '${this.name}' has used ${used} of its ${limit} ${what} (${limitName}); values past the limit will be dropped`,
-        { experiment: this.name, limit, actual: used },
-      ),
-    );
+    this.#handler.warn(budgetApproaching(this.name, what, limitName, limit, used));
   }
 
   #drop(key: string): void {
     this.#queue.drop();
     // One report per refusal episode, not per point: the first drop says what happened.
     if (this.#queue.dropped === 1 || this.#queue.dropped % 1_000_000 === 0) {
-      this.#handler.report(
-        new LablogError(
-          'STORAGE_ERROR',
-          `the store at ${this.#backend.location} has not taken the last ${this.#queue.pendingPoints} points; past the cap of ${MAX_BUFFERED_POINTS} held in memory, '${key}' was dropped (${this.#queue.dropped} dropped so far)`,
-          {
-            driver: 'sqlite',
-            driverCode: null,
-            location: this.#backend.location,
-            key,
-            limit: MAX_BUFFERED_POINTS,
-            actual: this.#queue.pendingPoints,
-          },
-        ),
-      );
+      this.#handler.report(pointsDropped(this.#backend.location, key, this.#queue.pendingPoints, this.#queue.dropped));
     }
   }
 
@@ -894,13 +672,7 @@ export class Experiment {
     const waitsBefore = this.#queue.backpressureWaits;
     this.#queue.submit(Date.now());
     if (waitsBefore === 0 && this.#queue.backpressureWaits > 0) {
-      this.#handler.warn(
-        new LablogWarning(
-          'BACKPRESSURE',
-          `experiment '${this.name}' logs faster than the store at ${this.#backend.location} writes: log calls wait for it once ${MAX_BUFFERED_POINTS} points are unwritten (counted in stats().backpressureWaits / backpressureMs)`,
-          { experiment: this.name, limit: MAX_BUFFERED_POINTS },
-        ),
-      );
+      this.#handler.warn(backpressure(this.name, this.#backend.location));
     }
     const failure = this.#queue.newFailure();
     if (failure) this.#handler.report(failure);
@@ -934,14 +706,7 @@ export class Experiment {
       this.#record = { ...this.#record, status, endedAt: now, updatedAt: now };
       return undefined;
     } catch (cause) {
-      return cause instanceof LablogError
-        ? cause
-        : new LablogError(
-            'STORAGE_ERROR',
-            `recording status '${status}' failed: ${(cause as Error).message}`,
-            { driver: 'sqlite', driverCode: driverCodeOf(cause), location: this.#backend.location },
-            { cause },
-          );
+      return statusNotRecorded(status, cause, this.#backend.location);
     }
   }
 
@@ -990,15 +755,6 @@ export class Experiment {
         `lablog: experiment '${this.name}' (${this.id}): its data is written but not known to be on stable storage (a power loss may take it back): ${error.message}\n`,
       );
     }
-  }
-}
-
-/** Writes to stderr synchronously: at process exit, nothing asynchronous runs any more. */
-function reportAtExit(text: string): void {
-  try {
-    writeSync(2, text);
-  } catch {
-    // No terminal: nothing more can be done.
   }
 }
 

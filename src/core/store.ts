@@ -21,8 +21,11 @@ import { resolveRemote, type Publishing, type PublishOptions, type PublishReport
 import { Study, type StudyContext } from './study.js';
 import { studyRecordFrom, type CreateStudyOptions } from './study-rules.js';
 import {
+  DEFAULT_STUDY_PAGE,
+  MAX_STUDY_PAGE,
   STUDY_SORT_FIELDS,
   STUDY_STATUSES,
+  studyPageProblem,
   type StudyQuery,
   type StudyRecord,
   type StudySortField,
@@ -360,13 +363,11 @@ export class Store {
   countStudies(options?: ListStudiesOptions): number {
     this.#assertOpen();
     const { project, status, tags } = toStudyQuery(options);
-    return this.#backend
-      .studies()
-      .countStudies({
-        ...(project !== undefined ? { project } : {}),
-        ...(status !== undefined ? { status } : {}),
-        ...(tags ? { tags } : {}),
-      });
+    return this.#backend.studies().countStudies({
+      ...(project !== undefined ? { project } : {}),
+      ...(status !== undefined ? { status } : {}),
+      ...(tags ? { tags } : {}),
+    });
   }
 
   readonly #studyContext: StudyContext = {
@@ -442,14 +443,17 @@ export class Store {
 function toStudyQuery(options: ListStudiesOptions | undefined): StudyQuery {
   assertOptionsObject('listStudies', options);
   if (options) assertKnownOptions('listStudies', options, ['project', 'status', 'tags', 'limit', 'offset', 'sort', 'order']);
-  const limit = options?.limit ?? 50;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100) {
-    throw new LablogError('INVALID_OPTION', `listStudies: limit must be an integer from 1 to 100, got ${describeValue(limit)}`, {
-      option: 'limit',
-    });
-  }
+  const limit = options?.limit ?? DEFAULT_STUDY_PAGE;
   const offset = options?.offset ?? 0;
-  if (!Number.isSafeInteger(offset) || offset < 0)
+  const pageProblem = studyPageProblem(limit, offset);
+  if (pageProblem === 'limit') {
+    throw new LablogError(
+      'INVALID_OPTION',
+      `listStudies: limit must be an integer from 1 to ${MAX_STUDY_PAGE}, got ${describeValue(limit)}`,
+      { option: 'limit' },
+    );
+  }
+  if (pageProblem === 'offset')
     throw new LablogError('INVALID_OPTION', `listStudies: offset must be an integer >= 0`, { option: 'offset' });
   const sort = options?.sort ?? 'created_at';
   if (!(STUDY_SORT_FIELDS as readonly string[]).includes(sort)) {

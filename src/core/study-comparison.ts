@@ -3,6 +3,7 @@
 import { LablogError, describeValue } from './errors.js';
 import { describe, paretoFrontier, pearson, spearman, welchTTest } from './statistics.js';
 import type { Goal } from '../model/metric-goal.js';
+import { findByIdOrName } from '../model/ids.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { assertKnownOptions, assertName, assertOptionsObject, type ParamValue } from './validation.js';
 
@@ -239,7 +240,7 @@ export function compareExperiments(
         if (!Array.isArray(list))
           throw new LablogError('INVALID_OPTION', `compare: groups.${which} must be an array of ids or names`, { option: 'groups' });
         return list.map((key: unknown) => {
-          const e = completed.find((x) => x.id === key || x.name === key);
+          const e = findByIdOrName(completed, key);
           if (e === undefined)
             throw new LablogError('EXPERIMENT_NOT_FOUND', `groups.${which}: no completed experiment '${String(key)}' in the comparison`, {
               key: String(key),

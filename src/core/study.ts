@@ -1,6 +1,7 @@
 // Study: a named group of experiments around a question — members, status, statistics, comparison, templates.
 
 import { LablogError } from './errors.js';
+import { findByIdOrName } from '../model/ids.js';
 import { assertKnownOptions, assertOptionsObject } from './validation.js';
 import {
   MAX_STUDY_EXPERIMENTS,
@@ -22,7 +23,7 @@ import { studyStatistics, type StudyStatistics, type StudyStatisticsOptions } fr
 import { planStudy, type StudyPlan } from './study-template.js';
 import { exportExperiments, type ExportOptions, type ExportResult } from './study-export.js';
 import type { StudyBaseline, StudyRecord, StudyStatus, StudyTemplate } from '../model/study.js';
-import type { StudyBackend } from '../store/study-backend.js';
+import type { StudyBackend } from '../store/study-store.js';
 
 /** What a Study needs from its Store. */
 export interface StudyContext {
@@ -158,7 +159,7 @@ export class Study {
       if (!Array.isArray(options.experiments))
         throw new LablogError('INVALID_OPTION', 'compare: experiments must be an array of ids or names', { option: 'experiments' });
       chosen = options.experiments.map((idOrName) => {
-        const found = members.find((m) => m.id === idOrName || m.name === idOrName);
+        const found = findByIdOrName(members, idOrName);
         if (found === undefined) {
           throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${idOrName}' in study '${this.name}'`, {
             key: idOrName,

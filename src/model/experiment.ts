@@ -37,6 +37,8 @@ export type ExperimentSortField = (typeof EXPERIMENT_SORT_FIELDS)[number];
 
 export interface ExperimentQuery {
   readonly project?: string;
+  /** Only experiments in these projects (an API key's scope); an empty list matches nothing. */
+  readonly projects?: readonly string[];
   readonly status?: readonly ExperimentStatus[];
   /** Experiments carrying every one of these tags. */
   readonly tags?: readonly string[];

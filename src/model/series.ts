@@ -61,3 +61,22 @@ export interface PlotPoint {
   readonly caption: string | null;
   readonly figure: unknown;
 }
+
+/** An image point without its bytes: what a listing of an image series returns (its PNG is read by step). */
+export interface ImageMeta {
+  readonly step: number;
+  readonly timestamp: number;
+  readonly caption: string | null;
+  readonly width: number;
+  readonly height: number;
+  readonly hash: string;
+}
+
+/** A plot point without its figure: step, time, caption and the figure's size. */
+export interface PlotMeta {
+  readonly step: number;
+  readonly timestamp: number;
+  readonly caption: string | null;
+  /** Bytes of the figure's JSON text. */
+  readonly bytes: number;
+}

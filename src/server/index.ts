@@ -10,7 +10,7 @@ export {
   type ServerOptions,
   type RunningServer,
 } from './server.js';
-export { openServerBackend, DEFAULT_SERVER_DB } from './open-server-backend.js';
+export { openServerBackend, DEFAULT_SERVER_DB } from '../store/open-server-backend.js';
 export { createApiKey, hashKey } from './api-keys.js';
 export { HTTP_STATUS } from './http-errors.js';
 export { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limiter.js';

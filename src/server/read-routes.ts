@@ -233,7 +233,7 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
     const format = one(query, 'format') ?? 'arrow';
     if (format !== 'arrow' && format !== 'json')
       throw new LablogError('INVALID_OPTION', `format must be arrow or json, got '${format}'`, { field: 'format' });
-    const ipc = await backend.readTable(record.id, name);
+    const ipc = (await backend.readTable(record.id, name))?.ipc;
     if (ipc === undefined) throw new LablogError('SERIES_NOT_FOUND', `experiment has no table '${name}'`, { key: name });
     if (format === 'arrow') return reply.type('application/vnd.apache.arrow.stream').send(ipc);
     const order = one(query, 'order') ?? 'asc';

@@ -12,11 +12,9 @@ import { MAX_COMPARE_LIST, compareExperiments, type CompareOptions, type Compare
 import {
   MAX_STUDY_EXPERIMENTS,
   archivePatchFrom,
-  checkExternalBaseline,
   assertCanJoin,
   assertNoneRunning,
   assertDeletable,
-  assertText,
   cloneRecordFrom,
   memberFrom,
   studyPatchFrom,
@@ -26,15 +24,23 @@ import {
 } from '../core/study-rules.js';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_LIMITS } from '../core/limits.js';
-import { excerpt } from '../core/validation.js';
-import { MAX_ERROR_MESSAGE_CHARS, unusableId } from './http-errors.js';
-import type { StudyMemberRejection } from '../remote/error-answer.js';
 import { dedupedName } from '../store/experiment-names.js';
 import { studyStatistics, type StudiedExperiment } from '../core/study-statistics.js';
-import { checkTemplate, planStudy } from '../core/study-template.js';
-import { STUDY_SORT_FIELDS, STUDY_STATUSES, type StudyRecord, type StudySortField, type StudyStatus } from '../model/study.js';
+import { planStudy } from '../core/study-template.js';
+import {
+  DEFAULT_STUDY_PAGE,
+  MAX_STUDY_PAGE,
+  STUDY_SORT_FIELDS,
+  STUDY_STATUSES,
+  studyPageProblem,
+  type StudyRecord,
+  type StudySortField,
+  type StudyStatus,
+} from '../model/study.js';
+import { findByIdOrName } from '../model/ids.js';
 import type { ServerBackend } from '../store/server-backend.js';
 import { visibleExperiment } from './read-routes.js';
+import { assertStudyId, assertWritable, publishStudy } from './study-publish.js';
 import { UUID, many, one, type Query } from './query-params.js';
 
 const EXPORT_CONTENT_TYPES: Record<string, string> = {
@@ -43,9 +49,6 @@ const EXPORT_CONTENT_TYPES: Record<string, string> = {
   parquet: 'application/vnd.apache.parquet',
   arrow: 'application/vnd.apache.arrow.file',
 };
-
-/** Studies per page at most (as listStudies in the library). */
-const MAX_STUDY_PAGE = 100;
 
 function body(request: FastifyRequest): Record<string, unknown> {
   const value = request.body;
@@ -75,23 +78,6 @@ async function membersData(backend: ServerBackend, studyId: string): Promise<(Co
   return out;
 }
 
-/** A baseline as stored: an experiment id, or { name, metrics } (a valid name, at most MAX_BASELINE_METRICS metrics). */
-function checkBaseline(value: unknown): StudyRecord['baseline'] {
-  const b = value as Record<string, unknown>;
-  if (typeof b === 'object' && b !== null && typeof b['experimentId'] === 'string' && UUID.test(b['experimentId']))
-    return { experimentId: b['experimentId'] };
-  const external = checkExternalBaseline('publish', value);
-  if (external instanceof LablogError) {
-    // The shape is wrong (not a count over a limit): say what a published baseline may be.
-    if (external.code === 'INVALID_OPTION' && external.details.option === 'baseline')
-      throw new LablogError('INVALID_OPTION', 'baseline must be { experimentId } or { name, metrics: { metric: number } }', {
-        field: 'baseline',
-      });
-    throw external;
-  }
-  return external;
-}
-
 export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend): void {
   const studies = () => backend.studies();
 
@@ -102,12 +88,6 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       throw new LablogError('STUDY_NOT_FOUND', `no study with id '${id}'`, { id });
     }
     return record;
-  }
-
-  function assertWritable(request: FastifyRequest, project: string): void {
-    if (!request.apiKey.projects.includes(project)) {
-      throw new LablogError('FORBIDDEN', `this API key cannot write to project '${project}'`, { project });
-    }
   }
 
   /** An experiment of the project by id or name. */
@@ -151,12 +131,12 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       throw new LablogError('INVALID_OPTION', `sort must be one of ${STUDY_SORT_FIELDS.join(', ')}`, { field: 'sort' });
     const order = one(query, 'order') ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', 'order must be asc or desc', { field: 'order' });
-    const limit = Number(one(query, 'limit') ?? 50);
+    const limit = Number(one(query, 'limit') ?? DEFAULT_STUDY_PAGE);
     const offset = Number(one(query, 'offset') ?? 0);
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_STUDY_PAGE)
+    const pageProblem = studyPageProblem(limit, offset);
+    if (pageProblem === 'limit')
       throw new LablogError('INVALID_OPTION', `limit must be an integer from 1 to ${MAX_STUDY_PAGE}`, { field: 'limit' });
-    if (!Number.isSafeInteger(offset) || offset < 0)
-      throw new LablogError('INVALID_OPTION', 'offset must be an integer >= 0', { field: 'offset' });
+    if (pageProblem === 'offset') throw new LablogError('INVALID_OPTION', 'offset must be an integer >= 0', { field: 'offset' });
     const filter = {
       ...(project !== undefined ? { project } : {}),
       projects: request.apiKey.projects,
@@ -172,111 +152,8 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
 
   // A study published from a client's store, with its members: created with the client's id, or updated.
   app.put<{ Params: { id: string } }>('/api/v1/studies/:id', async (request) => {
-    const id = request.params.id;
-    if (!UUID.test(id)) throw new LablogError('INVALID_OPTION', `study id must be a UUID, got '${id}'`, { id });
-    const b = body(request);
-    // Checked before anything is written.
-    const members = b['members'] ?? [];
-    if (!Array.isArray(members))
-      throw new LablogError('INVALID_OPTION', 'members must be an array of { experimentId, notes, tags, addedAt }', { field: 'members' });
-    if (members.length > MAX_STUDY_EXPERIMENTS) {
-      throw new LablogError(
-        'LIMIT_EXCEEDED',
-        `${members.length} members; a study holds at most ${MAX_STUDY_EXPERIMENTS} experiments (MAX_STUDY_EXPERIMENTS)`,
-        {
-          field: 'members',
-          limit: MAX_STUDY_EXPERIMENTS,
-          actual: members.length,
-        },
-      );
-    }
-    const { record } = studyRecordFrom(
-      {
-        name: b['name'] as string,
-        ...(typeof b['project'] === 'string' ? { project: b['project'] } : {}),
-        ...(b['description'] != null ? { description: b['description'] as string } : {}),
-        ...(b['hypothesis'] != null ? { hypothesis: b['hypothesis'] as string } : {}),
-        ...(b['tags'] !== undefined ? { tags: b['tags'] as string[] } : {}),
-        ...(b['metadata'] !== undefined ? { metadata: b['metadata'] as Record<string, unknown> } : {}),
-      },
-      Date.now(),
-    );
-    assertWritable(request, record.project);
-    const template =
-      b['template'] == null
-        ? null
-        : checkTemplate((b['template'] as { kind?: unknown }).kind, (b['template'] as { parameters?: unknown }).parameters);
-    const baseline = b['baseline'] == null ? null : checkBaseline(b['baseline']);
-    if (baseline !== null && 'experimentId' in baseline) {
-      // Only an experiment of the study's own project, visible to this key.
-      const base = await visibleExperiment(backend, request, baseline.experimentId);
-      if (base.project !== record.project)
-        throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${baseline.experimentId}' in project '${record.project}'`, {
-          key: baseline.experimentId,
-        });
-    }
-    const patch = studyPatchFrom({
-      ...(b['status'] !== undefined ? { status: b['status'] as StudyStatus } : {}),
-      ...(b['conclusion'] !== undefined ? { conclusion: b['conclusion'] as string | null } : {}),
-    });
-    const archiveReason = (b['archiveReason'] ?? null) as string | null;
-    assertText('publish', 'archiveReason', archiveReason);
-    const preserveArtifacts = b['preserveArtifacts'] ?? null;
-    if (preserveArtifacts !== null && typeof preserveArtifacts !== 'boolean')
-      throw new LablogError('INVALID_OPTION', 'preserveArtifacts must be a boolean or null', { field: 'preserveArtifacts' });
-    const fields = {
-      name: record.name,
-      description: record.description,
-      hypothesis: record.hypothesis,
-      tags: record.tags,
-      metadata: record.metadata,
-      baseline,
-      template,
-      ...patch,
-      archiveReason,
-      preserveArtifacts,
-    };
-    const existing = await studies().getStudy(id);
-    let stored: StudyRecord;
-    if (existing === undefined) {
-      const createdAt = typeof b['createdAt'] === 'number' && Number.isFinite(b['createdAt']) ? b['createdAt'] : record.createdAt;
-      stored = {
-        ...record,
-        ...fields,
-        id,
-        status: patch.status ?? 'active',
-        conclusion: patch.conclusion ?? null,
-        createdAt,
-        updatedAt: Date.now(),
-      };
-      await studies().createStudy(stored);
-    } else {
-      // Taken by another project: the same answer whether or not this key can see that project.
-      if (existing.project !== record.project) throw unusableId('study', id);
-      stored = await studies().updateStudy(id, fields, Date.now());
-    }
-    const rejected: StudyMemberRejection[] = [];
-    let added = 0;
-    for (const m of members as Record<string, unknown>[]) {
-      const experimentId = String(m?.['experimentId']);
-      try {
-        const current = await studies().studyOf(experimentId);
-        if (current === id) continue;
-        const target = await visibleExperiment(backend, request, experimentId);
-        const member = memberFrom({
-          ...(m['notes'] != null ? { notes: m['notes'] as string } : {}),
-          ...(m['tags'] !== undefined ? { tags: m['tags'] as string[] } : {}),
-        });
-        assertCanJoin({ ...stored, status: 'active' }, target);
-        const addedAt = typeof m['addedAt'] === 'number' && Number.isFinite(m['addedAt']) ? m['addedAt'] : Date.now();
-        await studies().addMember(id, { experimentId: target.id, ...member, addedAt }, MAX_STUDY_EXPERIMENTS);
-        added++;
-      } catch (error) {
-        if (!(error instanceof LablogError) || error.code === 'STORAGE_ERROR') throw error;
-        rejected.push({ experimentId: excerpt(experimentId), error: error.code, message: excerpt(error.message, MAX_ERROR_MESSAGE_CHARS) });
-      }
-    }
-    return { study: await studies().getStudy(id), added, rejected };
+    assertStudyId(request.params.id);
+    return publishStudy(backend, request, request.params.id, body(request));
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/studies/:id', async (request) => {
@@ -331,7 +208,7 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
       }
       const all = chosen;
       chosen = options.experiments.map((key) => {
-        const found = all.find((e) => e.id === key || e.name === key);
+        const found = findByIdOrName(all, key);
         if (found === undefined)
           throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment '${String(key)}' in study '${record.name}'`, { key: String(key) });
         return found;

@@ -19,6 +19,7 @@ import {
   type XAxis,
 } from '../ui/ui-api.js';
 import { alignChunks, type SeriesChunks, type SeriesColumns } from './downsample.js';
+import { nonFinitePoints } from './non-finite-points.js';
 import { paramsView, seriesView } from './json-views.js';
 import { one, type Query } from './query-params.js';
 import { MAX_SERIES_LISTED, MAX_TABLES_LISTED, visibleExperiment } from './read-routes.js';
@@ -346,6 +347,7 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
         points: aligned.points[i]!,
         total: totals[i]!,
         last: lasts[i]!,
+        nonFinite: nonFinitePoints(columns[i]!, aligned.range),
       })),
       range: aligned.range,
     };

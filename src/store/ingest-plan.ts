@@ -233,3 +233,10 @@ export function planIngest(batch: IngestBatch, stored: StoredState, limits: Limi
   });
   return { metrics, images, plots, tables, result: { series, accepted, skipped, rejected } };
 }
+
+/** Fails INVALID_STEP unless a truncation's fromStep is an integer >= 0 (steps are), in every server store alike. */
+export function assertTruncateStep(fromStep: number): void {
+  if (!Number.isSafeInteger(fromStep) || fromStep < 0) {
+    throw new LablogError('INVALID_STEP', `truncate: fromStep must be an integer >= 0, got ${fromStep}`, { actual: fromStep });
+  }
+}

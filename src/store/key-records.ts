@@ -1,6 +1,6 @@
 // Key and session records shared by the server stores: their rows as both stores read them, and the records made from them.
 
-import type { ApiKeyRecord, UiSessionRecord } from './server-backend.js';
+import type { ApiKeyRecord, UiSessionRecord } from './key-store.js';
 
 /** An api_keys row; `projects` is JSON text in SQLite and a text[] in PostgreSQL. */
 export interface KeyRow<Projects = unknown> {

@@ -1,5 +1,5 @@
 // lablog/sync: publish a local store to a lablog server from code (what `lablog sync` does).
 
-export { publishStore, PUBLISH_RETRY, type PublishStoreOptions } from './publish-store.js';
+export { publishFrom, publishStore, PUBLISH_RETRY, type PublishFromOptions, type PublishStoreOptions } from './publish-store.js';
 export { Publisher, POINTS_PER_REQUEST, type PublishOptions, type ExperimentReport, type PublishProblem } from './publisher.js';
 export { RemoteClient, type RemoteOptions, type RetryPolicy } from './remote-client.js';

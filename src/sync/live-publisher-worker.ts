@@ -2,14 +2,14 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LablogError, LablogErrorCode } from '../core/errors.js';
-import { SqlitePublishSource } from '../store/sqlite/sqlite-publish-source.js';
+import { openPublishSource } from '../store/open-publish-source.js';
 import type { LiveWorkerData, LiveWorkerMessage } from './live-publisher.js';
 import { Publisher } from './publisher.js';
 import { backoffMs, isRetryable, RemoteClient } from './remote-client.js';
 
 const data = workerData as LiveWorkerData;
 const port = parentPort!;
-const source = new SqlitePublishSource(data.storePath);
+const source = openPublishSource(data.storePath);
 const publisher = new Publisher(source, new RemoteClient(data.remote));
 let deadline: number | undefined;
 let wake: (() => void) | undefined;

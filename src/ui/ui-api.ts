@@ -1,7 +1,7 @@
 // The UI's API: the JSON answers of the /api/v1/ui routes, shared by the server routes and the browser app (types only).
 
 import type { ExperimentStatus } from '../model/experiment.js';
-import type { JsonNumber } from '../model/json-number.js';
+import type { JsonNumber, NonFiniteToken } from '../model/json-number.js';
 
 /** How the UI is served: `lablog ui` over a local store (no keys, read-only), or `lablog server` (API keys). */
 export type UiMode = 'local' | 'server';
@@ -135,6 +135,8 @@ export interface SeriesAnswer {
     readonly total: number;
     /** The series' last stored point (whatever the range): x on this axis, value (NaN and ±Infinity as their tokens). */
     readonly last: { readonly x: number; readonly value: JsonNumber | null } | null;
+    /** The series' NaN and ±Infinity points in the range, in x order (the first MAX_NON_FINITE_POINTS): charts mark them. */
+    readonly nonFinite: readonly { readonly x: number; readonly value: NonFiniteToken }[];
   }[];
   /** The range the answer covers (the whole data when from/to were not given); null when no point. */
   readonly range: { readonly from: number; readonly to: number } | null;

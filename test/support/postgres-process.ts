@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LablogError } from '../../src/core/errors.js';
 import type { PostgresBackend } from '../../src/store/postgres/postgres-backend.js';
-import type { ServerStudyBackend } from '../../src/store/study-backend.js';
+import type { ServerStudyBackend } from '../../src/store/study-store.js';
 import { decode, encode } from './json-lines.js';
 
 const CHILD = fileURLToPath(new URL('./postgres-child.ts', import.meta.url));

@@ -6,7 +6,7 @@ import { driverCodeOf } from '../../model/error-codes.js';
 import type { Limits } from '../../core/limits.js';
 import type { ExperimentStatus, ParamRecord, ParamType } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
-import type { TableSummary } from '../../model/table.js';
+import type { TableRecord, TableSummary } from '../../model/table.js';
 import {
   RAW,
   decodeChunks,
@@ -17,7 +17,7 @@ import {
   unpackEncodings,
   type EncodedXChunk,
 } from '../column-codec.js';
-import { planIngest, type IngestPlan } from '../ingest-plan.js';
+import { assertTruncateStep, planIngest, type IngestPlan } from '../ingest-plan.js';
 import { keyRecord, sessionAndKey, type KeyRow as StoredKeyRow, type SessionRow } from '../key-records.js';
 import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';
 import type {
@@ -43,7 +43,7 @@ import { dedupedName, MAX_NAME_ATTEMPTS } from '../experiment-names.js';
 import { bytesOf, extremes } from '../column-stats.js';
 import { assembleMetricPage, type MetricPage } from '../metric-page.js';
 import type { StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../../model/study.js';
-import type { ServerStudyBackend } from '../study-backend.js';
+import type { ServerStudyBackend } from '../study-store.js';
 
 interface Migration {
   readonly version: number;
@@ -1294,9 +1294,7 @@ export class PostgresBackend implements ServerBackend {
   }
 
   async truncate(experimentId: string, fromStep: number, now: number): Promise<void> {
-    if (!Number.isSafeInteger(fromStep) || fromStep < 0) {
-      throw new LablogError('INVALID_STEP', `truncate: fromStep must be an integer >= 0, got ${fromStep}`, { actual: fromStep });
-    }
+    assertTruncateStep(fromStep);
     await this.#transaction(`truncating experiment ${experimentId}`, async (db) => {
       await this.#lockExperiment(db, experimentId);
       // Only series with a point at or after fromStep change.
@@ -1525,6 +1523,15 @@ export class PostgresBackend implements ServerBackend {
     });
   }
 
+  async findExperiments(name: string, project?: string): Promise<RemoteExperimentRecord[]> {
+    const rows = await this.#query<ExperimentRow>(
+      'finding an experiment',
+      `SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE name = $1 AND ($2::text IS NULL OR project = $2) ORDER BY created_at`,
+      [name, project ?? null],
+    );
+    return rows.map(toRecord);
+  }
+
   async getExperiment(id: string): Promise<RemoteExperimentRecord | undefined> {
     const rows = await this.#query<ExperimentRow>('reading an experiment', `SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE id = $1`, [
       id,
@@ -1711,13 +1718,15 @@ export class PostgresBackend implements ServerBackend {
     return rows.map((row) => ({ name: row.name, rows: row.rows, columns: row.columns, loggedAt: row.logged_at }));
   }
 
-  async readTable(experimentId: string, name: string): Promise<Buffer | undefined> {
-    const rows = await this.#query<{ bytes: Buffer }>(
+  async readTable(experimentId: string, name: string): Promise<TableRecord | undefined> {
+    const rows = await this.#query<{ name: string; rows: number; columns: number; logged_at: number; bytes: Buffer }>(
       'reading a table',
-      'SELECT b.bytes FROM tables t JOIN blobs b ON b.hash = t.blob_hash WHERE t.experiment_id = $1 AND t.name = $2',
+      `SELECT t.name, t.rows, t.columns, t.logged_at, b.bytes FROM tables t JOIN blobs b ON b.hash = t.blob_hash
+       WHERE t.experiment_id = $1 AND t.name = $2`,
       [experimentId, name],
     );
-    return rows[0]?.bytes;
+    const row = rows[0];
+    return row && { name: row.name, rows: row.rows, columns: row.columns, loggedAt: row.logged_at, ipc: row.bytes };
   }
 
   async readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined> {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { LablogError } from '../../core/errors.js';
 import { driverCodeOf } from '../../model/error-codes.js';
 import type { ExperimentQuery, ExperimentRecord, ExperimentStatus, NewExperiment, ParamRecord, ParamType } from '../../model/experiment.js';
-import type { ImagePoint, MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
+import type { ImageMeta, MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
 import type { TableRecord, TableSummary } from '../../model/table.js';
 import type { StoreBackend, WriteBatch } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -106,7 +106,7 @@ function prepareStatements(db: Database.Database) {
     insertTag: () => db.prepare('INSERT OR IGNORE INTO experiment_tags (experiment_id, tag) VALUES (?, ?)'),
     getExperiment: () => db.prepare('SELECT * FROM experiments WHERE id = ?'),
     findByName: () => db.prepare('SELECT * FROM experiments WHERE name = ? ORDER BY created_at'),
-    findByNameInProject: () => db.prepare('SELECT * FROM experiments WHERE name = ? AND project = ?'),
+    findByNameInProject: () => db.prepare('SELECT * FROM experiments WHERE name = ? AND project = ? ORDER BY created_at'),
     setStatus: () => db.prepare('UPDATE experiments SET status = ?, ended_at = ?, updated_at = ? WHERE id = ?'),
     reopen: () =>
       db.prepare(
@@ -155,20 +155,22 @@ function prepareStatements(db: Database.Database) {
     readSeries: () =>
       db.prepare(
         `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
-       FROM series WHERE experiment_id = ? ORDER BY name`,
+       FROM series WHERE experiment_id = ? ORDER BY name LIMIT ?`,
       ),
     seriesOfExperiment: () => db.prepare('SELECT id, kind FROM series WHERE experiment_id = ?'),
     readChunks: () =>
       db.prepare(
         'SELECT id, count, encoding, first_step, last_step, steps, vals, timestamps FROM metric_chunks WHERE series_id = ? ORDER BY first_step',
       ),
-    readImages: () =>
+    listImages: () =>
       db.prepare(
-        `SELECT p.step, p.timestamp, p.caption, p.width, p.height, b.bytes AS png
-       FROM image_points p JOIN blobs b ON b.hash = p.blob_hash WHERE p.series_id = ? ORDER BY p.step`,
+        `SELECT step, timestamp, caption, width, height, blob_hash AS hash
+       FROM image_points WHERE series_id = ? AND step >= ? ORDER BY step LIMIT ?`,
       ),
+    readImage: () =>
+      db.prepare('SELECT b.bytes FROM image_points p JOIN blobs b ON b.hash = p.blob_hash WHERE p.series_id = ? AND p.step = ?').pluck(),
     readPlots: () => db.prepare('SELECT step, timestamp, caption, figure FROM plot_points WHERE series_id = ? ORDER BY step'),
-    listTables: () => db.prepare('SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = ? ORDER BY name'),
+    listTables: () => db.prepare('SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = ? ORDER BY name LIMIT ?'),
     readTable: () =>
       db.prepare(
         `SELECT t.name, t.rows, t.columns, t.logged_at, b.bytes AS ipc
@@ -208,6 +210,30 @@ function toStoredValue(value: number | null): number | string | null {
 
 function fromStoredValue(stored: unknown): number | null {
   return stored === 'NaN' ? Number.NaN : (stored as number | null);
+}
+
+/** The WHERE clause of an experiment query and its arguments (shared with the SQLite server store). */
+export function experimentWhere(query: ExperimentQuery): { sql: string; args: unknown[] } {
+  const clauses: string[] = [];
+  const args: unknown[] = [];
+  if (query.project !== undefined) {
+    clauses.push('project = ?');
+    args.push(query.project);
+  }
+  // An empty scope matches nothing.
+  if (query.projects !== undefined) {
+    clauses.push(`project IN (${query.projects.map(() => '?').join(', ') || 'NULL'})`);
+    args.push(...query.projects);
+  }
+  if (query.status !== undefined && query.status.length > 0) {
+    clauses.push(`status IN (${query.status.map(() => '?').join(', ')})`);
+    args.push(...query.status);
+  }
+  for (const tag of new Set(query.tags ?? [])) {
+    clauses.push('EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = experiments.id AND t.tag = ?)');
+    args.push(tag);
+  }
+  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', args };
 }
 
 /** A row of the series table as a SeriesRecord (shared with the SQLite server store). */
@@ -331,27 +357,9 @@ export class SqliteBackend implements StoreBackend {
     });
   }
 
-  #where(query: ExperimentQuery): { sql: string; args: unknown[] } {
-    const clauses: string[] = [];
-    const args: unknown[] = [];
-    if (query.project !== undefined) {
-      clauses.push('project = ?');
-      args.push(query.project);
-    }
-    if (query.status !== undefined && query.status.length > 0) {
-      clauses.push(`status IN (${query.status.map(() => '?').join(', ')})`);
-      args.push(...query.status);
-    }
-    for (const tag of new Set(query.tags ?? [])) {
-      clauses.push('EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = experiments.id AND t.tag = ?)');
-      args.push(tag);
-    }
-    return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', args };
-  }
-
   listExperiments(query: ExperimentQuery): ExperimentRecord[] {
     return this.#guard('listing experiments', () => {
-      const { sql, args } = this.#where(query);
+      const { sql, args } = experimentWhere(query);
       const column = SORT_COLUMNS[query.sort ?? 'created_at'] ?? 'created_at';
       const order = query.order === 'asc' ? 'ASC' : 'DESC';
       const page = query.limit !== undefined || query.offset !== undefined ? 'LIMIT ? OFFSET ?' : '';
@@ -365,7 +373,7 @@ export class SqliteBackend implements StoreBackend {
 
   countExperiments(query: ExperimentQuery): number {
     return this.#guard('counting experiments', () => {
-      const { sql, args } = this.#where(query);
+      const { sql, args } = experimentWhere(query);
       return this.#db
         .prepare(`SELECT count(*) FROM experiments ${sql}`)
         .pluck()
@@ -606,8 +614,10 @@ export class SqliteBackend implements StoreBackend {
     );
   }
 
-  readSeries(experimentId: string): SeriesRecord[] {
-    return this.#guard('reading series', () => (this.#stmt.readSeries.all(experimentId) as Record<string, unknown>[]).map(seriesRecord));
+  readSeries(experimentId: string, limit?: number): SeriesRecord[] {
+    return this.#guard('reading series', () =>
+      (this.#stmt.readSeries.all(experimentId, limit ?? -1) as Record<string, unknown>[]).map(seriesRecord),
+    );
   }
 
   #existingSeriesId(experimentId: string, name: string, kind: SeriesKind): number | undefined {
@@ -623,10 +633,17 @@ export class SqliteBackend implements StoreBackend {
     });
   }
 
-  readImages(experimentId: string, name: string): ImagePoint[] {
-    return this.#guard('reading images', () => {
+  listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): ImageMeta[] {
+    return this.#guard('listing images', () => {
       const id = this.#existingSeriesId(experimentId, name, 'image');
-      return id === undefined ? [] : (this.#stmt.readImages.all(id) as ImagePoint[]);
+      return id === undefined ? [] : (this.#stmt.listImages.all(id, page?.fromStep ?? -Infinity, page?.limit ?? -1) as ImageMeta[]);
+    });
+  }
+
+  readImage(experimentId: string, name: string, step: number): Buffer | undefined {
+    return this.#guard('reading an image', () => {
+      const id = this.#existingSeriesId(experimentId, name, 'image');
+      return id === undefined ? undefined : (this.#stmt.readImage.get(id, step) as Buffer | undefined);
     });
   }
 
@@ -641,14 +658,16 @@ export class SqliteBackend implements StoreBackend {
     });
   }
 
-  listTables(experimentId: string): TableSummary[] {
+  listTables(experimentId: string, limit?: number): TableSummary[] {
     return this.#guard('listing tables', () =>
-      (this.#stmt.listTables.all(experimentId) as { name: string; rows: number; columns: number; logged_at: number }[]).map((row) => ({
-        name: row.name,
-        rows: row.rows,
-        columns: row.columns,
-        loggedAt: row.logged_at,
-      })),
+      (this.#stmt.listTables.all(experimentId, limit ?? -1) as { name: string; rows: number; columns: number; logged_at: number }[]).map(
+        (row) => ({
+          name: row.name,
+          rows: row.rows,
+          columns: row.columns,
+          loggedAt: row.logged_at,
+        }),
+      ),
     );
   }
 

@@ -1,11 +1,11 @@
 // SQLite publish source: reads a local store for a publisher and keeps its per-remote ledger in the same file.
 
 import type { ExperimentQuery, ExperimentRecord, ParamRecord } from '../../model/experiment.js';
-import type { ImagePoint, MetricData, SeriesRecord } from '../../model/series.js';
+import type { ImageMeta, ImagePoint, MetricData, PlotPoint, SeriesRecord } from '../../model/series.js';
 import type { TableRecord, TableSummary } from '../../model/table.js';
 import { decodeChunks } from '../column-codec.js';
 import type { StudyMember, StudyRecord } from '../../model/study.js';
-import type { PlotText, PublishSource, SyncLedger, Truncation } from '../publish-source.js';
+import type { LedgerEntry, PlotText, PublishSource, Truncation } from '../publish-source.js';
 import { SqliteBackend } from './sqlite-backend.js';
 
 interface ChunkRow {
@@ -50,8 +50,32 @@ export class SqlitePublishSource implements PublishSource {
     return this.#store.readParams(experimentId);
   }
 
-  readSeries(experimentId: string): SeriesRecord[] {
-    return this.#store.readSeries(experimentId);
+  findExperiments(name: string, project?: string): ExperimentRecord[] {
+    return this.#store.findExperiments(name, project);
+  }
+
+  countExperiments(query: ExperimentQuery): number {
+    return this.#store.countExperiments(query);
+  }
+
+  readSeries(experimentId: string, limit?: number): SeriesRecord[] {
+    return this.#store.readSeries(experimentId, limit);
+  }
+
+  readMetric(experimentId: string, name: string): MetricData | undefined {
+    return this.#store.readMetric(experimentId, name);
+  }
+
+  readPlots(experimentId: string, name: string): PlotPoint[] {
+    return this.#store.readPlots(experimentId, name);
+  }
+
+  listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): ImageMeta[] {
+    return this.#store.listImages(experimentId, name, page);
+  }
+
+  readImage(experimentId: string, name: string, step: number): Buffer | undefined {
+    return this.#store.readImage(experimentId, name, step);
   }
 
   #seriesId(experimentId: string, name: string, kind: string): number | undefined {
@@ -112,8 +136,8 @@ export class SqlitePublishSource implements PublishSource {
       .all(id, after ?? -1, max) as PlotText[];
   }
 
-  listTables(experimentId: string): TableSummary[] {
-    return this.#store.listTables(experimentId);
+  listTables(experimentId: string, limit?: number): TableSummary[] {
+    return this.#store.listTables(experimentId, limit);
   }
 
   readTable(experimentId: string, name: string): TableRecord | undefined {
@@ -134,11 +158,11 @@ export class SqlitePublishSource implements PublishSource {
     return this.#store.studies().getStudy(id);
   }
 
-  studyMembers(id: string): StudyMember[] {
+  members(id: string): StudyMember[] {
     return this.#store.studies().members(id);
   }
 
-  ledger(remote: string, experimentId: string): SyncLedger {
+  ledger(remote: string, experimentId: string): LedgerEntry {
     const row = this.#db
       .prepare('SELECT meta_hash, remote_name, truncation_seq FROM sync_experiments WHERE remote = ? AND experiment_id = ?')
       .get(remote, experimentId) as { meta_hash: string | null; remote_name: string | null; truncation_seq: number } | undefined;

@@ -4,8 +4,8 @@ import { LablogError } from '../../core/errors.js';
 import type { Limits } from '../../core/limits.js';
 import type { ParamRecord } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
-import type { TableSummary } from '../../model/table.js';
-import { planIngest, type IngestPlan, type StoredState } from '../ingest-plan.js';
+import type { TableRecord, TableSummary } from '../../model/table.js';
+import { assertTruncateStep, planIngest, type IngestPlan, type StoredState } from '../ingest-plan.js';
 import { keyRecord, sessionAndKey, type KeyRow as StoredKeyRow, type SessionRow } from '../key-records.js';
 import { assertBlobQuota, blobCheck, blobCheckColumns, type BlobCheckRow } from '../blob-records.js';
 import { decodeXChunks, type EncodedChunk, type EncodedXChunk } from '../column-codec.js';
@@ -29,9 +29,9 @@ import type {
   ServerBackend,
   UiSessionRecord,
 } from '../server-backend.js';
-import { SqliteBackend, seriesRecord, toRecord as experimentRecord, type ExperimentRow } from './sqlite-backend.js';
+import { SqliteBackend, experimentWhere, seriesRecord, toRecord as experimentRecord, type ExperimentRow } from './sqlite-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
-import type { ServerStudyBackend } from '../study-backend.js';
+import type { ServerStudyBackend } from '../study-store.js';
 import { dedupedName } from '../experiment-names.js';
 
 const TABLE_FORMAT = 'arrow-ipc-stream';
@@ -215,6 +215,7 @@ export class SqliteServerBackend implements ServerBackend {
   }
 
   async truncate(experimentId: string, fromStep: number, now: number): Promise<void> {
+    assertTruncateStep(fromStep);
     this.#store.transaction('truncating an experiment', () => {
       if (this.#db.prepare('SELECT 1 FROM experiments WHERE id = ?').get(experimentId) === undefined) {
         throw new LablogError('EXPERIMENT_NOT_FOUND', `no experiment with id ${experimentId}`, { id: experimentId });
@@ -327,35 +328,22 @@ export class SqliteServerBackend implements ServerBackend {
     });
   }
 
+  async findExperiments(name: string, project?: string): Promise<RemoteExperimentRecord[]> {
+    const rows = (
+      project === undefined
+        ? this.#db.prepare('SELECT * FROM experiments WHERE name = ? ORDER BY created_at').all(name)
+        : this.#db.prepare('SELECT * FROM experiments WHERE name = ? AND project = ? ORDER BY created_at').all(name, project)
+    ) as Row[];
+    return rows.map(toRecord);
+  }
+
   async getExperiment(id: string): Promise<RemoteExperimentRecord | undefined> {
     const row = this.#db.prepare('SELECT * FROM experiments WHERE id = ?').get(id) as Row | undefined;
     return row && toRecord(row);
   }
 
-  #where(query: RemoteExperimentQuery): { sql: string; args: unknown[] } {
-    const clauses: string[] = [];
-    const args: unknown[] = [];
-    if (query.project !== undefined) {
-      clauses.push('project = ?');
-      args.push(query.project);
-    }
-    if (query.projects !== undefined) {
-      clauses.push(`project IN (${query.projects.map(() => '?').join(', ') || 'NULL'})`);
-      args.push(...query.projects);
-    }
-    if (query.status !== undefined && query.status.length > 0) {
-      clauses.push(`status IN (${query.status.map(() => '?').join(', ')})`);
-      args.push(...query.status);
-    }
-    for (const tag of new Set(query.tags ?? [])) {
-      clauses.push('EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = experiments.id AND t.tag = ?)');
-      args.push(tag);
-    }
-    return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', args };
-  }
-
   async listExperiments(query: RemoteExperimentQuery): Promise<RemoteExperimentRecord[]> {
-    const { sql, args } = this.#where(query);
+    const { sql, args } = experimentWhere(query);
     const column = SORT_COLUMNS[query.sort ?? 'created_at'] ?? 'created_at';
     const order = query.order === 'asc' ? 'ASC' : 'DESC';
     args.push(query.limit ?? -1, query.offset ?? 0);
@@ -366,7 +354,7 @@ export class SqliteServerBackend implements ServerBackend {
   }
 
   async countExperiments(query: RemoteExperimentQuery): Promise<number> {
-    const { sql, args } = this.#where(query);
+    const { sql, args } = experimentWhere(query);
     return this.#db
       .prepare(`SELECT count(*) FROM experiments ${sql}`)
       .pluck()
@@ -378,14 +366,7 @@ export class SqliteServerBackend implements ServerBackend {
   }
 
   async readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]> {
-    if (limit === undefined) return this.#store.readSeries(experimentId);
-    const rows = this.#db
-      .prepare(
-        `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
-         FROM series WHERE experiment_id = ? ORDER BY name LIMIT ?`,
-      )
-      .all(experimentId, limit) as Record<string, unknown>[];
-    return rows.map(seriesRecord);
+    return this.#store.readSeries(experimentId, limit);
   }
 
   async readMetric(experimentId: string, name: string): Promise<MetricData | undefined> {
@@ -453,23 +434,11 @@ export class SqliteServerBackend implements ServerBackend {
   }
 
   async listImages(experimentId: string, name: string, page?: { fromStep: number; limit: number }): Promise<ImageMeta[]> {
-    return this.#db
-      .prepare(
-        `SELECT p.step, p.timestamp, p.caption, p.width, p.height, p.blob_hash AS hash
-         FROM image_points p JOIN series s ON s.id = p.series_id
-         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'image' AND p.step >= ? ORDER BY p.step LIMIT ?`,
-      )
-      .all(experimentId, name, page?.fromStep ?? -Infinity, page?.limit ?? -1) as ImageMeta[];
+    return this.#store.listImages(experimentId, name, page);
   }
 
   async readImage(experimentId: string, name: string, step: number): Promise<Buffer | undefined> {
-    return this.#db
-      .prepare(
-        `SELECT b.bytes FROM image_points p JOIN series s ON s.id = p.series_id JOIN blobs b ON b.hash = p.blob_hash
-         WHERE s.experiment_id = ? AND s.name = ? AND s.kind = 'image' AND p.step = ?`,
-      )
-      .pluck()
-      .get(experimentId, name, step) as Buffer | undefined;
+    return this.#store.readImage(experimentId, name, step);
   }
 
   async readPlots(experimentId: string, name: string): Promise<PlotPoint[]> {
@@ -477,15 +446,11 @@ export class SqliteServerBackend implements ServerBackend {
   }
 
   async listTables(experimentId: string, limit?: number): Promise<TableSummary[]> {
-    if (limit === undefined) return this.#store.listTables(experimentId);
-    const rows = this.#db
-      .prepare('SELECT name, rows, columns, logged_at FROM tables WHERE experiment_id = ? ORDER BY name LIMIT ?')
-      .all(experimentId, limit) as { name: string; rows: number; columns: number; logged_at: number }[];
-    return rows.map((row) => ({ name: row.name, rows: row.rows, columns: row.columns, loggedAt: row.logged_at }));
+    return this.#store.listTables(experimentId, limit);
   }
 
-  async readTable(experimentId: string, name: string): Promise<Buffer | undefined> {
-    return this.#store.readTable(experimentId, name)?.ipc;
+  async readTable(experimentId: string, name: string): Promise<TableRecord | undefined> {
+    return this.#store.readTable(experimentId, name);
   }
 
   async readMetricPage(experimentId: string, name: string, fromStep: number, limit: number): Promise<MetricPage | undefined> {

@@ -2,7 +2,7 @@
 
 import { LablogError } from '../../core/errors.js';
 import type { StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../../model/study.js';
-import type { StudyBackend } from '../study-backend.js';
+import type { StudyBackend } from '../study-store.js';
 import type { SqliteBackend } from './sqlite-backend.js';
 
 interface Row {

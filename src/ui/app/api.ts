@@ -1,6 +1,7 @@
 // The browser's client of the lablog API: typed fetches, with the server's error body as a thrown ApiError.
 
 import type { ErrorCode } from '../../model/error-codes.js';
+import { MAX_STUDY_PAGE } from '../../model/study.js';
 import type { ExperimentPage, ExperimentRow, ExperimentTable, Overview, SeriesAnswer, SessionAnswer, TablePage, XAxis } from '../ui-api.js';
 
 export class ApiError extends Error {
@@ -106,7 +107,8 @@ export const api = {
     ),
   table: (id: string, name: string, page: { offset: number; limit: number; columnOffset: number; sort?: string; order?: 'asc' | 'desc' }) =>
     request<TablePage>('GET', `/api/v1/experiments/${encodeURIComponent(id)}/tables/data${q({ name, format: 'json', ...page })}`),
-  studies: (project?: string) => request<{ studies: StudyJson[]; total: number }>('GET', `/api/v1/studies${q({ project, limit: 100 })}`),
+  studies: (project?: string) =>
+    request<{ studies: StudyJson[]; total: number }>('GET', `/api/v1/studies${q({ project, limit: MAX_STUDY_PAGE })}`),
   study: (id: string) => request<StudyDetailJson>('GET', `/api/v1/studies/${encodeURIComponent(id)}`),
   compareStudy: (id: string, body: { metrics: { name: string; goal: 'minimize' | 'maximize' }[]; experiments?: string[] }) =>
     request<ComparisonJson>('POST', `/api/v1/studies/${encodeURIComponent(id)}/compare`, body),

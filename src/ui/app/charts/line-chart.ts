@@ -3,6 +3,7 @@
 import uPlot from 'uplot';
 import { api } from '../api.js';
 import { formatDuration, formatNumber, formatTime, h } from '../dom.js';
+import { NonFiniteMarkers } from './non-finite-markers.js';
 import { MAX_SERIES_POINTS, type SeriesAnswer, type XAxis } from '../../ui-api.js';
 import '../views/experiment.css';
 
@@ -67,6 +68,8 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
   let plot: uPlot | null = null;
   let shape = '';
   let answer: SeriesAnswer | null = null;
+  /** The NaN and ±Infinity points of the answer drawn (the plot's plugin and legend read the latest). */
+  const markers = new NonFiniteMarkers();
   let requestedPoints = 0;
   let sequence = 0;
   let destroyed = false;
@@ -218,6 +221,15 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
     if (zoom !== null) notes.push('zoomed: double-click to reset');
     note.textContent = notes.join(' · ');
 
+    markers.set(
+      experiments.map((e, i) => ({
+        label: e.label,
+        color: seriesColor(i),
+        points: answer!.series.find((s) => s.experimentId === e.id)?.nonFinite ?? [],
+      })),
+    );
+    element.dataset['nonfinite'] = String(markers.count);
+
     const data: uPlot.AlignedData = [xs, ...ys];
     const nextShape = `${x}|${log}|${smoothed.length > 0}|${n}`;
     if (plot !== null && nextShape === shape) {
@@ -240,7 +252,9 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
     const n = experiments.length;
     const xValue = (v: number | null): string =>
       v === null ? '—' : x === 'time' ? formatTime(v * 1000) : x === 'relative' ? formatDuration(v * 1000) : formatNumber(v);
-    const yValue = (_u: uPlot, v: number | null): string => formatNumber(v);
+    // A NaN or ±Infinity point has no y (null): the legend names its value instead of a dash.
+    const yValue = (u: uPlot, v: number | null, seriesIndex: number, index: number | null): string =>
+      (v === null && index !== null ? markers.labelAt((seriesIndex - 1) % n, u.data[0][index]) : undefined) ?? formatNumber(v);
     const series: uPlot.Series[] = [{ label: X_LABELS[x], value: (_u, v) => xValue(v) }];
     // Raw series first (drawn below); with smoothing they are faint and left out of the legend.
     experiments.forEach((e, i) => {
@@ -279,6 +293,7 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
         },
       ],
       legend: { live: experiments.length <= LIVE_LEGEND_SERIES },
+      plugins: [markers.plugin((seriesIndex) => (seriesIndex - 1) % n)],
       cursor: {
         drag: { x: true, y: false, dist: 5 },
         bind: {

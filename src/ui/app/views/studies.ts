@@ -2,6 +2,7 @@
 
 import './studies.css';
 import { defaultMetricGoal } from '../../../model/metric-goal.js';
+import { templateObjective } from '../../../model/study.js';
 import { api, type StudyDetailJson, type StudyJson } from '../api.js';
 import { formatDuration, formatNumber, formatTime, h, mount, statusBadge } from '../dom.js';
 import { href, type ViewContext } from '../navigation.js';
@@ -192,16 +193,10 @@ function describeParameter(value: unknown): (string | HTMLElement)[] {
   return [String(value)];
 }
 
-/** The metric and goal the study names in its template, if any. */
+/** The metric and goal the study names in its template (the goal its name suggests when it states none), if any. */
 function templateMetric(template: Template | null): { metric: string; goal: 'minimize' | 'maximize' } | null {
-  if (template === null) return null;
-  const p = template.parameters;
-  const metric = typeof p['metric'] === 'string' ? p['metric'] : typeof p['success_metric'] === 'string' ? p['success_metric'] : null;
-  if (metric === null) return null;
-  return {
-    metric,
-    goal: p['objective'] === 'maximize' ? 'maximize' : p['objective'] === 'minimize' ? 'minimize' : defaultMetricGoal(metric),
-  };
+  const objective = template === null ? null : templateObjective(template);
+  return objective === null ? null : { metric: objective.metric, goal: objective.goal ?? defaultMetricGoal(objective.metric) };
 }
 
 function stat(key: string, label: string, value: number | string | null, text: string | HTMLElement): HTMLElement[] {

@@ -1,9 +1,10 @@
-// The study part of the Store interface: studies and their members (types only).
+// The study capability of a store: studies and their members (types only).
 
 import type { StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord } from '../model/study.js';
+import type { Async } from './async.js';
 
-/** Studies in a store. Synchronous like StoreBackend; failures throw LablogError (STORAGE_ERROR or the typed code). */
-export interface StudyBackend {
+/** Studies in a store. Synchronous; failures throw LablogError (STORAGE_ERROR or the typed code). */
+export interface StudyStore {
   /** Inserts a study; a name taken in the project fails INVALID_NAME. */
   createStudy(record: StudyRecord): void;
   getStudy(id: string): StudyRecord | undefined;
@@ -22,7 +23,8 @@ export interface StudyBackend {
   dropArtifacts(experimentIds: readonly string[]): void;
 }
 
+/** The embedded store's studies (the name core uses). */
+export type StudyBackend = StudyStore;
+
 /** The same operations for a server's store: asynchronous, with the same rules and errors. */
-export type ServerStudyBackend = {
-  [K in keyof StudyBackend]: (...args: Parameters<StudyBackend[K]>) => Promise<ReturnType<StudyBackend[K]>>;
-};
+export type ServerStudyBackend = Async<StudyStore>;

@@ -1,8 +1,8 @@
-// Opens the server's store: an embedded SQLite file by default, PostgreSQL for a postgres:// URL.
+// Opens the server's store, picking its driver: an embedded SQLite file by default, PostgreSQL for a postgres:// URL.
 
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { ServerBackend } from '../store/server-backend.js';
+import type { ServerBackend } from './server-backend.js';
 
 export const DEFAULT_SERVER_DB = '.lablog/server.db';
 
@@ -12,11 +12,11 @@ export function isPostgresUrl(db: string): boolean {
 
 export async function openServerBackend(db: string = DEFAULT_SERVER_DB): Promise<ServerBackend> {
   if (isPostgresUrl(db)) {
-    const { PostgresBackend } = await import('../store/postgres/postgres-backend.js');
+    const { PostgresBackend } = await import('./postgres/postgres-backend.js');
     return PostgresBackend.open(db);
   }
   const file = resolve(db);
   mkdirSync(dirname(file), { recursive: true });
-  const { SqliteServerBackend } = await import('../store/sqlite/sqlite-server-backend.js');
+  const { SqliteServerBackend } = await import('./sqlite/sqlite-server-backend.js');
   return new SqliteServerBackend(file);
 }

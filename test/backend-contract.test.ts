@@ -1,0 +1,1141 @@
+// The backend contract: one set of cases, run against every store, so parity between them is proven, not hoped.
+//
+// Which store has which capability (a case runs on every store that has its capability):
+//
+// | capability        | interface (src/store/)                    | embedded SQLite | SQLite server | PostgreSQL |
+// |-------------------|-------------------------------------------|-----------------|---------------|------------|
+// | experiment reads  | ExperimentReader (experiment-reader.ts)   | yes             | yes           | yes        |
+// | experiment writes | ExperimentWriter (experiment-writer.ts)   | yes             | no            | no         |
+// | batch writer      | BatchWriter (experiment-writer.ts)        | yes             | no            | no         |
+// | ingest            | ExperimentIngest (experiment-ingest.ts)   | no              | yes           | yes        |
+// | studies           | StudyStore (study-store.ts)               | yes             | yes           | yes        |
+// | blobs             | BlobStore (blob-store.ts)                 | no              | yes           | yes        |
+// | keys and sessions | KeyStore (key-store.ts)                   | no              | yes           | yes        |
+// | series pages      | SeriesPages (series-pages.ts)             | no              | yes           | yes        |
+// | UI queries        | UiQueries (ui-queries.ts)                 | no              | yes           | yes        |
+// | sync ledger       | SyncLedger + WatermarkReader (publish-source.ts, the embedded store's PublishSource) | yes | no | no |
+//
+// The embedded store is synchronous; it is wrapped to the asynchronous shape (Async<T>) the servers implement.
+// PostgreSQL runs when one is reachable (required with LABLOG_REQUIRE_POSTGRES=1), as in test/postgres-*.test.ts.
+// Each capability's cases are an object keyed by the interface's method names (`satisfies Record<keyof X, Case>`):
+// a method added to an interface without a case here fails the typecheck.
+
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LablogError } from '../src/core/errors.js';
+import { DEFAULT_LIMITS } from '../src/core/limits.js';
+import type { StudyRecord } from '../src/model/study.js';
+import type { BlobStore } from '../src/store/blob-store.js';
+import type { EvenColumn } from '../src/store/column-codec.js';
+import type { ExperimentIngest } from '../src/store/experiment-ingest.js';
+import type { ExperimentReader } from '../src/store/experiment-reader.js';
+import type { BatchWriter, ExperimentWriter } from '../src/store/experiment-writer.js';
+import type { KeyStore } from '../src/store/key-store.js';
+import type { SyncLedger, WatermarkReader } from '../src/store/publish-source.js';
+import type { SeriesPages } from '../src/store/series-pages.js';
+import type { StudyStore } from '../src/store/study-store.js';
+import type { UiQueries } from '../src/store/ui-queries.js';
+import {
+  common,
+  openEmbedded,
+  openPostgres,
+  openSqliteServer,
+  sha256,
+  type Capability,
+  type ContractBackend,
+  type Seed,
+} from './support/contract-backends.js';
+import { postgresUrl } from './support/postgres.js';
+
+const baseUrl = await postgresUrl();
+if (!baseUrl) {
+  console.warn(
+    'SKIPPED the PostgreSQL part of test/backend-contract.test.ts: no PostgreSQL. Set LABLOG_TEST_POSTGRES_URL, or install ' +
+      'PostgreSQL 15 (apt-get install -y postgresql) so test/global-setup.ts starts a throwaway server.',
+  );
+}
+
+const T0 = 1_700_000_000_000;
+
+/** What each driver reports as `driverCode` when a primary key is taken. */
+const PRIMARY_KEY_TAKEN: Record<ContractBackend['driver'], string> = { sqlite: 'SQLITE_CONSTRAINT_PRIMARYKEY', postgres: '23505' };
+
+type Case = (b: ContractBackend) => Promise<void>;
+
+/** A project of its own per case, so a case sees only what it stored. */
+const project = () => `p-${randomUUID()}`;
+const png = (tag: string) => Buffer.from(`\x89PNG contract ${tag}`);
+const ipc = (tag: string) => Buffer.from(`arrow contract ${tag}`);
+const figure = (n: number) => JSON.stringify({ data: [{ y: [n, n + 1] }] });
+
+/** An experiment with some of everything, including a diverged (NaN), an exploded (+∞) and a collapsed (−∞) metric. */
+function rich(projectName: string, overrides: Partial<Seed> = {}): Seed {
+  return {
+    project: projectName,
+    name: 'run',
+    tags: ['a', 'b'],
+    createdAt: T0,
+    params: [
+      { key: 'lr', type: 'number', value: '0.01' },
+      { key: 'model', type: 'string', value: 'mlp' },
+    ],
+    metrics: [
+      { name: 'acc', steps: [0, 1, 2, 3, 4], values: [0.1, 0.2, 0.3, 0.4, 0.5] },
+      { name: 'collapsed', steps: [0, 1], values: [1, -Infinity] },
+      { name: 'exploded', steps: [0, 1], values: [1, Infinity] },
+      { name: 'loss', steps: [0, 1, 2], values: [0.5, 0.25, NaN] },
+    ],
+    images: [0, 5, 10].map((step) => ({
+      name: 'samples',
+      step,
+      timestamp: T0 + step,
+      caption: `s${step}`,
+      png: png(`${step}`),
+      width: 2,
+      height: 1,
+    })),
+    plots: [0, 1].map((step) => ({ name: 'curve', step, timestamp: T0 + step, caption: null, figure: figure(step) })),
+    tables: [
+      { name: 'preds', ipc: ipc('preds'), rows: 3, columns: 2, loggedAt: T0 + 1 },
+      { name: 'scores', ipc: ipc('scores'), rows: 1, columns: 4, loggedAt: T0 + 2 },
+    ],
+    ...overrides,
+  };
+}
+
+function study(overrides: Partial<StudyRecord> = {}): StudyRecord {
+  return {
+    id: randomUUID(),
+    project: project(),
+    name: 'study',
+    description: null,
+    hypothesis: 'wider is better',
+    tags: ['t'],
+    metadata: { owner: 'ada' },
+    baseline: null,
+    template: null,
+    status: 'active',
+    conclusion: null,
+    archiveReason: null,
+    preserveArtifacts: null,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+async function failure(promise: Promise<unknown>): Promise<LablogError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(LablogError);
+    return error as LablogError;
+  }
+  throw new Error('expected a rejection');
+}
+
+const metricSeries = (name: string, count: number, last: number | null, min: number | null, max: number | null, lastStep: number) => ({
+  name,
+  kind: 'metric',
+  count,
+  firstStep: 0,
+  lastStep,
+  lastTimestamp: T0 + lastStep,
+  lastValue: last,
+  minValue: min,
+  maxValue: max,
+});
+
+/** The series of rich(), by name. */
+const RICH_SERIES = [
+  metricSeries('acc', 5, 0.5, 0.1, 0.5, 4),
+  metricSeries('collapsed', 2, -Infinity, -Infinity, 1, 1),
+  {
+    name: 'curve',
+    kind: 'plot',
+    count: 2,
+    firstStep: 0,
+    lastStep: 1,
+    lastTimestamp: T0 + 1,
+    lastValue: null,
+    minValue: null,
+    maxValue: null,
+  },
+  metricSeries('exploded', 2, Infinity, 1, Infinity, 1),
+  metricSeries('loss', 3, NaN, 0.25, 0.5, 2),
+  {
+    name: 'samples',
+    kind: 'image',
+    count: 3,
+    firstStep: 0,
+    lastStep: 10,
+    lastTimestamp: T0 + 10,
+    lastValue: null,
+    minValue: null,
+    maxValue: null,
+  },
+];
+
+const READER: Record<keyof ExperimentReader, Case> = {
+  async getExperiment(b) {
+    const p = project();
+    const id = await b.seed(rich(p, { tags: ['b', 'a', 'é'] }));
+    expect(common(await b.reader.getExperiment(id))).toEqual({
+      id,
+      project: p,
+      name: 'run',
+      description: null,
+      tags: ['b', 'a', 'é'],
+      status: 'running',
+      createdAt: T0,
+      endedAt: null,
+      heartbeatAt: T0,
+      hostname: 'host-a',
+    });
+    expect(await b.reader.getExperiment(randomUUID())).toBeUndefined();
+  },
+  async findExperiments(b) {
+    const [p1, p2] = [project(), project()];
+    const name = `find-${randomUUID()}`;
+    const a = await b.seed({ project: p1, name, createdAt: T0 });
+    const c = await b.seed({ project: p2, name, createdAt: T0 + 1 });
+    expect((await b.reader.findExperiments(name, p1)).map((r) => r.id)).toEqual([a]);
+    expect((await b.reader.findExperiments(name)).map((r) => r.id)).toEqual([a, c]);
+    expect(await b.reader.findExperiments(name, project())).toEqual([]);
+  },
+  async listExperiments(b) {
+    const [p1, p2, p3] = [project(), project(), project()];
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await b.seed({ project: p1, name: `e${i}`, createdAt: T0 + i, tags: i === 1 ? ['x'] : [] }));
+    const other = await b.seed({ project: p2, name: 'e', createdAt: T0 + 10 });
+    await b.seed({ project: p3, name: 'e', createdAt: T0 + 20 });
+    const list = async (q: Parameters<ExperimentReader['listExperiments']>[0]) => (await b.reader.listExperiments(q)).map((r) => r.id);
+    // Project scoping: only the listed projects; an empty scope matches nothing.
+    expect(await list({ projects: [p1, p2], sort: 'created_at', order: 'asc' })).toEqual([...ids, other]);
+    expect(await list({ projects: [] })).toEqual([]);
+    expect(await list({ project: p1, projects: [p2] })).toEqual([]);
+    // Paging.
+    expect(await list({ project: p1, sort: 'created_at', order: 'asc', limit: 2, offset: 1 })).toEqual([ids[1], ids[2]]);
+    expect(await list({ project: p1, sort: 'created_at', order: 'desc', limit: 1 })).toEqual([ids[2]]);
+    expect(await list({ project: p1, sort: 'name', order: 'asc', offset: 2 })).toEqual([ids[2]]);
+    expect(await list({ projects: [p1], tags: ['x'] })).toEqual([ids[1]]);
+    expect(await list({ projects: [p1], status: ['completed'] })).toEqual([]);
+  },
+  async countExperiments(b) {
+    const [p1, p2] = [project(), project()];
+    for (let i = 0; i < 3; i++) await b.seed({ project: p1, name: `e${i}`, createdAt: T0 + i, tags: i === 0 ? ['x'] : [] });
+    await b.seed({ project: p2, name: 'e', createdAt: T0 });
+    expect(await b.reader.countExperiments({ project: p1 })).toBe(3);
+    expect(await b.reader.countExperiments({ projects: [p1, p2] })).toBe(4);
+    expect(await b.reader.countExperiments({ projects: [] })).toBe(0);
+    expect(await b.reader.countExperiments({ projects: [p1], tags: ['x'] })).toBe(1);
+    expect(await b.reader.countExperiments({ projects: [p1], status: ['running'] })).toBe(3);
+  },
+  async readParams(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.reader.readParams(id)).toEqual([
+      { key: 'lr', type: 'number', value: '0.01' },
+      { key: 'model', type: 'string', value: 'mlp' },
+    ]);
+    expect(await b.reader.readParams(randomUUID())).toEqual([]);
+  },
+  async readSeries(b) {
+    const id = await b.seed(rich(project()));
+    const series = await b.reader.readSeries(id);
+    expect(series).toEqual(RICH_SERIES);
+    // NaN and ±Infinity as the last value read back as themselves, never null or a string (in every store).
+    expect(Object.is(series.find((s) => s.name === 'loss')!.lastValue, NaN)).toBe(true);
+    expect(series.find((s) => s.name === 'exploded')!.lastValue).toBe(Infinity);
+    expect(series.find((s) => s.name === 'collapsed')!.lastValue).toBe(-Infinity);
+    expect((await b.reader.readSeries(id, 2)).map((s) => s.name)).toEqual(['acc', 'collapsed']);
+    // Names sort by code point in every store (SQLite's BINARY, PostgreSQL's "C"), whatever the locale.
+    const names = ['é', 'a', 'B', 'a b', '😀'];
+    const other = await b.seed({
+      project: project(),
+      name: 'n',
+      createdAt: T0,
+      params: names.map((key) => ({ key, type: 'string', value: key })),
+      metrics: names.map((name) => ({ name, steps: [0], values: [1] })),
+      tables: names.map((name) => ({ name, ipc: ipc(name), rows: 1, columns: 1, loggedAt: T0 })),
+    });
+    const byCodePoint = ['B', 'a', 'a b', 'é', '😀'];
+    expect((await b.reader.readSeries(other)).map((s) => s.name)).toEqual(byCodePoint);
+    expect((await b.reader.readParams(other)).map((p) => p.key)).toEqual(byCodePoint);
+    expect((await b.reader.listTables(other)).map((t) => t.name)).toEqual(byCodePoint);
+    expect(await b.reader.readSeries(randomUUID())).toEqual([]);
+  },
+  async readMetric(b) {
+    const id = await b.seed(rich(project()));
+    const loss = await b.reader.readMetric(id, 'loss');
+    expect(Array.from(loss!.steps)).toEqual([0, 1, 2]);
+    expect(Array.from(loss!.values)).toEqual([0.5, 0.25, NaN]);
+    expect(Array.from(loss!.timestamps)).toEqual([T0, T0 + 1, T0 + 2]);
+    expect(Array.from((await b.reader.readMetric(id, 'exploded'))!.values)).toEqual([1, Infinity]);
+    expect(Array.from((await b.reader.readMetric(id, 'collapsed'))!.values)).toEqual([1, -Infinity]);
+    expect(await b.reader.readMetric(id, 'nope')).toBeUndefined();
+    // A series of another kind is not a metric.
+    expect(await b.reader.readMetric(id, 'samples')).toBeUndefined();
+  },
+  async readPlots(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.reader.readPlots(id, 'curve')).toEqual([
+      { step: 0, timestamp: T0, caption: null, figure: JSON.parse(figure(0)) },
+      { step: 1, timestamp: T0 + 1, caption: null, figure: JSON.parse(figure(1)) },
+    ]);
+    expect(await b.reader.readPlots(id, 'nope')).toEqual([]);
+  },
+  async listImages(b) {
+    const id = await b.seed(rich(project()));
+    const meta = (step: number) => ({ step, timestamp: T0 + step, caption: `s${step}`, width: 2, height: 1, hash: sha256(png(`${step}`)) });
+    expect(await b.reader.listImages(id, 'samples')).toEqual([meta(0), meta(5), meta(10)]);
+    expect(await b.reader.listImages(id, 'samples', { fromStep: 1, limit: 1 })).toEqual([meta(5)]);
+    expect(await b.reader.listImages(id, 'samples', { fromStep: 5, limit: 10 })).toEqual([meta(5), meta(10)]);
+    expect(await b.reader.listImages(id, 'nope')).toEqual([]);
+  },
+  async readImage(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.reader.readImage(id, 'samples', 5)).toEqual(png('5'));
+    expect(await b.reader.readImage(id, 'samples', 6)).toBeUndefined();
+    expect(await b.reader.readImage(id, 'nope', 5)).toBeUndefined();
+  },
+  async listTables(b) {
+    const id = await b.seed(rich(project()));
+    const preds = { name: 'preds', rows: 3, columns: 2, loggedAt: T0 + 1 };
+    expect(await b.reader.listTables(id)).toEqual([preds, { name: 'scores', rows: 1, columns: 4, loggedAt: T0 + 2 }]);
+    expect(await b.reader.listTables(id, 1)).toEqual([preds]);
+  },
+  async readTable(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.reader.readTable(id, 'preds')).toEqual({ name: 'preds', rows: 3, columns: 2, loggedAt: T0 + 1, ipc: ipc('preds') });
+    expect(await b.reader.readTable(id, 'nope')).toBeUndefined();
+  },
+} satisfies Record<keyof ExperimentReader, Case>;
+
+const STUDIES: Record<keyof StudyStore, Case> = {
+  async createStudy(b) {
+    const record = study();
+    await b.studies.createStudy(record);
+    expect(await b.studies.getStudy(record.id)).toEqual(record);
+    // A name taken in the project: the typed error.
+    expect((await failure(b.studies.createStudy(study({ project: record.project })))).code).toBe('INVALID_NAME');
+    // An id taken: a constraint of the database, reported with the driver's details.
+    const taken = await failure(b.studies.createStudy(study({ id: record.id, name: 'other' })));
+    expect(taken.code).toBe('STORAGE_ERROR');
+    expect(taken.details).toEqual({ driver: b.driver, driverCode: PRIMARY_KEY_TAKEN[b.driver], location: b.location });
+  },
+  async getStudy(b) {
+    const record = study({ metadata: { nested: { n: 1 } }, preserveArtifacts: true });
+    await b.studies.createStudy(record);
+    expect(await b.studies.getStudy(record.id)).toEqual(record);
+    expect(await b.studies.getStudy(randomUUID())).toBeUndefined();
+  },
+  async findStudies(b) {
+    const name = `find-${randomUUID()}`;
+    const [s1, s2] = [study({ name }), study({ name, createdAt: T0 + 1 })];
+    await b.studies.createStudy(s1);
+    await b.studies.createStudy(s2);
+    expect((await b.studies.findStudies(name, s1.project)).map((s) => s.id)).toEqual([s1.id]);
+    expect((await b.studies.findStudies(name)).map((s) => s.id)).toEqual([s1.id, s2.id]);
+  },
+  async listStudies(b) {
+    const p = project();
+    const records = [0, 1, 2].map((i) => study({ project: p, name: `s${i}`, createdAt: T0 + i, updatedAt: T0 + i }));
+    for (const r of records) await b.studies.createStudy(r);
+    const q = { sort: 'created_at', order: 'asc', limit: 2, offset: 1 } as const;
+    expect((await b.studies.listStudies({ ...q, projects: [p] })).map((s) => s.id)).toEqual([records[1]!.id, records[2]!.id]);
+    expect(await b.studies.listStudies({ ...q, projects: [] })).toEqual([]);
+    const byName = await b.studies.listStudies({ project: p, sort: 'name', order: 'desc', limit: 10, offset: 0 });
+    expect(byName.map((s) => s.name)).toEqual(['s2', 's1', 's0']);
+    const newest = await b.studies.listStudies({
+      project: p,
+      tags: ['t'],
+      status: 'active',
+      sort: 'created_at',
+      order: 'desc',
+      limit: 1,
+      offset: 0,
+    });
+    expect(newest).toEqual([records[2]]);
+  },
+  async countStudies(b) {
+    const p = project();
+    await b.studies.createStudy(study({ project: p, name: 'a' }));
+    await b.studies.createStudy(study({ project: p, name: 'b', status: 'completed' }));
+    expect(await b.studies.countStudies({ project: p })).toBe(2);
+    expect(await b.studies.countStudies({ project: p, status: 'completed' })).toBe(1);
+  },
+  async updateStudy(b) {
+    const record = study();
+    await b.studies.createStudy(record);
+    const updated = await b.studies.updateStudy(record.id, { conclusion: 'it was', status: 'completed' }, T0 + 5);
+    expect(updated).toEqual({ ...record, conclusion: 'it was', status: 'completed', updatedAt: T0 + 5 });
+    expect(await b.studies.getStudy(record.id)).toEqual(updated);
+  },
+  async deleteStudy(b) {
+    const record = study();
+    await b.studies.createStudy(record);
+    const member = await b.seed({ project: record.project, name: 'm', createdAt: T0 });
+    await b.studies.addMember(record.id, { experimentId: member, notes: null, tags: [], addedAt: T0 }, 10);
+    await b.studies.deleteStudy(record.id);
+    expect(await b.studies.getStudy(record.id)).toBeUndefined();
+    expect(await b.studies.studyOf(member)).toBeUndefined();
+    expect(await b.reader.getExperiment(member)).toBeDefined();
+  },
+  async addMember(b) {
+    const record = study();
+    await b.studies.createStudy(record);
+    const [m1, m2] = [
+      await b.seed({ project: record.project, name: 'm1', createdAt: T0 }),
+      await b.seed({ project: record.project, name: 'm2', createdAt: T0 }),
+    ];
+    await b.studies.addMember(record.id, { experimentId: m1, notes: 'first', tags: ['x'], addedAt: T0 }, 1);
+    expect((await failure(b.studies.addMember(record.id, { experimentId: m2, notes: null, tags: [], addedAt: T0 }, 1))).code).toBe(
+      'LIMIT_EXCEEDED',
+    );
+    const other = study({ project: record.project, name: 'other' });
+    await b.studies.createStudy(other);
+    expect((await failure(b.studies.addMember(other.id, { experimentId: m1, notes: null, tags: [], addedAt: T0 }, 10))).code).toBe(
+      'ALREADY_IN_STUDY',
+    );
+  },
+  async members(b) {
+    const record = study();
+    await b.studies.createStudy(record);
+    const m1 = await b.seed({ project: record.project, name: 'm1', createdAt: T0 });
+    await b.studies.addMember(record.id, { experimentId: m1, notes: 'first', tags: ['x', 'y'], addedAt: T0 + 3 }, 10);
+    expect(await b.studies.members(record.id)).toEqual([{ experimentId: m1, notes: 'first', tags: ['x', 'y'], addedAt: T0 + 3 }]);
+    expect(await b.studies.members(randomUUID())).toEqual([]);
+  },
+  async studyOf(b) {
+    const record = study();
+    await b.studies.createStudy(record);
+    const m1 = await b.seed({ project: record.project, name: 'm1', createdAt: T0 });
+    expect(await b.studies.studyOf(m1)).toBeUndefined();
+    await b.studies.addMember(record.id, { experimentId: m1, notes: null, tags: [], addedAt: T0 }, 10);
+    expect(await b.studies.studyOf(m1)).toBe(record.id);
+  },
+  async dropArtifacts(b) {
+    const id = await b.seed(rich(project()));
+    await b.studies.dropArtifacts([id]);
+    expect(await b.reader.listImages(id, 'samples')).toEqual([]);
+    expect(await b.reader.readPlots(id, 'curve')).toEqual([]);
+    expect(await b.reader.listTables(id)).toEqual([]);
+    expect(await b.reader.readParams(id)).toHaveLength(2);
+    expect(Array.from((await b.reader.readMetric(id, 'acc'))!.values)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
+    const kinds = (await b.reader.readSeries(id)).map((s) => [s.name, s.kind, s.count]);
+    expect(kinds).toContainEqual(['samples', 'image', 0]);
+    expect(kinds).toContainEqual(['curve', 'plot', 0]);
+  },
+} satisfies Record<keyof StudyStore, Case>;
+
+const WRITER: Record<keyof ExperimentWriter, Case> = {
+  async createExperiment(b) {
+    const p = project();
+    const nameFor = (attempt: number) => (attempt === 1 ? 'run' : `run-${attempt}`);
+    const make = () => ({ id: randomUUID(), project: p, description: 'd', tags: ['t'], createdAt: T0, pid: 42, hostname: 'h' });
+    const first = await b.writer!.createExperiment(make(), nameFor);
+    const second = await b.writer!.createExperiment(make(), nameFor);
+    expect([first.name, second.name]).toEqual(['run', 'run-2']);
+    expect(first).toMatchObject({ project: p, description: 'd', tags: ['t'], status: 'running', pid: 42, hostname: 'h' });
+  },
+  async setStatus(b) {
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    await b.writer!.setStatus(id, 'completed', T0 + 9, T0 + 9);
+    expect(await b.reader.getExperiment(id)).toMatchObject({ status: 'completed', endedAt: T0 + 9 });
+  },
+  async reopenExperiment(b) {
+    const id = await b.seed(rich(project()));
+    await b.writer!.setStatus(id, 'crashed', T0 + 9, T0 + 9);
+    await b.writer!.reopenExperiment(id, 2, 7, 'host-b', T0 + 10);
+    expect(await b.reader.getExperiment(id)).toMatchObject({ status: 'running', pid: 7, hostname: 'host-b', endedAt: null });
+    expect(Array.from((await b.reader.readMetric(id, 'acc'))!.steps)).toEqual([0, 1]);
+    expect((await b.reader.listImages(id, 'samples')).map((i) => i.step)).toEqual([0]);
+  },
+  async write(b) {
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const chunk = { name: 'm', steps: Float64Array.of(3, 4), values: Float64Array.of(NaN, 2), timestamps: Float64Array.of(T0 + 3, T0 + 4) };
+    await b.writer!.write({
+      experimentId: id,
+      params: [{ key: 'k', type: 'boolean', value: 'true' }],
+      metrics: [chunk],
+      images: [],
+      plots: [],
+      tables: [],
+      heartbeatAt: T0 + 4,
+    });
+    expect(Array.from((await b.reader.readMetric(id, 'm'))!.values)).toEqual([NaN, 2]);
+    expect(await b.reader.readParams(id)).toEqual([{ key: 'k', type: 'boolean', value: 'true' }]);
+    expect((await b.reader.getExperiment(id))!.heartbeatAt).toBe(T0 + 4);
+  },
+  async writer(b) {
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const writer = await b.writer!.writer();
+    writer.start();
+    const chunk = {
+      name: 'm',
+      steps: Float64Array.of(0, 1),
+      values: Float64Array.of(1, Infinity),
+      timestamps: Float64Array.of(T0, T0 + 1),
+    };
+    const ticket = writer.submit({
+      experimentId: id,
+      params: [],
+      metrics: [chunk],
+      images: [],
+      plots: [],
+      tables: [],
+      heartbeatAt: T0 + 1,
+    });
+    expect(await writer.wait(ticket, 30_000)).toBe(true);
+    expect(writer.written()).toBeGreaterThanOrEqual(ticket);
+    expect(Array.from((await b.reader.readMetric(id, 'm'))!.values)).toEqual([1, Infinity]);
+    const sync = writer.submitSync();
+    expect(await writer.waitDurable(sync, 30_000)).toBe(true);
+    expect(writer.durable()).toBeGreaterThanOrEqual(sync);
+  },
+  async copyExperiment(b) {
+    const id = await b.seed(rich(project()));
+    const newId = randomUUID();
+    const copy = await b.writer!.copyExperiment(id, newId, (a) => (a === 1 ? 'run' : `run-copy-${a}`), T0 + 50);
+    expect(copy).toMatchObject({ id: newId, name: 'run-copy-2' });
+    expect(await b.reader.readSeries(newId)).toEqual(RICH_SERIES);
+    expect(await b.reader.readTable(newId, 'preds')).toEqual(await b.reader.readTable(id, 'preds'));
+    expect((await failure(b.writer!.copyExperiment(randomUUID(), randomUUID(), () => 'x', T0))).code).toBe('EXPERIMENT_NOT_FOUND');
+  },
+} satisfies Record<keyof ExperimentWriter, Case>;
+
+/** A one-chunk batch of metric `name` for `experimentId`. */
+const metricBatch = (experimentId: string, name: string, steps: number[], values: number[]) => ({
+  experimentId,
+  params: [],
+  metrics: [
+    { name, steps: Float64Array.from(steps), values: Float64Array.from(values), timestamps: Float64Array.from(steps.map((x) => T0 + x)) },
+  ],
+  images: [],
+  plots: [],
+  tables: [],
+  heartbeatAt: T0,
+});
+
+/** Waits (on the condition, not a clock) until `done()` holds, or fails after `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const BATCH_WRITER: Record<keyof BatchWriter, Case> = {
+  async start(b) {
+    const writer = await b.writer!.writer();
+    writer.start();
+    writer.start();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    expect(await writer.wait(writer.submit(metricBatch(id, 'm', [0], [1])), 30_000)).toBe(true);
+  },
+  async onRecycle(b) {
+    const writer = await b.writer!.writer();
+    const recycled: ArrayBuffer[] = [];
+    writer.onRecycle((buffers) => recycled.push(...buffers));
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    // Seven points: 56-byte columns, a size no other case writes.
+    const batch = metricBatch(id, 'm', [0, 1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6, 7]);
+    const { steps, values, timestamps } = batch.metrics[0]!;
+    await writer.wait(writer.submit(batch), 30_000);
+    // The column buffers were transferred (detached here), and come back once written, for reuse.
+    expect([steps.buffer.byteLength, values.buffer.byteLength, timestamps.buffer.byteLength]).toEqual([0, 0, 0]);
+    await until(() => recycled.filter((buffer) => buffer.byteLength === 56).length === 3);
+  },
+  async submit(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const first = writer.submit(metricBatch(id, 'm', [0], [1]));
+    const second = writer.submit(metricBatch(id, 'm', [1], [NaN]));
+    expect(second).toBeGreaterThan(first);
+    expect(await writer.wait(second, 30_000)).toBe(true);
+    expect(Array.from((await b.reader.readMetric(id, 'm'))!.values)).toEqual([1, NaN]);
+  },
+  async written(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const ticket = writer.submit(metricBatch(id, 'm', [0], [1]));
+    await writer.wait(ticket, 30_000);
+    expect(writer.written()).toBeGreaterThanOrEqual(ticket);
+  },
+  async failure(b) {
+    const writer = await b.writer!.writer();
+    // A healthy store refuses nothing for now (a batch refused for good is a rejection, not a failure).
+    expect(writer.failure()).toBeUndefined();
+  },
+  async rejectionsSince(b) {
+    const writer = await b.writer!.writer();
+    const seen = writer.rejectionsSince(0)?.count ?? 0;
+    const id = await b.seed({
+      project: project(),
+      name: 'r',
+      createdAt: T0,
+      plots: [{ name: 'p', step: 0, timestamp: T0, caption: null, figure: figure(0) }],
+    });
+    // A metric under a plot's name: refused for good, dropped, and the batch behind it still written.
+    const bad = writer.submit(metricBatch(id, 'p', [1], [1]));
+    const good = writer.submit(metricBatch(id, 'm', [0], [1]));
+    expect(await writer.wait(good, 30_000)).toBe(true);
+    const rejections = writer.rejectionsSince(seen)!;
+    expect(rejections.count).toBe(seen + 1);
+    expect(rejections.tickets).toEqual([bad]);
+    expect(rejections.error).toBeInstanceOf(LablogError);
+    expect((rejections.error as LablogError).code).toBe('STORAGE_ERROR');
+    expect((rejections.error as LablogError).details).toEqual({ driver: 'sqlite', driverCode: null, location: b.location });
+    expect(rejections.error.message).toContain("'p'");
+    expect(writer.failure()).toBeUndefined();
+    expect(await b.reader.readMetric(id, 'm')).toBeDefined();
+  },
+  async lastSubmitted(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const ticket = writer.submit(metricBatch(id, 'm', [0], [1]));
+    expect(writer.lastSubmitted()).toBe(ticket);
+    await writer.wait(ticket, 30_000);
+  },
+  async waitSync(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const ticket = writer.submit(metricBatch(id, 'm', [0], [1]));
+    expect(writer.waitSync(ticket, 30_000)).toBe(true);
+    expect(await b.reader.readMetric(id, 'm')).toBeDefined();
+  },
+  async wait(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    expect(await writer.wait(writer.submit(metricBatch(id, 'm', [0], [1])), 30_000)).toBe(true);
+    expect(await b.reader.readMetric(id, 'm')).toBeDefined();
+  },
+  async submitSync(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const batch = writer.submit(metricBatch(id, 'm', [0], [1]));
+    // A request after a batch comes after it; one right after shares its fsync (or follows it).
+    const first = writer.submitSync();
+    expect(first).toBeGreaterThan(batch);
+    expect(writer.submitSync()).toBeGreaterThanOrEqual(first);
+    expect(await writer.waitDurable(first, 30_000)).toBe(true);
+    expect(writer.written()).toBeGreaterThanOrEqual(batch);
+  },
+  async durable(b) {
+    const writer = await b.writer!.writer();
+    const ticket = writer.submitSync();
+    await writer.waitDurable(ticket, 30_000);
+    expect(writer.durable()).toBeGreaterThanOrEqual(ticket);
+  },
+  async syncFailure(b) {
+    const writer = await b.writer!.writer();
+    expect(writer.syncFailure()).toBeUndefined();
+  },
+  async waitDurableSync(b) {
+    const writer = await b.writer!.writer();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    writer.submit(metricBatch(id, 'm', [0], [1]));
+    const ticket = writer.submitSync();
+    expect(writer.waitDurableSync(ticket, 30_000)).toBe(true);
+    expect(writer.durable()).toBeGreaterThanOrEqual(ticket);
+  },
+  async waitDurable(b) {
+    const writer = await b.writer!.writer();
+    const ticket = writer.submitSync();
+    expect(await writer.waitDurable(ticket, 30_000)).toBe(true);
+  },
+} satisfies Record<keyof BatchWriter, Case>;
+
+const INGEST: Record<keyof ExperimentIngest, Case> = {
+  async upsertExperiment(b) {
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const before = (await b.reader.getExperiment(id))!;
+    const record = await b.ingest!.upsertExperiment(
+      { ...before, status: 'completed', endedAt: T0 + 5, version: 'v1', params: [{ key: 'a', type: 'number', value: '1' }] },
+      DEFAULT_LIMITS,
+      T0 + 5,
+    );
+    expect(record).toMatchObject({ id, status: 'completed', endedAt: T0 + 5, version: 'v1', publishedAt: T0 + 5 });
+    expect(await b.reader.readParams(id)).toEqual([{ key: 'a', type: 'number', value: '1' }]);
+    // Another experiment of the project with that name: the server names this one name-2.
+    const twin = await b.ingest!.upsertExperiment({ ...before, id: randomUUID(), version: null, params: [] }, DEFAULT_LIMITS, T0 + 5);
+    expect(twin.name).toBe('r-2');
+    const tooMany = await failure(
+      b.ingest!.upsertExperiment(
+        {
+          ...before,
+          version: null,
+          params: [
+            { key: 'a', type: 'number', value: '1' },
+            { key: 'b', type: 'number', value: '2' },
+          ],
+        },
+        { ...DEFAULT_LIMITS, maxParams: 1 },
+        T0 + 6,
+      ),
+    );
+    expect(tooMany.code).toBe('LIMIT_EXCEEDED');
+  },
+  async ingest(b) {
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const batch = {
+      experimentId: id,
+      metrics: [
+        {
+          name: 'm',
+          after: null,
+          steps: Float64Array.of(0, 1),
+          values: Float64Array.of(NaN, -Infinity),
+          timestamps: Float64Array.of(T0, T0 + 1),
+        },
+      ],
+      images: [],
+      plots: [],
+      tables: [],
+    };
+    expect(await b.ingest!.ingest(batch, DEFAULT_LIMITS, T0)).toEqual({
+      series: [{ name: 'm', kind: 'metric', count: 2, lastStep: 1 }],
+      accepted: 2,
+      skipped: 0,
+      rejected: [],
+    });
+    // A client told of more than the server has, and a name that holds another kind: refused alike everywhere.
+    const refused = await b.ingest!.ingest(
+      {
+        experimentId: id,
+        metrics: [{ name: 'ahead', after: 3, steps: Float64Array.of(4), values: Float64Array.of(1), timestamps: Float64Array.of(T0) }],
+        images: [],
+        plots: [{ name: 'm', after: null, points: [{ step: 0, timestamp: T0, caption: null, figure: figure(0) }] }],
+        tables: [],
+      },
+      DEFAULT_LIMITS,
+      T0,
+    );
+    expect(refused.accepted).toBe(0);
+    expect(refused.rejected.map(({ kind, name, error, details }) => ({ kind, name, error, details }))).toEqual([
+      { kind: 'metric', name: 'ahead', error: 'SYNC_CONFLICT', details: { key: 'ahead', after: 3, serverLastStep: null } },
+      { kind: 'plot', name: 'm', error: 'SERIES_KIND_MISMATCH', details: { key: 'm' } },
+    ]);
+    // Sending twice stores once.
+    expect(await b.ingest!.ingest(batch, DEFAULT_LIMITS, T0)).toEqual({
+      series: [{ name: 'm', kind: 'metric', count: 2, lastStep: 1 }],
+      accepted: 0,
+      skipped: 2,
+      rejected: [],
+    });
+    expect((await b.reader.readSeries(id))[0]!.lastValue).toBe(-Infinity);
+  },
+  async truncate(b) {
+    const id = await b.seed(rich(project()));
+    await b.ingest!.truncate(id, 1, T0 + 5);
+    expect(Array.from((await b.reader.readMetric(id, 'acc'))!.steps)).toEqual([0]);
+    expect((await b.reader.listImages(id, 'samples')).map((i) => i.step)).toEqual([0]);
+    expect((await b.reader.readSeries(id)).find((s) => s.name === 'loss')).toMatchObject({ count: 1, lastStep: 0, lastValue: 0.5 });
+    // Summaries recomputed after a cut: a NaN that becomes the last value stays NaN (min and max ignore it).
+    const spiky = await b.seed({
+      project: project(),
+      name: 's',
+      createdAt: T0,
+      metrics: [{ name: 'm', steps: [0, 1, 2], values: [0.5, NaN, 0.25] }],
+    });
+    await b.ingest!.truncate(spiky, 2, T0 + 5);
+    expect((await b.reader.readSeries(spiky))[0]).toEqual(metricSeries('m', 2, NaN, 0.5, 0.5, 1));
+    // fromStep is an integer >= 0, and the experiment must exist, in every store.
+    for (const bad of [-1, 1.5, NaN]) {
+      const refused = await failure(b.ingest!.truncate(id, bad, T0 + 6));
+      expect([refused.code, refused.details]).toEqual(['INVALID_STEP', { actual: bad }]);
+    }
+    const missing = randomUUID();
+    const notFound = await failure(b.ingest!.truncate(missing, 0, T0 + 6));
+    expect([notFound.code, notFound.details]).toEqual(['EXPERIMENT_NOT_FOUND', { id: missing }]);
+  },
+  async copyExperiment(b) {
+    const id = await b.seed(rich(project()));
+    const newId = randomUUID();
+    const copy = await b.ingest!.copyExperiment(id, newId, (a) => (a === 1 ? 'run' : `run-copy-${a}`), T0 + 50);
+    expect(copy).toMatchObject({ id: newId, name: 'run-copy-2', publishedAt: T0 + 50 });
+    expect(await b.reader.readSeries(newId)).toEqual(RICH_SERIES);
+    expect((await failure(b.ingest!.copyExperiment(randomUUID(), randomUUID(), () => 'x', T0))).code).toBe('EXPERIMENT_NOT_FOUND');
+  },
+} satisfies Record<keyof ExperimentIngest, Case>;
+
+const BLOBS: Record<keyof BlobStore, Case> = {
+  async missingBlobs(b) {
+    const bytes = Buffer.from(randomUUID());
+    await b.blobs!.putBlob(sha256(bytes), bytes);
+    const absent = sha256(Buffer.from(randomUUID()));
+    expect(await b.blobs!.missingBlobs([sha256(bytes), absent])).toEqual([absent]);
+  },
+  async putBlob(b) {
+    const bytes = Buffer.from(randomUUID());
+    await b.blobs!.putBlob(sha256(bytes), bytes);
+    await b.blobs!.putBlob(sha256(bytes), bytes);
+    expect(await b.blobs!.readBlob(sha256(bytes))).toEqual(bytes);
+  },
+  async readBlob(b) {
+    expect(await b.blobs!.readBlob(sha256(Buffer.from(randomUUID())))).toBeUndefined();
+  },
+  async uploadBlob(b) {
+    const p = project();
+    const [small, big] = [Buffer.alloc(10, 1), Buffer.from(`${randomUUID()}${'x'.repeat(100)}`)];
+    await b.blobs!.uploadBlob(p, sha256(small), small, 50, T0);
+    const over = await failure(b.blobs!.uploadBlob(p, sha256(big), big, 50, T0));
+    expect(over.code).toBe('LIMIT_EXCEEDED');
+    expect(over.details).toMatchObject({ project: p, limit: 50, actual: 10 + big.length });
+    expect(await b.blobs!.missingBlobs([sha256(big)])).toEqual([sha256(big)]);
+  },
+  async ownedBlobs(b) {
+    const [p, q] = [project(), project()];
+    const bytes = Buffer.from(randomUUID());
+    await b.blobs!.uploadBlob(p, sha256(bytes), bytes, 1_000, T0);
+    expect([...(await b.blobs!.ownedBlobs(p, [sha256(bytes)], T0)).values()]).toEqual([
+      { hash: sha256(bytes), size: bytes.length, checks: [] },
+    ]);
+    expect((await b.blobs!.ownedBlobs(q, [sha256(bytes)], T0)).size).toBe(0);
+  },
+  async saveBlobChecks(b) {
+    const p = project();
+    const bytes = Buffer.from(randomUUID());
+    await b.blobs!.uploadBlob(p, sha256(bytes), bytes, 1_000, T0);
+    await b.blobs!.saveBlobChecks([{ hash: sha256(bytes), check: { kind: 'image', width: 3, height: 4 } }]);
+    await b.blobs!.saveBlobChecks([{ hash: sha256(bytes), check: { kind: 'image', width: 9, height: 9 } }]);
+    await b.blobs!.saveBlobChecks([{ hash: sha256(bytes), check: { kind: 'table', invalid: 'not Arrow' } }]);
+    const checks = (await b.blobs!.ownedBlobs(p, [sha256(bytes)], T0)).get(sha256(bytes))!.checks;
+    expect([...checks].sort((x, y) => x.kind.localeCompare(y.kind))).toEqual([
+      { kind: 'image', width: 3, height: 4 },
+      { kind: 'table', invalid: 'not Arrow' },
+    ]);
+  },
+  async collectBlobs(b) {
+    const p = project();
+    const bytes = Buffer.from(randomUUID());
+    await b.blobs!.uploadBlob(p, sha256(bytes), bytes, 1_000, T0);
+    // Within the grace period nothing of it goes; past it, the unreferenced upload and its bytes do.
+    await b.blobs!.collectBlobs(1_000, T0 + 500, 1_000);
+    expect(await b.blobs!.readBlob(sha256(bytes))).toEqual(bytes);
+    const collected = await b.blobs!.collectBlobs(1_000, T0 + 5_000, 1_000);
+    expect(collected.owners).toBeGreaterThanOrEqual(1);
+    expect(collected.bytes).toBeGreaterThanOrEqual(bytes.length);
+    expect(await b.blobs!.readBlob(sha256(bytes))).toBeUndefined();
+  },
+} satisfies Record<keyof BlobStore, Case>;
+
+const key = (overrides: { projects?: string[]; name?: string | null } = {}) => ({
+  id: randomUUID(),
+  hash: sha256(Buffer.from(randomUUID())),
+  projects: overrides.projects ?? [project()],
+  name: overrides.name === undefined ? 'ci' : overrides.name,
+  createdAt: T0,
+});
+const session = (keyId: string, overrides: { createdAt?: number; expiresAt?: number; lastSeenAt?: number } = {}) => ({
+  hash: sha256(Buffer.from(randomUUID())),
+  keyId,
+  createdAt: overrides.createdAt ?? T0,
+  expiresAt: overrides.expiresAt ?? T0 + 10_000,
+  lastSeenAt: overrides.lastSeenAt ?? T0,
+});
+
+const KEYS: Record<keyof KeyStore, Case> = {
+  async createKey(b) {
+    const k = key({ projects: ['a', 'b'] });
+    await b.keys!.createKey(k);
+    expect(await b.keys!.findKey(k.hash)).toEqual(k);
+    const taken = await failure(b.keys!.createKey({ ...k, hash: sha256(Buffer.from(randomUUID())) }));
+    expect(taken.code).toBe('STORAGE_ERROR');
+    expect(taken.details).toEqual({ driver: b.driver, driverCode: PRIMARY_KEY_TAKEN[b.driver], location: b.location });
+  },
+  async findKey(b) {
+    expect(await b.keys!.findKey(sha256(Buffer.from(randomUUID())))).toBeUndefined();
+  },
+  async listKeys(b) {
+    const [k1, k2] = [key({ name: null }), { ...key(), createdAt: T0 + 1 }];
+    await b.keys!.createKey(k1);
+    await b.keys!.createKey(k2);
+    await b.keys!.revokeKey(k2.id, T0 + 1);
+    const mine = (list: { id: string }[]) => list.filter((k) => k.id === k1.id || k.id === k2.id);
+    expect(mine(await b.keys!.listKeys(false))).toEqual([
+      { id: k1.id, name: null, projects: k1.projects, createdAt: T0, lastUsedAt: null, revokedAt: null },
+    ]);
+    expect(mine(await b.keys!.listKeys(true))).toEqual([
+      { id: k1.id, name: null, projects: k1.projects, createdAt: T0, lastUsedAt: null, revokedAt: null },
+      { id: k2.id, name: 'ci', projects: k2.projects, createdAt: T0 + 1, lastUsedAt: null, revokedAt: T0 + 1 },
+    ]);
+  },
+  async revokeKey(b) {
+    const k = key();
+    await b.keys!.createKey(k);
+    const s = session(k.id);
+    await b.keys!.createSession(s, 5);
+    expect(await b.keys!.revokeKey(k.id, T0 + 1)).toBe(true);
+    expect(await b.keys!.revokeKey(k.id, T0 + 2)).toBe(false);
+    expect(await b.keys!.findKey(k.hash)).toBeUndefined();
+    expect(await b.keys!.findSession(s.hash)).toBeUndefined();
+  },
+  async touchKey(b) {
+    const k = key();
+    await b.keys!.createKey(k);
+    await b.keys!.touchKey(k.id, T0 + 60_000);
+    expect(await b.keys!.findKey(k.hash)).toEqual({ ...k, lastUsedAt: T0 + 60_000 });
+  },
+  async createSession(b) {
+    const k = key();
+    await b.keys!.createKey(k);
+    const sessions = [0, 1, 2].map((i) => session(k.id, { createdAt: T0 + i }));
+    for (const s of sessions) await b.keys!.createSession(s, 2);
+    // The oldest past the cap of two per key is gone.
+    expect(await b.keys!.findSession(sessions[0]!.hash)).toBeUndefined();
+    expect((await b.keys!.findSession(sessions[2]!.hash))?.session).toEqual(sessions[2]);
+  },
+  async findSession(b) {
+    const k = key();
+    await b.keys!.createKey(k);
+    const s = session(k.id);
+    await b.keys!.createSession(s, 5);
+    expect(await b.keys!.findSession(s.hash)).toEqual({ session: s, key: k });
+    expect(await b.keys!.findSession(sha256(Buffer.from(randomUUID())))).toBeUndefined();
+  },
+  async touchSession(b) {
+    const k = key();
+    await b.keys!.createKey(k);
+    const s = session(k.id);
+    await b.keys!.createSession(s, 5);
+    await b.keys!.touchSession(s.hash, T0 + 7);
+    expect((await b.keys!.findSession(s.hash))?.session.lastSeenAt).toBe(T0 + 7);
+  },
+  async deleteSession(b) {
+    const k = key();
+    await b.keys!.createKey(k);
+    const s = session(k.id);
+    await b.keys!.createSession(s, 5);
+    await b.keys!.deleteSession(s.hash);
+    expect(await b.keys!.findSession(s.hash)).toBeUndefined();
+  },
+  async deleteExpiredSessions(b) {
+    const k = key();
+    await b.keys!.createKey(k);
+    // Far in the future, so sessions other cases stored are not among them.
+    const at = T0 * 2;
+    const ended = session(k.id, { createdAt: at, expiresAt: at + 10, lastSeenAt: at + 5 });
+    const idle = session(k.id, { createdAt: at + 1, expiresAt: at + 1_000, lastSeenAt: at + 1 });
+    const alive = session(k.id, { createdAt: at + 2, expiresAt: at + 1_000, lastSeenAt: at + 50 });
+    for (const s of [ended, idle, alive]) await b.keys!.createSession(s, 5);
+    expect(await b.keys!.deleteExpiredSessions(at + 10, at + 20)).toBeGreaterThanOrEqual(2);
+    expect(await b.keys!.findSession(ended.hash)).toBeUndefined();
+    expect(await b.keys!.findSession(idle.hash)).toBeUndefined();
+    expect((await b.keys!.findSession(alive.hash))?.session).toEqual(alive);
+  },
+} satisfies Record<keyof KeyStore, Case>;
+
+const PAGES: Record<keyof SeriesPages, Case> = {
+  async readMetricPage(b) {
+    const id = await b.seed(rich(project()));
+    const page = (await b.pages!.readMetricPage(id, 'acc', 1, 2))!;
+    expect([Array.from(page.steps), Array.from(page.values), Array.from(page.timestamps), page.next]).toEqual([
+      [1, 2],
+      [0.2, 0.3],
+      [T0 + 1, T0 + 2],
+      3,
+    ]);
+    expect((await b.pages!.readMetricPage(id, 'acc', 3, 10))!.next).toBeNull();
+    expect(Array.from((await b.pages!.readMetricPage(id, 'loss', 2, 1))!.values)).toEqual([NaN]);
+    expect(await b.pages!.readMetricPage(id, 'nope', 0, 10)).toBeUndefined();
+  },
+  async listPlots(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.pages!.listPlots(id, 'curve', 1, 10)).toEqual([
+      { step: 1, timestamp: T0 + 1, caption: null, bytes: Buffer.byteLength(figure(1)) },
+    ]);
+    expect(await b.pages!.listPlots(id, 'curve', 0, 1)).toHaveLength(1);
+  },
+  async readPlotFigures(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.pages!.readPlotFigures(id, 'curve', 0, 1)).toEqual([
+      { step: 0, figure: figure(0) },
+      { step: 1, figure: figure(1) },
+    ]);
+    expect(await b.pages!.readPlotFigures(id, 'curve', 1, 1)).toEqual([{ step: 1, figure: figure(1) }]);
+  },
+} satisfies Record<keyof SeriesPages, Case>;
+
+/** The x values of a chart column, however it is stored. */
+const xsOf = (xs: Float64Array | EvenColumn) =>
+  xs instanceof Float64Array ? Array.from(xs) : Array.from({ length: xs.length }, (_, i) => xs.first + i * xs.delta);
+
+const UI: Record<keyof UiQueries, Case> = {
+  async readMetricXs(b) {
+    const id = await b.seed(rich(project()));
+    const chunks = (await b.ui!.readMetricXs(id, 'loss', 'steps'))!;
+    expect(chunks.flatMap((c) => xsOf(c.xs))).toEqual([0, 1, 2]);
+    expect(chunks.flatMap((c) => Array.from(c.values))).toEqual([0.5, 0.25, NaN]);
+    const byTime = (await b.ui!.readMetricXs(id, 'acc', 'timestamps', { from: 1, to: 2 }))!;
+    expect(byTime.flatMap((c) => xsOf(c.xs))).toContain(T0 + 1);
+    expect(await b.ui!.readMetricXs(id, 'nope', 'steps')).toBeUndefined();
+  },
+  async readSummaries(b) {
+    const p = project();
+    const id = await b.seed(rich(p));
+    const record = study({ project: p });
+    await b.studies.createStudy(record);
+    await b.studies.addMember(record.id, { experimentId: id, notes: null, tags: [], addedAt: T0 }, 10);
+    const missing = randomUUID();
+    const summaries = await b.ui!.readSummaries([id, missing], 2);
+    expect([...summaries.keys()]).toEqual([id]);
+    expect(summaries.get(id)).toEqual({ params: await b.reader.readParams(id), series: RICH_SERIES.slice(0, 2), studyId: record.id });
+    expect((await b.ui!.readSummaries([])).size).toBe(0);
+  },
+  async listProjects(b) {
+    const [p1, p2] = [project(), project()];
+    await b.seed({ project: p1, name: 'a', createdAt: T0 });
+    await b.seed({ project: p1, name: 'b', createdAt: T0 });
+    await b.studies.createStudy(study({ project: p2 }));
+    expect(await b.ui!.listProjects([p1, p2])).toEqual(
+      [
+        { name: p1, experiments: 2, running: 2 },
+        { name: p2, experiments: 0, running: 0 },
+      ].sort((x, y) => (x.name < y.name ? -1 : 1)),
+    );
+  },
+} satisfies Record<keyof UiQueries, Case>;
+
+const REMOTE = 'https://lab.example';
+
+const LEDGER: Record<keyof (SyncLedger & WatermarkReader), Case> = {
+  async truncationsAfter(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.ledger!.truncationsAfter(id, 0)).toEqual([]);
+    await b.writer!.reopenExperiment(id, 3, 1, 'h', T0 + 1);
+    await b.writer!.reopenExperiment(id, 1, 1, 'h', T0 + 2);
+    const all = await b.ledger!.truncationsAfter(id, 0);
+    expect(all.map((t) => t.fromStep)).toEqual([3, 1]);
+    expect(await b.ledger!.truncationsAfter(id, all[0]!.seq)).toEqual([all[1]]);
+  },
+  async ledger(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.ledger!.ledger(REMOTE, id)).toEqual({
+      metaHash: null,
+      remoteName: null,
+      truncationSeq: 0,
+      series: new Map(),
+      tables: new Map(),
+    });
+  },
+  async saveMeta(b) {
+    const id = await b.seed(rich(project()));
+    await b.ledger!.saveMeta(REMOTE, id, 'hash-1', 'run-2', T0);
+    expect(await b.ledger!.ledger(REMOTE, id)).toMatchObject({ metaHash: 'hash-1', remoteName: 'run-2' });
+    expect((await b.ledger!.ledger('https://other.example', id)).metaHash).toBeNull();
+  },
+  async saveTruncation(b) {
+    const id = await b.seed(rich(project()));
+    await b.ledger!.saveMeta(REMOTE, id, 'h', 'run', T0);
+    await b.ledger!.saveTruncation(REMOTE, id, 4, 2);
+    expect((await b.ledger!.ledger(REMOTE, id)).truncationSeq).toBe(4);
+  },
+  async saveWatermarks(b) {
+    const id = await b.seed(rich(project()));
+    await b.ledger!.saveMeta(REMOTE, id, 'h', 'run', T0);
+    expect(await b.ledger!.saveWatermarks(REMOTE, id, new Map([['acc', 2]]), 0)).toBe(true);
+    expect((await b.ledger!.ledger(REMOTE, id)).series).toEqual(new Map([['acc', 2]]));
+    // A truncation sent since: these answers are stale, nothing is saved.
+    await b.ledger!.saveTruncation(REMOTE, id, 1, 10);
+    expect(await b.ledger!.saveWatermarks(REMOTE, id, new Map([['acc', 4]]), 0)).toBe(false);
+    expect((await b.ledger!.ledger(REMOTE, id)).series).toEqual(new Map([['acc', 2]]));
+    // A truncation from step 1 takes back what the remote had acknowledged from there on.
+    await b.ledger!.saveTruncation(REMOTE, id, 2, 1);
+    expect((await b.ledger!.ledger(REMOTE, id)).series).toEqual(new Map([['acc', 0]]));
+    expect(await b.ledger!.saveWatermarks(REMOTE, id, new Map([['acc', 4]]), 2)).toBe(true);
+    expect((await b.ledger!.ledger(REMOTE, id)).series).toEqual(new Map([['acc', 4]]));
+  },
+  async saveTable(b) {
+    const id = await b.seed(rich(project()));
+    await b.ledger!.saveMeta(REMOTE, id, 'h', 'run', T0);
+    await b.ledger!.saveTable(REMOTE, id, 'preds', T0 + 1);
+    expect((await b.ledger!.ledger(REMOTE, id)).tables).toEqual(new Map([['preds', T0 + 1]]));
+  },
+  async readMetricAfter(b) {
+    const id = await b.seed(rich(project()));
+    const after = await b.ledger!.readMetricAfter(id, 'acc', 1, 100);
+    expect([Array.from(after.steps), Array.from(after.values)]).toEqual([
+      [2, 3, 4],
+      [0.3, 0.4, 0.5],
+    ]);
+    expect(Array.from((await b.ledger!.readMetricAfter(id, 'loss', null, 100)).values)).toEqual([0.5, 0.25, NaN]);
+    expect((await b.ledger!.readMetricAfter(id, 'nope', null, 100)).steps).toHaveLength(0);
+  },
+  async countMetricAfter(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.ledger!.countMetricAfter(id, 'acc', null)).toBe(5);
+    expect(await b.ledger!.countMetricAfter(id, 'acc', 4)).toBe(0);
+    expect(await b.ledger!.countMetricAfter(id, 'nope', null)).toBe(0);
+  },
+  async readImagesAfter(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.ledger!.readImagesAfter(id, 'samples', 0, 1)).toEqual([
+      { step: 5, timestamp: T0 + 5, caption: 's5', width: 2, height: 1, png: png('5') },
+    ]);
+  },
+  async readPlotsAfter(b) {
+    const id = await b.seed(rich(project()));
+    expect(await b.ledger!.readPlotsAfter(id, 'curve', 0, 10)).toEqual([{ step: 1, timestamp: T0 + 1, caption: null, figure: figure(1) }]);
+  },
+} satisfies Record<keyof (SyncLedger & WatermarkReader), Case>;
+
+/** Every capability's cases, one per method of its interface. */
+const CASES: Record<Capability, Record<string, Case>> = {
+  reader: READER,
+  writer: WRITER,
+  batch: BATCH_WRITER,
+  ingest: INGEST,
+  studies: STUDIES,
+  blobs: BLOBS,
+  keys: KEYS,
+  pages: PAGES,
+  ui: UI,
+  ledger: LEDGER,
+};
+
+/** Which capabilities each store has (the table at the top of this file). */
+const HAS: Record<string, readonly Capability[]> = {
+  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger'],
+  'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui'],
+  'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui'],
+};
+
+const BACKENDS: { label: string; open: () => Promise<ContractBackend> }[] = [
+  { label: 'embedded SQLite store', open: async () => openEmbedded() },
+  { label: 'SQLite server store', open: openSqliteServer },
+  ...(baseUrl ? [{ label: 'PostgreSQL server store', open: () => openPostgres(baseUrl) }] : []),
+];
+
+describe('backend contract: every capability covered', () => {
+  it('every capability has a store that implements it, so each case runs somewhere', () => {
+    const covered = new Set(Object.values(HAS).flat());
+    expect([...covered].sort()).toEqual(Object.keys(CASES).sort());
+  });
+});
+
+describe.each(BACKENDS)('backend contract: $label', ({ label, open }) => {
+  let backend: ContractBackend;
+
+  beforeAll(async () => {
+    backend = await open();
+  });
+
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  it('has exactly the capabilities of the table', () => {
+    const present = (Object.keys(CASES) as Capability[]).filter((c) => backend[c] !== undefined);
+    expect(present).toEqual(HAS[label]);
+  });
+
+  for (const capability of HAS[label]!) {
+    describe(capability, () => {
+      for (const [method, run] of Object.entries(CASES[capability])) {
+        it(method, () => run(backend));
+      }
+    });
+  }
+});
