@@ -56,7 +56,7 @@ export {
   type LablogErrorCode,
   type LablogWarningCode,
   type LablogErrorDetails,
-} from './core/errors.js';
+} from './model/errors.js';
 export {
   isErrorCode,
   STORAGE_DRIVERS,
@@ -68,10 +68,10 @@ export {
 } from './model/error-codes.js';
 export { METRIC_GOALS, defaultMetricGoal, type Goal } from './model/metric-goal.js';
 export type { JsonNumber } from './model/json-number.js';
-export { DEFAULT_LIMITS, BUDGET_WARNING_FRACTION, UNBOUNDED_LIMITS, type Limits } from './core/limits.js';
+export { DEFAULT_LIMITS, BUDGET_WARNING_FRACTION, UNBOUNDED_LIMITS, type Limits } from './model/limits.js';
 export { FLUSH_INTERVAL_MS, FLUSH_AT_POINTS, FLUSH_AT_BYTES, MAX_BUFFERED_POINTS } from './core/buffer.js';
 export { HEARTBEAT_INTERVAL_MS, STALE_HEARTBEAT_MS } from './core/liveness.js';
-export type { ParamValue } from './core/validation.js';
+export type { ParamValue } from './model/validation.js';
 export type { ImageInput, SharpLike } from './media/image.js';
 export type { PlotlyFigure } from './media/plot.js';
 export { EXPERIMENT_STATUSES, type ExperimentStatus } from './model/experiment.js';

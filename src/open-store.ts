@@ -2,11 +2,11 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LablogError, LablogWarning, describeValue } from './core/errors.js';
+import { LablogError, LablogWarning, describeValue } from './model/errors.js';
 import { driverCodeOf } from './model/error-codes.js';
 import { Store } from './core/store.js';
 import type { LivePublication, Publishing } from './core/publishing.js';
-import { assertKnownOptions, assertOptionsObject } from './core/validation.js';
+import { assertKnownOptions, assertOptionsObject } from './model/validation.js';
 import { openStoreBackend } from './store/open-store-backend.js';
 
 export const STORE_FILE_NAME = 'lablog.db';

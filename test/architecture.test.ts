@@ -82,8 +82,6 @@ export const CORE_STORE_IMPORTS = new Set([
   'store/experiment-writer.ts',
   'store/study-store.ts',
   'store/async.ts',
-  // The naming rule every store applies (`name-2`, …) and core applies before creating: pure, no driver.
-  'store/experiment-names.ts',
 ]);
 
 /** The factories that pick a driver: the only files outside a driver's folder that may import it. */
@@ -123,6 +121,11 @@ export const RULES: Record<string, Rule> = {
   // Fails when a model file imports core/, store/, … or any package (model is types and pure functions).
   'model imports nothing outside model': (graph) =>
     graph.filter((e) => under(e.from, 'model') && !(e.internal && under(e.to, 'model'))).map(describeEdge),
+
+  // Fails when a store file (an interface or a driver) imports core/: storage sits below core, and the errors,
+  // limits and name rules both use are in model/.
+  'store imports nothing from core': (graph) =>
+    graph.filter((e) => under(e.from, 'store') && e.internal && under(e.to, 'core')).map(describeEdge),
 
   // Fails when core imports a store file not in CORE_STORE_IMPORTS, e.g. store/sqlite/sqlite-backend.ts or store/server-backend.ts.
   'core imports from store/ only the interfaces it uses': (graph) =>
@@ -178,7 +181,8 @@ function concreteClassMentions(): string[] {
 
 /** For each rule, one import that breaks it. */
 const PLANTED: Record<keyof typeof RULES, ImportEdge> = {
-  'model imports nothing outside model': { from: 'model/series.ts', to: 'core/errors.ts', internal: true, typeOnly: true },
+  'model imports nothing outside model': { from: 'model/series.ts', to: 'core/study.ts', internal: true, typeOnly: true },
+  'store imports nothing from core': { from: 'store/ingest-plan.ts', to: 'core/experiment.ts', internal: true, typeOnly: true },
   'core imports from store/ only the interfaces it uses': {
     from: 'core/store.ts',
     to: 'store/sqlite/sqlite-backend.ts',
@@ -200,7 +204,7 @@ const PLANTED: Record<keyof typeof RULES, ImportEdge> = {
   },
   "the browser app's shared answer shapes load only the model": {
     from: 'ui/ui-api.ts',
-    to: 'core/errors.ts',
+    to: 'core/study.ts',
     internal: true,
     typeOnly: false,
   },

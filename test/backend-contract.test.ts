@@ -22,8 +22,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LablogError } from '../src/core/errors.js';
-import { DEFAULT_LIMITS } from '../src/core/limits.js';
+import { LablogError } from '../src/model/errors.js';
+import { DEFAULT_LIMITS } from '../src/model/limits.js';
 import type { StudyRecord } from '../src/model/study.js';
 import type { BlobStore } from '../src/store/blob-store.js';
 import type { EvenColumn } from '../src/store/column-codec.js';

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ERROR_CODES, LablogError, type LablogErrorCode } from '../src/core/errors.js';
+import { ERROR_CODES, LablogError, type LablogErrorCode } from '../src/model/errors.js';
 import { HTTP_STATUS, toHttpError } from '../src/server/http-errors.js';
 import { answerError, readRejectedItem, readSentCode, RENAMED_ERROR_CODES } from '../src/remote/error-answer.js';
 import { RemoteClient } from '../src/sync/remote-client.js';

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LablogError } from '../src/core/errors.js';
+import { LablogError } from '../src/model/errors.js';
 import type { Experiment } from '../src/core/experiment.js';
 import { EXPORT_FORMATS, exportExperiments, type ExportFormat, type ExportOptions } from '../src/core/study-export.js';
 import { tempDir, tempStore } from './helpers.js';

@@ -1,7 +1,7 @@
 // The ingest plan on its own: what a server store keeps, skips and rejects of a batch, given what it holds.
 
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../src/core/limits.js';
+import { DEFAULT_LIMITS } from '../src/model/limits.js';
 import { planIngest, type StoredState } from '../src/store/ingest-plan.js';
 import type { IngestBatch, IngestMetric } from '../src/store/server-backend.js';
 

@@ -3,8 +3,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LablogError } from '../src/core/errors.js';
-import { DEFAULT_LIMITS, type Limits } from '../src/core/limits.js';
+import { LablogError } from '../src/model/errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../src/model/limits.js';
 import { PostgresBackend } from '../src/store/postgres/postgres-backend.js';
 import type {
   IngestBatch,

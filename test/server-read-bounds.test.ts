@@ -37,7 +37,7 @@ import {
   MAX_SERIES_LISTED,
   MAX_TABLES_LISTED,
 } from '../src/server/read-routes.js';
-import { DEFAULT_LIMITS } from '../src/core/limits.js';
+import { DEFAULT_LIMITS } from '../src/model/limits.js';
 import { MAX_TABLE_ARRAYS, loadArrow } from '../src/media/table.js';
 import pl from 'nodejs-polars';
 import { CHROMIUM_AVAILABLE, launchBrowser, openPage } from './support/browser.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LablogError } from '../src/core/errors.js';
+import { LablogError } from '../src/model/errors.js';
 import {
   describe as describeSample,
   logGamma,

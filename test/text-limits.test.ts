@@ -2,8 +2,8 @@
 // at the call through the error handler (the value dropped, everything else kept), as a server would refuse them.
 
 import { describe, expect, it } from 'vitest';
-import { LablogError } from '../src/core/errors.js';
-import { MAX_CAPTION_LENGTH } from '../src/core/limits.js';
+import { LablogError } from '../src/model/errors.js';
+import { MAX_CAPTION_LENGTH } from '../src/model/limits.js';
 import { MAX_BASELINE_METRICS, MAX_STUDY_METADATA_BYTES, MAX_STUDY_TEXT } from '../src/core/study-rules.js';
 import { MAX_TEMPLATE_BYTES } from '../src/core/study-template.js';
 import { solidPng, tempStore } from './helpers.js';

@@ -1,6 +1,6 @@
 // Formatting of values for terminal output: numbers, params, times and durations.
 
-import type { ParamValue } from '../core/validation.js';
+import type { ParamValue } from '../model/validation.js';
 
 /** A number in at most 6 significant digits, keeping NaN and ±Infinity visible. */
 export function formatNumber(value: number | null): string {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { openStore, resolveStorePath } from '../open-store.js';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../model/experiment.js';
 import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';

@@ -1,8 +1,8 @@
 // `lablog server` and `lablog keys create`: run the team server, and make API keys for it.
 
 import { isIP } from 'node:net';
-import { LablogError } from '../core/errors.js';
-import { resolveLimits } from '../core/limits.js';
+import { LablogError } from '../model/errors.js';
+import { resolveLimits } from '../model/limits.js';
 import { createApiKey } from '../server/api-keys.js';
 import { DEFAULT_SERVER_DB, openServerBackend } from '../store/open-server-backend.js';
 import { startServer } from '../server/server.js';

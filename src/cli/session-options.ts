@@ -1,6 +1,6 @@
 // The UI-session options of `lablog server` (--session-lifetime, --session-idle), read into a SessionPolicy.
 
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from '../server/ui-session.js';
 
 /** Longest session lifetime or idle limit the options accept: one year. */

@@ -1,7 +1,7 @@
 // `lablog studies`, `lablog study show` and `lablog compare`: studies, their statistics and comparisons as text.
 
 import { defaultMetricGoal, parseMetricGoal as parseGoal, type Goal } from '../model/metric-goal.js';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import type { ListStudiesOptions, Store } from '../core/store.js';
 import type { Study } from '../core/study.js';
 import type { Comparison, MetricGoal } from '../core/study-comparison.js';

@@ -2,7 +2,7 @@
 
 import { SingleBar, Presets } from 'cli-progress';
 import { resolveRemote, type PublishReport } from '../core/publishing.js';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { publishStore } from '../sync/publish-store.js';
 
 /** With --watch, how long to wait between rounds. */

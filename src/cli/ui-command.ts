@@ -2,7 +2,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { resolveStorePath } from '../open-store.js';
 import { startServer } from '../server/server.js';
 import { openServerBackend } from '../store/open-server-backend.js';

@@ -1,6 +1,6 @@
 // Batch queue: hands an experiment's buffered writes to the store's writer and tracks what is written.
 
-import { LablogError } from './errors.js';
+import { LablogError } from '../model/errors.js';
 import { driverCodeOf } from '../model/error-codes.js';
 import { MAX_BUFFERED_POINTS, WriteBuffer, batchPoints, columnPool } from './buffer.js';
 import { HEARTBEAT_INTERVAL_MS } from './liveness.js';

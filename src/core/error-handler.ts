@@ -1,6 +1,6 @@
 // Error handler: routes every logging error through one switchable policy (FAIL, WARN, SUPPRESS).
 
-import { type LablogError, LablogWarning } from './errors.js';
+import { type LablogError, LablogWarning } from '../model/errors.js';
 
 export const ErrorHandlerType = Object.freeze({
   FAIL: 'FAIL',

@@ -1,9 +1,9 @@
 // The options of an experiment's log, close and resume calls, and the checks of resumeFrom's.
 
-import { LablogError, describeValue } from './errors.js';
+import { LablogError, describeValue } from '../model/errors.js';
 import { ERROR_HANDLER_TYPES, type ErrorHandlerType, type WarningListener } from './error-handler.js';
-import { resolveLimits, type Limits } from './limits.js';
-import { assertKnownOptions, assertOptionsObject } from './validation.js';
+import { resolveLimits, type Limits } from '../model/limits.js';
+import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 
 export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
 export type FinalStatus = (typeof FINAL_STATUSES)[number];

@@ -1,7 +1,7 @@
 // The errors and warnings an experiment reports while it logs, each stating the limit and the actual value, and the last word at exit.
 
 import { writeSync } from 'node:fs';
-import { LablogError, LablogWarning } from './errors.js';
+import { LablogError, LablogWarning } from '../model/errors.js';
 import { MAX_BUFFERED_POINTS } from './buffer.js';
 import { driverCodeOf } from '../model/error-codes.js';
 import type { ExperimentStatus } from '../model/experiment.js';

@@ -1,8 +1,8 @@
 // Reading an experiment back from its store: params, series, media and tables, with SERIES_NOT_FOUND naming what exists.
 
-import { LablogError } from './errors.js';
+import { LablogError } from '../model/errors.js';
 import { decodeParam } from './param.js';
-import type { ParamValue } from './validation.js';
+import type { ParamValue } from '../model/validation.js';
 import type { SeriesSummary } from './experiment-results.js';
 import type { ImagePoint, MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../model/series.js';
 import type { StoreBackend } from '../store/backend.js';

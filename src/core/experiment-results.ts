@@ -1,6 +1,6 @@
 // What an experiment's calls answer: its series listed, a flush's result, its counters.
 
-import type { LablogError } from './errors.js';
+import type { LablogError } from '../model/errors.js';
 import type { SeriesKind } from '../model/series.js';
 
 export interface SeriesSummary {

@@ -1,6 +1,6 @@
 // Whether resumeFrom may take over an experiment: not while another live process logs into it.
 
-import { LablogError } from './errors.js';
+import { LablogError } from '../model/errors.js';
 import { THIS_HOST, isCrashed } from './liveness.js';
 import type { ExperimentRecord } from '../model/experiment.js';
 import type { StoreBackend } from '../store/backend.js';

@@ -3,10 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DataFrame } from 'nodejs-polars';
 import type { Table } from 'apache-arrow';
-import { LablogError, LablogWarning, describeValue } from './errors.js';
+import { LablogError, LablogWarning, describeValue } from '../model/errors.js';
 import { ErrorHandler, ErrorHandlerType, type WarningListener } from './error-handler.js';
-import { type Limits } from './limits.js';
-import { checkName, checkParamValue, checkStep, toTimestamp, type ParamValue } from './validation.js';
+import { type Limits } from '../model/limits.js';
+import { checkName, checkParamValue, checkStep, toTimestamp, type ParamValue } from '../model/validation.js';
 import { FLUSH_AT_BYTES, FLUSH_AT_POINTS, FLUSH_INTERVAL_MS, type MetricSeriesBuffer, type WriteBuffer } from './buffer.js';
 import { BatchQueue } from './batch-queue.js';
 import { resolveFlushOptions, type FlushOptions } from './flush-options.js';

@@ -1,7 +1,7 @@
 // Flush options: what exp.flush() accepts, validated.
 
-import { LablogError, describeValue } from './errors.js';
-import { assertOptionsObject } from './validation.js';
+import { LablogError, describeValue } from '../model/errors.js';
+import { assertOptionsObject } from '../model/validation.js';
 
 export interface FlushOptions {
   /**

@@ -1,7 +1,7 @@
 // Liveness: decides when a 'running' experiment's process is gone, so it can be shown as crashed.
 
 import { hostname } from 'node:os';
-import { MAX_HOSTNAME_LENGTH } from './limits.js';
+import { MAX_HOSTNAME_LENGTH } from '../model/limits.js';
 import type { ExperimentRecord } from '../model/experiment.js';
 
 /** A running experiment writes its heartbeat at least this often, even when it logs nothing. */

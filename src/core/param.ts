@@ -1,7 +1,7 @@
 // Params: encoding of param values as typed text for the store, and decoding back, losslessly.
 
 import type { ParamRecord, ParamType } from '../model/experiment.js';
-import type { ParamValue } from './validation.js';
+import type { ParamValue } from '../model/validation.js';
 
 export function encodeParam(key: string, type: ParamType, value: ParamValue): ParamRecord {
   let text: string;

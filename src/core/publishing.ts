@@ -1,6 +1,6 @@
 // Publishing as core sees it: the options, the report, and the hooks the sync layer provides (core never imports sync).
 
-import { LablogError, describeValue, type LablogErrorCode, type LablogWarning } from './errors.js';
+import { LablogError, describeValue, type LablogErrorCode, type LablogWarning } from '../model/errors.js';
 
 export interface RemoteSpec {
   /** The lablog server's URL, e.g. http://lablog.internal:5380 */

@@ -1,8 +1,8 @@
 // An experiment's per-series state and budgets: the kind and last step of every series, its params, and the counts its limits are checked against.
 
-import { LablogError } from './errors.js';
-import { budgetWarningAt, type Limits } from './limits.js';
-import { checkCaption, checkName, checkStep } from './validation.js';
+import { LablogError } from '../model/errors.js';
+import { budgetWarningAt, type Limits } from '../model/limits.js';
+import { checkCaption, checkName, checkStep } from '../model/validation.js';
 import { MetricSeriesBuffer } from './buffer.js';
 import { stepNotIncreasing } from './experiment-problems.js';
 import type { MediaOptions } from './experiment-options.js';

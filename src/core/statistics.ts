@@ -5,7 +5,7 @@
 // very large degrees of freedom the log-gamma differences in the incomplete beta prefactor lose digits (about 1e-10
 // relative at df = 1e5). The test suite checks them against scipy at a relative tolerance of 1e-9.
 
-import { LablogError } from './errors.js';
+import { LablogError } from '../model/errors.js';
 import type { Goal } from '../model/metric-goal.js';
 
 // ---------------------------------------------------------------------------------------------------------------

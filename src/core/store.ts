@@ -2,10 +2,10 @@
 
 import { EXIT_MAX_WAIT_MS } from './exit-hooks.js';
 import { isUuid } from '../model/ids.js';
-import { LablogError, describeValue } from './errors.js';
+import { LablogError, describeValue } from '../model/errors.js';
 import { ERROR_HANDLER_TYPES, ErrorHandlerType } from './error-handler.js';
-import { resolveLimits, type Limits } from './limits.js';
-import { assertKnownOptions, assertName, assertOptionsObject, characterLength, checkText } from './validation.js';
+import { resolveLimits, type Limits } from '../model/limits.js';
+import { assertKnownOptions, assertName, assertOptionsObject, characterLength, checkText } from '../model/validation.js';
 import { isCrashed, THIS_HOST } from './liveness.js';
 import { Experiment, newExperimentId } from './experiment.js';
 import {
@@ -16,7 +16,7 @@ import {
   type ExperimentStatus,
 } from '../model/experiment.js';
 import { type StoreBackend } from '../store/backend.js';
-import type { LablogWarning } from './errors.js';
+import type { LablogWarning } from '../model/errors.js';
 import { resolveRemote, type Publishing, type PublishOptions, type PublishReport, type RemoteSpec } from './publishing.js';
 import { Study, type StudyContext } from './study.js';
 import { studyRecordFrom, type CreateStudyOptions } from './study-rules.js';
@@ -31,7 +31,7 @@ import {
   type StudySortField,
   type StudyStatus,
 } from '../model/study.js';
-import { dedupedName } from '../store/experiment-names.js';
+import { dedupedName } from '../model/experiment-names.js';
 
 import { DEFAULT_PROJECT } from './project.js';
 export { DEFAULT_PROJECT };

@@ -1,11 +1,11 @@
 // Study comparison: rankings, statistics, significance between replicate groups, correlations, Pareto frontier and insights.
 
-import { LablogError, describeValue } from './errors.js';
+import { LablogError, describeValue } from '../model/errors.js';
 import { describe, paretoFrontier, pearson, spearman, welchTTest } from './statistics.js';
 import type { Goal } from '../model/metric-goal.js';
 import { findByIdOrName } from '../model/ids.js';
-import { DEFAULT_LIMITS } from './limits.js';
-import { assertKnownOptions, assertName, assertOptionsObject, type ParamValue } from './validation.js';
+import { DEFAULT_LIMITS } from '../model/limits.js';
+import { assertKnownOptions, assertName, assertOptionsObject, type ParamValue } from '../model/validation.js';
 
 /** What a comparison reads of an experiment (from a local Experiment, or from a server's store). */
 export interface ComparedExperiment {

@@ -5,7 +5,7 @@ import { metricGoal, type Goal } from '../model/metric-goal.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { DataFrame, DataType, Series } from 'nodejs-polars';
-import { LablogError, describeValue } from './errors.js';
+import { LablogError, describeValue } from '../model/errors.js';
 import { driverCodeOf } from '../model/error-codes.js';
 import type { Experiment } from './experiment.js';
 
@@ -14,7 +14,7 @@ export type ExportableExperiment = Pick<
   Experiment,
   'id' | 'name' | 'project' | 'status' | 'createdAt' | 'endedAt' | 'description' | 'tags' | 'getParams' | 'listSeries' | 'getMetric'
 >;
-import { assertKnownOptions, assertOptionsObject, type ParamValue } from './validation.js';
+import { assertKnownOptions, assertOptionsObject, type ParamValue } from '../model/validation.js';
 import { loadArrow } from '../media/table.js';
 
 export const EXPORT_FORMATS = ['csv', 'parquet', 'json', 'arrow'] as const;

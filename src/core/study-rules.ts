@@ -1,12 +1,12 @@
 // Study rules: what creating, updating, archiving, cloning and deleting a study accept and produce (shared by the library and the server).
 
 import { randomUUID } from 'node:crypto';
-import { LablogError, describeValue } from './errors.js';
-import { DEFAULT_LIMITS } from './limits.js';
+import { LablogError, describeValue } from '../model/errors.js';
+import { DEFAULT_LIMITS } from '../model/limits.js';
 import { DEFAULT_PROJECT } from './project.js';
 import { checkTemplate } from './study-template.js';
 import type { StudyTemplateKind } from '../model/study.js';
-import { assertKnownOptions, assertName, assertOptionsObject, checkName, checkText, loneSurrogateIndex } from './validation.js';
+import { assertKnownOptions, assertName, assertOptionsObject, checkName, checkText, loneSurrogateIndex } from '../model/validation.js';
 import { STUDY_STATUSES, type StudyPatch, type StudyRecord, type StudyStatus } from '../model/study.js';
 
 /** Experiments one study may hold. */

@@ -1,8 +1,8 @@
 // Study statistics: counts by status, the best experiment for a metric, training time and cost, from plain experiment data.
 
 import { defaultMetricGoal, type Goal } from '../model/metric-goal.js';
-import { LablogError, describeValue } from './errors.js';
-import { assertKnownOptions, assertOptionsObject } from './validation.js';
+import { LablogError, describeValue } from '../model/errors.js';
+import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 
 export interface StudyStatisticsOptions {
   /** The metric that picks the best experiment (its final value). */

@@ -1,6 +1,6 @@
 // Study templates: grid search and A/B test — their parameters checked at creation, and the plan of runs they imply.
 
-import { LablogError, describeValue } from './errors.js';
+import { LablogError, describeValue } from '../model/errors.js';
 import { sampleSizePerGroup } from './statistics.js';
 import type { Goal } from '../model/metric-goal.js';
 import { STUDY_TEMPLATE_KINDS, type StudyTemplate } from '../model/study.js';

@@ -1,8 +1,8 @@
 // Study: a named group of experiments around a question — members, status, statistics, comparison, templates.
 
-import { LablogError } from './errors.js';
+import { LablogError } from '../model/errors.js';
 import { findByIdOrName } from '../model/ids.js';
-import { assertKnownOptions, assertOptionsObject } from './validation.js';
+import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import {
   MAX_STUDY_EXPERIMENTS,
   archivePatchFrom,

@@ -1,7 +1,7 @@
 // Image input: turns PNG bytes, a path to a PNG or a sharp instance into validated PNG bytes.
 
 import { readFile } from 'node:fs/promises';
-import { LablogError, describeValue } from '../core/errors.js';
+import { LablogError, describeValue } from '../model/errors.js';
 import { validatePng, type PngInfo } from './png.js';
 
 /** What logImage accepts. A sharp instance is recognised by its shape, so lablog does not load sharp itself. */

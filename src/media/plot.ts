@@ -1,6 +1,6 @@
 // Plotly figures: validates a figure object and serialises it to JSON at the call.
 
-import { LablogError, describeValue } from '../core/errors.js';
+import { LablogError, describeValue } from '../model/errors.js';
 
 export interface PlotlyFigure {
   data: object[];

@@ -1,7 +1,7 @@
 // PNG validation: checks a PNG's structure, checksums and compressed pixel data without decoding it.
 
 import { crc32, createInflate } from 'node:zlib';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 
 /** Largest image accepted, in pixels (8192 × 8192): decoding is checked, and a small file can claim a huge image. */
 export const MAX_PNG_PIXELS = 8192 * 8192;

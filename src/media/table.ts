@@ -4,7 +4,7 @@ import { loadPolars } from './polars.js';
 import { createRequire } from 'node:module';
 import type { Table } from 'apache-arrow';
 import type { DataFrame } from 'nodejs-polars';
-import { LablogError, describeValue } from '../core/errors.js';
+import { LablogError, describeValue } from '../model/errors.js';
 
 type Arrow = typeof import('apache-arrow');
 

@@ -1,6 +1,6 @@
 // Errors on the wire: the body a server answers a failure with, and how a client reads a code back (old and unknown codes included).
 
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { isErrorCode, type CommonErrorDetails, type ErrorCode, type ErrorDetails } from '../model/error-codes.js';
 import type { IngestResult, RejectedItem } from '../store/server-backend.js';
 

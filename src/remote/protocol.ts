@@ -1,9 +1,9 @@
 // Wire protocol of /api/v1: JSON bodies the publisher sends and the server checks (a client may be old or hostile).
 
 import { fromJsonNumber } from '../model/json-number.js';
-import { LablogError, describeValue } from '../core/errors.js';
-import { MAX_HOSTNAME_LENGTH, type Limits } from '../core/limits.js';
-import { checkCaption, checkName, checkText, characterLength, excerpt } from '../core/validation.js';
+import { LablogError, describeValue } from '../model/errors.js';
+import { MAX_HOSTNAME_LENGTH, type Limits } from '../model/limits.js';
+import { checkCaption, checkName, checkText, characterLength, excerpt } from '../model/validation.js';
 import { EXPERIMENT_STATUSES, type ExperimentStatus, type ParamRecord } from '../model/experiment.js';
 import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumnToArray, encodeColumn, type ColumnEncoding } from '../store/column-codec.js';
 import { rejection } from '../store/ingest-plan.js';

@@ -2,7 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { clientAddressKey } from './client-address.js';
 import { RateLimiter, type RateLimit } from './rate-limiter.js';
 

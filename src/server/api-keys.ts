@@ -1,7 +1,7 @@
 // API keys: made random, shown once, stored as a sha256 hash, scoped to projects, looked up on every request, revoked.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import type { ApiKeyListing, ApiKeyRecord, ServerBackend } from '../store/server-backend.js';
 import { UseThrottle } from './use-throttle.js';
 

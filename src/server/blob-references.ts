@@ -1,8 +1,8 @@
 // Blob references at ingest: which blobs an experiment's project may name, and each blob validated once (the result remembered in the store).
 
 import type { FastifyBaseLogger } from 'fastify';
-import { LablogError } from '../core/errors.js';
-import type { Limits } from '../core/limits.js';
+import { LablogError } from '../model/errors.js';
+import type { Limits } from '../model/limits.js';
 import { invalidPng, validatePng } from '../media/png.js';
 import { countTableArrays, loadArrow, MAX_TABLE_ARRAYS, tableArraysError, tableFromIpc } from '../media/table.js';
 import type { BlobCheck, OwnedBlob, ServerBackend } from '../store/server-backend.js';

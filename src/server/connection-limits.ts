@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyHttpOptions, FastifyInstance } from 'fastify';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { clientAddressKey } from './client-address.js';
 import { toHttpError } from './http-errors.js';
 

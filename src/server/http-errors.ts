@@ -1,9 +1,9 @@
 // HTTP errors of the server: one table from error code to status, and the `{ error, message, details }` body (remote/error-answer.ts).
 
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import type { ErrorCode } from '../model/error-codes.js';
 import type { ErrorAnswer } from '../remote/error-answer.js';
-import { excerpt } from '../core/validation.js';
+import { excerpt } from '../model/validation.js';
 
 /** Characters of an error message sent back (a message quoting a client's 10 MB value is cut here). */
 export const MAX_ERROR_MESSAGE_CHARS = 1_000;

@@ -2,8 +2,8 @@
 
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LablogError } from '../core/errors.js';
-import type { Limits } from '../core/limits.js';
+import { LablogError } from '../model/errors.js';
+import type { Limits } from '../model/limits.js';
 import { serializeFigure } from '../media/plot.js';
 import { decodeExperiment, decodeIngest, type WireImagePoint, type WireMedia } from '../remote/protocol.js';
 import type { IngestImagePoint, IngestPlotPoint, IngestTable, RejectedItem, ServerBackend, IngestMedia } from '../store/server-backend.js';

@@ -1,12 +1,12 @@
 // Read routes: experiments, their metrics, images, plots and tables, within the API key's projects.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { EXPERIMENT_SORT_FIELDS, EXPERIMENT_STATUSES, type ExperimentStatus } from '../model/experiment.js';
 import type { ApiKeyRecord, RemoteExperimentRecord, ServerBackend } from '../store/server-backend.js';
 import { experimentView, metricView, paramsView, seriesView } from './json-views.js';
 import { checkTableArrays, loadArrow } from '../media/table.js';
-import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../model/limits.js';
 import { many, one, type Query } from './query-params.js';
 import {
   DEFAULT_TABLE_PAGE_COLUMNS,

@@ -1,8 +1,8 @@
 // The lablog server: a REST face (/api/v1, JSON, Bearer keys) over a ServerBackend; stateless, so several can share one PostgreSQL.
 
 import Fastify, { type FastifyInstance } from 'fastify';
-import { LablogError } from '../core/errors.js';
-import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+import { LablogError } from '../model/errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../model/limits.js';
 import type { ServerBackend } from '../store/server-backend.js';
 import { bearerToken, KeyLookup } from './api-keys.js';
 import { toHttpError } from './http-errors.js';

@@ -1,7 +1,7 @@
 // Publishing a study into the server (PUT /api/v1/studies/:id): a client's study, created with its id or updated, and its members added one by one.
 
 import type { FastifyRequest } from 'fastify';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import {
   MAX_STUDY_EXPERIMENTS,
   assertCanJoin,
@@ -12,7 +12,7 @@ import {
   studyRecordFrom,
 } from '../core/study-rules.js';
 import { checkTemplate } from '../core/study-template.js';
-import { excerpt } from '../core/validation.js';
+import { excerpt } from '../model/validation.js';
 import type { StudyRecord, StudyStatus } from '../model/study.js';
 import type { StudyMemberRejection } from '../remote/error-answer.js';
 import type { ServerBackend } from '../store/server-backend.js';

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { exportExperiments, type ExportableExperiment, type ExportFormat, type ExportInclude } from '../core/study-export.js';
 import type { MetricData } from '../model/series.js';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { decodeParam } from '../core/param.js';
 import { MAX_COMPARE_LIST, compareExperiments, type CompareOptions, type ComparedExperiment } from '../core/study-comparison.js';
 import {
@@ -23,8 +23,8 @@ import {
   type CreateStudyOptions,
 } from '../core/study-rules.js';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_LIMITS } from '../core/limits.js';
-import { dedupedName } from '../store/experiment-names.js';
+import { DEFAULT_LIMITS } from '../model/limits.js';
+import { dedupedName } from '../model/experiment-names.js';
 import { studyStatistics, type StudiedExperiment } from '../core/study-statistics.js';
 import { planStudy } from '../core/study-template.js';
 import {

@@ -1,7 +1,7 @@
 // Table pages: one bounded JSON page of a stored Arrow table — rows × columns within named limits, every cell cut to a budget.
 
 import type { Data, Table } from 'apache-arrow';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { cell, chop, locate, type Arrow, type Budget, type Column } from './table-cells.js';
 
 /** Rows of a JSON page when the request names no `limit`. */

@@ -2,7 +2,7 @@
 
 import { toJsonNumberOrNull, type JsonNumber } from '../model/json-number.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { isCrashed } from '../core/liveness.js';
 import type { ExperimentSummary, RemoteExperimentRecord, ServerBackend } from '../store/server-backend.js';
 import {

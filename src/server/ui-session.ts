@@ -3,7 +3,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import type { ApiKeyRecord, ServerBackend } from '../store/server-backend.js';
 import type { KeyLookup } from './api-keys.js';
 import { UseThrottle } from './use-throttle.js';

@@ -1,6 +1,6 @@
 // Blob records shared by the server stores: a remembered check as table columns and back, and the upload quota's error.
 
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import type { BlobCheck } from './blob-store.js';
 
 /** A blob_checks row as both stores read it (kind null: the blob has no check yet). */

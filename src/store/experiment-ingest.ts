@@ -1,6 +1,6 @@
 // The server's write capability: published experiments upserted and their points ingested idempotently (types only).
 
-import type { Limits } from '../core/limits.js';
+import type { Limits } from '../model/limits.js';
 import type { ErrorCode, ErrorDetails } from '../model/error-codes.js';
 import type { ExperimentRecord, ParamRecord } from '../model/experiment.js';
 import type { SeriesKind } from '../model/series.js';

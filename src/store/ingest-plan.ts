@@ -1,8 +1,8 @@
 // Ingest plan: decides, from what a store holds, which points of a batch to store, skip or reject (shared by every server store).
 
-import { LablogError } from '../core/errors.js';
-import type { Limits } from '../core/limits.js';
-import { checkName } from '../core/validation.js';
+import { LablogError } from '../model/errors.js';
+import type { Limits } from '../model/limits.js';
+import { checkName } from '../model/validation.js';
 import type { MetricChunk, SeriesKind } from '../model/series.js';
 import type {
   IngestBatch,

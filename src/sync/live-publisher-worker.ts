@@ -1,7 +1,7 @@
 // Live publisher thread: publishes its experiment every interval, backing off while the remote is down, until told to stop.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LablogError, LablogErrorCode } from '../core/errors.js';
+import type { LablogError, LablogErrorCode } from '../model/errors.js';
 import { openPublishSource } from '../store/open-publish-source.js';
 import type { LiveWorkerData, LiveWorkerMessage } from './live-publisher.js';
 import { Publisher } from './publisher.js';

@@ -1,7 +1,7 @@
 // Live publisher: publishes one experiment from a worker thread while it logs, so training never waits on the network.
 
 import { Worker } from 'node:worker_threads';
-import { LablogWarning, type LablogErrorCode } from '../core/errors.js';
+import { LablogWarning, type LablogErrorCode } from '../model/errors.js';
 import type { LivePublication, RemoteSpec } from '../core/publishing.js';
 import { workerEntry } from '../worker-entry.js';
 

@@ -1,6 +1,6 @@
 // Publishing of a local store: every (or some) experiment(s) to one remote, one bad experiment not stopping the others.
 
-import type { LablogError } from '../core/errors.js';
+import type { LablogError } from '../model/errors.js';
 import { readSentCode, type StudyMemberRejection } from '../remote/error-answer.js';
 import type { PublishProblemReport, PublishReport, RemoteSpec } from '../core/publishing.js';
 import { openPublishSource } from '../store/open-publish-source.js';

@@ -1,14 +1,14 @@
 // Publisher: sends what a remote has not acknowledged of local experiments — description, truncations, points, tables — exactly once.
 
 import { createHash } from 'node:crypto';
-import { LablogError, type LablogErrorCode } from '../core/errors.js';
+import { LablogError, type LablogErrorCode } from '../model/errors.js';
 import { readIngestResult } from '../remote/error-answer.js';
 import type { ExperimentRecord } from '../model/experiment.js';
 import type { SeriesRecord } from '../model/series.js';
 import type { IngestResult } from '../store/server-backend.js';
 import type { PublishSource } from '../store/publish-source.js';
-import { DEFAULT_LIMITS } from '../core/limits.js';
-import { checkName } from '../core/validation.js';
+import { DEFAULT_LIMITS } from '../model/limits.js';
+import { checkName } from '../model/validation.js';
 import {
   MAX_MEDIA_POINTS_PER_REQUEST,
   MAX_SERIES_PER_REQUEST,

@@ -1,6 +1,6 @@
 // Remote client: calls a lablog server's /api/v1 with a Bearer key; turns answers into typed errors, retrying the retryable ones with backoff.
 
-import { LablogError } from '../core/errors.js';
+import { LablogError } from '../model/errors.js';
 import { answerError } from '../remote/error-answer.js';
 
 /** First wait after a retryable failure; doubled per attempt, with jitter, up to MAX_BACKOFF_MS. */

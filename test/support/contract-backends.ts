@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_LIMITS } from '../../src/core/limits.js';
+import { DEFAULT_LIMITS } from '../../src/model/limits.js';
 import type { ExperimentRecord, ParamRecord } from '../../src/model/experiment.js';
 import type { Async } from '../../src/store/async.js';
 import type { StoreBackend } from '../../src/store/backend.js';

@@ -6,7 +6,7 @@
 // At the end of stdin it closes the backend and exits.
 
 import { createInterface } from 'node:readline';
-import { LablogError } from '../../src/core/errors.js';
+import { LablogError } from '../../src/model/errors.js';
 import { PostgresBackend } from '../../src/store/postgres/postgres-backend.js';
 import { decode, encode } from './json-lines.js';
 

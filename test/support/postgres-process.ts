@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { LablogError } from '../../src/core/errors.js';
+import { LablogError } from '../../src/model/errors.js';
 import type { PostgresBackend } from '../../src/store/postgres/postgres-backend.js';
 import type { ServerStudyBackend } from '../../src/store/study-store.js';
 import { decode, encode } from './json-lines.js';

@@ -1,9 +1,9 @@
 // PostgreSQL store: the server's ServerBackend on node-postgres (the only module that imports pg).
 
 import pg from 'pg';
-import { LablogError } from '../../core/errors.js';
+import { LablogError } from '../../model/errors.js';
 import { driverCodeOf } from '../../model/error-codes.js';
-import type { Limits } from '../../core/limits.js';
+import type { Limits } from '../../model/limits.js';
 import type { ExperimentStatus, ParamRecord, ParamType } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
 import type { TableRecord, TableSummary } from '../../model/table.js';
@@ -39,7 +39,7 @@ import type {
   ServerBackend,
   UiSessionRecord,
 } from '../server-backend.js';
-import { dedupedName, MAX_NAME_ATTEMPTS } from '../experiment-names.js';
+import { dedupedName, MAX_NAME_ATTEMPTS } from '../../model/experiment-names.js';
 import { bytesOf, extremes } from '../column-stats.js';
 import { assembleMetricPage, type MetricPage } from '../metric-page.js';
 import type { StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../../model/study.js';

@@ -2,7 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { LablogError } from '../../core/errors.js';
+import { LablogError } from '../../model/errors.js';
 import { driverCodeOf } from '../../model/error-codes.js';
 import type { ExperimentQuery, ExperimentRecord, ExperimentStatus, NewExperiment, ParamRecord, ParamType } from '../../model/experiment.js';
 import type { ImageMeta, MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';

@@ -1,6 +1,6 @@
 // SQLite experiment copy: duplicates an experiment under a new id — params, tags, every series with its points, tables (blobs shared).
 
-import { LablogError } from '../../core/errors.js';
+import { LablogError } from '../../model/errors.js';
 import type { ExperimentRecord } from '../../model/experiment.js';
 import type { SqliteBackend } from './sqlite-backend.js';
 

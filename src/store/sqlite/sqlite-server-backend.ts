@@ -1,7 +1,7 @@
 // SQLite server store: the ServerBackend over a lablog SQLite file (the `lablog server` default).
 
-import { LablogError } from '../../core/errors.js';
-import type { Limits } from '../../core/limits.js';
+import { LablogError } from '../../model/errors.js';
+import type { Limits } from '../../model/limits.js';
 import type { ParamRecord } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
 import type { TableRecord, TableSummary } from '../../model/table.js';
@@ -32,7 +32,7 @@ import type {
 import { SqliteBackend, experimentWhere, seriesRecord, toRecord as experimentRecord, type ExperimentRow } from './sqlite-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import type { ServerStudyBackend } from '../study-store.js';
-import { dedupedName } from '../experiment-names.js';
+import { dedupedName } from '../../model/experiment-names.js';
 
 const TABLE_FORMAT = 'arrow-ipc-stream';
 const SORT_COLUMNS: Record<string, string> = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', status: 'status' };

@@ -1,6 +1,6 @@
 // SQLite studies: the StudyBackend over the store's own connection.
 
-import { LablogError } from '../../core/errors.js';
+import { LablogError } from '../../model/errors.js';
 import type { StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../../model/study.js';
 import type { StudyBackend } from '../study-store.js';
 import type { SqliteBackend } from './sqlite-backend.js';

@@ -1,7 +1,7 @@
 // Writer thread: writes batches into the SQLite store on a worker thread (before it runs, on the thread of a caller that blocks), in order, retrying refusals.
 
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { LablogError } from '../../core/errors.js';
+import { LablogError } from '../../model/errors.js';
 import { driverCodeOf } from '../../model/error-codes.js';
 import { workerEntry } from '../../worker-entry.js';
 import type { MetricChunk } from '../../model/series.js';

@@ -1,6 +1,6 @@
 // Experiment names: `name`, `name-2`, `name-3`, … when a name is taken in its project (every store names them alike).
 
-import { LablogError } from '../core/errors.js';
+import { LablogError } from './errors.js';
 
 /** Longest name tried when deduplicating before giving up. */
 export const MAX_NAME_ATTEMPTS = 100_000;

@@ -1,6 +1,6 @@
 // Errors and warnings: one error class with a stable string `code` and the data to act on.
 
-import type { ErrorCode, ErrorDetails } from '../model/error-codes.js';
+import type { ErrorCode, ErrorDetails } from './error-codes.js';
 
 export {
   ERROR_CODES,
@@ -9,7 +9,7 @@ export {
   type ErrorDetailsByCode,
   type StorageErrorDetails,
   type StorageDriver,
-} from '../model/error-codes.js';
+} from './error-codes.js';
 
 /** Every code a LablogError can carry (ERROR_CODES). Stable: programs may switch on them. */
 export type LablogErrorCode = ErrorCode;
