@@ -1,6 +1,6 @@
 // The layering of src/ as an import graph: model → store interfaces → drivers → core → surfaces, checked rule by rule.
 //
-// Every .ts file under src/ is read and its import statements parsed (static imports and re-exports,
+// Every .ts file under src/ is parsed by TypeScript and its imports collected (static imports and re-exports,
 // side-effect imports, dynamic import() calls); each import is resolved to a file of src/ or kept as a
 // package name, and marked type-only when it cannot load code at run time (`import type`, `export type`,
 // `import { type A, type B }`, `typeof import('x')`, `import('x').T`). The rules below are functions of that
@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
@@ -30,43 +31,62 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/**
- * The text without comments (block comments, and line comments that start a line) and without the contents
- * of template literals, so a commented-out import, or code shown as text, is no import.
- */
-function withoutComments(text: string): string {
-  return text
-    .replace(/\/\*[\s\S]*?\*\//g, '')
-    .replace(/^\s*\/\/.*$/gm, '')
-    .replace(/`(?:\\.|[^`\\])*`/g, '``');
-}
-
 function resolveSpecifier(fromFile: string, specifier: string): { to: string; internal: boolean } {
   if (!specifier.startsWith('.')) return { to: specifier, internal: false };
   const target = resolve(dirname(join(SRC, fromFile)), specifier).replace(/\.js$/, '.ts');
   return { to: relative(SRC, target).split('\\').join('/'), internal: true };
 }
 
-// The clause between `import` and `from` holds only names, braces, commas, `*` and `as`.
-const STATIC_IMPORT = /^\s*(import|export)\s+(type\s+)?([\w\s{},*$]*?)\s*from\s*['"]([^'"]+)['"]/gm;
-const SIDE_EFFECT_IMPORT = /^\s*import\s+['"]([^'"]+)['"]/gm;
-const DYNAMIC_IMPORT = /(typeof\s+)?\bimport\(\s*['"]([^'"]+)['"]\s*\)(\.[A-Z])?/g;
+/** True when every named binding is `type`-marked (`import { type A, type B }`), so the statement loads nothing. */
+const allNamedTypeOnly = (elements: readonly { isTypeOnly: boolean }[]) => elements.length > 0 && elements.every((e) => e.isTypeOnly);
 
+/**
+ * The imports of one file, read from TypeScript's own syntax tree (so comments, strings and template
+ * literals that look like imports are none): static imports and re-exports, side-effect imports, dynamic
+ * import() calls and import types.
+ */
 export function parseImports(file: string, text: string): ImportEdge[] {
-  const code = withoutComments(text);
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const edges: ImportEdge[] = [];
   const add = (specifier: string, typeOnly: boolean) => edges.push({ from: file, ...resolveSpecifier(file, specifier), typeOnly });
-  for (const [, , typeKeyword, clause, specifier] of code.matchAll(STATIC_IMPORT)) {
-    // `import { type A, type B }` loads nothing once compiled; `import { type A, b }` loads the module.
-    const names = /^\{([\s\S]*)\}$/.exec(clause!.trim())?.[1];
-    const allTypes = names !== undefined && names.split(',').every((name) => name.trim() === '' || /^type\s/.test(name.trim()));
-    add(specifier!, typeKeyword !== undefined || (allTypes && names.trim() !== ''));
-  }
-  for (const [, specifier] of code.matchAll(SIDE_EFFECT_IMPORT)) add(specifier!, false);
-  for (const [, typeofKeyword, specifier, typeMember] of code.matchAll(DYNAMIC_IMPORT)) {
-    add(specifier!, typeofKeyword !== undefined || typeMember !== undefined);
-  }
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const bindings = clause?.namedBindings;
+      const typeOnly =
+        clause !== undefined &&
+        (clause.isTypeOnly ||
+          (clause.name === undefined && bindings !== undefined && ts.isNamedImports(bindings) && allNamedTypeOnly(bindings.elements)));
+      add(node.moduleSpecifier.text, typeOnly);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.exportClause;
+      add(
+        node.moduleSpecifier.text,
+        node.isTypeOnly || (clause !== undefined && ts.isNamedExports(clause) && allNamedTypeOnly(clause.elements)),
+      );
+    } else if (ts.isImportTypeNode(node)) {
+      const argument = node.argument;
+      if (ts.isLiteralTypeNode(argument) && ts.isStringLiteral(argument.literal)) add(argument.literal.text, true);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const [specifier] = node.arguments;
+      if (specifier && ts.isStringLiteralLike(specifier)) add(specifier.text, false);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
   return edges;
+}
+
+/** The identifiers a file's code uses (comments and strings are not code). */
+function identifiers(file: string, text: string): Set<string> {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const names = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node)) names.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return names;
 }
 
 function importGraph(): ImportEdge[] {
@@ -173,8 +193,8 @@ function concreteClassMentions(): string[] {
   for (const path of sourceFiles(SRC)) {
     const file = relative(SRC, path).split('\\').join('/');
     if (under(file, 'store/sqlite') || under(file, 'store/postgres') || DRIVER_FACTORIES.has(file)) continue;
-    const code = withoutComments(readFileSync(path, 'utf8'));
-    for (const name of CONCRETE_STORE_CLASSES) if (new RegExp(`\\b${name}\\b`).test(code)) found.push(`${file} names ${name}`);
+    const names = identifiers(file, readFileSync(path, 'utf8'));
+    for (const name of CONCRETE_STORE_CLASSES) if (names.has(name)) found.push(`${file} names ${name}`);
   }
   return found;
 }
@@ -240,6 +260,11 @@ describe('architecture: the import graph of src/', () => {
         "let i: import('../../core/h.js').Item;",
         "const j = await import('../../core/i.js');",
         "// import { k } from '../../core/commented.js';",
+        '// served at / and /assets/* (a comment holding the start of a block comment hides nothing)',
+        'const l = \'/* not a comment */ import("../../core/in-a-string.js")\';',
+        "import { m } from '../../core/after-the-comment.js';",
+        '/* import { n } from "../../core/block-commented.js"; */',
+        "const o = `import('../../core/in-a-template.js')`;",
       ].join('\n'),
     );
     expect(edges.map((e) => [e.to, e.typeOnly])).toEqual([
@@ -252,6 +277,7 @@ describe('architecture: the import graph of src/', () => {
       ['core/g.ts', true],
       ['core/h.ts', true],
       ['core/i.ts', false],
+      ['core/after-the-comment.ts', false],
     ]);
   });
 
@@ -265,6 +291,13 @@ describe('architecture: the import graph of src/', () => {
       expect(rule([...graph, planted])).toEqual([describeEdge(planted)]);
     });
   }
+
+  it('finds the imports of a file whose header comment holds "/*" (server/ui-assets.ts)', () => {
+    const file = 'server/ui-assets.ts';
+    const edges = parseImports(file, readFileSync(join(SRC, file), 'utf8'));
+    expect(readFileSync(join(SRC, file), 'utf8')).toContain('/*');
+    expect(edges.map((e) => e.to)).toContain('fastify');
+  });
 
   it('concrete store classes are named only inside their driver folder and the factories', () => {
     expect(concreteClassMentions()).toEqual([]);
