@@ -40,10 +40,11 @@ export function readMetric(target: ReadTarget, key: string): MetricData {
 }
 
 export function readImages(target: ReadTarget, key: string): ImagePoint[] {
-  const points = target.backend.listImages(target.id, key).map(({ hash: _, ...meta }) => ({
-    ...meta,
-    png: target.backend.readImage(target.id, key, meta.step)!,
-  }));
+  // A point gone between the listing and its read (dropped by another process) is left out, not answered without bytes.
+  const points = target.backend.listImages(target.id, key).flatMap(({ hash: _, ...meta }) => {
+    const png = target.backend.readImage(target.id, key, meta.step);
+    return png === undefined ? [] : [{ ...meta, png }];
+  });
   if (points.length === 0 && !hasSeries(target, key, 'image')) throw seriesNotFound(target, key, 'image');
   return points;
 }

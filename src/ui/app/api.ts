@@ -116,7 +116,7 @@ export const api = {
   logout: () => request<void>('DELETE', '/api/v1/session'),
 };
 
-/** A study as the REST API answers (src/store/study-backend.ts StudyRecord). */
+/** A study as the REST API answers (src/model/study.ts StudyRecord). */
 export interface StudyJson {
   id: string;
   project: string;
