@@ -24,6 +24,10 @@ describe('non-finite values over lablog ui', () => {
   let browser: Browser | undefined;
   const ids: string[] = [];
   let sunkId = '';
+  let longId = '';
+  /** A long run the chart downsamples (more points than an answer holds): one NaN in the middle. */
+  const LONG_POINTS = 20_000;
+  const LONG_NAN_STEP = 12_345;
 
   beforeAll(async () => {
     const path = join(tempDir(), 'lablog.db');
@@ -44,6 +48,10 @@ describe('non-finite values over lablog ui', () => {
     for (const v of [2, -Infinity, 1]) sunk.logMetric('loss', v);
     await sunk.close();
     sunkId = sunk.id;
+    const long = store.createExperiment({ name: 'long', project: 'r' });
+    for (let step = 0; step < LONG_POINTS; step++) long.logMetric('loss', step === LONG_NAN_STEP ? Number.NaN : 1 / (step + 1), { step });
+    await long.close();
+    longId = long.id;
     await store.close();
     ui = await startUi(path);
     if (CHROMIUM_AVAILABLE) browser = await launchBrowser();
@@ -155,4 +163,26 @@ describe('non-finite values over lablog ui', () => {
       await page.close();
     },
   );
+
+  it.skipIf(!CHROMIUM_AVAILABLE)('names a NaN in the legend of a downsampled chart, whose points are buckets that skip it', async () => {
+    const { page, errors } = await openPage(browser!);
+    await page.goto(`${ui.url}/#/experiments/${longId}`);
+    const chart = page.locator('.chart[data-metric="loss"]');
+    await expect.poll(() => chart.getAttribute('data-ready'), { timeout: 20_000 }).toBe('1');
+    const markers = chart.locator('[data-testid="nonfinite-marker"]');
+    await expect.poll(() => markers.count()).toBe(1);
+    expect(await markers.first().getAttribute('data-x')).toBe(String(LONG_NAN_STEP));
+    const over = (await chart.locator('.u-over').boundingBox())!;
+    const box = (await markers.first().boundingBox())!;
+    const legendValue = chart.locator('.u-legend .u-series').nth(1).locator('.u-value');
+    // At the marker: the bucket point nearest the NaN names it.
+    await page.mouse.move(box.x + box.width / 2, over.y + over.height / 2);
+    await expect.poll(() => legendValue.textContent()).toBe('NaN');
+    // Far from it (a quarter of the run): a finite value.
+    await page.mouse.move(over.x + over.width / 4, over.y + over.height / 2);
+    await expect.poll(() => legendValue.textContent()).not.toBe('NaN');
+    expect(Number.isFinite(Number((await legendValue.textContent())!.replace(/[^0-9.e-]/g, '')))).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -48,6 +48,8 @@ const X_LABELS: Record<XAxis, string> = { step: 'step', time: 'wall time', relat
 const SMOOTHING_TITLE =
   'Exponential moving average, computed in the browser. The smoothed line is drawn over the raw series (faint); the legend shows smoothed values.';
 const ZOOM_DEBOUNCE_MS = 150;
+/** How near the cursor (in pixels) a NaN or ±Infinity point is named in the legend. */
+const LEGEND_REACH_PX = 4;
 /** Values a chart asks for across all its series at most, and per series at least. */
 const TOTAL_POINTS = 60_000;
 const MIN_SERIES_POINTS = 400;
@@ -248,13 +250,19 @@ export function lineChart(key: string, options: LineChartOptions): LineChart {
     }
   }
 
+  /** How far, in x, a few pixels reach: the legend names a non-finite value that close to the cursor. */
+  function cursorTolerance(u: uPlot): number {
+    return Math.abs(u.posToVal(LEGEND_REACH_PX, 'x') - u.posToVal(0, 'x'));
+  }
+
   function plotOptions(log: boolean, smooth: boolean): uPlot.Options {
     const n = experiments.length;
     const xValue = (v: number | null): string =>
       v === null ? '—' : x === 'time' ? formatTime(v * 1000) : x === 'relative' ? formatDuration(v * 1000) : formatNumber(v);
-    // A NaN or ±Infinity point has no y (null): the legend names its value instead of a dash.
+    // A NaN or ±Infinity point has no y: the legend names its value (where the cursor is at its x, or at the
+    // bucket point nearest to it in a downsampled answer) instead of a dash or a neighbour's number.
     const yValue = (u: uPlot, v: number | null, seriesIndex: number, index: number | null): string =>
-      (v === null && index !== null ? markers.labelAt((seriesIndex - 1) % n, u.data[0][index]) : undefined) ?? formatNumber(v);
+      (index !== null ? markers.labelAt((seriesIndex - 1) % n, u.data[0], index, cursorTolerance(u)) : undefined) ?? formatNumber(v);
     const series: uPlot.Series[] = [{ label: X_LABELS[x], value: (_u, v) => xValue(v) }];
     // Raw series first (drawn below); with smoothing they are faint and left out of the legend.
     experiments.forEach((e, i) => {

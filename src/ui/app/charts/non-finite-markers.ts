@@ -20,23 +20,43 @@ export interface NonFiniteSeries {
 /** The non-finite values of the chart's series (by experiment index), looked up by x; the latest answer's. */
 export class NonFiniteMarkers {
   #series: readonly NonFiniteSeries[] = [];
-  #byX: ReadonlyMap<number, NonFiniteToken>[] = [];
+  /** Each series' points sorted by x, for the legend's look-up. */
+  #sorted: (readonly { readonly x: number; readonly value: NonFiniteToken }[])[] = [];
 
   /** Takes the points of a new answer (the plot's next draw places them). */
   set(series: readonly NonFiniteSeries[]): void {
     this.#series = series;
-    this.#byX = series.map((s) => new Map(s.points.map((p) => [p.x, p.value])));
+    this.#sorted = series.map((s) => [...s.points].sort((a, b) => a.x - b.x));
   }
 
   get count(): number {
     return this.#series.reduce((n, s) => n + s.points.length, 0);
   }
 
-  /** The label of the value experiment `index` has at x, if it is NaN or ±Infinity. */
-  labelAt(index: number, x: number | null | undefined): string | undefined {
-    if (x === null || x === undefined) return undefined;
-    const token = this.#byX[index]?.get(x);
-    return token === undefined ? undefined : NON_FINITE_LABELS[token];
+  /**
+   * The label of a NaN or ±Infinity value experiment `index` has at the chart's point `at` of `xs`: at that
+   * x, or (in a downsampled answer, whose xs are bucket points and skip the non-finite ones) nearer to it
+   * than to either neighbour, or within `tolerance` of it (a few pixels: a cursor cannot aim closer). The
+   * first such value if several share the span.
+   */
+  labelAt(index: number, xs: ArrayLike<number | null | undefined>, at: number, tolerance = 0): string | undefined {
+    const points = this.#sorted[index];
+    const x = xs[at];
+    if (points === undefined || points.length === 0 || x === null || x === undefined) return undefined;
+    const before = at > 0 ? xs[at - 1] : undefined;
+    const after = at < xs.length - 1 ? xs[at + 1] : undefined;
+    const from = Math.min(x - tolerance, before === null || before === undefined ? -Infinity : (before + x) / 2);
+    const to = Math.max(x + tolerance, after === null || after === undefined ? Infinity : (x + after) / 2);
+    // The first point at or after `from` (binary search), if it is before `to` (or exactly at x).
+    let lo = 0;
+    let hi = points.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (points[mid]!.x < from) lo = mid + 1;
+      else hi = mid;
+    }
+    const point = points[lo];
+    return point !== undefined && point.x <= to ? NON_FINITE_LABELS[point.value] : undefined;
   }
 
   /**
