@@ -16,6 +16,7 @@ import {
   type SeriesRow,
 } from './experiment-rows.js';
 import type { PgStore } from './pg-pool.js';
+import { whereClause } from './where-clause.js';
 
 const SORT_COLUMNS: Record<string, string> = {
   created_at: 'created_at',
@@ -32,10 +33,12 @@ export class PostgresExperimentReader implements Async<ExperimentReader<RemoteEx
   }
 
   async findExperiments(name: string, project?: string): Promise<RemoteExperimentRecord[]> {
+    const args: unknown[] = [];
+    const where = whereClause('experiments', { name, project }, args);
     const rows = await this.#store.query<ExperimentRow>(
       'finding an experiment',
-      `SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE name = $1 AND ($2::text IS NULL OR project = $2) ORDER BY created_at`,
-      [name, project ?? null],
+      `SELECT ${EXPERIMENT_COLUMNS} FROM experiments ${where} ORDER BY created_at`,
+      args,
     );
     return rows.map(experimentRecord);
   }
@@ -49,26 +52,9 @@ export class PostgresExperimentReader implements Async<ExperimentReader<RemoteEx
     return rows[0] && experimentRecord(rows[0]);
   }
 
-  /** The WHERE clause of a query; values go to `args` as parameters. */
-  #where(query: RemoteExperimentQuery, args: unknown[]): string {
-    const arg = (value: unknown) => {
-      args.push(value);
-      return `$${args.length}`;
-    };
-    const clauses: string[] = [];
-    if (query.project !== undefined) clauses.push(`project = ${arg(query.project)}`);
-    // An empty scope matches nothing.
-    if (query.projects !== undefined) clauses.push(`project = ANY (${arg([...query.projects])}::text[])`);
-    if (query.status !== undefined && query.status.length > 0) clauses.push(`status = ANY (${arg([...query.status])}::text[])`);
-    for (const tag of new Set(query.tags ?? [])) {
-      clauses.push(`EXISTS (SELECT 1 FROM experiment_tags t WHERE t.experiment_id = experiments.id AND t.tag = ${arg(tag)})`);
-    }
-    return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-  }
-
   async listExperiments(query: RemoteExperimentQuery): Promise<RemoteExperimentRecord[]> {
     const args: unknown[] = [];
-    const where = this.#where(query, args);
+    const where = whereClause('experiments', query, args);
     const column = SORT_COLUMNS[query.sort ?? 'created_at'] ?? 'created_at';
     const order = query.order === 'asc' ? 'ASC' : 'DESC';
     // LIMIT NULL is no limit.
@@ -84,7 +70,7 @@ export class PostgresExperimentReader implements Async<ExperimentReader<RemoteEx
 
   async countExperiments(query: RemoteExperimentQuery): Promise<number> {
     const args: unknown[] = [];
-    const where = this.#where(query, args);
+    const where = whereClause('experiments', query, args);
     const rows = await this.#store.query<{ n: number }>('counting experiments', `SELECT count(*) AS n FROM experiments ${where}`, args);
     return rows[0]!.n;
   }

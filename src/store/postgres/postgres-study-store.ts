@@ -4,6 +4,7 @@ import { LablogError } from '../../core/errors.js';
 import type { StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../../model/study.js';
 import type { ServerStudyBackend } from '../study-store.js';
 import type { PgStore } from './pg-pool.js';
+import { whereClause } from './where-clause.js';
 import { f8, jsonParam } from './sql-values.js';
 
 interface StudyRow {
@@ -128,40 +129,20 @@ export class PostgresStudyBackend implements ServerStudyBackend {
   }
 
   async findStudies(name: string, project?: string): Promise<StudyRecord[]> {
-    const rows =
-      project === undefined
-        ? await this.#store.query<StudyRow>(
-            'finding studies',
-            `SELECT ${STUDY_COLUMNS} FROM studies WHERE name = $1 ORDER BY created_at, id`,
-            [name],
-          )
-        : await this.#store.query<StudyRow>('finding studies', `SELECT ${STUDY_COLUMNS} FROM studies WHERE name = $1 AND project = $2`, [
-            name,
-            project,
-          ]);
+    // In one project a name is unique: the order matters only across projects.
+    const args: unknown[] = [];
+    const where = whereClause('studies', { name, project }, args);
+    const rows = await this.#store.query<StudyRow>(
+      'finding studies',
+      `SELECT ${STUDY_COLUMNS} FROM studies ${where} ORDER BY created_at, id`,
+      args,
+    );
     return rows.map(studyRecord);
-  }
-
-  /** The WHERE clause of a query; values go to `args` as parameters. */
-  #where(query: StudyFilter, args: unknown[]): string {
-    const arg = (value: unknown) => {
-      args.push(value);
-      return `$${args.length}`;
-    };
-    const clauses: string[] = [];
-    if (query.project !== undefined) clauses.push(`project = ${arg(query.project)}`);
-    // An empty scope matches nothing.
-    if (query.projects !== undefined) clauses.push(`project = ANY (${arg([...query.projects])}::text[])`);
-    if (query.status !== undefined) clauses.push(`status = ${arg(query.status)}`);
-    // Every tag: the tags array contains all of them.
-    const tags = [...new Set(query.tags ?? [])];
-    if (tags.length > 0) clauses.push(`tags @> ${arg(JSON.stringify(tags))}::jsonb`);
-    return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   }
 
   async listStudies(query: StudyQuery): Promise<StudyRecord[]> {
     const args: unknown[] = [];
-    const where = this.#where(query, args);
+    const where = whereClause('studies', query, args);
     const column = STUDY_SORT_COLUMNS[query.sort] ?? 'created_at';
     const order = query.order === 'asc' ? 'ASC' : 'DESC';
     // As in SQLite: a negative limit is no limit (LIMIT NULL), a negative offset is none.
@@ -177,7 +158,7 @@ export class PostgresStudyBackend implements ServerStudyBackend {
 
   async countStudies(query: StudyFilter): Promise<number> {
     const args: unknown[] = [];
-    const where = this.#where(query, args);
+    const where = whereClause('studies', query, args);
     const rows = await this.#store.query<{ n: number }>('counting studies', `SELECT count(*) AS n FROM studies ${where}`, args);
     return rows[0]!.n;
   }
