@@ -9,6 +9,7 @@ import type { PgStore } from './pg-pool.js';
 /** First pg_advisory_xact_lock key of the per-project blob quota lock ('blob' in ASCII); the second is the project's hashtext. */
 const BLOB_QUOTA_LOCK_KEY = 1651273570;
 
+/** The BlobStore of a PostgreSQL store: blobs live in the database, as bytea. */
 export class PostgresBlobStore implements Async<BlobStore> {
   readonly #store: PgStore;
 

@@ -18,6 +18,7 @@ import {
 import type { PgStore } from './pg-pool.js';
 import { whereClause } from './where-clause.js';
 
+/** Sort fields and their columns: the only names a sort puts in the statement. */
 const SORT_COLUMNS: Record<string, string> = {
   created_at: 'created_at',
   updated_at: 'updated_at',
@@ -25,6 +26,7 @@ const SORT_COLUMNS: Record<string, string> = {
   status: 'status',
 };
 
+/** The ExperimentReader of a PostgreSQL store. */
 export class PostgresExperimentReader implements Async<ExperimentReader<RemoteExperimentRecord>> {
   readonly #store: PgStore;
 

@@ -12,8 +12,10 @@ import type { PgQuery, PgStore } from './pg-pool.js';
 import { addStats, type SeriesStats } from './series-stats.js';
 import { f8, insertRows } from './sql-values.js';
 
+/** How a table's blob is encoded (the tables.format column). */
 const TABLE_FORMAT = 'arrow-ipc-stream';
 
+/** Stores what the plan accepts of the batch, under the experiment's lock; what was stored and what was refused. */
 export async function ingest(store: PgStore, batch: IngestBatch, limits: Limits, now: number): Promise<IngestResult> {
   const id = batch.experimentId;
   return store.transaction(`ingesting into experiment ${id}`, async (db) => {

@@ -6,10 +6,12 @@ import type { KeyStore } from '../key-store.js';
 import type { ApiKeyListing, ApiKeyRecord, UiSessionRecord } from '../server-backend.js';
 import type { PgStore } from './pg-pool.js';
 
+/** An API key's columns (table alias k), as findKey and findSession read them. */
 const KEY_COLUMNS = 'k.id, k.hash, k.projects, k.name, k.created_at, k.last_used_at, k.revoked_at';
 
 type KeyRow = StoredKeyRow<string[]>;
 
+/** The KeyStore of a PostgreSQL store. */
 export class PostgresKeyStore implements Async<KeyStore> {
   readonly #store: PgStore;
 

@@ -10,6 +10,7 @@ import type { PgQuery, PgStore } from './pg-pool.js';
 /** Candidate names checked per query when deduplicating. */
 const NAME_PROBE = 64;
 
+/** Creates the experiment (under a free name) or updates it, with its tags and params, in one transaction; its record as stored. */
 export async function upsertExperiment(
   store: PgStore,
   e: PublishedExperiment,

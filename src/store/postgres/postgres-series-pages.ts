@@ -7,6 +7,7 @@ import type { PlotMeta } from '../server-backend.js';
 import type { ChunkRow } from './experiment-rows.js';
 import type { PgStore } from './pg-pool.js';
 
+/** The SeriesPages of a PostgreSQL store. */
 export class PostgresSeriesPages implements Async<SeriesPages> {
   readonly #store: PgStore;
 

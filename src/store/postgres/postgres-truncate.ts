@@ -10,8 +10,10 @@ import type { PgQuery, PgStore } from './pg-pool.js';
 import { STATS_FROM, statsColumns, type SeriesStats } from './series-stats.js';
 import { f8, withValues } from './sql-values.js';
 
+/** The table of each media kind's points. */
 const MEDIA_TABLES: Record<'image' | 'plot', string> = { image: 'image_points', plot: 'plot_points' };
 
+/** Deletes every point of the experiment at or after `fromStep`, under its lock, and recomputes the series summaries. */
 export async function truncate(store: PgStore, experimentId: string, fromStep: number, now: number): Promise<void> {
   assertTruncateStep(fromStep);
   await store.transaction(`truncating experiment ${experimentId}`, async (db) => {

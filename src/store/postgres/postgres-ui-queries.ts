@@ -8,6 +8,7 @@ import type { UiQueries } from '../ui-queries.js';
 import { seriesRecord, type SeriesRow } from './experiment-rows.js';
 import type { PgStore } from './pg-pool.js';
 
+/** The UiQueries of a PostgreSQL store. */
 export class PostgresUiQueries implements Async<UiQueries> {
   readonly #store: PgStore;
 
