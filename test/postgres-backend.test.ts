@@ -144,6 +144,30 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       }
     });
 
+    it('refuses a database migrated by a newer lablog, with both versions, and leaves it as it was', async () => {
+      const fresh = await freshDatabase(baseUrl!);
+      const check = new pg.Client({ connectionString: fresh.url });
+      await check.connect();
+      try {
+        await (await PostgresBackend.open(fresh.url)).close();
+        const latest = (await check.query<{ v: number }>('SELECT max(version)::int AS v FROM lablog_migrations')).rows[0]!.v;
+        expect(latest).toBeGreaterThan(1);
+        await check.query("INSERT INTO lablog_migrations (version, description) VALUES ($1, 'from a newer lablog')", [latest + 1]);
+        const error = await failure(PostgresBackend.open(fresh.url));
+        const location = new URL(fresh.url).toString();
+        expect(error.code).toBe('STORAGE_ERROR');
+        expect(error.message).toBe(
+          `the database at ${location} has schema version ${latest + 1}, newer than this lablog's ${latest}; upgrade lablog`,
+        );
+        expect(error.details).toEqual({ driver: 'postgres', driverCode: null, location, limit: latest, actual: latest + 1 });
+        const ledger = await check.query<{ version: number }>('SELECT version FROM lablog_migrations ORDER BY version');
+        expect(ledger.rows.map((r) => r.version)).toEqual(range(1, latest + 2));
+      } finally {
+        await check.end();
+        await fresh.drop();
+      }
+    });
+
     it('fails STORAGE_ERROR without the password when no server answers', async () => {
       const error = await failure(PostgresBackend.open('postgres://someone:s3cret-pw@127.0.0.1:1/nothing'));
       expect(error.code).toBe('STORAGE_ERROR');

@@ -1,10 +1,6 @@
 // Schema migrations of the SQLite store, applied in order; PRAGMA user_version records the last one.
 
-export interface Migration {
-  readonly version: number;
-  readonly description: string;
-  readonly sql: string;
-}
+import { schemaVersion, type Migration } from '../schema-migrations.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -272,4 +268,4 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);

@@ -10,6 +10,7 @@ import type { TableRecord, TableSummary } from '../../model/table.js';
 import type { StoreBackend, WriteBatch } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WalSync } from './wal-sync.js';
+import { pendingMigrations } from '../schema-migrations.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
@@ -291,15 +292,7 @@ export class SqliteBackend implements StoreBackend {
       .transaction(() => {
         // Read again inside the write lock: another process may have migrated meanwhile.
         const version = this.#db.pragma('user_version', { simple: true }) as number;
-        if (version > SCHEMA_VERSION) {
-          throw new LablogError(
-            'STORAGE_ERROR',
-            `the store at ${this.location} has schema version ${version}, newer than this lablog's ${SCHEMA_VERSION}; upgrade lablog`,
-            { driver: 'sqlite', driverCode: null, location: this.location, limit: SCHEMA_VERSION, actual: version },
-          );
-        }
-        for (const migration of MIGRATIONS) {
-          if (migration.version <= version) continue;
+        for (const migration of pendingMigrations(MIGRATIONS, version, { driver: 'sqlite', location: this.location, noun: 'store' })) {
           this.#db.exec(migration.sql);
           this.#db.pragma(`user_version = ${migration.version}`);
         }

@@ -1,0 +1,262 @@
+// The PostgreSQL store's schema migrations, and the loop that applies them under an advisory lock.
+
+import type { PgQuery } from './pg-pool.js';
+import { pendingMigrations, type Migration } from '../schema-migrations.js';
+
+/**
+ * Schema migrations, applied in order; lablog_migrations records the applied ones. The tables mirror the
+ * SQLite store's (v1–v3, without the client-side sync tables, then v4's studies as version 2 and v5's
+ * keys and sessions as version 3). Names are COLLATE "C" so they sort by code point like SQLite's BINARY,
+ * whatever the database's locale.
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'experiments, params, series in columnar chunks, images, plots, tables, blobs, API keys',
+    sql: `
+      CREATE TABLE experiments (
+        id           text COLLATE "C" PRIMARY KEY,
+        project      text COLLATE "C" NOT NULL,
+        name         text COLLATE "C" NOT NULL,
+        description  text,
+        tags         text[] NOT NULL DEFAULT '{}',
+        status       text COLLATE "C" NOT NULL,
+        created_at   double precision NOT NULL,
+        updated_at   double precision NOT NULL,
+        ended_at     double precision,
+        heartbeat_at double precision,
+        hostname     text,
+        -- Publishing: the version label and when data last arrived.
+        version      text,
+        published_at double precision NOT NULL,
+        UNIQUE (project, name)
+      );
+      CREATE INDEX experiments_created ON experiments (created_at, id);
+      CREATE INDEX experiments_updated ON experiments (updated_at, id);
+      CREATE INDEX experiments_project_created ON experiments (project, created_at, id);
+
+      CREATE TABLE experiment_tags (
+        experiment_id text COLLATE "C" NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        tag           text COLLATE "C" NOT NULL,
+        PRIMARY KEY (experiment_id, tag)
+      );
+      CREATE INDEX experiment_tags_tag ON experiment_tags (tag, experiment_id);
+
+      CREATE TABLE params (
+        experiment_id text COLLATE "C" NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        key           text COLLATE "C" NOT NULL,
+        type          text NOT NULL,
+        value         text NOT NULL,
+        PRIMARY KEY (experiment_id, key)
+      );
+
+      -- One row per series; count/steps/last/min/max are kept current by every write. Free room on
+      -- each page lets those updates happen in place (HOT: no index entries to add).
+      CREATE TABLE series (
+        id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        experiment_id  text COLLATE "C" NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        name           text COLLATE "C" NOT NULL,
+        kind           text NOT NULL,
+        count          bigint NOT NULL DEFAULT 0,
+        first_step     bigint,
+        last_step      bigint,
+        last_timestamp double precision,
+        last_value     double precision,
+        min_value      double precision,
+        max_value      double precision,
+        UNIQUE (experiment_id, name)
+      ) WITH (fillfactor = 70);
+
+      -- Metric points in columns: one row per series per ingested item. Steps and timestamps are encoded
+      -- as column-codec.ts says (encoding packs both), values are raw little-endian float64. min/max of
+      -- the chunk's values (NaN ignored) let a truncation recompute the series' extremes without decoding.
+      CREATE TABLE metric_chunks (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        series_id  bigint NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+        first_step bigint NOT NULL,
+        last_step  bigint NOT NULL,
+        count      integer NOT NULL,
+        encoding   integer NOT NULL,
+        min_value  double precision,
+        max_value  double precision,
+        steps      bytea NOT NULL,
+        vals       bytea NOT NULL,
+        timestamps bytea NOT NULL,
+        UNIQUE (series_id, first_step)
+      );
+      -- Float columns barely compress: store them out of line without trying.
+      ALTER TABLE metric_chunks ALTER COLUMN steps SET STORAGE EXTERNAL,
+        ALTER COLUMN vals SET STORAGE EXTERNAL, ALTER COLUMN timestamps SET STORAGE EXTERNAL;
+
+      -- Content-addressed bytes (PNGs, Arrow IPC streams), uploaded before the points that name them.
+      CREATE TABLE blobs (
+        hash  text COLLATE "C" PRIMARY KEY,
+        size  bigint NOT NULL,
+        bytes bytea NOT NULL
+      );
+
+      CREATE TABLE image_points (
+        series_id bigint NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+        step      bigint NOT NULL,
+        timestamp double precision NOT NULL,
+        caption   text,
+        blob_hash text COLLATE "C" NOT NULL REFERENCES blobs (hash),
+        width     integer NOT NULL,
+        height    integer NOT NULL,
+        PRIMARY KEY (series_id, step)
+      );
+
+      CREATE TABLE plot_points (
+        series_id bigint NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+        step      bigint NOT NULL,
+        timestamp double precision NOT NULL,
+        caption   text,
+        figure    text NOT NULL,
+        PRIMARY KEY (series_id, step)
+      );
+
+      CREATE TABLE tables (
+        experiment_id text COLLATE "C" NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        name          text COLLATE "C" NOT NULL,
+        rows          integer NOT NULL,
+        columns       integer NOT NULL,
+        format        text NOT NULL,
+        blob_hash     text COLLATE "C" NOT NULL REFERENCES blobs (hash),
+        logged_at     double precision NOT NULL,
+        PRIMARY KEY (experiment_id, name)
+      );
+
+      CREATE TABLE api_keys (
+        id         text COLLATE "C" PRIMARY KEY,
+        hash       text COLLATE "C" NOT NULL UNIQUE,
+        projects   text[] NOT NULL,
+        name       text,
+        created_at double precision NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: 'studies: named groups of experiments around a question',
+    // Tags are jsonb arrays (containment filters, GIN-indexed); metadata, baseline and template are json,
+    // which keeps the text as written (key order included), like SQLite's TEXT.
+    sql: `
+      CREATE TABLE studies (
+        id                 text COLLATE "C" PRIMARY KEY,
+        project            text COLLATE "C" NOT NULL,
+        name               text COLLATE "C" NOT NULL,
+        description        text,
+        hypothesis         text,
+        tags               jsonb NOT NULL DEFAULT '[]',
+        metadata           json NOT NULL DEFAULT '{}',
+        baseline           json,
+        template           json,
+        status             text COLLATE "C" NOT NULL,
+        conclusion         text,
+        archive_reason     text,
+        preserve_artifacts boolean,
+        created_at         double precision NOT NULL,
+        updated_at         double precision NOT NULL,
+        UNIQUE (project, name)
+      );
+      CREATE INDEX studies_created ON studies (created_at, id);
+      CREATE INDEX studies_project_created ON studies (project, created_at, id);
+      CREATE INDEX studies_tags ON studies USING gin (tags jsonb_path_ops);
+
+      -- The primary key makes an experiment belong to one study at most.
+      CREATE TABLE study_experiments (
+        experiment_id text COLLATE "C" PRIMARY KEY REFERENCES experiments (id) ON DELETE CASCADE,
+        study_id      text COLLATE "C" NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+        notes         text,
+        tags          jsonb NOT NULL DEFAULT '[]',
+        added_at      double precision NOT NULL
+      );
+      CREATE INDEX study_experiments_study ON study_experiments (study_id, added_at, experiment_id);
+    `,
+  },
+  {
+    version: 3,
+    description: 'API keys revoked and last used, UI sessions kept on the server',
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN last_used_at double precision;
+      ALTER TABLE api_keys ADD COLUMN revoked_at double precision;
+      -- A UI login: the browser holds a random id, this table only its sha256. id orders logins of a key.
+      CREATE TABLE ui_sessions (
+        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        hash         text COLLATE "C" NOT NULL UNIQUE,
+        key_id       text COLLATE "C" NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+        created_at   double precision NOT NULL,
+        expires_at   double precision NOT NULL,
+        last_seen_at double precision NOT NULL
+      );
+      CREATE INDEX ui_sessions_key ON ui_sessions (key_id, id);
+    `,
+  },
+  {
+    version: 4,
+    description: 'blobs belong to projects: ownership, remembered validation, reference indexes',
+    // As the SQLite store's version 6. The foreign keys make a collection that races an upload or a
+    // reference of the same bytes fail (and retry later) instead of deleting bytes someone now holds.
+    sql: `
+      CREATE TABLE blob_owners (
+        project       text COLLATE "C" NOT NULL,
+        hash          text COLLATE "C" NOT NULL REFERENCES blobs (hash),
+        touched_at    double precision NOT NULL,
+        referenced_at double precision,
+        PRIMARY KEY (project, hash)
+      );
+      CREATE INDEX blob_owners_hash ON blob_owners (hash);
+      CREATE INDEX blob_owners_touched ON blob_owners (touched_at);
+      CREATE INDEX blob_owners_unreferenced ON blob_owners (project) WHERE referenced_at IS NULL;
+
+      CREATE TABLE blob_checks (
+        hash    text COLLATE "C" NOT NULL REFERENCES blobs (hash) ON DELETE CASCADE,
+        kind    text COLLATE "C" NOT NULL,
+        width   integer,
+        height  integer,
+        rows    bigint,
+        columns bigint,
+        invalid text,
+        PRIMARY KEY (hash, kind)
+      );
+
+      CREATE INDEX image_points_blob ON image_points (blob_hash);
+      CREATE INDEX tables_blob ON tables (blob_hash);
+
+      INSERT INTO blob_owners (project, hash, touched_at, referenced_at)
+        SELECT e.project, p.blob_hash, extract(epoch FROM now()) * 1000, extract(epoch FROM now()) * 1000
+        FROM image_points p JOIN series s ON s.id = p.series_id JOIN experiments e ON e.id = s.experiment_id
+        UNION
+        SELECT e.project, t.blob_hash, extract(epoch FROM now()) * 1000, extract(epoch FROM now()) * 1000
+        FROM tables t JOIN experiments e ON e.id = t.experiment_id
+        ON CONFLICT DO NOTHING;
+      INSERT INTO blob_owners (project, hash, touched_at, referenced_at)
+        SELECT '', b.hash, extract(epoch FROM now()) * 1000, NULL FROM blobs b
+        WHERE NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.hash = b.hash)
+        ON CONFLICT DO NOTHING;
+    `,
+  },
+];
+
+/** pg_advisory_xact_lock key serializing migrations across server processes ('lablog' in ASCII). */
+const MIGRATION_LOCK_KEY = '119251208400743';
+
+/**
+ * Applies pending migrations inside the caller's transaction, recording each in lablog_migrations; the
+ * advisory lock makes processes starting together take turns.
+ */
+export async function migrate(db: PgQuery, location: string): Promise<void> {
+  await db.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS lablog_migrations (
+       version     integer PRIMARY KEY,
+       description text NOT NULL,
+       applied_at  timestamptz NOT NULL DEFAULT now()
+     )`,
+  );
+  const { rows } = await db.query<{ version: number | null }>('SELECT max(version) AS version FROM lablog_migrations');
+  for (const migration of pendingMigrations(MIGRATIONS, rows[0]?.version ?? 0, { driver: 'postgres', location, noun: 'database' })) {
+    await db.query(migration.sql);
+    await db.query('INSERT INTO lablog_migrations (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
+  }
+}
