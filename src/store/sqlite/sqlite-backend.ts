@@ -516,7 +516,8 @@ export class SqliteBackend implements StoreBackend {
   }
 
   #seriesId(experimentId: string, name: string, kind: SeriesKind): number {
-    const key = `${experimentId}\u0000${name}`;
+    // The kind is part of the key: a name cached for another kind goes to the table, which says it is taken.
+    const key = `${experimentId}\u0000${name}\u0000${kind}`;
     let id = this.#seriesIds.get(key);
     if (id !== undefined) return id;
     this.#stmt.ensureSeries.run(experimentId, name, kind);
