@@ -259,6 +259,8 @@ export class SqliteBackend implements StoreBackend {
   readonly #stmt: Statements;
   readonly #writeTx: (batch: WriteBatch) => void;
   #writer: WriterThread | undefined;
+  /** The descriptors a blocking caller's fsync goes through (made at the first, see writer()). */
+  #wal: WalSync | undefined;
   #studies: SqliteStudyBackend | undefined;
 
   constructor(file: string) {
@@ -487,14 +489,8 @@ export class SqliteBackend implements StoreBackend {
     // While the worker is not running yet, a caller that blocks for its batch writes it through this connection.
     this.#writer ??= new WriterThread(this.location, {
       write: (batch) => this.write(batch),
-      sync: () => {
-        const wal = new WalSync(this.location);
-        try {
-          wal.sync();
-        } finally {
-          wal.close();
-        }
-      },
+      // One WalSync for the connection's life: the folder is fsynced at its first sync only.
+      sync: () => (this.#wal ??= new WalSync(this.location)).sync(),
     });
     return this.#writer;
   }
@@ -683,6 +679,8 @@ export class SqliteBackend implements StoreBackend {
   close(): void {
     this.#writer?.close();
     this.#writer = undefined;
+    this.#wal?.close();
+    this.#wal = undefined;
     if (this.#db.open) this.#db.close();
   }
 }
