@@ -21,6 +21,7 @@
 // a method added to an interface without a case here fails the typecheck.
 
 import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LablogError } from '../src/model/errors.js';
 import { DEFAULT_LIMITS } from '../src/model/limits.js';
@@ -33,6 +34,8 @@ import type { BatchWriter, ExperimentWriter } from '../src/store/experiment-writ
 import type { KeyStore } from '../src/store/key-store.js';
 import type { SyncLedger, WatermarkReader } from '../src/store/publish-source.js';
 import type { SeriesPages } from '../src/store/series-pages.js';
+import { SqliteBackend } from '../src/store/sqlite/sqlite-backend.js';
+import { WriterThread } from '../src/store/sqlite/writer-thread.js';
 import type { StudyStore } from '../src/store/study-store.js';
 import type { UiQueries } from '../src/store/ui-queries.js';
 import {
@@ -526,6 +529,30 @@ async function until(done: () => boolean, timeoutMs = 30_000): Promise<void> {
   }
 }
 
+/**
+ * A second writer for `b`'s store, through a connection of its own, whose fsync fails as a dying disk's
+ * would (the seam is the inline writer: everything else is the real code path). `use` gets it before its
+ * worker runs; both are closed after.
+ */
+async function withFailingFsync(b: ContractBackend, use: (writer: WriterThread) => Promise<void>): Promise<void> {
+  const connection = new SqliteBackend(b.location);
+  const writer = new WriterThread(b.location, {
+    write: (batch) => connection.write(batch),
+    sync: () => {
+      throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    },
+  });
+  try {
+    await use(writer);
+  } finally {
+    writer.close();
+    connection.close();
+  }
+}
+
+/** How long a wait that cannot succeed (the fsync failed for good) may take: well under its timeout. */
+const HOPELESS_WAIT_MS = 10_000;
+
 const BATCH_WRITER: Record<keyof BatchWriter, Case> = {
   async start(b) {
     const writer = await b.writer!.writer();
@@ -567,6 +594,26 @@ const BATCH_WRITER: Record<keyof BatchWriter, Case> = {
     const writer = await b.writer!.writer();
     // A healthy store refuses nothing for now (a batch refused for good is a rejection, not a failure).
     expect(writer.failure()).toBeUndefined();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    // Another connection holds the write lock: the store refuses the batch for now, the writer retries it.
+    const lock = new Database(b.location);
+    try {
+      lock.exec('BEGIN EXCLUSIVE');
+      const ticket = writer.submit(metricBatch(id, 'm', [0, 1], [1, 2]));
+      await until(() => writer.failure() !== undefined);
+      const failure = writer.failure() as LablogError;
+      expect(failure).toBeInstanceOf(LablogError);
+      expect(failure.code).toBe('STORAGE_ERROR');
+      expect(failure.message).toContain('database is locked');
+      expect(writer.written()).toBeLessThan(ticket);
+      lock.exec('ROLLBACK');
+      expect(await writer.wait(ticket, 30_000)).toBe(true);
+    } finally {
+      lock.close();
+    }
+    // Cleared once the batch is written; the batch counts as written, not rejected.
+    expect(writer.failure()).toBeUndefined();
+    expect(Array.from((await b.reader.readMetric(id, 'm'))!.values)).toEqual([1, 2]);
   },
   async rejectionsSince(b) {
     const writer = await b.writer!.writer();
@@ -624,12 +671,41 @@ const BATCH_WRITER: Record<keyof BatchWriter, Case> = {
   },
   async durable(b) {
     const writer = await b.writer!.writer();
+    const fsyncs = () => (writer as WriterThread).syncs();
+    // Everything requested so far on stable storage first: no fsync is on its way.
+    expect(await writer.waitDurable(writer.submitSync(), 30_000)).toBe(true);
+    const before = writer.durable();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    const batch = writer.submit(metricBatch(id, 'm', [0], [1]));
+    expect(await writer.wait(batch, 30_000)).toBe(true);
+    // Written is not durable: durable() moves only with an fsync, which only a sync request makes.
+    expect(writer.durable()).toBe(before);
+    expect(writer.durable()).toBeLessThan(batch);
+    const synced = fsyncs();
     const ticket = writer.submitSync();
-    await writer.waitDurable(ticket, 30_000);
+    expect(await writer.waitDurable(ticket, 30_000)).toBe(true);
     expect(writer.durable()).toBeGreaterThanOrEqual(ticket);
+    expect(fsyncs()).toBe(synced + 1);
   },
   async syncFailure(b) {
     const writer = await b.writer!.writer();
+    expect(writer.syncFailure()).toBeUndefined();
+    const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
+    await withFailingFsync(b, async (failing) => {
+      expect(failing.waitSync(failing.submit(metricBatch(id, 'm', [0], [1]), true), 30_000)).toBe(true);
+      expect(failing.syncFailure()).toBeUndefined();
+      const ticket = failing.submitSync(true);
+      const failure = failing.syncFailure() as LablogError;
+      expect(failure).toBeInstanceOf(LablogError);
+      expect(failure.code).toBe('STORAGE_ERROR');
+      expect(failure.message).toBe(`cannot put the writes to ${b.location} on stable storage: EIO: i/o error, fsync`);
+      expect(failure.details).toEqual({ driver: 'sqlite', driverCode: null, location: b.location });
+      expect(failing.durable()).toBeLessThan(ticket);
+      // For good: the same error again, whatever comes next.
+      failing.submitSync(true);
+      expect(failing.syncFailure()).toBe(failure);
+    });
+    // The store's own writer is not touched by another writer's failed fsync.
     expect(writer.syncFailure()).toBeUndefined();
   },
   async waitDurableSync(b) {
@@ -644,6 +720,15 @@ const BATCH_WRITER: Record<keyof BatchWriter, Case> = {
     const writer = await b.writer!.writer();
     const ticket = writer.submitSync();
     expect(await writer.waitDurable(ticket, 30_000)).toBe(true);
+    expect(writer.durable()).toBeGreaterThanOrEqual(ticket);
+    // An fsync that failed: the wait gives up at once (false), long before its timeout.
+    await withFailingFsync(b, async (failing) => {
+      const failed = failing.submitSync(true);
+      const started = Date.now();
+      expect(await failing.waitDurable(failed, 30_000)).toBe(false);
+      expect(Date.now() - started).toBeLessThan(HOPELESS_WAIT_MS);
+      expect(failing.syncFailure()).toBeDefined();
+    });
   },
 } satisfies Record<keyof BatchWriter, Case>;
 

@@ -25,9 +25,9 @@ function expectWalSyncedBefore(calls: Syscall[], wal: string, marker: Syscall): 
   ).toBeGreaterThan(0);
 }
 
-const TRACED = ['write', 'pwrite64', 'writev', 'pwritev', 'fsync', 'fdatasync', 'exit_group'];
+const TRACED = ['write', 'pwrite64', 'writev', 'pwritev', 'fsync', 'fdatasync', 'exit_group', 'openat'];
 
-async function run(mode: 'close' | 'flush' | 'exit') {
+async function run(mode: 'close' | 'short' | 'flush' | 'exit') {
   const dir = realpathSync(tempDir());
   const path = join(dir, 'lablog.db');
   const { child, done } = startTraced('durable-steps.ts', [path, mode], join(dir, 'trace.txt'), TRACED);
@@ -57,6 +57,26 @@ describe.skipIf(!STRACE_AVAILABLE)('durable close and flush (checked in a system
     const exp = store.getExperiment('durable-close');
     expect(exp.status).toBe('completed');
     expect(exp.getMetric('b').values.length).toBe(20_000);
+    await store.close();
+  });
+
+  it("a short script's await exp.close() writes and fsyncs on its own thread, without starting the writer thread", async () => {
+    const { calls, wal, path } = await run('short');
+    const marker = calls.find((c) => c.name === 'write' && c.args.includes('"MARK closed\\n"'));
+    expect(marker).toBeDefined();
+    expectWalSyncedBefore(calls, wal, marker!);
+    // The thread that printed the marker wrote the WAL and fsynced it; no other thread opened the store.
+    const main = marker!.pid;
+    const walCalls = calls.filter((c) => (WRITES.has(c.name) || SYNCS.has(c.name)) && c.path === wal && c.start < marker!.start);
+    expect(walCalls.length).toBeGreaterThan(0);
+    expect(walCalls.filter((c) => c.pid !== main)).toEqual([]);
+    const opens = calls.filter((c) => c.name === 'openat' && c.args.includes(`"${path}`));
+    expect(opens.length).toBeGreaterThan(0);
+    expect(opens.filter((c) => c.pid !== main)).toEqual([]);
+    const store = openStore({ path });
+    const exp = store.getExperiment('durable-short');
+    expect(exp.status).toBe('completed');
+    expect(Array.from(exp.getMetric('b').values)).toEqual([-0]);
     await store.close();
   });
 

@@ -17,7 +17,7 @@ const recycleColumns = (buffers: ArrayBuffer[]) => columnPool.give(buffers);
 /**
  * The writer thread starts this long after an experiment opens (or at its first flush, if sooner), not
  * inside createExperiment: starting a thread costs the caller 2-5 ms and the process a core for ~30 ms,
- * and a script that ends sooner writes its points itself at exit, through the store's own connection.
+ * and a script that ends sooner writes its points itself at exit or close(), through the store's own connection.
  */
 export const WRITER_START_DELAY_MS = 50;
 /** A cell to sleep on with Atomics.wait (nothing ever notifies it). */
@@ -289,17 +289,24 @@ export class BatchQueue {
     return this.#writer.waitDurableSync(ticket, timeoutMs) ? undefined : this.#notDurable(timeoutMs);
   }
 
-  /** Puts what is written on stable storage (one fsync, shared with the requests waiting meanwhile), within timeoutMs. */
-  async makeDurable(timeoutMs: number): Promise<LablogError | undefined> {
-    const ticket = this.#writer.submitSync();
+  /**
+   * Puts what is written on stable storage (one fsync, shared with the requests waiting meanwhile), within
+   * timeoutMs. `inline`: while the writer's worker is not running yet, fsync on this thread instead of
+   * starting it (a request of its own, not shared).
+   */
+  async makeDurable(timeoutMs: number, inline = false): Promise<LablogError | undefined> {
+    const ticket = this.#writer.submitSync(inline);
     return (await this.#writer.waitDurable(ticket, timeoutMs)) ? undefined : this.#notDurable(timeoutMs);
   }
 
-  /** Like writeAllSync without blocking the event loop. */
-  async writeAll(timeoutMs: number): Promise<LablogError | undefined> {
+  /**
+   * Like writeAllSync without blocking the event loop while it waits. `inline`: while the writer's worker
+   * is not running yet, the buffer is written on this thread instead of starting it.
+   */
+  async writeAll(timeoutMs: number, inline = false): Promise<LablogError | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      this.submit(Date.now());
+      this.submit(Date.now(), inline);
       this.settle();
       if (this.#allWritten) return undefined;
       const done = await this.#writer.wait(this.#lastTicket, Math.max(0, deadline - Date.now()));

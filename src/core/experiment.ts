@@ -375,8 +375,9 @@ export class Experiment {
   /**
    * Writes what is buffered, ends the experiment with `status` (default 'completed') and resolves once the
    * data and the status are on stable storage (one fsync, shared with the closes and durable flushes
-   * waiting meanwhile). Bounded in time (CLOSE_TIMEOUT_MS): what is not written or not fsynced by then is
-   * reported, and the exit hook finishes it. Idempotent; later log calls are EXPERIMENT_CLOSED.
+   * waiting meanwhile; before the writer thread runs, written and fsynced on this thread). Bounded in
+   * time (CLOSE_TIMEOUT_MS): what is not written or not fsynced by then is reported, and the exit hook
+   * finishes it. Idempotent; later log calls are EXPERIMENT_CLOSED.
    */
   close(options?: CloseOptions): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -408,14 +409,16 @@ export class Experiment {
     this.#stopTimer();
     const deferred = this.#deferredError;
     this.#deferredError = undefined;
-    const writeError = await this.#queue.writeAll(Math.max(0, deadline - Date.now()));
+    // A script that ends before the writer's worker runs writes and fsyncs on this thread (close() awaits
+    // anyway) instead of starting a thread for one batch, as the exit hook does.
+    const writeError = await this.#queue.writeAll(Math.max(0, deadline - Date.now()), true);
     let error = deferred ?? writeError ?? this.#queue.takeRejection();
     // The status is recorded once the data is in the store; if it is not yet, store.close() or the exit
     // hook records it after waiting for the writer (if that fails too, the run shows as crashed, not complete).
     const endError = writeError ? undefined : this.#end(status);
     error ??= endError;
     // Data and status are committed: one fsync puts them on stable storage.
-    const syncError = writeError ? undefined : await this.#queue.makeDurable(Math.max(0, deadline - Date.now()));
+    const syncError = writeError ? undefined : await this.#queue.makeDurable(Math.max(0, deadline - Date.now()), true);
     error ??= syncError;
     this.#state = CLOSED;
     // What the store has not taken (or not fsynced) yet stays with the writer, which retries: the exit hook waits for it.

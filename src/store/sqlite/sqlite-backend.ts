@@ -260,6 +260,8 @@ export class SqliteBackend implements StoreBackend {
   readonly #stmt: Statements;
   readonly #writeTx: (batch: WriteBatch) => void;
   #writer: WriterThread | undefined;
+  /** The descriptors a blocking caller's fsync goes through (made at the first, see writer()). */
+  #wal: WalSync | undefined;
   #studies: SqliteStudyBackend | undefined;
 
   constructor(file: string) {
@@ -480,14 +482,8 @@ export class SqliteBackend implements StoreBackend {
     // While the worker is not running yet, a caller that blocks for its batch writes it through this connection.
     this.#writer ??= new WriterThread(this.location, {
       write: (batch) => this.write(batch),
-      sync: () => {
-        const wal = new WalSync(this.location);
-        try {
-          wal.sync();
-        } finally {
-          wal.close();
-        }
-      },
+      // One WalSync for the connection's life: the folder is fsynced at its first sync only.
+      sync: () => (this.#wal ??= new WalSync(this.location)).sync(),
     });
     return this.#writer;
   }
@@ -509,7 +505,8 @@ export class SqliteBackend implements StoreBackend {
   }
 
   #seriesId(experimentId: string, name: string, kind: SeriesKind): number {
-    const key = `${experimentId}\u0000${name}`;
+    // The kind is part of the key: a name cached for another kind goes to the table, which says it is taken.
+    const key = `${experimentId}\u0000${name}\u0000${kind}`;
     let id = this.#seriesIds.get(key);
     if (id !== undefined) return id;
     this.#stmt.ensureSeries.run(experimentId, name, kind);
@@ -675,6 +672,8 @@ export class SqliteBackend implements StoreBackend {
   close(): void {
     this.#writer?.close();
     this.#writer = undefined;
+    this.#wal?.close();
+    this.#wal = undefined;
     if (this.#db.open) this.#db.close();
   }
 }

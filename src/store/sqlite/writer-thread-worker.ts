@@ -6,30 +6,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteBackend } from './sqlite-backend.js';
 import { WalSync } from './wal-sync.js';
 import {
-  DURABLE,
-  REJECTED_BATCHES,
-  REJECTED_RING,
-  REJECTION_LENGTH,
-  SYNCS,
-  SYNC_FAILURE_LENGTH,
   READY,
-  SYNC_STARTED,
   columnBuffers,
-  failDurability,
+  recordRejection,
+  retryable,
   sharedViews,
+  syncAndMark,
   type WriterMessage,
   type WriterThreadData,
 } from './writer-thread.js';
-
-// SQLite result codes worth retrying: the store is busy, full, or its disk failed for now. Anything else
-// (a constraint, a type mismatch) fails again on every retry and would block every batch behind it.
-const RETRYABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|NOMEM|PROTOCOL|READONLY)/;
-
-function retryable(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: unknown } }).cause;
-  const code = String((error as { details?: { driverCode?: unknown } }).details?.driverCode ?? cause?.code ?? '');
-  return RETRYABLE.test(code);
-}
 
 // The training thread comes first: on Linux a thread can lower its own priority by its thread id, so the
 // writer runs at the lowest priority and only takes CPU time the program leaves.
@@ -41,7 +26,8 @@ try {
 }
 
 const data = workerData as WriterThreadData;
-const { slots, message, rejection, rejected, syncFailure } = sharedViews(data.shared);
+const views = sharedViews(data.shared);
+const { slots, message } = views;
 const backend = new SqliteBackend(data.file);
 const queue: WriterMessage[] = [];
 
@@ -58,16 +44,6 @@ function setFailure(error: unknown): void {
   Atomics.notify(slots, 0);
 }
 
-/** Drops a batch the store will never take, and says so: the batches behind it go on. */
-function reject(next: WriterMessage, error: unknown): void {
-  const bytes = Buffer.from((error as Error).message ?? String(error), 'utf8').subarray(0, rejection.length);
-  rejection.set(bytes);
-  Atomics.store(slots, REJECTION_LENGTH, bytes.length);
-  const count = Atomics.load(slots, REJECTED_BATCHES);
-  Atomics.store(rejected, count % REJECTED_RING, next.ticket);
-  Atomics.store(slots, REJECTED_BATCHES, count + 1);
-}
-
 function clearFailure(): void {
   if (Atomics.load(slots, 1) % 2 === 1) Atomics.add(slots, 1, 1);
 }
@@ -77,22 +53,9 @@ function done(ticket: number): void {
   Atomics.notify(slots, 0);
 }
 
-/**
- * Puts every committed transaction on stable storage (see wal-sync.ts), then marks `ticket` durable. A
- * failed fsync fails durability for good: the kernel may have dropped the pages it could not write, so a
- * later fsync that succeeds proves nothing.
- */
+/** Puts every committed transaction on stable storage (see wal-sync.ts), then marks `ticket` durable. */
 function sync(ticket: number): void {
-  if (Atomics.load(slots, SYNC_FAILURE_LENGTH) !== 0) return;
-  Atomics.store(slots, SYNC_STARTED, ticket);
-  try {
-    wal.sync();
-    Atomics.add(slots, SYNCS, 1);
-    Atomics.store(slots, DURABLE, ticket);
-  } catch (error) {
-    failDurability(syncFailure, slots, error);
-  }
-  Atomics.notify(slots, DURABLE);
+  syncAndMark(views, ticket, () => wal.sync());
 }
 
 function drain(): void {
@@ -115,7 +78,8 @@ function drain(): void {
         retryTimer = setTimeout(drain, data.retryIntervalMs);
         return;
       }
-      reject(next, error);
+      // Refused for good: dropped, and said so; the batches behind it go on.
+      recordRejection(views, next.ticket, error);
     }
     queue.shift();
     clearFailure();

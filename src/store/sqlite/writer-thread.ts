@@ -67,11 +67,53 @@ export function columnBuffers(chunks: readonly MetricChunk[]): ArrayBuffer[] {
   return [...buffers];
 }
 
-/** Records a failed fsync in the shared state: durability has failed for good (used by both sides). */
-export function failDurability(syncFailure: Uint8Array, slots: Int32Array, error: unknown): void {
+/** Records a failed fsync in the shared state: durability has failed for good. */
+function failDurability(syncFailure: Uint8Array, slots: Int32Array, error: unknown): void {
   const bytes = Buffer.from((error as Error).message ?? String(error), 'utf8').subarray(0, syncFailure.length);
   syncFailure.set(bytes);
   Atomics.store(slots, SYNC_FAILURE_LENGTH, Math.max(1, bytes.length));
+}
+
+/**
+ * Runs `fsync` for the sync request `ticket` and marks it in the shared state (used by both sides): the
+ * fsync started, one more done, `ticket` durable; or durability failed for good. A failed fsync is never
+ * retried: the kernel may have dropped the pages it could not write, so a later fsync that succeeds proves
+ * nothing.
+ */
+export function syncAndMark(views: ReturnType<typeof sharedViews>, ticket: number, fsync: () => void): void {
+  const { slots, syncFailure } = views;
+  if (Atomics.load(slots, SYNC_FAILURE_LENGTH) !== 0) return;
+  Atomics.store(slots, SYNC_STARTED, ticket);
+  try {
+    fsync();
+    Atomics.add(slots, SYNCS, 1);
+    Atomics.store(slots, DURABLE, ticket);
+  } catch (error) {
+    failDurability(syncFailure, slots, error);
+  }
+  Atomics.notify(slots, DURABLE);
+}
+
+// SQLite result codes worth retrying: the store is busy, full, or its disk failed for now. Anything else
+// (a constraint, a type mismatch) fails again on every retry and would block every batch behind it.
+const RETRYABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|NOMEM|PROTOCOL|READONLY)/;
+
+/** True when the store may take a batch it refused later; false when it refuses it for good (used by both sides). */
+export function retryable(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  const code = String((error as { details?: { driverCode?: unknown } }).details?.driverCode ?? cause?.code ?? '');
+  return RETRYABLE.test(code);
+}
+
+/** Records in the shared state that the store refused batch `ticket` for good, and why (used by both sides). */
+export function recordRejection(views: ReturnType<typeof sharedViews>, ticket: number, error: unknown): void {
+  const { slots, rejection, rejected } = views;
+  const bytes = Buffer.from((error as Error).message ?? String(error), 'utf8').subarray(0, rejection.length);
+  rejection.set(bytes);
+  Atomics.store(slots, REJECTION_LENGTH, bytes.length);
+  const count = Atomics.load(slots, REJECTED_BATCHES);
+  Atomics.store(rejected, count % REJECTED_RING, ticket);
+  Atomics.store(slots, REJECTED_BATCHES, count + 1);
 }
 
 /**
@@ -99,6 +141,7 @@ export const SHARED_BYTES = HEADER_BYTES + 3 * MESSAGE_BYTES + 4 * REJECTED_RING
 export class WriterThread implements BatchWriter {
   readonly #file: string;
   readonly #shared = new SharedArrayBuffer(SHARED_BYTES);
+  readonly #views: ReturnType<typeof sharedViews>;
   readonly #slots: Int32Array;
   readonly #message: Uint8Array;
   readonly #rejection: Uint8Array;
@@ -131,7 +174,7 @@ export class WriterThread implements BatchWriter {
   constructor(file: string, inline?: InlineWriter) {
     this.#file = file;
     this.#inline = inline;
-    const views = sharedViews(this.#shared);
+    const views = (this.#views = sharedViews(this.#shared));
     this.#slots = views.slots;
     this.#message = views.message;
     this.#rejection = views.rejection;
@@ -183,15 +226,21 @@ export class WriterThread implements BatchWriter {
 
   submit(batch: WriteBatch, blocking = false): number {
     if (blocking && this.#canWriteInline()) {
-      const ticket = this.#submitted + 1;
+      let refusal: unknown;
       try {
         this.#inline!.write(batch);
-        this.#submitted = ticket;
+      } catch (error) {
+        refusal = error;
+      }
+      // A store that may take it later (busy, full): the worker writes it, with its retries (and reports the
+      // refusal through failure() meanwhile). Nothing was written: its buffers are still the batch's.
+      if (refusal === undefined || !retryable(refusal)) {
+        const ticket = ++this.#submitted;
+        // Refused for good (a constraint, a kind mismatch): dropped and reported as the worker would.
+        if (refusal !== undefined) recordRejection(this.#views, ticket, refusal);
         this.#recycle(columnBuffers(batch.metrics));
         Atomics.store(this.#slots, WRITTEN, ticket);
         return ticket;
-      } catch {
-        // The worker writes it, with its retries and rejections.
       }
     }
     const worker = (this.#worker ??= this.#spawn());
@@ -225,16 +274,7 @@ export class WriterThread implements BatchWriter {
   submitSync(blocking = false): number {
     if (blocking && this.#canWriteInline()) {
       const ticket = ++this.#submitted;
-      if (Atomics.load(this.#slots, SYNC_FAILURE_LENGTH) === 0) {
-        Atomics.store(this.#slots, SYNC_STARTED, ticket);
-        try {
-          this.#inline!.sync();
-          Atomics.add(this.#slots, SYNCS, 1);
-          Atomics.store(this.#slots, DURABLE, ticket);
-        } catch (error) {
-          failDurability(this.#syncFailureText, this.#slots, error);
-        }
-      }
+      syncAndMark(this.#views, ticket, () => this.#inline!.sync());
       Atomics.store(this.#slots, WRITTEN, ticket);
       return ticket;
     }
