@@ -17,6 +17,10 @@ const BLOB_PATH = `/api/v1/blobs/${'ab'.repeat(32)}`;
 const ANSWER_MS = 5_000;
 /** Most a socket closed "at once" by a cap may take to be seen closed. */
 const CAPPED_CLOSE_MS = 5_000;
+/** Most a connection may take to be cut by a lowered timeout (1 to 2 s, checked every second): below the 10 s a client here trickles for. */
+const LOWERED_TIMEOUT_CUT_MS = 8_000;
+/** Most the UI may take to answer all of its many connections. */
+const UI_ANSWERS_MS = 20_000;
 
 /** A raw TCP client: what it received, and when the server closed it. */
 interface RawClient {
@@ -41,11 +45,9 @@ async function open(port: number, localAddress = '127.0.0.1'): Promise<RawClient
   return { socket, text: () => text, closed: () => closedAt !== undefined, closedAt: () => closedAt };
 }
 
-/** A body that trickles: how many bytes it has sent, whether it is still sending, and how to stop it. */
+/** A body that trickles: how many bytes it has sent, and how to stop it. */
 interface Trickle {
   sent(): number;
-  /** True while it has bytes left to send and the socket is open. */
-  sending(): boolean;
   stop(): void;
 }
 
@@ -57,7 +59,7 @@ function trickle(client: RawClient, everyMs: number, max: number): Trickle {
     sent++;
     client.socket.write('x');
   }, everyMs);
-  return { sent: () => sent, sending: () => sent < max && !client.closed(), stop: () => clearInterval(timer) };
+  return { sent: () => sent, stop: () => clearInterval(timer) };
 }
 
 /**
@@ -172,7 +174,7 @@ describe('server connections on sqlite', () => {
     const startHead = Date.now();
     slowHead.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
     const head = trickle(slowHead, 200, 50);
-    await waitFor('the connection with slow headers closed', slowHead.closed, 8_000);
+    await waitFor('the connection with slow headers closed', slowHead.closed, LOWERED_TIMEOUT_CUT_MS);
     // Cut while the headers still trickled in, not once the client stopped sending.
     expect(head.sent(), 'header bytes sent before the close').toBeLessThan(50);
     head.stop();
@@ -191,7 +193,7 @@ describe('server connections on sqlite', () => {
     );
     // 50 bytes of the 1,000, one every 200 ms: the body trickles for 10 s and never completes.
     const body = trickle(slowBody, 200, 50);
-    await waitFor('the connection with a slow body closed', slowBody.closed, 8_000);
+    await waitFor('the connection with a slow body closed', slowBody.closed, LOWERED_TIMEOUT_CUT_MS);
     // Cut by the request timeout while the body still trickled in: not later (the idle timeout is 60 s), not earlier.
     expect(body.sent(), 'body bytes sent before the close').toBeLessThan(50);
     body.stop();
@@ -233,7 +235,11 @@ describe('server connections on sqlite', () => {
     expect(third.map((c) => c.closed())).toEqual([false, false, false, false, true, true]);
 
     // The held sockets never send headers: the headers timeout (1.5 s) frees them, and the flooding address is served again.
-    await waitFor('the held sockets closed by the headers timeout', () => [...flood, ...third].every((c) => c.closed()), 8_000);
+    await waitFor(
+      'the held sockets closed by the headers timeout',
+      () => [...flood, ...third].every((c) => c.closed()),
+      LOWERED_TIMEOUT_CUT_MS,
+    );
     const again = await getFrom(server.url, '/api/v1/experiments', key, '127.0.0.1');
     expect(again.status).toBe(200);
   });
@@ -379,7 +385,7 @@ describe('lablog ui (this machine only)', () => {
       expect(clients.filter((c) => c.closed())).toHaveLength(0);
       // Every one of them is answered (the UI's page load and a bulk read make many at once).
       for (const c of clients) c.socket.write(`GET /api/v1/experiments HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
-      await waitFor('every UI connection answered and closed', () => clients.every((c) => c.closed()), 20_000);
+      await waitFor('every UI connection answered and closed', () => clients.every((c) => c.closed()), UI_ANSWERS_MS);
       expect(clients.filter((c) => c.text().startsWith('HTTP/1.1 200')).length).toBe(clients.length);
     } finally {
       ui.child.kill();
