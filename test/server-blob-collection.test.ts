@@ -7,9 +7,19 @@ import pg from 'pg';
 import pl from 'nodejs-polars';
 import { noisyPng, solidPng, tempStore } from './helpers.js';
 import { SERVER_DATABASES, api, createKey, killServer, startServer, type ServerProcess } from './support/server-process.js';
+import { waitFor } from './support/wait-for.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const NOW = 1_760_000_000_000;
+/** With --blob-grace 1 a pass runs every 500 ms: long enough for the junk of a run to be collected. */
+const COLLECTED_MS = 15_000;
+/** Rounds of upload and reference at least, and at most, in the two-server test. */
+const MIN_ROUNDS = 24;
+const MAX_ROUNDS = 400;
+/** Most the rounds may take, waiting for collection passes to run among them. */
+const ROUNDS_MS = 30_000;
+/** How often the database is looked at while waiting for a collection. */
+const COLLECTION_POLL_MS = 200;
 
 async function putBlob(server: ServerProcess, key: string, bytes: Buffer) {
   const response = await fetch(`${server.url}/api/v1/blobs/${sha256(bytes)}`, {
@@ -55,6 +65,10 @@ async function sql(db: string, statements: string, query?: { text: string; args:
 const stored = async (db: string, hash: string) =>
   (await sql(db, '', { text: 'SELECT hash FROM blobs WHERE hash = ?', args: [hash] })).length === 1;
 
+/** How many of `hashes` are still stored, in one query. */
+const storedCount = async (db: string, hashes: string[]) =>
+  (await sql(db, '', { text: `SELECT hash FROM blobs WHERE hash IN (${hashes.map(() => '?').join(', ')})`, args: hashes })).length;
+
 describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) => {
   it('an upgraded database gives existing blobs to the projects whose experiments reference them', { timeout: 60_000 }, async () => {
     const db = await create();
@@ -98,8 +112,12 @@ describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) =
       tables: [{ name: 't', hash: tableHash, loggedAt: NOW }],
     });
     expect(ingest.data).toMatchObject({ accepted: 2, rejected: [] });
-    const deadline = Date.now() + 15_000;
-    while ((await stored(db, sha256(orphan))) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(
+      'the orphan blob collected after the grace period',
+      async () => !(await stored(db, sha256(orphan))),
+      COLLECTED_MS,
+      COLLECTION_POLL_MS,
+    );
     expect(await stored(db, sha256(orphan))).toBe(false);
     expect(await stored(db, sha256(png))).toBe(true);
     expect(await stored(db, tableHash)).toBe(true);
@@ -124,12 +142,21 @@ describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) =
     const referenced: string[] = [];
     const junk: string[] = [];
     const started = Date.now();
-    // Bounded: 24 rounds, each an upload nothing will reference and an upload on one server referenced through the other.
-    for (let i = 0; i < 24 && Date.now() - started < 30_000; i++) {
+    // Rounds, each an upload nothing will reference and an upload on one server referenced through the other, until the
+    // collectors have run among them: junk is seen collected, then junk uploaded after that is collected too (a later
+    // pass) while the rounds go on. junk[0, taken) are known to be collected; one is looked at a round.
+    let taken = 0;
+    let firstTakenAt: number | undefined;
+    for (let i = 0; i < MIN_ROUNDS || firstTakenAt === undefined || taken <= firstTakenAt + 1; i++) {
+      if (i >= MAX_ROUNDS || Date.now() - started > ROUNDS_MS)
+        throw new Error(
+          `collection passes did not run among the rounds: ${taken} junk blobs collected (first seen at round ${firstTakenAt}) in ${i} rounds, ${Date.now() - started} ms`,
+        );
       const waste = Buffer.from(`junk ${i} ${randomUUID()}`);
       expect(await putBlob(i % 2 ? one : two, alice, waste)).toBe(201);
       junk.push(sha256(waste));
-      const png = await solidPng(2, 2, `#${(i * 10 + 5).toString(16).padStart(2, '0')}aa33`);
+      // A colour of its own each round (up to MAX_ROUNDS), so each is a blob of its own.
+      const png = await solidPng(2, 2, `#${(0x05aa33 + i * 0x010000).toString(16).padStart(6, '0')}`);
       expect(await putBlob(i % 2 ? one : two, alice, png)).toBe(201);
       const ingest = await api(i % 2 ? two : one, alice, 'POST', `/api/v1/experiments/${id}/ingest`, {
         images: [
@@ -138,13 +165,19 @@ describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) =
       });
       expect(ingest.data, `round ${i}`).toMatchObject({ accepted: 1, rejected: [] });
       referenced.push(sha256(png));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!(await stored(db, junk[taken]!))) {
+        firstTakenAt ??= i;
+        taken++;
+      }
     }
-    const deadline = Date.now() + 15_000;
-    while ((await Promise.all(junk.map((h) => stored(db, h)))).some(Boolean) && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    expect((await Promise.all(junk.map((h) => stored(db, h)))).filter(Boolean)).toHaveLength(0);
-    expect((await Promise.all(referenced.map((h) => stored(db, h)))).filter(Boolean)).toHaveLength(referenced.length);
+    await waitFor(
+      `all ${junk.length} junk blobs collected`,
+      async () => (await storedCount(db, junk)) === 0,
+      COLLECTED_MS,
+      COLLECTION_POLL_MS,
+    );
+    expect(await storedCount(db, junk)).toBe(0);
+    expect(await storedCount(db, referenced)).toBe(referenced.length);
     const listed = await api(two, alice, 'GET', `/api/v1/experiments/${id}/images?key=img`);
     expect(listed.data.images).toHaveLength(referenced.length);
     for (const server of [one, two]) expect(server.output()).not.toContain('collecting unreferenced blobs failed');

@@ -5,13 +5,22 @@ import { request as httpRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { clientAddressKey } from '../src/server/client-address.js';
 import { RateLimiter } from '../src/server/rate-limiter.js';
-import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from '../src/server/connection-limits.js';
+import { DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from '../src/server/connection-limits.js';
 import { tempStore } from './helpers.js';
 import { SERVER_DATABASES, api, createKey, runCli, startServer } from './support/server-process.js';
 import { startUi } from './support/ui-process.js';
+import { waitFor } from './support/wait-for.js';
 
 const [SQLITE] = SERVER_DATABASES.filter((d) => d.kind === 'sqlite');
 const BLOB_PATH = `/api/v1/blobs/${'ab'.repeat(32)}`;
+/** Most an answer to one request may take here, even on a loaded machine. */
+const ANSWER_MS = 5_000;
+/** Most a socket closed "at once" by a cap may take to be seen closed. */
+const CAPPED_CLOSE_MS = 5_000;
+/** Most a connection may take to be cut by a lowered timeout (1 to 2 s, checked every second): below the 10 s a client here trickles for. */
+const LOWERED_TIMEOUT_CUT_MS = 8_000;
+/** Most the UI may take to answer all of its many connections. */
+const UI_ANSWERS_MS = 20_000;
 
 /** A raw TCP client: what it received, and when the server closed it. */
 interface RawClient {
@@ -36,25 +45,44 @@ async function open(port: number, localAddress = '127.0.0.1'): Promise<RawClient
   return { socket, text: () => text, closed: () => closedAt !== undefined, closedAt: () => closedAt };
 }
 
-/** Polls until `done()` or `ms` have passed; true if done. */
-async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > until) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
+/** A body that trickles: how many bytes it has sent, and how to stop it. */
+interface Trickle {
+  sent(): number;
+  stop(): void;
 }
 
 /** Writes one byte every `everyMs` (at most `max` bytes) until the socket closes: a body that trickles. */
-function trickle(client: RawClient, everyMs: number, max: number): () => void {
+function trickle(client: RawClient, everyMs: number, max: number): Trickle {
   let sent = 0;
   const timer = setInterval(() => {
     if (client.closed() || sent >= max) return clearInterval(timer);
     sent++;
     client.socket.write('x');
   }, everyMs);
-  return () => clearInterval(timer);
+  return { sent: () => sent, stop: () => clearInterval(timer) };
+}
+
+/**
+ * Lets this process handle every socket event already delivered to it: a close the server decided before it
+ * answered a later request is seen here before the check that follows (I/O callbacks, then close callbacks).
+ */
+async function clientEventsHandled(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * One complete request on a connection of its own from `localAddress`, answered with Connection: close; resolves
+ * with the answer once the server has closed that connection. The server makes its decisions on connections in
+ * the order they come, so every connection opened before this one has been accepted or closed by then.
+ */
+async function roundTrip(port: number, path: string, key: string | undefined, localAddress: string): Promise<RawClient> {
+  const client = await open(port, localAddress);
+  client.socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n` + (key ? `Authorization: Bearer ${key}\r\n` : '') + '\r\n',
+  );
+  await waitFor(`the answer to GET ${path} from ${localAddress}, and its connection closed`, client.closed, ANSWER_MS);
+  await clientEventsHandled();
+  return client;
 }
 
 /** A GET through node:http from a chosen loopback address, on a connection of its own. */
@@ -105,16 +133,17 @@ describe('server connections on sqlite', () => {
           (authorization ? `Authorization: ${authorization}\r\n` : '') +
           '\r\n',
       );
-      const stop = trickle(client, 250, 40);
-      expect(await waitUntil(() => client.text().includes('\r\n\r\n'), 3_000), `${status}: an answer`).toBe(true);
-      const answeredAt = Date.now();
+      // 40 bytes, one every 250 ms: the body is still trickling for 10 s, far from its Content-Length.
+      const body = trickle(client, 250, 40);
+      await waitFor(`${status}: an answer`, () => client.text().includes('\r\n\r\n'), ANSWER_MS);
       const { status: got, headers } = headersOf(client.text());
       expect(got).toBe(status);
       expect(headers['connection']).toBe('close');
-      expect(await waitUntil(() => client.closed() && client.text().endsWith('}'), 2_000), `${status}: closed after the answer`).toBe(true);
-      expect(client.closedAt()! - answeredAt).toBeLessThan(2_000);
+      await waitFor(`${status}: the connection closed after the answer`, () => client.closed() && client.text().endsWith('}'), ANSWER_MS);
+      // Closed by the server while the client still had body to send: it did not wait for the body.
+      expect(body.sent(), `${status}: body bytes sent before the close`).toBeLessThan(40);
       expect(bodyOf(client.text()).error).toBe(error);
-      stop();
+      body.stop();
     }
     // An answer to a complete request keeps the connection open for the next one.
     const res = await api(server, key, 'GET', '/api/v1/experiments');
@@ -130,21 +159,25 @@ describe('server connections on sqlite', () => {
     });
 
     // Keep-alive: an idle connection after a complete answer is closed after 1 s (the default before was 72 s).
+    // Timed from before the request, which comes before the answer: the bound holds however late this process runs.
     const idle = await open(server.port);
+    const requestedAt = Date.now();
     idle.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-    expect(await waitUntil(() => idle.text().endsWith('}'), 2_000)).toBe(true);
-    const answeredAt = Date.now();
+    await waitFor('the answer on the keep-alive connection', () => idle.text().endsWith('}'), ANSWER_MS);
     expect(headersOf(idle.text()).status).toBe(200);
-    expect(await waitUntil(idle.closed, 3_000), 'idle keep-alive connection closed').toBe(true);
-    expect(idle.closedAt()! - answeredAt).toBeGreaterThanOrEqual(800);
+    // Well before the default keep-alive timeout: the lowered one closed it.
+    await waitFor('the idle keep-alive connection closed', idle.closed, DEFAULT_KEEP_ALIVE_TIMEOUT_MS / 2);
+    expect(idle.closedAt()! - requestedAt).toBeGreaterThanOrEqual(800);
 
-    // Headers that never end (a byte every 200 ms): 408 within the headers timeout plus the check interval.
+    // Headers that never end (a byte every 200 ms for 10 s): 408 within the headers timeout plus the check interval.
     const slowHead = await open(server.port);
     const startHead = Date.now();
     slowHead.socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
-    const stopHead = trickle(slowHead, 200, 50);
-    expect(await waitUntil(slowHead.closed, 4_000), 'slow headers closed').toBe(true);
-    stopHead();
+    const head = trickle(slowHead, 200, 50);
+    await waitFor('the connection with slow headers closed', slowHead.closed, LOWERED_TIMEOUT_CUT_MS);
+    // Cut while the headers still trickled in, not once the client stopped sending.
+    expect(head.sent(), 'header bytes sent before the close').toBeLessThan(50);
+    head.stop();
     expect(slowHead.closedAt()! - startHead).toBeGreaterThanOrEqual(900);
     expect(headersOf(slowHead.text()).status).toBe(408);
     expect(bodyOf(slowHead.text())).toMatchObject({
@@ -158,12 +191,13 @@ describe('server connections on sqlite', () => {
     slowBody.socket.write(
       `PUT ${BLOB_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n`,
     );
-    const stopBody = trickle(slowBody, 200, 50);
-    expect(await waitUntil(slowBody.closed, 5_000), 'slow body closed').toBe(true);
-    stopBody();
-    const elapsed = slowBody.closedAt()! - startBody;
-    expect(elapsed).toBeGreaterThanOrEqual(1_900);
-    expect(elapsed).toBeLessThan(5_000);
+    // 50 bytes of the 1,000, one every 200 ms: the body trickles for 10 s and never completes.
+    const body = trickle(slowBody, 200, 50);
+    await waitFor('the connection with a slow body closed', slowBody.closed, LOWERED_TIMEOUT_CUT_MS);
+    // Cut by the request timeout while the body still trickled in: not later (the idle timeout is 60 s), not earlier.
+    expect(body.sent(), 'body bytes sent before the close').toBeLessThan(50);
+    body.stop();
+    expect(slowBody.closedAt()! - startBody).toBeGreaterThanOrEqual(1_900);
     expect(headersOf(slowBody.text()).status).toBe(408);
     expect(bodyOf(slowBody.text())).toMatchObject({ error: 'REQUEST_TIMEOUT', details: { limit: 2000, requestTimeoutMs: 2000 } });
 
@@ -180,25 +214,31 @@ describe('server connections on sqlite', () => {
     // 12 idle sockets from one address: the 4 past its cap of 8 are closed at once.
     const flood: RawClient[] = [];
     for (let i = 0; i < 12; i++) flood.push(await open(server.port, '127.0.0.1'));
-    expect(await waitUntil(() => flood.filter((c) => c.closed()).length >= 4, 2_000)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor('4 of the 12 sockets from 127.0.0.1 closed', () => flood.filter((c) => c.closed()).length >= 4, CAPPED_CLOSE_MS);
+
+    // Another address is still served meanwhile. Its answer comes after the server has decided on all 12 sockets
+    // (and its connection is closed by the server, so it no longer counts towards the total).
+    const other = await roundTrip(server.port, '/api/v1/experiments', key, '127.0.0.2');
+    expect(headersOf(other.text()).status).toBe(200);
     expect(flood.map((c) => c.closed())).toEqual([...Array(8).fill(false), ...Array(4).fill(true)]);
 
-    // Another address is still served meanwhile.
-    const other = await getFrom(server.url, '/api/v1/experiments', key, '127.0.0.2');
-    expect(other.status).toBe(200);
-
     // The total cap: 8 held + 6 more from a third address; the 2 past 12 are closed at once.
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the Connection: close socket above is gone
     const third: RawClient[] = [];
     for (let i = 0; i < 6; i++) third.push(await open(server.port, '127.0.0.3'));
-    expect(await waitUntil(() => third.filter((c) => c.closed()).length >= 2, 2_000)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor('2 of the 6 sockets from 127.0.0.3 closed', () => third.filter((c) => c.closed()).length >= 2, CAPPED_CLOSE_MS);
+    // A 13th from a fourth address, with no connection of its own yet, is closed at once too: the cap is the total.
+    // The server decided on the 6 before this one, so their state is final here.
+    const fourth = await open(server.port, '127.0.0.4');
+    await waitFor('the 13th connection (from 127.0.0.4) closed by the total cap', fourth.closed, CAPPED_CLOSE_MS);
+    await clientEventsHandled();
+    expect(fourth.text()).toBe('');
     expect(third.map((c) => c.closed())).toEqual([false, false, false, false, true, true]);
 
     // The held sockets never send headers: the headers timeout (1.5 s) frees them, and the flooding address is served again.
-    expect(await waitUntil(() => [...flood, ...third].every((c) => c.closed()), 5_000), 'held sockets closed by the headers timeout').toBe(
-      true,
+    await waitFor(
+      'the held sockets closed by the headers timeout',
+      () => [...flood, ...third].every((c) => c.closed()),
+      LOWERED_TIMEOUT_CUT_MS,
     );
     const again = await getFrom(server.url, '/api/v1/experiments', key, '127.0.0.1');
     expect(again.status).toBe(200);
@@ -339,11 +379,13 @@ describe('lablog ui (this machine only)', () => {
       const port = Number(new URL(ui.url).port);
       const clients: RawClient[] = [];
       for (let i = 0; i < DEFAULT_MAX_CONNECTIONS_PER_ADDRESS + 16; i++) clients.push(await open(port));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // One more request from the same address is answered after the server has decided on all of them.
+      const probe = await roundTrip(port, '/api/v1/experiments', undefined, '127.0.0.1');
+      expect(headersOf(probe.text()).status).toBe(200);
       expect(clients.filter((c) => c.closed())).toHaveLength(0);
       // Every one of them is answered (the UI's page load and a bulk read make many at once).
       for (const c of clients) c.socket.write(`GET /api/v1/experiments HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
-      expect(await waitUntil(() => clients.every((c) => c.closed()), 10_000)).toBe(true);
+      await waitFor('every UI connection answered and closed', () => clients.every((c) => c.closed()), UI_ANSWERS_MS);
       expect(clients.filter((c) => c.text().startsWith('HTTP/1.1 200')).length).toBe(clients.length);
     } finally {
       ui.child.kill();

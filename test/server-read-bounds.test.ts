@@ -42,20 +42,27 @@ import { MAX_TABLE_ARRAYS, loadArrow } from '../src/media/table.js';
 import pl from 'nodejs-polars';
 import { CHROMIUM_AVAILABLE, launchBrowser, openPage } from './support/browser.js';
 import { startUi } from './support/ui-process.js';
+import { waitFor } from './support/wait-for.js';
 import { MAX_ROW_SERIES, MAX_UI_TABLE_SUMMARY_BYTES } from '../src/server/ui-routes.js';
 
 /** Most a bounded answer may take here (the unbounded ones ran 4.5 s to 40 s, or never ended). */
 const ANSWER_MS = 10_000;
+/** Most the clock may take to move on by one millisecond, however loaded the machine. */
+const CLOCK_TICK_MS = 1_000;
 
-/** GET with a key and a deadline: status, parsed body, its size in bytes and how long it took. */
+/** GET with a key and a deadline: status, parsed body and its size in bytes; fails naming the request if not answered in time. */
 async function get(server: ServerProcess, key: string, path: string, timeoutMs = ANSWER_MS) {
-  const started = performance.now();
-  const response = await fetch(`${server.url}${path}`, {
-    headers: { authorization: `Bearer ${key}` },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await response.text();
-  return { status: response.status, data: JSON.parse(text), bytes: Buffer.byteLength(text), ms: performance.now() - started };
+  try {
+    const response = await fetch(`${server.url}${path}`, {
+      headers: { authorization: `Bearer ${key}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    return { status: response.status, data: JSON.parse(text), bytes: Buffer.byteLength(text) };
+  } catch (error) {
+    if ((error as Error).name === 'TimeoutError') throw new Error(`GET ${path} was not answered within ${timeoutMs} ms`, { cause: error });
+    throw error;
+  }
 }
 
 /** A fresh experiment of `project` on the server, created as the publisher creates one. */
@@ -118,11 +125,14 @@ function dictionaryTable(rows: number, columns: number, chars: number): Table {
   return new Table(vectors);
 }
 
-/** A listing answers, and quickly, while (or after) a heavy read. */
+/**
+ * A listing answers, and within ANSWER_MS, while (or after) a heavy read: `get` fails naming it past that deadline
+ * (an unbounded read held the server 4.5 s to 40 s, or for ever). Resolves with the listing's status.
+ */
 async function listingAnswers(server: ServerProcess, key: string): Promise<number> {
-  const listing = await get(server, key, '/api/v1/experiments?limit=5');
+  const listing = await get(server, key, '/api/v1/experiments?limit=5', ANSWER_MS);
   expect(listing.status).toBe(200);
-  return listing.ms;
+  return listing.status;
 }
 
 describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
@@ -135,7 +145,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(bytes).toBeLessThan(100_000);
     expect(ingest.rejected).toEqual([]);
 
-    const [page, listingMs] = await Promise.all([
+    const [page, listing] = await Promise.all([
       get(server, key, `/api/v1/experiments/${id}/tables/data?name=nulls&format=json`),
       listingAnswers(server, key),
     ]);
@@ -157,7 +167,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     );
     expect(page.data.rows[0]).toEqual(Object.fromEntries(Array.from({ length: DEFAULT_TABLE_PAGE_COLUMNS }, (_, i) => [`c${i}`, null])));
     expect(page.bytes).toBeLessThan(200_000);
-    expect(listingMs).toBeLessThan(ANSWER_MS);
+    expect(listing).toBe(200);
 
     // The last window of columns, the last page of rows, and a sort (it reads the one column).
     const last = await get(
@@ -235,7 +245,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     const id = await experiment(server, key, 'p');
     // One-row batches of 1,000 Null columns: 200 of them (3 MB) took 3.6 s to decode at ingest, and again at every
     // JSON read; 20 (cheaper to build here) are over the limit just as well.
-    const [{ ingest }, listingMs] = await Promise.all([
+    const [{ ingest }, listing] = await Promise.all([
       uploadTable(server, key, id, 'batches', manyBatches(20, 1_000)),
       listingAnswers(server, key),
     ]);
@@ -248,7 +258,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
       }),
     ]);
     expect(ingest.rejected[0].message).toContain('MAX_TABLE_ARRAYS');
-    expect(listingMs).toBeLessThan(ANSWER_MS);
+    expect(listing).toBe(200);
     // At the limit it is stored and read.
     const { ingest: fits } = await uploadTable(server, key, id, 'fits', manyBatches(10, 1_000));
     expect(fits.rejected).toEqual([]);
@@ -266,7 +276,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(bytes).toBeLessThan(1_600_000);
     expect(ingest.rejected).toEqual([]);
 
-    const [page, listingMs] = await Promise.all([
+    const [page, listing] = await Promise.all([
       get(server, key, `/api/v1/experiments/${id}/tables/data?name=dict&format=json`),
       listingAnswers(server, key),
     ]);
@@ -275,7 +285,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(page.data.rows[0].s0).toBe('a'.repeat(MAX_TABLE_CELL_CHARS));
     expect(page.data.truncatedCells).toEqual(Array.from({ length: DEFAULT_TABLE_PAGE_ROWS }, (_, row) => ({ row, column: 's0' })));
     expect(page.bytes).toBeLessThan(DEFAULT_TABLE_PAGE_ROWS * (MAX_TABLE_CELL_CHARS + 100) + 10_000);
-    expect(listingMs).toBeLessThan(ANSWER_MS);
+    expect(listing).toBe(200);
 
     const sorted = await get(server, key, `/api/v1/experiments/${id}/tables/data?name=dict&format=json&sort=s0&offset=99998`);
     expect(sorted.status).toBe(200);
@@ -330,7 +340,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     expect(first.data.values).toEqual(range(0, DEFAULT_METRIC_PAGE_POINTS).map((s) => s / 2));
     expect(first.data.timestamps).toHaveLength(DEFAULT_METRIC_PAGE_POINTS);
     expect(first.data.next).toBe(DEFAULT_METRIC_PAGE_POINTS);
-    for (const ms of listings) expect(ms).toBeLessThan(ANSWER_MS);
+    expect(listings).toEqual([200, 200]);
 
     // Following `next` reads the whole series once, in order.
     const steps: number[] = [];
@@ -384,13 +394,11 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
       exp.logMetric('loss', e);
       await exp.close();
       ids.push(exp.id);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // The next one is created on a later millisecond, so "newest first" has one answer.
+      await waitFor('the clock past the creation time', () => Date.now() > exp.createdAt.getTime(), CLOCK_TICK_MS, 1);
     }
     expect((await store.publish({ remote: server.url, apiKey: key })).problems).toEqual([]);
-    const [table, listingMs] = await Promise.all([
-      get(server, key, '/api/v1/ui/experiments?project=p', 30_000),
-      listingAnswers(server, key),
-    ]);
+    const [table, listing] = await Promise.all([get(server, key, '/api/v1/ui/experiments?project=p', 30_000), listingAnswers(server, key)]);
     expect(table.status).toBe(200);
     expect(table.data).toMatchObject({ project: 'p', total: 7, truncated: true });
     // Newest first: the rows kept are the newest that fit.
@@ -398,7 +406,7 @@ describe.each(SERVER_DATABASES)('bounded reads on $kind', ({ create }) => {
     // 16 MiB of budget / ~3.01 MB a row: 5 rows.
     expect(table.data.experiments).toHaveLength(5);
     expect(table.bytes).toBeLessThanOrEqual(MAX_UI_TABLE_SUMMARY_BYTES);
-    expect(listingMs).toBeLessThan(ANSWER_MS);
+    expect(listing).toBe(200);
   }, 180_000);
 
   it('lists at most MAX_SERIES_LISTED series and MAX_TABLES_LISTED tables of an experiment', async () => {
