@@ -81,6 +81,7 @@ export const CORE_STORE_IMPORTS = new Set([
   'store/experiment-reader.ts',
   'store/experiment-writer.ts',
   'store/study-store.ts',
+  'store/run-store.ts',
   'store/async.ts',
   // The naming rule every store applies (`name-2`, …) and core applies before creating: pure, no driver.
   'store/experiment-names.ts',
@@ -94,6 +95,7 @@ export const CONCRETE_STORE_CLASSES = [
   'SqliteBackend',
   'SqliteServerBackend',
   'SqliteStudyBackend',
+  'SqliteRunBackend',
   'SqlitePublishSource',
   'WriterThread',
   'PostgresBackend',

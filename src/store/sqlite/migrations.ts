@@ -270,6 +270,76 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT '', hash, (julianday('now') - 2440587.5) * 86400000.0, NULL FROM blobs WHERE hash NOT IN (SELECT hash FROM blob_owners);
     `,
   },
+  {
+    version: 7,
+    description: 'runs: launch records beside experiments, their attempts, status transitions and captured logs',
+    sql: `
+      -- A run is an experiment launched and supervised by lablog: same id. status is the run's own
+      -- (pending, running, cancelling, ..., timed_out); the experiment keeps one of its five.
+      CREATE TABLE runs (
+        experiment_id       TEXT PRIMARY KEY REFERENCES experiments (id) ON DELETE CASCADE,
+        command             TEXT NOT NULL,
+        args                TEXT NOT NULL,
+        cwd                 TEXT NOT NULL,
+        hostname            TEXT NOT NULL,
+        supervisor_pid      INTEGER NOT NULL,
+        pid                 INTEGER,
+        status              TEXT NOT NULL,
+        attempt             INTEGER NOT NULL DEFAULT 0,
+        exit_code           INTEGER,
+        signal              TEXT,
+        error_message       TEXT,
+        timeout_ms          REAL NOT NULL,
+        grace_ms            REAL NOT NULL,
+        retries             INTEGER NOT NULL,
+        log_cap_bytes       INTEGER NOT NULL,
+        time_created        REAL NOT NULL,
+        time_started        REAL,
+        time_completed      REAL,
+        cancel_requested_at REAL,
+        log_bytes           INTEGER NOT NULL DEFAULT 0,
+        log_lines_dropped   INTEGER NOT NULL DEFAULT 0,
+        log_bytes_dropped   INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX runs_created ON runs (time_created);
+
+      CREATE TABLE run_attempts (
+        experiment_id  TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
+        attempt        INTEGER NOT NULL,
+        pid            INTEGER,
+        status         TEXT NOT NULL,
+        exit_code      INTEGER,
+        signal         TEXT,
+        error_message  TEXT,
+        time_started   REAL NOT NULL,
+        time_completed REAL,
+        PRIMARY KEY (experiment_id, attempt)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE run_transitions (
+        seq           INTEGER PRIMARY KEY,
+        experiment_id TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
+        status        TEXT NOT NULL,
+        attempt       INTEGER NOT NULL,
+        at            REAL NOT NULL
+      );
+      CREATE INDEX run_transitions_run ON run_transitions (experiment_id, seq);
+
+      -- Captured output, one row per line; id is the line's position (--follow reads after it).
+      CREATE TABLE run_logs (
+        id            INTEGER PRIMARY KEY,
+        experiment_id TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
+        attempt       INTEGER NOT NULL,
+        stream        TEXT NOT NULL,
+        timestamp     REAL NOT NULL,
+        text          TEXT NOT NULL,
+        bytes         INTEGER NOT NULL,
+        cut_bytes     INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX run_logs_run ON run_logs (experiment_id, id);
+      CREATE INDEX run_logs_run_stream ON run_logs (experiment_id, stream, id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -11,6 +11,7 @@ import type { StoreBackend, WriteBatch } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
+import { SqliteRunBackend } from './sqlite-run-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
@@ -259,6 +260,7 @@ export class SqliteBackend implements StoreBackend {
   readonly #writeTx: (batch: WriteBatch) => void;
   #writer: WriterThread | undefined;
   #studies: SqliteStudyBackend | undefined;
+  #runs: SqliteRunBackend | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -482,6 +484,10 @@ export class SqliteBackend implements StoreBackend {
     return (this.#studies ??= new SqliteStudyBackend(this));
   }
 
+  runs(): SqliteRunBackend {
+    return (this.#runs ??= new SqliteRunBackend(this));
+  }
+
   writer(): WriterThread {
     return (this.#writer ??= new WriterThread(this.location));
   }
@@ -522,6 +528,11 @@ export class SqliteBackend implements StoreBackend {
   /** @internal The connection, for the other SQLite modules of the store (server, publisher). */
   get database(): Database.Database {
     return this.#db;
+  }
+
+  /** @internal Runs fn (reads) outside a transaction, its failures as STORAGE_ERROR. */
+  read<T>(what: string, fn: () => T): T {
+    return this.#guard(what, fn);
   }
 
   /** @internal Runs fn in one IMMEDIATE transaction; series ids it creates are forgotten if it rolls back. */
