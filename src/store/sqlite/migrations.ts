@@ -299,7 +299,8 @@ export const MIGRATIONS: readonly Migration[] = [
         cancel_requested_at REAL,
         log_bytes           INTEGER NOT NULL DEFAULT 0,
         log_lines_dropped   INTEGER NOT NULL DEFAULT 0,
-        log_bytes_dropped   INTEGER NOT NULL DEFAULT 0
+        log_bytes_dropped   INTEGER NOT NULL DEFAULT 0,
+        log_next_seq        INTEGER NOT NULL DEFAULT 1
       );
       CREATE INDEX runs_created ON runs (time_created);
 
@@ -325,19 +326,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX run_transitions_run ON run_transitions (experiment_id, seq);
 
-      -- Captured output, one row per line; id is the line's position (--follow reads after it).
-      CREATE TABLE run_logs (
+      -- Captured output in chunks: one row per batch of lines, as a JSON array of [attempt, stream, timestamp,
+      -- text, cut bytes]; a line's position is first_seq + its index (--follow reads after a position).
+      -- bytes: the UTF-8 bytes of the chunk's texts (what the run's log cap counts).
+      CREATE TABLE run_log_chunks (
         id            INTEGER PRIMARY KEY,
         experiment_id TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
-        attempt       INTEGER NOT NULL,
-        stream        TEXT NOT NULL,
-        timestamp     REAL NOT NULL,
-        text          TEXT NOT NULL,
+        first_seq     INTEGER NOT NULL,
+        count         INTEGER NOT NULL,
         bytes         INTEGER NOT NULL,
-        cut_bytes     INTEGER NOT NULL DEFAULT 0
+        lines         TEXT NOT NULL
       );
-      CREATE INDEX run_logs_run ON run_logs (experiment_id, id);
-      CREATE INDEX run_logs_run_stream ON run_logs (experiment_id, stream, id);
+      CREATE INDEX run_log_chunks_run ON run_log_chunks (experiment_id, first_seq);
     `,
   },
 ];

@@ -23,8 +23,8 @@ import {
 import type { RunStore } from '../run-store.js';
 import { toRecord, type ExperimentRow, type SqliteBackend } from './sqlite-backend.js';
 
-/** Oldest lines read per step while dropping lines to stay within a run's log cap. */
-const DROP_SCAN_LINES = 1_000;
+/** After this many bytes of log text written, the WAL is checkpointed (a supervisor may write nothing else). */
+const LOG_CHECKPOINT_BYTES = 16 * 1024 * 1024;
 
 interface Row {
   experiment_id: string;
@@ -54,13 +54,15 @@ interface Row {
   log_bytes_dropped: number;
 }
 
-interface LogRow {
+/** A stored line: attempt, stream (0 stdout, 1 stderr), timestamp, text, bytes cut off. */
+type PackedLine = [number, 0 | 1, number, string, number];
+
+interface ChunkRow {
   id: number;
-  attempt: number;
-  stream: LogStream;
-  timestamp: number;
-  text: string;
-  cut_bytes: number;
+  first_seq: number;
+  count: number;
+  bytes: number;
+  lines: string;
 }
 
 const SELECT_RUN = 'SELECT r.*, e.project, e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id';
@@ -98,12 +100,20 @@ function toRun(row: Row): RunRecord {
   };
 }
 
-function toLine(row: LogRow): StoredLogLine {
-  return { position: row.id, attempt: row.attempt, stream: row.stream, timestamp: row.timestamp, text: row.text, cutBytes: row.cut_bytes };
+function unpack(chunk: ChunkRow): StoredLogLine[] {
+  return (JSON.parse(chunk.lines) as PackedLine[]).map(([attempt, stream, timestamp, text, cutBytes], i) => ({
+    position: chunk.first_seq + i,
+    attempt,
+    stream: (stream === 0 ? 'stdout' : 'stderr') satisfies LogStream,
+    timestamp,
+    text,
+    cutBytes,
+  }));
 }
 
 export class SqliteRunBackend implements RunStore {
   readonly #store: SqliteBackend;
+  #bytesSinceCheckpoint = 0;
 
   constructor(store: SqliteBackend) {
     this.#store = store;
@@ -288,68 +298,106 @@ export class SqliteRunBackend implements RunStore {
   appendLogs(id: string, lines: readonly LogLine[], capBytes: number): void {
     if (lines.length === 0) return;
     this.#store.transaction('writing run logs', () => {
-      const insert = this.#db.prepare(
-        'INSERT INTO run_logs (experiment_id, attempt, stream, timestamp, text, bytes, cut_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      );
-      let added = 0;
-      for (const line of lines) {
-        const bytes = Buffer.byteLength(line.text);
-        insert.run(id, line.attempt, line.stream, line.timestamp, line.text, bytes, line.cutBytes);
-        added += bytes;
-      }
-      this.#db.prepare('UPDATE runs SET log_bytes = log_bytes + ? WHERE experiment_id = ?').run(added, id);
+      const next = this.#db.prepare('SELECT log_next_seq FROM runs WHERE experiment_id = ?').pluck().get(id) as number | undefined;
+      if (next === undefined) throw new LablogError('RUN_NOT_FOUND', `no run with id ${id}`, { id });
+      let bytes = 0;
+      const packed: PackedLine[] = lines.map((line) => {
+        bytes += Buffer.byteLength(line.text);
+        return [line.attempt, line.stream === 'stdout' ? 0 : 1, line.timestamp, line.text, line.cutBytes];
+      });
+      this.#db
+        .prepare('INSERT INTO run_log_chunks (experiment_id, first_seq, count, bytes, lines) VALUES (?, ?, ?, ?, ?)')
+        .run(id, next, lines.length, bytes, JSON.stringify(packed));
+      this.#db
+        .prepare('UPDATE runs SET log_bytes = log_bytes + ?, log_next_seq = log_next_seq + ? WHERE experiment_id = ?')
+        .run(bytes, lines.length, id);
       const kept = this.#db.prepare('SELECT log_bytes FROM runs WHERE experiment_id = ?').pluck().get(id) as number;
       if (kept > capBytes) this.#dropOldest(id, kept - capBytes);
     });
+    this.#bytesSinceCheckpoint += lines.reduce((n, l) => n + l.text.length, 0);
+    if (this.#bytesSinceCheckpoint >= LOG_CHECKPOINT_BYTES) {
+      this.#bytesSinceCheckpoint = 0;
+      // Log writes may come from a process that never writes experiment batches (whose writer thread checkpoints).
+      this.#store.read('checkpointing the log', () => this.#store.checkpoint());
+    }
   }
 
-  /** Drops the oldest lines of a run until at least `excess` bytes are gone, and counts them. */
+  /** Drops the oldest lines of a run until at least `excess` bytes are gone (whole chunks, then the start of one), and counts them. */
   #dropOldest(id: string, excess: number): void {
-    const scan = this.#db.prepare('SELECT id, bytes FROM run_logs WHERE experiment_id = ? AND id > ? ORDER BY id LIMIT ?');
+    const oldest = this.#db.prepare(
+      'SELECT id, first_seq, count, bytes, lines FROM run_log_chunks WHERE experiment_id = ? ORDER BY first_seq LIMIT 1',
+    );
     let freed = 0;
-    let lines = 0;
-    let last = -1;
+    let dropped = 0;
     while (freed < excess) {
-      const rows = scan.all(id, last, DROP_SCAN_LINES) as { id: number; bytes: number }[];
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        freed += row.bytes;
-        lines++;
-        last = row.id;
-        if (freed >= excess) break;
+      const chunk = oldest.get(id) as ChunkRow | undefined;
+      if (chunk === undefined) break;
+      if (freed + chunk.bytes <= excess) {
+        this.#db.prepare('DELETE FROM run_log_chunks WHERE id = ?').run(chunk.id);
+        freed += chunk.bytes;
+        dropped += chunk.count;
+        continue;
       }
+      const lines = JSON.parse(chunk.lines) as PackedLine[];
+      let cut = 0;
+      let cutBytes = 0;
+      while (cut < lines.length && freed + cutBytes < excess) cutBytes += Buffer.byteLength(lines[cut++]![3]);
+      if (cut === lines.length) {
+        this.#db.prepare('DELETE FROM run_log_chunks WHERE id = ?').run(chunk.id);
+      } else {
+        this.#db
+          .prepare('UPDATE run_log_chunks SET first_seq = ?, count = ?, bytes = ?, lines = ? WHERE id = ?')
+          .run(chunk.first_seq + cut, chunk.count - cut, chunk.bytes - cutBytes, JSON.stringify(lines.slice(cut)), chunk.id);
+      }
+      freed += cutBytes;
+      dropped += cut;
     }
-    this.#db.prepare('DELETE FROM run_logs WHERE experiment_id = ? AND id <= ?').run(id, last);
     this.#db
       .prepare(
         `UPDATE runs SET log_bytes = log_bytes - ?, log_lines_dropped = log_lines_dropped + ?, log_bytes_dropped = log_bytes_dropped + ?
          WHERE experiment_id = ?`,
       )
-      .run(freed, lines, freed, id);
+      .run(freed, dropped, freed, id);
   }
 
   readLogs(id: string, query: LogQuery): LogPage {
     return this.#store.read('reading run logs', () => {
-      const clauses = ['experiment_id = ?', 'id > ?'];
-      const args: unknown[] = [id, query.after ?? 0];
-      if (query.stream !== undefined) {
-        clauses.push('stream = ?');
-        args.push(query.stream);
+      const after = query.after ?? 0;
+      const stream = query.stream;
+      const matches = (line: StoredLogLine) => line.position > after && (stream === undefined || line.stream === stream);
+      let lines: StoredLogLine[] = [];
+      if (query.tail !== undefined) {
+        // Newest chunks first, until the tail is full.
+        const chunks = this.#db
+          .prepare(
+            'SELECT id, first_seq, count, bytes, lines FROM run_log_chunks WHERE experiment_id = ? AND first_seq + count > ? ORDER BY first_seq DESC',
+          )
+          .iterate(id, after) as IterableIterator<ChunkRow>;
+        for (const chunk of chunks) {
+          if (lines.length >= query.tail) break;
+          const found = unpack(chunk).filter(matches);
+          lines = [...found.slice(Math.max(0, found.length - (query.tail - lines.length))), ...lines];
+        }
+      } else {
+        const limit = query.limit ?? Infinity;
+        const chunks = this.#db
+          .prepare(
+            'SELECT id, first_seq, count, bytes, lines FROM run_log_chunks WHERE experiment_id = ? AND first_seq + count > ? ORDER BY first_seq',
+          )
+          .iterate(id, after) as IterableIterator<ChunkRow>;
+        for (const chunk of chunks) {
+          for (const line of unpack(chunk)) {
+            if (lines.length >= limit) break;
+            if (matches(line)) lines.push(line);
+          }
+          if (lines.length >= limit) break;
+        }
       }
-      const where = clauses.join(' AND ');
-      const columns = 'id, attempt, stream, timestamp, text, cut_bytes';
-      const rows = (
-        query.tail !== undefined
-          ? this.#db
-              .prepare(`SELECT * FROM (SELECT ${columns} FROM run_logs WHERE ${where} ORDER BY id DESC LIMIT ?) ORDER BY id`)
-              .all(...args, query.tail)
-          : this.#db.prepare(`SELECT ${columns} FROM run_logs WHERE ${where} ORDER BY id LIMIT ?`).all(...args, query.limit ?? -1)
-      ) as LogRow[];
       const counts = this.#db.prepare('SELECT log_lines_dropped, log_bytes_dropped FROM runs WHERE experiment_id = ?').get(id) as
         { log_lines_dropped: number; log_bytes_dropped: number } | undefined;
       return {
-        lines: rows.map(toLine),
-        position: rows.length > 0 ? rows[rows.length - 1]!.id : (query.after ?? 0),
+        lines,
+        position: lines.length > 0 ? lines[lines.length - 1]!.position : after,
         linesDropped: counts?.log_lines_dropped ?? 0,
         bytesDropped: counts?.log_bytes_dropped ?? 0,
       };
