@@ -13,13 +13,15 @@ export const STORE_FILE_NAME = 'lablog.db';
 export const DEFAULT_STORE_DIR = '.lablog';
 
 export interface OpenStoreOptions {
-  /** Path of the SQLite file. Default: $LABLOG_DIR/lablog.db, else ./.lablog/lablog.db. */
+  /** Path of the SQLite file. Default: $LABLOG_STORE (set for a launched run), else $LABLOG_DIR/lablog.db, else ./.lablog/lablog.db. */
   path?: string;
 }
 
-/** The store path openStore uses for these options: the option, else $LABLOG_DIR, else ./.lablog. */
+/** The store path openStore uses for these options: the option, else $LABLOG_STORE, else $LABLOG_DIR, else ./.lablog. */
 export function resolveStorePath(path?: string): string {
   if (path !== undefined) return resolve(path);
+  const launched = process.env['LABLOG_STORE'];
+  if (launched) return resolve(launched);
   const dir = process.env['LABLOG_DIR'];
   return resolve(dir ? dir : DEFAULT_STORE_DIR, STORE_FILE_NAME);
 }
