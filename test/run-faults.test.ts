@@ -69,6 +69,35 @@ describe('echo to a terminal that does not keep up', () => {
   });
 });
 
+describe('supervisor ended while its run goes on', () => {
+  it('SIGTERMed (it has no handler of its own): the child is stopped and the run recorded cancelled, with its output', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'lablog.db');
+    const pidFile = join(dir, 'child-pid');
+    const supervisor = startFixture('run-supervise.ts', [path, pidFile]);
+    let out = '';
+    supervisor.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitForOutput(supervisor, 'run=');
+    const runId = out.match(/run=([0-9a-f-]{36})/)![1]!;
+    const child = Number(await waitUntil('the child pid', () => readWhenWritten(pidFile)));
+    const reader = openStore({ path });
+    await waitUntil("the child's line stored", () => reader.getRun(runId).logs().lines.length > 0);
+    await reader.close();
+    supervisor.kill('SIGTERM');
+    await waitUntil('the child gone', () => !processAlive(child), 10_000);
+    await waitUntil('the supervisor gone', () => supervisor.exitCode !== null || supervisor.signalCode !== null, 10_000);
+    expect(supervisor.signalCode).toBe('SIGTERM');
+    const store = openStore({ path });
+    try {
+      const run = store.getRun(runId);
+      expect(run.record()).toMatchObject({ status: 'cancelled', errorMessage: 'the supervising process was interrupted', success: false });
+      expect(run.logs().lines.map((l) => l.text)).toEqual(['sleeping']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('supervisor SIGKILLed', () => {
   it('the child does not keep running orphaned, and the run shows crashed on the next read', async () => {
     const dir = tempDir();

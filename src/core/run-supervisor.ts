@@ -2,6 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { trackForExit, untrackForExit, type ExitParticipant, type ExitStatus } from './exit-hooks.js';
 import { LogCapture } from './log-capture.js';
 import { HEARTBEAT_INTERVAL_MS } from './liveness.js';
 import type { ResolvedLaunch } from './run-options.js';
@@ -52,6 +53,8 @@ export class RunSupervisor {
   #stopReason: StopReason | undefined;
   #cancelSeen = false;
   #killTimer: NodeJS.Timeout | undefined;
+  /** Set while a child runs: what the process does for it if it exits first. */
+  readonly #exitParticipant: ExitParticipant = { onProcessExit: (status) => this.#onProcessExit(status) };
 
   constructor(init: SupervisorInit) {
     this.#init = init;
@@ -62,6 +65,33 @@ export class RunSupervisor {
       onProblem: init.onProblem,
     });
     this.done = this.#supervise();
+  }
+
+  /**
+   * The supervising process ends while the child runs: its group gets SIGTERM (the watcher SIGKILLs it
+   * after the grace period), the captured lines are written, and the run ends 'cancelled' when the
+   * process was interrupted, else 'crashed' (it exited before its run). status null: the program handles
+   * the signal itself (lablog run cancels), nothing to do.
+   */
+  #onProcessExit(status: ExitStatus): void {
+    const child = this.#child;
+    if (status === null || child === undefined) return;
+    untrackForExit(this.#exitParticipant);
+    this.#child = undefined;
+    if (child.pid !== undefined) signalGroup(child.pid, 'SIGTERM');
+    this.#capture.endAttempt();
+    const interrupted = status === 'cancelled';
+    this.#init.backend.runs().endAttempt(
+      this.#init.runId,
+      {
+        status: interrupted ? 'cancelled' : 'crashed',
+        exitCode: null,
+        signal: null,
+        errorMessage: interrupted ? 'the supervising process was interrupted' : 'the supervising process exited before its run ended',
+        timeCompleted: Date.now(),
+      },
+      true,
+    );
   }
 
   /** Acts on a cancel request now (the caller recorded it in the store). */
@@ -188,6 +218,7 @@ export class RunSupervisor {
         clearTimeout(deadline);
         clearInterval(poll);
         clearTimeout(this.#killTimer);
+        untrackForExit(this.#exitParticipant);
         this.#capture.endAttempt();
         watcher?.release();
         this.#child = undefined;
@@ -209,6 +240,7 @@ export class RunSupervisor {
         const pid = child.pid!;
         runs.startAttempt(runId, attempt, pid, Date.now());
         watcher = watchProcessGroup(pid, launch.graceMs);
+        trackForExit(this.#exitParticipant);
         deadline = setTimeout(() => this.#stop('timed_out'), launch.timeoutMs);
         poll = setInterval(() => {
           try {
