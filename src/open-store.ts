@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { LablogError, LablogWarning, describeValue } from './core/errors.js';
 import { driverCodeOf } from './model/error-codes.js';
 import { Store } from './core/store.js';
+import { RUN_STORE_ENV } from './core/run-attach.js';
 import type { LivePublication, Publishing } from './core/publishing.js';
 import { assertKnownOptions, assertOptionsObject } from './core/validation.js';
 import { openStoreBackend } from './store/open-store-backend.js';
@@ -20,7 +21,7 @@ export interface OpenStoreOptions {
 /** The store path openStore uses for these options: the option, else $LABLOG_STORE, else $LABLOG_DIR, else ./.lablog. */
 export function resolveStorePath(path?: string): string {
   if (path !== undefined) return resolve(path);
-  const launched = process.env['LABLOG_STORE'];
+  const launched = process.env[RUN_STORE_ENV];
   if (launched) return resolve(launched);
   const dir = process.env['LABLOG_DIR'];
   return resolve(dir ? dir : DEFAULT_STORE_DIR, STORE_FILE_NAME);

@@ -151,6 +151,22 @@ describe('store.launch', () => {
     expect(Array.from(exp.getMetric('loss').values)).toEqual([0.5, 0.25, 0.5 / 3]);
   });
 
+  it('a retried script attaches to the same experiment and continues from its checkpoint with resumeFrom', async () => {
+    const { store } = tempStore();
+    const run = store.launch({ ...tsFixture('launched-retry.ts'), retries: 1 });
+    expect(await run.wait()).toMatchObject({ status: 'completed', attempt: 2 });
+    expect(run.attempts().map((a) => [a.status, a.errorMessage])).toEqual([
+      ['failed', 'diverged at step 2'],
+      ['completed', null],
+    ]);
+    const loss = store.getExperiment(run.id).getMetric('loss');
+    expect([Array.from(loss.steps), Array.from(loss.values)]).toEqual([
+      [0, 1, 2, 3],
+      [10, 21, 22, 23],
+    ]);
+    expect(store.listExperiments()).toHaveLength(1);
+  });
+
   it('store.getRun finds a run by id or name and listRuns lists them newest first by project', async () => {
     const { store } = tempStore();
     const a = store.launch({ ...nodeFixture('print-and-exit.mjs'), project: 'p', name: 'first' });

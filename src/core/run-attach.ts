@@ -7,6 +7,8 @@ export const RUN_STORE_ENV = 'LABLOG_STORE';
 export const RUN_EXPERIMENT_ENV = 'LABLOG_EXPERIMENT_ID';
 /** The params given at launch, as JSON. */
 export const RUN_PARAMS_ENV = 'LABLOG_PARAMS';
+/** The attempt the child is, from 1 (a retry is 2, 3, …). */
+export const RUN_ATTEMPT_ENV = 'LABLOG_RUN_ATTEMPT';
 
 let claimed = false;
 

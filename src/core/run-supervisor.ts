@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { trackForExit, untrackForExit, type ExitParticipant, type ExitStatus } from './exit-hooks.js';
 import { LogCapture } from './log-capture.js';
+import { RUN_ATTEMPT_ENV, RUN_EXPERIMENT_ENV, RUN_PARAMS_ENV, RUN_STORE_ENV } from './run-attach.js';
 import { HEARTBEAT_INTERVAL_MS } from './liveness.js';
 import type { ResolvedLaunch } from './run-options.js';
 import { watchProcessGroup, type RunWatcher } from './run-watcher.js';
@@ -190,9 +191,10 @@ export class RunSupervisor {
           env: {
             ...process.env,
             ...launch.env,
-            LABLOG_STORE: storePath,
-            LABLOG_EXPERIMENT_ID: runId,
-            LABLOG_PARAMS: paramsJson,
+            [RUN_STORE_ENV]: storePath,
+            [RUN_EXPERIMENT_ENV]: runId,
+            [RUN_PARAMS_ENV]: paramsJson,
+            [RUN_ATTEMPT_ENV]: String(attempt),
           },
           stdio: ['ignore', 'pipe', 'pipe'],
           // Its own process group (pgid = its pid): a timeout or cancel stops it and every process it forked.
