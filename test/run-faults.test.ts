@@ -116,6 +116,8 @@ describe('supervisor SIGKILLed', () => {
     await waitUntil('the supervisor gone', () => supervisor.exitCode !== null || supervisor.signalCode !== null, 10_000);
     const store = openStore({ path });
     try {
+      // Stored as running; read as crashed, also when asked for crashed runs only.
+      expect(store.listRuns({ status: 'crashed' }).map((r) => r.id)).toEqual([runId]);
       const run = store.getRun(runId);
       expect(run.status).toBe('crashed');
       expect(run.record()).toMatchObject({ success: false, attempt: 1 });

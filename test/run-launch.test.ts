@@ -182,6 +182,9 @@ describe('store.launch', () => {
       ['first', 'completed'],
     ]);
     expect(store.listRuns({ project: 'p', status: 'completed' }).map((r) => r.name)).toEqual(['first']);
+    // The limit counts the runs that match, not the runs of the project.
+    expect(store.listRuns({ project: 'p', status: ['completed'], limit: 1 }).map((r) => r.name)).toEqual(['first']);
+    expect(store.listRuns({ project: 'p', limit: 1 }).map((r) => r.name)).toEqual(['second']);
     const missing = (() => {
       try {
         store.getRun('not-a-run');

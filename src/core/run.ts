@@ -11,6 +11,7 @@ import { newExperimentId } from './experiment.js';
 import { isUuid } from '../model/ids.js';
 import {
   isFinalRunStatus,
+  LIVE_RUN_STATUSES,
   LOG_STREAMS,
   RUN_STATUSES,
   type LogPage,
@@ -265,9 +266,17 @@ export function listRuns(context: RunContext, options?: ListRunsOptions): RunRec
       option: 'limit',
     });
   }
-  const records = context.backend.runs().listRuns({
-    ...(options?.project !== undefined ? { project: options.project } : {}),
-    ...(options?.limit !== undefined ? { limit: options.limit } : {}),
-  });
-  return records.map((r) => reconciled(context.backend, r)).filter((r) => status === undefined || status.includes(r.status));
+  const project = options?.project !== undefined ? { project: options.project } : {};
+  if (status === undefined) {
+    const records = context.backend.runs().listRuns({ ...project, ...(options?.limit !== undefined ? { limit: options.limit } : {}) });
+    return records.map((r) => reconciled(context.backend, r));
+  }
+  // A run stored as in flight may read as crashed once reconciled: those are fetched too, then filtered.
+  const stored = status.includes('crashed') ? [...new Set([...status, ...LIVE_RUN_STATUSES])] : status;
+  const records = context.backend
+    .runs()
+    .listRuns({ ...project, status: stored })
+    .map((r) => reconciled(context.backend, r))
+    .filter((r) => status.includes(r.status));
+  return options?.limit !== undefined ? records.slice(0, options.limit) : records;
 }
