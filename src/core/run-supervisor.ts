@@ -112,7 +112,14 @@ export class RunSupervisor {
           break;
         }
         const result = await this.#attempt(attempt);
-        const retry = result.outcome.status === 'failed' && !result.unstartable && attempt <= launch.retries && !this.#cancelPending();
+        const retry = result.outcome.status === 'failed' && !result.unstartable && attempt <= launch.retries;
+        if (retry && this.#cancelPending()) {
+          // Cancelled between a failed attempt and its retry: the run is cancelled, the attempt stays failed.
+          runs.endAttempt(runId, result.outcome, false);
+          runs.transition(runId, 'cancelling', Date.now());
+          runs.transition(runId, 'cancelled', Date.now());
+          break;
+        }
         runs.endAttempt(runId, result.outcome, !retry);
         if (!retry) break;
       }
@@ -159,7 +166,14 @@ export class RunSupervisor {
     const child = this.#child;
     if (child === undefined || child.pid === undefined || this.#stopReason !== undefined) return;
     this.#stopReason = reason;
-    if (reason === 'cancelled') this.#init.backend.runs().transition(this.#init.runId, 'cancelling', Date.now());
+    if (reason === 'cancelled') {
+      try {
+        this.#init.backend.runs().transition(this.#init.runId, 'cancelling', Date.now());
+      } catch (error) {
+        // Stopping the child matters more than recording 'cancelling'.
+        this.#init.onProblem(error as Error);
+      }
+    }
     signalGroup(child.pid, 'SIGTERM');
     this.#killTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), this.#init.launch.graceMs);
   }
@@ -228,11 +242,19 @@ export class RunSupervisor {
       };
       child.stdout!.on('data', (chunk: Buffer) => this.#capture.push('stdout', chunk));
       child.stderr!.on('data', (chunk: Buffer) => this.#capture.push('stderr', chunk));
+      /** Runs an event handler's store work; a store failure is reported, never thrown into the event loop. */
+      const guarded = (fn: () => void) => {
+        try {
+          fn();
+        } catch (error) {
+          this.#init.onProblem(error as Error);
+        }
+      };
       child.on('error', (error: NodeJS.ErrnoException) => {
         if (child.pid !== undefined) return;
         // Never started: no process, so no zombie to reap.
         const reason = error.code === 'ENOENT' ? 'command not found' : error.code === 'EACCES' ? 'permission denied' : error.message;
-        runs.startAttempt(runId, attempt, null, Date.now());
+        guarded(() => runs.startAttempt(runId, attempt, null, Date.now()));
         finish({
           outcome: ended('failed', null, null, `cannot start '${launch.command}': ${reason} (${error.message})`),
           unstartable: true,
@@ -240,7 +262,7 @@ export class RunSupervisor {
       });
       child.on('spawn', () => {
         const pid = child.pid!;
-        runs.startAttempt(runId, attempt, pid, Date.now());
+        guarded(() => runs.startAttempt(runId, attempt, pid, Date.now()));
         watcher = watchProcessGroup(pid, launch.graceMs);
         trackForExit(this.#exitParticipant);
         deadline = setTimeout(() => this.#stop('timed_out'), launch.timeoutMs);
