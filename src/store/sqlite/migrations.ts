@@ -274,9 +274,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 7,
     description: 'runs: launch records beside experiments, their attempts, status transitions and captured logs',
     sql: `
+      -- IF NOT EXISTS: a store whose user_version was set back (to replay an earlier migration) keeps its runs.
       -- A run is an experiment launched and supervised by lablog: same id. status is the run's own
       -- (pending, running, cancelling, ..., timed_out); the experiment keeps one of its five.
-      CREATE TABLE runs (
+      CREATE TABLE IF NOT EXISTS runs (
         experiment_id       TEXT PRIMARY KEY REFERENCES experiments (id) ON DELETE CASCADE,
         command             TEXT NOT NULL,
         args                TEXT NOT NULL,
@@ -302,9 +303,9 @@ export const MIGRATIONS: readonly Migration[] = [
         log_bytes_dropped   INTEGER NOT NULL DEFAULT 0,
         log_next_seq        INTEGER NOT NULL DEFAULT 1
       );
-      CREATE INDEX runs_created ON runs (time_created);
+      CREATE INDEX IF NOT EXISTS runs_created ON runs (time_created);
 
-      CREATE TABLE run_attempts (
+      CREATE TABLE IF NOT EXISTS run_attempts (
         experiment_id  TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
         attempt        INTEGER NOT NULL,
         pid            INTEGER,
@@ -317,19 +318,19 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (experiment_id, attempt)
       ) WITHOUT ROWID;
 
-      CREATE TABLE run_transitions (
+      CREATE TABLE IF NOT EXISTS run_transitions (
         seq           INTEGER PRIMARY KEY,
         experiment_id TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
         status        TEXT NOT NULL,
         attempt       INTEGER NOT NULL,
         at            REAL NOT NULL
       );
-      CREATE INDEX run_transitions_run ON run_transitions (experiment_id, seq);
+      CREATE INDEX IF NOT EXISTS run_transitions_run ON run_transitions (experiment_id, seq);
 
       -- Captured output in chunks: one row per batch of lines, as a JSON array of [attempt, stream, timestamp,
       -- text, cut bytes]; a line's position is first_seq + its index (--follow reads after a position).
       -- bytes: the UTF-8 bytes of the chunk's texts (what the run's log cap counts).
-      CREATE TABLE run_log_chunks (
+      CREATE TABLE IF NOT EXISTS run_log_chunks (
         id            INTEGER PRIMARY KEY,
         experiment_id TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
         first_seq     INTEGER NOT NULL,
@@ -337,7 +338,7 @@ export const MIGRATIONS: readonly Migration[] = [
         bytes         INTEGER NOT NULL,
         lines         TEXT NOT NULL
       );
-      CREATE INDEX run_log_chunks_run ON run_log_chunks (experiment_id, first_seq);
+      CREATE INDEX IF NOT EXISTS run_log_chunks_run ON run_log_chunks (experiment_id, first_seq);
     `,
   },
 ];
