@@ -77,3 +77,24 @@ export type { PlotlyFigure } from './media/plot.js';
 export { EXPERIMENT_STATUSES, type ExperimentStatus } from './model/experiment.js';
 export { SERIES_KINDS, type SeriesKind, type MetricData, type ImagePoint, type PlotPoint } from './model/series.js';
 export { type TableSummary } from './model/table.js';
+export { Run, RUN_WAIT_POLL_MS, MAX_LOG_PAGE_LINES, type RunLogsOptions, type WaitOptions, type ListRunsOptions } from './core/run.js';
+export { MIN_RUN_LOG_CAP_BYTES, type LaunchOptions, type LaunchParam } from './core/run-options.js';
+export { CANCEL_POLL_MS } from './core/run-supervisor.js';
+export { MAX_LOG_LINE_BYTES } from './core/log-capture.js';
+export {
+  RUN_STATUSES,
+  FINAL_RUN_STATUSES,
+  DEFAULT_RUN_TIMEOUT_MS,
+  MAX_RUN_TIMEOUT_MS,
+  DEFAULT_RUN_GRACE_MS,
+  DEFAULT_RUN_LOG_CAP_BYTES,
+  MAX_RUN_RETRIES,
+  type RunStatus,
+  type FinalRunStatus,
+  type RunRecord,
+  type RunAttempt,
+  type RunTransition,
+  type LogPage,
+  type StoredLogLine,
+  type LogStream,
+} from './model/run.js';

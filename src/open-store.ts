@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { LablogError, LablogWarning, describeValue } from './model/errors.js';
 import { driverCodeOf } from './model/error-codes.js';
 import { Store } from './core/store.js';
+import { RUN_STORE_ENV } from './core/run-attach.js';
 import type { LivePublication, Publishing } from './core/publishing.js';
 import { assertKnownOptions, assertOptionsObject } from './model/validation.js';
 import { openStoreBackend } from './store/open-store-backend.js';
@@ -13,13 +14,15 @@ export const STORE_FILE_NAME = 'lablog.db';
 export const DEFAULT_STORE_DIR = '.lablog';
 
 export interface OpenStoreOptions {
-  /** Path of the SQLite file. Default: $LABLOG_DIR/lablog.db, else ./.lablog/lablog.db. */
+  /** Path of the SQLite file. Default: $LABLOG_STORE (set for a launched run), else $LABLOG_DIR/lablog.db, else ./.lablog/lablog.db. */
   path?: string;
 }
 
-/** The store path openStore uses for these options: the option, else $LABLOG_DIR, else ./.lablog. */
+/** The store path openStore uses for these options: the option, else $LABLOG_STORE, else $LABLOG_DIR, else ./.lablog. */
 export function resolveStorePath(path?: string): string {
   if (path !== undefined) return resolve(path);
+  const launched = process.env[RUN_STORE_ENV];
+  if (launched) return resolve(launched);
   const dir = process.env['LABLOG_DIR'];
   return resolve(dir ? dir : DEFAULT_STORE_DIR, STORE_FILE_NAME);
 }

@@ -101,6 +101,7 @@ export const CORE_STORE_IMPORTS = new Set([
   'store/experiment-reader.ts',
   'store/experiment-writer.ts',
   'store/study-store.ts',
+  'store/run-store.ts',
   'store/async.ts',
 ]);
 
@@ -112,6 +113,7 @@ export const CONCRETE_STORE_CLASSES = [
   'SqliteBackend',
   'SqliteServerBackend',
   'SqliteStudyBackend',
+  'SqliteRunBackend',
   'SqlitePublishSource',
   'WriterThread',
   'PostgresBackend',

@@ -14,6 +14,7 @@
 // | series pages      | SeriesPages (series-pages.ts)             | no              | yes           | yes        |
 // | UI queries        | UiQueries (ui-queries.ts)                 | no              | yes           | yes        |
 // | sync ledger       | SyncLedger + WatermarkReader (publish-source.ts, the embedded store's PublishSource) | yes | no | no |
+// | runs              | RunStore (run-store.ts)                   | yes             | not yet       | not yet    |
 //
 // The embedded store is synchronous; it is wrapped to the asynchronous shape (Async<T>) the servers implement.
 // PostgreSQL runs when one is reachable (required with LABLOG_REQUIRE_POSTGRES=1), as in test/postgres-*.test.ts.
@@ -36,6 +37,7 @@ import type { SyncLedger, WatermarkReader } from '../src/store/publish-source.js
 import type { SeriesPages } from '../src/store/series-pages.js';
 import { SqliteBackend } from '../src/store/sqlite/sqlite-backend.js';
 import { WriterThread } from '../src/store/sqlite/writer-thread.js';
+import type { RunStore } from '../src/store/run-store.js';
 import type { StudyStore } from '../src/store/study-store.js';
 import type { UiQueries } from '../src/store/ui-queries.js';
 import {
@@ -1166,6 +1168,241 @@ const LEDGER: Record<keyof (SyncLedger & WatermarkReader), Case> = {
   },
 } satisfies Record<keyof (SyncLedger & WatermarkReader), Case>;
 
+/** A launch record for the experiment `id`, created at T0. */
+const newRun = (id: string, overrides: { timeoutMs?: number; retries?: number } = {}) => ({
+  id,
+  command: 'node',
+  args: ['train.js', '--fast'],
+  cwd: '/work',
+  hostname: 'host-a',
+  supervisorPid: 4242,
+  timeoutMs: overrides.timeoutMs ?? 7_200_000,
+  graceMs: 30_000,
+  retries: overrides.retries ?? 1,
+  logCapBytes: 1_000,
+  timeCreated: T0,
+});
+
+/** A seeded experiment with a launch record; its id. */
+async function seededRun(b: ContractBackend, projectName = project(), name = 'job'): Promise<string> {
+  const id = await b.seed({ project: projectName, name, createdAt: T0 });
+  await b.runs!.createRun(newRun(id));
+  return id;
+}
+
+const line = (attempt: number, stream: 'stdout' | 'stderr', text: string, timestamp = T0) => ({
+  attempt,
+  stream,
+  timestamp,
+  text,
+  cutBytes: 0,
+});
+
+const RUNS: Record<keyof RunStore, Case> = {
+  async createRun(b) {
+    const p = project();
+    const id = await b.seed({ project: p, name: 'job', createdAt: T0 });
+    const record = await b.runs!.createRun(newRun(id));
+    expect(record).toEqual({
+      id,
+      project: p,
+      name: 'job',
+      command: 'node',
+      args: ['train.js', '--fast'],
+      cwd: '/work',
+      hostname: 'host-a',
+      supervisorPid: 4242,
+      pid: null,
+      status: 'pending',
+      attempt: 0,
+      exitCode: null,
+      signal: null,
+      errorMessage: null,
+      timeoutMs: 7_200_000,
+      graceMs: 30_000,
+      retries: 1,
+      logCapBytes: 1_000,
+      timeCreated: T0,
+      timeStarted: null,
+      timeCompleted: null,
+      cancelRequestedAt: null,
+      success: null,
+      logBytes: 0,
+      logLinesDropped: 0,
+      logBytesDropped: 0,
+    });
+    // The run is an experiment: it keeps one of the experiment statuses.
+    expect((await b.reader.getExperiment(id))!.status).toBe('running');
+    expect((await failure(b.runs!.createRun(newRun(randomUUID())))).code).toBe('EXPERIMENT_NOT_FOUND');
+  },
+  async getRun(b) {
+    const id = await seededRun(b);
+    expect((await b.runs!.getRun(id))!.id).toBe(id);
+    expect(await b.runs!.getRun(randomUUID())).toBeUndefined();
+  },
+  async listRuns(b) {
+    const p = project();
+    const first = await seededRun(b, p, 'a');
+    const second = await b.seed({ project: p, name: 'b', createdAt: T0 });
+    await b.runs!.createRun({ ...newRun(second), timeCreated: T0 + 5 });
+    await seededRun(b, project(), 'elsewhere');
+    // A plain experiment of the project is no run.
+    await b.seed({ project: p, name: 'plain', createdAt: T0 + 9 });
+    expect((await b.runs!.listRuns({ project: p })).map((r) => r.id)).toEqual([second, first]);
+    expect((await b.runs!.listRuns({ project: p, limit: 1 })).map((r) => r.id)).toEqual([second]);
+    await b.runs!.startAttempt(first, 1, 77, T0 + 10);
+    expect((await b.runs!.listRuns({ project: p, status: ['running'] })).map((r) => r.id)).toEqual([first]);
+  },
+  async startAttempt(b) {
+    const id = await seededRun(b);
+    await b.runs!.startAttempt(id, 1, 77, T0 + 10);
+    expect(await b.runs!.getRun(id)).toMatchObject({ status: 'running', attempt: 1, pid: 77, timeStarted: T0 + 10 });
+    expect((await b.runs!.attempts(id))[0]).toEqual({
+      attempt: 1,
+      pid: 77,
+      status: 'running',
+      exitCode: null,
+      signal: null,
+      errorMessage: null,
+      timeStarted: T0 + 10,
+      timeCompleted: null,
+    });
+    // A command that could not start has no pid.
+    await b.runs!.startAttempt(id, 2, null, T0 + 20);
+    expect(await b.runs!.getRun(id)).toMatchObject({ attempt: 2, pid: null, timeStarted: T0 + 10 });
+  },
+  async endAttempt(b) {
+    const id = await seededRun(b);
+    await b.runs!.startAttempt(id, 1, 77, T0 + 10);
+    await b.runs!.endAttempt(id, { status: 'failed', exitCode: 3, signal: null, errorMessage: 'boom', timeCompleted: T0 + 20 }, false);
+    // Not final: the run goes on to its next attempt.
+    expect(await b.runs!.getRun(id)).toMatchObject({
+      status: 'running',
+      exitCode: 3,
+      errorMessage: 'boom',
+      timeCompleted: null,
+      success: null,
+    });
+    await b.runs!.startAttempt(id, 2, 78, T0 + 30);
+    expect(await b.runs!.getRun(id)).toMatchObject({ exitCode: null, errorMessage: null });
+    await b.runs!.endAttempt(id, { status: 'completed', exitCode: 0, signal: null, errorMessage: null, timeCompleted: T0 + 40 }, true);
+    expect(await b.runs!.getRun(id)).toMatchObject({ status: 'completed', attempt: 2, exitCode: 0, timeCompleted: T0 + 40, success: true });
+    expect(
+      (await b.runs!.attempts(id)).map((a) => [a.attempt, a.pid, a.status, a.exitCode, a.errorMessage, a.timeStarted, a.timeCompleted]),
+    ).toEqual([
+      [1, 77, 'failed', 3, 'boom', T0 + 10, T0 + 20],
+      [2, 78, 'completed', 0, null, T0 + 30, T0 + 40],
+    ]);
+    expect(await b.reader.getExperiment(id)).toMatchObject({ status: 'completed', endedAt: T0 + 40 });
+  },
+  async transition(b) {
+    const id = await seededRun(b);
+    // pending → completed skips running: refused.
+    expect(await b.runs!.transition(id, 'completed', T0 + 1)).toBe(false);
+    await b.runs!.startAttempt(id, 1, 77, T0 + 10);
+    expect(await b.runs!.transition(id, 'cancelling', T0 + 11)).toBe(true);
+    expect(await b.runs!.transition(id, 'running', T0 + 12)).toBe(false);
+    expect(await b.runs!.transition(id, 'crashed', T0 + 13)).toBe(true);
+    expect(await b.runs!.getRun(id)).toMatchObject({ status: 'crashed', timeCompleted: T0 + 13, success: false });
+    expect((await b.runs!.attempts(id))[0]).toMatchObject({ status: 'crashed', timeCompleted: T0 + 13 });
+    // A final status moves nowhere.
+    expect(await b.runs!.transition(id, 'cancelled', T0 + 14)).toBe(false);
+    expect((await b.reader.getExperiment(id))!.status).toBe('crashed');
+    expect(await b.runs!.transition(randomUUID(), 'running', T0)).toBe(false);
+  },
+  async attempts(b) {
+    const id = await seededRun(b);
+    expect(await b.runs!.attempts(id)).toEqual([]);
+    await b.runs!.startAttempt(id, 1, 77, T0 + 10);
+    expect((await b.runs!.attempts(id)).map((a) => a.attempt)).toEqual([1]);
+  },
+  async transitions(b) {
+    const id = await seededRun(b);
+    await b.runs!.startAttempt(id, 1, 77, T0 + 10);
+    await b.runs!.endAttempt(id, { status: 'failed', exitCode: 1, signal: null, errorMessage: 'x', timeCompleted: T0 + 20 }, false);
+    await b.runs!.startAttempt(id, 2, 78, T0 + 30);
+    await b.runs!.endAttempt(
+      id,
+      { status: 'timed_out', exitCode: null, signal: 'SIGTERM', errorMessage: 't', timeCompleted: T0 + 40 },
+      true,
+    );
+    expect(await b.runs!.transitions(id)).toEqual([
+      { status: 'pending', at: T0, attempt: 0 },
+      { status: 'running', at: T0 + 10, attempt: 1 },
+      { status: 'running', at: T0 + 30, attempt: 2 },
+      { status: 'timed_out', at: T0 + 40, attempt: 2 },
+    ]);
+    // A timed-out run is a failed experiment.
+    expect((await b.reader.getExperiment(id))!.status).toBe('failed');
+  },
+  async requestCancel(b) {
+    const id = await seededRun(b);
+    await b.runs!.startAttempt(id, 1, 77, T0 + 10);
+    const first = await b.runs!.requestCancel(id, T0 + 11);
+    expect(first).toMatchObject({ kind: 'requested', record: { cancelRequestedAt: T0 + 11 } });
+    // A second request is the same request: the first time is kept.
+    expect(await b.runs!.requestCancel(id, T0 + 12)).toMatchObject({ kind: 'requested', record: { cancelRequestedAt: T0 + 11 } });
+    await b.runs!.endAttempt(
+      id,
+      { status: 'cancelled', exitCode: null, signal: 'SIGTERM', errorMessage: 'c', timeCompleted: T0 + 20 },
+      true,
+    );
+    expect(await b.runs!.requestCancel(id, T0 + 30)).toMatchObject({ kind: 'ended', record: { status: 'cancelled' } });
+    const done = await seededRun(b);
+    await b.runs!.startAttempt(done, 1, 1, T0);
+    await b.runs!.endAttempt(done, { status: 'completed', exitCode: 0, signal: null, errorMessage: null, timeCompleted: T0 + 1 }, true);
+    expect(await b.runs!.requestCancel(done, T0 + 2)).toMatchObject({ kind: 'ended', record: { cancelRequestedAt: null } });
+    expect(await b.runs!.requestCancel(randomUUID(), T0)).toEqual({ kind: 'missing' });
+  },
+  async appendLogs(b) {
+    const id = await seededRun(b);
+    // logCapBytes 1000: ten lines of 300 bytes keep the last three, the seven oldest are dropped and counted.
+    const lines = Array.from({ length: 10 }, (_, i) => line(1, i % 2 === 0 ? 'stdout' : 'stderr', `${i}`.repeat(300), T0 + i));
+    await b.runs!.appendLogs(id, lines.slice(0, 4), 1_000);
+    await b.runs!.appendLogs(id, lines.slice(4), 1_000);
+    const page = await b.runs!.readLogs(id, {});
+    expect(page.lines.map((l) => l.text[0])).toEqual(['7', '8', '9']);
+    expect(page.lines[0]).toMatchObject({ attempt: 1, stream: 'stderr', timestamp: T0 + 7, cutBytes: 0 });
+    expect([page.linesDropped, page.bytesDropped]).toEqual([7, 2_100]);
+    expect(await b.runs!.getRun(id)).toMatchObject({ logBytes: 900, logLinesDropped: 7, logBytesDropped: 2_100 });
+    // Bytes, not characters: 'é' is two.
+    const other = await seededRun(b);
+    await b.runs!.appendLogs(other, [line(1, 'stdout', 'é'.repeat(10)), { ...line(1, 'stdout', 'cut'), cutBytes: 99 }], 1_000);
+    expect(await b.runs!.getRun(other)).toMatchObject({ logBytes: 23 });
+    expect((await b.runs!.readLogs(other, {})).lines[1]!.cutBytes).toBe(99);
+  },
+  async readLogs(b) {
+    const id = await seededRun(b);
+    await b.runs!.appendLogs(id, [line(1, 'stdout', 'a'), line(1, 'stderr', 'b'), line(2, 'stdout', 'c'), line(2, 'stderr', 'd')], 1_000);
+    const all = await b.runs!.readLogs(id, {});
+    expect(all.lines.map((l) => [l.attempt, l.stream, l.text])).toEqual([
+      [1, 'stdout', 'a'],
+      [1, 'stderr', 'b'],
+      [2, 'stdout', 'c'],
+      [2, 'stderr', 'd'],
+    ]);
+    expect(all.position).toBe(all.lines[3]!.position);
+    expect((await b.runs!.readLogs(id, { stream: 'stderr' })).lines.map((l) => l.text)).toEqual(['b', 'd']);
+    expect((await b.runs!.readLogs(id, { tail: 2 })).lines.map((l) => l.text)).toEqual(['c', 'd']);
+    expect((await b.runs!.readLogs(id, { stream: 'stdout', tail: 1 })).lines.map((l) => l.text)).toEqual(['c']);
+    expect((await b.runs!.readLogs(id, { limit: 1 })).lines.map((l) => l.text)).toEqual(['a']);
+    // Following: only what came after the last position seen; none yet: the same position back.
+    const after = all.lines[1]!.position;
+    expect((await b.runs!.readLogs(id, { after })).lines.map((l) => l.text)).toEqual(['c', 'd']);
+    expect(await b.runs!.readLogs(id, { after: all.position })).toMatchObject({ lines: [], position: all.position });
+    await b.runs!.appendLogs(id, [line(2, 'stdout', 'e')], 1_000);
+    expect((await b.runs!.readLogs(id, { after: all.position })).lines.map((l) => l.text)).toEqual(['e']);
+  },
+  async attachExperiment(b) {
+    const p = project();
+    const id = await b.seed({ project: p, name: 'job', tags: ['launched'], createdAt: T0 });
+    const record = await b.runs!.attachExperiment(id, ['mine', 'launched'], T0 + 5);
+    expect(record).toMatchObject({ id, project: p, name: 'job', tags: ['launched', 'mine'], heartbeatAt: T0 + 5 });
+    expect((await b.reader.listExperiments({ project: p, tags: ['mine'] })).map((e) => e.id)).toEqual([id]);
+    expect(await b.runs!.attachExperiment(randomUUID(), [], T0)).toBeUndefined();
+  },
+} satisfies Record<keyof RunStore, Case>;
+
 /** Every capability's cases, one per method of its interface. */
 const CASES: Record<Capability, Record<string, Case>> = {
   reader: READER,
@@ -1178,11 +1415,12 @@ const CASES: Record<Capability, Record<string, Case>> = {
   pages: PAGES,
   ui: UI,
   ledger: LEDGER,
+  runs: RUNS,
 };
 
 /** Which capabilities each store has (the table at the top of this file). */
 const HAS: Record<string, readonly Capability[]> = {
-  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger'],
+  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger', 'runs'],
   'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui'],
   'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui'],
 };

@@ -49,6 +49,24 @@ describe('openStore', () => {
     }
   });
 
+  it("in a launched run, defaults to $LABLOG_STORE (the run's store) before $LABLOG_DIR; a path given still wins", () => {
+    const saved = { store: process.env['LABLOG_STORE'], dir: process.env['LABLOG_DIR'] };
+    try {
+      process.env['LABLOG_DIR'] = '/srv/runs';
+      process.env['LABLOG_STORE'] = '/srv/launched/store.db';
+      expect(resolveStorePath()).toBe('/srv/launched/store.db');
+      expect(resolveStorePath('/elsewhere.db')).toBe('/elsewhere.db');
+    } finally {
+      for (const [key, value] of [
+        ['LABLOG_STORE', saved.store],
+        ['LABLOG_DIR', saved.dir],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it('opens $LABLOG_DIR/lablog.db when no path is given', async () => {
     const dir = tempDir();
     const saved = process.env['LABLOG_DIR'];

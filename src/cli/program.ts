@@ -20,6 +20,7 @@ import {
 import { DEFAULT_STUDY_PAGE, MAX_STUDY_PAGE, STUDY_STATUSES, type StudyStatus } from '../model/study.js';
 import { DEFAULT_CONNECTION_LIMITS as CONN } from '../server/connection-limits.js';
 import { DEFAULT_ANONYMOUS_RATE_LIMIT } from '../server/anonymous-rate-guard.js';
+import { LOG_STREAMS, type LogStream } from '../model/run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -37,7 +38,11 @@ async function withStore<T>(path: string | undefined, fn: (store: Store) => T): 
 }
 
 export function buildProgram(write: (text: string) => void = (text) => process.stdout.write(text)): Command {
-  const program = new Command('lablog').description('Look at the experiments in a lablog store.').version(pkg.version).showHelpAfterError();
+  const program = new Command('lablog')
+    .description('Look at the experiments in a lablog store.')
+    .version(pkg.version)
+    .showHelpAfterError()
+    .enablePositionalOptions();
 
   program
     .command('ls')
@@ -66,6 +71,66 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
         renderExperiment(store.getExperiment(experiment, opts.project === undefined ? undefined : { project: opts.project }), goals),
       );
       write(`${text}\n`);
+    });
+
+  program
+    .command('run')
+    .description(
+      "launch a command as a run: an experiment whose output, exit, timeout, cancel and retries lablog records; exit code = the run's",
+    )
+    .usage('[options] -- <command> [args...]')
+    .argument('<command>', 'the program to run')
+    .argument('[args...]', 'its arguments')
+    .option('-p, --project <name>', 'project of the run')
+    .option('--name <name>', "the run's (experiment's) name (default: the command's name)")
+    .option(
+      '--param <key=value...>',
+      'a param logged on the run before it starts (typed: true/false, numbers, else text), given to the child in $LABLOG_PARAMS',
+    )
+    .option('--timeout <duration>', 'stop the run after this long: 90 (s), 30s, 15m, 2h (default 4h, at most 48h)')
+    .option('--retries <n>', 'launch a failed run again up to n times (not a timed-out or cancelled one)')
+    .option('--grace <duration>', 'between SIGTERM and SIGKILL when the run is stopped (default 30s)')
+    .addOption(storeOption())
+    .passThroughOptions()
+    .action(async (command: string, args: string[], opts) => {
+      const { runRun } = await import('./runs-command.js');
+      process.exitCode = await runRun(command, args, opts);
+    });
+
+  program
+    .command('runs')
+    .description('list runs: id, project, name, status, attempt, duration, exit; newest first')
+    .option('-p, --project <name>', 'only this project')
+    .addOption(storeOption())
+    .action(async (opts: { project?: string; store?: string }) => {
+      const { renderRunList } = await import('./runs-command.js');
+      const text = await withStore(opts.store, (store) => renderRunList(store, opts.project));
+      write(`${text}\n`);
+    });
+
+  program
+    .command('logs')
+    .description("print a run's captured output (stdout and stderr, in order)")
+    .argument('<run>', 'id or name')
+    .option('-f, --follow', 'keep printing new lines until the run ends')
+    .addOption(new Option('--stream <stream>', 'only this stream').choices(LOG_STREAMS))
+    .option('--tail <n>', 'only the last n lines')
+    .option('-p, --project <name>', 'project of the name')
+    .addOption(storeOption())
+    .action(async (run: string, opts: { follow?: boolean; stream?: LogStream; tail?: string; project?: string; store?: string }) => {
+      const { runLogs } = await import('./runs-command.js');
+      await runLogs(run, opts, write);
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a run from any terminal: its supervisor stops it (SIGTERM, then SIGKILL after the grace period)')
+    .argument('<run>', 'id or name')
+    .option('-p, --project <name>', 'project of the name')
+    .addOption(storeOption())
+    .action(async (run: string, opts: { project?: string; store?: string }) => {
+      const { runCancel } = await import('./runs-command.js');
+      await runCancel(run, opts, write);
     });
 
   program

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { MAX_HOSTNAME_LENGTH } from '../model/limits.js';
 import type { ExperimentRecord } from '../model/experiment.js';
+import { LIVE_RUN_STATUSES, type RunRecord } from '../model/run.js';
 
 /** A running experiment writes its heartbeat at least this often, even when it logs nothing. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -34,4 +35,14 @@ export function isCrashed(record: ExperimentRecord, now: number): boolean {
   }
   const lastSign = record.heartbeatAt ?? record.updatedAt;
   return now - lastSign > STALE_HEARTBEAT_MS;
+}
+
+/**
+ * True when a run says it is in flight (pending, running, cancelling) but its supervisor on this host has
+ * died. A run supervised on another host is not judged here (its experiment's heartbeat is).
+ */
+export function isRunOrphaned(record: RunRecord): boolean {
+  if (!(LIVE_RUN_STATUSES as readonly string[]).includes(record.status)) return false;
+  if (record.hostname !== THIS_HOST || record.supervisorPid === process.pid) return false;
+  return !isProcessAlive(record.supervisorPid);
 }

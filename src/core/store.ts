@@ -32,6 +32,10 @@ import {
   type StudyStatus,
 } from '../model/study.js';
 import { dedupedName } from '../model/experiment-names.js';
+import { claimLaunchedExperiment } from './run-attach.js';
+import { findRun, launchRun, listRuns, type ListRunsOptions, type Run, type RunContext } from './run.js';
+import type { LaunchOptions } from './run-options.js';
+import type { RunRecord } from '../model/run.js';
 
 import { DEFAULT_PROJECT } from './project.js';
 export { DEFAULT_PROJECT };
@@ -217,18 +221,23 @@ export class Store {
       );
     }
     const base = options.name;
-    const record = this.#backend.createExperiment(
-      {
-        id: newExperimentId(),
-        project,
-        description,
-        tags,
-        createdAt: Date.now(),
-        pid: process.pid,
-        hostname: THIS_HOST,
-      },
-      (attempt) => dedupedName(base, attempt, limits.maxNameLength),
-    );
+    // Inside a run launched by lablog: the first experiment is the run's own (its tags merge in).
+    const launched = claimLaunchedExperiment(this.path);
+    const attached = launched === undefined ? undefined : this.#backend.runs().attachExperiment(launched, tags, Date.now());
+    const record =
+      attached ??
+      this.#backend.createExperiment(
+        {
+          id: newExperimentId(),
+          project,
+          description,
+          tags,
+          createdAt: Date.now(),
+          pid: process.pid,
+          hostname: THIS_HOST,
+        },
+        (attempt) => dedupedName(base, attempt, limits.maxNameLength),
+      );
     const experiment = Experiment.from({
       backend: this.#backend,
       record,
@@ -304,6 +313,41 @@ export class Store {
   countExperiments(options?: ListExperimentsOptions): number {
     this.#assertOpen();
     return this.#backend.countExperiments(toQuery(options));
+  }
+
+  // ---- runs ------------------------------------------------------------------------------------------
+
+  /**
+   * Launches a command as a run: an experiment (params logged first) whose child process this process
+   * supervises (output captured, timeout, cancel, retries). Returns at once; `await run.wait()` for the end.
+   */
+  launch(options: LaunchOptions): Run {
+    this.#assertOpen();
+    const run = launchRun(this.#runContext, options);
+    this.#supervised.add(run);
+    void run.wait().finally(() => this.#supervised.delete(run));
+    return run;
+  }
+
+  /** Runs this store supervises that have not ended: close() stops them first. */
+  readonly #supervised = new Set<Run>();
+
+  /** A run by id or name (supervised here or by another process). RUN_NOT_FOUND or AMBIGUOUS_NAME otherwise. */
+  getRun(idOrName: string, options?: { project?: string }): Run {
+    this.#assertOpen();
+    assertOptionsObject('getRun', options);
+    if (options) assertKnownOptions('getRun', options, ['project']);
+    return findRun(this.#runContext, idOrName, options?.project);
+  }
+
+  /** Launch records, newest first. */
+  listRuns(options?: ListRunsOptions): RunRecord[] {
+    this.#assertOpen();
+    return listRuns(this.#runContext, options);
+  }
+
+  get #runContext(): RunContext {
+    return { backend: this.#backend, path: this.path, onWarning: (warning) => process.emitWarning(warning) };
   }
 
   // ---- studies ---------------------------------------------------------------------------------------
@@ -391,11 +435,22 @@ export class Store {
 
   /** Closes every experiment this Store opened (status 'completed'), then the store itself. */
   /**
-   * Closes the experiments still open, finishes any whose close() ran out of time (within
-   * STORE_CLOSE_WAIT_MS), then the store's connection.
+   * Stops the runs it supervises, closes the experiments still open, finishes any whose close() ran out of
+   * time (within STORE_CLOSE_WAIT_MS), then the store's connection.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // The runs this store supervises are cancelled (SIGTERM, SIGKILL after their grace period) and end first.
+    await Promise.allSettled(
+      [...this.#supervised].map((run) => {
+        try {
+          run.cancel();
+        } catch {
+          // Ended meanwhile.
+        }
+        return run.wait();
+      }),
+    );
     await Promise.allSettled([...this.#open.values()].map((e) => e.close()));
     // A close() that ran out of time (a slow disk, a loaded machine) left its status to record: do it now,
     // while the connection is open; closing it first would leave the run 'crashed' with all its data written.

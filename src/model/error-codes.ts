@@ -30,6 +30,9 @@ export const ERROR_CODES = [
   'ALREADY_IN_STUDY',
   'INSUFFICIENT_RUNS',
   'STUDY_NOT_ARCHIVED',
+  // Runs (launched and supervised jobs).
+  'RUN_NOT_FOUND',
+  'RUN_ENDED',
   // Publishing to a remote store, and the server's answers.
   'SYNC_CONFLICT',
   'NOT_FOUND',
@@ -153,6 +156,9 @@ export type ErrorDetailsByCode = EveryCode<{
   ALREADY_IN_STUDY: { readonly experimentId: string; readonly existingStudyId: string };
   INSUFFICIENT_RUNS: { readonly completed: number; readonly minimumRequired: number };
   STUDY_NOT_ARCHIVED: { readonly study: string; readonly status: string };
+  RUN_NOT_FOUND: { readonly id?: string; readonly key?: string };
+  /** A cancel of a run that has ended: its id and final status. */
+  RUN_ENDED: { readonly id: string; readonly status: string };
   SYNC_CONFLICT: { readonly key: string; readonly after: number | null; readonly serverLastStep: number | null };
   NOT_FOUND: { readonly key?: string };
   UNAUTHENTICATED: { readonly limit?: number; readonly actual?: number };

@@ -2,6 +2,7 @@
 
 import type { ExperimentReader } from './experiment-reader.js';
 import type { ExperimentWriter } from './experiment-writer.js';
+import type { RunStore } from './run-store.js';
 import type { StudyStore } from './study-store.js';
 
 export type { BatchWriter, WriteBatch } from './experiment-writer.js';
@@ -15,5 +16,7 @@ export interface StoreBackend extends ExperimentReader, ExperimentWriter {
   readonly location: string;
   /** The studies of this store. */
   studies(): StudyStore;
+  /** The runs (launch records, attempts, logs) of this store. */
+  runs(): RunStore;
   close(): void;
 }

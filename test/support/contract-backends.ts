@@ -19,12 +19,13 @@ import { openStoreBackend } from '../../src/store/open-store-backend.js';
 import type { PublishSource, SyncLedger, WatermarkReader } from '../../src/store/publish-source.js';
 import type { SeriesPages } from '../../src/store/series-pages.js';
 import type { ServerBackend } from '../../src/store/server-backend.js';
+import type { RunStore } from '../../src/store/run-store.js';
 import type { StudyStore } from '../../src/store/study-store.js';
 import type { UiQueries } from '../../src/store/ui-queries.js';
 import { freshDatabase } from './postgres.js';
 
 /** The capabilities of step 1, by the interface that declares each. */
-export const CAPABILITIES = ['reader', 'writer', 'batch', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'ledger'] as const;
+export const CAPABILITIES = ['reader', 'writer', 'batch', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'ledger', 'runs'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -66,6 +67,7 @@ export interface ContractBackend {
   readonly pages?: Async<SeriesPages>;
   readonly ui?: Async<UiQueries>;
   readonly ledger?: Async<SyncLedger & WatermarkReader>;
+  readonly runs?: Async<RunStore>;
   /** Stores an experiment with its data (the store's own way: a write batch, or a publish); returns its id. */
   seed(seed: Seed): Promise<string>;
   close(): Promise<void>;
@@ -86,7 +88,7 @@ export function has(backend: ContractBackend, capability: Capability): boolean {
   return backend[capability] !== undefined;
 }
 
-/** The embedded store: its backend (reads, writes, studies) and a publish source on the same file (the sync ledger). */
+/** The embedded store: its backend (reads, writes, studies, runs) and a publish source on the same file (the sync ledger). */
 export function openEmbedded(): ContractBackend {
   const dir = mkdtempSync(join(tmpdir(), 'lablog-contract-'));
   const file = join(dir, 'lablog.db');
@@ -101,6 +103,7 @@ export function openEmbedded(): ContractBackend {
     batch: true,
     studies: asAsync(store.studies()),
     ledger: asAsync<SyncLedger & WatermarkReader>(source),
+    runs: asAsync<RunStore>(store.runs()),
     async seed(seed) {
       const id = randomUUID();
       store.createExperiment(

@@ -266,6 +266,77 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT '', hash, (julianday('now') - 2440587.5) * 86400000.0, NULL FROM blobs WHERE hash NOT IN (SELECT hash FROM blob_owners);
     `,
   },
+  {
+    version: 7,
+    description: 'runs: launch records beside experiments, their attempts, status transitions and captured logs',
+    sql: `
+      -- IF NOT EXISTS: a store whose user_version was set back (to replay an earlier migration) keeps its runs.
+      -- A run is an experiment launched and supervised by lablog: same id. status is the run's own
+      -- (pending, running, cancelling, ..., timed_out); the experiment keeps one of its five.
+      CREATE TABLE IF NOT EXISTS runs (
+        experiment_id       TEXT PRIMARY KEY REFERENCES experiments (id) ON DELETE CASCADE,
+        command             TEXT NOT NULL,
+        args                TEXT NOT NULL,
+        cwd                 TEXT NOT NULL,
+        hostname            TEXT NOT NULL,
+        supervisor_pid      INTEGER NOT NULL,
+        pid                 INTEGER,
+        status              TEXT NOT NULL,
+        attempt             INTEGER NOT NULL DEFAULT 0,
+        exit_code           INTEGER,
+        signal              TEXT,
+        error_message       TEXT,
+        timeout_ms          REAL NOT NULL,
+        grace_ms            REAL NOT NULL,
+        retries             INTEGER NOT NULL,
+        log_cap_bytes       INTEGER NOT NULL,
+        time_created        REAL NOT NULL,
+        time_started        REAL,
+        time_completed      REAL,
+        cancel_requested_at REAL,
+        log_bytes           INTEGER NOT NULL DEFAULT 0,
+        log_lines_dropped   INTEGER NOT NULL DEFAULT 0,
+        log_bytes_dropped   INTEGER NOT NULL DEFAULT 0,
+        log_next_seq        INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE INDEX IF NOT EXISTS runs_created ON runs (time_created);
+
+      CREATE TABLE IF NOT EXISTS run_attempts (
+        experiment_id  TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
+        attempt        INTEGER NOT NULL,
+        pid            INTEGER,
+        status         TEXT NOT NULL,
+        exit_code      INTEGER,
+        signal         TEXT,
+        error_message  TEXT,
+        time_started   REAL NOT NULL,
+        time_completed REAL,
+        PRIMARY KEY (experiment_id, attempt)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE IF NOT EXISTS run_transitions (
+        seq           INTEGER PRIMARY KEY,
+        experiment_id TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
+        status        TEXT NOT NULL,
+        attempt       INTEGER NOT NULL,
+        at            REAL NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS run_transitions_run ON run_transitions (experiment_id, seq);
+
+      -- Captured output in chunks: one row per batch of lines, as a JSON array of [attempt, stream, timestamp,
+      -- text, cut bytes]; a line's position is first_seq + its index (--follow reads after a position).
+      -- bytes: the UTF-8 bytes of the chunk's texts (what the run's log cap counts).
+      CREATE TABLE IF NOT EXISTS run_log_chunks (
+        id            INTEGER PRIMARY KEY,
+        experiment_id TEXT NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
+        first_seq     INTEGER NOT NULL,
+        count         INTEGER NOT NULL,
+        bytes         INTEGER NOT NULL,
+        lines         TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS run_log_chunks_run ON run_log_chunks (experiment_id, first_seq);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);

@@ -13,6 +13,7 @@ import { WalSync } from './wal-sync.js';
 import { pendingMigrations } from '../schema-migrations.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
+import { SqliteRunBackend } from './sqlite-run-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
@@ -263,6 +264,7 @@ export class SqliteBackend implements StoreBackend {
   /** The descriptors a blocking caller's fsync goes through (made at the first, see writer()). */
   #wal: WalSync | undefined;
   #studies: SqliteStudyBackend | undefined;
+  #runs: SqliteRunBackend | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -478,6 +480,10 @@ export class SqliteBackend implements StoreBackend {
     return (this.#studies ??= new SqliteStudyBackend(this));
   }
 
+  runs(): SqliteRunBackend {
+    return (this.#runs ??= new SqliteRunBackend(this));
+  }
+
   writer(): WriterThread {
     // While the worker is not running yet, a caller that blocks for its batch writes it through this connection.
     this.#writer ??= new WriterThread(this.location, {
@@ -525,6 +531,11 @@ export class SqliteBackend implements StoreBackend {
   /** @internal The connection, for the other SQLite modules of the store (server, publisher). */
   get database(): Database.Database {
     return this.#db;
+  }
+
+  /** @internal Runs fn (reads) outside a transaction, its failures as STORAGE_ERROR. */
+  read<T>(what: string, fn: () => T): T {
+    return this.#guard(what, fn);
   }
 
   /** @internal Runs fn in one IMMEDIATE transaction; series ids it creates are forgotten if it rolls back. */
