@@ -7,7 +7,7 @@ import { openStore } from '../src/index.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/sqlite/migrations.js';
 import { tempDir } from './helpers.js';
 
-const RUNS_MIGRATION = MIGRATIONS.find((m) => m.sql.includes('CREATE TABLE runs'))!.version;
+const RUNS_MIGRATION = MIGRATIONS.find((m) => m.description.startsWith('runs:'))!.version;
 
 describe('run store migration', () => {
   it('a store made before runs existed migrates, keeps its experiments, and launches runs', async () => {
