@@ -6,6 +6,7 @@ import type { ServerStudyBackend } from '../study-store.js';
 import type { PgStore } from './pg-pool.js';
 import { whereClause } from './where-clause.js';
 import { f8, jsonParam } from './sql-values.js';
+import { STUDY_JSON_FIELDS, STUDY_SORT_COLUMNS, studyPatchColumn } from '../study-columns.js';
 
 interface StudyRow {
   id: string;
@@ -30,22 +31,6 @@ const STUDY_COLUMNS =
   'id, project, name, description, hypothesis, tags, metadata, baseline, template, status, conclusion, archive_reason, ' +
   'preserve_artifacts, created_at, updated_at';
 
-/** StudyPatch fields and their columns: the only names an update puts in its statement. */
-const STUDY_PATCH_COLUMNS: Record<string, string> = {
-  name: 'name',
-  description: 'description',
-  hypothesis: 'hypothesis',
-  tags: 'tags',
-  metadata: 'metadata',
-  baseline: 'baseline',
-  template: 'template',
-  status: 'status',
-  conclusion: 'conclusion',
-  archiveReason: 'archive_reason',
-  preserveArtifacts: 'preserve_artifacts',
-};
-const STUDY_JSON_FIELDS = new Set(['tags', 'metadata', 'baseline', 'template']);
-const STUDY_SORT_COLUMNS: Record<string, string> = { created_at: 'created_at', updated_at: 'updated_at', name: 'name' };
 /** The constraint that makes a study name unique in its project (PostgreSQL's default name for UNIQUE (project, name)). */
 const STUDY_NAME_CONSTRAINT = 'studies_project_name_key';
 const UNIQUE_VIOLATION = '23505';
@@ -176,11 +161,11 @@ export class PostgresStudyBackend implements ServerStudyBackend {
         if (taken.rowCount !== 0) throw nameTaken(patch.name!, current.project, { key: patch.name });
       }
       const values = patch as Record<string, unknown>;
-      const fields = Object.keys(patch).filter((f) => Object.hasOwn(STUDY_PATCH_COLUMNS, f) && values[f] !== undefined);
+      const fields = Object.keys(patch).filter((f) => studyPatchColumn(f) !== undefined && values[f] !== undefined);
       const args: unknown[] = [id, f8(now)];
       const sets = fields.map((f) => {
         args.push(studyParam(f, values[f]));
-        return `${STUDY_PATCH_COLUMNS[f]} = $${args.length}`;
+        return `${studyPatchColumn(f)} = $${args.length}`;
       });
       try {
         const updated = await db.query<StudyRow>(

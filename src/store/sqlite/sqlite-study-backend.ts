@@ -4,6 +4,7 @@ import { LablogError } from '../../model/errors.js';
 import type { StudyFilter, StudyMember, StudyPatch, StudyQuery, StudyRecord, StudyStatus } from '../../model/study.js';
 import type { StudyBackend } from '../study-store.js';
 import type { SqliteBackend } from './sqlite-backend.js';
+import { STUDY_JSON_FIELDS, STUDY_SORT_COLUMNS, studyPatchColumn } from '../study-columns.js';
 
 interface Row {
   id: string;
@@ -22,22 +23,6 @@ interface Row {
   created_at: number;
   updated_at: number;
 }
-
-const COLUMNS: Record<string, string> = {
-  name: 'name',
-  description: 'description',
-  hypothesis: 'hypothesis',
-  tags: 'tags',
-  metadata: 'metadata',
-  baseline: 'baseline',
-  template: 'template',
-  status: 'status',
-  conclusion: 'conclusion',
-  archiveReason: 'archive_reason',
-  preserveArtifacts: 'preserve_artifacts',
-};
-const JSON_FIELDS = new Set(['tags', 'metadata', 'baseline', 'template']);
-const SORT: Record<string, string> = { created_at: 'created_at', updated_at: 'updated_at', name: 'name' };
 
 function toRecord(row: Row): StudyRecord {
   return {
@@ -60,7 +45,7 @@ function toRecord(row: Row): StudyRecord {
 }
 
 function toColumn(field: string, value: unknown): unknown {
-  if (JSON_FIELDS.has(field)) return value === null ? null : JSON.stringify(value);
+  if (STUDY_JSON_FIELDS.has(field)) return value === null ? null : JSON.stringify(value);
   if (typeof value === 'boolean') return value ? 1 : 0;
   return value;
 }
@@ -149,7 +134,9 @@ export class SqliteStudyBackend implements StudyBackend {
     const { sql, args } = this.#where(query);
     const order = query.order === 'asc' ? 'ASC' : 'DESC';
     const rows = this.#db
-      .prepare(`SELECT * FROM studies ${sql} ORDER BY ${SORT[query.sort] ?? 'created_at'} ${order}, id ${order} LIMIT ? OFFSET ?`)
+      .prepare(
+        `SELECT * FROM studies ${sql} ORDER BY ${STUDY_SORT_COLUMNS[query.sort] ?? 'created_at'} ${order}, id ${order} LIMIT ? OFFSET ?`,
+      )
       .all(...args, query.limit, query.offset) as Row[];
     return rows.map(toRecord);
   }
@@ -173,8 +160,10 @@ export class SqliteStudyBackend implements StudyBackend {
           });
         }
       }
-      const fields = Object.keys(patch).filter((f) => COLUMNS[f] !== undefined && (patch as Record<string, unknown>)[f] !== undefined);
-      const sets = fields.map((f) => `${COLUMNS[f]} = ?`);
+      const fields = Object.keys(patch).filter(
+        (f) => studyPatchColumn(f) !== undefined && (patch as Record<string, unknown>)[f] !== undefined,
+      );
+      const sets = fields.map((f) => `${studyPatchColumn(f)} = ?`);
       const values = fields.map((f) => toColumn(f, (patch as Record<string, unknown>)[f]));
       this.#db.prepare(`UPDATE studies SET ${[...sets, 'updated_at = ?'].join(', ')} WHERE id = ?`).run(...values, now, id);
       return this.getStudy(id)!;
