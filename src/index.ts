@@ -79,6 +79,7 @@ export { SERIES_KINDS, type SeriesKind, type MetricData, type ImagePoint, type P
 export { type TableSummary } from './model/table.js';
 export { Run, RUN_WAIT_POLL_MS, MAX_LOG_PAGE_LINES, type RunLogsOptions, type WaitOptions, type ListRunsOptions } from './core/run.js';
 export { MIN_RUN_LOG_CAP_BYTES, type LaunchOptions, type LaunchParam } from './core/run-options.js';
+export { GridLaunch, MAX_GRID_PARALLEL, type LaunchGridOptions, type GridEntry } from './core/run-grid.js';
 export { CANCEL_POLL_MS } from './core/run-supervisor.js';
 export { MAX_LOG_LINE_BYTES } from './core/log-capture.js';
 export {

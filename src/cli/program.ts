@@ -90,9 +90,28 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--timeout <duration>', 'stop the run after this long: 90 (s), 30s, 15m, 2h (default 4h, at most 48h)')
     .option('--retries <n>', 'launch a failed run again up to n times (not a timed-out or cancelled one)')
     .option('--grace <duration>', 'between SIGTERM and SIGKILL when the run is stopped (default 30s)')
+    .option(
+      '--grid <key=v1,v2...>',
+      'launch every combination of these values as runs of a new study (repeat for more params), printing a summary table at the end',
+    )
+    .option('--parallel <n>', 'with --grid: runs at once (default 1)')
+    .option(
+      '--metric <name>',
+      "with --grid: the metric to compare the runs on (the study's grid_search objective; its last value in the summary)",
+    )
+    .option('--goal <min|max>', 'with --metric: whether lower or higher is better (default: read from its name, e.g. loss → min)')
+    .option('--study <name>', "with --grid: the study's name (default: the runs' name)")
     .addOption(storeOption())
     .passThroughOptions()
     .action(async (command: string, args: string[], opts) => {
+      if (opts.grid !== undefined) {
+        const { runGrid } = await import('./run-grid-command.js');
+        process.exitCode = await runGrid(command, args, opts);
+        return;
+      }
+      for (const option of ['parallel', 'metric', 'goal', 'study'] as const) {
+        if (opts[option] !== undefined) throw new LablogError('INVALID_OPTION', `--${option} needs --grid`, { option });
+      }
       const { runRun } = await import('./runs-command.js');
       process.exitCode = await runRun(command, args, opts);
     });

@@ -34,7 +34,9 @@ import {
 import { dedupedName } from '../model/experiment-names.js';
 import { claimLaunchedExperiment } from './run-attach.js';
 import { findRun, launchRun, listRuns, type ListRunsOptions, type Run, type RunContext } from './run.js';
+import { basename } from 'node:path';
 import type { LaunchOptions } from './run-options.js';
+import { GridLaunch, resolveGrid, type LaunchGridOptions } from './run-grid.js';
 import type { RunRecord } from '../model/run.js';
 
 import { DEFAULT_PROJECT } from './project.js';
@@ -327,6 +329,30 @@ export class Store {
     this.#supervised.add(run);
     void run.wait().finally(() => this.#supervised.delete(run));
     return run;
+  }
+
+  /**
+   * Launches every combination of `grid` as a run of a new study (template grid_search when `metric` is
+   * given), at most `parallel` at a time. Returns at once; `await grid.wait()` for every run's end.
+   */
+  launchGrid(options: LaunchGridOptions): GridLaunch {
+    this.#assertOpen();
+    const resolved = resolveGrid(options);
+    const baseName = options.name ?? basename(options.command);
+    const searchSpace = Object.fromEntries(Object.entries(options.grid).map(([k, values]) => [k, [...values]]));
+    const study = this.createStudy({
+      name: options.study ?? baseName,
+      ...(options.project !== undefined ? { project: options.project } : {}),
+      hypothesis: `grid over ${Object.keys(options.grid).join(', ')}`,
+      ...(resolved.metric !== undefined
+        ? {
+            template: 'grid_search' as const,
+            templateParameters: { search_space: searchSpace, metric: resolved.metric, objective: resolved.objective },
+          }
+        : {}),
+      metadata: { command: options.command, args: options.args ?? [], search_space: searchSpace },
+    });
+    return new GridLaunch({ launch: (launch) => this.launch(launch) }, study, resolved, baseName);
   }
 
   /** Runs this store supervises that have not ended: close() stops them first. */
