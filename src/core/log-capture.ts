@@ -19,6 +19,7 @@ export const ECHO_BACKLOG_BYTES = 4 * 1024 * 1024;
 /** How long echoing waits before writing again to a full non-blocking output. */
 const ECHO_RETRY_MS = 10;
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 /**
  * Copies output to a file descriptor without ever blocking the event loop: Node writes to pipes and
@@ -91,8 +92,15 @@ class LineSplitter {
   push(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE, start); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      this.#take(chunk.subarray(start, end));
-      this.#emitLine();
+      if (this.#kept === 0 && this.#cut === 0) {
+        // The whole line is in this chunk: decoded straight from it, with no copy.
+        const kept = Math.min(end - start, MAX_LOG_LINE_BYTES);
+        const stop = kept > 0 && chunk[start + kept - 1] === CARRIAGE_RETURN ? start + kept - 1 : start + kept;
+        this.emit(chunk.toString('utf8', start, stop), end - start - kept);
+      } else {
+        this.#take(chunk.subarray(start, end));
+        this.#emitLine();
+      }
       start = end + 1;
     }
     if (start < chunk.length) this.#take(chunk.subarray(start));
