@@ -99,3 +99,17 @@ export {
   type StoredLogLine,
   type LogStream,
 } from './model/run.js';
+export { EnvVars, type EnvScopeOptions, type SetEnvOptions, type DeleteEnvOptions } from './core/env-vars.js';
+export {
+  ENV_VAR_NAME_RULE,
+  ENV_VAR_NAME_PATTERN,
+  MAX_ENV_VAR_NAME_LENGTH,
+  MAX_ENV_VAR_VALUE_LENGTH,
+  MAX_ENV_VARS_PER_SCOPE,
+  MIN_SECRET_LENGTH,
+  ENV_INHERITANCES,
+  type EnvVar,
+  type EnvInheritance,
+} from './model/env-vars.js';
+export { SECRET_KEY_FILE_ENV, DEFAULT_SECRET_KEY_FILE } from './core/secret-key-file.js';
+export { REDACTED } from './core/secret-redaction.js';

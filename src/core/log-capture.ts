@@ -2,6 +2,7 @@
 
 import { write as writeFd } from 'node:fs';
 import type { LogLine, LogStream } from '../model/run.js';
+import { NO_REDACTION, type Redactor } from './secret-redaction.js';
 
 /** Longest line kept, in bytes; the rest of a longer line (one 50 MB line without a newline) is counted, not kept. */
 export const MAX_LOG_LINE_BYTES = 64 * 1024;
@@ -152,6 +153,7 @@ export class LogCapture {
   #stderrTail: string[] = [];
   readonly #echo: Record<LogStream, EchoSink> | undefined;
   #splitters: Record<LogStream, LineSplitter>;
+  #redact: Redactor = NO_REDACTION;
 
   constructor(options: LogCaptureOptions) {
     this.#options = options;
@@ -166,20 +168,27 @@ export class LogCapture {
     };
   }
 
-  /** Starts capturing attempt `attempt` (its lines are stored under it; the stderr tail starts over). */
-  startAttempt(attempt: number): void {
+  /**
+   * Starts capturing attempt `attempt` (its lines are stored under it; the stderr tail starts over). With a
+   * redactor, each line is redacted before it is stored, kept for the error message or echoed: the echo is
+   * then line by line (a secret split across two chunks is still found), not chunk by chunk.
+   */
+  startAttempt(attempt: number, redact: Redactor = NO_REDACTION): void {
     this.#attempt = attempt;
+    this.#redact = redact;
     this.#stderrTail = [];
     this.#splitters = this.#newSplitters();
   }
 
   /** Takes a chunk of a stream as it arrives. */
   push(stream: LogStream, chunk: Buffer): void {
-    this.#echo?.[stream].push(chunk);
+    if (this.#redact === NO_REDACTION) this.#echo?.[stream].push(chunk);
     this.#splitters[stream].push(chunk);
   }
 
-  #line(stream: LogStream, text: string, cutBytes: number): void {
+  #line(stream: LogStream, raw: string, cutBytes: number): void {
+    const text = this.#redact(raw);
+    if (this.#redact !== NO_REDACTION) this.#echo?.[stream].push(Buffer.from(`${text}\n`, 'utf8'));
     this.#pending.push({ attempt: this.#attempt, stream, timestamp: Date.now(), text, cutBytes });
     this.#pendingBytes += text.length;
     if (stream === 'stderr') {

@@ -38,6 +38,9 @@ import { basename } from 'node:path';
 import type { LaunchOptions } from './run-options.js';
 import { GridLaunch, resolveGrid, type LaunchGridOptions } from './run-grid.js';
 import type { RunRecord } from '../model/run.js';
+import { EnvVars } from './env-vars.js';
+import { openKeyFile, secretKeyPath } from './secret-key-file.js';
+import type { SecretBox } from './secret-box.js';
 
 import { DEFAULT_PROJECT } from './project.js';
 export { DEFAULT_PROJECT };
@@ -373,7 +376,37 @@ export class Store {
   }
 
   get #runContext(): RunContext {
-    return { backend: this.#backend, path: this.path, onWarning: (warning) => process.emitWarning(warning) };
+    return {
+      backend: this.#backend,
+      path: this.path,
+      onWarning: (warning) => process.emitWarning(warning),
+      environment: (project, experimentId) => this.#env.forRun(project, experimentId),
+    };
+  }
+
+  // ---- env vars --------------------------------------------------------------------------------------
+
+  #secretBox: SecretBox | undefined;
+
+  readonly #env: EnvVars = new EnvVars({
+    env: () => {
+      this.#assertOpen();
+      return this.#backend.env();
+    },
+    experiment: (idOrName, project) => {
+      const experiment = this.getExperiment(idOrName, project === undefined ? undefined : { project });
+      return { id: experiment.id, project: experiment.project };
+    },
+    // The key file ($LABLOG_SECRET_KEY_FILE, else ~/.config/lablog/secret.key), read once it is needed.
+    secretBox: (create) => (this.#secretBox ??= openKeyFile(secretKeyPath(), create)),
+  });
+
+  /**
+   * The env vars of this store's projects and experiments, given to launched runs (`store.env.set`,
+   * `list`, `delete`); secrets are sealed with the key file and never shown again.
+   */
+  get env(): EnvVars {
+    return this.#env;
   }
 
   // ---- studies ---------------------------------------------------------------------------------------

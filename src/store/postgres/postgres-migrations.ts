@@ -9,7 +9,7 @@ import { pendingMigrations, type Migration } from '../schema-migrations.js';
  * keys and sessions as version 3). Names are COLLATE "C" so they sort by code point like SQLite's BINARY,
  * whatever the database's locale.
  */
-const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'experiments, params, series in columnar chunks, images, plots, tables, blobs, API keys',
@@ -234,6 +234,23 @@ const MIGRATIONS: readonly Migration[] = [
         SELECT '', b.hash, extract(epoch FROM now()) * 1000, NULL FROM blobs b
         WHERE NOT EXISTS (SELECT 1 FROM blob_owners o WHERE o.hash = b.hash)
         ON CONFLICT DO NOTHING;
+    `,
+  },
+  // Version 5 is the runs migration (added beside this one); the loop applies what is above the recorded maximum.
+  {
+    version: 6,
+    description: 'env vars: per project and per experiment, secrets sealed',
+    // As the SQLite store's version 8: experiment_id '' is the project's own scope.
+    sql: `
+      CREATE TABLE IF NOT EXISTS env_vars (
+        project       text COLLATE "C" NOT NULL,
+        experiment_id text COLLATE "C" NOT NULL DEFAULT '',
+        name          text COLLATE "C" NOT NULL,
+        value         text NOT NULL,
+        secret        boolean NOT NULL,
+        updated_at    double precision NOT NULL,
+        PRIMARY KEY (project, experiment_id, name)
+      );
     `,
   },
 ];
