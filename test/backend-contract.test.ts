@@ -1418,7 +1418,10 @@ const ENV = {
     expect(await b.env!.setVar(envVar(p, 'DATA_DIR'), 10)).toEqual(envVar(p, 'DATA_DIR'));
     // The same name in the experiment's scope is another variable; replacing keeps one row.
     await b.env!.setVar(envVar(p, 'DATA_DIR', { experimentId, value: 'mine' }), 10);
-    expect(await b.env!.setVar(envVar(p, 'DATA_DIR', { value: '', updatedAt: T0 + 1 }), 10)).toMatchObject({ value: '', updatedAt: T0 + 1 });
+    expect(await b.env!.setVar(envVar(p, 'DATA_DIR', { value: '', updatedAt: T0 + 1 }), 10)).toMatchObject({
+      value: '',
+      updatedAt: T0 + 1,
+    });
     expect((await b.env!.listVars({ project: p, experimentId: null })).map((v) => v.value)).toEqual(['']);
     // A plain variable may become secret; a secret never becomes plain again (and stays as it was).
     await b.env!.setVar(envVar(p, 'TOKEN', { value: 'plain' }), 10);

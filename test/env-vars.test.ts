@@ -137,7 +137,7 @@ describe('secrets at rest', () => {
     const run = store.launch({ ...nodeFixture('print-env.mjs', '0', 'HF_TOKEN'), name: 'wrong-key' });
     const record = await run.wait();
     expect(record).toMatchObject({ status: 'failed', pid: null });
-    expect(record.errorMessage).toContain('secret HF_TOKEN of project \'default\' cannot be decrypted with the key');
+    expect(record.errorMessage).toContain("secret HF_TOKEN of project 'default' cannot be decrypted with the key");
     expect(record.errorMessage).toContain('sealed with another key, or altered');
     expect(run.logs().lines).toEqual([]);
   });

@@ -152,6 +152,35 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
       await runCancel(run, opts, write);
     });
 
+  const env = program.command('env').description('env vars given to runs, per project or per experiment (secrets are never shown again)');
+  const scopeOptions = (command: Command) =>
+    command
+      .option('-p, --project <name>', 'the project (default: default)')
+      .option('-e, --experiment <id-or-name>', "an experiment's own vars (they shadow its project's)")
+      .addOption(storeOption());
+  scopeOptions(
+    env
+      .command('set')
+      .description('set env vars: NAME is letters, digits and underscores, starting with a letter, not ending with _')
+      .argument('<NAME=VALUE...>', 'the variables')
+      .option('--secret', 'sealed at rest, never printed again, replaced by *** in captured output; cannot become plain again'),
+  ).action(async (assignments: string[], opts: { project?: string; experiment?: string; secret?: boolean; store?: string }) => {
+    const { runEnvSet } = await import('./env-command.js');
+    write(`${await withStore(opts.store, (store) => runEnvSet(store, assignments, opts))}\n`);
+  });
+  scopeOptions(
+    env.command('ls').description("list env vars: NAME, VALUE (*** for a secret), SECRET, INHERITANCE (an experiment's: resolved)"),
+  ).action(async (opts: { project?: string; experiment?: string; store?: string }) => {
+    const { renderEnvList } = await import('./env-command.js');
+    write(`${await withStore(opts.store, (store) => renderEnvList(store, opts))}\n`);
+  });
+  scopeOptions(
+    env.command('rm').description('delete env vars of the project (or of the experiment)').argument('<NAME...>', 'the names'),
+  ).action(async (names: string[], opts: { project?: string; experiment?: string; store?: string }) => {
+    const { runEnvRm } = await import('./env-command.js');
+    write(`${await withStore(opts.store, (store) => runEnvRm(store, names, opts))}\n`);
+  });
+
   program
     .command('where')
     .description('print the path of the store the other commands use')

@@ -78,19 +78,27 @@ export function assertEnvVarName(name: unknown): asserts name is string {
  */
 export function assertEnvVarValue(name: string, value: unknown, secret: boolean): asserts value is string {
   if (typeof value !== 'string') {
-    throw new LablogError('INVALID_OPTION', `env var ${name}: the value must be a string, got ${secret ? 'a non-string' : describeValue(value)}`, {
-      key: name,
-      option: 'value',
-    });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `env var ${name}: the value must be a string, got ${secret ? 'a non-string' : describeValue(value)}`,
+      {
+        key: name,
+        option: 'value',
+      },
+    );
   }
   const length = characterLength(value);
   if (length > MAX_ENV_VAR_VALUE_LENGTH) {
-    throw new LablogError('INVALID_OPTION', `env var ${name}: the value is ${length} characters; the limit is ${MAX_ENV_VAR_VALUE_LENGTH}`, {
-      key: name,
-      option: 'value',
-      limit: MAX_ENV_VAR_VALUE_LENGTH,
-      actual: length,
-    });
+    throw new LablogError(
+      'INVALID_OPTION',
+      `env var ${name}: the value is ${length} characters; the limit is ${MAX_ENV_VAR_VALUE_LENGTH}`,
+      {
+        key: name,
+        option: 'value',
+        limit: MAX_ENV_VAR_VALUE_LENGTH,
+        actual: length,
+      },
+    );
   }
   if (secret && length > 0 && length < MIN_SECRET_LENGTH) {
     throw new LablogError(

@@ -26,7 +26,20 @@ import type { UiQueries } from '../../src/store/ui-queries.js';
 import { freshDatabase } from './postgres.js';
 
 /** The capabilities of step 1, by the interface that declares each. */
-export const CAPABILITIES = ['reader', 'writer', 'batch', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'ledger', 'runs', 'env'] as const;
+export const CAPABILITIES = [
+  'reader',
+  'writer',
+  'batch',
+  'ingest',
+  'studies',
+  'blobs',
+  'keys',
+  'pages',
+  'ui',
+  'ledger',
+  'runs',
+  'env',
+] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

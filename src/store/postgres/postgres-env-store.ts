@@ -56,12 +56,16 @@ export class PostgresEnvStore implements ServerEnvStore {
         );
         const count = rows[0]!.count;
         if (count >= maxPerScope) {
-          throw new LablogError('LIMIT_EXCEEDED', `a scope holds at most ${maxPerScope} env vars; setting ${entry.name} would make ${count + 1}`, {
-            key: entry.name,
-            project: entry.project,
-            limit: maxPerScope,
-            actual: count + 1,
-          });
+          throw new LablogError(
+            'LIMIT_EXCEEDED',
+            `a scope holds at most ${maxPerScope} env vars; setting ${entry.name} would make ${count + 1}`,
+            {
+              key: entry.name,
+              project: entry.project,
+              limit: maxPerScope,
+              actual: count + 1,
+            },
+          );
         }
       }
       const { rows } = await db.query<Row>(

@@ -48,14 +48,21 @@ export class SqliteEnvBackend implements EnvStore {
         .get(...scope, entry.name) as number | undefined;
       if (existing === 1 && !entry.secret) throw secretDowngrade(entry, entry.name);
       if (existing === undefined) {
-        const count = this.#db.prepare('SELECT count(*) FROM env_vars WHERE project = ? AND experiment_id = ?').pluck().get(...scope) as number;
+        const count = this.#db
+          .prepare('SELECT count(*) FROM env_vars WHERE project = ? AND experiment_id = ?')
+          .pluck()
+          .get(...scope) as number;
         if (count >= maxPerScope) {
-          throw new LablogError('LIMIT_EXCEEDED', `a scope holds at most ${maxPerScope} env vars; setting ${entry.name} would make ${count + 1}`, {
-            key: entry.name,
-            project: entry.project,
-            limit: maxPerScope,
-            actual: count + 1,
-          });
+          throw new LablogError(
+            'LIMIT_EXCEEDED',
+            `a scope holds at most ${maxPerScope} env vars; setting ${entry.name} would make ${count + 1}`,
+            {
+              key: entry.name,
+              project: entry.project,
+              limit: maxPerScope,
+              actual: count + 1,
+            },
+          );
         }
       }
       const row = this.#db
