@@ -5,7 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SERVER_DATABASES, announcedUrl, api, createKey, startCli } from './support/server-process.js';
-import { tempStore } from './helpers.js';
+import { tempDir, tempStore } from './helpers.js';
+import { nodeFixture } from './support/runs.js';
+import { openStore } from '../src/index.js';
 
 const SECRET = 'hf_server-s3cret-5a4b3c';
 
@@ -133,5 +135,46 @@ describe.each(SERVER_DATABASES)('env vars on the server ($kind)', ({ kind, creat
     await expect(serverWith(db, { LABLOG_SECRET_KEY: 'not-hex-and-too-short' })).rejects.toThrow(
       /the secret key \(LABLOG_SECRET_KEY\) must be 64 hex digits .*SECRET_KEY_ERROR/,
     );
+  });
+
+  it("a launch with LABLOG_REMOTE gets the server's project vars below the local ones, its secrets redacted; a key without the project fails the run clearly", async () => {
+    const db = await create();
+    const key = await createKey(db, 'mnist');
+    const other = await createKey(db, 'elsewhere');
+    const server = await serverWith(db, { LABLOG_SECRET_KEY: randomBytes(32).toString('hex') });
+    await api(server, key, 'PUT', '/api/v1/projects/mnist/env/SERVER_ONLY', { value: 'from-server' });
+    await api(server, key, 'PUT', '/api/v1/projects/mnist/env/DATA_DIR', { value: '/server/data' });
+    await api(server, key, 'PUT', '/api/v1/projects/mnist/env/HF_TOKEN', { value: SECRET, secret: true });
+    const dir = tempDir();
+    const saved = { ...process.env };
+    process.env['LABLOG_SECRET_KEY_FILE'] = join(dir, 'secret.key');
+    const store = openStore({ path: join(dir, 'lablog.db') });
+    try {
+      store.env.set({ project: 'mnist', name: 'DATA_DIR', value: '/local/data' });
+      process.env['LABLOG_REMOTE'] = server.url;
+      process.env['LABLOG_API_KEY'] = key;
+      const run = store.launch({ ...nodeFixture('print-env.mjs', '0', 'HF_TOKEN', 'DATA_DIR', 'SERVER_ONLY'), project: 'mnist' });
+      expect(await run.wait()).toMatchObject({ status: 'completed' });
+      expect(run.logs().lines.map((l) => l.text)).toEqual([
+        'HF_TOKEN=***',
+        'DATA_DIR=/local/data',
+        'SERVER_ONLY=from-server',
+        'split:***:end',
+        'failing with *** and again ***',
+      ]);
+
+      process.env['LABLOG_API_KEY'] = other;
+      const refused = store.launch({ ...nodeFixture('print-env.mjs', '0', 'HF_TOKEN'), project: 'mnist' });
+      const record = await refused.wait();
+      expect(record).toMatchObject({ status: 'failed', pid: null });
+      expect(record.errorMessage).toContain(`cannot read the env vars of project 'mnist' from ${server.url}`);
+      expect(record.errorMessage).toContain('[FORBIDDEN]');
+    } finally {
+      for (const name of ['LABLOG_REMOTE', 'LABLOG_API_KEY', 'LABLOG_SECRET_KEY_FILE']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+      await store.close();
+    }
   });
 });

@@ -36,7 +36,7 @@ export interface SupervisorInit {
   /** The child's LABLOG_PARAMS. */
   readonly paramsJson: string;
   /** The env vars of the run's project and experiment, read at each attempt's start (secrets opened). */
-  readonly environment: () => RunEnvironment;
+  readonly environment: () => Promise<RunEnvironment>;
   /** Problems that cannot be thrown (a log batch the store refused), as warnings. */
   readonly onProblem: (error: Error) => void;
 }
@@ -182,23 +182,23 @@ export class RunSupervisor {
     this.#killTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), this.#init.launch.graceMs);
   }
 
-  #attempt(attempt: number): Promise<AttemptResult> {
+  async #attempt(attempt: number): Promise<AttemptResult> {
     const { backend, runId, launch, storePath, paramsJson } = this.#init;
     const runs = backend.runs();
     this.#stopReason = undefined;
     // Read at each attempt: a variable set between attempts (lablog env set --experiment) applies to the next.
     let environment: RunEnvironment;
     try {
-      environment = this.#init.environment();
+      environment = await this.#init.environment();
     } catch (error) {
       this.#capture.startAttempt(attempt);
       runs.startAttempt(runId, attempt, null, Date.now());
       // The message names variables and the key, never a value.
       const reason = `cannot start '${launch.command}': its env vars could not be read: ${(error as Error).message}`;
-      return Promise.resolve({
+      return {
         outcome: { status: 'failed', exitCode: null, signal: null, errorMessage: reason, timeCompleted: Date.now() },
         unstartable: true,
-      });
+      };
     }
     this.#capture.startAttempt(attempt, secretRedactor(environment.secrets));
     const ended = (status: FinalRunStatus, exitCode: number | null, signal: string | null, errorMessage: string | null) => ({

@@ -36,7 +36,7 @@ export interface RunContext {
   readonly path: string;
   readonly onWarning: (warning: LablogWarning) => void;
   /** The env vars a run's child gets (read again at each attempt's start); none when absent. */
-  readonly environment?: (project: string, experimentId: string) => RunEnvironment;
+  readonly environment?: (project: string, experimentId: string) => Promise<RunEnvironment>;
 }
 
 export interface RunLogsOptions {
@@ -207,7 +207,7 @@ export function launchRun(context: RunContext, options: LaunchOptions): Run {
     storePath: context.path,
     launch,
     paramsJson: JSON.stringify(Object.fromEntries(launch.params)),
-    environment: () => context.environment?.(launch.project, experiment.id) ?? { env: {}, secrets: [] },
+    environment: async () => (await context.environment?.(launch.project, experiment.id)) ?? { env: {}, secrets: [] },
     onProblem: (error) =>
       context.onWarning(
         new LablogWarning('STORAGE_ERROR', `run ${experiment.id}: ${error.message}`, { experiment: experiment.id }, { cause: error }),

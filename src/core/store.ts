@@ -39,6 +39,7 @@ import type { LaunchOptions } from './run-options.js';
 import { GridLaunch, resolveGrid, type LaunchGridOptions } from './run-grid.js';
 import type { RunRecord } from '../model/run.js';
 import { EnvVars } from './env-vars.js';
+import { fetchRemoteEnv } from './remote-env.js';
 import { openKeyFile, secretKeyPath } from './secret-key-file.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -380,7 +381,14 @@ export class Store {
       backend: this.#backend,
       path: this.path,
       onWarning: (warning) => process.emitWarning(warning),
-      environment: (project, experimentId) => this.#env.forRun(project, experimentId),
+      environment: async (project, experimentId) => {
+        // The team server's project vars ($LABLOG_REMOTE with $LABLOG_API_KEY) sit below the local ones.
+        const local = this.#env.forRun(project, experimentId);
+        const remote = resolveRemote('launch', undefined, undefined);
+        if (remote === undefined) return local;
+        const server = await fetchRemoteEnv(remote, project);
+        return { env: { ...server.env, ...local.env }, secrets: [...server.secrets, ...local.secrets] };
+      },
     };
   }
 
