@@ -88,6 +88,10 @@ describe('lablog env', () => {
     );
     const noEquals = run('env', 'set', 'JUST_A_NAME');
     expect(noEquals.stderr).toContain("expected NAME=VALUE, got 'JUST_A_NAME' [INVALID_OPTION]");
+    // A secret given without NAME= is not echoed back.
+    const bare = run('env', 'set', '--secret', SECRET);
+    outputs.push(bare.all);
+    expect(bare.stderr).toContain('expected NAME=VALUE, got an argument without NAME= (not shown: it may be the secret) [INVALID_OPTION]');
 
     expect(ok('env', 'rm', '--project', 'mnist', 'EPOCHS')).toBe('removed EPOCHS\n');
     const missing = run('env', 'rm', '--project', 'mnist', 'EPOCHS');

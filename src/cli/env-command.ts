@@ -25,20 +25,22 @@ function where(variable: EnvVar): string {
   return variable.experimentId === undefined ? `project '${variable.project}'` : `experiment ${variable.experimentId}`;
 }
 
-/** `NAME=VALUE` split at the first '='; INVALID_OPTION without one. The message never quotes the value. */
-export function parseAssignment(text: string): { name: string; value: string } {
+/**
+ * `NAME=VALUE` split at the first '='; INVALID_OPTION without one. For a secret the argument is not quoted
+ * (without its '=' it may be the secret itself).
+ */
+export function parseAssignment(text: string, secret: boolean): { name: string; value: string } {
   const eq = text.indexOf('=');
   if (eq <= 0) {
-    throw new LablogError('INVALID_OPTION', `env set: expected NAME=VALUE, got '${eq === 0 ? text.slice(0, 1) : text.slice(0, 40)}'`, {
-      option: 'assignment',
-    });
+    const got = secret ? 'an argument without NAME= (not shown: it may be the secret)' : `'${text.slice(0, 40)}'`;
+    throw new LablogError('INVALID_OPTION', `env set: expected NAME=VALUE, got ${got}`, { option: 'assignment' });
   }
   return { name: text.slice(0, eq), value: text.slice(eq + 1) };
 }
 
 /** Sets each NAME=VALUE (all checked first, so a bad one sets none); one line per variable, values of secrets never shown. */
 export function runEnvSet(store: Store, assignments: string[], opts: EnvCommandOptions & { secret?: boolean }): string {
-  const parsed = assignments.map(parseAssignment);
+  const parsed = assignments.map((text) => parseAssignment(text, opts.secret ?? false));
   for (const { name, value } of parsed) {
     assertEnvVarName(name);
     assertEnvVarValue(name, value, opts.secret ?? false);
