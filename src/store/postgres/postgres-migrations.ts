@@ -236,7 +236,8 @@ export const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT DO NOTHING;
     `,
   },
-  // Version 5 is the runs migration (added beside this one); the loop applies what is above the recorded maximum.
+  // Version 5 is left for the runs migration, made beside this one: migrate() applies a version missing below
+  // the recorded maximum too, so a database that got 6 first gets 5 when it comes.
   {
     version: 6,
     description: 'env vars: per project and per experiment, secrets sealed',
@@ -271,8 +272,13 @@ export async function migrate(db: PgQuery, location: string): Promise<void> {
        applied_at  timestamptz NOT NULL DEFAULT now()
      )`,
   );
-  const { rows } = await db.query<{ version: number | null }>('SELECT max(version) AS version FROM lablog_migrations');
-  for (const migration of pendingMigrations(MIGRATIONS, rows[0]?.version ?? 0, { driver: 'postgres', location, noun: 'database' })) {
+  const { rows } = await db.query<{ version: number }>('SELECT version FROM lablog_migrations');
+  const applied = new Set(rows.map((r) => r.version));
+  const recorded = Math.max(0, ...applied);
+  // pendingMigrations refuses a newer database; then every migration not recorded is applied, in order,
+  // including one below the maximum (numbers taken by migrations made on different branches).
+  pendingMigrations(MIGRATIONS, recorded, { driver: 'postgres', location, noun: 'database' });
+  for (const migration of MIGRATIONS.filter((m) => !applied.has(m.version))) {
     await db.query(migration.sql);
     await db.query('INSERT INTO lablog_migrations (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
   }
