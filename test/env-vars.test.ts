@@ -2,13 +2,15 @@
 
 import { readFileSync, statSync, writeFileSync, chmodSync, existsSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { LablogError, openStore } from '../src/index.js';
 import { ENV_VAR_NAME_RULE } from '../src/model/env-vars.js';
 import { SecretBox } from '../src/core/secret-box.js';
 import { secretRedactor } from '../src/core/secret-redaction.js';
-import { tempDir, tempStore } from './helpers.js';
+import { FIXTURES, tempDir, tempStore, waitForExit } from './helpers.js';
+import { openKeyFile } from '../src/core/secret-key-file.js';
 import { nodeFixture, tsFixture } from './support/runs.js';
 
 const SECRET = 'hf_s3cr3t-token-value';
@@ -109,6 +111,19 @@ describe('secrets at rest', () => {
     expect(bytes.includes(Buffer.from(SECRET))).toBe(false);
     expect(bytes.includes(Buffer.from(SECRET.slice(3, 15)))).toBe(false);
     void path;
+  });
+
+  it('several processes creating the key file at once all end up with the one key', async () => {
+    const children = Array.from({ length: 4 }, () =>
+      spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'seal-with-key-file.ts'), keyFile], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    const results = await Promise.all(children.map((child) => waitForExit(child)));
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    const box = openKeyFile(keyFile, false);
+    const opened = results.map((r) => box.open({ project: 'p', experimentId: null, name: 'RACE' }, r.stdout));
+    expect(opened.map((o) => o.startsWith('sealed by '))).toEqual([true, true, true, true]);
+    expect(readdirSync(dirname(keyFile))).toEqual(['secret.key']);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
   });
 
   it('refuses a key file that group or others can read, naming the file and the mode', () => {
