@@ -6,6 +6,8 @@ import type { BlobStore } from './blob-store.js';
 import type { ExperimentIngest, RemoteExperimentRecord } from './experiment-ingest.js';
 import type { ExperimentReader } from './experiment-reader.js';
 import type { KeyStore } from './key-store.js';
+import type { ServerRunIngest } from './run-ingest.js';
+import type { ServerRunStore } from './run-store.js';
 import type { SeriesPages } from './series-pages.js';
 import type { ServerStudyBackend } from './study-store.js';
 import type { UiQueries } from './ui-queries.js';
@@ -48,5 +50,9 @@ export interface ServerBackend
   readonly location: string;
   /** The studies of the server's store (same rules and errors as the library's). */
   studies(): ServerStudyBackend;
+  /** The runs of the server's store (same rules and errors as the library's). */
+  runs(): ServerRunStore;
+  /** Published runs: snapshots and log lines, written idempotently. */
+  runIngest(): ServerRunIngest;
   close(): Promise<void>;
 }

@@ -20,12 +20,28 @@ import type { PublishSource, SyncLedger, WatermarkReader } from '../../src/store
 import type { SeriesPages } from '../../src/store/series-pages.js';
 import type { ServerBackend } from '../../src/store/server-backend.js';
 import type { RunStore } from '../../src/store/run-store.js';
+import type { RunIngest } from '../../src/store/run-ingest.js';
+import type { RunLedger } from '../../src/store/run-ledger.js';
 import type { StudyStore } from '../../src/store/study-store.js';
 import type { UiQueries } from '../../src/store/ui-queries.js';
 import { freshDatabase } from './postgres.js';
 
 /** The capabilities of step 1, by the interface that declares each. */
-export const CAPABILITIES = ['reader', 'writer', 'batch', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'ledger', 'runs'] as const;
+export const CAPABILITIES = [
+  'reader',
+  'writer',
+  'batch',
+  'ingest',
+  'studies',
+  'blobs',
+  'keys',
+  'pages',
+  'ui',
+  'ledger',
+  'runs',
+  'runIngest',
+  'runLedger',
+] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -68,6 +84,8 @@ export interface ContractBackend {
   readonly ui?: Async<UiQueries>;
   readonly ledger?: Async<SyncLedger & WatermarkReader>;
   readonly runs?: Async<RunStore>;
+  readonly runIngest?: Async<RunIngest>;
+  readonly runLedger?: Async<RunLedger>;
   /** Stores an experiment with its data (the store's own way: a write batch, or a publish); returns its id. */
   seed(seed: Seed): Promise<string>;
   close(): Promise<void>;
@@ -104,6 +122,7 @@ export function openEmbedded(): ContractBackend {
     studies: asAsync(store.studies()),
     ledger: asAsync<SyncLedger & WatermarkReader>(source),
     runs: asAsync<RunStore>(store.runs()),
+    runLedger: asAsync<RunLedger>(source),
     async seed(seed) {
       const id = randomUUID();
       store.createExperiment(
@@ -159,6 +178,8 @@ function serverBackend(
     keys: backend,
     pages: backend,
     ui: backend,
+    runs: backend.runs(),
+    runIngest: backend.runIngest(),
     async seed(seed) {
       const id = randomUUID();
       const now = seed.createdAt;

@@ -34,6 +34,10 @@ import { migrate } from './postgres-migrations.js';
 import { upsertExperiment } from './postgres-publish.js';
 import { PostgresSeriesPages } from './postgres-series-pages.js';
 import { PostgresStudyBackend } from './postgres-study-store.js';
+import { PostgresRunStore } from './postgres-run-store.js';
+import { PostgresRunIngest } from './postgres-run-ingest.js';
+import type { ServerRunStore } from '../run-store.js';
+import type { ServerRunIngest } from '../run-ingest.js';
 import { truncate } from './postgres-truncate.js';
 import { PostgresUiQueries } from './postgres-ui-queries.js';
 
@@ -46,6 +50,8 @@ export class PostgresBackend implements ServerBackend {
   readonly #pages: PostgresSeriesPages;
   readonly #ui: PostgresUiQueries;
   readonly #studies: PostgresStudyBackend;
+  readonly #runs: PostgresRunStore;
+  readonly #runIngest: PostgresRunIngest;
 
   private constructor(pool: PgPool) {
     this.#pool = pool;
@@ -56,6 +62,8 @@ export class PostgresBackend implements ServerBackend {
     this.#pages = new PostgresSeriesPages(pool);
     this.#ui = new PostgresUiQueries(pool);
     this.#studies = new PostgresStudyBackend(pool);
+    this.#runs = new PostgresRunStore(pool);
+    this.#runIngest = new PostgresRunIngest(pool);
   }
 
   /** Connects to the database at `url` and brings its schema up to date. */
@@ -246,6 +254,14 @@ export class PostgresBackend implements ServerBackend {
 
   studies(): ServerStudyBackend {
     return this.#studies;
+  }
+
+  runs(): ServerRunStore {
+    return this.#runs;
+  }
+
+  runIngest(): ServerRunIngest {
+    return this.#runIngest;
   }
 
   /** Waits for running queries, then closes every connection. Closing twice is harmless. */
