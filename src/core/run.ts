@@ -6,6 +6,7 @@ import { isRunOrphaned, THIS_HOST } from './liveness.js';
 import { encodeParam } from './param.js';
 import { resolveLaunch, type LaunchOptions } from './run-options.js';
 import { RunSupervisor } from './run-supervisor.js';
+import type { LivePublication, Publishing } from './publishing.js';
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import { newExperimentId } from './experiment.js';
 import { isUuid } from '../model/ids.js';
@@ -34,7 +35,12 @@ export interface RunContext {
   readonly backend: StoreBackend;
   readonly path: string;
   readonly onWarning: (warning: LablogWarning) => void;
+  /** Live publishing (absent: the store cannot publish). */
+  readonly publishing?: Publishing;
 }
+
+/** After a run ends, its live publication has this long to send the rest (what does not fit waits for `lablog sync`). */
+export const RUN_PUBLISH_STOP_MS = 10_000;
 
 export interface RunLogsOptions {
   stream?: 'stdout' | 'stderr';
@@ -198,6 +204,11 @@ export function launchRun(context: RunContext, options: LaunchOptions): Run {
     backend.setStatus(experiment.id, 'failed', Date.now(), Date.now());
     throw error;
   }
+  // Published from this process (the child may never import lablog): a cancel made on the server comes back through it.
+  let live: LivePublication | undefined;
+  if (launch.remote !== undefined && context.publishing !== undefined) {
+    live = context.publishing.startLive(context.path, experiment.id, launch.remote, (problem) => context.onWarning(problem));
+  }
   const supervisor = new RunSupervisor({
     backend,
     runId: experiment.id,
@@ -208,6 +219,7 @@ export function launchRun(context: RunContext, options: LaunchOptions): Run {
       context.onWarning(
         new LablogWarning('STORAGE_ERROR', `run ${experiment.id}: ${error.message}`, { experiment: experiment.id }, { cause: error }),
       ),
+    ...(live !== undefined ? { onEnded: () => live.stop(RUN_PUBLISH_STOP_MS) } : {}),
   });
   return new Run(context, experiment.id, supervisor);
 }

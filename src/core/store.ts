@@ -347,7 +347,12 @@ export class Store {
   }
 
   get #runContext(): RunContext {
-    return { backend: this.#backend, path: this.path, onWarning: (warning) => process.emitWarning(warning) };
+    return {
+      backend: this.#backend,
+      path: this.path,
+      onWarning: (warning) => process.emitWarning(warning),
+      ...(this.#publishing !== undefined ? { publishing: this.#publishing } : {}),
+    };
   }
 
   // ---- studies ---------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ import { registerPublishRoutes } from './publish-routes.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { registerReadRoutes } from './read-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
+import { registerRunRoutes } from './run-routes.js';
+import { registerRunPublishRoutes } from './run-publish-routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
@@ -175,6 +177,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerReadRoutes(app, backend, limits);
   registerPublishRoutes(app, backend, limits, options.blobQuota !== undefined ? { blobQuota: options.blobQuota } : {});
   registerStudyRoutes(app, backend);
+  registerRunRoutes(app, backend);
+  registerRunPublishRoutes(app, backend);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });
   if (!local) {
     registerSessionRoutes(app, keys, sessions);
