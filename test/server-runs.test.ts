@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/index.js';
 import type { LogPage, RunRecord, RunTransition } from '../src/model/run.js';
 import { publishStore } from '../src/sync/publish-store.js';
+import { MAX_LOG_LINES_PER_REQUEST } from '../src/model/run-publication.js';
 import { tempDir } from './helpers.js';
 import { SERVER_DATABASES, api, createKey, startServer, type ServerProcess } from './support/server-process.js';
 import { startUi } from './support/ui-process.js';
@@ -170,6 +171,20 @@ describe.each(SERVER_DATABASES)('runs on a $kind server', ({ create }) => {
       bytesDropped: 0,
     });
     expect(replay.data).toMatchObject({ position: 3_000, accepted: 0, skipped: 10 });
+    // Hostile bodies: positions that skip inside a request, more lines than a request may carry, a status no run has.
+    const line = (position: number) => ({ position, attempt: 1, stream: 'stdout', timestamp: 0, text: 'x', cutBytes: 0 });
+    const gap = await api(server, key, 'POST', `/api/v1/runs/${run.id}/logs`, { lines: [line(3_001), line(3_003)] });
+    expect([gap.status, gap.data.error]).toEqual([400, 'INVALID_OPTION']);
+    const many = await api(server, key, 'POST', `/api/v1/runs/${run.id}/logs`, {
+      lines: Array.from({ length: MAX_LOG_LINES_PER_REQUEST + 1 }, (_, i) => line(3_001 + i)),
+    });
+    expect(many.data.error).toBe('LIMIT_EXCEEDED');
+    const bad = await api(server, key, 'PUT', `/api/v1/runs/${run.id}`, {
+      ...remote.data,
+      run: { ...remote.data.run, status: 'exploded' },
+    });
+    expect([bad.status, bad.data.error]).toEqual([400, 'INVALID_OPTION']);
+    expect((await serverLines(server, key, run.id)).length).toBe(3_000);
   }, 60_000);
 
   it("scopes every run route to the key's projects: another project's run is not found, nor writable", async () => {
