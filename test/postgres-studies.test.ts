@@ -131,7 +131,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
   describe('schema', () => {
     it('is migration 2; returns the same study backend every call', async () => {
       const { rows } = await sql.query('SELECT version, description FROM lablog_migrations ORDER BY version');
-      expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
       expect(rows[1].description).toMatch(/studies/);
       expect(backend.studies()).toBe(studies);
     });
@@ -145,9 +145,9 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
         const client = new pg.Client({ connectionString: fresh.url });
         await client.connect();
         try {
-          // (and before UI sessions, migration 3, and blob ownership, migration 4, which came after studies)
+          // (and before UI sessions, migration 3, blob ownership, migration 4, and runs, migration 5, which came after studies)
           await client.query(
-            'DROP TABLE blob_owners, blob_checks; DROP INDEX image_points_blob, tables_blob; DROP TABLE ui_sessions; ALTER TABLE api_keys DROP COLUMN last_used_at, DROP COLUMN revoked_at; DROP TABLE study_experiments; DROP TABLE studies; DELETE FROM lablog_migrations WHERE version >= 2',
+            'DROP TABLE run_log_chunks, run_transitions, run_attempts, runs; DROP TABLE blob_owners, blob_checks; DROP INDEX image_points_blob, tables_blob; DROP TABLE ui_sessions; ALTER TABLE api_keys DROP COLUMN last_used_at, DROP COLUMN revoked_at; DROP TABLE study_experiments; DROP TABLE studies; DELETE FROM lablog_migrations WHERE version >= 2',
           );
           const again = await PostgresBackend.open(fresh.url);
           try {
@@ -158,7 +158,7 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
             await again.close();
           }
           const { rows } = await client.query('SELECT max(version) AS v FROM lablog_migrations');
-          expect(rows[0].v).toBe(4);
+          expect(rows[0].v).toBe(5);
         } finally {
           await client.end();
         }
