@@ -14,7 +14,9 @@
 // | series pages      | SeriesPages (series-pages.ts)             | no              | yes           | yes        |
 // | UI queries        | UiQueries (ui-queries.ts)                 | no              | yes           | yes        |
 // | sync ledger       | SyncLedger + WatermarkReader (publish-source.ts, the embedded store's PublishSource) | yes | no | no |
-// | runs              | RunStore (run-store.ts)                   | yes             | not yet       | not yet    |
+// | runs              | RunStore (run-store.ts)                   | yes             | yes           | yes        |
+// | run ingest        | RunIngest (run-ingest.ts)                 | no              | yes           | yes        |
+// | run ledger        | RunLedger (run-ledger.ts, the embedded store's PublishSource) | yes | no  | no         |
 // | env vars          | EnvStore (env-store.ts)                   | yes             | yes           | yes        |
 //
 // The embedded store is synchronous; it is wrapped to the asynchronous shape (Async<T>) the servers implement.
@@ -41,6 +43,9 @@ import { WriterThread } from '../src/store/sqlite/writer-thread.js';
 import type { RunStore } from '../src/store/run-store.js';
 import type { EnvStore } from '../src/store/env-store.js';
 import type { StoredEnvVar } from '../src/model/env-vars.js';
+import type { RunIngest } from '../src/store/run-ingest.js';
+import type { RunLedger } from '../src/store/run-ledger.js';
+import type { RunSnapshot } from '../src/model/run-publication.js';
 import type { StudyStore } from '../src/store/study-store.js';
 import type { UiQueries } from '../src/store/ui-queries.js';
 import {
@@ -1472,6 +1477,153 @@ const ENV = {
     expect(await b.env!.setVar(envVar(p, 'S'), 10)).toMatchObject({ secret: false });
   },
 } satisfies Record<keyof EnvStore, Case>;
+/** A published snapshot of the run `id`: started, in `status`, with the transitions that lead there. */
+function snapshot(
+  id: string,
+  status: 'running' | 'cancelling' | 'completed',
+  overrides: { cancelRequestedAt?: number | null } = {},
+): RunSnapshot {
+  const final = status === 'completed';
+  return {
+    run: {
+      ...newRun(id),
+      pid: 77,
+      status,
+      attempt: 1,
+      exitCode: final ? 0 : null,
+      signal: null,
+      errorMessage: null,
+      timeStarted: T0 + 10,
+      timeCompleted: final ? T0 + 30 : null,
+      cancelRequestedAt: overrides.cancelRequestedAt ?? null,
+    },
+    attempts: [
+      {
+        attempt: 1,
+        pid: 77,
+        status: final ? 'completed' : 'running',
+        exitCode: final ? 0 : null,
+        signal: null,
+        errorMessage: null,
+        timeStarted: T0 + 10,
+        timeCompleted: final ? T0 + 30 : null,
+      },
+    ],
+    transitions: [
+      { status: 'pending', at: T0, attempt: 0 },
+      { status: 'running', at: T0 + 10, attempt: 1 },
+      ...(status === 'cancelling' ? [{ status: 'cancelling' as const, at: T0 + 20, attempt: 1 }] : []),
+      ...(final ? [{ status: 'completed' as const, at: T0 + 30, attempt: 1 }] : []),
+    ],
+  };
+}
+
+const stored = (position: number, text: string, stream: 'stdout' | 'stderr' = 'stdout') => ({
+  ...line(1, stream, text, T0 + position),
+  position,
+});
+
+const RUN_INGEST: Record<keyof RunIngest, Case> = {
+  async putRun(b) {
+    const p = project();
+    const id = await b.seed({ project: p, name: 'job', createdAt: T0 });
+    const first = await b.runIngest!.putRun(id, snapshot(id, 'running'), T0 + 11);
+    expect(first.applied).toBe(true);
+    expect(first.record).toMatchObject({ id, project: p, name: 'job', status: 'running', attempt: 1, pid: 77, success: null });
+    expect(await b.runs!.transitions(id)).toEqual(snapshot(id, 'running').transitions);
+    // The same snapshot again (a retried request): the same run, nothing doubled.
+    expect((await b.runIngest!.putRun(id, snapshot(id, 'running'), T0 + 12)).applied).toBe(true);
+    expect(await b.runs!.transitions(id)).toHaveLength(2);
+    expect(await b.runs!.attempts(id)).toHaveLength(1);
+    // A cancel requested on the server is kept when a snapshot that has not seen it arrives.
+    await b.runs!.requestCancel(id, T0 + 15);
+    const cancelling = await b.runIngest!.putRun(id, snapshot(id, 'cancelling'), T0 + 21);
+    expect(cancelling.record).toMatchObject({ status: 'cancelling', cancelRequestedAt: T0 + 15 });
+    // Ended, then a stale snapshot (fewer transitions, not final): nothing moves back.
+    const done = await b.runIngest!.putRun(id, snapshot(id, 'completed'), T0 + 31);
+    expect(done.record).toMatchObject({ status: 'completed', success: true, exitCode: 0, timeCompleted: T0 + 30 });
+    const stale = await b.runIngest!.putRun(id, snapshot(id, 'running'), T0 + 32);
+    expect(stale.applied).toBe(false);
+    expect(stale.record.status).toBe('completed');
+    expect((await b.runs!.getRun(id))!.status).toBe('completed');
+    expect((await b.runs!.transitions(id)).map((t) => t.status)).toEqual(['pending', 'running', 'completed']);
+    expect((await b.runs!.attempts(id))[0]).toMatchObject({ status: 'completed', exitCode: 0, timeCompleted: T0 + 30 });
+    const missing = randomUUID();
+    expect((await failure(b.runIngest!.putRun(missing, snapshot(missing, 'running'), T0))).code).toBe('EXPERIMENT_NOT_FOUND');
+  },
+  async ingestLogs(b) {
+    const id = await b.seed({ project: project(), name: 'job', createdAt: T0 });
+    await b.runIngest!.putRun(id, snapshot(id, 'running'), T0);
+    // Lines 1..3 once, then 2..5 (a retry that overlaps): each line is stored once, at the client's position.
+    expect(
+      await b.runIngest!.ingestLogs(id, { lines: [1, 2, 3].map((n) => stored(n, `l${n}`)), linesDropped: 0, bytesDropped: 0 }, T0),
+    ).toEqual({
+      position: 3,
+      accepted: 3,
+      skipped: 0,
+    });
+    expect(
+      await b.runIngest!.ingestLogs(
+        id,
+        { lines: [2, 3, 4, 5].map((n) => stored(n, `l${n}`, 'stderr')), linesDropped: 0, bytesDropped: 0 },
+        T0,
+      ),
+    ).toEqual({ position: 5, accepted: 2, skipped: 2 });
+    const page = await b.runs!.readLogs(id, {});
+    expect(page.lines.map((l) => [l.position, l.text, l.stream])).toEqual([
+      [1, 'l1', 'stdout'],
+      [2, 'l2', 'stdout'],
+      [3, 'l3', 'stdout'],
+      [4, 'l4', 'stderr'],
+      [5, 'l5', 'stderr'],
+    ]);
+    // Lines the client's cap dropped before they were sent: a gap, and the client's counters carried.
+    expect(await b.runIngest!.ingestLogs(id, { lines: [stored(9, 'l9')], linesDropped: 3, bytesDropped: 6 }, T0)).toEqual({
+      position: 9,
+      accepted: 1,
+      skipped: 0,
+    });
+    expect(await b.runs!.readLogs(id, { after: 5 })).toMatchObject({ position: 9, linesDropped: 3, bytesDropped: 6 });
+    // Nothing new: the server's position back, counters never lowered.
+    expect(await b.runIngest!.ingestLogs(id, { lines: [], linesDropped: 1, bytesDropped: 1 }, T0)).toEqual({
+      position: 9,
+      accepted: 0,
+      skipped: 0,
+    });
+    expect(await b.runs!.getRun(id)).toMatchObject({ logLinesDropped: 3, logBytesDropped: 6, logBytes: 12 });
+    // The run's cap (1000 bytes) holds on the server too: the oldest lines go (l1–l3 whole, then l4), counted on top.
+    await b.runIngest!.ingestLogs(id, { lines: [stored(10, 'x'.repeat(995))], linesDropped: 3, bytesDropped: 6 }, T0);
+    expect((await b.runs!.readLogs(id, {})).lines.map((l) => l.position)).toEqual([5, 9, 10]);
+    expect(await b.runs!.getRun(id)).toMatchObject({ logBytes: 999, logLinesDropped: 7, logBytesDropped: 14 });
+    expect((await failure(b.runIngest!.ingestLogs(randomUUID(), { lines: [], linesDropped: 0, bytesDropped: 0 }, T0))).code).toBe(
+      'RUN_NOT_FOUND',
+    );
+  },
+} satisfies Record<keyof RunIngest, Case>;
+
+const RUN_LEDGER: Record<keyof RunLedger, Case> = {
+  async runLedger(b) {
+    const id = await seededRun(b);
+    expect(await b.runLedger!.runLedger('http://r', id)).toEqual({ snapshotHash: null, logPosition: 0 });
+    await b.runLedger!.saveRunSnapshot('http://r', id, 'h1', T0);
+    // Per remote.
+    expect(await b.runLedger!.runLedger('http://other', id)).toEqual({ snapshotHash: null, logPosition: 0 });
+  },
+  async saveRunSnapshot(b) {
+    const id = await seededRun(b);
+    await b.runLedger!.saveRunSnapshot('http://r', id, 'h1', T0);
+    await b.runLedger!.saveRunSnapshot('http://r', id, 'h2', T0 + 1);
+    expect(await b.runLedger!.runLedger('http://r', id)).toEqual({ snapshotHash: 'h2', logPosition: 0 });
+  },
+  async saveLogPosition(b) {
+    const id = await seededRun(b);
+    await b.runLedger!.saveLogPosition('http://r', id, 7, T0);
+    await b.runLedger!.saveRunSnapshot('http://r', id, 'h1', T0);
+    // Never back: another publisher of the same run may have saved a later position.
+    await b.runLedger!.saveLogPosition('http://r', id, 5, T0 + 1);
+    expect(await b.runLedger!.runLedger('http://r', id)).toEqual({ snapshotHash: 'h1', logPosition: 7 });
+  },
+} satisfies Record<keyof RunLedger, Case>;
 
 /** Every capability's cases, one per method of its interface. */
 const CASES: Record<Capability, Record<string, Case>> = {
@@ -1487,13 +1639,15 @@ const CASES: Record<Capability, Record<string, Case>> = {
   ledger: LEDGER,
   runs: RUNS,
   env: ENV,
+  runIngest: RUN_INGEST,
+  runLedger: RUN_LEDGER,
 };
 
 /** Which capabilities each store has (the table at the top of this file). */
 const HAS: Record<string, readonly Capability[]> = {
-  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger', 'runs', 'env'],
-  'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'env'],
-  'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'env'],
+  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger', 'runs', 'env', 'runLedger'],
+  'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'runs', 'env', 'runIngest'],
+  'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'runs', 'env', 'runIngest'],
 };
 
 const BACKENDS: { label: string; open: () => Promise<ContractBackend> }[] = [

@@ -91,7 +91,7 @@ describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) =
     await sql(
       db,
       kind === 'postgres'
-        ? 'DROP TABLE blob_owners, blob_checks; DROP INDEX image_points_blob, tables_blob; DELETE FROM lablog_migrations WHERE version = 4;'
+        ? 'DROP TABLE run_log_chunks, run_transitions, run_attempts, runs; DROP TABLE blob_owners, blob_checks; DROP INDEX image_points_blob, tables_blob; DELETE FROM lablog_migrations WHERE version >= 4;'
         : 'DROP TABLE blob_owners; DROP TABLE blob_checks; DROP INDEX image_points_blob; DROP INDEX tables_blob; PRAGMA user_version = 5;',
     );
     server = await startServer(db, { args: ['--blob-grace', '1'] });

@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path';
 import { LablogError, describeValue } from '../model/errors.js';
 import { resolveLimits } from '../model/limits.js';
 import { DEFAULT_PROJECT } from './project.js';
+import { resolveRemote, type RemoteSpec } from './publishing.js';
 import { assertKnownOptions, assertName, assertOptionsObject, checkParamValue } from '../model/validation.js';
 import {
   DEFAULT_RUN_GRACE_MS,
@@ -43,6 +44,12 @@ export interface LaunchOptions {
   logCap?: number;
   /** Also write the child's output to this process's stdout and stderr as it comes (default false). */
   echo?: boolean;
+  /**
+   * Publish the run live to a lablog server from this (the supervising) process: its experiment, record,
+   * transitions and logs, and a cancel made there reaches the child within about a second. Default:
+   * $LABLOG_REMOTE with $LABLOG_API_KEY when set; false: never.
+   */
+  remote?: { url: string; apiKey: string } | false;
 }
 
 /** The options launch() knows. */
@@ -60,6 +67,7 @@ export const LAUNCH_OPTIONS = [
   'cwd',
   'logCap',
   'echo',
+  'remote',
 ] as const;
 
 /** Launch options checked, with every default applied. */
@@ -77,6 +85,8 @@ export interface ResolvedLaunch {
   readonly cwd: string;
   readonly logCapBytes: number;
   readonly echo: boolean;
+  /** Where the supervisor publishes the run live; undefined: nowhere. */
+  readonly remote: RemoteSpec | undefined;
 }
 
 function invalid(message: string, option: string, extra: { limit?: number; actual?: unknown } = {}): LablogError {
@@ -162,6 +172,10 @@ export function resolveLaunch(options: LaunchOptions): ResolvedLaunch {
   if (options.echo !== undefined && typeof options.echo !== 'boolean') {
     throw invalid(`echo must be a boolean, got ${describeValue(options.echo)}`, 'echo');
   }
+  if (options.remote !== undefined && options.remote !== false && (typeof options.remote !== 'object' || options.remote === null)) {
+    throw invalid(`remote must be { url, apiKey } or false, got ${describeValue(options.remote)}`, 'remote');
+  }
+  const remote = options.remote === false ? undefined : resolveRemote('launch', options.remote?.url, options.remote?.apiKey);
   return {
     command: options.command,
     args: strings('args', options.args),
@@ -176,5 +190,6 @@ export function resolveLaunch(options: LaunchOptions): ResolvedLaunch {
     cwd: resolve(options.cwd ?? process.cwd()),
     logCapBytes: logCap,
     echo: options.echo ?? false,
+    remote,
   };
 }

@@ -39,6 +39,8 @@ export interface SupervisorInit {
   readonly environment: () => Promise<RunEnvironment>;
   /** Problems that cannot be thrown (a log batch the store refused), as warnings. */
   readonly onProblem: (error: Error) => void;
+  /** Awaited once the run has ended, before `done` settles (the live publication sends the end). */
+  readonly onEnded?: () => Promise<void>;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -131,6 +133,11 @@ export class RunSupervisor {
       this.#init.onProblem(error as Error);
     } finally {
       clearInterval(heartbeat);
+    }
+    try {
+      await this.#init.onEnded?.();
+    } catch (error) {
+      this.#init.onProblem(error as Error);
     }
     const skipped = this.#capture.echoSkipped;
     if (skipped > 0) {

@@ -6,6 +6,7 @@ import { isRunOrphaned, THIS_HOST } from './liveness.js';
 import { encodeParam } from './param.js';
 import { resolveLaunch, type LaunchOptions } from './run-options.js';
 import { RunSupervisor } from './run-supervisor.js';
+import type { LivePublication, Publishing } from './publishing.js';
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import { newExperimentId } from './experiment.js';
 import { isUuid } from '../model/ids.js';
@@ -37,7 +38,12 @@ export interface RunContext {
   readonly onWarning: (warning: LablogWarning) => void;
   /** The env vars a run's child gets (read again at each attempt's start); none when absent. */
   readonly environment?: (project: string, experimentId: string) => Promise<RunEnvironment>;
+  /** Live publishing (absent: the store cannot publish). */
+  readonly publishing?: Publishing;
 }
+
+/** After a run ends, its live publication has this long to send the rest (what does not fit waits for `lablog sync`). */
+export const RUN_PUBLISH_STOP_MS = 10_000;
 
 export interface RunLogsOptions {
   stream?: 'stdout' | 'stderr';
@@ -201,6 +207,11 @@ export function launchRun(context: RunContext, options: LaunchOptions): Run {
     backend.setStatus(experiment.id, 'failed', Date.now(), Date.now());
     throw error;
   }
+  // Published from this process (the child may never import lablog): a cancel made on the server comes back through it.
+  let live: LivePublication | undefined;
+  if (launch.remote !== undefined && context.publishing !== undefined) {
+    live = context.publishing.startLive(context.path, experiment.id, launch.remote, (problem) => context.onWarning(problem));
+  }
   const supervisor = new RunSupervisor({
     backend,
     runId: experiment.id,
@@ -212,6 +223,7 @@ export function launchRun(context: RunContext, options: LaunchOptions): Run {
       context.onWarning(
         new LablogWarning('STORAGE_ERROR', `run ${experiment.id}: ${error.message}`, { experiment: experiment.id }, { cause: error }),
       ),
+    ...(live !== undefined ? { onEnded: () => live.stop(RUN_PUBLISH_STOP_MS) } : {}),
   });
   return new Run(context, experiment.id, supervisor);
 }

@@ -389,6 +389,7 @@ export class Store {
         const server = await fetchRemoteEnv(remote, project);
         return { env: { ...server.env, ...local.env }, secrets: [...server.secrets, ...local.secrets] };
       },
+      ...(this.#publishing !== undefined ? { publishing: this.#publishing } : {}),
     };
   }
 

@@ -8,6 +8,8 @@ import { EXPERIMENT_STATUSES, type ExperimentStatus, type ParamRecord } from '..
 import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumnToArray, encodeColumn, type ColumnEncoding } from '../store/column-codec.js';
 import { rejection } from '../store/ingest-plan.js';
 import type { IngestMetric, PublishedExperiment, RejectedItem } from '../store/server-backend.js';
+import type { LogIngestResult, PublishedLogs, RunSnapshot } from '../model/run-publication.js';
+import type { RunRecord } from '../model/run.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -436,4 +438,18 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
     version: version as string | null,
     params,
   };
+}
+
+/** PUT /api/v1/runs/{id}: a run's snapshot (record, attempts, transitions); the experiment is published first. */
+export type WireRun = RunSnapshot;
+/** The answer to PUT /api/v1/runs/{id}: the run as the server holds it (cancelRequestedAt: a cancel asked for there). */
+export interface WireRunAnswer {
+  readonly run: RunRecord;
+  readonly applied: boolean;
+}
+/** POST /api/v1/runs/{id}/logs: lines with the client's positions, after the last one the server acknowledged. */
+export type WireRunLogs = PublishedLogs;
+/** The answer to POST /api/v1/runs/{id}/logs: the server's last position, and the run's cancel request if any. */
+export interface WireRunLogsAnswer extends LogIngestResult {
+  readonly cancelRequestedAt: number | null;
 }

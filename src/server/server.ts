@@ -12,6 +12,8 @@ import { registerReadRoutes } from './read-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
 import { registerEnvRoutes } from './env-routes.js';
 import type { SecretBox } from '../core/secret-box.js';
+import { registerRunRoutes } from './run-routes.js';
+import { registerRunPublishRoutes } from './run-publish-routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
@@ -180,6 +182,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerPublishRoutes(app, backend, limits, options.blobQuota !== undefined ? { blobQuota: options.blobQuota } : {});
   registerStudyRoutes(app, backend);
   registerEnvRoutes(app, backend, options.secrets);
+  registerRunRoutes(app, backend);
+  registerRunPublishRoutes(app, backend);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });
   if (!local) {
     registerSessionRoutes(app, keys, sessions);

@@ -4,8 +4,14 @@ import type { ImagePoint, MetricData } from '../model/series.js';
 import type { ExperimentReader } from './experiment-reader.js';
 import type { StudyStore } from './study-store.js';
 import type { SyncLedger } from './sync-ledger.js';
+import type { RunLedger } from './run-ledger.js';
+import type { RunStore } from './run-store.js';
 
 export type { LedgerEntry, SyncLedger, Truncation } from './sync-ledger.js';
+export type { RunLedger, RunLedgerEntry } from './run-ledger.js';
+
+/** The reads of a run a publisher sends, and the cancel request a remote passes on to its supervisor. */
+export type RunSource = Pick<RunStore, 'getRun' | 'attempts' | 'transitions' | 'readLogs' | 'requestCancel'>;
 
 export interface PlotText {
   readonly step: number;
@@ -28,7 +34,10 @@ export interface WatermarkReader {
  * What a publisher reads and records: a local store opened for it (its own connection: the publisher may
  * run in another thread), closed by the publisher when done.
  */
-export interface PublishSource extends ExperimentReader, WatermarkReader, SyncLedger, Pick<StudyStore, 'studyOf' | 'getStudy' | 'members'> {
+export interface PublishSource
+  extends ExperimentReader, WatermarkReader, SyncLedger, RunLedger, Pick<StudyStore, 'studyOf' | 'getStudy' | 'members'> {
+  /** The store's runs, for publishing the experiments that are runs. */
+  runs(): RunSource;
   readonly location: string;
   close(): void;
 }

@@ -7,6 +7,8 @@ import type { ExperimentIngest, RemoteExperimentRecord } from './experiment-inge
 import type { ExperimentReader } from './experiment-reader.js';
 import type { ServerEnvStore } from './env-store.js';
 import type { KeyStore } from './key-store.js';
+import type { ServerRunIngest } from './run-ingest.js';
+import type { ServerRunStore } from './run-store.js';
 import type { SeriesPages } from './series-pages.js';
 import type { ServerStudyBackend } from './study-store.js';
 import type { UiQueries } from './ui-queries.js';
@@ -51,5 +53,9 @@ export interface ServerBackend
   studies(): ServerStudyBackend;
   /** The env vars of the server's store (same rules and errors as the library's; secrets sealed with the server's key). */
   env(): ServerEnvStore;
+  /** The runs of the server's store (same rules and errors as the library's). */
+  runs(): ServerRunStore;
+  /** Published runs: snapshots and log lines, written idempotently. */
+  runIngest(): ServerRunIngest;
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import {
   type WirePlotPoint,
 } from '../remote/protocol.js';
 import type { RemoteClient, RetryPolicy } from './remote-client.js';
+import { publishRun } from './run-publisher.js';
 
 /** Metric points per ingest request (about 2–3 MB of JSON in the compact column encoding). */
 export const POINTS_PER_REQUEST = 200_000;
@@ -127,6 +128,21 @@ export class Publisher {
 
     await this.#publishSeries(record, new Map(ledger.series), ledger.truncationSeq, report, options);
     await this.#publishTables(record, ledger.tables, report, options);
+    // An experiment that is a run: its record, attempts, transitions and log lines (and a cancel asked for there, passed on).
+    const run = await publishRun(this.#source, this.#client, record.id, retry);
+    if (run !== undefined) {
+      report.accepted += run.accepted;
+      report.skipped += run.skipped;
+      if (run.problem) {
+        report.problems.push({
+          experimentId: record.id,
+          experiment: record.name,
+          item: { kind: 'run', name: record.name },
+          code: run.problem.code,
+          message: run.problem.message,
+        });
+      }
+    }
     return report;
   }
 

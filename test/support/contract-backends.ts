@@ -21,6 +21,8 @@ import type { SeriesPages } from '../../src/store/series-pages.js';
 import type { ServerBackend } from '../../src/store/server-backend.js';
 import type { RunStore } from '../../src/store/run-store.js';
 import type { EnvStore } from '../../src/store/env-store.js';
+import type { RunIngest } from '../../src/store/run-ingest.js';
+import type { RunLedger } from '../../src/store/run-ledger.js';
 import type { StudyStore } from '../../src/store/study-store.js';
 import type { UiQueries } from '../../src/store/ui-queries.js';
 import { freshDatabase } from './postgres.js';
@@ -39,6 +41,8 @@ export const CAPABILITIES = [
   'ledger',
   'runs',
   'env',
+  'runIngest',
+  'runLedger',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -83,6 +87,8 @@ export interface ContractBackend {
   readonly ledger?: Async<SyncLedger & WatermarkReader>;
   readonly runs?: Async<RunStore>;
   readonly env?: Async<EnvStore>;
+  readonly runIngest?: Async<RunIngest>;
+  readonly runLedger?: Async<RunLedger>;
   /** Stores an experiment with its data (the store's own way: a write batch, or a publish); returns its id. */
   seed(seed: Seed): Promise<string>;
   close(): Promise<void>;
@@ -120,6 +126,7 @@ export function openEmbedded(): ContractBackend {
     ledger: asAsync<SyncLedger & WatermarkReader>(source),
     runs: asAsync<RunStore>(store.runs()),
     env: asAsync<EnvStore>(store.env()),
+    runLedger: asAsync<RunLedger>(source),
     async seed(seed) {
       const id = randomUUID();
       store.createExperiment(
@@ -176,6 +183,8 @@ function serverBackend(
     pages: backend,
     ui: backend,
     env: backend.env(),
+    runs: backend.runs(),
+    runIngest: backend.runIngest(),
     async seed(seed) {
       const id = randomUUID();
       const now = seed.createdAt;

@@ -36,6 +36,10 @@ import { upsertExperiment } from './postgres-publish.js';
 import { PostgresSeriesPages } from './postgres-series-pages.js';
 import { PostgresStudyBackend } from './postgres-study-store.js';
 import { PostgresEnvStore } from './postgres-env-store.js';
+import { PostgresRunStore } from './postgres-run-store.js';
+import { PostgresRunIngest } from './postgres-run-ingest.js';
+import type { ServerRunStore } from '../run-store.js';
+import type { ServerRunIngest } from '../run-ingest.js';
 import { truncate } from './postgres-truncate.js';
 import { PostgresUiQueries } from './postgres-ui-queries.js';
 
@@ -49,6 +53,8 @@ export class PostgresBackend implements ServerBackend {
   readonly #ui: PostgresUiQueries;
   readonly #studies: PostgresStudyBackend;
   readonly #env: PostgresEnvStore;
+  readonly #runs: PostgresRunStore;
+  readonly #runIngest: PostgresRunIngest;
 
   private constructor(pool: PgPool) {
     this.#pool = pool;
@@ -60,6 +66,8 @@ export class PostgresBackend implements ServerBackend {
     this.#ui = new PostgresUiQueries(pool);
     this.#studies = new PostgresStudyBackend(pool);
     this.#env = new PostgresEnvStore(pool);
+    this.#runs = new PostgresRunStore(pool);
+    this.#runIngest = new PostgresRunIngest(pool);
   }
 
   /** Connects to the database at `url` and brings its schema up to date. */
@@ -254,6 +262,14 @@ export class PostgresBackend implements ServerBackend {
 
   env(): ServerEnvStore {
     return this.#env;
+  }
+
+  runs(): ServerRunStore {
+    return this.#runs;
+  }
+
+  runIngest(): ServerRunIngest {
+    return this.#runIngest;
   }
 
   /** Waits for running queries, then closes every connection. Closing twice is harmless. */

@@ -236,8 +236,74 @@ export const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT DO NOTHING;
     `,
   },
-  // Version 5 is left for the runs migration, made beside this one: migrate() applies a version missing below
-  // the recorded maximum too, so a database that got 6 first gets 5 when it comes.
+  {
+    version: 5,
+    description: 'runs: launch records beside experiments, their attempts, status transitions and captured logs',
+    // As the SQLite store's version 7 (runs published by their supervisors, and cancel requests made here).
+    sql: `
+      CREATE TABLE runs (
+        experiment_id       text COLLATE "C" PRIMARY KEY REFERENCES experiments (id) ON DELETE CASCADE,
+        command             text NOT NULL,
+        args                text NOT NULL,
+        cwd                 text NOT NULL,
+        hostname            text NOT NULL,
+        supervisor_pid      bigint NOT NULL,
+        pid                 bigint,
+        status              text COLLATE "C" NOT NULL,
+        attempt             integer NOT NULL DEFAULT 0,
+        exit_code           integer,
+        signal              text,
+        error_message       text,
+        timeout_ms          double precision NOT NULL,
+        grace_ms            double precision NOT NULL,
+        retries             integer NOT NULL,
+        log_cap_bytes       bigint NOT NULL,
+        time_created        double precision NOT NULL,
+        time_started        double precision,
+        time_completed      double precision,
+        cancel_requested_at double precision,
+        log_bytes           bigint NOT NULL DEFAULT 0,
+        log_lines_dropped   bigint NOT NULL DEFAULT 0,
+        log_bytes_dropped   bigint NOT NULL DEFAULT 0,
+        log_next_seq        bigint NOT NULL DEFAULT 1
+      );
+      CREATE INDEX runs_created ON runs (time_created, experiment_id);
+
+      CREATE TABLE run_attempts (
+        experiment_id  text COLLATE "C" NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
+        attempt        integer NOT NULL,
+        pid            bigint,
+        status         text COLLATE "C" NOT NULL,
+        exit_code      integer,
+        signal         text,
+        error_message  text,
+        time_started   double precision NOT NULL,
+        time_completed double precision,
+        PRIMARY KEY (experiment_id, attempt)
+      );
+
+      CREATE TABLE run_transitions (
+        seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        experiment_id text COLLATE "C" NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
+        status        text COLLATE "C" NOT NULL,
+        attempt       integer NOT NULL,
+        at            double precision NOT NULL
+      );
+      CREATE INDEX run_transitions_run ON run_transitions (experiment_id, seq);
+
+      -- As in SQLite: one row per batch of lines, a JSON array of [attempt, stream, timestamp, text, cut bytes];
+      -- a line's position is first_seq + its index. bytes: the UTF-8 bytes of the texts (what the cap counts).
+      CREATE TABLE run_log_chunks (
+        id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        experiment_id text COLLATE "C" NOT NULL REFERENCES runs (experiment_id) ON DELETE CASCADE,
+        first_seq     bigint NOT NULL,
+        count         integer NOT NULL,
+        bytes         bigint NOT NULL,
+        lines         text NOT NULL
+      );
+      CREATE INDEX run_log_chunks_run ON run_log_chunks (experiment_id, first_seq);
+    `,
+  },
   {
     version: 6,
     description: 'env vars: per project and per experiment, secrets sealed',

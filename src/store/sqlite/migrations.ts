@@ -355,6 +355,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 10,
+    description: 'publishing runs: per remote, the run snapshot and the last log position acknowledged (client)',
+    sql: `
+      -- Client side, beside sync_experiments: what each remote has acknowledged of each run.
+      CREATE TABLE IF NOT EXISTS sync_runs (
+        remote        TEXT NOT NULL,
+        experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        snapshot_hash TEXT,
+        log_position  INTEGER NOT NULL DEFAULT 0,
+        synced_at     REAL,
+        PRIMARY KEY (remote, experiment_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);

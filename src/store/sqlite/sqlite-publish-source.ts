@@ -5,7 +5,7 @@ import type { ImageMeta, ImagePoint, MetricData, PlotPoint, SeriesRecord } from 
 import type { TableRecord, TableSummary } from '../../model/table.js';
 import { decodeChunks } from '../column-codec.js';
 import type { StudyMember, StudyRecord } from '../../model/study.js';
-import type { LedgerEntry, PlotText, PublishSource, Truncation } from '../publish-source.js';
+import type { LedgerEntry, PlotText, PublishSource, RunLedgerEntry, RunSource, Truncation } from '../publish-source.js';
 import { SqliteBackend } from './sqlite-backend.js';
 
 interface ChunkRow {
@@ -239,6 +239,40 @@ export class SqlitePublishSource implements PublishSource {
            ON CONFLICT (remote, experiment_id, name) DO UPDATE SET logged_at = excluded.logged_at`,
         )
         .run(remote, experimentId, name, loggedAt);
+    });
+  }
+
+  runs(): RunSource {
+    return this.#store.runs();
+  }
+
+  runLedger(remote: string, runId: string): RunLedgerEntry {
+    const row = this.#db
+      .prepare('SELECT snapshot_hash, log_position FROM sync_runs WHERE remote = ? AND experiment_id = ?')
+      .get(remote, runId) as { snapshot_hash: string | null; log_position: number } | undefined;
+    return { snapshotHash: row?.snapshot_hash ?? null, logPosition: row?.log_position ?? 0 };
+  }
+
+  saveRunSnapshot(remote: string, runId: string, snapshotHash: string, now: number): void {
+    this.#store.transaction('recording a published run', () => {
+      this.#db
+        .prepare(
+          `INSERT INTO sync_runs (remote, experiment_id, snapshot_hash, synced_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (remote, experiment_id) DO UPDATE SET snapshot_hash = excluded.snapshot_hash, synced_at = excluded.synced_at`,
+        )
+        .run(remote, runId, snapshotHash, now);
+    });
+  }
+
+  saveLogPosition(remote: string, runId: string, position: number, now: number): void {
+    this.#store.transaction('recording published run logs', () => {
+      this.#db
+        .prepare(
+          `INSERT INTO sync_runs (remote, experiment_id, log_position, synced_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (remote, experiment_id) DO UPDATE SET log_position = max(log_position, excluded.log_position),
+             synced_at = excluded.synced_at`,
+        )
+        .run(remote, runId, position, now);
     });
   }
 

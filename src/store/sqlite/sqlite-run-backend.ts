@@ -11,7 +11,6 @@ import {
   type LogLine,
   type LogPage,
   type LogQuery,
-  type LogStream,
   type NewRun,
   type RunAttempt,
   type RunQuery,
@@ -22,90 +21,51 @@ import {
 } from '../../model/run.js';
 import type { RunStore } from '../run-store.js';
 import { toRecord, type ExperimentRow, type SqliteBackend } from './sqlite-backend.js';
+import { toRun, unpackLogChunk, type LogChunkRow, type PackedLine, type RunRow } from '../run-rows.js';
 
-interface Row {
-  experiment_id: string;
-  project: string;
-  name: string;
-  command: string;
-  args: string;
-  cwd: string;
-  hostname: string;
-  supervisor_pid: number;
-  pid: number | null;
-  status: RunStatus;
-  attempt: number;
-  exit_code: number | null;
-  signal: string | null;
-  error_message: string | null;
-  timeout_ms: number;
-  grace_ms: number;
-  retries: number;
-  log_cap_bytes: number;
-  time_created: number;
-  time_started: number | null;
-  time_completed: number | null;
-  cancel_requested_at: number | null;
-  log_bytes: number;
-  log_lines_dropped: number;
-  log_bytes_dropped: number;
-}
+export { toRun, type PackedLine, type RunRow } from '../run-rows.js';
 
-/** A stored line: attempt, stream (0 stdout, 1 stderr), timestamp, text, bytes cut off. */
-type PackedLine = [number, 0 | 1, number, string, number];
-
-interface ChunkRow {
-  id: number;
-  first_seq: number;
-  count: number;
-  bytes: number;
-  lines: string;
-}
-
-const SELECT_RUN = 'SELECT r.*, e.project, e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id';
+export const SELECT_RUN = 'SELECT r.*, e.project, e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id';
 const LIVE = `(${LIVE_RUN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
-function toRun(row: Row): RunRecord {
-  const ended = !(LIVE_RUN_STATUSES as readonly string[]).includes(row.status);
-  return {
-    id: row.experiment_id,
-    project: row.project,
-    name: row.name,
-    command: row.command,
-    args: JSON.parse(row.args) as string[],
-    cwd: row.cwd,
-    hostname: row.hostname,
-    supervisorPid: row.supervisor_pid,
-    pid: row.pid,
-    status: row.status,
-    attempt: row.attempt,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    errorMessage: row.error_message,
-    timeoutMs: row.timeout_ms,
-    graceMs: row.grace_ms,
-    retries: row.retries,
-    logCapBytes: row.log_cap_bytes,
-    timeCreated: row.time_created,
-    timeStarted: row.time_started,
-    timeCompleted: row.time_completed,
-    cancelRequestedAt: row.cancel_requested_at,
-    success: ended ? row.status === 'completed' : null,
-    logBytes: row.log_bytes,
-    logLinesDropped: row.log_lines_dropped,
-    logBytesDropped: row.log_bytes_dropped,
-  };
-}
-
-function unpack(chunk: ChunkRow): StoredLogLine[] {
-  return (JSON.parse(chunk.lines) as PackedLine[]).map(([attempt, stream, timestamp, text, cutBytes], i) => ({
-    position: chunk.first_seq + i,
-    attempt,
-    stream: (stream === 0 ? 'stdout' : 'stderr') satisfies LogStream,
-    timestamp,
-    text,
-    cutBytes,
-  }));
+/** Inside the caller's transaction: drops the oldest lines of a run until at least `excess` bytes are gone (whole chunks, then the start of one), and counts them. */
+export function dropOldestLogs(db: SqliteBackend['database'], id: string, excess: number): void {
+  const oldest = db.prepare(
+    'SELECT id, first_seq, count, bytes, lines FROM run_log_chunks WHERE experiment_id = ? ORDER BY first_seq LIMIT 1',
+  );
+  let freed = 0;
+  let dropped = 0;
+  while (freed < excess) {
+    const chunk = oldest.get(id) as LogChunkRow | undefined;
+    if (chunk === undefined) break;
+    if (freed + chunk.bytes <= excess) {
+      db.prepare('DELETE FROM run_log_chunks WHERE id = ?').run(chunk.id);
+      freed += chunk.bytes;
+      dropped += chunk.count;
+      continue;
+    }
+    const lines = JSON.parse(chunk.lines) as PackedLine[];
+    let cut = 0;
+    let cutBytes = 0;
+    while (cut < lines.length && freed + cutBytes < excess) cutBytes += Buffer.byteLength(lines[cut++]![3]);
+    if (cut === lines.length) {
+      db.prepare('DELETE FROM run_log_chunks WHERE id = ?').run(chunk.id);
+    } else {
+      db.prepare('UPDATE run_log_chunks SET first_seq = ?, count = ?, bytes = ?, lines = ? WHERE id = ?').run(
+        chunk.first_seq + cut,
+        chunk.count - cut,
+        chunk.bytes - cutBytes,
+        JSON.stringify(lines.slice(cut)),
+        chunk.id,
+      );
+    }
+    freed += cutBytes;
+    dropped += cut;
+  }
+  db.prepare(
+    `UPDATE runs SET log_bytes = log_bytes - ?, log_lines_dropped = log_lines_dropped + ?, log_bytes_dropped = log_bytes_dropped + ?
+       WHERE experiment_id = ?`,
+  ).run(freed, dropped, freed, id);
 }
 
 export class SqliteRunBackend implements RunStore {
@@ -120,8 +80,8 @@ export class SqliteRunBackend implements RunStore {
     return this.#store.database;
   }
 
-  #row(id: string): Row | undefined {
-    return this.#db.prepare(`${SELECT_RUN} WHERE r.experiment_id = ?`).get(id) as Row | undefined;
+  #row(id: string): RunRow | undefined {
+    return this.#db.prepare(`${SELECT_RUN} WHERE r.experiment_id = ?`).get(id) as RunRow | undefined;
   }
 
   #recordTransition(id: string, status: RunStatus, attempt: number, now: number): void {
@@ -182,7 +142,7 @@ export class SqliteRunBackend implements RunStore {
       args.push(query.limit ?? -1);
       const rows = this.#db
         .prepare(`${SELECT_RUN} ${where} ORDER BY r.time_created DESC, r.experiment_id DESC LIMIT ?`)
-        .all(...args) as Row[];
+        .all(...args) as RunRow[];
       return rows.map(toRun);
     });
   }
@@ -309,7 +269,7 @@ export class SqliteRunBackend implements RunStore {
         .prepare('UPDATE runs SET log_bytes = log_bytes + ?, log_next_seq = log_next_seq + ? WHERE experiment_id = ?')
         .run(bytes, lines.length, id);
       const kept = this.#db.prepare('SELECT log_bytes FROM runs WHERE experiment_id = ?').pluck().get(id) as number;
-      if (kept > capBytes) this.#dropOldest(id, kept - capBytes);
+      if (kept > capBytes) dropOldestLogs(this.#db, id, kept - capBytes);
     });
     if (!this.#checkpointsArranged) this.#arrangeCheckpoints();
   }
@@ -325,44 +285,6 @@ export class SqliteRunBackend implements RunStore {
     this.#checkpointsArranged = true;
   }
 
-  /** Drops the oldest lines of a run until at least `excess` bytes are gone (whole chunks, then the start of one), and counts them. */
-  #dropOldest(id: string, excess: number): void {
-    const oldest = this.#db.prepare(
-      'SELECT id, first_seq, count, bytes, lines FROM run_log_chunks WHERE experiment_id = ? ORDER BY first_seq LIMIT 1',
-    );
-    let freed = 0;
-    let dropped = 0;
-    while (freed < excess) {
-      const chunk = oldest.get(id) as ChunkRow | undefined;
-      if (chunk === undefined) break;
-      if (freed + chunk.bytes <= excess) {
-        this.#db.prepare('DELETE FROM run_log_chunks WHERE id = ?').run(chunk.id);
-        freed += chunk.bytes;
-        dropped += chunk.count;
-        continue;
-      }
-      const lines = JSON.parse(chunk.lines) as PackedLine[];
-      let cut = 0;
-      let cutBytes = 0;
-      while (cut < lines.length && freed + cutBytes < excess) cutBytes += Buffer.byteLength(lines[cut++]![3]);
-      if (cut === lines.length) {
-        this.#db.prepare('DELETE FROM run_log_chunks WHERE id = ?').run(chunk.id);
-      } else {
-        this.#db
-          .prepare('UPDATE run_log_chunks SET first_seq = ?, count = ?, bytes = ?, lines = ? WHERE id = ?')
-          .run(chunk.first_seq + cut, chunk.count - cut, chunk.bytes - cutBytes, JSON.stringify(lines.slice(cut)), chunk.id);
-      }
-      freed += cutBytes;
-      dropped += cut;
-    }
-    this.#db
-      .prepare(
-        `UPDATE runs SET log_bytes = log_bytes - ?, log_lines_dropped = log_lines_dropped + ?, log_bytes_dropped = log_bytes_dropped + ?
-         WHERE experiment_id = ?`,
-      )
-      .run(freed, dropped, freed, id);
-  }
-
   readLogs(id: string, query: LogQuery): LogPage {
     return this.#store.read('reading run logs', () => {
       const after = query.after ?? 0;
@@ -375,10 +297,10 @@ export class SqliteRunBackend implements RunStore {
           .prepare(
             'SELECT id, first_seq, count, bytes, lines FROM run_log_chunks WHERE experiment_id = ? AND first_seq + count > ? ORDER BY first_seq DESC',
           )
-          .iterate(id, after) as IterableIterator<ChunkRow>;
+          .iterate(id, after) as IterableIterator<LogChunkRow>;
         for (const chunk of chunks) {
           if (lines.length >= query.tail) break;
-          const found = unpack(chunk).filter(matches);
+          const found = unpackLogChunk(chunk).filter(matches);
           lines = [...found.slice(Math.max(0, found.length - (query.tail - lines.length))), ...lines];
         }
       } else {
@@ -387,9 +309,9 @@ export class SqliteRunBackend implements RunStore {
           .prepare(
             'SELECT id, first_seq, count, bytes, lines FROM run_log_chunks WHERE experiment_id = ? AND first_seq + count > ? ORDER BY first_seq',
           )
-          .iterate(id, after) as IterableIterator<ChunkRow>;
+          .iterate(id, after) as IterableIterator<LogChunkRow>;
         for (const chunk of chunks) {
-          for (const line of unpack(chunk)) {
+          for (const line of unpackLogChunk(chunk)) {
             if (lines.length >= limit) break;
             if (matches(line)) lines.push(line);
           }

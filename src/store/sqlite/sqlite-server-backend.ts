@@ -33,6 +33,9 @@ import { SqliteBackend, experimentWhere, seriesRecord, toRecord as experimentRec
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import type { ServerStudyBackend } from '../study-store.js';
 import type { ServerEnvStore } from '../env-store.js';
+import type { ServerRunStore } from '../run-store.js';
+import type { ServerRunIngest } from '../run-ingest.js';
+import { SqliteRunIngest } from './sqlite-run-ingest.js';
 import { dedupedName } from '../../model/experiment-names.js';
 
 const TABLE_FORMAT = 'arrow-ipc-stream';
@@ -69,6 +72,8 @@ export class SqliteServerBackend implements ServerBackend {
   #studies: ServerStudyBackend | undefined;
   #env: ServerEnvStore | undefined;
   #keyStatements: ReturnType<typeof prepareKeyStatements> | undefined;
+  #runs: ServerRunStore | undefined;
+  #runIngest: ServerRunIngest | undefined;
 
   constructor(file: string) {
     this.#store = new SqliteBackend(file);
@@ -521,6 +526,33 @@ export class SqliteServerBackend implements ServerBackend {
       getVar: async (scope, name) => env.getVar(scope, name),
       listVars: async (scope) => env.listVars(scope),
       deleteVar: async (scope, name) => env.deleteVar(scope, name),
+    });
+  }
+
+  /** The store's own runs (a local store served by `lablog ui` shows its launched runs), asynchronous. */
+  runs(): ServerRunStore {
+    const runs = this.#store.runs();
+    return (this.#runs ??= {
+      createRun: async (run) => runs.createRun(run),
+      getRun: async (id) => runs.getRun(id),
+      listRuns: async (query) => runs.listRuns(query),
+      startAttempt: async (id, attempt, pid, now) => runs.startAttempt(id, attempt, pid, now),
+      endAttempt: async (id, outcome, final) => runs.endAttempt(id, outcome, final),
+      transition: async (id, status, now) => runs.transition(id, status, now),
+      attempts: async (id) => runs.attempts(id),
+      transitions: async (id) => runs.transitions(id),
+      requestCancel: async (id, now) => runs.requestCancel(id, now),
+      appendLogs: async (id, lines, capBytes) => runs.appendLogs(id, lines, capBytes),
+      readLogs: async (id, query) => runs.readLogs(id, query),
+      attachExperiment: async (id, tags, now) => runs.attachExperiment(id, tags, now),
+    });
+  }
+
+  runIngest(): ServerRunIngest {
+    const ingest = new SqliteRunIngest(this.#store);
+    return (this.#runIngest ??= {
+      putRun: async (id, snapshot, now) => ingest.putRun(id, snapshot, now),
+      ingestLogs: async (id, logs, now) => ingest.ingestLogs(id, logs, now),
     });
   }
 
