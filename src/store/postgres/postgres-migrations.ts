@@ -236,6 +236,27 @@ const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT DO NOTHING;
     `,
   },
+  {
+    version: 7,
+    description: "job detail: an experiment's latest progress (pct, phase, when) and the datasets it used",
+    // IF NOT EXISTS throughout: replaying it (a version set back) changes nothing.
+    sql: `
+      ALTER TABLE experiments ADD COLUMN IF NOT EXISTS progress double precision;
+      ALTER TABLE experiments ADD COLUMN IF NOT EXISTS phase text;
+      ALTER TABLE experiments ADD COLUMN IF NOT EXISTS progress_at double precision;
+      CREATE TABLE IF NOT EXISTS experiment_datasets (
+        experiment_id text COLLATE "C" NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        role          text COLLATE "C" NOT NULL,
+        name          text COLLATE "C" NOT NULL,
+        dataset_id    text,
+        uri           text,
+        digest        text,
+        rows          bigint,
+        logged_at     double precision NOT NULL,
+        PRIMARY KEY (experiment_id, role, name)
+      );
+    `,
+  },
 ];
 
 /** pg_advisory_xact_lock key serializing migrations across server processes ('lablog' in ASCII). */
@@ -254,8 +275,14 @@ export async function migrate(db: PgQuery, location: string): Promise<void> {
        applied_at  timestamptz NOT NULL DEFAULT now()
      )`,
   );
-  const { rows } = await db.query<{ version: number | null }>('SELECT max(version) AS version FROM lablog_migrations');
-  for (const migration of pendingMigrations(MIGRATIONS, rows[0]?.version ?? 0, { driver: 'postgres', location, noun: 'database' })) {
+  const { rows } = await db.query<{ version: number }>('SELECT version FROM lablog_migrations');
+  const recorded = new Set(rows.map((row) => row.version));
+  const newest = rows.reduce((most, row) => Math.max(most, row.version), 0);
+  // Every migration not recorded, in order (not only those above the newest): versions may be numbered with
+  // gaps filled later, and a database that recorded a later one still gets an earlier one added after it.
+  // Refuses a database migrated by a newer lablog.
+  pendingMigrations(MIGRATIONS, newest, { driver: 'postgres', location, noun: 'database' });
+  for (const migration of MIGRATIONS.filter((m) => !recorded.has(m.version))) {
     await db.query(migration.sql);
     await db.query('INSERT INTO lablog_migrations (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
   }
