@@ -9,6 +9,7 @@ import { toHttpError } from './http-errors.js';
 import { registerPublishRoutes } from './publish-routes.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { registerReadRoutes } from './read-routes.js';
+import { registerRunRoutes } from './run-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
@@ -173,6 +174,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   app.get('/health', async () => ({ status: 'ok' }));
   registerReadRoutes(app, backend, limits);
+  registerRunRoutes(app, backend);
   registerPublishRoutes(app, backend, limits, options.blobQuota !== undefined ? { blobQuota: options.blobQuota } : {});
   registerStudyRoutes(app, backend);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });

@@ -9,6 +9,7 @@ import type { KeyStore } from './key-store.js';
 import type { SeriesPages } from './series-pages.js';
 import type { ServerStudyBackend } from './study-store.js';
 import type { UiQueries } from './ui-queries.js';
+import type { ServerRunStore } from './run-store.js';
 
 export type { ImageMeta, PlotMeta } from '../model/series.js';
 export type { BlobCheck, BlobCollection, OwnedBlob } from './blob-store.js';
@@ -48,5 +49,7 @@ export interface ServerBackend
   readonly location: string;
   /** The studies of the server's store (same rules and errors as the library's). */
   studies(): ServerStudyBackend;
+  /** The runs of the store, when it keeps them (a SQLite store, as `lablog ui` serves it); absent: no runs. */
+  runs?(): ServerRunStore;
   close(): Promise<void>;
 }

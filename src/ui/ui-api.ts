@@ -106,6 +106,8 @@ export interface ExperimentPage {
   readonly study: { readonly id: string; readonly name: string } | null;
   /** The datasets the experiment logged (references), by role then name. */
   readonly datasets: readonly DatasetRecord[];
+  /** True when lablog launched it (a run): GET /api/v1/runs/:id has its launch record and logs. */
+  readonly isRun: boolean;
   /** True when the experiment has more series than MAX_SERIES_LISTED (10,000): only the first by name are here. */
   readonly seriesTruncated?: true;
   /** True when it has more tables than MAX_TABLES_LISTED (1,000). */

@@ -2,6 +2,7 @@
 
 import { LablogError } from '../../model/errors.js';
 import type { DatasetRecord } from '../../model/dataset.js';
+import type { ServerRunStore } from '../run-store.js';
 import type { Limits } from '../../model/limits.js';
 import type { ParamRecord } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
@@ -375,6 +376,24 @@ export class SqliteServerBackend implements ServerBackend {
 
   async readParams(experimentId: string): Promise<ParamRecord[]> {
     return this.#store.readParams(experimentId);
+  }
+
+  runs(): ServerRunStore {
+    const runs = this.#store.runs();
+    return {
+      createRun: async (run) => runs.createRun(run),
+      getRun: async (id) => runs.getRun(id),
+      listRuns: async (query) => runs.listRuns(query),
+      startAttempt: async (id, attempt, pid, now) => runs.startAttempt(id, attempt, pid, now),
+      endAttempt: async (id, outcome, final) => runs.endAttempt(id, outcome, final),
+      transition: async (id, status, now) => runs.transition(id, status, now),
+      attempts: async (id) => runs.attempts(id),
+      transitions: async (id) => runs.transitions(id),
+      requestCancel: async (id, now) => runs.requestCancel(id, now),
+      appendLogs: async (id, lines, capBytes) => runs.appendLogs(id, lines, capBytes),
+      readLogs: async (id, query) => runs.readLogs(id, query),
+      attachExperiment: async (id, tags, now) => runs.attachExperiment(id, tags, now),
+    };
   }
 
   async readDatasets(experimentId: string): Promise<DatasetRecord[]> {
