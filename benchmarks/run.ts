@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const WORKLOADS = ['ingest', 'hot-path', 'read', 'startup', 'memory', 'many-experiments', 'durability', 'sync', 'ui'] as const;
+const WORKLOADS = ['ingest', 'hot-path', 'read', 'startup', 'memory', 'many-experiments', 'durability', 'sync', 'ui', 'runs'] as const;
 type Results = Record<(typeof WORKLOADS)[number], Record<string, any>>;
 
 function runWorkload(name: string): Record<string, any> {
@@ -214,6 +214,25 @@ rows.push({
   target: '',
   met: null,
 });
+const runs = results.runs;
+rows.push({
+  figure: `Runs: wall time of a ${runs['cpuSeconds']} s CPU-bound child launched by lablog (output captured, supervised) vs spawned bare (best of ${runs['bareMs'].length} each)`,
+  lablog: `${fmt(Math.min(...runs['launchedMs']) / 1000, 2)} s`,
+  baseline: `${fmt(Math.min(...runs['bareMs']) / 1000, 2)} s`,
+  ratio: `${runs['overheadFraction'] >= 0 ? '+' : ''}${fmt(runs['overheadFraction'] * 100, 2)} %`,
+  target: '≤ +2 %',
+  met: runs['overheadFraction'] <= 0.02,
+});
+for (const [lineBytes, c] of Object.entries(runs['capture'] as Record<string, any>)) {
+  rows.push({
+    figure: `Runs: log capture of ${fmt(c.bytes / 1e6, 0)} MB of ${lineBytes}-byte lines into the store (${c.keptAll ? 'every line kept' : 'LINES MISSING'}; supervisor RSS growth ${fmt(c.rssGrowthMb)} MB) vs a bare pipe read and discarded`,
+    lablog: `${fmt(c.mbPerSecond)} MB/s`,
+    baseline: `${fmt(c.pipeMbPerSecond)} MB/s`,
+    ratio: `${fmt(c.mbPerSecond / c.pipeMbPerSecond, 2)}×`,
+    target: lineBytes === '100' ? '≥ 50 MB/s, RSS ≤ 128 MB' : '',
+    met: lineBytes === '100' ? c.mbPerSecond >= 50 && c.rssGrowthMb <= 128 && c.keptAll : null,
+  });
+}
 
 const cpu = cpus();
 const machine = {

@@ -8,7 +8,10 @@ import pl from 'nodejs-polars';
 import { openStore, ErrorHandlerType } from 'lablog';
 import { Mlp, evaluate, rng, roc, spirals, type Dataset } from './mlp.js';
 
-const params = { learning_rate: 0.2, batch_size: 32, hidden_units: 48, epochs: 60, weight_decay: 1e-5, seed: 7 };
+const defaults = { learning_rate: 0.2, batch_size: 32, hidden_units: 48, epochs: 60, weight_decay: 1e-5, seed: 7 };
+// Launched by `lablog run --param …` or store.launch({ params }) (examples/launch-runs.ts), the script gets
+// its params in $LABLOG_PARAMS; run by hand, it uses the defaults.
+const params: typeof defaults = { ...defaults, ...(JSON.parse(process.env['LABLOG_PARAMS'] ?? '{}') as Partial<typeof defaults>) };
 
 const random = rng(params.seed);
 const train = spirals(2000, 0.04, random);

@@ -90,6 +90,7 @@ export {
 } from './model/dataset.js';
 export { Run, RUN_WAIT_POLL_MS, MAX_LOG_PAGE_LINES, type RunLogsOptions, type WaitOptions, type ListRunsOptions } from './core/run.js';
 export { MIN_RUN_LOG_CAP_BYTES, type LaunchOptions, type LaunchParam } from './core/run-options.js';
+export { GridLaunch, MAX_GRID_PARALLEL, type LaunchGridOptions, type GridEntry } from './core/run-grid.js';
 export { CANCEL_POLL_MS } from './core/run-supervisor.js';
 export { MAX_LOG_LINE_BYTES } from './core/log-capture.js';
 export {
@@ -109,3 +110,17 @@ export {
   type StoredLogLine,
   type LogStream,
 } from './model/run.js';
+export { EnvVars, type EnvScopeOptions, type SetEnvOptions, type DeleteEnvOptions } from './core/env-vars.js';
+export {
+  ENV_VAR_NAME_RULE,
+  ENV_VAR_NAME_PATTERN,
+  MAX_ENV_VAR_NAME_LENGTH,
+  MAX_ENV_VAR_VALUE_LENGTH,
+  MAX_ENV_VARS_PER_SCOPE,
+  MIN_SECRET_LENGTH,
+  ENV_INHERITANCES,
+  type EnvVar,
+  type EnvInheritance,
+} from './model/env-vars.js';
+export { SECRET_KEY_FILE_ENV, DEFAULT_SECRET_KEY_FILE } from './core/secret-key-file.js';
+export { REDACTED } from './core/secret-redaction.js';

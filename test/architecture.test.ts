@@ -102,6 +102,7 @@ export const CORE_STORE_IMPORTS = new Set([
   'store/experiment-writer.ts',
   'store/study-store.ts',
   'store/run-store.ts',
+  'store/env-store.ts',
   'store/async.ts',
 ]);
 

@@ -15,6 +15,7 @@
 // | UI queries        | UiQueries (ui-queries.ts)                 | no              | yes           | yes        |
 // | sync ledger       | SyncLedger + WatermarkReader (publish-source.ts, the embedded store's PublishSource) | yes | no | no |
 // | runs              | RunStore (run-store.ts)                   | yes             | not yet       | not yet    |
+// | env vars          | EnvStore (env-store.ts)                   | yes             | yes           | yes        |
 //
 // The embedded store is synchronous; it is wrapped to the asynchronous shape (Async<T>) the servers implement.
 // PostgreSQL runs when one is reachable (required with LABLOG_REQUIRE_POSTGRES=1), as in test/postgres-*.test.ts.
@@ -38,6 +39,8 @@ import type { SeriesPages } from '../src/store/series-pages.js';
 import { SqliteBackend } from '../src/store/sqlite/sqlite-backend.js';
 import { WriterThread } from '../src/store/sqlite/writer-thread.js';
 import type { RunStore } from '../src/store/run-store.js';
+import type { EnvStore } from '../src/store/env-store.js';
+import type { StoredEnvVar } from '../src/model/env-vars.js';
 import type { StudyStore } from '../src/store/study-store.js';
 import type { UiQueries } from '../src/store/ui-queries.js';
 import {
@@ -1446,6 +1449,73 @@ const RUNS: Record<keyof RunStore, Case> = {
   },
 } satisfies Record<keyof RunStore, Case>;
 
+/** A stored variable of project `p` (experimentId null: the project's own). */
+function envVar(p: string, name: string, overrides: Partial<StoredEnvVar> = {}): StoredEnvVar {
+  return { project: p, experimentId: null, name, value: `v-${name}`, secret: false, updatedAt: T0, ...overrides };
+}
+
+const ENV = {
+  async setVar(b) {
+    const p = project();
+    const experimentId = randomUUID();
+    expect(await b.env!.setVar(envVar(p, 'DATA_DIR'), 10)).toEqual(envVar(p, 'DATA_DIR'));
+    // The same name in the experiment's scope is another variable; replacing keeps one row.
+    await b.env!.setVar(envVar(p, 'DATA_DIR', { experimentId, value: 'mine' }), 10);
+    expect(await b.env!.setVar(envVar(p, 'DATA_DIR', { value: '', updatedAt: T0 + 1 }), 10)).toMatchObject({
+      value: '',
+      updatedAt: T0 + 1,
+    });
+    expect((await b.env!.listVars({ project: p, experimentId: null })).map((v) => v.value)).toEqual(['']);
+    // A plain variable may become secret; a secret never becomes plain again (and stays as it was).
+    await b.env!.setVar(envVar(p, 'TOKEN', { value: 'plain' }), 10);
+    await b.env!.setVar(envVar(p, 'TOKEN', { value: 'sealed-1', secret: true }), 10);
+    const downgrade = await failure(b.env!.setVar(envVar(p, 'TOKEN', { value: 'oops' }), 10));
+    expect(downgrade.code).toBe('SECRET_DOWNGRADE');
+    expect(downgrade.details).toMatchObject({ key: 'TOKEN', project: p });
+    expect(await b.env!.getVar({ project: p, experimentId: null }, 'TOKEN')).toMatchObject({ value: 'sealed-1', secret: true });
+    expect(await b.env!.setVar(envVar(p, 'TOKEN', { value: 'sealed-2', secret: true }), 10)).toMatchObject({ value: 'sealed-2' });
+    // The per-scope cap counts new names only.
+    const q = project();
+    await b.env!.setVar(envVar(q, 'A'), 2);
+    await b.env!.setVar(envVar(q, 'B'), 2);
+    await b.env!.setVar(envVar(q, 'B', { value: 'again' }), 2);
+    const over = await failure(b.env!.setVar(envVar(q, 'C'), 2));
+    expect(over.code).toBe('LIMIT_EXCEEDED');
+    expect(over.details).toMatchObject({ limit: 2, actual: 3 });
+  },
+  async getVar(b) {
+    const p = project();
+    const experimentId = randomUUID();
+    await b.env!.setVar(envVar(p, 'X', { experimentId, value: 'e' }), 10);
+    expect(await b.env!.getVar({ project: p, experimentId }, 'X')).toEqual(envVar(p, 'X', { experimentId, value: 'e' }));
+    expect(await b.env!.getVar({ project: p, experimentId: null }, 'X')).toBeUndefined();
+    expect(await b.env!.getVar({ project: project(), experimentId }, 'X')).toBeUndefined();
+  },
+  async listVars(b) {
+    const p = project();
+    const experimentId = randomUUID();
+    for (const name of ['b_2', 'B_1', 'a']) await b.env!.setVar(envVar(p, name), 10);
+    await b.env!.setVar(envVar(p, 'ONLY_EXP', { experimentId }), 10);
+    // By name in code-point order, and a scope holds only its own.
+    expect((await b.env!.listVars({ project: p, experimentId: null })).map((v) => v.name)).toEqual(['B_1', 'a', 'b_2']);
+    expect((await b.env!.listVars({ project: p, experimentId })).map((v) => v.name)).toEqual(['ONLY_EXP']);
+    expect(await b.env!.listVars({ project: project(), experimentId: null })).toEqual([]);
+  },
+  async deleteVar(b) {
+    const p = project();
+    const experimentId = randomUUID();
+    await b.env!.setVar(envVar(p, 'X'), 10);
+    await b.env!.setVar(envVar(p, 'X', { experimentId }), 10);
+    expect(await b.env!.deleteVar({ project: p, experimentId }, 'X')).toBe(true);
+    expect(await b.env!.deleteVar({ project: p, experimentId }, 'X')).toBe(false);
+    expect(await b.env!.getVar({ project: p, experimentId: null }, 'X')).toMatchObject({ name: 'X' });
+    // A deleted secret can come back as a plain variable.
+    await b.env!.setVar(envVar(p, 'S', { secret: true }), 10);
+    expect(await b.env!.deleteVar({ project: p, experimentId: null }, 'S')).toBe(true);
+    expect(await b.env!.setVar(envVar(p, 'S'), 10)).toMatchObject({ secret: false });
+  },
+} satisfies Record<keyof EnvStore, Case>;
+
 /** Every capability's cases, one per method of its interface. */
 const CASES: Record<Capability, Record<string, Case>> = {
   reader: READER,
@@ -1459,13 +1529,14 @@ const CASES: Record<Capability, Record<string, Case>> = {
   ui: UI,
   ledger: LEDGER,
   runs: RUNS,
+  env: ENV,
 };
 
 /** Which capabilities each store has (the table at the top of this file). */
 const HAS: Record<string, readonly Capability[]> = {
-  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger', 'runs'],
-  'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui'],
-  'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui'],
+  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger', 'runs', 'env'],
+  'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'env'],
+  'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'env'],
 };
 
 const BACKENDS: { label: string; open: () => Promise<ContractBackend> }[] = [

@@ -92,9 +92,28 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .option('--timeout <duration>', 'stop the run after this long: 90 (s), 30s, 15m, 2h (default 4h, at most 48h)')
     .option('--retries <n>', 'launch a failed run again up to n times (not a timed-out or cancelled one)')
     .option('--grace <duration>', 'between SIGTERM and SIGKILL when the run is stopped (default 30s)')
+    .option(
+      '--grid <key=v1,v2...>',
+      'launch every combination of these values as runs of a new study (repeat for more params), printing a summary table at the end',
+    )
+    .option('--parallel <n>', 'with --grid: runs at once (default 1)')
+    .option(
+      '--metric <name>',
+      "with --grid: the metric to compare the runs on (the study's grid_search objective; its last value in the summary)",
+    )
+    .option('--goal <min|max>', 'with --metric: whether lower or higher is better (default: read from its name, e.g. loss → min)')
+    .option('--study <name>', "with --grid: the study's name (default: the runs' name)")
     .addOption(storeOption())
     .passThroughOptions()
     .action(async (command: string, args: string[], opts) => {
+      if (opts.grid !== undefined) {
+        const { runGrid } = await import('./run-grid-command.js');
+        process.exitCode = await runGrid(command, args, opts);
+        return;
+      }
+      for (const option of ['parallel', 'metric', 'goal', 'study'] as const) {
+        if (opts[option] !== undefined) throw new LablogError('INVALID_OPTION', `--${option} needs --grid`, { option });
+      }
       const { runRun } = await import('./runs-command.js');
       process.exitCode = await runRun(command, args, opts);
     });
@@ -134,6 +153,35 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
       const { runCancel } = await import('./runs-command.js');
       await runCancel(run, opts, write);
     });
+
+  const env = program.command('env').description('env vars given to runs, per project or per experiment (secrets are never shown again)');
+  const scopeOptions = (command: Command) =>
+    command
+      .option('-p, --project <name>', 'the project (default: default)')
+      .option('-e, --experiment <id-or-name>', "an experiment's own vars (they shadow its project's)")
+      .addOption(storeOption());
+  scopeOptions(
+    env
+      .command('set')
+      .description('set env vars: NAME is letters, digits and underscores, starting with a letter, not ending with _')
+      .argument('<NAME=VALUE...>', 'the variables')
+      .option('--secret', 'sealed at rest, never printed again, replaced by *** in captured output; cannot become plain again'),
+  ).action(async (assignments: string[], opts: { project?: string; experiment?: string; secret?: boolean; store?: string }) => {
+    const { runEnvSet } = await import('./env-command.js');
+    write(`${await withStore(opts.store, (store) => runEnvSet(store, assignments, opts))}\n`);
+  });
+  scopeOptions(
+    env.command('ls').description("list env vars: NAME, VALUE (*** for a secret), SECRET, INHERITANCE (an experiment's: resolved)"),
+  ).action(async (opts: { project?: string; experiment?: string; store?: string }) => {
+    const { renderEnvList } = await import('./env-command.js');
+    write(`${await withStore(opts.store, (store) => renderEnvList(store, opts))}\n`);
+  });
+  scopeOptions(
+    env.command('rm').description('delete env vars of the project (or of the experiment)').argument('<NAME...>', 'the names'),
+  ).action(async (names: string[], opts: { project?: string; experiment?: string; store?: string }) => {
+    const { runEnvRm } = await import('./env-command.js');
+    write(`${await withStore(opts.store, (store) => runEnvRm(store, names, opts))}\n`);
+  });
 
   program
     .command('where')

@@ -6,6 +6,8 @@ import { resolveLimits } from '../model/limits.js';
 import { createApiKey } from '../server/api-keys.js';
 import { DEFAULT_SERVER_DB, openServerBackend } from '../store/open-server-backend.js';
 import { startServer } from '../server/server.js';
+import { SERVER_SECRET_KEY_ENV } from '../server/env-routes.js';
+import { SecretBox, parseSecretKey } from '../core/secret-box.js';
 import { sessionPolicy } from './session-options.js';
 import { resolveConnectionLimits, type ConnectionLimits } from '../server/connection-limits.js';
 
@@ -109,6 +111,12 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
   const connections = resolveConnectionLimits(connectionOverrides); // checked before the store is opened
   const anonymousRate = opts.anonymousRateLimit === undefined ? undefined : atLeastOne('--anonymous-rate-limit', opts.anonymousRateLimit);
   const trustProxy = opts.trustProxy === undefined ? undefined : proxyAddresses(opts.trustProxy);
+  const secretKey = process.env[SERVER_SECRET_KEY_ENV];
+  // Checked before the store is opened; the key itself is never printed.
+  const secrets =
+    secretKey === undefined || secretKey === ''
+      ? undefined
+      : new SecretBox(parseSecretKey(secretKey, SERVER_SECRET_KEY_ENV), SERVER_SECRET_KEY_ENV);
   const backend = await openServerBackend(db);
   const rate = opts.rateLimit === undefined ? undefined : positiveInteger('--rate-limit', opts.rateLimit);
   const server = await startServer({
@@ -125,7 +133,10 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
     ...(trustProxy !== undefined ? { trustProxy } : {}),
     ...(opts.blobQuota !== undefined ? { blobQuota: positiveInteger('--blob-quota', opts.blobQuota) } : {}),
     ...(opts.blobGrace !== undefined ? { blobGraceMs: positiveInteger('--blob-grace', opts.blobGrace) * 1000 } : {}),
+    ...(secrets !== undefined ? { secrets } : {}),
   });
+  // Before the announcement, so whoever waits for it has read this too.
+  if (secrets === undefined) write(`lablog server: no ${SERVER_SECRET_KEY_ENV}: plain env vars work, secret ones are refused\n`);
   write(`lablog server listening on ${server.url} (store: ${redact(backend.location)}; web UI at ${server.url}/)\n`);
   const stop = () => {
     void server.close().then(() => process.exit(0));

@@ -2,6 +2,7 @@
 
 import { write as writeFd } from 'node:fs';
 import type { LogLine, LogStream } from '../model/run.js';
+import { NO_REDACTION, type Redactor } from './secret-redaction.js';
 
 /** Longest line kept, in bytes; the rest of a longer line (one 50 MB line without a newline) is counted, not kept. */
 export const MAX_LOG_LINE_BYTES = 64 * 1024;
@@ -19,6 +20,7 @@ export const ECHO_BACKLOG_BYTES = 4 * 1024 * 1024;
 /** How long echoing waits before writing again to a full non-blocking output. */
 const ECHO_RETRY_MS = 10;
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 /**
  * Copies output to a file descriptor without ever blocking the event loop: Node writes to pipes and
@@ -91,8 +93,15 @@ class LineSplitter {
   push(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE, start); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      this.#take(chunk.subarray(start, end));
-      this.#emitLine();
+      if (this.#kept === 0 && this.#cut === 0) {
+        // The whole line is in this chunk: decoded straight from it, with no copy.
+        const kept = Math.min(end - start, MAX_LOG_LINE_BYTES);
+        const stop = kept > 0 && chunk[start + kept - 1] === CARRIAGE_RETURN ? start + kept - 1 : start + kept;
+        this.emit(chunk.toString('utf8', start, stop), end - start - kept);
+      } else {
+        this.#take(chunk.subarray(start, end));
+        this.#emitLine();
+      }
       start = end + 1;
     }
     if (start < chunk.length) this.#take(chunk.subarray(start));
@@ -144,6 +153,7 @@ export class LogCapture {
   #stderrTail: string[] = [];
   readonly #echo: Record<LogStream, EchoSink> | undefined;
   #splitters: Record<LogStream, LineSplitter>;
+  #redact: Redactor = NO_REDACTION;
 
   constructor(options: LogCaptureOptions) {
     this.#options = options;
@@ -158,20 +168,27 @@ export class LogCapture {
     };
   }
 
-  /** Starts capturing attempt `attempt` (its lines are stored under it; the stderr tail starts over). */
-  startAttempt(attempt: number): void {
+  /**
+   * Starts capturing attempt `attempt` (its lines are stored under it; the stderr tail starts over). With a
+   * redactor, each line is redacted before it is stored, kept for the error message or echoed: the echo is
+   * then line by line (a secret split across two chunks is still found), not chunk by chunk.
+   */
+  startAttempt(attempt: number, redact: Redactor = NO_REDACTION): void {
     this.#attempt = attempt;
+    this.#redact = redact;
     this.#stderrTail = [];
     this.#splitters = this.#newSplitters();
   }
 
   /** Takes a chunk of a stream as it arrives. */
   push(stream: LogStream, chunk: Buffer): void {
-    this.#echo?.[stream].push(chunk);
+    if (this.#redact === NO_REDACTION) this.#echo?.[stream].push(chunk);
     this.#splitters[stream].push(chunk);
   }
 
-  #line(stream: LogStream, text: string, cutBytes: number): void {
+  #line(stream: LogStream, raw: string, cutBytes: number): void {
+    const text = this.#redact(raw);
+    if (this.#redact !== NO_REDACTION) this.#echo?.[stream].push(Buffer.from(`${text}\n`, 'utf8'));
     this.#pending.push({ attempt: this.#attempt, stream, timestamp: Date.now(), text, cutBytes });
     this.#pendingBytes += text.length;
     if (stream === 'stderr') {

@@ -45,7 +45,8 @@ export interface LaunchOptions {
   echo?: boolean;
 }
 
-const LAUNCH_OPTIONS = [
+/** The options launch() knows. */
+export const LAUNCH_OPTIONS = [
   'command',
   'args',
   'project',

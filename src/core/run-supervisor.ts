@@ -10,6 +10,8 @@ import type { ResolvedLaunch } from './run-options.js';
 import { watchProcessGroup, type RunWatcher } from './run-watcher.js';
 import type { AttemptOutcome, FinalRunStatus, RunRecord } from '../model/run.js';
 import type { StoreBackend } from '../store/backend.js';
+import type { RunEnvironment } from './env-vars.js';
+import { secretRedactor } from './secret-redaction.js';
 
 /** The supervisor reads the store for a cancel request this often (a request from another process is seen within it). */
 export const CANCEL_POLL_MS = 250;
@@ -33,6 +35,8 @@ export interface SupervisorInit {
   readonly launch: ResolvedLaunch;
   /** The child's LABLOG_PARAMS. */
   readonly paramsJson: string;
+  /** The env vars of the run's project and experiment, read at each attempt's start (secrets opened). */
+  readonly environment: () => Promise<RunEnvironment>;
   /** Problems that cannot be thrown (a log batch the store refused), as warnings. */
   readonly onProblem: (error: Error) => void;
 }
@@ -178,11 +182,25 @@ export class RunSupervisor {
     this.#killTimer = setTimeout(() => signalGroup(child.pid!, 'SIGKILL'), this.#init.launch.graceMs);
   }
 
-  #attempt(attempt: number): Promise<AttemptResult> {
+  async #attempt(attempt: number): Promise<AttemptResult> {
     const { backend, runId, launch, storePath, paramsJson } = this.#init;
     const runs = backend.runs();
-    this.#capture.startAttempt(attempt);
     this.#stopReason = undefined;
+    // Read at each attempt: a variable set between attempts (lablog env set --experiment) applies to the next.
+    let environment: RunEnvironment;
+    try {
+      environment = await this.#init.environment();
+    } catch (error) {
+      this.#capture.startAttempt(attempt);
+      runs.startAttempt(runId, attempt, null, Date.now());
+      // The message names variables and the key, never a value.
+      const reason = `cannot start '${launch.command}': its env vars could not be read: ${(error as Error).message}`;
+      return {
+        outcome: { status: 'failed', exitCode: null, signal: null, errorMessage: reason, timeCompleted: Date.now() },
+        unstartable: true,
+      };
+    }
+    this.#capture.startAttempt(attempt, secretRedactor(environment.secrets));
     const ended = (status: FinalRunStatus, exitCode: number | null, signal: string | null, errorMessage: string | null) => ({
       status,
       exitCode,
@@ -204,6 +222,7 @@ export class RunSupervisor {
           cwd: launch.cwd,
           env: {
             ...process.env,
+            ...environment.env,
             ...launch.env,
             [RUN_STORE_ENV]: storePath,
             [RUN_EXPERIMENT_ENV]: runId,

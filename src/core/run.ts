@@ -22,6 +22,7 @@ import {
   type RunTransition,
 } from '../model/run.js';
 import type { StoreBackend } from '../store/backend.js';
+import type { RunEnvironment } from './env-vars.js';
 import { dedupedName } from '../model/experiment-names.js';
 
 /** wait() on a run supervised by another process reads its status this often. */
@@ -34,6 +35,8 @@ export interface RunContext {
   readonly backend: StoreBackend;
   readonly path: string;
   readonly onWarning: (warning: LablogWarning) => void;
+  /** The env vars a run's child gets (read again at each attempt's start); none when absent. */
+  readonly environment?: (project: string, experimentId: string) => Promise<RunEnvironment>;
 }
 
 export interface RunLogsOptions {
@@ -204,6 +207,7 @@ export function launchRun(context: RunContext, options: LaunchOptions): Run {
     storePath: context.path,
     launch,
     paramsJson: JSON.stringify(Object.fromEntries(launch.params)),
+    environment: async () => (await context.environment?.(launch.project, experiment.id)) ?? { env: {}, secrets: [] },
     onProblem: (error) =>
       context.onWarning(
         new LablogWarning('STORAGE_ERROR', `run ${experiment.id}: ${error.message}`, { experiment: experiment.id }, { cause: error }),

@@ -34,8 +34,14 @@ import {
 import { dedupedName } from '../model/experiment-names.js';
 import { claimLaunchedExperiment } from './run-attach.js';
 import { findRun, launchRun, listRuns, type ListRunsOptions, type Run, type RunContext } from './run.js';
+import { basename } from 'node:path';
 import type { LaunchOptions } from './run-options.js';
+import { GridLaunch, resolveGrid, type LaunchGridOptions } from './run-grid.js';
 import type { RunRecord } from '../model/run.js';
+import { EnvVars } from './env-vars.js';
+import { fetchRemoteEnv } from './remote-env.js';
+import { openKeyFile, secretKeyPath } from './secret-key-file.js';
+import type { SecretBox } from './secret-box.js';
 
 import { DEFAULT_PROJECT } from './project.js';
 export { DEFAULT_PROJECT };
@@ -329,6 +335,30 @@ export class Store {
     return run;
   }
 
+  /**
+   * Launches every combination of `grid` as a run of a new study (template grid_search when `metric` is
+   * given), at most `parallel` at a time. Returns at once; `await grid.wait()` for every run's end.
+   */
+  launchGrid(options: LaunchGridOptions): GridLaunch {
+    this.#assertOpen();
+    const resolved = resolveGrid(options);
+    const baseName = options.name ?? basename(options.command);
+    const searchSpace = Object.fromEntries(Object.entries(options.grid).map(([k, values]) => [k, [...values]]));
+    const study = this.createStudy({
+      name: options.study ?? baseName,
+      ...(options.project !== undefined ? { project: options.project } : {}),
+      hypothesis: `grid over ${Object.keys(options.grid).join(', ')}`,
+      ...(resolved.metric !== undefined
+        ? {
+            template: 'grid_search' as const,
+            templateParameters: { search_space: searchSpace, metric: resolved.metric, objective: resolved.objective },
+          }
+        : {}),
+      metadata: { command: options.command, args: options.args ?? [], search_space: searchSpace },
+    });
+    return new GridLaunch({ launch: (launch) => this.launch(launch) }, study, resolved, baseName);
+  }
+
   /** Runs this store supervises that have not ended: close() stops them first. */
   readonly #supervised = new Set<Run>();
 
@@ -347,7 +377,44 @@ export class Store {
   }
 
   get #runContext(): RunContext {
-    return { backend: this.#backend, path: this.path, onWarning: (warning) => process.emitWarning(warning) };
+    return {
+      backend: this.#backend,
+      path: this.path,
+      onWarning: (warning) => process.emitWarning(warning),
+      environment: async (project, experimentId) => {
+        // The team server's project vars ($LABLOG_REMOTE with $LABLOG_API_KEY) sit below the local ones.
+        const local = this.#env.forRun(project, experimentId);
+        const remote = resolveRemote('launch', undefined, undefined);
+        if (remote === undefined) return local;
+        const server = await fetchRemoteEnv(remote, project);
+        return { env: { ...server.env, ...local.env }, secrets: [...server.secrets, ...local.secrets] };
+      },
+    };
+  }
+
+  // ---- env vars --------------------------------------------------------------------------------------
+
+  #secretBox: SecretBox | undefined;
+
+  readonly #env: EnvVars = new EnvVars({
+    env: () => {
+      this.#assertOpen();
+      return this.#backend.env();
+    },
+    experiment: (idOrName, project) => {
+      const experiment = this.getExperiment(idOrName, project === undefined ? undefined : { project });
+      return { id: experiment.id, project: experiment.project };
+    },
+    // The key file ($LABLOG_SECRET_KEY_FILE, else ~/.config/lablog/secret.key), read once it is needed.
+    secretBox: (create) => (this.#secretBox ??= openKeyFile(secretKeyPath(), create)),
+  });
+
+  /**
+   * The env vars of this store's projects and experiments, given to launched runs (`store.env.set`,
+   * `list`, `delete`); secrets are sealed with the key file and never shown again.
+   */
+  get env(): EnvVars {
+    return this.#env;
   }
 
   // ---- studies ---------------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ export const ERROR_CODES = [
   // Runs (launched and supervised jobs).
   'RUN_NOT_FOUND',
   'RUN_ENDED',
+  // Env vars and their secrets.
+  'SECRET_DOWNGRADE',
+  'SECRET_KEY_ERROR',
   // Publishing to a remote store, and the server's answers.
   'SYNC_CONFLICT',
   'NOT_FOUND',
@@ -159,6 +162,19 @@ export type ErrorDetailsByCode = EveryCode<{
   RUN_NOT_FOUND: { readonly id?: string; readonly key?: string };
   /** A cancel of a run that has ended: its id and final status. */
   RUN_ENDED: { readonly id: string; readonly status: string };
+  /** A secret env var set again as plain: its name and scope. */
+  SECRET_DOWNGRADE: { readonly key: string; readonly project: string; readonly experimentId?: string };
+  /**
+   * The secret key cannot be used: none given (a server without LABLOG_SECRET_KEY), a key file others may
+   * read or that is malformed, or a secret that does not open with it (another key, altered data).
+   */
+  SECRET_KEY_ERROR: {
+    readonly reason: 'missing' | 'permissions' | 'malformed' | 'undecryptable';
+    readonly path?: string;
+    readonly mode?: string;
+    readonly key?: string;
+    readonly project?: string;
+  };
   SYNC_CONFLICT: { readonly key: string; readonly after: number | null; readonly serverLastStep: number | null };
   NOT_FOUND: { readonly key?: string };
   UNAUTHENTICATED: { readonly limit?: number; readonly actual?: number };

@@ -63,6 +63,7 @@ export const HTTP_STATUS = Object.freeze({
   EXPERIMENT_CLOSED: 409,
   EXPERIMENT_RUNNING: 409,
   RUN_ENDED: 409,
+  SECRET_DOWNGRADE: 409,
   PAYLOAD_TOO_LARGE: 413,
   LIMIT_EXCEEDED: 422,
   INSUFFICIENT_RUNS: 422,
@@ -71,6 +72,7 @@ export const HTTP_STATUS = Object.freeze({
   REMOTE_ERROR: 502,
   REMOTE_UNAVAILABLE: 502,
   STORAGE_ERROR: 503,
+  SECRET_KEY_ERROR: 503,
 } as const satisfies Record<ErrorCode, number>);
 
 /**

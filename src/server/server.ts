@@ -11,6 +11,8 @@ import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.
 import { registerReadRoutes } from './read-routes.js';
 import { registerRunRoutes } from './run-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
+import { registerEnvRoutes } from './env-routes.js';
+import type { SecretBox } from '../core/secret-box.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
@@ -71,6 +73,8 @@ export interface ServerOptions {
   readonly blobQuota?: number;
   /** How long unreferenced blobs are kept (default BLOB_GRACE_MS); with 'api-keys' access a background pass collects them. */
   readonly blobGraceMs?: number;
+  /** The key env var secrets are sealed with (LABLOG_SECRET_KEY); without one, secrets are refused and plain vars work. */
+  readonly secrets?: SecretBox;
 }
 
 /** The host name of a Host header, without port or IPv6 brackets, lower-cased. */
@@ -177,6 +181,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerRunRoutes(app, backend);
   registerPublishRoutes(app, backend, limits, options.blobQuota !== undefined ? { blobQuota: options.blobQuota } : {});
   registerStudyRoutes(app, backend);
+  registerEnvRoutes(app, backend, options.secrets);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });
   if (!local) {
     registerSessionRoutes(app, keys, sessions);

@@ -1,5 +1,6 @@
 // The embedded store's interface, composed from the capabilities: what core needs from a storage implementation (types only).
 
+import type { EnvStore } from './env-store.js';
 import type { ExperimentReader } from './experiment-reader.js';
 import type { ExperimentWriter } from './experiment-writer.js';
 import type { RunStore } from './run-store.js';
@@ -18,5 +19,7 @@ export interface StoreBackend extends ExperimentReader, ExperimentWriter {
   studies(): StudyStore;
   /** The runs (launch records, attempts, logs) of this store. */
   runs(): RunStore;
+  /** The env vars (project and experiment scopes, secrets sealed) of this store. */
+  env(): EnvStore;
   close(): void;
 }

@@ -5,6 +5,7 @@ import type { Async } from './async.js';
 import type { BlobStore } from './blob-store.js';
 import type { ExperimentIngest, RemoteExperimentRecord } from './experiment-ingest.js';
 import type { ExperimentReader } from './experiment-reader.js';
+import type { ServerEnvStore } from './env-store.js';
 import type { KeyStore } from './key-store.js';
 import type { SeriesPages } from './series-pages.js';
 import type { ServerStudyBackend } from './study-store.js';
@@ -49,6 +50,8 @@ export interface ServerBackend
   readonly location: string;
   /** The studies of the server's store (same rules and errors as the library's). */
   studies(): ServerStudyBackend;
+  /** The env vars of the server's store (same rules and errors as the library's; secrets sealed with the server's key). */
+  env(): ServerEnvStore;
   /** The runs of the store, when it keeps them (a SQLite store, as `lablog ui` serves it); absent: no runs. */
   runs?(): ServerRunStore;
   close(): Promise<void>;

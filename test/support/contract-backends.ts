@@ -22,12 +22,26 @@ import type { PublishSource, SyncLedger, WatermarkReader } from '../../src/store
 import type { SeriesPages } from '../../src/store/series-pages.js';
 import type { ServerBackend } from '../../src/store/server-backend.js';
 import type { RunStore } from '../../src/store/run-store.js';
+import type { EnvStore } from '../../src/store/env-store.js';
 import type { StudyStore } from '../../src/store/study-store.js';
 import type { UiQueries } from '../../src/store/ui-queries.js';
 import { freshDatabase } from './postgres.js';
 
 /** The capabilities of step 1, by the interface that declares each. */
-export const CAPABILITIES = ['reader', 'writer', 'batch', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'ledger', 'runs'] as const;
+export const CAPABILITIES = [
+  'reader',
+  'writer',
+  'batch',
+  'ingest',
+  'studies',
+  'blobs',
+  'keys',
+  'pages',
+  'ui',
+  'ledger',
+  'runs',
+  'env',
+] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -72,6 +86,7 @@ export interface ContractBackend {
   readonly ui?: Async<UiQueries>;
   readonly ledger?: Async<SyncLedger & WatermarkReader>;
   readonly runs?: Async<RunStore>;
+  readonly env?: Async<EnvStore>;
   /** Stores an experiment with its data (the store's own way: a write batch, or a publish); returns its id. */
   seed(seed: Seed): Promise<string>;
   close(): Promise<void>;
@@ -108,6 +123,7 @@ export function openEmbedded(): ContractBackend {
     studies: asAsync(store.studies()),
     ledger: asAsync<SyncLedger & WatermarkReader>(source),
     runs: asAsync<RunStore>(store.runs()),
+    env: asAsync<EnvStore>(store.env()),
     async seed(seed) {
       const id = randomUUID();
       store.createExperiment(
@@ -165,6 +181,7 @@ function serverBackend(
     keys: backend,
     pages: backend,
     ui: backend,
+    env: backend.env(),
     async seed(seed) {
       const id = randomUUID();
       const now = seed.createdAt;

@@ -25,6 +25,7 @@ import type {
   UiSessionRecord,
 } from '../server-backend.js';
 import type { ServerStudyBackend } from '../study-store.js';
+import type { ServerEnvStore } from '../env-store.js';
 import { PgPool } from './pg-pool.js';
 import { PostgresBlobStore } from './postgres-blob-store.js';
 import { copyExperiment } from './postgres-experiment-copy.js';
@@ -35,6 +36,7 @@ import { migrate } from './postgres-migrations.js';
 import { upsertExperiment } from './postgres-publish.js';
 import { PostgresSeriesPages } from './postgres-series-pages.js';
 import { PostgresStudyBackend } from './postgres-study-store.js';
+import { PostgresEnvStore } from './postgres-env-store.js';
 import { truncate } from './postgres-truncate.js';
 import { PostgresUiQueries } from './postgres-ui-queries.js';
 
@@ -47,6 +49,7 @@ export class PostgresBackend implements ServerBackend {
   readonly #pages: PostgresSeriesPages;
   readonly #ui: PostgresUiQueries;
   readonly #studies: PostgresStudyBackend;
+  readonly #env: PostgresEnvStore;
 
   private constructor(pool: PgPool) {
     this.#pool = pool;
@@ -57,6 +60,7 @@ export class PostgresBackend implements ServerBackend {
     this.#pages = new PostgresSeriesPages(pool);
     this.#ui = new PostgresUiQueries(pool);
     this.#studies = new PostgresStudyBackend(pool);
+    this.#env = new PostgresEnvStore(pool);
   }
 
   /** Connects to the database at `url` and brings its schema up to date. */
@@ -251,6 +255,10 @@ export class PostgresBackend implements ServerBackend {
 
   studies(): ServerStudyBackend {
     return this.#studies;
+  }
+
+  env(): ServerEnvStore {
+    return this.#env;
   }
 
   /** Waits for running queries, then closes every connection. Closing twice is harmless. */

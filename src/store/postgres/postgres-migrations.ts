@@ -9,7 +9,7 @@ import { pendingMigrations, type Migration } from '../schema-migrations.js';
  * keys and sessions as version 3). Names are COLLATE "C" so they sort by code point like SQLite's BINARY,
  * whatever the database's locale.
  */
-const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'experiments, params, series in columnar chunks, images, plots, tables, blobs, API keys',
@@ -236,6 +236,24 @@ const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT DO NOTHING;
     `,
   },
+  // Version 5 is left for the runs migration, made beside this one: migrate() applies a version missing below
+  // the recorded maximum too, so a database that got 6 first gets 5 when it comes.
+  {
+    version: 6,
+    description: 'env vars: per project and per experiment, secrets sealed',
+    // As the SQLite store's version 8: experiment_id '' is the project's own scope.
+    sql: `
+      CREATE TABLE IF NOT EXISTS env_vars (
+        project       text COLLATE "C" NOT NULL,
+        experiment_id text COLLATE "C" NOT NULL DEFAULT '',
+        name          text COLLATE "C" NOT NULL,
+        value         text NOT NULL,
+        secret        boolean NOT NULL,
+        updated_at    double precision NOT NULL,
+        PRIMARY KEY (project, experiment_id, name)
+      );
+    `,
+  },
   {
     version: 7,
     description: "job detail: an experiment's latest progress (pct, phase, when) and the datasets it used",
@@ -276,13 +294,12 @@ export async function migrate(db: PgQuery, location: string): Promise<void> {
      )`,
   );
   const { rows } = await db.query<{ version: number }>('SELECT version FROM lablog_migrations');
-  const recorded = new Set(rows.map((row) => row.version));
-  const newest = rows.reduce((most, row) => Math.max(most, row.version), 0);
-  // Every migration not recorded, in order (not only those above the newest): versions may be numbered with
-  // gaps filled later, and a database that recorded a later one still gets an earlier one added after it.
-  // Refuses a database migrated by a newer lablog.
-  pendingMigrations(MIGRATIONS, newest, { driver: 'postgres', location, noun: 'database' });
-  for (const migration of MIGRATIONS.filter((m) => !recorded.has(m.version))) {
+  const applied = new Set(rows.map((r) => r.version));
+  const recorded = Math.max(0, ...applied);
+  // pendingMigrations refuses a newer database; then every migration not recorded is applied, in order,
+  // including one below the maximum (numbers taken by migrations made on different branches).
+  pendingMigrations(MIGRATIONS, recorded, { driver: 'postgres', location, noun: 'database' });
+  for (const migration of MIGRATIONS.filter((m) => !applied.has(m.version))) {
     await db.query(migration.sql);
     await db.query('INSERT INTO lablog_migrations (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
   }

@@ -338,6 +338,24 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    description: 'env vars: per project and per experiment, secrets sealed',
+    sql: `
+      -- IF NOT EXISTS: replayable, like the runs migration. experiment_id '' is the project's own scope (a
+      -- primary key column cannot be NULL); no foreign key, so a server keeps variables of experiments it has
+      -- not been sent yet. value: the plain text, or for a secret its sealed form (never the plain text).
+      CREATE TABLE IF NOT EXISTS env_vars (
+        project       TEXT NOT NULL,
+        experiment_id TEXT NOT NULL DEFAULT '',
+        name          TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        secret        INTEGER NOT NULL,
+        updated_at    REAL NOT NULL,
+        PRIMARY KEY (project, experiment_id, name)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 9,
     description: "job detail: an experiment's latest progress (pct, phase, when) and the datasets it used",
     // Added only when missing, and IF NOT EXISTS below: a store whose user_version was set back replays this.

@@ -15,6 +15,7 @@ import { pendingMigrations } from '../schema-migrations.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { SqliteRunBackend } from './sqlite-run-backend.js';
+import { SqliteEnvBackend } from './sqlite-env-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
@@ -307,6 +308,7 @@ export class SqliteBackend implements StoreBackend {
   #wal: WalSync | undefined;
   #studies: SqliteStudyBackend | undefined;
   #runs: SqliteRunBackend | undefined;
+  #env: SqliteEnvBackend | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -528,6 +530,10 @@ export class SqliteBackend implements StoreBackend {
 
   runs(): SqliteRunBackend {
     return (this.#runs ??= new SqliteRunBackend(this));
+  }
+
+  env(): SqliteEnvBackend {
+    return (this.#env ??= new SqliteEnvBackend(this));
   }
 
   writer(): WriterThread {

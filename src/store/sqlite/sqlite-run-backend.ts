@@ -23,9 +23,6 @@ import {
 import type { RunStore } from '../run-store.js';
 import { toRecord, type ExperimentRow, type SqliteBackend } from './sqlite-backend.js';
 
-/** After this many bytes of log text written, the WAL is checkpointed (a supervisor may write nothing else). */
-const LOG_CHECKPOINT_BYTES = 16 * 1024 * 1024;
-
 interface Row {
   experiment_id: string;
   project: string;
@@ -113,7 +110,7 @@ function unpack(chunk: ChunkRow): StoredLogLine[] {
 
 export class SqliteRunBackend implements RunStore {
   readonly #store: SqliteBackend;
-  #bytesSinceCheckpoint = 0;
+  #checkpointsArranged = false;
 
   constructor(store: SqliteBackend) {
     this.#store = store;
@@ -314,12 +311,18 @@ export class SqliteRunBackend implements RunStore {
       const kept = this.#db.prepare('SELECT log_bytes FROM runs WHERE experiment_id = ?').pluck().get(id) as number;
       if (kept > capBytes) this.#dropOldest(id, kept - capBytes);
     });
-    this.#bytesSinceCheckpoint += lines.reduce((n, l) => n + l.text.length, 0);
-    if (this.#bytesSinceCheckpoint >= LOG_CHECKPOINT_BYTES) {
-      this.#bytesSinceCheckpoint = 0;
-      // Log writes may come from a process that never writes experiment batches (whose writer thread checkpoints).
-      this.#store.read('checkpointing the log', () => this.#store.checkpoint());
-    }
+    if (!this.#checkpointsArranged) this.#arrangeCheckpoints();
+  }
+
+  /**
+   * Log writes may come from a process that writes no experiment batches (a supervisor): its WAL is then
+   * checkpointed by the store's writer thread (every CHECKPOINT_INTERVAL_MS, off this thread), unless
+   * SQLite's automatic checkpoints are on for this connection (a server's).
+   */
+  #arrangeCheckpoints(): void {
+    const automatic = this.#db.pragma('wal_autocheckpoint', { simple: true }) as number;
+    if (automatic === 0) this.#store.writer().start();
+    this.#checkpointsArranged = true;
   }
 
   /** Drops the oldest lines of a run until at least `excess` bytes are gone (whole chunks, then the start of one), and counts them. */

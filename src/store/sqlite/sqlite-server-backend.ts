@@ -34,6 +34,7 @@ import type {
 import { SqliteBackend, experimentWhere, seriesRecord, toRecord as experimentRecord, type ExperimentRow } from './sqlite-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import type { ServerStudyBackend } from '../study-store.js';
+import type { ServerEnvStore } from '../env-store.js';
 import { dedupedName } from '../../model/experiment-names.js';
 
 const TABLE_FORMAT = 'arrow-ipc-stream';
@@ -68,6 +69,7 @@ export class SqliteServerBackend implements ServerBackend {
   readonly location: string;
   readonly #store: SqliteBackend;
   #studies: ServerStudyBackend | undefined;
+  #env: ServerEnvStore | undefined;
   #keyStatements: ReturnType<typeof prepareKeyStatements> | undefined;
 
   constructor(file: string) {
@@ -544,6 +546,16 @@ export class SqliteServerBackend implements ServerBackend {
       members: async (studyId) => studies.members(studyId),
       studyOf: async (experimentId) => studies.studyOf(experimentId),
       dropArtifacts: async (ids) => studies.dropArtifactsKeepingBlobs(ids),
+    });
+  }
+
+  env(): ServerEnvStore {
+    const env = this.#store.env();
+    return (this.#env ??= {
+      setVar: async (entry, maxPerScope) => env.setVar(entry, maxPerScope),
+      getVar: async (scope, name) => env.getVar(scope, name),
+      listVars: async (scope) => env.listVars(scope),
+      deleteVar: async (scope, name) => env.deleteVar(scope, name),
     });
   }
 
