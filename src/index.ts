@@ -77,6 +77,17 @@ export type { PlotlyFigure } from './media/plot.js';
 export { EXPERIMENT_STATUSES, type ExperimentStatus } from './model/experiment.js';
 export { SERIES_KINDS, type SeriesKind, type MetricData, type ImagePoint, type PlotPoint } from './model/series.js';
 export { type TableSummary } from './model/table.js';
+export { MAX_PHASE_LENGTH, MIN_PROGRESS_PCT, MAX_PROGRESS_PCT, type ExperimentProgress } from './model/progress.js';
+export {
+  DATASET_ROLES,
+  MAX_DATASETS,
+  MAX_DATASET_NAME_LENGTH,
+  MAX_DATASET_ID_LENGTH,
+  MAX_DATASET_URI_LENGTH,
+  MAX_DATASET_DIGEST_LENGTH,
+  type DatasetInput,
+  type DatasetRecord,
+} from './model/dataset.js';
 export { Run, RUN_WAIT_POLL_MS, MAX_LOG_PAGE_LINES, type RunLogsOptions, type WaitOptions, type ListRunsOptions } from './core/run.js';
 export { MIN_RUN_LOG_CAP_BYTES, type LaunchOptions, type LaunchParam } from './core/run-options.js';
 export { GridLaunch, MAX_GRID_PARALLEL, type LaunchGridOptions, type GridEntry } from './core/run-grid.js';

@@ -244,6 +244,32 @@ const READER: Record<keyof ExperimentReader, Case> = {
     expect(await b.reader.countExperiments({ projects: [p1], tags: ['x'] })).toBe(1);
     expect(await b.reader.countExperiments({ projects: [p1], status: ['running'] })).toBe(3);
   },
+  async readDatasets(b) {
+    const train = {
+      role: 'train',
+      name: 'mnist',
+      id: 'ds-1',
+      uri: 's3://bucket/mnist',
+      digest: 'sha256:ab',
+      rows: 60_000,
+      loggedAt: T0 + 1,
+    };
+    const test = { role: 'test', name: 'mnist', id: null, uri: null, digest: null, rows: null, loggedAt: T0 + 2 };
+    const id = await b.seed({
+      project: project(),
+      name: 'datasets',
+      createdAt: T0,
+      progress: { pct: 75, phase: 'testing', at: T0 + 3 },
+      datasets: [train, test],
+    });
+    // By role then name; every field as given (references only).
+    expect(await b.reader.readDatasets(id)).toEqual([test, train]);
+    expect((await b.reader.getExperiment(id))?.progress).toEqual({ pct: 75, phase: 'testing', at: T0 + 3 });
+    const plain = await b.seed({ project: project(), name: 'plain', createdAt: T0 });
+    expect(await b.reader.readDatasets(plain)).toEqual([]);
+    expect((await b.reader.getExperiment(plain))?.progress).toBeNull();
+    expect(await b.reader.readDatasets(randomUUID())).toEqual([]);
+  },
   async readParams(b) {
     const id = await b.seed(rich(project()));
     expect(await b.reader.readParams(id)).toEqual([
@@ -771,6 +797,23 @@ const INGEST: Record<keyof ExperimentIngest, Case> = {
       ),
     );
     expect(tooMany.code).toBe('LIMIT_EXCEEDED');
+    // Progress and datasets travel with the description: the latest progress replaces the stored one, a
+    // dataset of the same (role, name) is replaced, and a description without them (an older client) keeps them.
+    const train = { role: 'train', name: 'mnist', id: 'a', uri: null, digest: null, rows: 10, loggedAt: T0 + 7 };
+    await b.ingest!.upsertExperiment(
+      { ...before, version: null, params: [], progress: { pct: 10, phase: null, at: T0 + 7 }, datasets: [train] },
+      DEFAULT_LIMITS,
+      T0 + 7,
+    );
+    const updated = await b.ingest!.upsertExperiment(
+      { ...before, version: null, params: [], progress: { pct: 90, phase: 'testing', at: T0 + 8 }, datasets: [{ ...train, rows: 20 }] },
+      DEFAULT_LIMITS,
+      T0 + 8,
+    );
+    expect(updated.progress).toEqual({ pct: 90, phase: 'testing', at: T0 + 8 });
+    const older = await b.ingest!.upsertExperiment({ ...before, version: null, params: [], progress: null }, DEFAULT_LIMITS, T0 + 9);
+    expect(older.progress).toEqual({ pct: 90, phase: 'testing', at: T0 + 8 });
+    expect(await b.reader.readDatasets(id)).toEqual([{ ...train, rows: 20 }]);
   },
   async ingest(b) {
     const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });

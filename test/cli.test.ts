@@ -39,13 +39,16 @@ describe('lablog ls', () => {
     const { code, stdout } = lablog(['ls', '--store', path]);
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+PROJECT\s+NAME\s+STATUS\s+STARTED\s+DURATION\s+PARAMS\s+METRICS\s+VALUES\s+IMAGES\s+PLOTS\s+TABLES$/);
+    expect(lines[0]).toMatch(
+      /^ID\s+PROJECT\s+NAME\s+STATUS\s+PROGRESS\s+STARTED\s+DURATION\s+PARAMS\s+METRICS\s+VALUES\s+IMAGES\s+PLOTS\s+TABLES$/,
+    );
     const row = lines.find((l) => l.startsWith(id.slice(0, 8)))!;
     expect(row.split(/\s{2,}/)).toEqual([
       id.slice(0, 8),
       'mnist',
       'mnist-cnn',
       'completed',
+      '-',
       expect.any(String),
       expect.any(String),
       '3',

@@ -233,6 +233,7 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
         heartbeatAt: NOW,
         pid: null,
         hostname: 'host-a',
+        progress: null,
         version: 'v1',
         publishedAt: NOW + 5,
       });

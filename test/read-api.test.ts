@@ -122,6 +122,7 @@ describe('crashed runs', () => {
     heartbeatAt: null,
     pid: null,
     hostname: null,
+    progress: null,
   };
 
   it('on this host, a running experiment whose pid is gone is crashed; a live pid is not', () => {

@@ -155,8 +155,9 @@ describe.each(SERVER_DATABASES)('blob collection on $kind', ({ kind, create }) =
       const waste = Buffer.from(`junk ${i} ${randomUUID()}`);
       expect(await putBlob(i % 2 ? one : two, alice, waste)).toBe(201);
       junk.push(sha256(waste));
-      // A colour of its own each round (up to MAX_ROUNDS), so each is a blob of its own.
-      const png = await solidPng(2, 2, `#${(0x05aa33 + i * 0x010000).toString(16).padStart(6, '0')}`);
+      // A colour of its own each round, so each is a blob of its own: i ↦ i·97 mod 2^24 is one-to-one (97 is odd),
+      // and the colour stays within six hex digits however many rounds a slow machine needs.
+      const png = await solidPng(2, 2, `#${((0x05aa33 + i * 97) % 0x1000000).toString(16).padStart(6, '0')}`);
       expect(await putBlob(i % 2 ? one : two, alice, png)).toBe(201);
       const ingest = await api(i % 2 ? two : one, alice, 'POST', `/api/v1/experiments/${id}/ingest`, {
         images: [

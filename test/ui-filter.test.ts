@@ -25,6 +25,7 @@ function row(overrides: Partial<ExperimentRow> = {}): ExperimentRow {
     params: {},
     metrics: {},
     media: {},
+    progress: null,
     ...overrides,
   };
 }

@@ -32,3 +32,12 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   return `${h} h ${m - h * 60} min`;
 }
+
+/** Characters of a text progress bar. */
+export const PROGRESS_BAR_WIDTH = 20;
+
+/** A progress as a bar and its percentage: `[#########-----------]  45%`. */
+export function formatProgress(pct: number, width = PROGRESS_BAR_WIDTH): string {
+  const filled = Math.round((Math.min(100, Math.max(0, pct)) / 100) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${formatNumber(Number(pct.toFixed(1))).padStart(4)}%`;
+}

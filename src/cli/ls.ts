@@ -2,7 +2,7 @@
 
 import type { Store, ListExperimentsOptions } from '../core/store.js';
 import { renderTable } from './text-table.js';
-import { formatDuration, formatTime } from './format.js';
+import { formatDuration, formatNumber, formatTime } from './format.js';
 
 export function renderExperimentList(store: Store, options: ListExperimentsOptions): string {
   const experiments = store.listExperiments(options);
@@ -30,6 +30,7 @@ export function renderExperimentList(store: Store, options: ListExperimentsOptio
       exp.project,
       exp.name,
       exp.status,
+      exp.progress === null ? '-' : `${formatNumber(Number(exp.progress.pct.toFixed(1)))}%`,
       formatTime(exp.createdAt),
       end === null ? '-' : formatDuration(end - exp.createdAt.getTime()),
       String(Object.keys(exp.getParams()).length),
@@ -40,12 +41,27 @@ export function renderExperimentList(store: Store, options: ListExperimentsOptio
       String(exp.listTables().length),
     ];
   });
-  const header = ['ID', 'PROJECT', 'NAME', 'STATUS', 'STARTED', 'DURATION', 'PARAMS', 'METRICS', 'VALUES', 'IMAGES', 'PLOTS', 'TABLES'];
+  const header = [
+    'ID',
+    'PROJECT',
+    'NAME',
+    'STATUS',
+    'PROGRESS',
+    'STARTED',
+    'DURATION',
+    'PARAMS',
+    'METRICS',
+    'VALUES',
+    'IMAGES',
+    'PLOTS',
+    'TABLES',
+  ];
   const table = renderTable(header, rows, [
     'left',
     'left',
     'left',
     'left',
+    'right',
     'left',
     'right',
     'right',

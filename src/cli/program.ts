@@ -8,6 +8,7 @@ import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../model/experiment.
 import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';
 import { renderExperiment } from './show.js';
+import { launchOf } from './show-run.js';
 import { parseMetricGoal, parseStatedGoals, renderComparison, renderStudy, renderStudyList } from './studies.js';
 import {
   EXPORT_FORMATS,
@@ -67,9 +68,10 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     .addOption(storeOption())
     .action(async (experiment: string, opts: { project?: string; goal?: string[]; store?: string }) => {
       const goals = parseStatedGoals(opts.goal ?? []);
-      const text = await withStore(opts.store, (store) =>
-        renderExperiment(store.getExperiment(experiment, opts.project === undefined ? undefined : { project: opts.project }), goals),
-      );
+      const text = await withStore(opts.store, (store) => {
+        const exp = store.getExperiment(experiment, opts.project === undefined ? undefined : { project: opts.project });
+        return renderExperiment(exp, goals, launchOf(store, exp.id));
+      });
       write(`${text}\n`);
     });
 

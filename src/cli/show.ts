@@ -3,15 +3,21 @@
 import { metricGoal as goalOf, type Goal } from '../model/metric-goal.js';
 import type { Experiment } from '../core/experiment.js';
 import { renderTable } from './text-table.js';
-import { formatDuration, formatNumber, formatParam, formatTime } from './format.js';
+import { formatDuration, formatNumber, formatParam, formatProgress, formatTime } from './format.js';
+import { renderLaunch } from './show-run.js';
+import type { RunAttempt, RunRecord } from '../model/run.js';
 
 /** 'min' or 'max' for a metric: the goal stated in `goals`, else the one its name suggests. */
 export function metricGoal(name: string, goals?: Readonly<Record<string, Goal>>): 'min' | 'max' {
   return goalOf(name, goals) === 'minimize' ? 'min' : 'max';
 }
 
-/** The experiment as text; `goals` states a metric's goal where its name does not tell (`--goal name:min`). */
-export function renderExperiment(exp: Experiment, goals?: Readonly<Record<string, Goal>>): string {
+/** The experiment as text; `goals` states a metric's goal where its name does not tell (`--goal name:min`); `run`: its launch record. */
+export function renderExperiment(
+  exp: Experiment,
+  goals?: Readonly<Record<string, Goal>>,
+  run?: { record: RunRecord; attempts: readonly RunAttempt[] },
+): string {
   const out: string[] = [];
   const end = exp.endedAt?.getTime() ?? (exp.status === 'running' ? Date.now() : null);
   out.push(`experiment  ${exp.name}`);
@@ -21,6 +27,16 @@ export function renderExperiment(exp: Experiment, goals?: Readonly<Record<string
   out.push(`started     ${formatTime(exp.createdAt)}${end === null ? '' : `  (${formatDuration(end - exp.createdAt.getTime())})`}`);
   if (exp.tags.length > 0) out.push(`tags        ${exp.tags.join(', ')}`);
   if (exp.description) out.push(`description ${exp.description}`);
+  const progress = exp.progress;
+  if (progress) out.push(`progress    ${formatProgress(progress.pct)}${progress.phase === null ? '' : `  ${progress.phase}`}`);
+  if (run) out.push(...renderLaunch(run.record, run.attempts, Date.now()));
+
+  const datasets = exp.datasets();
+  if (datasets.length > 0) {
+    out.push('', `datasets (${datasets.length})`);
+    const rows = datasets.map((d) => [d.role, d.name, d.id ?? '-', d.rows === null ? '-' : String(d.rows), d.digest ?? '-', d.uri ?? '-']);
+    out.push(indent(renderTable(['ROLE', 'NAME', 'ID', 'ROWS', 'DIGEST', 'URI'], rows, ['left', 'left', 'left', 'right', 'left', 'left'])));
+  }
 
   const params = Object.entries(exp.getParams());
   out.push('', `params (${params.length})`);

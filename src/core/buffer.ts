@@ -3,6 +3,8 @@
 import type { ParamRecord } from '../model/experiment.js';
 import type { ImagePointRecord, MetricChunk, PlotPointRecord } from '../model/series.js';
 import type { TableRecord } from '../model/table.js';
+import type { ExperimentProgress } from '../model/progress.js';
+import type { DatasetRecord } from '../model/dataset.js';
 import type { WriteBatch } from '../store/backend.js';
 
 /** A timer flushes pending writes at least this often. */
@@ -122,13 +124,25 @@ export class WriteBuffer {
   images: ImagePointRecord[] = [];
   plots: PlotPointRecord[] = [];
   readonly tables = new Map<string, TableRecord>();
+  /** The latest progress set since the last batch (the latest value wins). */
+  progress: ExperimentProgress | undefined;
+  /** Datasets logged since the last batch, by role and name (logging one again replaces it). */
+  readonly datasets = new Map<string, DatasetRecord>();
   /** Metric points buffered in `metrics`. */
   points = 0;
   /** Bytes of images, plots and tables buffered. */
   bytes = 0;
 
   get isEmpty(): boolean {
-    return this.points === 0 && this.params.size === 0 && this.images.length === 0 && this.plots.length === 0 && this.tables.size === 0;
+    return (
+      this.points === 0 &&
+      this.params.size === 0 &&
+      this.images.length === 0 &&
+      this.plots.length === 0 &&
+      this.tables.size === 0 &&
+      this.progress === undefined &&
+      this.datasets.size === 0
+    );
   }
 
   /**
@@ -158,7 +172,11 @@ export class WriteBuffer {
       plots: this.plots,
       tables: [...this.tables.values()],
       heartbeatAt: now,
+      ...(this.progress ? { progress: this.progress } : {}),
+      ...(this.datasets.size > 0 ? { datasets: [...this.datasets.values()] } : {}),
     };
+    this.progress = undefined;
+    this.datasets.clear();
     this.params.clear();
     this.tables.clear();
     this.images = [];

@@ -42,6 +42,8 @@ import { toPngImage, type ImageInput } from '../media/image.js';
 import { serializeFigure, type PlotlyFigure } from '../media/plot.js';
 import { dataFrameFromIpc, loadArrow, loadedArrow, readTableInput, serializeTable, tableFromIpc, type TableInput } from '../media/table.js';
 import type { ExperimentRecord, ExperimentStatus } from '../model/experiment.js';
+import { checkProgress, type ExperimentProgress } from '../model/progress.js';
+import { MAX_DATASETS, toDatasetRecord, type DatasetInput, type DatasetRecord } from '../model/dataset.js';
 import type { ImagePoint, MetricData, PlotPoint } from '../model/series.js';
 import type { TableSummary } from '../model/table.js';
 import type { StoreBackend } from '../store/backend.js';
@@ -119,6 +121,10 @@ export class Experiment {
   /** At exit: true once everything is written and should be put on stable storage; then the ticket to wait for. */
   #durableAtExit: boolean | number = false;
 
+  #progress: ExperimentProgress | null;
+  /** Role and name of every dataset stored or buffered (read from the store at the first logDataset). */
+  #datasetKeys: Set<string> | undefined;
+
   /** Per-series steps and kinds, params, and the budget counts. */
   readonly #series: SeriesState;
 
@@ -140,6 +146,7 @@ export class Experiment {
     this.description = init.record.description;
     this.tags = Object.freeze([...init.record.tags]);
     this.createdAt = new Date(init.record.createdAt);
+    this.#progress = init.record.progress ?? null;
     this.#limits = init.limits;
     this.#handler = new ErrorHandler(init.errorHandler, init.onWarning);
     this.#queue = new BatchQueue(this.id, init.backend.writer(), init.backend.location);
@@ -343,6 +350,75 @@ export class Experiment {
     void done.finally(() => this.#inflight.delete(done));
   }
 
+  /**
+   * Reports how far the job is: `pct` from 0 to 100 (finite) and an optional `phase` (e.g. 'testing', name
+   * rules, at most MAX_PHASE_LENGTH characters). Buffered like every write (never waits for the disk); the
+   * latest value wins. Readable as `exp.progress`, and on the experiment's record in every store.
+   */
+  setProgress(pct: number, options?: { phase?: string | null }): void {
+    if (this.#state !== OPEN && !this.#gate('progress')) return;
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      return this.#handler.report(
+        new LablogError(
+          'INVALID_OPTION',
+          `setProgress: options must be an object like { phase: 'testing' }, got ${describeValue(options)}`,
+          {
+            actual: describeValue(options),
+          },
+        ),
+      );
+    }
+    const unknown = options && Object.keys(options).find((key) => key !== 'phase');
+    if (unknown) {
+      return this.#handler.report(
+        new LablogError('INVALID_OPTION', `setProgress: unknown option '${unknown}'; known options: phase`, { option: unknown }),
+      );
+    }
+    const phase = options?.phase ?? null;
+    const error = checkProgress(pct, phase);
+    if (error) return this.#handler.report(error);
+    const progress: ExperimentProgress = { pct, phase, at: Date.now() };
+    this.#progress = progress;
+    this.#buffer.progress = progress;
+  }
+
+  /** The latest progress set (in this process, or as stored when the experiment was opened); null if never set. */
+  get progress(): ExperimentProgress | null {
+    return this.#progress;
+  }
+
+  /**
+   * Records a dataset the experiment uses: a reference (role, name, and optionally id, uri, digest, rows),
+   * never a copy. (role, name) is unique per experiment: logging the same pair again replaces the
+   * reference (the latest wins). At most MAX_DATASETS per experiment. Buffered like every write.
+   */
+  logDataset(dataset: DatasetInput): void {
+    if (this.#state !== OPEN && !this.#gate('dataset')) return;
+    const record = toDatasetRecord(dataset, Date.now());
+    if (record instanceof LablogError) return this.#handler.report(record);
+    const key = `${record.role}\u0000${record.name}`;
+    this.#datasetKeys ??= new Set(this.#backend.readDatasets(this.id).map((d) => `${d.role}\u0000${d.name}`));
+    if (!this.#datasetKeys.has(key)) {
+      if (this.#datasetKeys.size >= MAX_DATASETS) {
+        return this.#handler.report(
+          new LablogError(
+            'LIMIT_EXCEEDED',
+            `experiment '${this.name}' already has ${this.#datasetKeys.size} datasets; the limit is ${MAX_DATASETS} (MAX_DATASETS); dataset '${record.role}/${record.name}' was not logged`,
+            { experiment: this.name, key: record.name, limit: MAX_DATASETS, actual: this.#datasetKeys.size },
+          ),
+        );
+      }
+      this.#datasetKeys.add(key);
+    }
+    this.#buffer.datasets.set(key, record);
+  }
+
+  /** The datasets the experiment logged, by role then name. */
+  datasets(): DatasetRecord[] {
+    this.#writeBeforeRead();
+    return this.#backend.readDatasets(this.id);
+  }
+
   // ---- lifecycle -----------------------------------------------------------------------------------
 
   /**
@@ -515,6 +591,8 @@ export class Experiment {
     this.#closedStatus = undefined;
     this.#series.clear();
     this.#record = this.#backend.getExperiment(this.id)!;
+    this.#progress = this.#record.progress ?? this.#progress;
+    this.#datasetKeys = undefined;
     if (ownedHere) this.#series.load(this.#backend, this.id);
     else this.#openForLogging();
     return this;

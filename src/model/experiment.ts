@@ -1,5 +1,7 @@
 // Experiments as records: statuses, the stored row, a new one, queries over them, and params as stored.
 
+import type { ExperimentProgress } from './progress.js';
+
 export const EXPERIMENT_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'crashed'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
@@ -20,6 +22,8 @@ export interface ExperimentRecord {
   readonly heartbeatAt: number | null;
   readonly pid: number | null;
   readonly hostname: string | null;
+  /** The latest exp.setProgress (null: never set). */
+  readonly progress: ExperimentProgress | null;
 }
 
 export interface NewExperiment {

@@ -4,6 +4,8 @@ import { fromJsonNumber } from '../model/json-number.js';
 import { LablogError, describeValue } from '../model/errors.js';
 import { MAX_HOSTNAME_LENGTH, type Limits } from '../model/limits.js';
 import { checkCaption, checkName, checkText, characterLength, excerpt } from '../model/validation.js';
+import { checkProgress, type ExperimentProgress } from '../model/progress.js';
+import { MAX_DATASETS, toDatasetRecord, type DatasetRecord } from '../model/dataset.js';
 import { EXPERIMENT_STATUSES, type ExperimentStatus, type ParamRecord } from '../model/experiment.js';
 import { ARITHMETIC, DELTA_I32, DELTA_U16, RAW, decodeColumnToArray, encodeColumn, type ColumnEncoding } from '../store/column-codec.js';
 import { rejection } from '../store/ingest-plan.js';
@@ -424,6 +426,8 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
     }
     return { key: p['key'] as string, type: p['type'] as ParamRecord['type'], value: p['value'] };
   });
+  const progress = decodeProgress(body['progress']);
+  const datasets = decodeDatasets(body['datasets']);
   return {
     id,
     project: body['project'] as string,
@@ -437,6 +441,8 @@ export function decodeExperiment(id: string, body: unknown, limits: Limits): Pub
     hostname,
     version: version as string | null,
     params,
+    ...(progress ? { progress } : {}),
+    ...(datasets ? { datasets } : {}),
   };
 }
 
@@ -452,4 +458,36 @@ export type WireRunLogs = PublishedLogs;
 /** The answer to POST /api/v1/runs/{id}/logs: the server's last position, and the run's cancel request if any. */
 export interface WireRunLogsAnswer extends LogIngestResult {
   readonly cancelRequestedAt: number | null;
+}
+
+/** The optional progress of a published experiment (absent or null: none sent, as from older clients). */
+function decodeProgress(value: unknown): ExperimentProgress | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw invalid('progress must be { pct, phase, at } or null');
+  const error = checkProgress(value['pct'], value['phase']);
+  if (error) throw error;
+  const at = value['at'];
+  if (typeof at !== 'number' || !timeOrNull(at)) throw invalid('progress.at must be milliseconds since the epoch');
+  return { pct: value['pct'] as number, phase: (value['phase'] ?? null) as string | null, at };
+}
+
+/** The optional dataset references of a published experiment, each checked by the library's rules. */
+function decodeDatasets(value: unknown): DatasetRecord[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw invalid('datasets must be an array of { role, name, id, uri, digest, rows, loggedAt }');
+  if (value.length > MAX_DATASETS) {
+    throw new LablogError('LIMIT_EXCEEDED', `${value.length} datasets; the limit is ${MAX_DATASETS} (MAX_DATASETS)`, {
+      limit: MAX_DATASETS,
+      actual: value.length,
+    });
+  }
+  return value.map((d: unknown, i: number) => {
+    if (!isObject(d)) throw invalid(`datasets[${i}] must be an object`);
+    const { loggedAt, ...input } = d;
+    if (typeof loggedAt !== 'number' || !timeOrNull(loggedAt))
+      throw invalid(`datasets[${i}].loggedAt must be milliseconds since the epoch`);
+    const record = toDatasetRecord(input, loggedAt);
+    if (record instanceof LablogError) throw record;
+    return record;
+  });
 }

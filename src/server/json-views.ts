@@ -2,6 +2,7 @@
 
 import { toJsonNumber, toJsonNumberOrNull, type JsonNumber } from '../model/json-number.js';
 import { decodeParam } from '../core/param.js';
+import type { DatasetRecord } from '../model/dataset.js';
 import type { ParamRecord } from '../model/experiment.js';
 import type { MetricData, SeriesRecord } from '../model/series.js';
 import type { RemoteExperimentRecord } from '../store/server-backend.js';
@@ -23,7 +24,13 @@ export function experimentView(record: RemoteExperimentRecord) {
     heartbeatAt: iso(record.heartbeatAt),
     publishedAt: iso(record.publishedAt),
     hostname: record.hostname,
+    progress: record.progress && { pct: record.progress.pct, phase: record.progress.phase, at: iso(record.progress.at) },
   };
+}
+
+/** A dataset reference, its time as ISO text. */
+export function datasetView(dataset: DatasetRecord) {
+  return { ...dataset, loggedAt: iso(dataset.loggedAt) };
 }
 
 /** Params as typed JSON values (dates as ISO text); keyed without a prototype, so no stored key is lost or shadowed. */

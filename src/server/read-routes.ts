@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LablogError } from '../model/errors.js';
 import { EXPERIMENT_SORT_FIELDS, EXPERIMENT_STATUSES, type ExperimentStatus } from '../model/experiment.js';
 import type { ApiKeyRecord, RemoteExperimentRecord, ServerBackend } from '../store/server-backend.js';
-import { experimentView, metricView, paramsView, seriesView } from './json-views.js';
+import { datasetView, experimentView, metricView, paramsView, seriesView } from './json-views.js';
 import { checkTableArrays, loadArrow } from '../media/table.js';
 import { DEFAULT_LIMITS, type Limits } from '../model/limits.js';
 import { many, one, type Query } from './query-params.js';
@@ -133,14 +133,16 @@ export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend,
 
   app.get<{ Params: { id: string } }>('/api/v1/experiments/:id', async (request) => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    const [params, series, tables] = await Promise.all([
+    const [params, series, tables, datasets] = await Promise.all([
       backend.readParams(record.id),
       backend.readSeries(record.id, MAX_SERIES_LISTED + 1),
       backend.listTables(record.id, MAX_TABLES_LISTED + 1),
+      backend.readDatasets(record.id),
     ]);
     return {
       ...experimentView(record),
       params: paramsView(params),
+      datasets: datasets.map(datasetView),
       series: series.slice(0, MAX_SERIES_LISTED).map(seriesView),
       tables: tables.slice(0, MAX_TABLES_LISTED),
       ...(series.length > MAX_SERIES_LISTED ? { seriesTruncated: true } : {}),

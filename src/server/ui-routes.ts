@@ -94,6 +94,7 @@ export function experimentRow(record: RemoteExperimentRecord, summary: Experimen
     params: paramsView(summary?.params ?? []) as ExperimentRow['params'],
     metrics,
     media,
+    progress: record.progress,
   };
 }
 
@@ -245,9 +246,11 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
 
   app.get<{ Params: { id: string } }>('/api/v1/ui/experiments/:id', async (request): Promise<ExperimentPage> => {
     const record = await visibleExperiment(backend, request, request.params.id);
-    const [summaries, tables] = await Promise.all([
+    const [summaries, tables, datasets, run] = await Promise.all([
       backend.readSummaries([record.id], MAX_SERIES_LISTED + 1),
       backend.listTables(record.id, MAX_TABLES_LISTED + 1),
+      backend.readDatasets(record.id),
+      backend.runs?.().getRun(record.id),
     ]);
     const full = summaries.get(record.id);
     const summary = full === undefined ? undefined : { ...full, series: full.series.slice(0, MAX_SERIES_LISTED) };
@@ -259,6 +262,8 @@ export function registerUiRoutes(app: FastifyInstance, backend: ServerBackend, o
       ...((full?.series.length ?? 0) > MAX_SERIES_LISTED ? { seriesTruncated: true } : {}),
       ...(tables.length > MAX_TABLES_LISTED ? { tablesTruncated: true } : {}),
       study: study === undefined ? null : { id: study.id, name: study.name },
+      datasets,
+      isRun: run !== undefined,
     };
   });
 

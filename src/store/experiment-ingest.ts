@@ -3,6 +3,8 @@
 import type { Limits } from '../model/limits.js';
 import type { ErrorCode, ErrorDetails } from '../model/error-codes.js';
 import type { ExperimentRecord, ParamRecord } from '../model/experiment.js';
+import type { ExperimentProgress } from '../model/progress.js';
+import type { DatasetRecord } from '../model/dataset.js';
 import type { SeriesKind } from '../model/series.js';
 
 /**
@@ -16,6 +18,10 @@ export interface PublishedExperiment extends Pick<
   /** Label of this publication (a model version); null keeps the one already recorded. */
   readonly version: string | null;
   readonly params: readonly ParamRecord[];
+  /** The latest progress (absent or null: keeps what is stored; older clients send none). */
+  readonly progress?: ExperimentProgress | null;
+  /** Dataset references, each upserted by (role, name) (absent: keeps what is stored). */
+  readonly datasets?: readonly DatasetRecord[];
 }
 
 /** An experiment on the server: the local record plus what publishing adds. */

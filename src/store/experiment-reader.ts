@@ -3,6 +3,7 @@
 import type { ExperimentQuery, ExperimentRecord, ParamRecord } from '../model/experiment.js';
 import type { ImageMeta, MetricData, PlotPoint, SeriesRecord } from '../model/series.js';
 import type { TableRecord, TableSummary } from '../model/table.js';
+import type { DatasetRecord } from '../model/dataset.js';
 
 /**
  * Reads of experiments and what was logged into them, one shape for every store (R: the store's record,
@@ -18,6 +19,8 @@ export interface ExperimentReader<R extends ExperimentRecord = ExperimentRecord>
   countExperiments(query: ExperimentQuery): number;
   /** Params by key. */
   readParams(experimentId: string): ParamRecord[];
+  /** The datasets the experiment logged, by role then name. */
+  readDatasets(experimentId: string): DatasetRecord[];
   /** The experiment's series by name; with `limit`, the first `limit` of them only. */
   readSeries(experimentId: string, limit?: number): SeriesRecord[];
   /** Every point of a metric series; undefined when there is no such metric. */

@@ -3,6 +3,8 @@
 import type { ExperimentRecord, ExperimentStatus, NewExperiment, ParamRecord } from '../model/experiment.js';
 import type { ImagePointRecord, MetricChunk, PlotPointRecord } from '../model/series.js';
 import type { TableRecord } from '../model/table.js';
+import type { ExperimentProgress } from '../model/progress.js';
+import type { DatasetRecord } from '../model/dataset.js';
 
 /** Everything one flush of one experiment writes; a store applies it atomically or not at all. */
 export interface WriteBatch {
@@ -13,6 +15,10 @@ export interface WriteBatch {
   readonly plots: readonly PlotPointRecord[];
   readonly tables: readonly TableRecord[];
   readonly heartbeatAt: number;
+  /** The latest progress set since the last batch (replaces the stored one); absent: unchanged. */
+  readonly progress?: ExperimentProgress;
+  /** Datasets logged since the last batch: each replaces the stored one of the same role and name. */
+  readonly datasets?: readonly DatasetRecord[];
 }
 
 /**

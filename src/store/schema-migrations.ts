@@ -7,6 +7,11 @@ export interface Migration {
   readonly version: number;
   readonly description: string;
   readonly sql: string;
+  /**
+   * Columns the migration adds before its sql runs, each only when the table lacks it (SQLite has no
+   * ADD COLUMN IF NOT EXISTS): a store whose version was set back replays the migration safely.
+   */
+  readonly addColumns?: readonly { readonly table: string; readonly column: string; readonly definition: string }[];
 }
 
 /** The database a loop migrates, for the error that refuses a newer one. */

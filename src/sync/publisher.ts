@@ -147,6 +147,8 @@ export class Publisher {
   }
 
   #describe(record: ExperimentRecord, version: string | null): WireExperiment {
+    // Sent only when there are some, so the description (and its hash) of an experiment without them is unchanged.
+    const datasets = this.#source.readDatasets(record.id);
     return {
       project: record.project,
       name: record.name,
@@ -159,6 +161,8 @@ export class Publisher {
       hostname: record.hostname,
       version,
       params: this.#source.readParams(record.id),
+      ...(record.progress ? { progress: record.progress } : {}),
+      ...(datasets.length > 0 ? { datasets } : {}),
     };
   }
 

@@ -1,6 +1,8 @@
 // The UI's API: the JSON answers of the /api/v1/ui routes, shared by the server routes and the browser app (types only).
 
 import type { ExperimentStatus } from '../model/experiment.js';
+import type { ExperimentProgress } from '../model/progress.js';
+import type { DatasetRecord } from '../model/dataset.js';
 import type { JsonNumber, NonFiniteToken } from '../model/json-number.js';
 
 /** How the UI is served: `lablog ui` over a local store (no keys, read-only), or `lablog server` (API keys). */
@@ -55,6 +57,8 @@ export interface ExperimentRow {
   readonly metrics: Readonly<Record<string, MetricSummary>>;
   /** Image and plot series: name → number of points. */
   readonly media: Readonly<Record<string, { readonly kind: 'image' | 'plot'; readonly count: number }>>;
+  /** The latest exp.setProgress (pct 0–100, phase, when); null when never set. */
+  readonly progress: ExperimentProgress | null;
 }
 
 /**
@@ -100,6 +104,10 @@ export interface ExperimentPage {
   readonly series: readonly SeriesInfo[];
   readonly tables: readonly TableInfo[];
   readonly study: { readonly id: string; readonly name: string } | null;
+  /** The datasets the experiment logged (references), by role then name. */
+  readonly datasets: readonly DatasetRecord[];
+  /** True when lablog launched it (a run): GET /api/v1/runs/:id has its launch record and logs. */
+  readonly isRun: boolean;
   /** True when the experiment has more series than MAX_SERIES_LISTED (10,000): only the first by name are here. */
   readonly seriesTruncated?: true;
   /** True when it has more tables than MAX_TABLES_LISTED (1,000). */

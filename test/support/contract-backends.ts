@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS } from '../../src/model/limits.js';
+import type { ExperimentProgress } from '../../src/model/progress.js';
+import type { DatasetRecord } from '../../src/model/dataset.js';
 import type { ExperimentRecord, ParamRecord } from '../../src/model/experiment.js';
 import type { Async } from '../../src/store/async.js';
 import type { StoreBackend } from '../../src/store/backend.js';
@@ -67,6 +69,8 @@ export interface Seed {
   }[];
   readonly plots?: readonly { name: string; step: number; timestamp: number; caption: string | null; figure: string }[];
   readonly tables?: readonly { name: string; ipc: Buffer; rows: number; columns: number; loggedAt: number }[];
+  readonly progress?: ExperimentProgress;
+  readonly datasets?: readonly DatasetRecord[];
 }
 
 /** One store under test: its capabilities (absent: the store does not implement it), all asynchronous. */
@@ -154,6 +158,8 @@ export function openEmbedded(): ContractBackend {
         plots: seed.plots ?? [],
         tables: seed.tables ?? [],
         heartbeatAt: seed.createdAt,
+        ...(seed.progress ? { progress: seed.progress } : {}),
+        ...(seed.datasets ? { datasets: seed.datasets } : {}),
       });
       return id;
     },
@@ -202,6 +208,8 @@ function serverBackend(
           hostname: 'host-a',
           version: null,
           params: seed.params ?? [],
+          ...(seed.progress ? { progress: seed.progress } : {}),
+          ...(seed.datasets ? { datasets: seed.datasets } : {}),
         },
         DEFAULT_LIMITS,
         now,

@@ -5,7 +5,7 @@ import type { SeriesKind, SeriesRecord } from '../../model/series.js';
 import type { RemoteExperimentRecord } from '../experiment-ingest.js';
 
 export const EXPERIMENT_COLUMNS =
-  'id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at, hostname, version, published_at';
+  'id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at, hostname, version, published_at, progress, phase, progress_at';
 
 export interface ExperimentRow {
   id: string;
@@ -21,6 +21,9 @@ export interface ExperimentRow {
   hostname: string | null;
   version: string | null;
   published_at: number;
+  progress: number | null;
+  phase: string | null;
+  progress_at: number | null;
 }
 
 export interface ChunkRow {
@@ -48,6 +51,7 @@ export function experimentRecord(row: ExperimentRow): RemoteExperimentRecord {
     hostname: row.hostname,
     version: row.version,
     publishedAt: row.published_at,
+    progress: row.progress === null ? null : { pct: row.progress, phase: row.phase, at: row.progress_at ?? row.updated_at },
   };
 }
 

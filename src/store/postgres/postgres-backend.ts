@@ -1,5 +1,6 @@
 // PostgreSQL store: the server's ServerBackend, composed of its capabilities over one connection pool (pg-pool.ts).
 
+import type { DatasetRecord } from '../../model/dataset.js';
 import type { Limits } from '../../model/limits.js';
 import type { ParamRecord } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesRecord } from '../../model/series.js';
@@ -126,6 +127,10 @@ export class PostgresBackend implements ServerBackend {
 
   readParams(experimentId: string): Promise<ParamRecord[]> {
     return this.#reader.readParams(experimentId);
+  }
+
+  readDatasets(experimentId: string): Promise<DatasetRecord[]> {
+    return this.#reader.readDatasets(experimentId);
   }
 
   readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]> {

@@ -24,8 +24,10 @@ export async function copyExperiment(
       name = nameFor(attempt);
     }
     await db.query(
-      `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at, hostname, version, published_at)
-       SELECT $1, project, $2, description, tags, status, created_at, $3, ended_at, heartbeat_at, hostname, version, $3 FROM experiments WHERE id = $4`,
+      `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at, hostname, version, published_at,
+         progress, phase, progress_at)
+       SELECT $1, project, $2, description, tags, status, created_at, $3, ended_at, heartbeat_at, hostname, version, $3,
+         progress, phase, progress_at FROM experiments WHERE id = $4`,
       [newId, name, now, sourceId],
     );
     await db.query('INSERT INTO experiment_tags (experiment_id, tag) SELECT $1, tag FROM experiment_tags WHERE experiment_id = $2', [
@@ -34,6 +36,11 @@ export async function copyExperiment(
     ]);
     await db.query(
       'INSERT INTO params (experiment_id, key, type, value) SELECT $1, key, type, value FROM params WHERE experiment_id = $2',
+      [newId, sourceId],
+    );
+    await db.query(
+      `INSERT INTO experiment_datasets (experiment_id, role, name, dataset_id, uri, digest, rows, logged_at)
+       SELECT $1, role, name, dataset_id, uri, digest, rows, logged_at FROM experiment_datasets WHERE experiment_id = $2`,
       [newId, sourceId],
     );
     const series = await db.query<{ id: string }>('SELECT id FROM series WHERE experiment_id = $1 ORDER BY id', [sourceId]);

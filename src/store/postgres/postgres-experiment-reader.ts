@@ -1,5 +1,6 @@
 // Reads of a PostgreSQL store's experiments: find, get, list and count, params, series, metrics, images, plots, tables.
 
+import type { DatasetRecord } from '../../model/dataset.js';
 import type { ParamRecord, ParamType } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesRecord } from '../../model/series.js';
 import type { TableRecord, TableSummary } from '../../model/table.js';
@@ -83,6 +84,31 @@ export class PostgresExperimentReader implements Async<ExperimentReader<RemoteEx
       'SELECT key, type, value FROM params WHERE experiment_id = $1 ORDER BY key',
       [experimentId],
     );
+  }
+
+  async readDatasets(experimentId: string): Promise<DatasetRecord[]> {
+    const rows = await this.#store.query<{
+      role: string;
+      name: string;
+      dataset_id: string | null;
+      uri: string | null;
+      digest: string | null;
+      rows: number | null;
+      logged_at: number;
+    }>(
+      'reading datasets',
+      'SELECT role, name, dataset_id, uri, digest, rows, logged_at FROM experiment_datasets WHERE experiment_id = $1 ORDER BY role, name',
+      [experimentId],
+    );
+    return rows.map((row) => ({
+      role: row.role,
+      name: row.name,
+      id: row.dataset_id,
+      uri: row.uri,
+      digest: row.digest,
+      rows: row.rows,
+      loggedAt: row.logged_at,
+    }));
   }
 
   async readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]> {

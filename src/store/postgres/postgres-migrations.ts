@@ -320,6 +320,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    description: "job detail: an experiment's latest progress (pct, phase, when) and the datasets it used",
+    // IF NOT EXISTS throughout: replaying it (a version set back) changes nothing.
+    sql: `
+      ALTER TABLE experiments ADD COLUMN IF NOT EXISTS progress double precision;
+      ALTER TABLE experiments ADD COLUMN IF NOT EXISTS phase text;
+      ALTER TABLE experiments ADD COLUMN IF NOT EXISTS progress_at double precision;
+      CREATE TABLE IF NOT EXISTS experiment_datasets (
+        experiment_id text COLLATE "C" NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        role          text COLLATE "C" NOT NULL,
+        name          text COLLATE "C" NOT NULL,
+        dataset_id    text,
+        uri           text,
+        digest        text,
+        rows          bigint,
+        logged_at     double precision NOT NULL,
+        PRIMARY KEY (experiment_id, role, name)
+      );
+    `,
+  },
 ];
 
 /** pg_advisory_xact_lock key serializing migrations across server processes ('lablog' in ASCII). */

@@ -42,6 +42,7 @@ export async function upsertExperiment(
       [...e.tags],
     ]);
     await upsertParams(db, e, limits);
+    await upsertJobDetail(db, e);
     const { rows } = await db.query<ExperimentRow>(`SELECT ${EXPERIMENT_COLUMNS} FROM experiments WHERE id = $1`, [e.id]);
     return experimentRecord(rows[0]!);
   });
@@ -76,6 +77,37 @@ async function insertExperiment(db: PgQuery, e: PublishedExperiment, limits: Lim
       if (rowCount !== 0) return false;
     }
   }
+}
+
+/** Stores the published progress (when sent) and upserts each dataset by (role, name). */
+async function upsertJobDetail(db: PgQuery, e: PublishedExperiment): Promise<void> {
+  if (e.progress) {
+    await db.query('UPDATE experiments SET progress = $2, phase = $3, progress_at = $4 WHERE id = $1', [
+      e.id,
+      e.progress.pct,
+      e.progress.phase,
+      e.progress.at,
+    ]);
+  }
+  if (!e.datasets || e.datasets.length === 0) return;
+  // One statement cannot update a row twice: the last of duplicate (role, name) wins.
+  const datasets = [...new Map(e.datasets.map((d) => [`${d.role}\u0000${d.name}`, d] as const)).values()];
+  await db.query(
+    `INSERT INTO experiment_datasets (experiment_id, role, name, dataset_id, uri, digest, rows, logged_at)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::double precision[])
+     ON CONFLICT (experiment_id, role, name) DO UPDATE SET dataset_id = excluded.dataset_id, uri = excluded.uri,
+       digest = excluded.digest, rows = excluded.rows, logged_at = excluded.logged_at`,
+    [
+      e.id,
+      datasets.map((d) => d.role),
+      datasets.map((d) => d.name),
+      datasets.map((d) => d.id),
+      datasets.map((d) => d.uri),
+      datasets.map((d) => d.digest),
+      datasets.map((d) => d.rows),
+      datasets.map((d) => d.loggedAt),
+    ],
+  );
 }
 
 /** Upserts every param; fails LIMIT_EXCEEDED (the transaction rolls back) when new keys pass maxParams. */

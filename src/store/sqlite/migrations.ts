@@ -356,6 +356,30 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    description: "job detail: an experiment's latest progress (pct, phase, when) and the datasets it used",
+    // Added only when missing, and IF NOT EXISTS below: a store whose user_version was set back replays this.
+    addColumns: [
+      { table: 'experiments', column: 'progress', definition: 'REAL' },
+      { table: 'experiments', column: 'phase', definition: 'TEXT' },
+      { table: 'experiments', column: 'progress_at', definition: 'REAL' },
+    ],
+    sql: `
+      -- References to datasets, not copies; logging the same (role, name) again replaces the row.
+      CREATE TABLE IF NOT EXISTS experiment_datasets (
+        experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        role          TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        dataset_id    TEXT,
+        uri           TEXT,
+        digest        TEXT,
+        rows          INTEGER,
+        logged_at     REAL NOT NULL,
+        PRIMARY KEY (experiment_id, role, name)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 10,
     description: 'publishing runs: per remote, the run snapshot and the last log position acknowledged (client)',
     sql: `

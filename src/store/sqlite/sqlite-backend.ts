@@ -7,6 +7,7 @@ import { driverCodeOf } from '../../model/error-codes.js';
 import type { ExperimentQuery, ExperimentRecord, ExperimentStatus, NewExperiment, ParamRecord, ParamType } from '../../model/experiment.js';
 import type { ImageMeta, MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
 import type { TableRecord, TableSummary } from '../../model/table.js';
+import type { DatasetRecord } from '../../model/dataset.js';
 import type { StoreBackend, WriteBatch } from '../backend.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { WalSync } from './wal-sync.js';
@@ -39,6 +40,9 @@ export interface ExperimentRow {
   heartbeat_at: number | null;
   pid: number | null;
   hostname: string | null;
+  progress: number | null;
+  phase: string | null;
+  progress_at: number | null;
 }
 
 interface ChunkRow {
@@ -74,7 +78,34 @@ export function toRecord(row: ExperimentRow): ExperimentRecord {
     heartbeatAt: row.heartbeat_at,
     pid: row.pid,
     hostname: row.hostname,
+    progress:
+      row.progress === null || row.progress === undefined
+        ? null
+        : { pct: row.progress, phase: row.phase, at: row.progress_at ?? row.updated_at },
   };
+}
+
+/** @internal The record of an experiment_datasets row. */
+export function datasetRecord(row: DatasetRow): DatasetRecord {
+  return {
+    role: row.role,
+    name: row.name,
+    id: row.dataset_id,
+    uri: row.uri,
+    digest: row.digest,
+    rows: row.rows,
+    loggedAt: row.logged_at,
+  };
+}
+
+interface DatasetRow {
+  role: string;
+  name: string;
+  dataset_id: string | null;
+  uri: string | null;
+  digest: string | null;
+  rows: number | null;
+  logged_at: number;
 }
 
 function sha256(bytes: Buffer): string {
@@ -155,6 +186,17 @@ function prepareStatements(db: Database.Database) {
          format = excluded.format, blob_hash = excluded.blob_hash, logged_at = excluded.logged_at`,
       ),
     readParams: () => db.prepare('SELECT key, type, value FROM params WHERE experiment_id = ? ORDER BY key'),
+    setProgress: () => db.prepare('UPDATE experiments SET progress = ?, phase = ?, progress_at = ? WHERE id = ?'),
+    upsertDataset: () =>
+      db.prepare(
+        `INSERT INTO experiment_datasets (experiment_id, role, name, dataset_id, uri, digest, rows, logged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (experiment_id, role, name) DO UPDATE SET dataset_id = excluded.dataset_id, uri = excluded.uri,
+           digest = excluded.digest, rows = excluded.rows, logged_at = excluded.logged_at`,
+      ),
+    readDatasets: () =>
+      db.prepare(
+        'SELECT role, name, dataset_id, uri, digest, rows, logged_at FROM experiment_datasets WHERE experiment_id = ? ORDER BY role, name',
+      ),
     readSeries: () =>
       db.prepare(
         `SELECT name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value
@@ -299,6 +341,10 @@ export class SqliteBackend implements StoreBackend {
         // Read again inside the write lock: another process may have migrated meanwhile.
         const version = this.#db.pragma('user_version', { simple: true }) as number;
         for (const migration of pendingMigrations(MIGRATIONS, version, { driver: 'sqlite', location: this.location, noun: 'store' })) {
+          for (const { table, column, definition } of migration.addColumns ?? []) {
+            const present = this.#db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get(table, column);
+            if (present === undefined) this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+          }
           this.#db.exec(migration.sql);
           this.#db.pragma(`user_version = ${migration.version}`);
         }
@@ -565,6 +611,10 @@ export class SqliteBackend implements StoreBackend {
     const s = this.#stmt;
     const experimentId = batch.experimentId;
     for (const param of batch.params) s.upsertParam.run(experimentId, param.key, param.type, param.value);
+    if (batch.progress) s.setProgress.run(batch.progress.pct, batch.progress.phase, batch.progress.at, experimentId);
+    for (const d of batch.datasets ?? []) {
+      s.upsertDataset.run(experimentId, d.role, d.name, d.id, d.uri, d.digest, d.rows, d.loggedAt);
+    }
     for (const chunk of batch.metrics) {
       const n = chunk.steps.length;
       if (n === 0) continue;
@@ -612,6 +662,10 @@ export class SqliteBackend implements StoreBackend {
       s.insertBlob.run(hash, table.ipc.length, table.ipc);
       s.upsertTable.run(experimentId, table.name, table.rows, table.columns, TABLE_FORMAT, hash, table.loggedAt);
     }
+  }
+
+  readDatasets(experimentId: string): DatasetRecord[] {
+    return this.#guard('reading datasets', () => (this.#stmt.readDatasets.all(experimentId) as DatasetRow[]).map(datasetRecord));
   }
 
   readParams(experimentId: string): ParamRecord[] {

@@ -23,8 +23,10 @@ export function copyExperiment(
     let name = nameFor(1);
     for (let attempt = 2; taken.get(source.project, name) !== undefined; attempt++) name = nameFor(attempt);
     db.prepare(
-      `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at, pid, hostname, version)
-       SELECT ?, project, ?, description, tags, status, created_at, ?, ended_at, heartbeat_at, NULL, hostname, version FROM experiments WHERE id = ?`,
+      `INSERT INTO experiments (id, project, name, description, tags, status, created_at, updated_at, ended_at, heartbeat_at, pid, hostname, version,
+         progress, phase, progress_at)
+       SELECT ?, project, ?, description, tags, status, created_at, ?, ended_at, heartbeat_at, NULL, hostname, version,
+         progress, phase, progress_at FROM experiments WHERE id = ?`,
     ).run(newId, name, now, sourceId);
     db.prepare('INSERT INTO experiment_tags (experiment_id, tag) SELECT ?, tag FROM experiment_tags WHERE experiment_id = ?').run(
       newId,
@@ -34,6 +36,10 @@ export function copyExperiment(
       newId,
       sourceId,
     );
+    db.prepare(
+      `INSERT INTO experiment_datasets (experiment_id, role, name, dataset_id, uri, digest, rows, logged_at)
+       SELECT ?, role, name, dataset_id, uri, digest, rows, logged_at FROM experiment_datasets WHERE experiment_id = ?`,
+    ).run(newId, sourceId);
     const series = db.prepare('SELECT id FROM series WHERE experiment_id = ? ORDER BY id').pluck().all(sourceId) as number[];
     const insertSeries = db.prepare(
       `INSERT INTO series (experiment_id, name, kind, count, first_step, last_step, last_timestamp, last_value, min_value, max_value)

@@ -1,5 +1,6 @@
 // SQLite publish source: reads a local store for a publisher and keeps its per-remote ledger in the same file.
 
+import type { DatasetRecord } from '../../model/dataset.js';
 import type { ExperimentQuery, ExperimentRecord, ParamRecord } from '../../model/experiment.js';
 import type { ImageMeta, ImagePoint, MetricData, PlotPoint, SeriesRecord } from '../../model/series.js';
 import type { TableRecord, TableSummary } from '../../model/table.js';
@@ -48,6 +49,10 @@ export class SqlitePublishSource implements PublishSource {
 
   readParams(experimentId: string): ParamRecord[] {
     return this.#store.readParams(experimentId);
+  }
+
+  readDatasets(experimentId: string): DatasetRecord[] {
+    return this.#store.readDatasets(experimentId);
   }
 
   findExperiments(name: string, project?: string): ExperimentRecord[] {

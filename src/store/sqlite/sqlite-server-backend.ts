@@ -1,6 +1,7 @@
 // SQLite server store: the ServerBackend over a lablog SQLite file (the `lablog server` default).
 
 import { LablogError } from '../../model/errors.js';
+import type { DatasetRecord } from '../../model/dataset.js';
 import type { Limits } from '../../model/limits.js';
 import type { ParamRecord } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
@@ -118,6 +119,17 @@ export class SqliteServerBackend implements ServerBackend {
          ON CONFLICT (experiment_id, key) DO UPDATE SET type = excluded.type, value = excluded.value`,
       );
       for (const p of e.params) upsertParam.run(e.id, p.key, p.type, p.value);
+      this.#store.applyUnlocked({
+        experimentId: e.id,
+        params: [],
+        metrics: [],
+        images: [],
+        plots: [],
+        tables: [],
+        heartbeatAt: now,
+        ...(e.progress ? { progress: e.progress } : {}),
+        ...(e.datasets ? { datasets: e.datasets } : {}),
+      });
       const params = db.prepare('SELECT count(*) FROM params WHERE experiment_id = ?').pluck().get(e.id) as number;
       if (params > limits.maxParams) {
         throw new LablogError(
@@ -370,6 +382,10 @@ export class SqliteServerBackend implements ServerBackend {
 
   async readParams(experimentId: string): Promise<ParamRecord[]> {
     return this.#store.readParams(experimentId);
+  }
+
+  async readDatasets(experimentId: string): Promise<DatasetRecord[]> {
+    return this.#store.readDatasets(experimentId);
   }
 
   async readSeries(experimentId: string, limit?: number): Promise<SeriesRecord[]> {

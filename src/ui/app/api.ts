@@ -2,6 +2,7 @@
 
 import type { ErrorCode } from '../../model/error-codes.js';
 import { MAX_STUDY_PAGE } from '../../model/study.js';
+import type { LogPage, RunAttempt, RunRecord, RunTransition } from '../../model/run.js';
 import type { ExperimentPage, ExperimentRow, ExperimentTable, Overview, SeriesAnswer, SessionAnswer, TablePage, XAxis } from '../ui-api.js';
 
 export class ApiError extends Error {
@@ -112,9 +113,21 @@ export const api = {
   study: (id: string) => request<StudyDetailJson>('GET', `/api/v1/studies/${encodeURIComponent(id)}`),
   compareStudy: (id: string, body: { metrics: { name: string; goal: 'minimize' | 'maximize' }[]; experiments?: string[] }) =>
     request<ComparisonJson>('POST', `/api/v1/studies/${encodeURIComponent(id)}/compare`, body),
+  /** A launched run's record, attempts and transitions (404 RUN_NOT_FOUND: the experiment is not a run). */
+  run: (id: string) => request<RunAnswer>('GET', `/api/v1/runs/${encodeURIComponent(id)}`),
+  /** A run's captured lines after `after` (or the last `tail` lines), with the position to read on from. */
+  runLogs: (id: string, page: { after?: number; tail?: number; limit?: number }) =>
+    request<LogPage>('GET', `/api/v1/runs/${encodeURIComponent(id)}/logs${q(page)}`),
   login: (key: string) => request<SessionAnswer>('POST', '/api/v1/session', { key }),
   logout: () => request<void>('DELETE', '/api/v1/session'),
 };
+
+/** GET /api/v1/runs/:id */
+export interface RunAnswer {
+  run: RunRecord;
+  attempts: RunAttempt[];
+  transitions: RunTransition[];
+}
 
 /** A study as the REST API answers (src/model/study.ts StudyRecord). */
 export interface StudyJson {

@@ -6,6 +6,7 @@ import { lineChart, type LineChart } from '../charts/line-chart.js';
 import { plotFigure, purgeFigure } from '../charts/plotly.js';
 import { emptyState, formatDuration, formatNumber, formatTime, formatValue, h, mount, statusBadge } from '../dom.js';
 import { href, type ViewContext } from '../navigation.js';
+import { datasetsSection, progressBar, runSection } from './experiment-run.js';
 import type { ExperimentPage, SeriesInfo, TableInfo, TablePage } from '../../ui-api.js';
 
 const POLL_MS = 2000;
@@ -60,6 +61,8 @@ export async function renderExperiment(ctx: ViewContext, id: string): Promise<vo
   const imagesSection = h('section', { class: 'exp-section', 'data-section': 'images' }, h('h2', null, 'Images'), images);
   const plots = h('div', { class: 'plots' });
   const plotsSection = h('section', { class: 'exp-section', 'data-section': 'plots' }, h('h2', null, 'Plots'), plots);
+  const progress = progressBar();
+  const datasets = datasetsSection();
   const tables = h('div', { class: 'tables' });
   const tablesSection = h('section', { class: 'exp-section', 'data-section': 'tables' }, h('h2', null, 'Tables'), tables);
 
@@ -67,7 +70,10 @@ export async function renderExperiment(ctx: ViewContext, id: string): Promise<vo
     root,
     breadcrumb,
     title,
+    progress.element,
     h('div', { class: 'exp-overview' }, h('div', { class: 'panel' }, meta), paramsPanel),
+    page.isRun ? runSection(experimentId, signal) : null,
+    datasets.element,
     emptyNote,
     metricsSection,
     imagesSection,
@@ -232,7 +238,12 @@ export async function renderExperiment(ctx: ViewContext, id: string): Promise<vo
     }
     tablesSection.hidden = tablePanels.size === 0;
 
-    const nothing = page.series.length === 0 && page.tables.length === 0 && Object.keys(page.experiment.params).length === 0;
+    const nothing =
+      !page.isRun &&
+      page.series.length === 0 &&
+      page.tables.length === 0 &&
+      page.datasets.length === 0 &&
+      Object.keys(page.experiment.params).length === 0;
     mount(
       emptyNote,
       nothing
@@ -247,6 +258,8 @@ export async function renderExperiment(ctx: ViewContext, id: string): Promise<vo
   }
 
   const render = () => {
+    progress.update(page.experiment.progress);
+    datasets.update(page.datasets);
     renderHeader();
     renderParams();
     syncSeries();

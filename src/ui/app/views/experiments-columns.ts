@@ -23,6 +23,8 @@ export interface Column {
   cell(row: ExperimentRow): HTMLTableCellElement;
 }
 
+const clampPct = (pct: number) => Math.min(100, Math.max(0, pct));
+
 export const FIXED_COLUMNS: readonly Column[] = [
   {
     id: 'name',
@@ -30,7 +32,30 @@ export const FIXED_COLUMNS: readonly Column[] = [
     value: (row) => row.name,
     cell: (row) => h('td', { class: 'name' }, h('a', { href: href(`/experiments/${row.id}`), title: row.description ?? null }, row.name)),
   },
-  { id: 'status', label: 'status', value: (row) => row.status, cell: (row) => h('td', null, statusBadge(row.status)) },
+  {
+    id: 'status',
+    label: 'status',
+    value: (row) => row.status,
+    // With a reported progress, a small bar and its percentage beside the badge.
+    cell: (row) =>
+      h(
+        'td',
+        null,
+        statusBadge(row.status),
+        row.progress
+          ? h(
+              'span',
+              { class: 'mini-progress', 'data-testid': 'row-progress', title: row.progress.phase ?? null },
+              h(
+                'span',
+                { class: 'mini-progress-bar' },
+                h('span', { class: 'mini-progress-fill', style: `width: ${clampPct(row.progress.pct)}%` }),
+              ),
+              ` ${Number(clampPct(row.progress.pct).toFixed(1))}%`,
+            )
+          : null,
+      ),
+  },
   { id: 'started', label: 'started', value: (row) => row.createdAt, cell: (row) => h('td', { class: 'num' }, formatTime(row.createdAt)) },
   {
     id: 'duration',
