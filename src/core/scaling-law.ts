@@ -63,12 +63,15 @@ export function powerLawValue(fit: PowerLawParameters, size: number): number {
 /** The size at which the fitted curve reaches `target`, or why it never does. */
 export function sizeForTarget(fit: PowerLawParameters, target: number): { size: number; reason: null } | { size: null; reason: string } {
   const { a, b, c } = fit;
-  if (a === 0) return { size: null, reason: `the fitted curve is flat at ${c}` };
+  if (a === 0) return { size: null, reason: `the fitted curve is flat at ${Number(c.toPrecision(6))}` };
   // a·N^(−b) = target − c has a solution N > 0 only when target − c has the sign of a.
   const ratio = a / (target - c);
   if (!(ratio > 0) || !Number.isFinite(ratio)) {
     const side = a > 0 ? 'at or below' : 'at or above';
-    return { size: null, reason: `the target ${target} is ${side} the asymptote c = ${c}, which the curve approaches but never crosses` };
+    return {
+      size: null,
+      reason: `the target ${target} is ${side} the asymptote c = ${Number(c.toPrecision(6))}, which the curve approaches but never crosses`,
+    };
   }
   const size = Math.pow(ratio, 1 / b);
   if (!Number.isFinite(size)) return { size: null, reason: `the size needed overflows a double (${a} / (${target} − ${c}))^(1/${b})` };
