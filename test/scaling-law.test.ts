@@ -133,6 +133,10 @@ describe('fitPowerLaw', () => {
     const steep = fitPowerLaw([1, 10, 100, 1000], [2, 1, 1, 1]);
     expect(steep.b).toBe(MAX_SCALING_EXPONENT);
     expect(steep.exponentAtBound).toBe(true);
+    // A constant metric: a = 0, no exponent to speak of, no standard errors (the Jacobian's b column is 0).
+    const flat = fitPowerLaw([1, 10, 100, 1000], [2, 2, 2, 2]);
+    expect(flat).toMatchObject({ a: 0, c: 2, rss: 0, exponentAtBound: true, standardErrors: null, confidenceIntervals: null });
+    expect(flat.rSquared).toBeNaN();
   });
 });
 

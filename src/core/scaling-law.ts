@@ -51,7 +51,7 @@ export interface PowerLawFit extends PowerLawParameters {
   readonly n: number;
   /** n − 3. */
   readonly degreesOfFreedom: number;
-  /** The best b is at an end of the searched range: the data do not pin the exponent down (reported, not hidden). */
+  /** The best b is at an end of the searched range, or the fit is flat (a = 0): the data do not pin the exponent down. */
   readonly exponentAtBound: boolean;
 }
 
@@ -234,6 +234,8 @@ export function fitPowerLaw(sizes: readonly number[], values: readonly number[])
     b = profile(lo).rss <= profile(hi).rss ? lo : hi;
   }
   const { alpha, c, rss, x } = profile(b);
+  // A flat fit (a = 0, a constant metric) leaves b undetermined: said the same way as an exponent at the range's end.
+  if (alpha === 0) exponentAtBound = true;
   const scaleA = Math.exp(b * logRef);
   const a = alpha * scaleA;
   const meanValue = values.reduce((s, v) => s + v, 0) / n;
