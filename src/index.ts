@@ -12,6 +12,9 @@ export {
 export type { StudyStatistics, StudyStatisticsOptions } from './core/study-statistics.js';
 export type { Comparison, CompareOptions, MetricGoal, SignificanceResult, CorrelationResult } from './core/study-comparison.js';
 export type { StudyPlan } from './core/study-template.js';
+export type { ScalingLawAnalysis, ScalingPoint, ScalingTargetPrediction } from './core/study-scaling.js';
+export type { PowerLawFit, PowerLawParameters } from './core/scaling-law.js';
+export type { ProgressiveScalingParameters } from './core/scaling-template.js';
 export { STUDY_TEMPLATE_KINDS as STUDY_TEMPLATES, type StudyTemplateKind } from './model/study.js';
 export {
   EXPORT_FORMATS,

@@ -14,6 +14,7 @@ import {
   sampleStd,
   spearman,
   studentTCdf,
+  studentTQuantile,
   welchTTest,
 } from '../src/core/statistics.js';
 
@@ -390,5 +391,28 @@ describe('sampleSizePerGroup', () => {
       const error = lablogError(() => sampleSizePerGroup(options));
       expect(error).toMatchObject({ code: 'INVALID_OPTION', details: { option } });
     }
+  });
+});
+
+describe('studentTQuantile', () => {
+  it('inverts the t CDF as scipy does, in the centre and far in the tails', () => {
+    // stats.t.ppf(p, df) for each (p, df) (scipy 1.17.1).
+    const cases: [number, number, number][] = [
+      [0.975, 1, 12.706204736174694],
+      [0.975, 4, 2.7764451051977934],
+      [0.995, 2.5, 7.163728138948783],
+      [0.025, 7, -2.3646242515927844],
+      [1e-10, 3, -2225.769284683093],
+    ];
+    for (const [p, df, expected] of cases) {
+      expectRel(studentTQuantile(p, df), expected);
+      expectRel(studentTCdf(studentTQuantile(p, df), df), p);
+    }
+    expect(studentTQuantile(0.5, 3)).toBe(0);
+    expect(studentTQuantile(1, 3)).toBe(Infinity);
+    expect(studentTQuantile(0, 3)).toBe(-Infinity);
+    expect(studentTQuantile(0.975, 0)).toBeNaN();
+    expect(studentTQuantile(1.5, 3)).toBeNaN();
+    expectRel(studentTQuantile(0.975, Infinity), normalQuantile(0.975));
   });
 });

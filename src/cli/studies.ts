@@ -1,10 +1,12 @@
-// `lablog studies`, `lablog study show` and `lablog compare`: studies, their statistics and comparisons as text.
+// `lablog studies`, `lablog study show` and `lablog compare`: studies, their statistics, scaling laws and comparisons as text.
 
 import { defaultMetricGoal, parseMetricGoal as parseGoal, type Goal } from '../model/metric-goal.js';
 import { LablogError } from '../model/errors.js';
 import type { ListStudiesOptions, Store } from '../core/store.js';
 import type { Study } from '../core/study.js';
 import type { Comparison, MetricGoal } from '../core/study-comparison.js';
+import type { ScalingLawAnalysis } from '../core/study-scaling.js';
+import { powerLawValue } from '../core/scaling-law.js';
 import { formatDuration, formatNumber, formatTime } from './format.js';
 import { renderTable } from './text-table.js';
 
@@ -72,6 +74,67 @@ export function renderStudy(study: Study, metric?: MetricGoal): string {
   if (experiments.length > 0) {
     const rows = experiments.map((e) => [e.id.slice(0, 8), e.name, e.status, formatTime(e.createdAt)]);
     lines.push('', renderTable(['ID', 'NAME', 'STATUS', 'STARTED'], rows));
+  }
+  if (study.template?.kind === 'progressive_scaling' && study.template.parameters['scaling_law_analysis'] !== false) {
+    lines.push('', renderScalingLaw(study));
+  }
+  return lines.join('\n');
+}
+
+/** The scaling law of a progressive_scaling study: the points, the fit with its intervals, and each target's size. */
+export function renderScalingLaw(study: Study): string {
+  let analysis: ScalingLawAnalysis;
+  try {
+    analysis = study.scalingLaw();
+  } catch (error) {
+    if (error instanceof LablogError && error.code === 'INSUFFICIENT_RUNS') return `scaling law  not fitted yet: ${error.message}`;
+    throw error;
+  }
+  const { fit, points, targets, metric, sizeParam } = analysis;
+  const efficiency = points.length > 0 ? Object.keys(points[0]!.efficiency) : [];
+  const lines = [`scaling law  ${metric} = a·N^(−b) + c, N = ${sizeParam}, fitted by least squares on ${fit.n} completed experiments`];
+  lines.push(
+    renderTable(
+      ['SIZE', 'EXPERIMENT', metric.toUpperCase(), 'FITTED', ...efficiency.map((e) => e.toUpperCase())],
+      points.map((p) => [
+        formatNumber(p.size),
+        p.name,
+        formatNumber(p.value),
+        formatNumber(powerLawValue(fit, p.size)),
+        ...efficiency.map((e) => formatNumber(p.efficiency[e] ?? null)),
+      ]),
+      ['right', 'left', 'right', 'right', ...efficiency.map(() => 'right' as const)],
+    ),
+  );
+  const level = `${Math.round(fit.confidenceLevel * 100)}%`;
+  lines.push(
+    '',
+    renderTable(
+      ['PARAM', 'ESTIMATE', 'STD ERROR', `${level} INTERVAL`],
+      (['a', 'b', 'c'] as const).map((k) => [
+        k,
+        formatNumber(fit[k]),
+        fit.standardErrors === null ? '-' : formatNumber(fit.standardErrors[k]),
+        fit.confidenceIntervals === null
+          ? '-'
+          : `${formatNumber(fit.confidenceIntervals[k][0])} … ${formatNumber(fit.confidenceIntervals[k][1])}`,
+      ]),
+      ['left', 'right', 'right', 'right'],
+    ),
+    `R² ${formatNumber(fit.rSquared)}, RSS ${formatNumber(fit.rss)}, n ${fit.n}, ${fit.degreesOfFreedom} residual degrees of freedom` +
+      (fit.confidenceIntervals === null ? ' (no intervals: they need at least 4 points)' : ''),
+  );
+  if (fit.exponentAtBound) lines.push(`warning: b is at the end of the searched range; the data do not determine the exponent`);
+  if (analysis.skipped.length > 0) lines.push(`not fitted: ${analysis.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`);
+  if (targets.length > 0) {
+    lines.push('', 'targets');
+    for (const t of targets) {
+      lines.push(
+        t.size === null
+          ? `  ${t.metric} ${formatNumber(t.target)}: unreachable: ${t.reason}`
+          : `  ${t.metric} ${formatNumber(t.target)}: predicted at ${sizeParam} ≈ ${formatNumber(t.size)}`,
+      );
+    }
   }
   return lines.join('\n');
 }

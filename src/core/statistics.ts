@@ -208,6 +208,56 @@ export function studentTCdf(t: number, df: number): number {
   return t < 0 ? tail : 1 - tail;
 }
 
+const T_QUANTILE_MAX_ITERATIONS = 200;
+
+/** Density of Student's t with `df` degrees of freedom at t (finite df > 0). */
+function studentTPdf(t: number, df: number): number {
+  const logNorm = logGamma((df + 1) / 2) - logGamma(df / 2) - 0.5 * Math.log(df * Math.PI);
+  return Math.exp(logNorm - ((df + 1) / 2) * Math.log1p((t * t) / df));
+}
+
+/**
+ * Quantile (inverse CDF) of Student's t with `df` > 0 degrees of freedom (scipy.stats.t.ppf). The upper tail
+ * q = min(p, 1 − p) is inverted by safeguarded Newton iteration with bisection (Numerical Recipes 3rd ed., 9.4,
+ * `rtsafe`) on u = ln t, solving ln P(T > eᵘ) = ln q: in u the heavy tail P(T > t) ≈ C·t^(−df) is nearly linear, so
+ * Newton converges in a few steps from the normal quantile, also far in the tail. As accurate as
+ * {@link studentTCdf} (about 1e-14 relative). ±Infinity at 1 and 0, NaN for p outside [0, 1] or df ≤ 0.
+ */
+export function studentTQuantile(p: number, df: number): number {
+  if (Number.isNaN(p) || Number.isNaN(df) || !(df > 0) || p < 0 || p > 1) return NaN;
+  if (p === 0) return -Infinity;
+  if (p === 1) return Infinity;
+  if (p === 0.5) return 0;
+  if (df === Infinity) return normalQuantile(p);
+  const q = p < 0.5 ? p : 1 - p;
+  const logQ = Math.log(q);
+  // g(u) = ln P(T > eᵘ) − ln q, decreasing in u; g'(u) = −pdf(t)·t / P(T > t).
+  const g = (u: number) => Math.log(0.5 * studentTTwoSidedP(Math.exp(u), df)) - logQ;
+  // Start from the normal quantile (the t quantile is larger in magnitude) and widen a bracket [lo, hi] around it.
+  let u = Math.log(Math.max(-normalQuantile(q), Number.MIN_VALUE));
+  let lo = u;
+  let hi = u;
+  for (let i = 0; i < T_QUANTILE_MAX_ITERATIONS && g(lo) < 0; i++) lo -= 1;
+  for (let i = 0; i < T_QUANTILE_MAX_ITERATIONS && g(hi) > 0; i++) hi += 1;
+  for (let i = 0; i < T_QUANTILE_MAX_ITERATIONS; i++) {
+    const t = Math.exp(u);
+    const tail = 0.5 * studentTTwoSidedP(t, df);
+    const value = Math.log(tail) - logQ;
+    if (value === 0) break;
+    if (value > 0) lo = u;
+    else hi = u;
+    const slope = (-studentTPdf(t, df) * t) / tail;
+    let next = u - value / slope;
+    // Outside the bracket (or no slope): bisect instead.
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    const step = next - u;
+    u = next;
+    if (Math.abs(step) <= 1e-15 * Math.max(1, Math.abs(u)) || hi - lo <= 1e-15 * Math.max(1, Math.abs(u))) break;
+  }
+  const t = Math.exp(u);
+  return p < 0.5 ? -t : t;
+}
+
 const SQRT_PI = Math.sqrt(Math.PI);
 const ERF_MAX_ITERATIONS = 500;
 

@@ -29,7 +29,10 @@ export interface CreateStudyOptions {
   /** An experiment (id or name) of the project, or an external result { name, metrics: { validation_loss: 0.452 } }. */
   baseline?: string | { name: string; metrics: Record<string, number> };
   template?: StudyTemplateKind;
-  /** The template's parameters (grid_search: search_space, objective, metric; ab_testing: variants, success_metric, …). */
+  /**
+   * The template's parameters (grid_search: search_space, objective, metric; ab_testing: variants, success_metric, …;
+   * progressive_scaling: model_sizes, metric, objective, efficiency_metrics, performance_targets, scaling_law_analysis, size_param).
+   */
   templateParameters?: Record<string, unknown>;
 }
 

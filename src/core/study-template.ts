@@ -1,9 +1,10 @@
-// Study templates: grid search and A/B test — their parameters checked at creation, and the plan of runs they imply.
+// Study templates: grid search, A/B test and progressive scaling — their parameters checked at creation, and the plan of runs they imply.
 
 import { LablogError, describeValue } from '../model/errors.js';
 import { sampleSizePerGroup } from './statistics.js';
 import type { Goal } from '../model/metric-goal.js';
 import { STUDY_TEMPLATE_KINDS, type StudyTemplate } from '../model/study.js';
+import { checkScalingParameters, planScaling, type ProgressiveScalingParameters } from './scaling-template.js';
 
 /** Runs a plan may list (param sets of a grid, runs of an A/B test). */
 export const MAX_GRID_SIZE = 10_000;
@@ -43,6 +44,16 @@ export type StudyPlan =
       readonly alpha: number;
       readonly power: number;
       readonly runs: readonly { readonly variant: string; readonly replicate: number }[];
+    }
+  | {
+      readonly template: 'progressive_scaling';
+      readonly metric: string;
+      readonly objective: Goal;
+      /** The param each run carries its size in. */
+      readonly sizeParam: string;
+      readonly scalingLawAnalysis: boolean;
+      /** One run per size, smallest first: `{ [sizeParam]: size }`. */
+      readonly runs: readonly Record<string, number>[];
     };
 
 function invalid(message: string, option: string): LablogError {
@@ -55,7 +66,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Checks a template's parameters; returns them as stored. */
 export function checkTemplate(kind: unknown, parameters: unknown): StudyTemplate {
-  if (kind !== 'grid_search' && kind !== 'ab_testing') {
+  if (kind !== 'grid_search' && kind !== 'ab_testing' && kind !== 'progressive_scaling') {
     throw invalid(`template must be one of ${STUDY_TEMPLATE_KINDS.join(', ')}, got ${describeValue(kind)}`, 'template');
   }
   if (!isObject(parameters)) throw invalid(`the ${kind} template needs templateParameters { … }`, 'templateParameters');
@@ -79,7 +90,9 @@ export function checkTemplate(kind: unknown, parameters: unknown): StudyTemplate
       'templateParameters',
     );
   }
-  if (kind === 'grid_search') {
+  if (kind === 'progressive_scaling') {
+    checkScalingParameters(parameters);
+  } else if (kind === 'grid_search') {
     const space = parameters['search_space'];
     if (!isObject(space) || Object.keys(space).length === 0)
       throw invalid('grid_search needs search_space: { param: [values…] }', 'templateParameters.search_space');
@@ -140,6 +153,7 @@ export function planStudy(template: StudyTemplate): StudyPlan {
     const p = template.parameters as unknown as GridSearchParameters;
     return { template: 'grid_search', metric: p.metric, objective: p.objective, runs: gridOf(p.search_space) };
   }
+  if (template.kind === 'progressive_scaling') return planScaling(template.parameters as unknown as ProgressiveScalingParameters);
   const p = template.parameters as unknown as AbTestingParameters;
   const { alpha, power, n } = planAb(p);
   return {

@@ -21,6 +21,7 @@ import type { Experiment } from './experiment.js';
 import { compareExperiments, type CompareOptions, type Comparison } from './study-comparison.js';
 import { studyStatistics, type StudyStatistics, type StudyStatisticsOptions } from './study-statistics.js';
 import { planStudy, type StudyPlan } from './study-template.js';
+import { analyzeScaling, type ScalingLawAnalysis } from './study-scaling.js';
 import { exportExperiments, type ExportOptions, type ExportResult } from './study-export.js';
 import type { StudyBaseline, StudyRecord, StudyStatus, StudyTemplate } from '../model/study.js';
 import type { StudyBackend } from '../store/study-store.js';
@@ -186,11 +187,32 @@ export class Study {
   /** The param sets (grid search) or sample size per variant (A/B test) of the study's template. */
   plan(): StudyPlan {
     if (this.#record.template === null) {
-      throw new LablogError('INVALID_OPTION', `study '${this.name}' was not created from a template (grid_search or ab_testing)`, {
-        study: this.name,
-      });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `study '${this.name}' was not created from a template (grid_search, ab_testing or progressive_scaling)`,
+        {
+          study: this.name,
+        },
+      );
     }
     return planStudy(this.#record.template);
+  }
+
+  /**
+   * The scaling law of a progressive_scaling study: each completed member's size (its size param) and the final
+   * value of the template's metric, fitted by least squares to L(N) = a·N^(−b) + c (core/scaling-law.ts), with
+   * standard errors, 95% intervals, R², and the size predicted for each performance target. INSUFFICIENT_RUNS
+   * below 3 fitted points at 3 distinct sizes; INVALID_OPTION for a study of another template.
+   */
+  scalingLaw(): ScalingLawAnalysis {
+    const experiments = this.experiments().map((e) => ({
+      id: e.id,
+      name: e.name,
+      status: e.status,
+      params: e.getParams(),
+      series: e.listSeries(),
+    }));
+    return analyzeScaling(experiments, this.#record.template, this.name);
   }
 
   /** Archives the study: status 'archived' with the reason. preserveArtifacts: false deletes the members' images, plots and tables. */

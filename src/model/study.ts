@@ -24,7 +24,7 @@ export function studyPageProblem(limit: number, offset: number): 'limit' | 'offs
 export type StudyBaseline =
   { readonly experimentId: string } | { readonly name: string; readonly metrics: Readonly<Record<string, number>> };
 
-export const STUDY_TEMPLATE_KINDS = ['grid_search', 'ab_testing'] as const;
+export const STUDY_TEMPLATE_KINDS = ['grid_search', 'ab_testing', 'progressive_scaling'] as const;
 export type StudyTemplateKind = (typeof STUDY_TEMPLATE_KINDS)[number];
 
 export interface StudyTemplate {
@@ -33,7 +33,7 @@ export interface StudyTemplate {
 }
 
 /**
- * The metric a study's template names (grid_search's `metric`, else ab_testing's `success_metric`) and the
+ * The metric a study's template names (grid_search's and progressive_scaling's `metric`, else ab_testing's `success_metric`) and the
  * goal it states (`objective`: minimize or maximize; undefined when it states none), if it names one.
  */
 export function templateObjective(template: unknown): { readonly metric: string; readonly goal: Goal | undefined } | null {

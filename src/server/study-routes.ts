@@ -1,4 +1,4 @@
-// Study routes: studies over REST with the library's rules — create, list, show, update, members, statistics, compare, templates, archive, clone, delete.
+// Study routes: studies over REST with the library's rules — create, list, show, update, members, statistics, compare, templates, scaling law, archive, clone, delete.
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,7 @@ import { DEFAULT_LIMITS } from '../model/limits.js';
 import { dedupedName } from '../model/experiment-names.js';
 import { studyStatistics, type StudiedExperiment } from '../core/study-statistics.js';
 import { planStudy } from '../core/study-template.js';
+import { analyzeScaling } from '../core/study-scaling.js';
 import {
   DEFAULT_STUDY_PAGE,
   MAX_STUDY_PAGE,
@@ -235,11 +236,20 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
   app.get<{ Params: { id: string } }>('/api/v1/studies/:id/plan', async (request) => {
     const record = await visibleStudy(request, request.params.id);
     if (record.template === null) {
-      throw new LablogError('INVALID_OPTION', `study '${record.name}' was not created from a template (grid_search or ab_testing)`, {
-        study: record.name,
-      });
+      throw new LablogError(
+        'INVALID_OPTION',
+        `study '${record.name}' was not created from a template (grid_search, ab_testing or progressive_scaling)`,
+        {
+          study: record.name,
+        },
+      );
     }
     return planStudy(record.template);
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/studies/:id/scaling-law', async (request) => {
+    const record = await visibleStudy(request, request.params.id);
+    return analyzeScaling(await membersData(backend, record.id), record.template, record.name);
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/studies/:id/export', async (request, reply) => {

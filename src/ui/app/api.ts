@@ -111,6 +111,7 @@ export const api = {
   studies: (project?: string) =>
     request<{ studies: StudyJson[]; total: number }>('GET', `/api/v1/studies${q({ project, limit: MAX_STUDY_PAGE })}`),
   study: (id: string) => request<StudyDetailJson>('GET', `/api/v1/studies/${encodeURIComponent(id)}`),
+  scalingLaw: (id: string) => request<ScalingLawJson>('GET', `/api/v1/studies/${encodeURIComponent(id)}/scaling-law`),
   compareStudy: (id: string, body: { metrics: { name: string; goal: 'minimize' | 'maximize' }[]; experiments?: string[] }) =>
     request<ComparisonJson>('POST', `/api/v1/studies/${encodeURIComponent(id)}/compare`, body),
   /** A launched run's record, attempts and transitions (404 RUN_NOT_FOUND: the experiment is not a run). */
@@ -161,6 +162,30 @@ export interface StudyDetailJson extends StudyJson {
     totalCost: number | null;
   };
   members: { experimentId: string; notes: string | null; tags: string[]; addedAt: number }[];
+}
+
+/** A progressive_scaling study's scaling law (src/core/study-scaling.ts ScalingLawAnalysis; NaN arrives as null). */
+export interface ScalingLawJson {
+  metric: string;
+  objective: 'minimize' | 'maximize';
+  sizeParam: string;
+  scalingLawAnalysis: boolean;
+  points: { experimentId: string; name: string; size: number; value: number; efficiency: Record<string, number | null> }[];
+  skipped: { experimentId: string; name: string; reason: string }[];
+  fit: {
+    a: number;
+    b: number;
+    c: number;
+    standardErrors: { a: number; b: number; c: number } | null;
+    confidenceIntervals: { a: [number, number]; b: [number, number]; c: [number, number] } | null;
+    confidenceLevel: number;
+    rss: number;
+    rSquared: number | null;
+    n: number;
+    degreesOfFreedom: number;
+    exponentAtBound: boolean;
+  };
+  targets: { metric: string; target: number; size: number | null; reason: string | null }[];
 }
 
 /** The study comparison (src/core/study-comparison.ts Comparison). */

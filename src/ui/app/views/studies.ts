@@ -1,4 +1,4 @@
-// The studies pages: the list of studies, and one study with its question, statistics, members and a link to compare them.
+// The studies pages: the list of studies, and one study with its question, statistics, scaling law, members and a link to compare them.
 
 import './studies.css';
 import { defaultMetricGoal } from '../../../model/metric-goal.js';
@@ -7,6 +7,7 @@ import { api, type StudyDetailJson, type StudyJson } from '../api.js';
 import { formatDuration, formatNumber, formatTime, h, mount, statusBadge } from '../dom.js';
 import { href, type ViewContext } from '../navigation.js';
 import { MAX_SERIES_EXPERIMENTS, type ExperimentRow } from '../../ui-api.js';
+import { scalingPanel } from './study-scaling.js';
 
 /** Characters of a hypothesis shown in the list (the whole text is the cell's tooltip). */
 const HYPOTHESIS_CHARS = 120;
@@ -266,6 +267,7 @@ export async function renderStudy(ctx: ViewContext, id: string): Promise<void> {
           )
         : null,
     ),
+    template?.kind === 'progressive_scaling' && template.parameters['scaling_law_analysis'] !== false ? scalingPanel(ctx, study.id) : null,
     h(
       'div',
       { class: 'toolbar study-members-bar' },
