@@ -102,6 +102,7 @@ export const CORE_STORE_IMPORTS = new Set([
   'store/experiment-writer.ts',
   'store/study-store.ts',
   'store/run-store.ts',
+  'store/sweep-store.ts',
   'store/async.ts',
 ]);
 
@@ -114,6 +115,7 @@ export const CONCRETE_STORE_CLASSES = [
   'SqliteServerBackend',
   'SqliteStudyBackend',
   'SqliteRunBackend',
+  'SqliteSweepBackend',
   'SqlitePublishSource',
   'WriterThread',
   'PostgresBackend',

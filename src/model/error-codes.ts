@@ -33,6 +33,9 @@ export const ERROR_CODES = [
   // Runs (launched and supervised jobs).
   'RUN_NOT_FOUND',
   'RUN_ENDED',
+  // Sweeps (hyperparameter search) and their trials.
+  'SWEEP_NOT_FOUND',
+  'TRIAL_NOT_FOUND',
   // Publishing to a remote store, and the server's answers.
   'SYNC_CONFLICT',
   'NOT_FOUND',
@@ -159,6 +162,8 @@ export type ErrorDetailsByCode = EveryCode<{
   RUN_NOT_FOUND: { readonly id?: string; readonly key?: string };
   /** A cancel of a run that has ended: its id and final status. */
   RUN_ENDED: { readonly id: string; readonly status: string };
+  SWEEP_NOT_FOUND: { readonly id?: string; readonly key?: string };
+  TRIAL_NOT_FOUND: { readonly id: string; readonly number: number };
   SYNC_CONFLICT: { readonly key: string; readonly after: number | null; readonly serverLastStep: number | null };
   NOT_FOUND: { readonly key?: string };
   UNAUTHENTICATED: { readonly limit?: number; readonly actual?: number };

@@ -16,6 +16,8 @@ export const FINAL_TRIAL_STATUSES = ['completed', 'pruned', 'failed', 'stopped']
 export const DEFAULT_MAX_TRIALS = 100;
 /** The most trials a sweep may be given. */
 export const MAX_TRIALS_LIMIT = 100_000;
+/** The most trials one worker runs at once. */
+export const MAX_SWEEP_PARALLEL = 64;
 /** The most params a search space may have. */
 export const MAX_SPACE_PARAMS = 64;
 /** The most values an enum param may list. */
@@ -106,4 +108,71 @@ export interface TrialView {
 export interface SweepObjective {
   readonly metric: string;
   readonly goal: Goal;
+}
+
+/** The most reports (intermediate values) a trial keeps for its pruner; later ones are not kept (the experiment's metric has them all). */
+export const MAX_TRIAL_REPORTS = 10_000;
+/** A trial's error message is cut to this many characters. */
+export const MAX_TRIAL_ERROR_CHARS = 4_000;
+
+/** A sweep as stored: its study's id, project and name, and what drives its trials. */
+export interface SweepRecord {
+  /** The sweep's study's id. */
+  readonly id: string;
+  readonly project: string;
+  readonly name: string;
+  readonly metric: string;
+  readonly goal: Goal;
+  readonly space: SearchSpace;
+  readonly sampler: SamplerSpec;
+  readonly pruner: PrunerSpec;
+  /** The sampler's seed (the spec's, or one chosen when the sweep was created). */
+  readonly seed: number;
+  readonly maxTrials: number;
+  /** Trials run at once by one optimize() or `lablog sweep run`, unless it is told otherwise. */
+  readonly parallel: number;
+  readonly status: SweepStatus;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** What creating a sweep stores beside its study. */
+export type NewSweep = Omit<SweepRecord, 'project' | 'name' | 'status' | 'updatedAt'>;
+
+/** Who runs a trial: its process, for liveness. */
+export interface TrialWorker {
+  readonly host: string;
+  readonly pid: number;
+}
+
+/** A trial as stored. */
+export interface TrialRecord extends TrialView {
+  readonly sweepId: string;
+  /** The trial's experiment (null until its worker has created it). */
+  readonly experimentId: string | null;
+  /** The trial this one re-runs (its worker died, or it was restarted), with the same params. */
+  readonly retryOf: number | null;
+  readonly error: string | null;
+  readonly worker: TrialWorker | null;
+  readonly heartbeatAt: number | null;
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly completedAt: number | null;
+}
+
+/** What asking a sweep for a trial gave. */
+export type AskOutcome =
+  | { readonly kind: 'trial'; readonly trial: TrialRecord }
+  /** maxTrials trials have been given (not counting re-runs). */
+  | { readonly kind: 'full' }
+  /** The sampler has nothing left (an exhausted grid). */
+  | { readonly kind: 'exhausted' }
+  /** The sweep is not running any more (stopped, finished). */
+  | { readonly kind: 'closed'; readonly status: SweepStatus };
+
+/** How a trial ended. */
+export interface TrialOutcome {
+  readonly status: 'completed' | 'pruned' | 'failed' | 'stopped';
+  readonly value: number | null;
+  readonly error: string | null;
 }

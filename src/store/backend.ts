@@ -4,6 +4,7 @@ import type { ExperimentReader } from './experiment-reader.js';
 import type { ExperimentWriter } from './experiment-writer.js';
 import type { RunStore } from './run-store.js';
 import type { StudyStore } from './study-store.js';
+import type { SweepStore } from './sweep-store.js';
 
 export type { BatchWriter, WriteBatch } from './experiment-writer.js';
 
@@ -18,5 +19,7 @@ export interface StoreBackend extends ExperimentReader, ExperimentWriter {
   studies(): StudyStore;
   /** The runs (launch records, attempts, logs) of this store. */
   runs(): RunStore;
+  /** The sweeps (search spaces, trials) of this store. */
+  sweeps(): SweepStore;
   close(): void;
 }

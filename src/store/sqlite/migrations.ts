@@ -337,6 +337,47 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS run_log_chunks_run ON run_log_chunks (experiment_id, first_seq);
     `,
   },
+  {
+    version: 11,
+    description: 'sweeps: search spaces, samplers and pruners beside their studies, and their trials',
+    sql: `
+      -- A sweep is a study (same id) that asks a sampler for its experiments' params.
+      CREATE TABLE IF NOT EXISTS sweeps (
+        study_id   TEXT PRIMARY KEY REFERENCES studies (id) ON DELETE CASCADE,
+        metric     TEXT NOT NULL,
+        goal       TEXT NOT NULL,
+        space      TEXT NOT NULL,
+        sampler    TEXT NOT NULL,
+        pruner     TEXT NOT NULL,
+        seed       INTEGER NOT NULL,
+        max_trials INTEGER NOT NULL,
+        parallel   INTEGER NOT NULL,
+        status     TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+      );
+      -- A trial: its params, status, value and reports (intermediate values, JSON [[step, value], ...]) for the
+      -- pruner; retry_of: the trial it re-runs with the same params.
+      CREATE TABLE IF NOT EXISTS sweep_trials (
+        sweep_id      TEXT NOT NULL REFERENCES sweeps (study_id) ON DELETE CASCADE,
+        number        INTEGER NOT NULL,
+        status        TEXT NOT NULL,
+        params        TEXT NOT NULL,
+        value         REAL,
+        reports       TEXT NOT NULL DEFAULT '[]',
+        experiment_id TEXT REFERENCES experiments (id) ON DELETE SET NULL,
+        retry_of      INTEGER,
+        error         TEXT,
+        worker_host   TEXT,
+        worker_pid    INTEGER,
+        heartbeat_at  REAL,
+        created_at    REAL NOT NULL,
+        started_at    REAL,
+        completed_at  REAL,
+        PRIMARY KEY (sweep_id, number)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);

@@ -14,6 +14,7 @@ import { pendingMigrations } from '../schema-migrations.js';
 import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { SqliteRunBackend } from './sqlite-run-backend.js';
+import { SqliteSweepBackend } from './sqlite-sweep-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
@@ -265,6 +266,7 @@ export class SqliteBackend implements StoreBackend {
   #wal: WalSync | undefined;
   #studies: SqliteStudyBackend | undefined;
   #runs: SqliteRunBackend | undefined;
+  #sweeps: SqliteSweepBackend | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -478,6 +480,10 @@ export class SqliteBackend implements StoreBackend {
 
   studies(): SqliteStudyBackend {
     return (this.#studies ??= new SqliteStudyBackend(this));
+  }
+
+  sweeps(): SqliteSweepBackend {
+    return (this.#sweeps ??= new SqliteSweepBackend(this));
   }
 
   runs(): SqliteRunBackend {
