@@ -449,6 +449,16 @@ export class Store {
     return {
       store: this.#backend.sweeps(),
       study: (id) => this.getStudy(id),
+      launch: (options) => this.launch(options),
+      joinStudy: (sweepId, experimentId) => {
+        this.getStudy(sweepId).addExperiment(experimentId);
+      },
+      readMetric: (experimentId, metric) =>
+        this.#backend.readMetric(experimentId, metric) ?? {
+          steps: new Float64Array(0),
+          values: new Float64Array(0),
+          timestamps: new Float64Array(0),
+        },
       createTrialExperiment: (sweep, trial) => {
         const experiment = this.createExperiment({
           name: `${sweep.name}-${trial.number}`,

@@ -7,6 +7,7 @@ import type { Experiment } from './experiment.js';
 import { createPruner } from './pruner.js';
 import { createSampler } from './sampler.js';
 import { isPrunedResult, Trial, type PrunedResult } from './trial.js';
+import type { Pruner } from './pruner.js';
 import type { SweepStore } from '../store/sweep-store.js';
 
 /** A trial's timeout in optimize() when none is given (as a run's). */
@@ -69,14 +70,55 @@ function failure(error: unknown): string {
 
 class TrialTimeout extends Error {}
 
+/** Runs one trial to its end (never throws: a failure is the outcome); `heartbeat` is beaten meanwhile by the worker. */
+export type TrialRunner = (sweep: SweepRecord, trial: TrialRecord, pruner: Pruner) => Promise<TrialOutcome>;
+
+/** The runner of an in-process objective: the trial's experiment is created here and given to it, within the timeout. */
+export function objectiveRunner(context: SweepWorkerContext, objective: Objective, timeoutMs: number): TrialRunner {
+  const { store } = context;
+  return async (sweep, trial, pruner) => {
+    let experiment: Experiment | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let outcome: TrialOutcome;
+    try {
+      experiment = context.createTrialExperiment(sweep, trial);
+      store.setTrialExperiment(sweep.id, trial.number, experiment.id);
+      const handle = new Trial({ store, sweepId: sweep.id, pruner }, trial, experiment);
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TrialTimeout()), timeoutMs);
+        timer.unref();
+      });
+      const result = await Promise.race([Promise.resolve().then(() => objective(handle)), deadline]);
+      if (isPrunedResult(result)) outcome = { status: handle.stopped ? 'stopped' : 'pruned', value: null, error: null };
+      else if (typeof result === 'number' && !Number.isNaN(result)) outcome = { status: 'completed', value: result, error: null };
+      else {
+        outcome = {
+          status: 'failed',
+          value: null,
+          error: `the objective returned ${describeValue(result)}; it must return the value of '${sweep.metric}' (a number, not NaN) or trial.pruned()`,
+        };
+      }
+    } catch (error) {
+      outcome =
+        error instanceof TrialTimeout
+          ? { status: 'failed', value: null, error: `the objective did not return within ${timeoutMs} ms (the trial's timeout)` }
+          : { status: 'failed', value: null, error: failure(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (experiment !== undefined)
+      await experiment.close({ status: outcome.status === 'failed' ? 'failed' : 'completed' }).catch(() => undefined);
+    return outcome;
+  };
+}
+
 /** Runs the sweep's trials until it is full, exhausted, stopped, or `trials` have run. */
 export async function optimizeSweep(
-  context: SweepWorkerContext,
+  store: SweepStore,
   sweepId: string,
-  objective: Objective,
-  options: { parallel: number; trials: number; timeoutMs: number },
+  runner: TrialRunner,
+  options: { parallel: number; trials: number },
 ): Promise<OptimizeResult> {
-  const { store } = context;
   const read = (): SweepRecord => {
     const record = store.getSweep(sweepId);
     if (record === undefined) throw new LablogError('SWEEP_NOT_FOUND', `no sweep with id ${sweepId}`, { id: sweepId });
@@ -93,7 +135,6 @@ export async function optimizeSweep(
   const inFlight = new Set<Promise<void>>();
 
   const runTrial = async (trial: TrialRecord): Promise<void> => {
-    let experiment: Experiment | undefined;
     const heartbeat = setInterval(() => {
       try {
         store.heartbeat(sweepId, trial.number, Date.now());
@@ -101,39 +142,16 @@ export async function optimizeSweep(
         // A missed beat is only a later one: the trial goes on.
       }
     }, HEARTBEAT_INTERVAL_MS).unref();
-    let timer: NodeJS.Timeout | undefined;
     let outcome: TrialOutcome;
     try {
-      experiment = context.createTrialExperiment(sweep, trial);
-      store.setTrialExperiment(sweepId, trial.number, experiment.id);
-      const handle = new Trial({ store, sweepId, pruner }, trial, experiment);
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TrialTimeout()), options.timeoutMs);
-        timer.unref();
-      });
-      const result = await Promise.race([Promise.resolve().then(() => objective(handle)), deadline]);
-      if (isPrunedResult(result)) outcome = { status: handle.stopped ? 'stopped' : 'pruned', value: null, error: null };
-      else if (typeof result === 'number' && !Number.isNaN(result)) outcome = { status: 'completed', value: result, error: null };
-      else {
-        outcome = {
-          status: 'failed',
-          value: null,
-          error: `the objective returned ${describeValue(result)}; it must return the value of '${sweep.metric}' (a number, not NaN) or trial.pruned()`,
-        };
-      }
+      outcome = await runner(sweep, trial, pruner);
     } catch (error) {
-      outcome =
-        error instanceof TrialTimeout
-          ? { status: 'failed', value: null, error: `the objective did not return within ${options.timeoutMs} ms (the trial's timeout)` }
-          : { status: 'failed', value: null, error: failure(error) };
+      outcome = { status: 'failed', value: null, error: failure(error) };
     } finally {
-      clearTimeout(timer);
       clearInterval(heartbeat);
     }
     const told = store.finishTrial(sweepId, trial.number, outcome, Date.now());
     ran[told ? outcome.status : 'stopped']++;
-    if (experiment !== undefined)
-      await experiment.close({ status: outcome.status === 'failed' ? 'failed' : 'completed' }).catch(() => undefined);
   };
 
   while (ending === undefined) {

@@ -14,10 +14,12 @@ import {
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import type { SweepStore } from '../store/sweep-store.js';
 import type { Study } from './study.js';
+import { commandRunner, type LaunchedTrialContext, type TrialLaunch } from './sweep-launch.js';
 import { checkParallel } from './sweep-options.js';
 import {
   DEFAULT_TRIAL_TIMEOUT_MS,
   MAX_TRIAL_TIMEOUT_MS,
+  objectiveRunner,
   optimizeSweep,
   type Objective,
   type OptimizeOptions,
@@ -40,7 +42,7 @@ export interface HistoryPoint {
 }
 
 /** What a sweep handle needs from its store. */
-export interface SweepContext extends SweepWorkerContext {
+export interface SweepContext extends SweepWorkerContext, LaunchedTrialContext {
   readonly store: SweepStore;
   study(id: string): Study;
 }
@@ -191,7 +193,29 @@ export class Sweep {
         { option: 'timeout', limit: MAX_TRIAL_TIMEOUT_MS, actual: typeof timeoutMs === 'number' ? timeoutMs : describeValue(timeoutMs) },
       );
     }
-    const result = await optimizeSweep(this.#context, this.id, objective, { parallel, trials, timeoutMs });
+    const result = await optimizeSweep(this.#context.store, this.id, objectiveRunner(this.#context, objective, timeoutMs), {
+      parallel,
+      trials,
+    });
+    this.record();
+    return result;
+  }
+
+  /**
+   * Runs trials as launched runs of a command (`lablog sweep run`): each gets its params in $LABLOG_PARAMS
+   * (and logged on its experiment), and its value is the last value of the sweep's metric it logged. The
+   * pruner reads the metric as it is logged and cancels a run it prunes; a stopped trial's run is cancelled.
+   * `timeout` is each run's. Resumable like optimize().
+   */
+  async run(launch: TrialLaunch & { parallel?: number; trials?: number }): Promise<OptimizeResult> {
+    assertOptionsObject('run', launch);
+    const { parallel: parallelOption, trials: trialsOption, ...rest } = launch;
+    const parallel = checkParallel('run', parallelOption ?? this.record().parallel);
+    const trials = trialsOption ?? Infinity;
+    if (trials !== Infinity && (!Number.isSafeInteger(trials) || trials < 1)) {
+      throw new LablogError('INVALID_OPTION', `run: trials must be a positive integer, got ${describeValue(trials)}`, { option: 'trials' });
+    }
+    const result = await optimizeSweep(this.#context.store, this.id, commandRunner(this.#context, rest), { parallel, trials });
     this.record();
     return result;
   }
