@@ -82,6 +82,7 @@ export { MIN_RUN_LOG_CAP_BYTES, type LaunchOptions, type LaunchParam } from './c
 export { GridLaunch, MAX_GRID_PARALLEL, type LaunchGridOptions, type GridEntry } from './core/run-grid.js';
 export { Sweep, type BestTrial, type HistoryPoint } from './core/sweep.js';
 export { Trial, type PrunedResult } from './core/trial.js';
+export { IMPORTANCE_BINS, type ParamImportance } from './core/param-importance.js';
 export type { CreateSweepOptions } from './core/sweep-options.js';
 export {
   DEFAULT_TRIAL_TIMEOUT_MS,

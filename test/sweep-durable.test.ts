@@ -1,6 +1,7 @@
 // Sweeps across processes: a worker SIGKILLed mid-trial leaves a trial that the next optimize marks failed and re-runs once; several worker processes on one store share a sweep without giving a trial twice or passing maxTrials.
 
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/index.js';
@@ -70,7 +71,12 @@ describe('durable sweeps', () => {
       maxTrials: 20,
     });
     await store.close();
-    const workers = [0, 1, 2].map(() => startWorker(path, { SWEEP_TRIAL_MS: '60', SWEEP_MAX_TRIALS: '20', SWEEP_PARALLEL: '2' }));
+    const start = join(tempDir(), 'start');
+    const workers = [0, 1, 2].map(() =>
+      startWorker(path, { SWEEP_TRIAL_MS: '60', SWEEP_MAX_TRIALS: '20', SWEEP_PARALLEL: '2', SWEEP_START_FILE: start }),
+    );
+    await waitFor('every worker to be ready', () => workers.every((w) => w.output().stdout.includes('ready')), 30_000);
+    writeFileSync(start, '');
     const codes = await Promise.all(workers.map((w) => w.exited));
     expect(codes, workers.map((w) => w.output().stderr).join('\n')).toEqual([0, 0, 0]);
 

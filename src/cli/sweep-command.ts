@@ -139,6 +139,13 @@ export function renderSweep(sweep: Sweep): string {
     const improvements = history.filter((h, i) => i === 0 || h.best !== history[i - 1]!.best);
     lines.push('', `History (best so far): ${improvements.map((h) => `#${h.trial} ${fmtValue(h.best)}`).join(' → ')}`);
   }
+  const importances = sweep.importances();
+  if (importances.length > 0) {
+    lines.push(
+      '',
+      `Importances (η² by param, normalised): ${importances.map((i) => `${i.param} ${(i.importance * 100).toFixed(0)}%`).join(', ')}`,
+    );
+  }
   lines.push('', renderTrials(sweep, trials));
   return lines.join('\n');
 }

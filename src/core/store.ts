@@ -39,6 +39,7 @@ import type { LaunchOptions } from './run-options.js';
 import { GridLaunch, resolveGrid, type LaunchGridOptions } from './run-grid.js';
 import { Sweep, type SweepContext } from './sweep.js';
 import { sweepChanges, sweepRecordsFrom, type CreateSweepOptions } from './sweep-options.js';
+import { MAX_SWEEP_EXPERIMENTS } from '../model/sweep.js';
 import type { RunRecord } from '../model/run.js';
 
 import { DEFAULT_PROJECT } from './project.js';
@@ -450,9 +451,7 @@ export class Store {
       store: this.#backend.sweeps(),
       study: (id) => this.getStudy(id),
       launch: (options) => this.launch(options),
-      joinStudy: (sweepId, experimentId) => {
-        this.getStudy(sweepId).addExperiment(experimentId);
-      },
+      joinStudy: (sweepId, experimentId) => this.#joinSweepStudy(sweepId, experimentId),
       readMetric: (experimentId, metric) =>
         this.#backend.readMetric(experimentId, metric) ?? {
           steps: new Float64Array(0),
@@ -460,16 +459,22 @@ export class Store {
           timestamps: new Float64Array(0),
         },
       createTrialExperiment: (sweep, trial) => {
-        const experiment = this.createExperiment({
-          name: `${sweep.name}-${trial.number}`,
-          project: sweep.project,
-          study: sweep.id,
-          tags: ['trial'],
-        });
-        experiment.logParams(trial.params);
+        const experiment = this.createExperiment({ name: `${sweep.name}-${trial.number}`, project: sweep.project, tags: ['trial'] });
+        try {
+          this.#joinSweepStudy(sweep.id, experiment.id);
+          experiment.logParams(trial.params);
+        } catch (error) {
+          void experiment.close({ status: 'failed' });
+          throw error;
+        }
         return experiment;
       },
     };
+  }
+
+  /** A trial's experiment joins its sweep's study, which holds up to MAX_SWEEP_EXPERIMENTS (a plain study: MAX_STUDY_EXPERIMENTS). */
+  #joinSweepStudy(sweepId: string, experimentId: string): void {
+    this.#backend.studies().addMember(sweepId, { experimentId, notes: null, tags: [], addedAt: Date.now() }, MAX_SWEEP_EXPERIMENTS);
   }
 
   // ---- studies ---------------------------------------------------------------------------------------

@@ -37,16 +37,17 @@ export function commandRunner(context: LaunchedTrialContext, launch: TrialLaunch
         const live = !isFinalRunStatus(run.status);
         // Reports: the metric's points not yet given to the pruner, in step order.
         const data = context.readMetric(run.id, sweep.metric);
-        let current = store.trials(sweep.id).find((t) => t.number === trial.number);
         for (let i = 0; i < data.steps.length; i++) {
           const step = data.steps[i]!;
           if (step <= reported) continue;
-          current = store.reportTrial(sweep.id, trial.number, step, data.values[i]!, Date.now()) ?? current;
+          store.reportTrial(sweep.id, trial.number, step, data.values[i]!, Date.now());
           reported = step;
         }
+        const trials = store.trials(sweep.id);
+        const current = trials.find((t) => t.number === trial.number);
         if (current?.status === 'stopped') ending = 'stopped';
         else if (ending === undefined && current !== undefined && live && reported >= 0) {
-          if (pruner.shouldPrune(current, store.trials(sweep.id))) ending = 'pruned';
+          if (pruner.shouldPrune(current, trials)) ending = 'pruned';
         }
         if (ending !== undefined || !live) return;
         await new Promise((resolve) => setTimeout(resolve, LAUNCHED_TRIAL_POLL_MS));

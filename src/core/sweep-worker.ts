@@ -1,7 +1,7 @@
 // Sweep worker: sweep.optimize() — asks the store for trials, runs the objective on each (at most `parallel` at once, each within its timeout), tells the outcome; resumable at any point.
 
 import { LablogError, describeValue } from '../model/errors.js';
-import type { SweepRecord, SweepStatus, TrialOutcome, TrialRecord, TrialView } from '../model/sweep.js';
+import type { SweepRecord, SweepStatus, TrialOutcome, TrialRecord } from '../model/sweep.js';
 import { HEARTBEAT_INTERVAL_MS, isTrialOrphaned, THIS_HOST } from './liveness.js';
 import type { Experiment } from './experiment.js';
 import { createPruner } from './pruner.js';
@@ -163,7 +163,7 @@ export async function optimizeSweep(
       await Promise.race(inFlight);
       continue;
     }
-    const outcome = store.askTrial(sweepId, worker, (trials, number) => sampler.sample(number, trials as readonly TrialView[]), Date.now());
+    const outcome = store.askTrial(sweepId, worker, (trials, number) => sampler.sample(number, trials), Date.now());
     if (outcome.kind !== 'trial') {
       ending = outcome.kind;
       break;

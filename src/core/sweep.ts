@@ -14,6 +14,7 @@ import {
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import type { SweepStore } from '../store/sweep-store.js';
 import type { Study } from './study.js';
+import { paramImportances, type ParamImportance } from './param-importance.js';
 import { commandRunner, type LaunchedTrialContext, type TrialLaunch } from './sweep-launch.js';
 import { checkParallel } from './sweep-options.js';
 import {
@@ -122,6 +123,16 @@ export class Sweep {
       points.push({ trial: t.number, value: t.value, best });
     }
     return points;
+  }
+
+  /** Each param's share of the objective's variance over the completed trials (see paramImportances for the method). */
+  importances(): ParamImportance[] {
+    const space = this.record().space;
+    const done = this.trials({ status: 'completed' }).filter((t) => t.value !== null);
+    return paramImportances(
+      space,
+      done.map((t) => ({ params: t.params, value: t.value! })),
+    );
   }
 
   #trial(number: number): TrialRecord {

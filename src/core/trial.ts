@@ -1,6 +1,6 @@
 // Trial: what an in-process objective gets — its number, params and experiment — with report / shouldPrune to the sweep's pruner, and pruned().
 
-import type { TrialParams, TrialRecord } from '../model/sweep.js';
+import { MAX_TRIAL_REPORTS, type TrialParams, type TrialRecord } from '../model/sweep.js';
 import { LablogError, describeValue } from '../model/errors.js';
 import type { Experiment } from './experiment.js';
 import type { Pruner } from './pruner.js';
@@ -59,8 +59,15 @@ export class Trial {
         actual: describeValue(value),
       });
     }
-    const now = Date.now();
-    this.#record = this.#context.store.reportTrial(this.#context.sweepId, this.number, step, value, now) ?? this.#record;
+    const status = this.#context.store.reportTrial(this.#context.sweepId, this.number, step, value, Date.now());
+    const last = this.#record.reports[this.#record.reports.length - 1];
+    // The same rule as the store's: a report is kept when its step is above the last one (and within the cap).
+    const kept = status === 'running' && (last === undefined || step > last.step) && this.#record.reports.length < MAX_TRIAL_REPORTS;
+    this.#record = {
+      ...this.#record,
+      status: status ?? this.#record.status,
+      reports: kept ? [...this.#record.reports, { step, value }] : this.#record.reports,
+    };
   }
 
   /**

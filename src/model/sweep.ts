@@ -15,7 +15,9 @@ export const FINAL_TRIAL_STATUSES = ['completed', 'pruned', 'failed', 'stopped']
 /** Trials a sweep runs when not told (PAI's default). */
 export const DEFAULT_MAX_TRIALS = 100;
 /** The most trials a sweep may be given. */
-export const MAX_TRIALS_LIMIT = 100_000;
+export const MAX_TRIALS_LIMIT = 10_000;
+/** The most experiments a sweep's study holds (trials and their re-runs): above a plain study's MAX_STUDY_EXPERIMENTS. */
+export const MAX_SWEEP_EXPERIMENTS = 2 * MAX_TRIALS_LIMIT;
 /** The most trials one worker runs at once. */
 export const MAX_SWEEP_PARALLEL = 64;
 /** The most params a search space may have. */

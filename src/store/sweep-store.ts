@@ -9,6 +9,8 @@ import type {
   TrialOutcome,
   TrialParams,
   TrialRecord,
+  TrialStatus,
+  TrialView,
   TrialWorker,
 } from '../model/sweep.js';
 import type { Async } from './async.js';
@@ -26,17 +28,21 @@ export interface SweepStore {
    * In one transaction: claims the oldest pending trial (a re-run) for `worker`, else — unless maxTrials
    * trials (re-runs not counted) exist or the sweep is not 'created'/'running' — numbers the next trial and
    * gives it the params `propose` chooses from every trial so far (null: nothing left). The sweep becomes
-   * 'running'. No trial is given twice, whatever the number of workers.
+   * 'running'. No trial is given twice, whatever the number of workers. `propose` sees every trial with a
+   * pruned one's last report only (what samplers rank by).
    */
   askTrial(
     sweepId: string,
     worker: TrialWorker,
-    propose: (trials: readonly TrialRecord[], number: number) => TrialParams | null,
+    propose: (trials: readonly TrialView[], number: number) => TrialParams | null,
     now: number,
   ): AskOutcome;
   setTrialExperiment(sweepId: string, number: number, experimentId: string): void;
-  /** Appends an intermediate value (kept up to MAX_TRIAL_REPORTS) and beats the trial's heartbeat; the trial as it is now (a stop shows here). */
-  reportTrial(sweepId: string, number: number, step: number, value: number, now: number): TrialRecord | undefined;
+  /**
+   * Appends an intermediate value to a running trial (kept up to MAX_TRIAL_REPORTS; a step not above the last
+   * is not kept) and beats its heartbeat; returns the trial's status (a stop shows here), undefined if none.
+   */
+  reportTrial(sweepId: string, number: number, step: number, value: number, now: number): TrialStatus | undefined;
   /** Beats a running trial's heartbeat. */
   heartbeat(sweepId: string, number: number, now: number): void;
   /** Ends a running trial; false (nothing changed) when it is not running (it was stopped meanwhile). */

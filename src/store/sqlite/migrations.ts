@@ -356,15 +356,15 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at REAL NOT NULL,
         updated_at REAL NOT NULL
       );
-      -- A trial: its params, status, value and reports (intermediate values, JSON [[step, value], ...]) for the
-      -- pruner; retry_of: the trial it re-runs with the same params.
+      -- A trial: its params, status and value; retry_of: the trial it re-runs with the same params.
+      -- report_count, last_step and last_value: of its reports, kept beside (a report is appended without reading
+      -- them; a sampler ranks pruned trials by their last report).
       CREATE TABLE IF NOT EXISTS sweep_trials (
         sweep_id      TEXT NOT NULL REFERENCES sweeps (study_id) ON DELETE CASCADE,
         number        INTEGER NOT NULL,
         status        TEXT NOT NULL,
         params        TEXT NOT NULL,
         value         REAL,
-        reports       TEXT NOT NULL DEFAULT '[]',
         experiment_id TEXT REFERENCES experiments (id) ON DELETE SET NULL,
         retry_of      INTEGER,
         error         TEXT,
@@ -374,7 +374,19 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at    REAL NOT NULL,
         started_at    REAL,
         completed_at  REAL,
+        report_count  INTEGER NOT NULL DEFAULT 0,
+        last_step     INTEGER,
+        last_value    REAL,
         PRIMARY KEY (sweep_id, number)
+      ) WITHOUT ROWID;
+      -- A trial's intermediate values, for its sweep's pruner (REAL holds ±Infinity; NULL is NaN).
+      CREATE TABLE IF NOT EXISTS sweep_trial_reports (
+        sweep_id TEXT NOT NULL,
+        number   INTEGER NOT NULL,
+        step     INTEGER NOT NULL,
+        value    REAL,
+        PRIMARY KEY (sweep_id, number, step),
+        FOREIGN KEY (sweep_id, number) REFERENCES sweep_trials (sweep_id, number) ON DELETE CASCADE
       ) WITHOUT ROWID;
     `,
   },
