@@ -94,6 +94,33 @@ export {
 export { Run, RUN_WAIT_POLL_MS, MAX_LOG_PAGE_LINES, type RunLogsOptions, type WaitOptions, type ListRunsOptions } from './core/run.js';
 export { MIN_RUN_LOG_CAP_BYTES, type LaunchOptions, type LaunchParam } from './core/run-options.js';
 export { GridLaunch, MAX_GRID_PARALLEL, type LaunchGridOptions, type GridEntry } from './core/run-grid.js';
+export { Sweep, type BestTrial, type HistoryPoint } from './core/sweep.js';
+export { Trial, type PrunedResult } from './core/trial.js';
+export { IMPORTANCE_BINS, type ParamImportance } from './core/param-importance.js';
+export type { CreateSweepOptions } from './core/sweep-options.js';
+export {
+  DEFAULT_TRIAL_TIMEOUT_MS,
+  MAX_TRIAL_TIMEOUT_MS,
+  type Objective,
+  type OptimizeOptions,
+  type OptimizeResult,
+} from './core/sweep-worker.js';
+export {
+  SWEEP_STATUSES,
+  TRIAL_STATUSES,
+  DEFAULT_MAX_TRIALS,
+  MAX_TRIALS_LIMIT,
+  MAX_SWEEP_PARALLEL,
+  type SweepStatus,
+  type TrialStatus,
+  type SearchSpace,
+  type ParamSpec,
+  type SamplerSpec,
+  type PrunerSpec,
+  type SweepRecord,
+  type TrialRecord,
+  type TrialParams,
+} from './model/sweep.js';
 export { CANCEL_POLL_MS } from './core/run-supervisor.js';
 export { MAX_LOG_LINE_BYTES } from './core/log-capture.js';
 export {

@@ -103,6 +103,7 @@ export const CORE_STORE_IMPORTS = new Set([
   'store/study-store.ts',
   'store/run-store.ts',
   'store/env-store.ts',
+  'store/sweep-store.ts',
   'store/async.ts',
 ]);
 
@@ -115,6 +116,7 @@ export const CONCRETE_STORE_CLASSES = [
   'SqliteServerBackend',
   'SqliteStudyBackend',
   'SqliteRunBackend',
+  'SqliteSweepBackend',
   'SqlitePublishSource',
   'WriterThread',
   'PostgresBackend',

@@ -7,6 +7,7 @@ import { LablogError } from '../model/errors.js';
 import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../model/experiment.js';
 import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';
+import { registerSweepCommands } from './sweep-command.js';
 import { renderExperiment } from './show.js';
 import { launchOf } from './show-run.js';
 import { parseMetricGoal, parseStatedGoals, renderComparison, renderStudy, renderStudyList } from './studies.js';
@@ -406,6 +407,8 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
         if (code !== 0) process.exitCode = code;
       },
     );
+
+  registerSweepCommands(program, write, storeOption, withStore);
 
   return program;
 }

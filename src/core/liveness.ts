@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { MAX_HOSTNAME_LENGTH } from '../model/limits.js';
 import type { ExperimentRecord } from '../model/experiment.js';
 import { LIVE_RUN_STATUSES, type RunRecord } from '../model/run.js';
+import type { TrialRecord } from '../model/sweep.js';
 
 /** A running experiment writes its heartbeat at least this often, even when it logs nothing. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -45,4 +46,14 @@ export function isRunOrphaned(record: RunRecord): boolean {
   if (!(LIVE_RUN_STATUSES as readonly string[]).includes(record.status)) return false;
   if (record.hostname !== THIS_HOST || record.supervisorPid === process.pid) return false;
   return !isProcessAlive(record.supervisorPid);
+}
+
+/**
+ * True when a trial says 'running' but its worker is gone: on this host, its pid no longer exists (this
+ * process's own trials are alive); elsewhere, its heartbeat is older than STALE_HEARTBEAT_MS.
+ */
+export function isTrialOrphaned(trial: TrialRecord, now: number): boolean {
+  if (trial.status !== 'running' || trial.worker === null) return false;
+  if (trial.worker.host === THIS_HOST) return trial.worker.pid !== process.pid && !isProcessAlive(trial.worker.pid);
+  return now - (trial.heartbeatAt ?? trial.createdAt) > STALE_HEARTBEAT_MS;
 }

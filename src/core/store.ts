@@ -37,6 +37,9 @@ import { findRun, launchRun, listRuns, type ListRunsOptions, type Run, type RunC
 import { basename } from 'node:path';
 import type { LaunchOptions } from './run-options.js';
 import { GridLaunch, resolveGrid, type LaunchGridOptions } from './run-grid.js';
+import { Sweep, type SweepContext } from './sweep.js';
+import { sweepChanges, sweepRecordsFrom, type CreateSweepOptions } from './sweep-options.js';
+import { MAX_SWEEP_EXPERIMENTS } from '../model/sweep.js';
 import type { RunRecord } from '../model/run.js';
 import { EnvVars } from './env-vars.js';
 import { fetchRemoteEnv } from './remote-env.js';
@@ -416,6 +419,104 @@ export class Store {
    */
   get env(): EnvVars {
     return this.#env;
+  }
+
+  // ---- sweeps ----------------------------------------------------------------------------------------
+
+  /**
+   * Starts a hyperparameter sweep: a study whose experiments (trials) take their params from a sampler
+   * (grid, random, TPE) over a search space, judged on `metric`, with an optional pruner. The space and
+   * every option are checked here; run it with `sweep.optimize(objective)` or `lablog sweep run`.
+   */
+  createSweep(options: CreateSweepOptions): Sweep {
+    this.#assertOpen();
+    const { study, sweep } = sweepRecordsFrom(options, Date.now());
+    if (options.loadIfExists === true) {
+      const existing = this.#backend
+        .sweeps()
+        .listSweeps(study.project)
+        .find((s) => s.name === study.name);
+      if (existing !== undefined) {
+        const changes = sweepChanges(existing, sweep, sweep.sampler.seed);
+        if (changes.length > 0) {
+          throw new LablogError(
+            'INVALID_OPTION',
+            `createSweep: sweep '${study.name}' exists in project '${study.project}' and searches differently: ${changes.join('; ')}. Give it a new name to start another.`,
+            { option: 'loadIfExists', key: study.name },
+          );
+        }
+        return new Sweep(this.#sweepContext, existing);
+      }
+    }
+    return new Sweep(this.#sweepContext, this.#backend.sweeps().createSweep(study, sweep));
+  }
+
+  /** A sweep by id or name (in `project`, or in any project when unique). SWEEP_NOT_FOUND or AMBIGUOUS_NAME otherwise. */
+  getSweep(idOrName: string, options?: { project?: string }): Sweep {
+    this.#assertOpen();
+    assertOptionsObject('getSweep', options);
+    if (options) assertKnownOptions('getSweep', options, ['project']);
+    const sweeps = this.#backend.sweeps();
+    let record = isUuid(idOrName) ? sweeps.getSweep(idOrName) : undefined;
+    if (record === undefined) {
+      const found = sweeps.listSweeps(options?.project).filter((s) => s.name === idOrName);
+      if (found.length > 1) {
+        throw new LablogError(
+          'AMBIGUOUS_NAME',
+          `sweep name '${idOrName}' exists in projects ${found.map((r) => r.project).join(', ')}; pass { project }`,
+          {
+            key: idOrName,
+          },
+        );
+      }
+      record = found[0];
+    }
+    if (record === undefined) {
+      throw new LablogError('SWEEP_NOT_FOUND', `no sweep with id or name '${idOrName}' in ${this.path}`, { key: idOrName });
+    }
+    return new Sweep(this.#sweepContext, record);
+  }
+
+  /** Sweeps, newest first (in `project`, or all). */
+  listSweeps(options?: { project?: string }): Sweep[] {
+    this.#assertOpen();
+    assertOptionsObject('listSweeps', options);
+    if (options) assertKnownOptions('listSweeps', options, ['project']);
+    return this.#backend
+      .sweeps()
+      .listSweeps(options?.project)
+      .map((r) => new Sweep(this.#sweepContext, r));
+  }
+
+  get #sweepContext(): SweepContext {
+    return {
+      store: this.#backend.sweeps(),
+      study: (id) => this.getStudy(id),
+      launch: (options) => this.launch(options),
+      joinStudy: (sweepId, experimentId) => this.#joinSweepStudy(sweepId, experimentId),
+      readMetric: (experimentId, metric) =>
+        this.#backend.readMetric(experimentId, metric) ?? {
+          steps: new Float64Array(0),
+          values: new Float64Array(0),
+          timestamps: new Float64Array(0),
+        },
+      createTrialExperiment: (sweep, trial) => {
+        const experiment = this.createExperiment({ name: `${sweep.name}-${trial.number}`, project: sweep.project, tags: ['trial'] });
+        try {
+          this.#joinSweepStudy(sweep.id, experiment.id);
+          experiment.logParams(trial.params);
+        } catch (error) {
+          void experiment.close({ status: 'failed' });
+          throw error;
+        }
+        return experiment;
+      },
+    };
+  }
+
+  /** A trial's experiment joins its sweep's study, which holds up to MAX_SWEEP_EXPERIMENTS (a plain study: MAX_STUDY_EXPERIMENTS). */
+  #joinSweepStudy(sweepId: string, experimentId: string): void {
+    this.#backend.studies().addMember(sweepId, { experimentId, notes: null, tags: [], addedAt: Date.now() }, MAX_SWEEP_EXPERIMENTS);
   }
 
   // ---- studies ---------------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ export const ERROR_CODES = [
   // Env vars and their secrets.
   'SECRET_DOWNGRADE',
   'SECRET_KEY_ERROR',
+  // Sweeps (hyperparameter search) and their trials.
+  'SWEEP_NOT_FOUND',
+  'TRIAL_NOT_FOUND',
   // Publishing to a remote store, and the server's answers.
   'SYNC_CONFLICT',
   'NOT_FOUND',
@@ -175,6 +178,8 @@ export type ErrorDetailsByCode = EveryCode<{
     readonly key?: string;
     readonly project?: string;
   };
+  SWEEP_NOT_FOUND: { readonly id?: string; readonly key?: string };
+  TRIAL_NOT_FOUND: { readonly id: string; readonly number: number };
   SYNC_CONFLICT: { readonly key: string; readonly after: number | null; readonly serverLastStep: number | null };
   NOT_FOUND: { readonly key?: string };
   UNAUTHENTICATED: { readonly limit?: number; readonly actual?: number };

@@ -5,6 +5,7 @@ import type { ExperimentReader } from './experiment-reader.js';
 import type { ExperimentWriter } from './experiment-writer.js';
 import type { RunStore } from './run-store.js';
 import type { StudyStore } from './study-store.js';
+import type { SweepStore } from './sweep-store.js';
 
 export type { BatchWriter, WriteBatch } from './experiment-writer.js';
 
@@ -21,5 +22,7 @@ export interface StoreBackend extends ExperimentReader, ExperimentWriter {
   runs(): RunStore;
   /** The env vars (project and experiment scopes, secrets sealed) of this store. */
   env(): EnvStore;
+  /** The sweeps (search spaces, trials) of this store. */
+  sweeps(): SweepStore;
   close(): void;
 }

@@ -394,6 +394,59 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 11,
+    description: 'sweeps: search spaces, samplers and pruners beside their studies, and their trials',
+    sql: `
+      -- A sweep is a study (same id) that asks a sampler for its experiments' params.
+      CREATE TABLE IF NOT EXISTS sweeps (
+        study_id   TEXT PRIMARY KEY REFERENCES studies (id) ON DELETE CASCADE,
+        metric     TEXT NOT NULL,
+        goal       TEXT NOT NULL,
+        space      TEXT NOT NULL,
+        sampler    TEXT NOT NULL,
+        pruner     TEXT NOT NULL,
+        seed       INTEGER NOT NULL,
+        max_trials INTEGER NOT NULL,
+        parallel   INTEGER NOT NULL,
+        status     TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+      );
+      -- A trial: its params, status and value; retry_of: the trial it re-runs with the same params.
+      -- report_count, last_step and last_value: of its reports, kept beside (a report is appended without reading
+      -- them; a sampler ranks pruned trials by their last report).
+      CREATE TABLE IF NOT EXISTS sweep_trials (
+        sweep_id      TEXT NOT NULL REFERENCES sweeps (study_id) ON DELETE CASCADE,
+        number        INTEGER NOT NULL,
+        status        TEXT NOT NULL,
+        params        TEXT NOT NULL,
+        value         REAL,
+        experiment_id TEXT REFERENCES experiments (id) ON DELETE SET NULL,
+        retry_of      INTEGER,
+        error         TEXT,
+        worker_host   TEXT,
+        worker_pid    INTEGER,
+        heartbeat_at  REAL,
+        created_at    REAL NOT NULL,
+        started_at    REAL,
+        completed_at  REAL,
+        report_count  INTEGER NOT NULL DEFAULT 0,
+        last_step     INTEGER,
+        last_value    REAL,
+        PRIMARY KEY (sweep_id, number)
+      ) WITHOUT ROWID;
+      -- A trial's intermediate values, for its sweep's pruner (REAL holds ±Infinity; NULL is NaN).
+      CREATE TABLE IF NOT EXISTS sweep_trial_reports (
+        sweep_id TEXT NOT NULL,
+        number   INTEGER NOT NULL,
+        step     INTEGER NOT NULL,
+        value    REAL,
+        PRIMARY KEY (sweep_id, number, step),
+        FOREIGN KEY (sweep_id, number) REFERENCES sweep_trials (sweep_id, number) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);

@@ -16,6 +16,7 @@ import { WriterThread } from './writer-thread.js';
 import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { SqliteRunBackend } from './sqlite-run-backend.js';
 import { SqliteEnvBackend } from './sqlite-env-backend.js';
+import { SqliteSweepBackend } from './sqlite-sweep-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
@@ -309,6 +310,7 @@ export class SqliteBackend implements StoreBackend {
   #studies: SqliteStudyBackend | undefined;
   #runs: SqliteRunBackend | undefined;
   #env: SqliteEnvBackend | undefined;
+  #sweeps: SqliteSweepBackend | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -526,6 +528,10 @@ export class SqliteBackend implements StoreBackend {
 
   studies(): SqliteStudyBackend {
     return (this.#studies ??= new SqliteStudyBackend(this));
+  }
+
+  sweeps(): SqliteSweepBackend {
+    return (this.#sweeps ??= new SqliteSweepBackend(this));
   }
 
   runs(): SqliteRunBackend {

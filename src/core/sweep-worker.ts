@@ -1,0 +1,188 @@
+// Sweep worker: sweep.optimize() — asks the store for trials, runs the objective on each (at most `parallel` at once, each within its timeout), tells the outcome; resumable at any point.
+
+import { LablogError, describeValue } from '../model/errors.js';
+import type { SweepRecord, SweepStatus, TrialOutcome, TrialRecord } from '../model/sweep.js';
+import { HEARTBEAT_INTERVAL_MS, isTrialOrphaned, THIS_HOST } from './liveness.js';
+import type { Experiment } from './experiment.js';
+import { createPruner } from './pruner.js';
+import { createSampler } from './sampler.js';
+import { isPrunedResult, Trial, type PrunedResult } from './trial.js';
+import type { Pruner } from './pruner.js';
+import type { SweepStore } from '../store/sweep-store.js';
+
+/** A trial's timeout in optimize() when none is given (as a run's). */
+export const DEFAULT_TRIAL_TIMEOUT_MS = 4 * 3_600_000;
+/** The longest per-trial timeout (as a run's). */
+export const MAX_TRIAL_TIMEOUT_MS = 48 * 3_600_000;
+
+/** An objective: the trial's value (the sweep's metric), or trial.pruned(). */
+export type Objective = (trial: Trial) => number | PrunedResult | Promise<number | PrunedResult>;
+
+export interface OptimizeOptions {
+  /** Trials at once (default: the sweep's `parallel`). */
+  parallel?: number;
+  /** Run at most this many trials in this call (default: until maxTrials, or the grid is exhausted). */
+  trials?: number;
+  /** Milliseconds a trial may take before it is failed (default 4 h, at most 48 h); the objective is not interrupted, its result is ignored. */
+  timeout?: number;
+}
+
+export interface OptimizeResult {
+  /** The sweep's status after this call. */
+  readonly status: SweepStatus;
+  /** Trials this call ran, by how they ended. */
+  readonly ran: Readonly<Record<TrialOutcome['status'], number>>;
+  /** Trials found running with their worker gone, marked failed (and re-queued once). */
+  readonly recovered: number;
+}
+
+/** What the worker needs from the store around it. */
+export interface SweepWorkerContext {
+  readonly store: SweepStore;
+  /** Creates (or, for a re-run, creates anew) the trial's experiment in the sweep's study, its params logged. */
+  createTrialExperiment(sweep: SweepRecord, trial: TrialRecord): Experiment;
+}
+
+/** Marks running trials whose worker died as failed, and re-queues each once (a re-run is not re-queued again). */
+export function recoverOrphans(store: SweepStore, sweepId: string, now: number): number {
+  const trials = store.trials(sweepId);
+  const rerun = new Set(trials.filter((t) => t.retryOf !== null).map((t) => t.retryOf!));
+  let recovered = 0;
+  for (const trial of trials) {
+    if (!isTrialOrphaned(trial, now)) continue;
+    const worker = trial.worker!;
+    const ended = store.finishTrial(
+      sweepId,
+      trial.number,
+      { status: 'failed', value: null, error: `its worker (pid ${worker.pid} on ${worker.host}) died while it ran` },
+      now,
+    );
+    if (!ended) continue;
+    recovered++;
+    if (trial.retryOf === null && !rerun.has(trial.number)) store.requeueTrial(sweepId, trial.number, now);
+  }
+  return recovered;
+}
+
+function failure(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : `threw ${describeValue(error)}`;
+}
+
+class TrialTimeout extends Error {}
+
+/** Runs one trial to its end (never throws: a failure is the outcome); `heartbeat` is beaten meanwhile by the worker. */
+export type TrialRunner = (sweep: SweepRecord, trial: TrialRecord, pruner: Pruner) => Promise<TrialOutcome>;
+
+/** The runner of an in-process objective: the trial's experiment is created here and given to it, within the timeout. */
+export function objectiveRunner(context: SweepWorkerContext, objective: Objective, timeoutMs: number): TrialRunner {
+  const { store } = context;
+  return async (sweep, trial, pruner) => {
+    let experiment: Experiment | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let outcome: TrialOutcome;
+    try {
+      experiment = context.createTrialExperiment(sweep, trial);
+      store.setTrialExperiment(sweep.id, trial.number, experiment.id);
+      const handle = new Trial({ store, sweepId: sweep.id, pruner }, trial, experiment);
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TrialTimeout()), timeoutMs);
+        timer.unref();
+      });
+      const result = await Promise.race([Promise.resolve().then(() => objective(handle)), deadline]);
+      if (isPrunedResult(result)) outcome = { status: handle.stopped ? 'stopped' : 'pruned', value: null, error: null };
+      else if (typeof result === 'number' && !Number.isNaN(result)) outcome = { status: 'completed', value: result, error: null };
+      else {
+        outcome = {
+          status: 'failed',
+          value: null,
+          error: `the objective returned ${describeValue(result)}; it must return the value of '${sweep.metric}' (a number, not NaN) or trial.pruned()`,
+        };
+      }
+    } catch (error) {
+      outcome =
+        error instanceof TrialTimeout
+          ? { status: 'failed', value: null, error: `the objective did not return within ${timeoutMs} ms (the trial's timeout)` }
+          : { status: 'failed', value: null, error: failure(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (experiment !== undefined)
+      await experiment.close({ status: outcome.status === 'failed' ? 'failed' : 'completed' }).catch(() => undefined);
+    return outcome;
+  };
+}
+
+/** Runs the sweep's trials until it is full, exhausted, stopped, or `trials` have run. */
+export async function optimizeSweep(
+  store: SweepStore,
+  sweepId: string,
+  runner: TrialRunner,
+  options: { parallel: number; trials: number },
+): Promise<OptimizeResult> {
+  const read = (): SweepRecord => {
+    const record = store.getSweep(sweepId);
+    if (record === undefined) throw new LablogError('SWEEP_NOT_FOUND', `no sweep with id ${sweepId}`, { id: sweepId });
+    return record;
+  };
+  const sweep = read();
+  const sampler = createSampler(sweep.sampler, sweep.space, sweep.goal, sweep.seed);
+  const pruner = createPruner(sweep.pruner, sweep.goal);
+  const recovered = recoverOrphans(store, sweepId, Date.now());
+  const ran: Record<TrialOutcome['status'], number> = { completed: 0, pruned: 0, failed: 0, stopped: 0 };
+  const worker = { host: THIS_HOST, pid: process.pid };
+  let asked = 0;
+  let ending: 'full' | 'exhausted' | 'closed' | 'budget' | undefined;
+  const inFlight = new Set<Promise<void>>();
+
+  const runTrial = async (trial: TrialRecord): Promise<void> => {
+    const heartbeat = setInterval(() => {
+      try {
+        store.heartbeat(sweepId, trial.number, Date.now());
+      } catch {
+        // A missed beat is only a later one: the trial goes on.
+      }
+    }, HEARTBEAT_INTERVAL_MS).unref();
+    let outcome: TrialOutcome;
+    try {
+      outcome = await runner(sweep, trial, pruner);
+    } catch (error) {
+      outcome = { status: 'failed', value: null, error: failure(error) };
+    } finally {
+      clearInterval(heartbeat);
+    }
+    const told = store.finishTrial(sweepId, trial.number, outcome, Date.now());
+    ran[told ? outcome.status : 'stopped']++;
+  };
+
+  while (ending === undefined) {
+    if (asked >= options.trials) {
+      ending = 'budget';
+      break;
+    }
+    if (inFlight.size >= options.parallel) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    const outcome = store.askTrial(sweepId, worker, (trials, number) => sampler.sample(number, trials), Date.now());
+    if (outcome.kind !== 'trial') {
+      ending = outcome.kind;
+      break;
+    }
+    asked++;
+    const running: Promise<void> = runTrial(outcome.trial).finally(() => inFlight.delete(running));
+    inFlight.add(running);
+  }
+  await Promise.allSettled(inFlight);
+
+  // The sweep ends when nothing is left to ask and no trial of any worker is still going.
+  const now = Date.now();
+  const current = read();
+  const open = store.trials(sweepId).some((t) => t.status === 'running' || t.status === 'pending');
+  if ((ending === 'full' || ending === 'exhausted') && !open && (current.status === 'running' || current.status === 'created')) {
+    const trials = store.trials(sweepId);
+    const anyCompleted = trials.some((t) => t.status === 'completed');
+    const status: SweepStatus = ending === 'exhausted' ? 'no_more_trials' : anyCompleted ? 'finished' : 'failed';
+    store.setSweepStatus(sweepId, status, now);
+  }
+  return { status: read().status, ran, recovered };
+}

@@ -1,0 +1,233 @@
+// Sweep: the handle of a hyperparameter search — its record, trials, best, history, stop and restart of trials, and optimize().
+
+import { LablogError, describeValue } from '../model/errors.js';
+import { isBetter } from '../model/metric-goal.js';
+import {
+  FINAL_TRIAL_STATUSES,
+  TRIAL_STATUSES,
+  type SweepRecord,
+  type SweepStatus,
+  type TrialParams,
+  type TrialRecord,
+  type TrialStatus,
+} from '../model/sweep.js';
+import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
+import type { SweepStore } from '../store/sweep-store.js';
+import type { Study } from './study.js';
+import { paramImportances, type ParamImportance } from './param-importance.js';
+import { commandRunner, type LaunchedTrialContext, type TrialLaunch } from './sweep-launch.js';
+import { checkParallel } from './sweep-options.js';
+import {
+  DEFAULT_TRIAL_TIMEOUT_MS,
+  MAX_TRIAL_TIMEOUT_MS,
+  objectiveRunner,
+  optimizeSweep,
+  type Objective,
+  type OptimizeOptions,
+  type OptimizeResult,
+  type SweepWorkerContext,
+} from './sweep-worker.js';
+
+export interface BestTrial {
+  readonly trial: number;
+  readonly params: TrialParams;
+  readonly value: number;
+  readonly experimentId: string | null;
+}
+
+/** One completed trial in the order trials were numbered, with the best value so far. */
+export interface HistoryPoint {
+  readonly trial: number;
+  readonly value: number;
+  readonly best: number;
+}
+
+/** What a sweep handle needs from its store. */
+export interface SweepContext extends SweepWorkerContext, LaunchedTrialContext {
+  readonly store: SweepStore;
+  study(id: string): Study;
+}
+
+export class Sweep {
+  readonly id: string;
+  readonly #context: SweepContext;
+  #record: SweepRecord;
+
+  /** @internal Use store.createSweep() or store.getSweep(). */
+  constructor(context: SweepContext, record: SweepRecord) {
+    this.#context = context;
+    this.#record = record;
+    this.id = record.id;
+  }
+
+  /** The sweep as stored now. */
+  record(): SweepRecord {
+    const record = this.#context.store.getSweep(this.id);
+    if (record === undefined) throw new LablogError('SWEEP_NOT_FOUND', `no sweep with id ${this.id}`, { id: this.id });
+    this.#record = record;
+    return record;
+  }
+
+  get name(): string {
+    return this.#record.name;
+  }
+
+  get project(): string {
+    return this.#record.project;
+  }
+
+  get status(): SweepStatus {
+    return this.record().status;
+  }
+
+  /** The sweep's study: compare, statistics and export apply to its trials' experiments. */
+  study(): Study {
+    return this.#context.study(this.id);
+  }
+
+  /** The trials, by number (only those with the given statuses). */
+  trials(options?: { status?: TrialStatus | TrialStatus[] }): TrialRecord[] {
+    assertOptionsObject('trials', options);
+    if (options) assertKnownOptions('trials', options, ['status']);
+    const wanted = options?.status === undefined ? undefined : Array.isArray(options.status) ? options.status : [options.status];
+    for (const s of wanted ?? []) {
+      if (!(TRIAL_STATUSES as readonly unknown[]).includes(s)) {
+        throw new LablogError('INVALID_OPTION', `trials: status must be one of ${TRIAL_STATUSES.join(', ')}, got ${describeValue(s)}`, {
+          option: 'status',
+        });
+      }
+    }
+    const trials = this.#context.store.trials(this.id);
+    return wanted === undefined ? trials : trials.filter((t) => wanted.includes(t.status));
+  }
+
+  /** The trial with the best value (ties: the earliest); null before one completed. */
+  best(): BestTrial | null {
+    const goal = this.record().goal;
+    let best: TrialRecord | undefined;
+    for (const t of this.trials({ status: 'completed' })) {
+      if (t.value === null) continue;
+      if (best === undefined || isBetter(goal, t.value, best.value!)) best = t;
+    }
+    return best === undefined ? null : { trial: best.number, params: best.params, value: best.value!, experimentId: best.experimentId };
+  }
+
+  /** The completed trials' values by trial number, with the best so far (an optimization-history chart). */
+  history(): HistoryPoint[] {
+    const goal = this.record().goal;
+    const points: HistoryPoint[] = [];
+    let best: number | undefined;
+    for (const t of this.trials({ status: 'completed' })) {
+      if (t.value === null) continue;
+      if (best === undefined || isBetter(goal, t.value, best)) best = t.value;
+      points.push({ trial: t.number, value: t.value, best });
+    }
+    return points;
+  }
+
+  /** Each param's share of the objective's variance over the completed trials (see paramImportances for the method). */
+  importances(): ParamImportance[] {
+    const space = this.record().space;
+    const done = this.trials({ status: 'completed' }).filter((t) => t.value !== null);
+    return paramImportances(
+      space,
+      done.map((t) => ({ params: t.params, value: t.value! })),
+    );
+  }
+
+  #trial(number: number): TrialRecord {
+    const trial = this.#context.store.trials(this.id).find((t) => t.number === number);
+    if (trial === undefined)
+      throw new LablogError('TRIAL_NOT_FOUND', `no trial ${number} in sweep '${this.name}'`, { id: this.id, number });
+    return trial;
+  }
+
+  /** Stops a pending or running trial: it ends 'stopped' (a running in-process objective sees it at its next shouldPrune). */
+  stopTrial(number: number): TrialRecord {
+    const trial = this.#trial(number);
+    if ((FINAL_TRIAL_STATUSES as readonly string[]).includes(trial.status)) {
+      throw new LablogError('INVALID_OPTION', `stopTrial: trial ${number} has ended (${trial.status}); there is nothing to stop`, {
+        option: 'number',
+      });
+    }
+    this.#context.store.finishTrial(this.id, number, { status: 'stopped', value: null, error: null }, Date.now());
+    return this.#trial(number);
+  }
+
+  /** Runs an ended trial again with the same params, as a new pending trial (retryOf the old one); the next ask takes it. */
+  restartTrial(number: number): TrialRecord {
+    const trial = this.#trial(number);
+    if (!(FINAL_TRIAL_STATUSES as readonly string[]).includes(trial.status)) {
+      throw new LablogError('INVALID_OPTION', `restartTrial: trial ${number} is ${trial.status}; only an ended trial can be restarted`, {
+        option: 'number',
+      });
+    }
+    const now = Date.now();
+    const record = this.record();
+    // A sweep that had ended takes its trial again.
+    if (record.status !== 'created' && record.status !== 'running') this.#context.store.setSweepStatus(this.id, 'running', now);
+    return this.#context.store.requeueTrial(this.id, number, now);
+  }
+
+  /** Stops the sweep: no new trials are asked (trials running now finish). */
+  stop(): void {
+    this.#context.store.setSweepStatus(this.id, 'stopped', Date.now());
+  }
+
+  /**
+   * Runs trials of the sweep in this process until it has maxTrials, the grid is exhausted, the sweep is
+   * stopped, or `trials` have run: each trial an experiment of the sweep's study, given to `objective`.
+   * Every ask and tell is in the store: calling it again (after a crash, in another process, on another
+   * day) goes on without repeating finished trials. Resolves when this call's trials have ended.
+   */
+  async optimize(objective: Objective, options?: OptimizeOptions): Promise<OptimizeResult> {
+    assertOptionsObject('optimize', options);
+    if (options) assertKnownOptions('optimize', options, ['parallel', 'trials', 'timeout']);
+    if (typeof objective !== 'function') {
+      throw new LablogError('INVALID_OPTION', `optimize: objective must be a function (trial) => value, got ${describeValue(objective)}`, {
+        option: 'objective',
+      });
+    }
+    const record = this.record();
+    const parallel = checkParallel('optimize', options?.parallel ?? record.parallel);
+    const trials = options?.trials ?? Infinity;
+    if (trials !== Infinity && (!Number.isSafeInteger(trials) || trials < 1)) {
+      throw new LablogError('INVALID_OPTION', `optimize: trials must be a positive integer, got ${describeValue(trials)}`, {
+        option: 'trials',
+      });
+    }
+    const timeoutMs = options?.timeout ?? DEFAULT_TRIAL_TIMEOUT_MS;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TRIAL_TIMEOUT_MS) {
+      throw new LablogError(
+        'INVALID_OPTION',
+        `optimize: timeout must be a number of milliseconds > 0 and at most ${MAX_TRIAL_TIMEOUT_MS} (48 h), got ${describeValue(timeoutMs)}`,
+        { option: 'timeout', limit: MAX_TRIAL_TIMEOUT_MS, actual: typeof timeoutMs === 'number' ? timeoutMs : describeValue(timeoutMs) },
+      );
+    }
+    const result = await optimizeSweep(this.#context.store, this.id, objectiveRunner(this.#context, objective, timeoutMs), {
+      parallel,
+      trials,
+    });
+    this.record();
+    return result;
+  }
+
+  /**
+   * Runs trials as launched runs of a command (`lablog sweep run`): each gets its params in $LABLOG_PARAMS
+   * (and logged on its experiment), and its value is the last value of the sweep's metric it logged. The
+   * pruner reads the metric as it is logged and cancels a run it prunes; a stopped trial's run is cancelled.
+   * `timeout` is each run's. Resumable like optimize().
+   */
+  async run(launch: TrialLaunch & { parallel?: number; trials?: number }): Promise<OptimizeResult> {
+    assertOptionsObject('run', launch);
+    const { parallel: parallelOption, trials: trialsOption, ...rest } = launch;
+    const parallel = checkParallel('run', parallelOption ?? this.record().parallel);
+    const trials = trialsOption ?? Infinity;
+    if (trials !== Infinity && (!Number.isSafeInteger(trials) || trials < 1)) {
+      throw new LablogError('INVALID_OPTION', `run: trials must be a positive integer, got ${describeValue(trials)}`, { option: 'trials' });
+    }
+    const result = await optimizeSweep(this.#context.store, this.id, commandRunner(this.#context, rest), { parallel, trials });
+    this.record();
+    return result;
+  }
+}
