@@ -211,6 +211,28 @@ describe('launched runs get the env vars', () => {
   });
 });
 
+describe('env vars from the team server', () => {
+  it("follow the launch's remote: with remote: false no server is asked, even with $LABLOG_REMOTE set", async () => {
+    const saved = { remote: process.env['LABLOG_REMOTE'], key: process.env['LABLOG_API_KEY'] };
+    // A closed port: asking it would fail the attempt ("env vars could not be read").
+    process.env['LABLOG_REMOTE'] = 'http://127.0.0.1:9';
+    process.env['LABLOG_API_KEY'] = 'lablog_unused';
+    onTestFinished(() => {
+      for (const [name, value] of [
+        ['LABLOG_REMOTE', saved.remote],
+        ['LABLOG_API_KEY', saved.key],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+    const { store } = tempStore();
+    const record = await store.launch({ ...nodeFixture('print-and-exit.mjs', '0'), project: 'p', remote: false }).wait();
+    expect(record).toMatchObject({ status: 'completed', exitCode: 0 });
+    await store.close();
+  });
+});
+
 describe('secret redaction', () => {
   it('replaces every secret, longest first, and leaves other text alone', () => {
     const redact = secretRedactor(['abcd', 'abcdefgh', 'a.b*c(d)', '']);
@@ -218,5 +240,17 @@ describe('secret redaction', () => {
     expect(redact('regex a.b*c(d) chars')).toBe('regex *** chars');
     expect(redact('abc nothing here')).toBe('abc nothing here');
     expect(secretRedactor([])('abcd')).toBe('abcd');
+  });
+
+  it('redacts a secret of several lines (a PEM key) line by line; pieces under MIN_SECRET_LENGTH stay', () => {
+    const pem = '-----BEGIN KEY-----\nMIIBsecretbody1\r\nxyz\n-----END KEY-----\n';
+    const redact = secretRedactor([pem]);
+    expect(['-----BEGIN KEY-----', 'MIIBsecretbody1', 'xyz', '-----END KEY-----', 'key: MIIBsecretbody1.'].map(redact)).toEqual([
+      '***',
+      '***',
+      'xyz',
+      '***',
+      'key: ***.',
+    ]);
   });
 });

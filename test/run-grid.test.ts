@@ -117,6 +117,11 @@ describe('store.launchGrid', () => {
       expect(refused({ ...base, grid: { lr: [1] }, timeout: 49 * 3_600_000 }).code).toBe('INVALID_OPTION');
       expect(refused({ ...base, grid: { 'bad\nkey': [1] } }).code).toBe('INVALID_NAME');
       expect(refused({ ...base, grid: { lr: [1] }, objective: 'minimize' }).message).toMatch(/objective needs metric/);
+      // Every run joins the study, which holds at most 1,000 experiments.
+      const wide = { a: Array.from({ length: 1001 }, (_, i) => i) };
+      expect(refused({ ...base, grid: wide }).message).toMatch(
+        /the grid has 1001 combinations; the limit is 1000 \(a study's experiments\)/,
+      );
       expect(store.listStudies()).toHaveLength(0);
       expect(store.listRuns()).toHaveLength(0);
     } finally {

@@ -41,6 +41,10 @@ describe('checkSpace', () => {
     [{ lr: { type: 'float', min: 0, max: 1, step: 0 } }, /space\.lr\.step must be a positive finite number/],
     [{ lr: { type: 'float', min: 0, max: 1, step: 2 } }, /space\.lr\.step must be at most max − min \(1\)/],
     [{ lr: { type: 'float', min: 1, max: 10, step: 1, log: true } }, /space\.lr\.step cannot be combined with log: true/],
+    [
+      { lr: { type: 'float', min: 0, max: 1, step: 0.5, exclusiveMax: true } },
+      /space\.lr\.step cannot be combined with exclusiveMin or exclusiveMax/,
+    ],
     [{ n: { type: 'int', min: 0.5, max: 10 } }, /space\.n\.min must be a safe integer/],
     [{ n: { type: 'int', min: 1, max: 10, step: 1.5 } }, /space\.n\.step must be a positive integer/],
     [{ n: { type: 'int', min: 1, max: 10, exclusiveMax: true } }, /space\.n\.exclusiveMax is not an option of a int param/],

@@ -91,24 +91,26 @@ describe('sweep.optimize', () => {
 
   it('an objective that throws, returns NaN or undefined, or never returns fails its trial; the sweep goes on', () =>
     withStore(async (store) => {
-      const sweep = store.createSweep({ name: 'faults', metric: 'loss', space: SPACE, sampler: { type: 'random', seed: 1 }, maxTrials: 5 });
+      const sweep = store.createSweep({ name: 'faults', metric: 'loss', space: SPACE, sampler: { type: 'random', seed: 1 }, maxTrials: 6 });
       const result = await sweep.optimize(
         (trial) => {
           if (trial.number === 0) throw new RangeError('diverged');
           if (trial.number === 1) return NaN;
           if (trial.number === 2) return undefined as unknown as number;
           if (trial.number === 3) return new Promise<number>(() => {}); // never settles
+          if (trial.number === 4) return -Infinity;
           return 1;
         },
         { timeout: 300 },
       );
-      expect(result.ran).toEqual({ completed: 1, pruned: 0, failed: 4, stopped: 0 });
+      expect(result.ran).toEqual({ completed: 1, pruned: 0, failed: 5, stopped: 0 });
       const errors = sweep.trials().map((t) => [t.status, t.error]);
       expect(errors).toEqual([
         ['failed', 'RangeError: diverged'],
-        ['failed', "the objective returned number NaN; it must return the value of 'loss' (a number, not NaN) or trial.pruned()"],
-        ['failed', "the objective returned undefined; it must return the value of 'loss' (a number, not NaN) or trial.pruned()"],
+        ['failed', "the objective returned number NaN; it must return the value of 'loss' (a finite number) or trial.pruned()"],
+        ['failed', "the objective returned undefined; it must return the value of 'loss' (a finite number) or trial.pruned()"],
         ['failed', "the objective did not return within 300 ms (the trial's timeout)"],
+        ['failed', "the objective returned number -Infinity; it must return the value of 'loss' (a finite number) or trial.pruned()"],
         ['completed', null],
       ]);
       expect(store.getExperiment(sweep.trials()[0]!.experimentId!).status).toBe('failed');
@@ -151,6 +153,22 @@ describe('sweep.optimize', () => {
         .sort((a, b) => a - b);
       const median = completed[Math.floor(completed.length / 2)]!;
       for (const t of pruned) expect(t.params['x']).toBeGreaterThan(median * 0.5);
+    }));
+
+  it('an objective polling shouldPrune() without a report sees a stop made from outside', () =>
+    withStore(async (store) => {
+      const sweep = store.createSweep({ name: 'poll', metric: 'loss', space: SPACE, sampler: { type: 'random', seed: 2 }, maxTrials: 1 });
+      const other = store.getSweep('poll');
+      const result = await sweep.optimize(async (trial) => {
+        for (let i = 0; i < 200; i++) {
+          if (i === 3) other.stopTrial(trial.number);
+          if (trial.shouldPrune()) return trial.pruned();
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return 1;
+      });
+      expect(result.ran).toEqual({ completed: 0, pruned: 0, failed: 0, stopped: 1 });
+      expect(sweep.trials().map((t) => t.status)).toEqual(['stopped']);
     }));
 
   it('stops a running trial from outside and restarts an ended one with the same params', () =>

@@ -1,4 +1,6 @@
 // Parzen estimators for TPE: a weighted mixture of truncated-normal (numbers) and smoothed one-hot (enums) kernels, one per observed trial plus a prior; sampling and log density.
+// After Optuna's, with two differences: an enum kernel spreads the prior's weight s over its k choices (s/k each, Optuna: s each), and the
+// univariate bandwidth does not count the range's ends as neighbours.
 
 import { normalCdf, normalQuantile } from './statistics.js';
 import type { Dimension } from './sweep-space.js';

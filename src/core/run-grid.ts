@@ -5,6 +5,7 @@ import { isFinalRunStatus, type RunRecord } from '../model/run.js';
 import { METRIC_GOALS, defaultMetricGoal, type Goal } from '../model/metric-goal.js';
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import { gridOf, MAX_GRID_SIZE } from './study-template.js';
+import { MAX_STUDY_EXPERIMENTS } from './study-rules.js';
 import { LAUNCH_OPTIONS, resolveLaunch, type LaunchOptions, type LaunchParam } from './run-options.js';
 import type { Run } from './run.js';
 import type { Study } from './study.js';
@@ -66,8 +67,11 @@ export function resolveGrid(options: LaunchGridOptions): {
     }
     size *= values.length;
   }
-  if (size > MAX_GRID_SIZE)
-    throw invalid(`the grid has ${size} combinations; the limit is ${MAX_GRID_SIZE}`, 'grid', { limit: MAX_GRID_SIZE, actual: size });
+  // Every run joins the grid's study, which holds at most MAX_STUDY_EXPERIMENTS.
+  const most = Math.min(MAX_GRID_SIZE, MAX_STUDY_EXPERIMENTS);
+  if (size > most) {
+    throw invalid(`the grid has ${size} combinations; the limit is ${most} (a study's experiments)`, 'grid', { limit: most, actual: size });
+  }
   const parallel = parallelOption ?? 1;
   if (!Number.isSafeInteger(parallel) || parallel < 1 || parallel > MAX_GRID_PARALLEL) {
     throw invalid(`parallel must be an integer from 1 to ${MAX_GRID_PARALLEL}, got ${describeValue(parallel)}`, 'parallel', {
@@ -123,6 +127,8 @@ export class GridLaunch {
     this.#runs = new Array<Run | undefined>(resolved.combinations.length).fill(undefined);
     this.#baseName = baseName;
     this.done = this.#drive();
+    // A failure reaches whoever awaits wait(); never an unhandled rejection meanwhile.
+    this.done.catch(() => undefined);
   }
 
   /** The runs launched so far, in grid order. */

@@ -5,6 +5,7 @@ import { resolveLimits } from '../model/limits.js';
 import { isRunOrphaned, THIS_HOST } from './liveness.js';
 import { encodeParam } from './param.js';
 import { resolveLaunch, type LaunchOptions } from './run-options.js';
+import type { RemoteSpec } from './publishing.js';
 import { RunSupervisor } from './run-supervisor.js';
 import type { LivePublication, Publishing } from './publishing.js';
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
@@ -37,7 +38,7 @@ export interface RunContext {
   readonly path: string;
   readonly onWarning: (warning: LablogWarning) => void;
   /** The env vars a run's child gets (read again at each attempt's start); none when absent. */
-  readonly environment?: (project: string, experimentId: string) => Promise<RunEnvironment>;
+  readonly environment?: (project: string, experimentId: string, remote: RemoteSpec | undefined) => Promise<RunEnvironment>;
   /** Live publishing (absent: the store cannot publish). */
   readonly publishing?: Publishing;
 }
@@ -218,7 +219,7 @@ export function launchRun(context: RunContext, options: LaunchOptions): Run {
     storePath: context.path,
     launch,
     paramsJson: JSON.stringify(Object.fromEntries(launch.params)),
-    environment: async () => (await context.environment?.(launch.project, experiment.id)) ?? { env: {}, secrets: [] },
+    environment: async () => (await context.environment?.(launch.project, experiment.id, launch.remote)) ?? { env: {}, secrets: [] },
     onProblem: (error) =>
       context.onWarning(
         new LablogWarning('STORAGE_ERROR', `run ${experiment.id}: ${error.message}`, { experiment: experiment.id }, { cause: error }),

@@ -1,4 +1,4 @@
-// TPE sampler (Bergstra et al. 2011, as Optuna does it): random start-up trials, then the candidate from the good trials' Parzen estimator with the best ratio l(x)/g(x).
+// TPE sampler (Bergstra et al. 2011, after Optuna's design): random start-up trials, then the candidate from the good trials' Parzen estimator with the best ratio l(x)/g(x).
 
 import type { Goal } from '../model/metric-goal.js';
 import type { SearchSpace, TpeOptions, TrialParams, TrialView } from '../model/sweep.js';

@@ -384,10 +384,10 @@ export class Store {
       backend: this.#backend,
       path: this.path,
       onWarning: (warning) => process.emitWarning(warning),
-      environment: async (project, experimentId) => {
-        // The team server's project vars ($LABLOG_REMOTE with $LABLOG_API_KEY) sit below the local ones.
+      environment: async (project, experimentId, remote) => {
+        // The team server's project vars (the launch's remote: its option, else $LABLOG_REMOTE with
+        // $LABLOG_API_KEY; none with remote: false) sit below the local ones.
         const local = this.#env.forRun(project, experimentId);
-        const remote = resolveRemote('launch', undefined, undefined);
         if (remote === undefined) return local;
         const server = await fetchRemoteEnv(remote, project);
         return { env: { ...server.env, ...local.env }, secrets: [...server.secrets, ...local.secrets] };

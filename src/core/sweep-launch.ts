@@ -66,11 +66,11 @@ export function commandRunner(context: LaunchedTrialContext, launch: TrialLaunch
     if (record.status === 'completed') {
       const data = context.readMetric(run.id, sweep.metric);
       const last = data.values.length > 0 ? data.values[data.values.length - 1]! : undefined;
-      if (last === undefined || Number.isNaN(last)) {
+      if (last === undefined || !Number.isFinite(last)) {
         return {
           status: 'failed',
           value: null,
-          error: `the run completed but logged no value of '${sweep.metric}' (the sweep's metric: its last value is the trial's)`,
+          error: `the run completed but its last value of '${sweep.metric}' (the sweep's metric: the trial's value) is ${last === undefined ? 'missing' : String(last)}, not a finite number`,
         } satisfies TrialOutcome;
       }
       return { status: 'completed', value: last, error: null };

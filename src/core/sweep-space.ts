@@ -103,6 +103,9 @@ function checkSpec(name: string, spec: unknown): ParamSpec {
       throw invalid(`${at}.step`, integer ? 'must be a positive integer' : 'must be a positive finite number', step);
     }
     if (step > hi - lo) throw invalid(`${at}.step`, `must be at most max − min (${hi - lo})`, step);
+    if (exclusiveMin || exclusiveMax) {
+      throw invalid(`${at}.step`, 'cannot be combined with exclusiveMin or exclusiveMax (the grid includes both ends)', step);
+    }
   }
   const base = { min: lo, max: hi, ...(log ? { log } : {}), ...(step !== undefined ? { step: step as number } : {}) };
   if (type === 'int') return { type, ...base };

@@ -90,12 +90,12 @@ export function objectiveRunner(context: SweepWorkerContext, objective: Objectiv
       });
       const result = await Promise.race([Promise.resolve().then(() => objective(handle)), deadline]);
       if (isPrunedResult(result)) outcome = { status: handle.stopped ? 'stopped' : 'pruned', value: null, error: null };
-      else if (typeof result === 'number' && !Number.isNaN(result)) outcome = { status: 'completed', value: result, error: null };
+      else if (typeof result === 'number' && Number.isFinite(result)) outcome = { status: 'completed', value: result, error: null };
       else {
         outcome = {
           status: 'failed',
           value: null,
-          error: `the objective returned ${describeValue(result)}; it must return the value of '${sweep.metric}' (a number, not NaN) or trial.pruned()`,
+          error: `the objective returned ${describeValue(result)}; it must return the value of '${sweep.metric}' (a finite number) or trial.pruned()`,
         };
       }
     } catch (error) {

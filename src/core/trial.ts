@@ -76,8 +76,11 @@ export class Trial {
    */
   shouldPrune(step?: number, value?: number): boolean {
     if (step !== undefined && value !== undefined) this.report(step, value);
-    if (this.stopped) return true;
     const others = this.#context.store.trials(this.#context.sweepId);
+    // The trial as stored now: a stop from another process shows here even without a report.
+    const stored = others.find((t) => t.number === this.number);
+    if (stored !== undefined) this.#record = { ...this.#record, status: stored.status };
+    if (this.stopped) return true;
     return this.#context.pruner.shouldPrune(this.#record, others);
   }
 
