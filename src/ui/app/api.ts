@@ -116,6 +116,8 @@ export const api = {
     request<ComparisonJson>('POST', `/api/v1/studies/${encodeURIComponent(id)}/compare`, body),
   /** A launched run's record, attempts and transitions (404 RUN_NOT_FOUND: the experiment is not a run). */
   run: (id: string) => request<RunAnswer>('GET', `/api/v1/runs/${encodeURIComponent(id)}`),
+  /** Asks the run's supervisor to stop it (the team server only: `lablog ui` is read-only). */
+  cancelRun: (id: string) => request<{ run: RunRecord }>('POST', `/api/v1/runs/${encodeURIComponent(id)}/cancel`),
   /** A run's captured lines after `after` (or the last `tail` lines), with the position to read on from. */
   runLogs: (id: string, page: { after?: number; tail?: number; limit?: number }) =>
     request<LogPage>('GET', `/api/v1/runs/${encodeURIComponent(id)}/logs${q(page)}`),

@@ -72,6 +72,8 @@ void api
   .then((overview) => {
     const store = document.getElementById('store');
     if (store) store.textContent = overview.mode === 'local' ? overview.store : 'lablog server';
+    // Views that offer writes (cancelling a run) show them on the team server only.
+    document.body.dataset['mode'] = overview.mode;
   })
   .catch(() => {});
 void route();

@@ -94,12 +94,30 @@ export function runSection(experimentId: string, signal: AbortSignal): HTMLEleme
     attempts,
   );
   const dropped = h('div', { class: 'muted log-dropped', 'data-testid': 'log-dropped', hidden: true });
+  // Cancel: on the team server, for a live run (its supervisor sees the request through its live publisher).
+  const cancel = h(
+    'button',
+    { type: 'button', class: 'run-cancel', 'data-testid': 'run-cancel', hidden: true },
+    'Cancel run',
+  ) as HTMLButtonElement;
+  const cancelNote = h('span', { class: 'muted run-cancel-note', 'data-testid': 'run-cancel-note' });
+  cancel.addEventListener('click', () => {
+    cancel.disabled = true;
+    api.cancelRun(experimentId).then(
+      () => (cancelNote.textContent = 'Cancel requested; the run stops once its supervisor hears of it.'),
+      (error: unknown) => {
+        cancel.disabled = false;
+        cancelNote.textContent = error instanceof Error ? error.message : String(error);
+      },
+    );
+  });
   const pane = h('pre', { class: 'log-pane', 'data-testid': 'log-pane', tabindex: 0 });
   const element = h(
     'section',
     { class: 'exp-section', 'data-section': 'run', hidden: true },
     h('h2', null, 'Run'),
     meta,
+    h('div', { class: 'run-actions' }, cancel, cancelNote),
     attemptsTable,
     h('h3', null, 'Output'),
     dropped,
@@ -133,6 +151,8 @@ export function runSection(experimentId: string, signal: AbortSignal): HTMLEleme
       run.timeCompleted !== null ? row('completed', 'completed', formatTime(run.timeCompleted)) : null,
     );
     attemptsTable.hidden = list.length === 0;
+    const live = !isFinalRunStatus(run.status) && run.status !== 'cancelling' && run.cancelRequestedAt === null;
+    cancel.hidden = !(live && document.body.dataset['mode'] === 'server');
     mount(
       attempts,
       list.map((a) =>
