@@ -124,6 +124,19 @@ export function runSection(experimentId: string, signal: AbortSignal): HTMLEleme
     pane,
   );
 
+  // Whether this is the team server (where a run can be cancelled) or `lablog ui`: the mode main.ts read at
+  // start, else (the page was loaded before a login) asked now.
+  let serverMode = document.body.dataset['mode'] === 'server';
+  if (document.body.dataset['mode'] === undefined) {
+    void api
+      .overview()
+      .then((overview) => {
+        document.body.dataset['mode'] = overview.mode;
+        serverMode = overview.mode === 'server';
+      })
+      .catch(() => undefined);
+  }
+
   let position: number | undefined;
   let live = true;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -151,8 +164,8 @@ export function runSection(experimentId: string, signal: AbortSignal): HTMLEleme
       run.timeCompleted !== null ? row('completed', 'completed', formatTime(run.timeCompleted)) : null,
     );
     attemptsTable.hidden = list.length === 0;
-    const live = !isFinalRunStatus(run.status) && run.status !== 'cancelling' && run.cancelRequestedAt === null;
-    cancel.hidden = !(live && document.body.dataset['mode'] === 'server');
+    const cancellable = !isFinalRunStatus(run.status) && run.status !== 'cancelling' && run.cancelRequestedAt === null;
+    cancel.hidden = !(cancellable && serverMode);
     mount(
       attempts,
       list.map((a) =>
