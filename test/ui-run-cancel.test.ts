@@ -93,7 +93,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('cancelling a run from the UI', () => {
       await page.locator('[data-testid="run-status"]').waitFor({ timeout: 20_000 });
       await expect.poll(() => page.locator('[data-testid="run-status"]').textContent(), { timeout: 20_000 }).toBe('running');
       // The page has read the server's mode by now (the status came after it): the button stays hidden.
-      await page.waitForFunction(() => document.body.dataset['mode'] === 'local', undefined, { timeout: 10_000 });
+      await page.waitForFunction("document.body.dataset.mode === 'local'", undefined, { timeout: 10_000 });
       expect(await page.locator('[data-testid="run-cancel"]').isHidden()).toBe(true);
       await page.close();
       run.cancel();
