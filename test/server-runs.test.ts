@@ -74,6 +74,35 @@ async function answerLosingProxy(target: string): Promise<{ url: string; lost: (
   };
 }
 
+/** A proxy to `target` that holds every `PUT /api/v1/runs/:id` (a run's snapshot) for `delayMs` before forwarding it. */
+async function snapshotDelayingProxy(target: string, delayMs: number): Promise<{ url: string; close: () => Promise<void> }> {
+  const upstream = new URL(target);
+  const proxy: Server = createHttpServer((incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (c: Buffer) => chunks.push(c));
+    incoming.on('end', () => {
+      const slow = incoming.method === 'PUT' && /^\/api\/v1\/runs\/[^/]+$/.test(incoming.url ?? '');
+      setTimeout(
+        () => {
+          const forward = httpRequest(
+            { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+            (answer) => {
+              outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+              answer.pipe(outgoing);
+            },
+          );
+          forward.on('error', () => outgoing.socket?.destroy());
+          forward.end(Buffer.concat(chunks));
+        },
+        slow ? delayMs : 0,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
+}
+
 describe.each(SERVER_DATABASES)('runs on a $kind server', ({ create }) => {
   it('publishes a launched run live; a cancel over REST reaches its supervisor; logs and transitions arrive once', async () => {
     const db = await create();
@@ -133,6 +162,26 @@ describe.each(SERVER_DATABASES)('runs on a $kind server', ({ create }) => {
       expect((await serverLines(server, key, run.id)).length).toBe(local.length);
     } finally {
       await store.close();
+    }
+  }, 60_000);
+
+  it('a timed wait() on a run published live returns after the server has its end, however slow the publication', async () => {
+    const db = await create();
+    const key = await createKey(db, 'default');
+    const server = await startServer(db);
+    const proxy = await snapshotDelayingProxy(server.url, 1_500);
+    const store = openStore({ path: join(tempDir(), 'lablog.db') });
+    try {
+      const run = store.launch({ command: process.execPath, args: printer(4), name: 'quick', remote: { url: proxy.url, apiKey: key } });
+      const final = await run.wait({ timeoutMs: 30_000 });
+      expect(final.status).toBe('completed');
+      // The last snapshot PUT was held 1.5 s by the proxy; wait() still returned only once it had gone through.
+      const remote = await api(server, key, 'GET', `/api/v1/runs/${run.id}`);
+      expect(remote.data.run).toMatchObject({ status: 'completed', success: true, exitCode: 0 });
+      expect(remote.data.transitions).toEqual(run.transitions());
+    } finally {
+      await store.close();
+      await proxy.close();
     }
   }, 60_000);
 

@@ -103,8 +103,16 @@ export class Run {
   async wait(options?: WaitOptions): Promise<RunRecord> {
     assertOptionsObject('wait', options);
     if (options) assertKnownOptions('wait', options, ['timeoutMs']);
-    if (this.#supervisor !== undefined && options?.timeoutMs === undefined) return this.#supervisor.done;
     const until = options?.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    if (this.#supervisor !== undefined) {
+      // Supervised here: done settles after the end is published (live), so a timed wait races it rather than polling the record.
+      if (until === Infinity) return this.#supervisor.done;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, Math.max(0, until - Date.now()), undefined)));
+      const final = await Promise.race([this.#supervisor.done, late]);
+      clearTimeout(timer);
+      return final ?? this.record();
+    }
     for (;;) {
       const record = this.record();
       if (isFinalRunStatus(record.status) || Date.now() >= until) return record;
