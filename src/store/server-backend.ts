@@ -11,6 +11,7 @@ import type { ServerRunIngest } from './run-ingest.js';
 import type { ServerRunStore } from './run-store.js';
 import type { SeriesPages } from './series-pages.js';
 import type { ServerStudyBackend } from './study-store.js';
+import type { ServerSweepStore } from './sweep-store.js';
 import type { UiQueries } from './ui-queries.js';
 
 export type { ImageMeta, PlotMeta } from '../model/series.js';
@@ -55,6 +56,8 @@ export interface ServerBackend
   env(): ServerEnvStore;
   /** The runs of the server's store (same rules and errors as the library's). */
   runs(): ServerRunStore;
+  /** The sweeps of the server's store and their trials (same rules and errors as the library's; an ask is atomic across server processes). */
+  sweeps(): ServerSweepStore;
   /** Published runs: snapshots and log lines, written idempotently. */
   runIngest(): ServerRunIngest;
   close(): Promise<void>;

@@ -41,6 +41,8 @@ import { PostgresRunStore } from './postgres-run-store.js';
 import { PostgresRunIngest } from './postgres-run-ingest.js';
 import type { ServerRunStore } from '../run-store.js';
 import type { ServerRunIngest } from '../run-ingest.js';
+import type { ServerSweepStore } from '../sweep-store.js';
+import { LablogError } from '../../model/errors.js';
 import { truncate } from './postgres-truncate.js';
 import { PostgresUiQueries } from './postgres-ui-queries.js';
 
@@ -271,6 +273,30 @@ export class PostgresBackend implements ServerBackend {
 
   runs(): ServerRunStore {
     return this.#runs;
+  }
+
+  /** Sweeps are not stored on PostgreSQL yet: every call rejects with STORAGE_ERROR saying so. */
+  sweeps(): ServerSweepStore {
+    const refuse = async (): Promise<never> => {
+      throw new LablogError('STORAGE_ERROR', `sweeps are not stored on a PostgreSQL server yet (${this.location})`, {
+        driver: 'postgres',
+        driverCode: null,
+        location: this.location,
+      });
+    };
+    return {
+      createSweep: refuse,
+      getSweep: refuse,
+      listSweeps: refuse,
+      setSweepStatus: refuse,
+      trials: refuse,
+      askTrial: refuse,
+      setTrialExperiment: refuse,
+      reportTrial: refuse,
+      heartbeat: refuse,
+      finishTrial: refuse,
+      requeueTrial: refuse,
+    };
   }
 
   runIngest(): ServerRunIngest {

@@ -35,6 +35,7 @@ import { copyExperiment } from './sqlite-experiment-copy.js';
 import type { ServerStudyBackend } from '../study-store.js';
 import type { ServerEnvStore } from '../env-store.js';
 import type { ServerRunStore } from '../run-store.js';
+import type { ServerSweepStore } from '../sweep-store.js';
 import type { ServerRunIngest } from '../run-ingest.js';
 import { SqliteRunIngest } from './sqlite-run-ingest.js';
 import { dedupedName } from '../../model/experiment-names.js';
@@ -75,6 +76,7 @@ export class SqliteServerBackend implements ServerBackend {
   #keyStatements: ReturnType<typeof prepareKeyStatements> | undefined;
   #runs: ServerRunStore | undefined;
   #runIngest: ServerRunIngest | undefined;
+  #sweeps: ServerSweepStore | undefined;
 
   constructor(file: string) {
     this.#store = new SqliteBackend(file);
@@ -561,6 +563,24 @@ export class SqliteServerBackend implements ServerBackend {
       appendLogs: async (id, lines, capBytes) => runs.appendLogs(id, lines, capBytes),
       readLogs: async (id, query) => runs.readLogs(id, query),
       attachExperiment: async (id, tags, now) => runs.attachExperiment(id, tags, now),
+    });
+  }
+
+  /** The store's sweeps, asynchronous: each call is one SQLite transaction, so an ask is atomic across server processes on the file. */
+  sweeps(): ServerSweepStore {
+    const sweeps = this.#store.sweeps();
+    return (this.#sweeps ??= {
+      createSweep: async (study, sweep) => sweeps.createSweep(study, sweep),
+      getSweep: async (id) => sweeps.getSweep(id),
+      listSweeps: async (project) => sweeps.listSweeps(project),
+      setSweepStatus: async (id, status, now) => sweeps.setSweepStatus(id, status, now),
+      trials: async (sweepId) => sweeps.trials(sweepId),
+      askTrial: async (sweepId, worker, propose, now) => sweeps.askTrial(sweepId, worker, propose, now),
+      setTrialExperiment: async (sweepId, number, experimentId) => sweeps.setTrialExperiment(sweepId, number, experimentId),
+      reportTrial: async (sweepId, number, step, value, now) => sweeps.reportTrial(sweepId, number, step, value, now),
+      heartbeat: async (sweepId, number, now) => sweeps.heartbeat(sweepId, number, now),
+      finishTrial: async (sweepId, number, outcome, now) => sweeps.finishTrial(sweepId, number, outcome, now),
+      requeueTrial: async (sweepId, number, now) => sweeps.requeueTrial(sweepId, number, now),
     });
   }
 
