@@ -17,6 +17,8 @@ import type { Study } from './study.js';
 import { paramImportances, type ParamImportance } from './param-importance.js';
 import { commandRunner, type LaunchedTrialContext, type TrialLaunch } from './sweep-launch.js';
 import { checkParallel } from './sweep-options.js';
+import { storeSweepPort } from './sweep-port.js';
+import { storeTrialChannel } from './trial-channel.js';
 import {
   DEFAULT_TRIAL_TIMEOUT_MS,
   MAX_TRIAL_TIMEOUT_MS,
@@ -42,8 +44,8 @@ export interface HistoryPoint {
   readonly best: number;
 }
 
-/** What a sweep handle needs from its store. */
-export interface SweepContext extends SweepWorkerContext, LaunchedTrialContext {
+/** What a sweep handle needs from its store (the worker's port is the store's, made per sweep). */
+export interface SweepContext extends Omit<SweepWorkerContext, 'port' | 'channel'>, Omit<LaunchedTrialContext, 'port'> {
   readonly store: SweepStore;
   study(id: string): Study;
 }
@@ -204,10 +206,10 @@ export class Sweep {
         { option: 'timeout', limit: MAX_TRIAL_TIMEOUT_MS, actual: typeof timeoutMs === 'number' ? timeoutMs : describeValue(timeoutMs) },
       );
     }
-    const result = await optimizeSweep(this.#context.store, this.id, objectiveRunner(this.#context, objective, timeoutMs), {
-      parallel,
-      trials,
-    });
+    const port = storeSweepPort(this.#context.store, this.id);
+    const channel = storeTrialChannel(this.#context.store, this.id);
+    const worker: SweepWorkerContext = { ...this.#context, port, channel: async () => channel };
+    const result = await optimizeSweep(port, objectiveRunner(worker, objective, timeoutMs), { parallel, trials });
     this.record();
     return result;
   }
@@ -226,7 +228,8 @@ export class Sweep {
     if (trials !== Infinity && (!Number.isSafeInteger(trials) || trials < 1)) {
       throw new LablogError('INVALID_OPTION', `run: trials must be a positive integer, got ${describeValue(trials)}`, { option: 'trials' });
     }
-    const result = await optimizeSweep(this.#context.store, this.id, commandRunner(this.#context, rest), { parallel, trials });
+    const port = storeSweepPort(this.#context.store, this.id);
+    const result = await optimizeSweep(port, commandRunner({ ...this.#context, port }, rest), { parallel, trials });
     this.record();
     return result;
   }
