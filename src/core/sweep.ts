@@ -3,7 +3,6 @@
 import { LablogError, describeValue } from '../model/errors.js';
 import { isBetter } from '../model/metric-goal.js';
 import {
-  FINAL_TRIAL_STATUSES,
   TRIAL_STATUSES,
   type SweepRecord,
   type SweepStatus,
@@ -19,6 +18,7 @@ import { commandRunner, type LaunchedTrialContext, type TrialLaunch } from './sw
 import { checkParallel } from './sweep-options.js';
 import { storeSweepPort } from './sweep-port.js';
 import { storeTrialChannel } from './trial-channel.js';
+import { assertRestartable, assertStoppable } from './trial-rules.js';
 import {
   DEFAULT_TRIAL_TIMEOUT_MS,
   MAX_TRIAL_TIMEOUT_MS,
@@ -146,24 +146,14 @@ export class Sweep {
 
   /** Stops a pending or running trial: it ends 'stopped' (a running in-process objective sees it at its next shouldPrune). */
   stopTrial(number: number): TrialRecord {
-    const trial = this.#trial(number);
-    if ((FINAL_TRIAL_STATUSES as readonly string[]).includes(trial.status)) {
-      throw new LablogError('INVALID_OPTION', `stopTrial: trial ${number} has ended (${trial.status}); there is nothing to stop`, {
-        option: 'number',
-      });
-    }
+    assertStoppable(this.#trial(number));
     this.#context.store.finishTrial(this.id, number, { status: 'stopped', value: null, error: null }, Date.now());
     return this.#trial(number);
   }
 
   /** Runs an ended trial again with the same params, as a new pending trial (retryOf the old one); the next ask takes it. */
   restartTrial(number: number): TrialRecord {
-    const trial = this.#trial(number);
-    if (!(FINAL_TRIAL_STATUSES as readonly string[]).includes(trial.status)) {
-      throw new LablogError('INVALID_OPTION', `restartTrial: trial ${number} is ${trial.status}; only an ended trial can be restarted`, {
-        option: 'number',
-      });
-    }
+    assertRestartable(this.#trial(number));
     const now = Date.now();
     const record = this.record();
     // A sweep that had ended takes its trial again.
