@@ -1,19 +1,18 @@
 // Sweep: the handle of a hyperparameter search — its record, trials, best, history, stop and restart of trials, and optimize().
 
 import { LablogError, describeValue } from '../model/errors.js';
-import { isBetter } from '../model/metric-goal.js';
 import {
   TRIAL_STATUSES,
   type SweepRecord,
   type SweepStatus,
-  type TrialParams,
   type TrialRecord,
   type TrialStatus,
 } from '../model/sweep.js';
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import type { SweepStore } from '../store/sweep-store.js';
 import type { Study } from './study.js';
-import { paramImportances, type ParamImportance } from './param-importance.js';
+import type { ParamImportance } from './param-importance.js';
+import { bestTrial, sweepHistory, sweepImportances, type BestTrial, type HistoryPoint } from './sweep-results.js';
 import { commandRunner, type LaunchedTrialContext, type TrialLaunch } from './sweep-launch.js';
 import { checkParallel } from './sweep-options.js';
 import { storeSweepPort } from './sweep-port.js';
@@ -30,19 +29,7 @@ import {
   type SweepWorkerContext,
 } from './sweep-worker.js';
 
-export interface BestTrial {
-  readonly trial: number;
-  readonly params: TrialParams;
-  readonly value: number;
-  readonly experimentId: string | null;
-}
-
-/** One completed trial in the order trials were numbered, with the best value so far. */
-export interface HistoryPoint {
-  readonly trial: number;
-  readonly value: number;
-  readonly best: number;
-}
+export type { BestTrial, HistoryPoint } from './sweep-results.js';
 
 /** What a sweep handle needs from its store (the worker's port is the store's, made per sweep). */
 export interface SweepContext extends Omit<SweepWorkerContext, 'port' | 'channel'>, Omit<LaunchedTrialContext, 'port'> {
@@ -105,36 +92,17 @@ export class Sweep {
 
   /** The trial with the best value (ties: the earliest); null before one completed. */
   best(): BestTrial | null {
-    const goal = this.record().goal;
-    let best: TrialRecord | undefined;
-    for (const t of this.trials({ status: 'completed' })) {
-      if (t.value === null) continue;
-      if (best === undefined || isBetter(goal, t.value, best.value!)) best = t;
-    }
-    return best === undefined ? null : { trial: best.number, params: best.params, value: best.value!, experimentId: best.experimentId };
+    return bestTrial(this.record(), this.#context.store.trials(this.id));
   }
 
   /** The completed trials' values by trial number, with the best so far (an optimization-history chart). */
   history(): HistoryPoint[] {
-    const goal = this.record().goal;
-    const points: HistoryPoint[] = [];
-    let best: number | undefined;
-    for (const t of this.trials({ status: 'completed' })) {
-      if (t.value === null) continue;
-      if (best === undefined || isBetter(goal, t.value, best)) best = t.value;
-      points.push({ trial: t.number, value: t.value, best });
-    }
-    return points;
+    return sweepHistory(this.record(), this.#context.store.trials(this.id));
   }
 
   /** Each param's share of the objective's variance over the completed trials (see paramImportances for the method). */
   importances(): ParamImportance[] {
-    const space = this.record().space;
-    const done = this.trials({ status: 'completed' }).filter((t) => t.value !== null);
-    return paramImportances(
-      space,
-      done.map((t) => ({ params: t.params, value: t.value! })),
-    );
+    return sweepImportances(this.record(), this.#context.store.trials(this.id));
   }
 
   #trial(number: number): TrialRecord {

@@ -10,6 +10,7 @@ import { registerPublishRoutes } from './publish-routes.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.js';
 import { registerReadRoutes } from './read-routes.js';
 import { registerStudyRoutes } from './study-routes.js';
+import { registerSweepRoutes } from './sweep-routes.js';
 import { registerEnvRoutes } from './env-routes.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { registerRunRoutes } from './run-routes.js';
@@ -182,6 +183,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerReadRoutes(app, backend, limits);
   registerPublishRoutes(app, backend, limits, options.blobQuota !== undefined ? { blobQuota: options.blobQuota } : {});
   registerStudyRoutes(app, backend);
+  registerSweepRoutes(app, backend);
   registerEnvRoutes(app, backend, options.secrets);
   registerRunRoutes(app, backend);
   registerRunPublishRoutes(app, backend);

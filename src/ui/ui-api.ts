@@ -1,9 +1,12 @@
-// The UI's API: the JSON answers of the /api/v1/ui routes, shared by the server routes and the browser app (types only).
+// The UI's API: the JSON answers of the /api/v1/ui routes and of the sweep read routes, shared by the server routes and the browser app (types only).
 
 import type { ExperimentStatus } from '../model/experiment.js';
 import type { ExperimentProgress } from '../model/progress.js';
 import type { DatasetRecord } from '../model/dataset.js';
 import type { JsonNumber, NonFiniteToken } from '../model/json-number.js';
+import type { SweepRecord, TrialRecord, TrialReport } from '../model/sweep.js';
+import type { BestTrial, HistoryPoint } from '../core/sweep-results.js';
+import type { ParamImportance } from '../core/param-importance.js';
 
 /** How the UI is served: `lablog ui` over a local store (no keys, read-only), or `lablog server` (API keys). */
 export type UiMode = 'local' | 'server';
@@ -187,3 +190,36 @@ export const MAX_TABLE_ROWS = 10_000;
 export const MAX_SERIES_POINTS = 4_000;
 /** Most experiments in one series request. */
 export const MAX_SERIES_EXPERIMENTS = 200;
+
+/** Most sweeps GET /api/v1/sweeps answers with (newest first). */
+export const MAX_SWEEPS_LISTED = 1_000;
+
+/** GET /api/v1/sweeps?project=P — the sweeps of the key's projects (or of P), newest first, at most MAX_SWEEPS_LISTED. */
+export interface SweepList {
+  readonly sweeps: readonly SweepRecord[];
+  /** True when there are more than MAX_SWEEPS_LISTED: only the newest are here. */
+  readonly truncated: boolean;
+}
+
+/**
+ * A trial as the sweep routes answer: its record with the count and the last of its intermediate values
+ * instead of all of them (a trial keeps up to MAX_TRIAL_REPORTS; the experiment's metric has the series).
+ */
+export interface TrialSummary extends Omit<TrialRecord, 'reports'> {
+  readonly reportCount: number;
+  readonly lastReport: TrialReport | null;
+}
+
+/** GET /api/v1/sweeps/:id — the sweep, its trials by number and its results (src/core/sweep-results.ts). */
+export interface SweepDetail {
+  readonly sweep: SweepRecord;
+  readonly trials: readonly TrialSummary[];
+  readonly best: BestTrial | null;
+  readonly history: readonly HistoryPoint[];
+  readonly importances: readonly ParamImportance[];
+}
+
+/** GET /api/v1/sweeps/:id/trials?status=S,S… — the trials by number (only those with the given statuses). */
+export interface SweepTrials {
+  readonly trials: readonly TrialSummary[];
+}
