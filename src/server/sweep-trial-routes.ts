@@ -131,6 +131,12 @@ export function registerSweepTrialRoutes(app: FastifyInstance, backend: ServerBa
     return reply.code(201).send({ sweep: created, created: true });
   });
 
+  // Every trial with its reports (GET /api/v1/sweeps/:id/trials gives summaries): what a remote worker's pruner reads.
+  app.get<SweepParams>('/api/v1/sweeps/:id/trial-records', async (request) => {
+    const sweep = await visibleSweep(backend, request, request.params.id);
+    return { trials: await sweeps.trials(sweep.id) };
+  });
+
   app.post<SweepParams>('/api/v1/sweeps/:id/ask', async (request) => {
     const sweep = await visibleSweep(backend, request, request.params.id);
     const b = body(request);

@@ -55,7 +55,7 @@ export function remoteSweepApi(remote: RemoteSpec): RemoteSweepApi {
     return {
       sweepId,
       sweep: async () => (await call<{ sweep: SweepRecord }>('GET', path(sweepId))).sweep,
-      trials: async () => (await call<{ trials: TrialRecord[] }>('GET', path(sweepId, '/trials'))).trials,
+      trials: async () => (await call<{ trials: TrialRecord[] }>('GET', path(sweepId, '/trial-records'))).trials,
       // One token per ask, the same in each of its retries: an ask the server answered but whose answer was lost gets the same trial.
       ask: async (worker) => (await call<{ outcome: AskOutcome }>('POST', path(sweepId, '/ask'), { worker, token: randomUUID() })).outcome,
       setTrialExperiment: async (number, experimentId) => {
