@@ -1898,6 +1898,27 @@ const SWEEPS: Record<keyof SweepStore, Case> = {
     await b.sweeps!.setSweepStatus(grid.id, 'stopped', T0 + 4);
     expect(await b.sweeps!.askTrial(grid.id, WORKER, proposeChosen, T0 + 5)).toEqual({ kind: 'closed', status: 'stopped' });
     expect((await b.sweeps!.trials(grid.id)).map((t) => t.status)).toEqual(['running', 'pending']);
+
+    // An ask with a token: sent again (its answer lost), it gets the same trial — the sampler is not asked,
+    // no trial is numbered, even after the sweep stopped; another token gets the next trial.
+    const tokened = await createdSweep(b, { sweep: { maxTrials: 5 } });
+    const token = randomUUID();
+    const first = await b.sweeps!.askTrial(tokened.id, WORKER, proposeChosen, T0 + 1, token);
+    expect(first).toEqual({ kind: 'trial', trial: runningTrial(tokened.id, 0, T0 + 1) });
+    const counted = vi.fn(proposeChosen);
+    expect(await b.sweeps!.askTrial(tokened.id, WORKER, counted, T0 + 2, token)).toEqual(first);
+    expect(counted).not.toHaveBeenCalled();
+    const second = await b.sweeps!.askTrial(tokened.id, WORKER, proposeChosen, T0 + 3, randomUUID());
+    expect(second).toMatchObject({ kind: 'trial', trial: { number: 1 } });
+    // A pending re-run claimed with a token is given again with it too.
+    await b.sweeps!.finishTrial(tokened.id, 0, completed(0.1), T0 + 4);
+    await b.sweeps!.requeueTrial(tokened.id, 0, T0 + 5);
+    const claimToken = randomUUID();
+    const claimed = await b.sweeps!.askTrial(tokened.id, WORKER, proposeChosen, T0 + 6, claimToken);
+    expect(claimed).toMatchObject({ kind: 'trial', trial: { number: 2, retryOf: 0 } });
+    await b.sweeps!.setSweepStatus(tokened.id, 'stopped', T0 + 7);
+    expect(await b.sweeps!.askTrial(tokened.id, WORKER, proposeChosen, T0 + 8, claimToken)).toEqual(claimed);
+    expect((await b.sweeps!.trials(tokened.id)).map((t) => t.number)).toEqual([0, 1, 2]);
     // A sweep not yet asked ('created') gives trials; a finished one does not.
     const done = await createdSweep(b);
     await b.sweeps!.setSweepStatus(done.id, 'finished', T0);

@@ -386,8 +386,11 @@ export const MIGRATIONS: readonly Migration[] = [
         report_count  integer NOT NULL DEFAULT 0,
         last_step     bigint,
         last_value    double precision,
+        -- The token of the ask that gave it: an ask sent again with it gets this trial.
+        ask_token     text COLLATE "C",
         PRIMARY KEY (sweep_id, number)
       );
+      CREATE UNIQUE INDEX IF NOT EXISTS sweep_trials_ask_token ON sweep_trials (sweep_id, ask_token) WHERE ask_token IS NOT NULL;
       -- Deleting an experiment clears the trials that name it (ON DELETE SET NULL) without scanning them all.
       CREATE INDEX IF NOT EXISTS sweep_trials_experiment ON sweep_trials (experiment_id) WHERE experiment_id IS NOT NULL;
 

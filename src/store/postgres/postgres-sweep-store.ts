@@ -241,11 +241,19 @@ export class PostgresSweepStore implements ServerSweepStore {
     worker: TrialWorker,
     propose: (trials: readonly TrialView[], number: number) => TrialParams | null,
     now: number,
+    token?: string,
   ): Promise<AskOutcome> {
     return this.#store.transaction('asking for a trial', async (db) => {
       // Every ask of this sweep waits here for the one before it to commit, then reads what it wrote.
       const sweep = await this.#sweep(db, sweepId, true);
       if (sweep === undefined) throw sweepNotFound(sweepId);
+      if (token !== undefined) {
+        const earlier = await db.query<{ number: number }>('SELECT number FROM sweep_trials WHERE sweep_id = $1 AND ask_token = $2', [
+          sweepId,
+          token,
+        ]);
+        if (earlier.rows[0] !== undefined) return { kind: 'trial', trial: (await this.#trial(db, sweepId, earlier.rows[0].number))! };
+      }
       if (sweep.status !== 'created' && sweep.status !== 'running') return { kind: 'closed', status: sweep.status };
       const pending = await db.query<{ number: number }>(
         "SELECT number FROM sweep_trials WHERE sweep_id = $1 AND status = 'pending' ORDER BY number LIMIT 1",
@@ -254,9 +262,9 @@ export class PostgresSweepStore implements ServerSweepStore {
       if (pending.rows[0] !== undefined) {
         const number = pending.rows[0].number;
         await db.query(
-          `UPDATE sweep_trials SET status = 'running', worker_host = $1, worker_pid = $2, heartbeat_at = $3, started_at = $3
+          `UPDATE sweep_trials SET status = 'running', worker_host = $1, worker_pid = $2, heartbeat_at = $3, started_at = $3, ask_token = $6
            WHERE sweep_id = $4 AND number = $5`,
-          [worker.host, worker.pid, f8(now), sweepId, number],
+          [worker.host, worker.pid, f8(now), sweepId, number, token ?? null],
         );
         await this.#markRunning(db, sweep, now);
         return { kind: 'trial', trial: (await this.#trial(db, sweepId, number))! };
@@ -270,9 +278,9 @@ export class PostgresSweepStore implements ServerSweepStore {
       const params = propose(trials, number);
       if (params === null) return { kind: 'exhausted' };
       await db.query(
-        `INSERT INTO sweep_trials (sweep_id, number, status, params, worker_host, worker_pid, heartbeat_at, created_at, started_at)
-         VALUES ($1, $2, 'running', $3, $4, $5, $6, $6, $6)`,
-        [sweepId, number, jsonParam(params), worker.host, worker.pid, f8(now)],
+        `INSERT INTO sweep_trials (sweep_id, number, status, params, worker_host, worker_pid, heartbeat_at, created_at, started_at, ask_token)
+         VALUES ($1, $2, 'running', $3, $4, $5, $6, $6, $6, $7)`,
+        [sweepId, number, jsonParam(params), worker.host, worker.pid, f8(now), token ?? null],
       );
       await this.#markRunning(db, sweep, now);
       return { kind: 'trial', trial: (await this.#trial(db, sweepId, number))! };

@@ -575,7 +575,7 @@ export class SqliteServerBackend implements ServerBackend {
       listSweeps: async (project) => sweeps.listSweeps(project),
       setSweepStatus: async (id, status, now) => sweeps.setSweepStatus(id, status, now),
       trials: async (sweepId) => sweeps.trials(sweepId),
-      askTrial: async (sweepId, worker, propose, now) => sweeps.askTrial(sweepId, worker, propose, now),
+      askTrial: async (sweepId, worker, propose, now, token) => sweeps.askTrial(sweepId, worker, propose, now, token),
       setTrialExperiment: async (sweepId, number, experimentId) => sweeps.setTrialExperiment(sweepId, number, experimentId),
       reportTrial: async (sweepId, number, step, value, now) => sweeps.reportTrial(sweepId, number, step, value, now),
       heartbeat: async (sweepId, number, now) => sweeps.heartbeat(sweepId, number, now),
