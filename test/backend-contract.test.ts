@@ -29,6 +29,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LablogError } from '../src/model/errors.js';
+import { MAX_DATASETS } from '../src/model/dataset.js';
 import { DEFAULT_LIMITS } from '../src/model/limits.js';
 import type { StudyRecord } from '../src/model/study.js';
 import type { BlobStore } from '../src/store/blob-store.js';
@@ -831,6 +832,54 @@ const INGEST: Record<keyof ExperimentIngest, Case> = {
     const older = await b.ingest!.upsertExperiment({ ...before, version: null, params: [], progress: null }, DEFAULT_LIMITS, T0 + 9);
     expect(older.progress).toEqual({ pct: 90, phase: 'testing', at: T0 + 8 });
     expect(await b.reader.readDatasets(id)).toEqual([{ ...train, rows: 20 }]);
+    // MAX_DATASETS holds over all the publications of an experiment: the stored keys count, a re-sent key replaces.
+    const named = (n: number) => ({ ...train, role: 'test', name: `d${String(n).padStart(3, '0')}` });
+    const more = Array.from({ length: MAX_DATASETS - 1 }, (_, n) => named(n));
+    await b.ingest!.upsertExperiment({ ...before, version: null, params: [], datasets: [...more, train] }, DEFAULT_LIMITS, T0 + 10);
+    expect(await b.reader.readDatasets(id)).toHaveLength(MAX_DATASETS);
+    const stored = await b.reader.getExperiment(id);
+    const over = await failure(
+      b.ingest!.upsertExperiment(
+        {
+          ...before,
+          status: 'failed',
+          tags: ['over'],
+          version: 'v-over',
+          params: [{ key: 'over', type: 'number', value: '1' }],
+          progress: { pct: 99, phase: 'over', at: T0 + 11 },
+          datasets: [{ ...train, rows: 30 }, named(MAX_DATASETS - 1)],
+        },
+        DEFAULT_LIMITS,
+        T0 + 11,
+      ),
+    );
+    expect(over.code).toBe('LIMIT_EXCEEDED');
+    expect(over.message).toContain('MAX_DATASETS');
+    expect(over.details).toEqual({ experiment: id, limit: MAX_DATASETS, actual: MAX_DATASETS + 1 });
+    // Nothing of the refused publication was written: not its description, params, progress or any dataset.
+    expect(await b.reader.getExperiment(id)).toEqual(stored);
+    expect(await b.reader.readParams(id)).toEqual([{ key: 'a', type: 'number', value: '1' }]);
+    const datasets = await b.reader.readDatasets(id);
+    expect(datasets).toHaveLength(MAX_DATASETS);
+    expect(datasets.find((d) => d.role === 'train')).toEqual(train);
+    // Re-sending stored keys (twice in one publication) replaces them: still MAX_DATASETS, so accepted.
+    await b.ingest!.upsertExperiment(
+      { ...before, version: null, params: [], datasets: [named(0), { ...train, rows: 40 }, { ...train, rows: 50 }] },
+      DEFAULT_LIMITS,
+      T0 + 12,
+    );
+    expect((await b.reader.readDatasets(id)).find((d) => d.role === 'train')?.rows).toBe(50);
+    // A new experiment with too many distinct datasets is not created at all.
+    const fresh = randomUUID();
+    const tooManyNew = await failure(
+      b.ingest!.upsertExperiment(
+        { ...before, id: fresh, name: 'fresh', version: null, params: [], datasets: [...more, named(MAX_DATASETS - 1), train] },
+        DEFAULT_LIMITS,
+        T0 + 13,
+      ),
+    );
+    expect(tooManyNew.details).toEqual({ experiment: fresh, limit: MAX_DATASETS, actual: MAX_DATASETS + 1 });
+    expect(await b.reader.getExperiment(fresh)).toBeUndefined();
   },
   async ingest(b) {
     const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
