@@ -41,6 +41,30 @@ export interface RemoteSweepContext {
   createExperiment(options: { name: string; project: string; tags: string[]; remote: RemoteSpec }): Experiment;
   launch(options: LaunchOptions): Run;
   readMetric(experimentId: string, metric: string): MetricData;
+  /** Publishes what the live publication of the experiment left (resolves even when it fails: `lablog sync` catches up). */
+  publish(experimentId: string): Promise<void>;
+}
+
+/**
+ * The server's port, with each trial's experiment published before its outcome is told: the live publication
+ * may not have sent everything by the end of the trial (a close is bounded), and the server links a trial to
+ * its experiment only once it has it. Publishing is exactly once, so what was sent live is not sent again.
+ */
+function publishingPort(port: SweepPort, context: RemoteSweepContext): SweepPort {
+  const experiments = new Map<number, string>();
+  return {
+    ...port,
+    setTrialExperiment: async (number, experimentId) => {
+      experiments.set(number, experimentId);
+      await port.setTrialExperiment(number, experimentId);
+    },
+    finish: async (number, outcome) => {
+      const experimentId = experiments.get(number);
+      experiments.delete(number);
+      if (experimentId !== undefined) await context.publish(experimentId);
+      return port.finish(number, outcome);
+    },
+  };
 }
 
 function checkTrials(where: string, trials: unknown): number {
@@ -114,7 +138,7 @@ export class RemoteSweep {
         option: 'objective',
       });
     }
-    const port = this.#context.api.port(this.id);
+    const port = publishingPort(this.#context.api.port(this.id), this.#context);
     const record = await port.sweep();
     const parallel = checkParallel('optimize', options?.parallel ?? record.parallel);
     const trials = checkTrials('optimize', options?.trials);
@@ -157,7 +181,7 @@ export class RemoteSweep {
   async run(launch: TrialLaunch & { parallel?: number; trials?: number }): Promise<OptimizeResult> {
     assertOptionsObject('run', launch);
     const { parallel: parallelOption, trials: trialsOption, ...rest } = launch;
-    const port = this.#context.api.port(this.id);
+    const port = publishingPort(this.#context.api.port(this.id), this.#context);
     const parallel = checkParallel('run', parallelOption ?? (await port.sweep()).parallel);
     const trials = checkTrials('run', trialsOption);
     const { remote } = this.#context;

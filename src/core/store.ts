@@ -2,7 +2,7 @@
 
 import { EXIT_MAX_WAIT_MS } from './exit-hooks.js';
 import { isUuid } from '../model/ids.js';
-import { LablogError, describeValue } from '../model/errors.js';
+import { LablogError, LablogWarning, describeValue } from '../model/errors.js';
 import { ERROR_HANDLER_TYPES, ErrorHandlerType } from './error-handler.js';
 import { resolveLimits, type Limits } from '../model/limits.js';
 import { assertKnownOptions, assertName, assertOptionsObject, characterLength, checkText } from '../model/validation.js';
@@ -16,7 +16,6 @@ import {
   type ExperimentStatus,
 } from '../model/experiment.js';
 import { type StoreBackend } from '../store/backend.js';
-import type { LablogWarning } from '../model/errors.js';
 import { resolveRemote, type Publishing, type PublishOptions, type PublishReport, type RemoteSpec } from './publishing.js';
 import { Study, type StudyContext } from './study.js';
 import { studyRecordFrom, type CreateStudyOptions } from './study-rules.js';
@@ -524,6 +523,17 @@ export class Store {
     if (this.#publishing === undefined) throw new LablogError('INVALID_OPTION', 'remote sweeps are not available for this store', {});
     return new RemoteSweeps(this.#publishing.sweeps(remote), {
       remote,
+      publish: async (experimentId) => {
+        const report = await this.publish({ remote: remote.url, apiKey: remote.apiKey, experiments: [experimentId] }).catch(
+          (error: Error) => error,
+        );
+        const problem = report instanceof Error ? report.message : report.problems[0]?.message;
+        if (problem !== undefined) {
+          process.emitWarning(
+            new LablogWarning('REMOTE_ERROR', `publishing trial experiment ${experimentId}: ${problem} (lablog sync sends it later)`, {}),
+          );
+        }
+      },
       createExperiment: (options) => this.createExperiment(options),
       launch: (options) => this.launch(options),
       readMetric: (experimentId, metric) =>

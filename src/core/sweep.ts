@@ -1,13 +1,7 @@
 // Sweep: the handle of a hyperparameter search — its record, trials, best, history, stop and restart of trials, and optimize().
 
 import { LablogError, describeValue } from '../model/errors.js';
-import {
-  TRIAL_STATUSES,
-  type SweepRecord,
-  type SweepStatus,
-  type TrialRecord,
-  type TrialStatus,
-} from '../model/sweep.js';
+import { TRIAL_STATUSES, type SweepRecord, type SweepStatus, type TrialRecord, type TrialStatus } from '../model/sweep.js';
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import type { SweepStore } from '../store/sweep-store.js';
 import type { Study } from './study.js';
