@@ -208,6 +208,40 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('the sweep page', () => {
     expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
   });
 
+  it('shows the empty states of a sweep without trials, and keeps a sort and filter from the address', async () => {
+    const empty = store.createSweep({
+      name: 'empty',
+      project: 'mnist',
+      metric: 'val/acc',
+      space: SPACE,
+      sampler: { type: 'tpe' },
+      pruner: { type: 'median', warmupSteps: 3 },
+    });
+    const { page, errors } = await open(`/sweeps/${empty.id}`);
+    const header = page.locator('[data-testid="sweep-header"]');
+    await header.waitFor();
+    expect(await header.locator('[data-field="trials"]').textContent()).toBe('0 / 100');
+    expect(await header.locator('[data-field="best"]').textContent()).toBe('no completed trial yet');
+    expect(await header.locator('[data-field="objective"]').textContent()).toBe('maximize val/acc');
+    expect(await header.locator('[data-field="pruner"]').textContent()).toBe('median (warmupSteps 3)');
+    expect(await page.locator('[data-testid="sweep-page"]').getAttribute('data-live')).toBe('1');
+    expect(await page.locator('[data-testid="history-empty"]').isVisible()).toBe(true);
+    expect(await page.locator('[data-testid="sweep-history"]').isVisible()).toBe(false);
+    expect(await page.locator('[data-testid="trials-empty"]').textContent()).toContain('No trials yet');
+    await page.locator('[data-testid="sweep-parallel-empty"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="importances-empty"]').isVisible()).toBe(true);
+
+    // The address keeps the table's sort and filter (a reload, a shared link).
+    await page.goto(`${ui.url}/#/sweeps/${done.id}?sort=value&order=desc&status=completed`);
+    await page.locator('[data-testid="sweep-trials"] tbody tr').first().waitFor();
+    expect(await page.locator('[data-testid="trial-status-filter"]').inputValue()).toBe('completed');
+    const values = done.trials().flatMap((t) => (t.value === null ? [] : [t.value]));
+    expect(await valueColumn(page)).toEqual([...values].sort((a, b) => b - a));
+    await page.goto(`${ui.url}/#/sweeps/${done.id}?status=bogus`);
+    await expect.poll(() => trialNumbers(page).then((n) => n.length), { timeout: 15_000 }).toBe(12);
+    expect(errors).toEqual([]);
+  });
+
   it('follows a running sweep: a trial completed while the page is open shows without a reload, and it stops when the sweep ends', async () => {
     const { page, errors } = await open(`/sweeps/${live.id}`);
     const chart = page.locator('[data-testid="sweep-history"]');

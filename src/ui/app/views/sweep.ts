@@ -1,7 +1,14 @@
 // The sweep page: its header (search, progress, best), optimization history, trials table, parallel coordinates and importances; live while it runs.
 
 import './sweeps.css';
-import type { PrunerSpec, SamplerSpec, SweepRecord, SweepStatus } from '../../../model/sweep.js';
+import {
+  TRIAL_STATUSES,
+  type PrunerSpec,
+  type SamplerSpec,
+  type SweepRecord,
+  type SweepStatus,
+  type TrialStatus,
+} from '../../../model/sweep.js';
 import { ApiError, api } from '../api.js';
 import { formatNumber, formatTime, formatValue, h, mount, statusBadge } from '../dom.js';
 import { href, replaceQuery, type ViewContext } from '../navigation.js';
@@ -74,7 +81,8 @@ function tableState(ctx: ViewContext): TrialsTableState {
   return {
     sort: ctx.query.get('sort') ?? 'number',
     order: ctx.query.get('order') === 'desc' ? 'desc' : 'asc',
-    status: status === null || status === '' ? null : (status as TrialsTableState['status']),
+    // A status the address names that trials cannot have shows every trial.
+    status: (TRIAL_STATUSES as readonly (string | null)[]).includes(status) ? (status as TrialStatus) : null,
   };
 }
 
