@@ -95,6 +95,7 @@ export { Run, RUN_WAIT_POLL_MS, MAX_LOG_PAGE_LINES, type RunLogsOptions, type Wa
 export { MIN_RUN_LOG_CAP_BYTES, type LaunchOptions, type LaunchParam } from './core/run-options.js';
 export { GridLaunch, MAX_GRID_PARALLEL, type LaunchGridOptions, type GridEntry } from './core/run-grid.js';
 export { Sweep, type BestTrial, type HistoryPoint } from './core/sweep.js';
+export { RemoteSweep, RemoteSweeps } from './core/remote-sweep.js';
 export { Trial, type PrunedResult } from './core/trial.js';
 export { IMPORTANCE_BINS, type ParamImportance } from './core/param-importance.js';
 export type { CreateSweepOptions } from './core/sweep-options.js';

@@ -66,6 +66,9 @@ const PUBLISHING: Publishing = {
       source.close();
     }
   },
+  async sweeps(remote) {
+    return (await import('./sync/remote-sweeps.js')).remoteSweepApi(remote);
+  },
   startLive(storePath, experimentId, remote, onProblem): LivePublication {
     const started = import('./sync/live-publisher.js').then((m) => m.startLivePublication(storePath, experimentId, remote, onProblem));
     started.catch((cause: unknown) =>

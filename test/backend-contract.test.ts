@@ -18,6 +18,7 @@
 // | run ingest        | RunIngest (run-ingest.ts)                 | no              | yes           | yes        |
 // | run ledger        | RunLedger (run-ledger.ts, the embedded store's PublishSource) | yes | no  | no         |
 // | env vars          | EnvStore (env-store.ts)                   | yes             | yes           | yes        |
+// | sweeps            | SweepStore (sweep-store.ts)               | yes             | yes           | yes        |
 //
 // The embedded store is synchronous; it is wrapped to the asynchronous shape (Async<T>) the servers implement.
 // PostgreSQL runs when one is reachable (required with LABLOG_REQUIRE_POSTGRES=1), as in test/postgres-*.test.ts.
@@ -26,8 +27,9 @@
 
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LablogError } from '../src/model/errors.js';
+import { MAX_DATASETS } from '../src/model/dataset.js';
 import { DEFAULT_LIMITS } from '../src/model/limits.js';
 import type { StudyRecord } from '../src/model/study.js';
 import type { BlobStore } from '../src/store/blob-store.js';
@@ -47,6 +49,20 @@ import type { RunIngest } from '../src/store/run-ingest.js';
 import type { RunLedger } from '../src/store/run-ledger.js';
 import type { RunSnapshot } from '../src/model/run-publication.js';
 import type { StudyStore } from '../src/store/study-store.js';
+import type { Async } from '../src/store/async.js';
+import type { SweepStore } from '../src/store/sweep-store.js';
+import {
+  MAX_TRIAL_ERROR_CHARS,
+  MAX_TRIAL_REPORTS,
+  type NewSweep,
+  type SearchSpace,
+  type SweepRecord,
+  type TrialOutcome,
+  type TrialParams,
+  type TrialRecord,
+  type TrialView,
+  type TrialWorker,
+} from '../src/model/sweep.js';
 import type { UiQueries } from '../src/store/ui-queries.js';
 import {
   common,
@@ -72,6 +88,8 @@ const T0 = 1_700_000_000_000;
 
 /** What each driver reports as `driverCode` when a primary key is taken. */
 const PRIMARY_KEY_TAKEN: Record<ContractBackend['driver'], string> = { sqlite: 'SQLITE_CONSTRAINT_PRIMARYKEY', postgres: '23505' };
+/** What each driver reports as `driverCode` when a foreign key names no row. */
+const FOREIGN_KEY_MISSING: Record<ContractBackend['driver'], string> = { sqlite: 'SQLITE_CONSTRAINT_FOREIGNKEY', postgres: '23503' };
 
 type Case = (b: ContractBackend) => Promise<void>;
 
@@ -814,6 +832,54 @@ const INGEST: Record<keyof ExperimentIngest, Case> = {
     const older = await b.ingest!.upsertExperiment({ ...before, version: null, params: [], progress: null }, DEFAULT_LIMITS, T0 + 9);
     expect(older.progress).toEqual({ pct: 90, phase: 'testing', at: T0 + 8 });
     expect(await b.reader.readDatasets(id)).toEqual([{ ...train, rows: 20 }]);
+    // MAX_DATASETS holds over all the publications of an experiment: the stored keys count, a re-sent key replaces.
+    const named = (n: number) => ({ ...train, role: 'test', name: `d${String(n).padStart(3, '0')}` });
+    const more = Array.from({ length: MAX_DATASETS - 1 }, (_, n) => named(n));
+    await b.ingest!.upsertExperiment({ ...before, version: null, params: [], datasets: [...more, train] }, DEFAULT_LIMITS, T0 + 10);
+    expect(await b.reader.readDatasets(id)).toHaveLength(MAX_DATASETS);
+    const stored = await b.reader.getExperiment(id);
+    const over = await failure(
+      b.ingest!.upsertExperiment(
+        {
+          ...before,
+          status: 'failed',
+          tags: ['over'],
+          version: 'v-over',
+          params: [{ key: 'over', type: 'number', value: '1' }],
+          progress: { pct: 99, phase: 'over', at: T0 + 11 },
+          datasets: [{ ...train, rows: 30 }, named(MAX_DATASETS - 1)],
+        },
+        DEFAULT_LIMITS,
+        T0 + 11,
+      ),
+    );
+    expect(over.code).toBe('LIMIT_EXCEEDED');
+    expect(over.message).toContain('MAX_DATASETS');
+    expect(over.details).toEqual({ experiment: id, limit: MAX_DATASETS, actual: MAX_DATASETS + 1 });
+    // Nothing of the refused publication was written: not its description, params, progress or any dataset.
+    expect(await b.reader.getExperiment(id)).toEqual(stored);
+    expect(await b.reader.readParams(id)).toEqual([{ key: 'a', type: 'number', value: '1' }]);
+    const datasets = await b.reader.readDatasets(id);
+    expect(datasets).toHaveLength(MAX_DATASETS);
+    expect(datasets.find((d) => d.role === 'train')).toEqual(train);
+    // Re-sending stored keys (twice in one publication) replaces them: still MAX_DATASETS, so accepted.
+    await b.ingest!.upsertExperiment(
+      { ...before, version: null, params: [], datasets: [named(0), { ...train, rows: 40 }, { ...train, rows: 50 }] },
+      DEFAULT_LIMITS,
+      T0 + 12,
+    );
+    expect((await b.reader.readDatasets(id)).find((d) => d.role === 'train')?.rows).toBe(50);
+    // A new experiment with too many distinct datasets is not created at all.
+    const fresh = randomUUID();
+    const tooManyNew = await failure(
+      b.ingest!.upsertExperiment(
+        { ...before, id: fresh, name: 'fresh', version: null, params: [], datasets: [...more, named(MAX_DATASETS - 1), train] },
+        DEFAULT_LIMITS,
+        T0 + 13,
+      ),
+    );
+    expect(tooManyNew.details).toEqual({ experiment: fresh, limit: MAX_DATASETS, actual: MAX_DATASETS + 1 });
+    expect(await b.reader.getExperiment(fresh)).toBeUndefined();
   },
   async ingest(b) {
     const id = await b.seed({ project: project(), name: 'r', createdAt: T0 });
@@ -1668,6 +1734,371 @@ const RUN_LEDGER: Record<keyof RunLedger, Case> = {
   },
 } satisfies Record<keyof RunLedger, Case>;
 
+const WORKER: TrialWorker = { host: 'host-a', pid: 4242 };
+/** A search space whose params are not in name order: a store must give them back in the order written. */
+const SPACE: SearchSpace = {
+  width: { type: 'int', min: 8, max: 64, log: true },
+  lr: { type: 'float', min: 1e-4, max: 1, log: true },
+  act: { type: 'enum', values: ['relu', 'tanh'] },
+};
+/** Trial n's params, as a sampler would choose them. */
+const chosen = (n: number): TrialParams => ({ width: 8 * (n + 1), lr: 0.5 / (n + 1), act: n % 2 === 0 ? 'relu' : 'tanh' });
+const proposeChosen = (_trials: readonly TrialView[], number: number) => chosen(number);
+
+function newSweep(id: string, overrides: Partial<NewSweep> = {}): NewSweep {
+  return {
+    id,
+    metric: 'loss',
+    goal: 'minimize',
+    space: SPACE,
+    sampler: { type: 'tpe', seed: 7, startupTrials: 3, candidates: 24, multivariate: true },
+    pruner: { type: 'median', warmupSteps: 2, startupTrials: 1 },
+    seed: 7,
+    maxTrials: 3,
+    parallel: 2,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+/** A new sweep (and its study) in a project of its own. */
+async function createdSweep(
+  b: ContractBackend,
+  overrides: { study?: Partial<StudyRecord>; sweep?: Partial<NewSweep> } = {},
+): Promise<SweepRecord> {
+  const record = study({ name: `sweep-${randomUUID()}`, ...overrides.study });
+  return b.sweeps!.createSweep(record, newSweep(record.id, overrides.sweep));
+}
+
+/** The trial asks give `number` when no trial ran before: running for WORKER since `now`, nothing reported. */
+function runningTrial(sweepId: string, number: number, now: number, overrides: Partial<TrialRecord> = {}): TrialRecord {
+  return {
+    sweepId,
+    number,
+    status: 'running',
+    params: chosen(number),
+    value: null,
+    reports: [],
+    experimentId: null,
+    retryOf: null,
+    error: null,
+    worker: WORKER,
+    heartbeatAt: now,
+    createdAt: now,
+    startedAt: now,
+    completedAt: null,
+    ...overrides,
+  };
+}
+
+/** Asks for a trial, which must be given. */
+async function asked(b: ContractBackend, sweepId: string, now: number): Promise<TrialRecord> {
+  const outcome = await b.sweeps!.askTrial(sweepId, WORKER, proposeChosen, now);
+  if (outcome.kind !== 'trial') throw new Error(`expected a trial, got ${JSON.stringify(outcome)}`);
+  return outcome.trial;
+}
+
+const completed = (value: number | null): TrialOutcome => ({ status: 'completed', value, error: null });
+
+const SWEEPS: Record<keyof SweepStore, Case> = {
+  async createSweep(b) {
+    const record = study({ name: 'tune' });
+    const sweep = await b.sweeps!.createSweep(record, newSweep(record.id));
+    expect(sweep).toEqual({
+      ...newSweep(record.id),
+      project: record.project,
+      name: 'tune',
+      status: 'created',
+      updatedAt: T0,
+    });
+    // The space as written, params in their order (samplers walk them in it).
+    expect(Object.keys(sweep.space)).toEqual(['width', 'lr', 'act']);
+    expect(Object.keys((await b.sweeps!.getSweep(record.id))!.space)).toEqual(['width', 'lr', 'act']);
+    // The sweep is a study.
+    expect(await b.studies.getStudy(record.id)).toEqual(record);
+    // A study name taken in the project: the typed error, and no sweep.
+    const taken = study({ project: record.project, name: 'tune' });
+    const error = await failure(b.sweeps!.createSweep(taken, newSweep(taken.id)));
+    expect(error.code).toBe('INVALID_NAME');
+    expect(error.details).toEqual({ key: 'tune', project: record.project });
+    expect(await b.sweeps!.getSweep(taken.id)).toBeUndefined();
+    expect(await b.studies.getStudy(taken.id)).toBeUndefined();
+    // One transaction: a sweep the database refuses leaves no study behind.
+    const orphan = study();
+    const refused = await failure(b.sweeps!.createSweep(orphan, newSweep(orphan.id, { metric: null as unknown as string })));
+    expect(refused.code).toBe('STORAGE_ERROR');
+    expect(await b.studies.getStudy(orphan.id)).toBeUndefined();
+    expect(await b.sweeps!.getSweep(orphan.id)).toBeUndefined();
+  },
+  async getSweep(b) {
+    const sweep = await createdSweep(b, { sweep: { pruner: { type: 'asha', minResource: 1, reductionFactor: 3 }, seed: 2 ** 40 } });
+    expect(await b.sweeps!.getSweep(sweep.id)).toEqual(sweep);
+    expect(sweep).toMatchObject({ pruner: { type: 'asha', minResource: 1, reductionFactor: 3 }, seed: 2 ** 40 });
+    expect(await b.sweeps!.getSweep(randomUUID())).toBeUndefined();
+    // A plain study is no sweep.
+    const plain = study();
+    await b.studies.createStudy(plain);
+    expect(await b.sweeps!.getSweep(plain.id)).toBeUndefined();
+  },
+  async listSweeps(b) {
+    const p = project();
+    const [a, c, m] = [
+      await createdSweep(b, { study: { project: p, name: 'a' }, sweep: { createdAt: T0 + 1 } }),
+      await createdSweep(b, { study: { project: p, name: 'c' }, sweep: { createdAt: T0 + 3 } }),
+      await createdSweep(b, { study: { project: p, name: 'm' }, sweep: { createdAt: T0 + 2 } }),
+    ];
+    const elsewhere = await createdSweep(b, { sweep: { createdAt: T0 + 4 } });
+    await b.studies.createStudy(study({ project: p, name: 'plain' }));
+    // Newest first, in the project; all projects' without one.
+    expect(await b.sweeps!.listSweeps(p)).toEqual([c, m, a]);
+    const mine = new Set([a.id, c.id, m.id, elsewhere.id]);
+    expect((await b.sweeps!.listSweeps()).filter((s) => mine.has(s.id)).map((s) => s.name)).toEqual([elsewhere.name, 'c', 'm', 'a']);
+    expect(await b.sweeps!.listSweeps(project())).toEqual([]);
+  },
+  async setSweepStatus(b) {
+    const sweep = await createdSweep(b);
+    await b.sweeps!.setSweepStatus(sweep.id, 'stopped', T0 + 9);
+    expect(await b.sweeps!.getSweep(sweep.id)).toEqual({ ...sweep, status: 'stopped', updatedAt: T0 + 9 });
+    const unknown = randomUUID();
+    const error = await failure(b.sweeps!.setSweepStatus(unknown, 'stopped', T0));
+    expect(error.code).toBe('SWEEP_NOT_FOUND');
+    expect(error.details).toEqual({ id: unknown });
+  },
+  async trials(b) {
+    const sweep = await createdSweep(b);
+    expect(await b.sweeps!.trials(sweep.id)).toEqual([]);
+    expect(await b.sweeps!.trials(randomUUID())).toEqual([]);
+    await asked(b, sweep.id, T0 + 1);
+    await asked(b, sweep.id, T0 + 2);
+    expect(await b.sweeps!.reportTrial(sweep.id, 1, 0, 0.9, T0 + 3)).toBe('running');
+    expect(await b.sweeps!.reportTrial(sweep.id, 1, 5, -Infinity, T0 + 4)).toBe('running');
+    expect(await b.sweeps!.finishTrial(sweep.id, 0, completed(0.25), T0 + 5)).toBe(true);
+    // In number order, each with all its reports.
+    expect(await b.sweeps!.trials(sweep.id)).toEqual([
+      runningTrial(sweep.id, 0, T0 + 1, { status: 'completed', value: 0.25, completedAt: T0 + 5 }),
+      runningTrial(sweep.id, 1, T0 + 2, {
+        heartbeatAt: T0 + 4,
+        reports: [
+          { step: 0, value: 0.9 },
+          { step: 5, value: -Infinity },
+        ],
+      }),
+    ]);
+  },
+  async askTrial(b) {
+    const unknown = randomUUID();
+    const error = await failure(b.sweeps!.askTrial(unknown, WORKER, proposeChosen, T0));
+    expect(error.code).toBe('SWEEP_NOT_FOUND');
+    expect(error.details).toEqual({ id: unknown });
+
+    const sweep = await createdSweep(b, { sweep: { maxTrials: 3 } });
+    const seen: { trials: readonly TrialView[]; number: number }[] = [];
+    const propose = (trials: readonly TrialView[], number: number) => {
+      seen.push({ trials: structuredClone(trials), number });
+      return chosen(number);
+    };
+    // The first trial is number 0; the sweep starts running.
+    expect(await b.sweeps!.askTrial(sweep.id, WORKER, propose, T0 + 1)).toEqual({
+      kind: 'trial',
+      trial: runningTrial(sweep.id, 0, T0 + 1),
+    });
+    expect(await b.sweeps!.getSweep(sweep.id)).toEqual({ ...sweep, status: 'running', updatedAt: T0 + 1 });
+    await b.sweeps!.reportTrial(sweep.id, 0, 1, 0.5, T0 + 2);
+    await b.sweeps!.reportTrial(sweep.id, 0, 2, 0.4, T0 + 3);
+    await b.sweeps!.finishTrial(sweep.id, 0, { status: 'pruned', value: null, error: null }, T0 + 4);
+    await b.sweeps!.askTrial(sweep.id, WORKER, propose, T0 + 5);
+    await b.sweeps!.finishTrial(sweep.id, 1, completed(0.3), T0 + 6);
+    expect(await b.sweeps!.askTrial(sweep.id, { host: 'host-b', pid: 7 }, propose, T0 + 7)).toEqual({
+      kind: 'trial',
+      trial: runningTrial(sweep.id, 2, T0 + 7, { worker: { host: 'host-b', pid: 7 } }),
+    });
+    // What the sampler saw: every trial so far, a pruned one with its last report only, the others with none.
+    expect(seen.map((s) => s.number)).toEqual([0, 1, 2]);
+    expect(seen[0]!.trials).toEqual([]);
+    expect(seen[2]!.trials).toEqual([
+      { number: 0, status: 'pruned', params: chosen(0), value: null, reports: [{ step: 2, value: 0.4 }] },
+      { number: 1, status: 'completed', params: chosen(1), value: 0.3, reports: [] },
+    ]);
+    // maxTrials given: full, without asking the sampler; the sweep's updatedAt stays.
+    expect(await b.sweeps!.askTrial(sweep.id, WORKER, propose, T0 + 8)).toEqual({ kind: 'full' });
+    expect(seen).toHaveLength(3);
+    // A pending re-run is claimed before anything else, even when full: the sampler is not asked.
+    const rerun = await b.sweeps!.requeueTrial(sweep.id, 1, T0 + 9);
+    expect(await b.sweeps!.askTrial(sweep.id, WORKER, propose, T0 + 10)).toEqual({
+      kind: 'trial',
+      trial: runningTrial(sweep.id, 3, T0 + 10, { params: chosen(1), retryOf: 1, createdAt: T0 + 9 }),
+    });
+    expect(rerun.number).toBe(3);
+    expect(seen).toHaveLength(3);
+    expect(await b.sweeps!.askTrial(sweep.id, WORKER, propose, T0 + 11)).toEqual({ kind: 'full' });
+    expect((await b.sweeps!.getSweep(sweep.id))!.updatedAt).toBe(T0 + 1);
+
+    // The sampler has nothing left: exhausted, and no trial numbered.
+    const grid = await createdSweep(b, { sweep: { maxTrials: 10 } });
+    await asked(b, grid.id, T0 + 1);
+    const none = vi.fn((_trials: readonly TrialView[], _number: number): TrialParams | null => null);
+    expect(await b.sweeps!.askTrial(grid.id, WORKER, none, T0 + 2)).toEqual({ kind: 'exhausted' });
+    expect(none).toHaveBeenCalledTimes(1);
+    expect(none.mock.calls[0]![1]).toBe(1);
+    expect((await b.sweeps!.trials(grid.id)).map((t) => t.number)).toEqual([0]);
+
+    // A sweep that is not running any more: closed with its status, even with a re-run pending.
+    await b.sweeps!.requeueTrial(grid.id, 0, T0 + 3);
+    await b.sweeps!.setSweepStatus(grid.id, 'stopped', T0 + 4);
+    expect(await b.sweeps!.askTrial(grid.id, WORKER, proposeChosen, T0 + 5)).toEqual({ kind: 'closed', status: 'stopped' });
+    expect((await b.sweeps!.trials(grid.id)).map((t) => t.status)).toEqual(['running', 'pending']);
+
+    // An ask with a token: sent again (its answer lost), it gets the same trial — the sampler is not asked,
+    // no trial is numbered, even after the sweep stopped; another token gets the next trial.
+    const tokened = await createdSweep(b, { sweep: { maxTrials: 5 } });
+    const token = randomUUID();
+    const first = await b.sweeps!.askTrial(tokened.id, WORKER, proposeChosen, T0 + 1, token);
+    expect(first).toEqual({ kind: 'trial', trial: runningTrial(tokened.id, 0, T0 + 1) });
+    const counted = vi.fn(proposeChosen);
+    expect(await b.sweeps!.askTrial(tokened.id, WORKER, counted, T0 + 2, token)).toEqual(first);
+    expect(counted).not.toHaveBeenCalled();
+    const second = await b.sweeps!.askTrial(tokened.id, WORKER, proposeChosen, T0 + 3, randomUUID());
+    expect(second).toMatchObject({ kind: 'trial', trial: { number: 1 } });
+    // A pending re-run claimed with a token is given again with it too.
+    await b.sweeps!.finishTrial(tokened.id, 0, completed(0.1), T0 + 4);
+    await b.sweeps!.requeueTrial(tokened.id, 0, T0 + 5);
+    const claimToken = randomUUID();
+    const claimed = await b.sweeps!.askTrial(tokened.id, WORKER, proposeChosen, T0 + 6, claimToken);
+    expect(claimed).toMatchObject({ kind: 'trial', trial: { number: 2, retryOf: 0 } });
+    await b.sweeps!.setSweepStatus(tokened.id, 'stopped', T0 + 7);
+    expect(await b.sweeps!.askTrial(tokened.id, WORKER, proposeChosen, T0 + 8, claimToken)).toEqual(claimed);
+    expect((await b.sweeps!.trials(tokened.id)).map((t) => t.number)).toEqual([0, 1, 2]);
+    // A sweep not yet asked ('created') gives trials; a finished one does not.
+    const done = await createdSweep(b);
+    await b.sweeps!.setSweepStatus(done.id, 'finished', T0);
+    expect(await b.sweeps!.askTrial(done.id, WORKER, proposeChosen, T0 + 1)).toEqual({ kind: 'closed', status: 'finished' });
+  },
+  async setTrialExperiment(b) {
+    const sweep = await createdSweep(b);
+    await asked(b, sweep.id, T0);
+    const experimentId = await b.seed({ project: sweep.project, name: 'trial-0', createdAt: T0 });
+    await b.sweeps!.setTrialExperiment(sweep.id, 0, experimentId);
+    expect((await b.sweeps!.trials(sweep.id))[0]!.experimentId).toBe(experimentId);
+    // No such trial: nothing happens.
+    await b.sweeps!.setTrialExperiment(sweep.id, 5, experimentId);
+    await b.sweeps!.setTrialExperiment(randomUUID(), 0, experimentId);
+    expect((await b.sweeps!.trials(sweep.id)).map((t) => t.number)).toEqual([0]);
+    // An experiment the store does not have: its foreign key refuses it.
+    const missing = await failure(b.sweeps!.setTrialExperiment(sweep.id, 0, randomUUID()));
+    expect(missing.code).toBe('STORAGE_ERROR');
+    expect(missing.details).toEqual({ driver: b.driver, driverCode: FOREIGN_KEY_MISSING[b.driver], location: b.location });
+    expect((await b.sweeps!.trials(sweep.id))[0]!.experimentId).toBe(experimentId);
+  },
+  async reportTrial(b) {
+    const sweep = await createdSweep(b);
+    await asked(b, sweep.id, T0);
+    const report = (step: number, value: number, now: number) => b.sweeps!.reportTrial(sweep.id, 0, step, value, now);
+    expect(await report(1, 0.5, T0 + 1)).toBe('running');
+    // A step not above the last is not kept (the heartbeat still beats).
+    expect(await report(1, 0.4, T0 + 2)).toBe('running');
+    expect(await report(0, 0.3, T0 + 3)).toBe('running');
+    // NaN and ±Infinity are values like others.
+    expect(await report(3, NaN, T0 + 4)).toBe('running');
+    expect(await report(4, Infinity, T0 + 5)).toBe('running');
+    expect(await report(2, 0.1, T0 + 6)).toBe('running');
+    expect(await report(7, -0.125, T0 + 7)).toBe('running');
+    const [trial] = await b.sweeps!.trials(sweep.id);
+    expect(trial!.reports).toEqual([
+      { step: 1, value: 0.5 },
+      { step: 3, value: NaN },
+      { step: 4, value: Infinity },
+      { step: 7, value: -0.125 },
+    ]);
+    expect(trial!.heartbeatAt).toBe(T0 + 7);
+    // A stop shows in the status; then nothing is kept.
+    await b.sweeps!.finishTrial(sweep.id, 0, { status: 'stopped', value: null, error: null }, T0 + 8);
+    expect(await report(9, 1, T0 + 9)).toBe('stopped');
+    expect((await b.sweeps!.trials(sweep.id))[0]).toMatchObject({ reports: trial!.reports, heartbeatAt: T0 + 7 });
+    // No such trial.
+    expect(await b.sweeps!.reportTrial(sweep.id, 5, 1, 1, T0)).toBeUndefined();
+    expect(await b.sweeps!.reportTrial(randomUUID(), 0, 1, 1, T0)).toBeUndefined();
+    // A trial keeps MAX_TRIAL_REPORTS reports; later ones only beat its heartbeat.
+    await asked(b, sweep.id, T0 + 10);
+    for (let step = 1; step <= MAX_TRIAL_REPORTS + 1; step++) {
+      expect(await b.sweeps!.reportTrial(sweep.id, 1, step, step / 2, T0 + 10 + step)).toBe('running');
+    }
+    const capped = (await b.sweeps!.trials(sweep.id))[1]!;
+    expect(capped.reports).toHaveLength(MAX_TRIAL_REPORTS);
+    expect(capped.reports.at(-1)).toEqual({ step: MAX_TRIAL_REPORTS, value: MAX_TRIAL_REPORTS / 2 });
+    expect(capped.heartbeatAt).toBe(T0 + 11 + MAX_TRIAL_REPORTS);
+  },
+  async heartbeat(b) {
+    const sweep = await createdSweep(b);
+    await asked(b, sweep.id, T0);
+    await b.sweeps!.heartbeat(sweep.id, 0, T0 + 5);
+    expect((await b.sweeps!.trials(sweep.id))[0]!.heartbeatAt).toBe(T0 + 5);
+    // Only a running trial beats.
+    await b.sweeps!.finishTrial(sweep.id, 0, completed(1), T0 + 6);
+    await b.sweeps!.heartbeat(sweep.id, 0, T0 + 7);
+    expect((await b.sweeps!.trials(sweep.id))[0]!.heartbeatAt).toBe(T0 + 5);
+    await b.sweeps!.heartbeat(randomUUID(), 0, T0);
+  },
+  async finishTrial(b) {
+    const sweep = await createdSweep(b);
+    await asked(b, sweep.id, T0);
+    await asked(b, sweep.id, T0 + 1);
+    expect(await b.sweeps!.finishTrial(sweep.id, 0, completed(0.125), T0 + 2)).toBe(true);
+    // Not running any more: nothing changes.
+    expect(await b.sweeps!.finishTrial(sweep.id, 0, { status: 'failed', value: null, error: 'late' }, T0 + 3)).toBe(false);
+    // The error is cut to MAX_TRIAL_ERROR_CHARS; a value that is not finite is none.
+    const long = 'é'.repeat(MAX_TRIAL_ERROR_CHARS + 10);
+    expect(await b.sweeps!.finishTrial(sweep.id, 1, { status: 'failed', value: Infinity, error: long }, T0 + 4)).toBe(true);
+    // A pending re-run can be ended too (a stop before any worker claimed it).
+    const rerun = await b.sweeps!.requeueTrial(sweep.id, 1, T0 + 5);
+    expect(await b.sweeps!.finishTrial(sweep.id, rerun.number, { status: 'stopped', value: null, error: null }, T0 + 6)).toBe(true);
+    expect(await b.sweeps!.finishTrial(sweep.id, 9, completed(1), T0)).toBe(false);
+    expect(await b.sweeps!.finishTrial(randomUUID(), 0, completed(1), T0)).toBe(false);
+    expect(await b.sweeps!.trials(sweep.id)).toEqual([
+      runningTrial(sweep.id, 0, T0, { status: 'completed', value: 0.125, completedAt: T0 + 2 }),
+      runningTrial(sweep.id, 1, T0 + 1, { status: 'failed', error: long.slice(0, MAX_TRIAL_ERROR_CHARS), completedAt: T0 + 4 }),
+      {
+        ...runningTrial(sweep.id, 2, T0 + 5, { status: 'stopped', params: chosen(1), retryOf: 1, completedAt: T0 + 6 }),
+        worker: null,
+        heartbeatAt: null,
+        startedAt: null,
+      },
+    ]);
+  },
+  async requeueTrial(b) {
+    const sweep = await createdSweep(b);
+    await asked(b, sweep.id, T0);
+    await asked(b, sweep.id, T0 + 1);
+    await b.sweeps!.reportTrial(sweep.id, 0, 1, 0.5, T0 + 2);
+    await b.sweeps!.finishTrial(sweep.id, 0, { status: 'failed', value: null, error: 'its worker died' }, T0 + 3);
+    // A new pending trial, numbered after every other, with the params of the one it re-runs and nothing else of it.
+    const rerun = await b.sweeps!.requeueTrial(sweep.id, 0, T0 + 4);
+    expect(rerun).toEqual({
+      sweepId: sweep.id,
+      number: 2,
+      status: 'pending',
+      params: chosen(0),
+      value: null,
+      reports: [],
+      experimentId: null,
+      retryOf: 0,
+      error: null,
+      worker: null,
+      heartbeatAt: null,
+      createdAt: T0 + 4,
+      startedAt: null,
+      completedAt: null,
+    });
+    expect(Object.keys(rerun.params)).toEqual(['width', 'lr', 'act']);
+    expect((await b.sweeps!.trials(sweep.id)).at(-1)).toEqual(rerun);
+    // A re-run of a re-run keeps pointing at the one it copies.
+    expect(await b.sweeps!.requeueTrial(sweep.id, 2, T0 + 5)).toMatchObject({ number: 3, retryOf: 2, params: chosen(0) });
+    const missing = await failure(b.sweeps!.requeueTrial(sweep.id, 9, T0));
+    expect(missing.code).toBe('TRIAL_NOT_FOUND');
+    expect(missing.details).toEqual({ id: sweep.id, number: 9 });
+    expect((await failure(b.sweeps!.requeueTrial(randomUUID(), 0, T0))).code).toBe('TRIAL_NOT_FOUND');
+  },
+} satisfies Record<keyof SweepStore, Case>;
+
 /** Every capability's cases, one per method of its interface. */
 const CASES: Record<Capability, Record<string, Case>> = {
   reader: READER,
@@ -1684,13 +2115,14 @@ const CASES: Record<Capability, Record<string, Case>> = {
   env: ENV,
   runIngest: RUN_INGEST,
   runLedger: RUN_LEDGER,
+  sweeps: SWEEPS,
 };
 
 /** Which capabilities each store has (the table at the top of this file). */
 const HAS: Record<string, readonly Capability[]> = {
-  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger', 'runs', 'env', 'runLedger'],
-  'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'runs', 'env', 'runIngest'],
-  'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'runs', 'env', 'runIngest'],
+  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger', 'runs', 'env', 'runLedger', 'sweeps'],
+  'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'runs', 'env', 'runIngest', 'sweeps'],
+  'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'runs', 'env', 'runIngest', 'sweeps'],
 };
 
 const BACKENDS: { label: string; open: () => Promise<ContractBackend> }[] = [
@@ -1729,4 +2161,76 @@ describe.each(BACKENDS)('backend contract: $label', ({ label, open }) => {
       }
     });
   }
+});
+
+/** The numbers 0 … n-1. */
+const numbers = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+// Asks from several server processes at once. Each store opens two more of its own on the same database (peer):
+// on PostgreSQL, three pools whose transactions truly overlap; on SQLite, three connections to one file.
+describe.each(BACKENDS.filter((s) => s.label !== 'embedded SQLite store'))('sweeps across server processes: $label', ({ open }) => {
+  let backend: ContractBackend;
+  let peers: { readonly sweeps: Async<SweepStore>; close(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    backend = await open();
+    peers = [await backend.peer!(), await backend.peer!()];
+  });
+
+  afterAll(async () => {
+    for (const peer of peers) await peer.close();
+    await backend?.close();
+  });
+
+  const processes = () => [backend.sweeps!, ...peers.map((p) => p.sweeps)];
+
+  it('40 asks from 3 processes at once on a sweep of 25 trials: numbers 0…24 each given once, the other 15 full', async () => {
+    const sweep = await createdSweep(backend, { sweep: { maxTrials: 25 } });
+    const stores = processes();
+    const outcomes = await Promise.all(
+      numbers(40).map((i) => stores[i % 3]!.askTrial(sweep.id, { host: `host-${i % 3}`, pid: 1000 + i }, proposeChosen, T0 + i)),
+    );
+    const given = outcomes.flatMap((o) => (o.kind === 'trial' ? [o.trial] : []));
+    expect(given.map((t) => t.number).sort((x, y) => x - y)).toEqual(numbers(25));
+    expect(outcomes.filter((o) => o.kind === 'full')).toHaveLength(15);
+    // What each ask was given is what the store holds: one trial per number, the params chosen for it.
+    const trials = await backend.sweeps!.trials(sweep.id);
+    expect(trials.map((t) => t.number)).toEqual(numbers(25));
+    for (const trial of given) {
+      expect(trials[trial.number]).toEqual(trial);
+      expect(trial.params).toEqual(chosen(trial.number));
+    }
+    expect(await peers[0]!.sweeps.askTrial(sweep.id, WORKER, proposeChosen, T0 + 50)).toEqual({ kind: 'full' });
+  });
+
+  it('two workers racing for the last trial: one gets it, the other is told full', async () => {
+    const sweep = await createdSweep(backend, { sweep: { maxTrials: 1 } });
+    const [first, second] = await Promise.all([
+      peers[0]!.sweeps.askTrial(sweep.id, { host: 'host-1', pid: 1 }, proposeChosen, T0 + 1),
+      peers[1]!.sweeps.askTrial(sweep.id, { host: 'host-2', pid: 2 }, proposeChosen, T0 + 2),
+    ]);
+    expect([first!.kind, second!.kind].sort()).toEqual(['full', 'trial']);
+    expect((await backend.sweeps!.trials(sweep.id)).map((t) => [t.number, t.worker])).toEqual([
+      [0, first!.kind === 'trial' ? { host: 'host-1', pid: 1 } : { host: 'host-2', pid: 2 }],
+    ]);
+  });
+
+  it('re-runs pending on a full sweep, asked for from 3 processes at once: each claimed once, then full', async () => {
+    const sweep = await createdSweep(backend, { sweep: { maxTrials: 4 } });
+    for (const n of numbers(4)) await asked(backend, sweep.id, T0 + n);
+    for (const n of numbers(4)) await backend.sweeps!.requeueTrial(sweep.id, n, T0 + 10 + n);
+    const stores = processes();
+    const outcomes = await Promise.all(
+      numbers(10).map((i) => stores[i % 3]!.askTrial(sweep.id, { host: `host-${i % 3}`, pid: 2000 + i }, proposeChosen, T0 + 20 + i)),
+    );
+    const claimed = outcomes.flatMap((o) => (o.kind === 'trial' ? [o.trial] : []));
+    expect(claimed.map((t) => [t.number, t.retryOf]).sort((x, y) => x[0]! - y[0]!)).toEqual([
+      [4, 0],
+      [5, 1],
+      [6, 2],
+      [7, 3],
+    ]);
+    expect(outcomes.filter((o) => o.kind === 'full')).toHaveLength(6);
+    expect((await backend.sweeps!.trials(sweep.id)).map((t) => t.status)).toEqual(Array(8).fill('running'));
+  });
 });

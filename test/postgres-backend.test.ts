@@ -152,12 +152,14 @@ describe.skipIf(!baseUrl)('PostgresBackend', () => {
       await check.connect();
       try {
         await (await PostgresBackend.open(fresh.url)).close();
-        // As if version 2 had been made after the others: its tables and its record gone, the later ones kept.
-        await check.query('DROP TABLE study_experiments, studies');
-        await check.query('DELETE FROM lablog_migrations WHERE version = 2');
+        // As if version 2 had been made after the others: its tables and its record gone, the later ones kept
+        // (but for version 8's sweeps, which need studies: gone with them, and the highest recorded now 7).
+        await check.query('DROP TABLE sweep_trial_reports, sweep_trials, sweeps, study_experiments, studies');
+        await check.query('DELETE FROM lablog_migrations WHERE version IN (2, 8)');
         const reopened = await PostgresBackend.open(fresh.url);
         try {
           expect(await reopened.studies().listStudies({ limit: 10, offset: 0, sort: 'created_at', order: 'desc' })).toEqual([]);
+          expect(await reopened.sweeps().listSweeps()).toEqual([]);
         } finally {
           await reopened.close();
         }

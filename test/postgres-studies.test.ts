@@ -146,9 +146,10 @@ describe.skipIf(!baseUrl)('PostgresBackend studies', () => {
         const client = new pg.Client({ connectionString: fresh.url });
         await client.connect();
         try {
-          // (and before UI sessions, migration 3, blob ownership, migration 4, and runs, migration 5, which came after studies)
+          // (and before UI sessions, migration 3, blob ownership, migration 4, runs, migration 5, and sweeps, migration 8,
+          // which came after studies)
           await client.query(
-            'DROP TABLE run_log_chunks, run_transitions, run_attempts, runs; DROP TABLE blob_owners, blob_checks; DROP INDEX image_points_blob, tables_blob; DROP TABLE ui_sessions; ALTER TABLE api_keys DROP COLUMN last_used_at, DROP COLUMN revoked_at; DROP TABLE study_experiments; DROP TABLE studies; DELETE FROM lablog_migrations WHERE version >= 2',
+            'DROP TABLE sweep_trial_reports, sweep_trials, sweeps; DROP TABLE run_log_chunks, run_transitions, run_attempts, runs; DROP TABLE blob_owners, blob_checks; DROP INDEX image_points_blob, tables_blob; DROP TABLE ui_sessions; ALTER TABLE api_keys DROP COLUMN last_used_at, DROP COLUMN revoked_at; DROP TABLE study_experiments; DROP TABLE studies; DELETE FROM lablog_migrations WHERE version >= 2',
           );
           const again = await PostgresBackend.open(fresh.url);
           try {

@@ -1,8 +1,10 @@
 // Publishing to a real `lablog server` process over loopback, on SQLite and on PostgreSQL: what arrives equals what was logged, once.
 
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import pl from 'nodejs-polars';
 import { tableFromIPC } from 'apache-arrow';
+import { MAX_DATASETS } from '../src/model/dataset.js';
 import { noisyPng, solidPng, tempStore } from './helpers.js';
 import { SERVER_DATABASES, api, createKey, startServer } from './support/server-process.js';
 
@@ -123,6 +125,40 @@ describe.each(SERVER_DATABASES)('publishing to a server on $kind', ({ create }) 
 
     const again = await store.publish({ remote: server.url, apiKey: key });
     expect(again).toMatchObject({ experiments: 1, accepted: 0, skipped: 0, retries: 0, problems: [] });
+  });
+
+  it("caps an experiment's datasets at MAX_DATASETS over all its publications, keeping the first ones", async () => {
+    const { key, server } = await setup();
+    const id = randomUUID();
+    const datasets = (from: number) =>
+      Array.from({ length: 60 }, (_, i) => ({ role: 'train', name: `shard-${from + i}`, rows: from + i, loggedAt: 1_700_000_000_000 }));
+    const publish = (status: string, sent: unknown[]) =>
+      api(server, key, 'PUT', `/api/v1/experiments/${id}`, {
+        project: 'vision',
+        name: 'shards',
+        status,
+        createdAt: 1_700_000_000_000,
+        tags: [],
+        params: [],
+        datasets: sent,
+      });
+    const first = await publish('running', datasets(0));
+    expect(first.status, JSON.stringify(first.data)).toBe(200);
+    const second = await publish('completed', datasets(60));
+    expect(second.status).toBe(422);
+    expect(second.data).toMatchObject({
+      error: 'LIMIT_EXCEEDED',
+      message: expect.stringContaining('MAX_DATASETS'),
+      details: { experiment: id, limit: MAX_DATASETS, actual: 120 },
+    });
+    const got = await api(server, key, 'GET', `/api/v1/experiments/${id}`);
+    expect(got.data.status).toBe('running');
+    const kept = (got.data.datasets as { name: string; rows: number }[]).map((d) => d.rows).sort((a, b) => a - b);
+    expect(kept).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    // The first 60 sent again, with up to MAX_DATASETS new ones: accepted.
+    const again = await publish('completed', [...datasets(0), ...datasets(60).slice(0, MAX_DATASETS - 60)]);
+    expect(again.status, JSON.stringify(again.data)).toBe(200);
+    expect((await api(server, key, 'GET', `/api/v1/experiments/${id}`)).data.datasets).toHaveLength(MAX_DATASETS);
   });
 
   it('lists with filters, paging and sorting', async () => {

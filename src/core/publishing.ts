@@ -1,6 +1,7 @@
 // Publishing as core sees it: the options, the report, and the hooks the sync layer provides (core never imports sync).
 
 import { LablogError, describeValue, type LablogErrorCode, type LablogWarning } from '../model/errors.js';
+import type { RemoteSweepApi } from './remote-sweep.js';
 
 export interface RemoteSpec {
   /** The lablog server's URL, e.g. http://lablog.internal:5380 */
@@ -54,6 +55,8 @@ export interface Publishing {
     version: string | undefined,
   ): Promise<PublishReport>;
   startLive(storePath: string, experimentId: string, remote: RemoteSpec, onProblem: (problem: LablogWarning) => void): LivePublication;
+  /** The sweep routes of the server `remote`. */
+  sweeps(remote: RemoteSpec): Promise<RemoteSweepApi>;
 }
 
 /** The remote of publish options or createExperiment's `remote`, falling back to $LABLOG_REMOTE / $LABLOG_API_KEY. */

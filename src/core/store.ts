@@ -38,7 +38,8 @@ import { basename } from 'node:path';
 import type { LaunchOptions } from './run-options.js';
 import { GridLaunch, resolveGrid, type LaunchGridOptions } from './run-grid.js';
 import { Sweep, type SweepContext } from './sweep.js';
-import { sweepChanges, sweepRecordsFrom, type CreateSweepOptions } from './sweep-options.js';
+import { RemoteSweeps } from './remote-sweep.js';
+import { resumableSweep, sweepRecordsFrom, type CreateSweepOptions } from './sweep-options.js';
 import { MAX_SWEEP_EXPERIMENTS } from '../model/sweep.js';
 import type { RunRecord } from '../model/run.js';
 import { EnvVars } from './env-vars.js';
@@ -436,17 +437,7 @@ export class Store {
         .sweeps()
         .listSweeps(study.project)
         .find((s) => s.name === study.name);
-      if (existing !== undefined) {
-        const changes = sweepChanges(existing, sweep, sweep.sampler.seed);
-        if (changes.length > 0) {
-          throw new LablogError(
-            'INVALID_OPTION',
-            `createSweep: sweep '${study.name}' exists in project '${study.project}' and searches differently: ${changes.join('; ')}. Give it a new name to start another.`,
-            { option: 'loadIfExists', key: study.name },
-          );
-        }
-        return new Sweep(this.#sweepContext, existing);
-      }
+      if (existing !== undefined) return new Sweep(this.#sweepContext, resumableSweep('createSweep', existing, sweep));
     }
     return new Sweep(this.#sweepContext, this.#backend.sweeps().createSweep(study, sweep));
   }
@@ -512,6 +503,36 @@ export class Store {
         return experiment;
       },
     };
+  }
+
+  /**
+   * The sweeps of a team server (`remote` and `apiKey`, else $LABLOG_REMOTE and $LABLOG_API_KEY): create one
+   * there, or find one, and run its trials from here — `await (await store.remoteSweeps().get('mlp')).optimize(fn)`.
+   * Trials are assigned by the server (atomically, whatever the number of workers on any machines) and run
+   * as experiments of this store, published live to it.
+   */
+  remoteSweeps(options?: { remote?: string; apiKey?: string }): RemoteSweeps {
+    this.#assertOpen();
+    assertOptionsObject('remoteSweeps', options);
+    if (options) assertKnownOptions('remoteSweeps', options, ['remote', 'apiKey']);
+    const remote = resolveRemote('remoteSweeps', options?.remote, options?.apiKey);
+    if (remote === undefined) {
+      throw new LablogError('INVALID_OPTION', 'remoteSweeps: pass { remote, apiKey } or set LABLOG_REMOTE and LABLOG_API_KEY', {
+        option: 'remote',
+      });
+    }
+    if (this.#publishing === undefined) throw new LablogError('INVALID_OPTION', 'remote sweeps are not available for this store', {});
+    return new RemoteSweeps(this.#publishing.sweeps(remote), {
+      remote,
+      createExperiment: (options) => this.createExperiment(options),
+      launch: (options) => this.launch(options),
+      readMetric: (experimentId, metric) =>
+        this.#backend.readMetric(experimentId, metric) ?? {
+          steps: new Float64Array(0),
+          values: new Float64Array(0),
+          timestamps: new Float64Array(0),
+        },
+    });
   }
 
   /** A trial's experiment joins its sweep's study, which holds up to MAX_SWEEP_EXPERIMENTS (a plain study: MAX_STUDY_EXPERIMENTS). */

@@ -3,7 +3,7 @@
 import { isFinalRunStatus } from '../model/run.js';
 import type { MetricData } from '../model/series.js';
 import type { TrialOutcome } from '../model/sweep.js';
-import type { SweepStore } from '../store/sweep-store.js';
+import type { SweepPort } from './sweep-port.js';
 import type { LaunchOptions } from './run-options.js';
 import type { Run } from './run.js';
 import type { TrialRunner } from './sweep-worker.js';
@@ -13,9 +13,9 @@ export const LAUNCHED_TRIAL_POLL_MS = 250;
 
 /** What a launched trial needs from its store. */
 export interface LaunchedTrialContext {
-  readonly store: SweepStore;
+  readonly port: SweepPort;
   launch(options: LaunchOptions): Run;
-  /** Adds the run's experiment to the sweep's study. */
+  /** Adds the run's experiment to the sweep's study (a sweep on a team server: the server does, once it has the run). */
   joinStudy(sweepId: string, experimentId: string): void;
   /** The points of `metric` the experiment has logged so far (empty when none). */
   readMetric(experimentId: string, metric: string): MetricData;
@@ -25,10 +25,10 @@ export interface LaunchedTrialContext {
 export type TrialLaunch = Omit<LaunchOptions, 'params' | 'name' | 'project'>;
 
 export function commandRunner(context: LaunchedTrialContext, launch: TrialLaunch): TrialRunner {
-  const { store } = context;
+  const { port } = context;
   return async (sweep, trial, pruner) => {
     const run = context.launch({ ...launch, project: sweep.project, name: `${sweep.name}-${trial.number}`, params: { ...trial.params } });
-    store.setTrialExperiment(sweep.id, trial.number, run.id);
+    await port.setTrialExperiment(trial.number, run.id);
     context.joinStudy(sweep.id, run.id);
     let reported = -1;
     let ending: 'pruned' | 'stopped' | undefined;
@@ -40,10 +40,10 @@ export function commandRunner(context: LaunchedTrialContext, launch: TrialLaunch
         for (let i = 0; i < data.steps.length; i++) {
           const step = data.steps[i]!;
           if (step <= reported) continue;
-          store.reportTrial(sweep.id, trial.number, step, data.values[i]!, Date.now());
+          await port.report(trial.number, step, data.values[i]!);
           reported = step;
         }
-        const trials = store.trials(sweep.id);
+        const trials = await port.trials();
         const current = trials.find((t) => t.number === trial.number);
         if (current?.status === 'stopped') ending = 'stopped';
         else if (ending === undefined && current !== undefined && live && reported >= 0) {

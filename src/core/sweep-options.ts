@@ -155,3 +155,16 @@ export function sweepChanges(stored: SweepRecord, given: NewSweep, givenSeed: nu
   if (stored.maxTrials !== given.maxTrials) changes.push(`maxTrials changed from ${stored.maxTrials} to ${given.maxTrials}`);
   return changes;
 }
+
+/** The stored sweep to go on with when createSweep({ loadIfExists }) finds one of its name; INVALID_OPTION saying what changed otherwise. */
+export function resumableSweep(where: string, existing: SweepRecord, given: NewSweep): SweepRecord {
+  const changes = sweepChanges(existing, given, given.sampler.seed);
+  if (changes.length > 0) {
+    throw new LablogError(
+      'INVALID_OPTION',
+      `${where}: sweep '${existing.name}' exists in project '${existing.project}' and searches differently: ${changes.join('; ')}. Give it a new name to start another.`,
+      { option: 'loadIfExists', key: existing.name },
+    );
+  }
+  return existing;
+}

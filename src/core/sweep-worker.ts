@@ -1,14 +1,14 @@
-// Sweep worker: sweep.optimize() — asks the store for trials, runs the objective on each (at most `parallel` at once, each within its timeout), tells the outcome; resumable at any point.
+// Sweep worker: sweep.optimize() — asks the sweep's port (its store, or a team server) for trials, runs the objective on each (at most `parallel` at once, each within its timeout), tells the outcome; resumable at any point.
 
-import { LablogError, describeValue } from '../model/errors.js';
+import { describeValue } from '../model/errors.js';
 import type { SweepRecord, SweepStatus, TrialOutcome, TrialRecord } from '../model/sweep.js';
 import { HEARTBEAT_INTERVAL_MS, isTrialOrphaned, THIS_HOST } from './liveness.js';
 import type { Experiment } from './experiment.js';
 import { createPruner } from './pruner.js';
-import { createSampler } from './sampler.js';
 import { isPrunedResult, Trial, type PrunedResult } from './trial.js';
 import type { Pruner } from './pruner.js';
-import type { SweepStore } from '../store/sweep-store.js';
+import type { SweepPort } from './sweep-port.js';
+import type { TrialChannel } from './trial-channel.js';
 
 /** A trial's timeout in optimize() when none is given (as a run's). */
 export const DEFAULT_TRIAL_TIMEOUT_MS = 4 * 3_600_000;
@@ -38,28 +38,29 @@ export interface OptimizeResult {
 
 /** What the worker needs from the store around it. */
 export interface SweepWorkerContext {
-  readonly store: SweepStore;
+  readonly port: SweepPort;
+  /** Where an in-process trial reports (for the pruner). */
+  channel(): Promise<TrialChannel>;
   /** Creates (or, for a re-run, creates anew) the trial's experiment in the sweep's study, its params logged. */
   createTrialExperiment(sweep: SweepRecord, trial: TrialRecord): Experiment;
 }
 
 /** Marks running trials whose worker died as failed, and re-queues each once (a re-run is not re-queued again). */
-export function recoverOrphans(store: SweepStore, sweepId: string, now: number): number {
-  const trials = store.trials(sweepId);
+export async function recoverOrphans(port: SweepPort, now: number): Promise<number> {
+  const trials = await port.trials();
   const rerun = new Set(trials.filter((t) => t.retryOf !== null).map((t) => t.retryOf!));
   let recovered = 0;
   for (const trial of trials) {
     if (!isTrialOrphaned(trial, now)) continue;
     const worker = trial.worker!;
-    const ended = store.finishTrial(
-      sweepId,
-      trial.number,
-      { status: 'failed', value: null, error: `its worker (pid ${worker.pid} on ${worker.host}) died while it ran` },
-      now,
-    );
+    const ended = await port.finish(trial.number, {
+      status: 'failed',
+      value: null,
+      error: `its worker (pid ${worker.pid} on ${worker.host}) died while it ran`,
+    });
     if (!ended) continue;
     recovered++;
-    if (trial.retryOf === null && !rerun.has(trial.number)) store.requeueTrial(sweepId, trial.number, now);
+    if (trial.retryOf === null && !rerun.has(trial.number)) await port.requeue(trial.number);
   }
   return recovered;
 }
@@ -75,15 +76,17 @@ export type TrialRunner = (sweep: SweepRecord, trial: TrialRecord, pruner: Prune
 
 /** The runner of an in-process objective: the trial's experiment is created here and given to it, within the timeout. */
 export function objectiveRunner(context: SweepWorkerContext, objective: Objective, timeoutMs: number): TrialRunner {
-  const { store } = context;
+  const { port } = context;
   return async (sweep, trial, pruner) => {
     let experiment: Experiment | undefined;
     let timer: NodeJS.Timeout | undefined;
     let outcome: TrialOutcome;
+    let channel: TrialChannel | undefined;
     try {
       experiment = context.createTrialExperiment(sweep, trial);
-      store.setTrialExperiment(sweep.id, trial.number, experiment.id);
-      const handle = new Trial({ store, sweepId: sweep.id, pruner }, trial, experiment);
+      await port.setTrialExperiment(trial.number, experiment.id);
+      channel = await context.channel();
+      const handle = new Trial({ channel, pruner }, trial, experiment);
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new TrialTimeout()), timeoutMs);
         timer.unref();
@@ -106,6 +109,7 @@ export function objectiveRunner(context: SweepWorkerContext, objective: Objectiv
     } finally {
       clearTimeout(timer);
     }
+    await channel?.flush();
     if (experiment !== undefined)
       await experiment.close({ status: outcome.status === 'failed' ? 'failed' : 'completed' }).catch(() => undefined);
     return outcome;
@@ -114,20 +118,13 @@ export function objectiveRunner(context: SweepWorkerContext, objective: Objectiv
 
 /** Runs the sweep's trials until it is full, exhausted, stopped, or `trials` have run. */
 export async function optimizeSweep(
-  store: SweepStore,
-  sweepId: string,
+  port: SweepPort,
   runner: TrialRunner,
   options: { parallel: number; trials: number },
 ): Promise<OptimizeResult> {
-  const read = (): SweepRecord => {
-    const record = store.getSweep(sweepId);
-    if (record === undefined) throw new LablogError('SWEEP_NOT_FOUND', `no sweep with id ${sweepId}`, { id: sweepId });
-    return record;
-  };
-  const sweep = read();
-  const sampler = createSampler(sweep.sampler, sweep.space, sweep.goal, sweep.seed);
+  const sweep = await port.sweep();
   const pruner = createPruner(sweep.pruner, sweep.goal);
-  const recovered = recoverOrphans(store, sweepId, Date.now());
+  const recovered = await recoverOrphans(port, Date.now());
   const ran: Record<TrialOutcome['status'], number> = { completed: 0, pruned: 0, failed: 0, stopped: 0 };
   const worker = { host: THIS_HOST, pid: process.pid };
   let asked = 0;
@@ -136,11 +133,8 @@ export async function optimizeSweep(
 
   const runTrial = async (trial: TrialRecord): Promise<void> => {
     const heartbeat = setInterval(() => {
-      try {
-        store.heartbeat(sweepId, trial.number, Date.now());
-      } catch {
-        // A missed beat is only a later one: the trial goes on.
-      }
+      // A missed beat is only a later one: the trial goes on.
+      port.heartbeat(trial.number).catch(() => undefined);
     }, HEARTBEAT_INTERVAL_MS).unref();
     let outcome: TrialOutcome;
     try {
@@ -150,39 +144,48 @@ export async function optimizeSweep(
     } finally {
       clearInterval(heartbeat);
     }
-    const told = store.finishTrial(sweepId, trial.number, outcome, Date.now());
+    let told: boolean;
+    try {
+      told = await port.finish(trial.number, outcome);
+    } catch {
+      // The outcome could not be told (the server stayed away): the trial's worker is gone as far as the sweep knows.
+      told = false;
+    }
     ran[told ? outcome.status : 'stopped']++;
   };
 
-  while (ending === undefined) {
-    if (asked >= options.trials) {
-      ending = 'budget';
-      break;
+  try {
+    while (ending === undefined) {
+      if (asked >= options.trials) {
+        ending = 'budget';
+        break;
+      }
+      if (inFlight.size >= options.parallel) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const outcome = await port.ask(worker);
+      if (outcome.kind !== 'trial') {
+        ending = outcome.kind;
+        break;
+      }
+      asked++;
+      const running: Promise<void> = runTrial(outcome.trial).finally(() => inFlight.delete(running));
+      inFlight.add(running);
     }
-    if (inFlight.size >= options.parallel) {
-      await Promise.race(inFlight);
-      continue;
-    }
-    const outcome = store.askTrial(sweepId, worker, (trials, number) => sampler.sample(number, trials), Date.now());
-    if (outcome.kind !== 'trial') {
-      ending = outcome.kind;
-      break;
-    }
-    asked++;
-    const running: Promise<void> = runTrial(outcome.trial).finally(() => inFlight.delete(running));
-    inFlight.add(running);
+  } finally {
+    // An ask that failed (the server stayed away) ends the call, after the trials it gave have ended.
+    await Promise.allSettled(inFlight);
   }
-  await Promise.allSettled(inFlight);
 
   // The sweep ends when nothing is left to ask and no trial of any worker is still going.
-  const now = Date.now();
-  const current = read();
-  const open = store.trials(sweepId).some((t) => t.status === 'running' || t.status === 'pending');
+  const current = await port.sweep();
+  const trials = await port.trials();
+  const open = trials.some((t) => t.status === 'running' || t.status === 'pending');
   if ((ending === 'full' || ending === 'exhausted') && !open && (current.status === 'running' || current.status === 'created')) {
-    const trials = store.trials(sweepId);
     const anyCompleted = trials.some((t) => t.status === 'completed');
     const status: SweepStatus = ending === 'exhausted' ? 'no_more_trials' : anyCompleted ? 'finished' : 'failed';
-    store.setSweepStatus(sweepId, status, now);
+    await port.setStatus(status);
   }
-  return { status: read().status, ran, recovered };
+  return { status: (await port.sweep()).status, ran, recovered };
 }

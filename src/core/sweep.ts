@@ -2,7 +2,6 @@
 
 import { LablogError, describeValue } from '../model/errors.js';
 import {
-  FINAL_TRIAL_STATUSES,
   TRIAL_STATUSES,
   type SweepRecord,
   type SweepStatus,
@@ -16,6 +15,9 @@ import type { ParamImportance } from './param-importance.js';
 import { bestTrial, sweepHistory, sweepImportances, type BestTrial, type HistoryPoint } from './sweep-results.js';
 import { commandRunner, type LaunchedTrialContext, type TrialLaunch } from './sweep-launch.js';
 import { checkParallel } from './sweep-options.js';
+import { storeSweepPort } from './sweep-port.js';
+import { storeTrialChannel } from './trial-channel.js';
+import { assertRestartable, assertStoppable } from './trial-rules.js';
 import {
   DEFAULT_TRIAL_TIMEOUT_MS,
   MAX_TRIAL_TIMEOUT_MS,
@@ -29,8 +31,8 @@ import {
 
 export type { BestTrial, HistoryPoint } from './sweep-results.js';
 
-/** What a sweep handle needs from its store. */
-export interface SweepContext extends SweepWorkerContext, LaunchedTrialContext {
+/** What a sweep handle needs from its store (the worker's port is the store's, made per sweep). */
+export interface SweepContext extends Omit<SweepWorkerContext, 'port' | 'channel'>, Omit<LaunchedTrialContext, 'port'> {
   readonly store: SweepStore;
   study(id: string): Study;
 }
@@ -112,24 +114,14 @@ export class Sweep {
 
   /** Stops a pending or running trial: it ends 'stopped' (a running in-process objective sees it at its next shouldPrune). */
   stopTrial(number: number): TrialRecord {
-    const trial = this.#trial(number);
-    if ((FINAL_TRIAL_STATUSES as readonly string[]).includes(trial.status)) {
-      throw new LablogError('INVALID_OPTION', `stopTrial: trial ${number} has ended (${trial.status}); there is nothing to stop`, {
-        option: 'number',
-      });
-    }
+    assertStoppable(this.#trial(number));
     this.#context.store.finishTrial(this.id, number, { status: 'stopped', value: null, error: null }, Date.now());
     return this.#trial(number);
   }
 
   /** Runs an ended trial again with the same params, as a new pending trial (retryOf the old one); the next ask takes it. */
   restartTrial(number: number): TrialRecord {
-    const trial = this.#trial(number);
-    if (!(FINAL_TRIAL_STATUSES as readonly string[]).includes(trial.status)) {
-      throw new LablogError('INVALID_OPTION', `restartTrial: trial ${number} is ${trial.status}; only an ended trial can be restarted`, {
-        option: 'number',
-      });
-    }
+    assertRestartable(this.#trial(number));
     const now = Date.now();
     const record = this.record();
     // A sweep that had ended takes its trial again.
@@ -172,10 +164,10 @@ export class Sweep {
         { option: 'timeout', limit: MAX_TRIAL_TIMEOUT_MS, actual: typeof timeoutMs === 'number' ? timeoutMs : describeValue(timeoutMs) },
       );
     }
-    const result = await optimizeSweep(this.#context.store, this.id, objectiveRunner(this.#context, objective, timeoutMs), {
-      parallel,
-      trials,
-    });
+    const port = storeSweepPort(this.#context.store, this.id);
+    const channel = storeTrialChannel(this.#context.store, this.id);
+    const worker: SweepWorkerContext = { ...this.#context, port, channel: async () => channel };
+    const result = await optimizeSweep(port, objectiveRunner(worker, objective, timeoutMs), { parallel, trials });
     this.record();
     return result;
   }
@@ -194,7 +186,8 @@ export class Sweep {
     if (trials !== Infinity && (!Number.isSafeInteger(trials) || trials < 1)) {
       throw new LablogError('INVALID_OPTION', `run: trials must be a positive integer, got ${describeValue(trials)}`, { option: 'trials' });
     }
-    const result = await optimizeSweep(this.#context.store, this.id, commandRunner(this.#context, rest), { parallel, trials });
+    const port = storeSweepPort(this.#context.store, this.id);
+    const result = await optimizeSweep(port, commandRunner({ ...this.#context, port }, rest), { parallel, trials });
     this.record();
     return result;
   }

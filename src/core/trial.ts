@@ -4,7 +4,7 @@ import { MAX_TRIAL_REPORTS, type TrialParams, type TrialRecord } from '../model/
 import { LablogError, describeValue } from '../model/errors.js';
 import type { Experiment } from './experiment.js';
 import type { Pruner } from './pruner.js';
-import type { SweepStore } from '../store/sweep-store.js';
+import type { TrialChannel } from './trial-channel.js';
 
 /** What an objective returns for a trial its pruner stopped: `return trial.pruned()`. */
 export interface PrunedResult {
@@ -16,10 +16,9 @@ export function isPrunedResult(value: unknown): value is PrunedResult {
   return typeof value === 'object' && value !== null && (value as { pruned?: unknown }).pruned === true;
 }
 
-/** The store and pruner a trial reports to. */
+/** Where a trial reports, and its pruner. */
 export interface TrialContext {
-  readonly store: SweepStore;
-  readonly sweepId: string;
+  readonly channel: TrialChannel;
   readonly pruner: Pruner;
 }
 
@@ -59,7 +58,7 @@ export class Trial {
         actual: describeValue(value),
       });
     }
-    const status = this.#context.store.reportTrial(this.#context.sweepId, this.number, step, value, Date.now());
+    const status = this.#context.channel.report(this.number, step, value);
     const last = this.#record.reports[this.#record.reports.length - 1];
     // The same rule as the store's: a report is kept when its step is above the last one (and within the cap).
     const kept = status === 'running' && (last === undefined || step > last.step) && this.#record.reports.length < MAX_TRIAL_REPORTS;
@@ -76,10 +75,12 @@ export class Trial {
    */
   shouldPrune(step?: number, value?: number): boolean {
     if (step !== undefined && value !== undefined) this.report(step, value);
-    const others = this.#context.store.trials(this.#context.sweepId);
-    // The trial as stored now: a stop from another process shows here even without a report.
+    const others = this.#context.channel.trials();
+    // The trial as stored now: a stop from another process shows here even without a report (a status
+    // only moves on from 'running', so a remote copy read before the stop cannot undo it).
     const stored = others.find((t) => t.number === this.number);
-    if (stored !== undefined) this.#record = { ...this.#record, status: stored.status };
+    if (stored !== undefined && stored.status !== 'running' && stored.status !== 'pending')
+      this.#record = { ...this.#record, status: stored.status };
     if (this.stopped) return true;
     return this.#context.pruner.shouldPrune(this.#record, others);
   }

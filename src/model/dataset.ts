@@ -97,3 +97,29 @@ export function toDatasetRecord(input: unknown, loggedAt: number): DatasetRecord
     loggedAt,
   };
 }
+
+/** The key a dataset is unique by within an experiment: its role and name (NUL cannot occur in either). */
+export function datasetKey(dataset: { readonly role: string; readonly name: string }): string {
+  return `${dataset.role}\u0000${dataset.name}`;
+}
+
+/**
+ * The LIMIT_EXCEEDED error (naming MAX_DATASETS and the count there would be) when storing `incoming` beside an
+ * experiment's `existingKeys` (datasetKey of each stored dataset) would pass MAX_DATASETS; else the count there
+ * would be. A dataset of a key already stored (or repeated in `incoming`) replaces it and does not count twice.
+ * Only new keys can pass the limit: re-sending the datasets of an experiment already over it still works.
+ */
+export function tooManyDatasets(
+  experiment: string,
+  existingKeys: ReadonlySet<string>,
+  incoming: readonly { readonly role: string; readonly name: string }[],
+): number | LablogError {
+  const added = new Set(incoming.map(datasetKey).filter((key) => !existingKeys.has(key)));
+  const actual = existingKeys.size + added.size;
+  if (added.size === 0 || actual <= MAX_DATASETS) return actual;
+  return new LablogError(
+    'LIMIT_EXCEEDED',
+    `experiment ${experiment} would have ${actual} datasets (${existingKeys.size} stored, ${added.size} new); the limit is ${MAX_DATASETS} (MAX_DATASETS)`,
+    { experiment, limit: MAX_DATASETS, actual },
+  );
+}

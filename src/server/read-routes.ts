@@ -2,12 +2,12 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LablogError } from '../model/errors.js';
-import { EXPERIMENT_SORT_FIELDS, EXPERIMENT_STATUSES, type ExperimentStatus } from '../model/experiment.js';
+import { EXPERIMENT_SORT_FIELDS, EXPERIMENT_STATUSES } from '../model/experiment.js';
 import type { ApiKeyRecord, RemoteExperimentRecord, ServerBackend } from '../store/server-backend.js';
 import { datasetView, experimentView, metricView, paramsView, seriesView } from './json-views.js';
 import { checkTableArrays, loadArrow } from '../media/table.js';
 import { DEFAULT_LIMITS, type Limits } from '../model/limits.js';
-import { many, one, type Query } from './query-params.js';
+import { ORDERS, many, one, projectInScope, valueIn, valuesIn, type Query } from './query-params.js';
 import {
   DEFAULT_TABLE_PAGE_COLUMNS,
   DEFAULT_TABLE_PAGE_ROWS,
@@ -92,40 +92,21 @@ export async function visibleExperiment(backend: ServerBackend, request: Fastify
 export function registerReadRoutes(app: FastifyInstance, backend: ServerBackend, limits: Limits = DEFAULT_LIMITS): void {
   app.get('/api/v1/experiments', async (request) => {
     const query = request.query as Query;
-    const project = one(query, 'project');
     const scope = request.apiKey.projects;
-    if (project !== undefined && !scope.includes(project)) {
-      throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
-    }
-    const status = many(query, 'status');
-    for (const s of status) {
-      if (!(EXPERIMENT_STATUSES as readonly string[]).includes(s)) {
-        throw new LablogError('INVALID_OPTION', `status must be one of ${EXPERIMENT_STATUSES.join(', ')}, got '${s}'`, {
-          field: 'status',
-          actual: s,
-        });
-      }
-    }
-    const sort = one(query, 'sort') ?? 'created_at';
-    if (!(EXPERIMENT_SORT_FIELDS as readonly string[]).includes(sort)) {
-      throw new LablogError('INVALID_OPTION', `sort must be one of ${EXPERIMENT_SORT_FIELDS.join(', ')}, got '${sort}'`, {
-        field: 'sort',
-        actual: sort,
-      });
-    }
-    const order = one(query, 'order') ?? 'desc';
-    if (order !== 'asc' && order !== 'desc')
-      throw new LablogError('INVALID_OPTION', `order must be asc or desc, got '${order}'`, { field: 'order' });
+    const project = projectInScope(query, scope);
+    const status = valuesIn(query, 'status', EXPERIMENT_STATUSES);
+    const sort = valueIn(query, 'sort', EXPERIMENT_SORT_FIELDS) ?? 'created_at';
+    const order = valueIn(query, 'order', ORDERS) ?? 'desc';
     const filter = {
       ...(project !== undefined ? { project } : {}),
       projects: scope,
-      status: status as ExperimentStatus[],
+      status,
       tags: many(query, 'tags'),
     };
     const limit = integer(query, 'limit', DEFAULT_PAGE, MAX_PAGE);
     const offset = integer(query, 'offset', 0, Number.MAX_SAFE_INTEGER);
     const [records, total] = await Promise.all([
-      backend.listExperiments({ ...filter, limit, offset, sort: sort as (typeof EXPERIMENT_SORT_FIELDS)[number], order }),
+      backend.listExperiments({ ...filter, limit, offset, sort, order }),
       backend.countExperiments(filter),
     ]);
     return { experiments: records.map(experimentView), total, limit, offset };

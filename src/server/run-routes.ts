@@ -2,9 +2,9 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LablogError } from '../model/errors.js';
-import { LOG_STREAMS, RUN_STATUSES, type LogQuery, type LogStream, type RunRecord, type RunStatus } from '../model/run.js';
+import { LOG_STREAMS, RUN_STATUSES, type LogQuery, type LogStream, type RunRecord } from '../model/run.js';
 import type { ServerBackend } from '../store/server-backend.js';
-import { many, one, type Query } from './query-params.js';
+import { one, projectInScope, valuesIn, type Query } from './query-params.js';
 
 /** Runs one list answer holds when the request names no `limit`, and at most. */
 export const DEFAULT_RUN_PAGE = 50;
@@ -41,22 +41,11 @@ export function registerRunRoutes(app: FastifyInstance, backend: ServerBackend):
 
   app.get('/api/v1/runs', async (request) => {
     const query = request.query as Query;
-    const project = one(query, 'project');
     const scope = request.apiKey.projects;
-    if (project !== undefined && !scope.includes(project)) {
-      throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
-    }
-    const status = many(query, 'status');
-    for (const s of status) {
-      if (!(RUN_STATUSES as readonly string[]).includes(s)) {
-        throw new LablogError('INVALID_OPTION', `status must be one of ${RUN_STATUSES.join(', ')}, got '${s.slice(0, 40)}'`, {
-          field: 'status',
-          actual: s.slice(0, 40),
-        });
-      }
-    }
+    const project = projectInScope(query, scope);
+    const status = valuesIn(query, 'status', RUN_STATUSES);
     const limit = integer(query, 'limit', MAX_RUN_PAGE) ?? DEFAULT_RUN_PAGE;
-    const filter = { status: status as RunStatus[], limit };
+    const filter = { status, limit };
     // Each project of the scope, newest first, merged: at most `limit` per project are read.
     const lists = await Promise.all((project !== undefined ? [project] : scope).map((p) => runs.listRuns({ ...filter, project: p })));
     const merged = lists

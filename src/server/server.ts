@@ -15,6 +15,7 @@ import { registerEnvRoutes } from './env-routes.js';
 import type { SecretBox } from '../core/secret-box.js';
 import { registerRunRoutes } from './run-routes.js';
 import { registerRunPublishRoutes } from './run-publish-routes.js';
+import { registerSweepTrialRoutes } from './sweep-trial-routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
@@ -186,6 +187,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerEnvRoutes(app, backend, options.secrets);
   registerRunRoutes(app, backend);
   registerRunPublishRoutes(app, backend);
+  registerSweepTrialRoutes(app, backend);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });
   if (!local) {
     registerSessionRoutes(app, keys, sessions);

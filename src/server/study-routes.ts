@@ -35,14 +35,12 @@ import {
   STUDY_STATUSES,
   studyPageProblem,
   type StudyRecord,
-  type StudySortField,
-  type StudyStatus,
 } from '../model/study.js';
 import { findByIdOrName } from '../model/ids.js';
 import type { ServerBackend } from '../store/server-backend.js';
 import { visibleExperiment } from './read-routes.js';
 import { assertStudyId, assertWritable, publishStudy } from './study-publish.js';
-import { UUID, many, one, type Query } from './query-params.js';
+import { ORDERS, UUID, many, one, projectInScope, valueIn, type Query } from './query-params.js';
 
 const EXPORT_CONTENT_TYPES: Record<string, string> = {
   csv: 'text/csv',
@@ -119,19 +117,10 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
 
   app.get('/api/v1/studies', async (request) => {
     const query = request.query as Query;
-    const project = one(query, 'project');
-    if (project !== undefined && !request.apiKey.projects.includes(project)) {
-      throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
-    }
-    const status = one(query, 'status');
-    if (status !== undefined && !(STUDY_STATUSES as readonly string[]).includes(status)) {
-      throw new LablogError('INVALID_OPTION', `status must be one of ${STUDY_STATUSES.join(', ')}`, { field: 'status' });
-    }
-    const sort = one(query, 'sort') ?? 'created_at';
-    if (!(STUDY_SORT_FIELDS as readonly string[]).includes(sort))
-      throw new LablogError('INVALID_OPTION', `sort must be one of ${STUDY_SORT_FIELDS.join(', ')}`, { field: 'sort' });
-    const order = one(query, 'order') ?? 'desc';
-    if (order !== 'asc' && order !== 'desc') throw new LablogError('INVALID_OPTION', 'order must be asc or desc', { field: 'order' });
+    const project = projectInScope(query, request.apiKey.projects);
+    const status = valueIn(query, 'status', STUDY_STATUSES);
+    const sort = valueIn(query, 'sort', STUDY_SORT_FIELDS) ?? 'created_at';
+    const order = valueIn(query, 'order', ORDERS) ?? 'desc';
     const limit = Number(one(query, 'limit') ?? DEFAULT_STUDY_PAGE);
     const offset = Number(one(query, 'offset') ?? 0);
     const pageProblem = studyPageProblem(limit, offset);
@@ -141,11 +130,11 @@ export function registerStudyRoutes(app: FastifyInstance, backend: ServerBackend
     const filter = {
       ...(project !== undefined ? { project } : {}),
       projects: request.apiKey.projects,
-      ...(status !== undefined ? { status: status as StudyStatus } : {}),
+      ...(status !== undefined ? { status } : {}),
       tags: many(query, 'tags'),
     };
     const [list, total] = await Promise.all([
-      studies().listStudies({ ...filter, limit, offset, sort: sort as StudySortField, order }),
+      studies().listStudies({ ...filter, limit, offset, sort, order }),
       studies().countStudies(filter),
     ]);
     return { studies: list, total, limit, offset };

@@ -29,13 +29,15 @@ export interface SweepStore {
    * trials (re-runs not counted) exist or the sweep is not 'created'/'running' — numbers the next trial and
    * gives it the params `propose` chooses from every trial so far (null: nothing left). The sweep becomes
    * 'running'. No trial is given twice, whatever the number of workers. `propose` sees every trial with a
-   * pruned one's last report only (what samplers rank by).
+   * pruned one's last report only (what samplers rank by). `token` makes the ask idempotent: an ask with the
+   * token of an earlier one gets that ask's trial again (a worker whose answer was lost asks again with it).
    */
   askTrial(
     sweepId: string,
     worker: TrialWorker,
     propose: (trials: readonly TrialView[], number: number) => TrialParams | null,
     now: number,
+    token?: string,
   ): AskOutcome;
   setTrialExperiment(sweepId: string, number: number, experimentId: string): void;
   /**

@@ -26,6 +26,7 @@ import type { EnvStore } from '../../src/store/env-store.js';
 import type { RunIngest } from '../../src/store/run-ingest.js';
 import type { RunLedger } from '../../src/store/run-ledger.js';
 import type { StudyStore } from '../../src/store/study-store.js';
+import type { ServerSweepStore, SweepStore } from '../../src/store/sweep-store.js';
 import type { UiQueries } from '../../src/store/ui-queries.js';
 import { freshDatabase } from './postgres.js';
 
@@ -45,6 +46,7 @@ export const CAPABILITIES = [
   'env',
   'runIngest',
   'runLedger',
+  'sweeps',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -93,6 +95,12 @@ export interface ContractBackend {
   readonly env?: Async<EnvStore>;
   readonly runIngest?: Async<RunIngest>;
   readonly runLedger?: Async<RunLedger>;
+  readonly sweeps?: Async<SweepStore>;
+  /**
+   * A server store of its own (its own connections: another server process) on the same database, for
+   * what several processes do at once; absent on the embedded store.
+   */
+  readonly peer?: () => Promise<{ readonly sweeps: ServerSweepStore; close(): Promise<void> }>;
   /** Stores an experiment with its data (the store's own way: a write batch, or a publish); returns its id. */
   seed(seed: Seed): Promise<string>;
   close(): Promise<void>;
@@ -131,6 +139,7 @@ export function openEmbedded(): ContractBackend {
     runs: asAsync<RunStore>(store.runs()),
     env: asAsync<EnvStore>(store.env()),
     runLedger: asAsync<RunLedger>(source),
+    sweeps: asAsync<SweepStore>(store.sweeps()),
     async seed(seed) {
       const id = randomUUID();
       store.createExperiment(
@@ -175,6 +184,7 @@ function serverBackend(
   label: string,
   driver: 'sqlite' | 'postgres',
   backend: ServerBackend,
+  reopen: () => Promise<ServerBackend>,
   cleanup: () => Promise<void>,
 ): ContractBackend {
   return {
@@ -191,6 +201,11 @@ function serverBackend(
     env: backend.env(),
     runs: backend.runs(),
     runIngest: backend.runIngest(),
+    sweeps: backend.sweeps(),
+    async peer() {
+      const other = await reopen();
+      return { sweeps: other.sweeps(), close: () => other.close() };
+    },
     async seed(seed) {
       const id = randomUUID();
       const now = seed.createdAt;
@@ -270,15 +285,28 @@ function serverBackend(
 /** The SQLite server store (what `lablog server` and `lablog ui` use by default). */
 export async function openSqliteServer(): Promise<ContractBackend> {
   const dir = mkdtempSync(join(tmpdir(), 'lablog-contract-server-'));
-  const backend = await openServerBackend(join(dir, 'server.db'));
-  return serverBackend('SQLite server store', 'sqlite', backend, async () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'server.db');
+  const backend = await openServerBackend(file);
+  return serverBackend(
+    'SQLite server store',
+    'sqlite',
+    backend,
+    () => openServerBackend(file),
+    async () => rmSync(dir, { recursive: true, force: true }),
+  );
 }
 
 /** The PostgreSQL server store, in a fresh database of the server at `baseUrl`. */
 export async function openPostgres(baseUrl: string): Promise<ContractBackend> {
   const database = await freshDatabase(baseUrl);
   const backend = await openServerBackend(database.url);
-  return serverBackend('PostgreSQL server store', 'postgres', backend, () => database.drop());
+  return serverBackend(
+    'PostgreSQL server store',
+    'postgres',
+    backend,
+    () => openServerBackend(database.url),
+    () => database.drop(),
+  );
 }
 
 /** The fields every store's experiment record has, whatever else a server's adds. */

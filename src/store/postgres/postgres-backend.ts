@@ -42,7 +42,7 @@ import { PostgresRunIngest } from './postgres-run-ingest.js';
 import type { ServerRunStore } from '../run-store.js';
 import type { ServerRunIngest } from '../run-ingest.js';
 import type { ServerSweepStore } from '../sweep-store.js';
-import { LablogError } from '../../model/errors.js';
+import { PostgresSweepStore } from './postgres-sweep-store.js';
 import { truncate } from './postgres-truncate.js';
 import { PostgresUiQueries } from './postgres-ui-queries.js';
 
@@ -58,6 +58,7 @@ export class PostgresBackend implements ServerBackend {
   readonly #env: PostgresEnvStore;
   readonly #runs: PostgresRunStore;
   readonly #runIngest: PostgresRunIngest;
+  readonly #sweeps: PostgresSweepStore;
 
   private constructor(pool: PgPool) {
     this.#pool = pool;
@@ -71,6 +72,7 @@ export class PostgresBackend implements ServerBackend {
     this.#env = new PostgresEnvStore(pool);
     this.#runs = new PostgresRunStore(pool);
     this.#runIngest = new PostgresRunIngest(pool);
+    this.#sweeps = new PostgresSweepStore(pool);
   }
 
   /** Connects to the database at `url` and brings its schema up to date. */
@@ -275,28 +277,8 @@ export class PostgresBackend implements ServerBackend {
     return this.#runs;
   }
 
-  /** Sweeps are not stored on PostgreSQL yet: every call rejects with STORAGE_ERROR saying so. */
   sweeps(): ServerSweepStore {
-    const refuse = async (): Promise<never> => {
-      throw new LablogError('STORAGE_ERROR', `sweeps are not stored on a PostgreSQL server yet (${this.location})`, {
-        driver: 'postgres',
-        driverCode: null,
-        location: this.location,
-      });
-    };
-    return {
-      createSweep: refuse,
-      getSweep: refuse,
-      listSweeps: refuse,
-      setSweepStatus: refuse,
-      trials: refuse,
-      askTrial: refuse,
-      setTrialExperiment: refuse,
-      reportTrial: refuse,
-      heartbeat: refuse,
-      finishTrial: refuse,
-      requeueTrial: refuse,
-    };
+    return this.#sweeps;
   }
 
   runIngest(): ServerRunIngest {

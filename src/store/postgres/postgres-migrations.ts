@@ -341,6 +341,70 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    description: 'sweeps: search spaces, samplers and pruners beside their studies, and their trials',
+    // As the SQLite store's version 11. Space, sampler, pruner and params are json, not jsonb: json keeps the
+    // text as written, key order included (the order a sampler walks a space's params in), like SQLite's TEXT.
+    // IF NOT EXISTS throughout: replaying it (a version set back) changes nothing.
+    sql: `
+      -- A sweep is a study (same id) that asks a sampler for its experiments' params.
+      CREATE TABLE IF NOT EXISTS sweeps (
+        study_id   text COLLATE "C" PRIMARY KEY REFERENCES studies (id) ON DELETE CASCADE,
+        metric     text COLLATE "C" NOT NULL,
+        goal       text COLLATE "C" NOT NULL,
+        space      json NOT NULL,
+        sampler    json NOT NULL,
+        pruner     json NOT NULL,
+        seed       bigint NOT NULL,
+        max_trials integer NOT NULL,
+        parallel   integer NOT NULL,
+        status     text COLLATE "C" NOT NULL,
+        created_at double precision NOT NULL,
+        updated_at double precision NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS sweeps_created ON sweeps (created_at, study_id);
+
+      -- A trial: its params, status and value; retry_of: the trial it re-runs with the same params.
+      -- report_count, last_step and last_value: of its reports, kept beside (a report is appended without reading
+      -- them; a sampler ranks pruned trials by their last report).
+      CREATE TABLE IF NOT EXISTS sweep_trials (
+        sweep_id      text COLLATE "C" NOT NULL REFERENCES sweeps (study_id) ON DELETE CASCADE,
+        number        integer NOT NULL,
+        status        text COLLATE "C" NOT NULL,
+        params        json NOT NULL,
+        value         double precision,
+        experiment_id text COLLATE "C" REFERENCES experiments (id) ON DELETE SET NULL,
+        retry_of      integer,
+        error         text,
+        worker_host   text,
+        worker_pid    bigint,
+        heartbeat_at  double precision,
+        created_at    double precision NOT NULL,
+        started_at    double precision,
+        completed_at  double precision,
+        report_count  integer NOT NULL DEFAULT 0,
+        last_step     bigint,
+        last_value    double precision,
+        -- The token of the ask that gave it: an ask sent again with it gets this trial.
+        ask_token     text COLLATE "C",
+        PRIMARY KEY (sweep_id, number)
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS sweep_trials_ask_token ON sweep_trials (sweep_id, ask_token) WHERE ask_token IS NOT NULL;
+      -- Deleting an experiment clears the trials that name it (ON DELETE SET NULL) without scanning them all.
+      CREATE INDEX IF NOT EXISTS sweep_trials_experiment ON sweep_trials (experiment_id) WHERE experiment_id IS NOT NULL;
+
+      -- A trial's intermediate values, for its sweep's pruner (double precision holds ±Infinity; NULL is NaN, as in SQLite).
+      CREATE TABLE IF NOT EXISTS sweep_trial_reports (
+        sweep_id text COLLATE "C" NOT NULL,
+        number   integer NOT NULL,
+        step     bigint NOT NULL,
+        value    double precision,
+        PRIMARY KEY (sweep_id, number, step),
+        FOREIGN KEY (sweep_id, number) REFERENCES sweep_trials (sweep_id, number) ON DELETE CASCADE
+      );
+    `,
+  },
 ];
 
 /** pg_advisory_xact_lock key serializing migrations across server processes ('lablog' in ASCII). */

@@ -2,6 +2,7 @@
 
 import { LablogError } from '../../model/errors.js';
 import type { Limits } from '../../model/limits.js';
+import { datasetKey, tooManyDatasets } from '../../model/dataset.js';
 import { dedupedName, MAX_NAME_ATTEMPTS } from '../../model/experiment-names.js';
 import type { PublishedExperiment, RemoteExperimentRecord } from '../server-backend.js';
 import { EXPERIMENT_COLUMNS, experimentRecord, type ExperimentRow } from './experiment-rows.js';
@@ -79,7 +80,11 @@ async function insertExperiment(db: PgQuery, e: PublishedExperiment, limits: Lim
   }
 }
 
-/** Stores the published progress (when sent) and upserts each dataset by (role, name). */
+/**
+ * Stores the published progress (when sent) and upserts each dataset by (role, name); fails LIMIT_EXCEEDED (the
+ * transaction rolls back) when new keys would pass MAX_DATASETS. The caller holds the experiment's row lock, so
+ * no other publication of it adds datasets between the count and the insert.
+ */
 async function upsertJobDetail(db: PgQuery, e: PublishedExperiment): Promise<void> {
   if (e.progress) {
     await db.query('UPDATE experiments SET progress = $2, phase = $3, progress_at = $4 WHERE id = $1', [
@@ -90,8 +95,13 @@ async function upsertJobDetail(db: PgQuery, e: PublishedExperiment): Promise<voi
     ]);
   }
   if (!e.datasets || e.datasets.length === 0) return;
+  const stored = await db.query<{ role: string; name: string }>('SELECT role, name FROM experiment_datasets WHERE experiment_id = $1', [
+    e.id,
+  ]);
+  const count = tooManyDatasets(e.id, new Set(stored.rows.map(datasetKey)), e.datasets);
+  if (count instanceof LablogError) throw count;
   // One statement cannot update a row twice: the last of duplicate (role, name) wins.
-  const datasets = [...new Map(e.datasets.map((d) => [`${d.role}\u0000${d.name}`, d] as const)).values()];
+  const datasets = [...new Map(e.datasets.map((d) => [datasetKey(d), d] as const)).values()];
   await db.query(
     `INSERT INTO experiment_datasets (experiment_id, role, name, dataset_id, uri, digest, rows, logged_at)
      SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::double precision[])

@@ -70,6 +70,41 @@ function nameTaken(name: string, project: string, details: Record<string, unknow
 }
 
 /**
+ * The statement inserting a study: it returns no row when the name is taken in the project (then
+ * studyNameTaken), and fails on a taken id (a constraint of the driver: STORAGE_ERROR), as in SQLite.
+ * createSweep runs it inside its own transaction.
+ */
+export function studyInsert(r: StudyRecord): [text: string, values: unknown[]] {
+  // DO NOTHING only on the name: a taken id still fails.
+  return [
+    `INSERT INTO studies (${STUDY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+     ON CONFLICT (project, name) DO NOTHING RETURNING id`,
+    [
+      r.id,
+      r.project,
+      r.name,
+      r.description,
+      r.hypothesis,
+      jsonParam(r.tags),
+      jsonParam(r.metadata),
+      jsonParam(r.baseline),
+      jsonParam(r.template),
+      r.status,
+      r.conclusion,
+      r.archiveReason,
+      r.preserveArtifacts,
+      f8(r.createdAt),
+      f8(r.updatedAt),
+    ],
+  ];
+}
+
+/** INVALID_NAME for a study whose name its project already has. */
+export function studyNameTaken(r: StudyRecord): LablogError {
+  return nameTaken(r.name, r.project, { key: r.name, project: r.project });
+}
+
+/**
  * The studies of a PostgreSQL store, with the SQLite store's rules and errors (sqlite-study-backend.ts).
  * Writers of one study take turns on its row (SELECT … FOR UPDATE); the primary key of study_experiments
  * keeps an experiment in one study at most, whoever adds it at the same time.
@@ -82,30 +117,8 @@ export class PostgresStudyBackend implements ServerStudyBackend {
   }
 
   async createStudy(r: StudyRecord): Promise<void> {
-    // DO NOTHING only on the name: a taken id still fails (STORAGE_ERROR), as in SQLite.
-    const rows = await this.#store.query(
-      'creating a study',
-      `INSERT INTO studies (${STUDY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (project, name) DO NOTHING RETURNING id`,
-      [
-        r.id,
-        r.project,
-        r.name,
-        r.description,
-        r.hypothesis,
-        jsonParam(r.tags),
-        jsonParam(r.metadata),
-        jsonParam(r.baseline),
-        jsonParam(r.template),
-        r.status,
-        r.conclusion,
-        r.archiveReason,
-        r.preserveArtifacts,
-        f8(r.createdAt),
-        f8(r.updatedAt),
-      ],
-    );
-    if (rows.length === 0) throw nameTaken(r.name, r.project, { key: r.name, project: r.project });
+    const rows = await this.#store.query('creating a study', ...studyInsert(r));
+    if (rows.length === 0) throw studyNameTaken(r);
   }
 
   async getStudy(id: string): Promise<StudyRecord | undefined> {

@@ -447,6 +447,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 12,
+    description: 'sweeps: the token of the ask that gave a trial, so an ask sent again gets the same trial',
+    // Added only when missing, and IF NOT EXISTS below: a store whose user_version was set back replays this.
+    addColumns: [{ table: 'sweep_trials', column: 'ask_token', definition: 'TEXT' }],
+    sql: `
+      CREATE UNIQUE INDEX IF NOT EXISTS sweep_trials_ask_token ON sweep_trials (sweep_id, ask_token) WHERE ask_token IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);

@@ -1,7 +1,7 @@
 // SQLite server store: the ServerBackend over a lablog SQLite file (the `lablog server` default).
 
 import { LablogError } from '../../model/errors.js';
-import type { DatasetRecord } from '../../model/dataset.js';
+import { datasetKey, tooManyDatasets, type DatasetRecord } from '../../model/dataset.js';
 import type { Limits } from '../../model/limits.js';
 import type { ParamRecord } from '../../model/experiment.js';
 import type { MetricData, PlotPoint, SeriesKind, SeriesRecord } from '../../model/series.js';
@@ -47,6 +47,9 @@ interface Row extends ExperimentRow {
   version: string | null;
   published_at: number | null;
 }
+
+/** The key columns of an experiment_datasets row. */
+type DatasetKeyRow = { role: string; name: string };
 
 const KEY_COLUMNS = 'k.id, k.hash, k.projects, k.name, k.created_at, k.last_used_at, k.revoked_at';
 
@@ -121,6 +124,11 @@ export class SqliteServerBackend implements ServerBackend {
          ON CONFLICT (experiment_id, key) DO UPDATE SET type = excluded.type, value = excluded.value`,
       );
       for (const p of e.params) upsertParam.run(e.id, p.key, p.type, p.value);
+      if (e.datasets && e.datasets.length > 0) {
+        const stored = db.prepare('SELECT role, name FROM experiment_datasets WHERE experiment_id = ?').all(e.id) as DatasetKeyRow[];
+        const count = tooManyDatasets(e.id, new Set(stored.map(datasetKey)), e.datasets);
+        if (count instanceof LablogError) throw count; // the transaction rolls back: nothing of this publication stays
+      }
       this.#store.applyUnlocked({
         experimentId: e.id,
         params: [],
@@ -575,7 +583,7 @@ export class SqliteServerBackend implements ServerBackend {
       listSweeps: async (project) => sweeps.listSweeps(project),
       setSweepStatus: async (id, status, now) => sweeps.setSweepStatus(id, status, now),
       trials: async (sweepId) => sweeps.trials(sweepId),
-      askTrial: async (sweepId, worker, propose, now) => sweeps.askTrial(sweepId, worker, propose, now),
+      askTrial: async (sweepId, worker, propose, now, token) => sweeps.askTrial(sweepId, worker, propose, now, token),
       setTrialExperiment: async (sweepId, number, experimentId) => sweeps.setTrialExperiment(sweepId, number, experimentId),
       reportTrial: async (sweepId, number, step, value, now) => sweeps.reportTrial(sweepId, number, step, value, now),
       heartbeat: async (sweepId, number, now) => sweeps.heartbeat(sweepId, number, now),

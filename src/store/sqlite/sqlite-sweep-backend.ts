@@ -233,20 +233,27 @@ export class SqliteSweepBackend implements SweepStore {
     worker: TrialWorker,
     propose: (trials: readonly TrialView[], number: number) => TrialParams | null,
     now: number,
+    token?: string,
   ): AskOutcome {
     return this.#store.transaction('asking for a trial', () => {
       const sweep = this.#sweep(sweepId);
       if (sweep === undefined) throw new LablogError('SWEEP_NOT_FOUND', `no sweep with id ${sweepId}`, { id: sweepId });
+      if (token !== undefined) {
+        const earlier = this.#prepare('SELECT number FROM sweep_trials WHERE sweep_id = ? AND ask_token = ?')
+          .pluck()
+          .get(sweepId, token) as number | undefined;
+        if (earlier !== undefined) return { kind: 'trial', trial: this.#trial(sweepId, earlier)! };
+      }
       if (sweep.status !== 'created' && sweep.status !== 'running') return { kind: 'closed', status: sweep.status };
       const start = this.#prepare(
-        `UPDATE sweep_trials SET status = 'running', worker_host = ?, worker_pid = ?, heartbeat_at = ?, started_at = ?
+        `UPDATE sweep_trials SET status = 'running', worker_host = ?, worker_pid = ?, heartbeat_at = ?, started_at = ?, ask_token = ?
          WHERE sweep_id = ? AND number = ?`,
       );
       const pending = this.#prepare("SELECT number FROM sweep_trials WHERE sweep_id = ? AND status = 'pending' ORDER BY number LIMIT 1")
         .pluck()
         .get(sweepId) as number | undefined;
       if (pending !== undefined) {
-        start.run(worker.host, worker.pid, now, now, sweepId, pending);
+        start.run(worker.host, worker.pid, now, now, token ?? null, sweepId, pending);
         this.#markRunning(sweep, now);
         return { kind: 'trial', trial: this.#trial(sweepId, pending)! };
       }
@@ -259,9 +266,9 @@ export class SqliteSweepBackend implements SweepStore {
       const params = propose(trials, number);
       if (params === null) return { kind: 'exhausted' };
       this.#prepare(
-        `INSERT INTO sweep_trials (sweep_id, number, status, params, worker_host, worker_pid, heartbeat_at, created_at, started_at)
-           VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
-      ).run(sweepId, number, JSON.stringify(params), worker.host, worker.pid, now, now, now);
+        `INSERT INTO sweep_trials (sweep_id, number, status, params, worker_host, worker_pid, heartbeat_at, created_at, started_at, ask_token)
+           VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(sweepId, number, JSON.stringify(params), worker.host, worker.pid, now, now, now, token ?? null);
       this.#markRunning(sweep, now);
       return { kind: 'trial', trial: this.#trial(sweepId, number)! };
     });
