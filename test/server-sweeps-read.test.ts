@@ -131,6 +131,9 @@ describe.each(SERVER_DATABASES)('sweep read routes on $kind', ({ create }) => {
     expect(bad.status).toBe(400);
     expect(bad.data).toMatchObject({ error: 'INVALID_OPTION', details: { field: 'status', actual: 'finished' } });
     expect(bad.data.message).toContain("got 'finished'");
+    // A long value is quoted cut short, as on every list.
+    const long = await api(server, key, 'GET', `/api/v1/sweeps/${id}/trials?status=${'x'.repeat(10_000)}`);
+    expect(long.data.details).toEqual({ field: 'status', actual: `${'x'.repeat(40)}…` });
 
     // Another project's key: 404 SWEEP_NOT_FOUND on every route, the same answer as for a sweep that does not exist.
     const missing = crypto.randomUUID();

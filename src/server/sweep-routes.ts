@@ -3,30 +3,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bestTrial, sweepHistory, sweepImportances } from '../core/sweep-results.js';
 import { LablogError } from '../model/errors.js';
-import { TRIAL_STATUSES, type SweepRecord, type TrialRecord, type TrialStatus } from '../model/sweep.js';
+import { TRIAL_STATUSES, type SweepRecord, type TrialRecord } from '../model/sweep.js';
 import type { ServerBackend } from '../store/server-backend.js';
 import { MAX_SWEEPS_LISTED, type SweepDetail, type SweepList, type SweepTrials, type TrialSummary } from '../ui/ui-api.js';
-import { UUID, many, one, type Query } from './query-params.js';
+import { UUID, projectInScope, valuesIn, type Query } from './query-params.js';
 
 /** A trial without its intermediate values: their count and the last one. */
 export function trialSummary(trial: TrialRecord): TrialSummary {
   const { reports, ...rest } = trial;
   return { ...rest, reportCount: reports.length, lastReport: reports[reports.length - 1] ?? null };
-}
-
-/** The statuses of the `status` query parameter (repeated or comma-separated); undefined when none is given. */
-function statusesOf(query: Query): TrialStatus[] | undefined {
-  const given = many(query, 'status');
-  if (given.length === 0) return undefined;
-  for (const status of given) {
-    if (!(TRIAL_STATUSES as readonly string[]).includes(status)) {
-      throw new LablogError('INVALID_OPTION', `status must be one of ${TRIAL_STATUSES.join(', ')}, got '${status}'`, {
-        field: 'status',
-        actual: status,
-      });
-    }
-  }
-  return given as TrialStatus[];
 }
 
 export function registerSweepRoutes(app: FastifyInstance, backend: ServerBackend): void {
@@ -42,10 +27,7 @@ export function registerSweepRoutes(app: FastifyInstance, backend: ServerBackend
   }
 
   app.get('/api/v1/sweeps', async (request): Promise<SweepList> => {
-    const project = one(request.query as Query, 'project');
-    if (project !== undefined && !request.apiKey.projects.includes(project)) {
-      throw new LablogError('FORBIDDEN', `this API key cannot read project '${project}'`, { project });
-    }
+    const project = projectInScope(request.query as Query, request.apiKey.projects);
     const projects = project !== undefined ? [project] : request.apiKey.projects;
     const lists = await Promise.all(projects.map((p) => sweeps().listSweeps(p)));
     const all = lists.flat().sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
@@ -66,9 +48,9 @@ export function registerSweepRoutes(app: FastifyInstance, backend: ServerBackend
 
   app.get<{ Params: { id: string } }>('/api/v1/sweeps/:id/trials', async (request): Promise<SweepTrials> => {
     // The query is checked before the sweep is looked up: a bad status is the same answer for any id.
-    const wanted = statusesOf(request.query as Query);
+    const wanted = valuesIn(request.query as Query, 'status', TRIAL_STATUSES);
     const sweep = await visibleSweep(request, request.params.id);
     const trials = await sweeps().trials(sweep.id);
-    return { trials: (wanted === undefined ? trials : trials.filter((t) => wanted.includes(t.status))).map(trialSummary) };
+    return { trials: (wanted.length === 0 ? trials : trials.filter((t) => wanted.includes(t.status))).map(trialSummary) };
   });
 }

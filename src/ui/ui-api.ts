@@ -8,6 +8,8 @@ import type { SweepRecord, TrialRecord, TrialReport } from '../model/sweep.js';
 import type { BestTrial, HistoryPoint } from '../core/sweep-results.js';
 import type { ParamImportance } from '../core/param-importance.js';
 
+export type { BestTrial, HistoryPoint, ParamImportance };
+
 /** How the UI is served: `lablog ui` over a local store (no keys, read-only), or `lablog server` (API keys). */
 export type UiMode = 'local' | 'server';
 

@@ -3,7 +3,18 @@
 import type { ErrorCode } from '../../model/error-codes.js';
 import { MAX_STUDY_PAGE } from '../../model/study.js';
 import type { LogPage, RunAttempt, RunRecord, RunTransition } from '../../model/run.js';
-import type { ExperimentPage, ExperimentRow, ExperimentTable, Overview, SeriesAnswer, SessionAnswer, TablePage, XAxis } from '../ui-api.js';
+import type {
+  ExperimentPage,
+  ExperimentRow,
+  ExperimentTable,
+  Overview,
+  SeriesAnswer,
+  SessionAnswer,
+  SweepDetail,
+  SweepList,
+  TablePage,
+  XAxis,
+} from '../ui-api.js';
 
 export class ApiError extends Error {
   constructor(
@@ -114,6 +125,10 @@ export const api = {
   scalingLaw: (id: string) => request<ScalingLawJson>('GET', `/api/v1/studies/${encodeURIComponent(id)}/scaling-law`),
   compareStudy: (id: string, body: { metrics: { name: string; goal: 'minimize' | 'maximize' }[]; experiments?: string[] }) =>
     request<ComparisonJson>('POST', `/api/v1/studies/${encodeURIComponent(id)}/compare`, body),
+  /** The sweeps of the readable projects (or of `project`), newest first. */
+  sweeps: (project?: string) => request<SweepList>('GET', `/api/v1/sweeps${q({ project })}`),
+  /** A sweep with its trials, best trial, history and param importances (404 SWEEP_NOT_FOUND: not a sweep, or not readable). */
+  sweep: (id: string) => request<SweepDetail>('GET', `/api/v1/sweeps/${encodeURIComponent(id)}`),
   /** A launched run's record, attempts and transitions (404 RUN_NOT_FOUND: the experiment is not a run). */
   run: (id: string) => request<RunAnswer>('GET', `/api/v1/runs/${encodeURIComponent(id)}`),
   /** Asks the run's supervisor to stop it (the team server only: `lablog ui` is read-only). */

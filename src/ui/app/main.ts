@@ -1,4 +1,4 @@
-// The lablog web app: a hash router over the views (experiments, experiment, compare, studies, study, login).
+// The lablog web app: a hash router over the views (experiments, experiment, compare, studies, study, sweeps, sweep, login).
 
 import './styles.css';
 import { api, whenUnauthenticated } from './api.js';
@@ -8,6 +8,8 @@ import { renderExperiment } from './views/experiment.js';
 import { renderExperiments } from './views/experiments.js';
 import { renderLogin } from './views/login.js';
 import { renderStudies, renderStudy } from './views/studies.js';
+import { renderSweep } from './views/sweep.js';
+import { renderSweeps } from './views/sweeps.js';
 import { href, type View } from './navigation.js';
 
 const ROUTES: [RegExp, View, string][] = [
@@ -17,6 +19,8 @@ const ROUTES: [RegExp, View, string][] = [
   [/^\/compare$/, renderCompare, 'experiments'],
   [/^\/studies$/, renderStudies, 'studies'],
   [/^\/studies\/([^/]+)$/, renderStudy, 'studies'],
+  [/^\/sweeps$/, renderSweeps, 'sweeps'],
+  [/^\/sweeps\/([^/]+)$/, renderSweep, 'sweeps'],
   [/^\/login$/, renderLogin, ''],
 ];
 

@@ -1,4 +1,4 @@
-// The studies pages: the list of studies, and one study with its question, statistics, scaling law, members and a link to compare them.
+// The studies pages: the list of studies, and one study with its question, statistics, scaling law, members, a link to compare them (and to its sweep page).
 
 import './studies.css';
 import { defaultMetricGoal } from '../../../model/metric-goal.js';
@@ -226,6 +226,18 @@ export async function renderStudy(ctx: ViewContext, id: string): Promise<void> {
     h('p', { class: 'crumbs' }, h('a', { href: href('/studies', { project: study.project }) }, 'Studies'), ' / ', study.project),
     h('h1', { class: 'study-title' }, study.name, ' ', statusBadge(study.status), ' ', tags(study.tags)),
     study.description !== null ? h('p', { class: 'study-description' }, study.description) : null,
+    // A sweep's study says so in its metadata (createSweep sets it): its trials, history and importances are on the sweep page.
+    study.metadata['sweep'] === true
+      ? h(
+          'p',
+          null,
+          h(
+            'a',
+            { class: 'button-link', 'data-testid': 'study-sweep', href: href(`/sweeps/${study.id}`) },
+            'Sweep: trials, history, importances',
+          ),
+        )
+      : null,
     h(
       'div',
       { class: 'study-top' },
