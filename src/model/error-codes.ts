@@ -39,6 +39,12 @@ export const ERROR_CODES = [
   // Sweeps (hyperparameter search) and their trials.
   'SWEEP_NOT_FOUND',
   'TRIAL_NOT_FOUND',
+  // Artifacts, their bytes, and registered models.
+  'ARTIFACT_NOT_FOUND',
+  'ARTIFACT_EXISTS',
+  'MODEL_NOT_FOUND',
+  'CHECKSUM_MISMATCH',
+  'UPLOAD_CONFLICT',
   // Publishing to a remote store, and the server's answers.
   'SYNC_CONFLICT',
   'NOT_FOUND',
@@ -180,6 +186,15 @@ export type ErrorDetailsByCode = EveryCode<{
   };
   SWEEP_NOT_FOUND: { readonly id?: string; readonly key?: string };
   TRIAL_NOT_FOUND: { readonly id: string; readonly number: number };
+  /** No artifact of that name (at that step) in the experiment, or no blob with that sha256. */
+  ARTIFACT_NOT_FOUND: { readonly experiment?: string; readonly key?: string; readonly step?: number; readonly sha256?: string };
+  /** An artifact of that name at that step (none: `step` absent) is in the experiment already. */
+  ARTIFACT_EXISTS: { readonly experiment: string; readonly key: string; readonly step?: number };
+  MODEL_NOT_FOUND: { readonly key: string; readonly project?: string; readonly version?: number; readonly alias?: string };
+  /** Bytes whose sha256 is not the one announced (an upload, a copy that changed while read). */
+  CHECKSUM_MISMATCH: { readonly expected: string; readonly actual: string; readonly key?: string };
+  /** An upload chunk at an offset the upload is not at (out of order, or sent again): the offset it is at. */
+  UPLOAD_CONFLICT: { readonly expected: number; readonly actual: number; readonly sha256?: string };
   SYNC_CONFLICT: { readonly key: string; readonly after: number | null; readonly serverLastStep: number | null };
   NOT_FOUND: { readonly key?: string };
   UNAUTHENTICATED: { readonly limit?: number; readonly actual?: number };

@@ -456,6 +456,79 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX IF NOT EXISTS sweep_trials_ask_token ON sweep_trials (sweep_id, ask_token) WHERE ask_token IS NOT NULL;
     `,
   },
+  {
+    version: 13,
+    description: 'artifacts (their bytes are blobs beside the store, by sha256) and registered models with versions and aliases',
+    sql: `
+      -- An artifact: a file or a directory of an experiment, at a step or none. Its bytes are in the blob
+      -- folder; the row is committed after them, so an artifact is never visible half-written.
+      CREATE TABLE IF NOT EXISTS artifacts (
+        id            TEXT PRIMARY KEY,
+        experiment_id TEXT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        step          INTEGER,
+        kind          TEXT,
+        type          TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        sha256        TEXT NOT NULL,
+        metadata      TEXT NOT NULL DEFAULT '{}',
+        created_at    REAL NOT NULL
+      );
+      -- Unique per experiment, name and step; no step (NULL) clashes with no step.
+      CREATE UNIQUE INDEX IF NOT EXISTS artifacts_name_step ON artifacts (experiment_id, name, coalesce(step, -1));
+      -- The files of an artifact (one for a file artifact), each a blob.
+      CREATE TABLE IF NOT EXISTS artifact_files (
+        artifact_id TEXT NOT NULL REFERENCES artifacts (id) ON DELETE CASCADE,
+        path        TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        sha256      TEXT NOT NULL,
+        PRIMARY KEY (artifact_id, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS artifact_files_sha256 ON artifact_files (sha256);
+
+      -- A registered model: a name per project.
+      CREATE TABLE IF NOT EXISTS models (
+        project     TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        description TEXT,
+        tags        TEXT NOT NULL DEFAULT '[]',
+        created_at  REAL NOT NULL,
+        updated_at  REAL NOT NULL,
+        PRIMARY KEY (project, name)
+      ) WITHOUT ROWID;
+      -- Its versions 1, 2, …, each an experiment's artifact.
+      CREATE TABLE IF NOT EXISTS model_versions (
+        project       TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        experiment_id TEXT NOT NULL REFERENCES experiments (id),
+        artifact_id   TEXT NOT NULL REFERENCES artifacts (id),
+        description   TEXT,
+        created_at    REAL NOT NULL,
+        PRIMARY KEY (project, model, version),
+        FOREIGN KEY (project, model) REFERENCES models (project, name) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      -- An alias points at one version of its model.
+      CREATE TABLE IF NOT EXISTS model_aliases (
+        project TEXT NOT NULL,
+        model   TEXT NOT NULL,
+        alias   TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (project, model, alias),
+        FOREIGN KEY (project, model, version) REFERENCES model_versions (project, model, version) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      -- Every move of an alias (from NULL: created; to NULL: removed).
+      CREATE TABLE IF NOT EXISTS model_alias_moves (
+        project      TEXT NOT NULL,
+        model        TEXT NOT NULL,
+        alias        TEXT NOT NULL,
+        from_version INTEGER,
+        to_version   INTEGER,
+        at           REAL NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS model_alias_moves_model ON model_alias_moves (project, model, at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);
