@@ -14,17 +14,17 @@ export function trialSummary(trial: TrialRecord): TrialSummary {
   return { ...rest, reportCount: reports.length, lastReport: reports[reports.length - 1] ?? null };
 }
 
+/** The sweep, if the key may see it: another project's sweep is not found, as a missing one (its existence is not disclosed). */
+export async function visibleSweep(backend: ServerBackend, request: FastifyRequest, id: string): Promise<SweepRecord> {
+  const record = UUID.test(id) ? await backend.sweeps().getSweep(id) : undefined;
+  if (record === undefined || !request.apiKey.projects.includes(record.project)) {
+    throw new LablogError('SWEEP_NOT_FOUND', `no sweep with id '${id.slice(0, 40)}'`, { id: id.slice(0, 40) });
+  }
+  return record;
+}
+
 export function registerSweepRoutes(app: FastifyInstance, backend: ServerBackend): void {
   const sweeps = () => backend.sweeps();
-
-  /** The sweep, if the key may see it: another project's sweep is not found, as a missing one. */
-  async function visibleSweep(request: FastifyRequest, id: string): Promise<SweepRecord> {
-    const record = UUID.test(id) ? await sweeps().getSweep(id) : undefined;
-    if (record === undefined || !request.apiKey.projects.includes(record.project)) {
-      throw new LablogError('SWEEP_NOT_FOUND', `no sweep with id '${id}'`, { id });
-    }
-    return record;
-  }
 
   app.get('/api/v1/sweeps', async (request): Promise<SweepList> => {
     const project = projectInScope(request.query as Query, request.apiKey.projects);
@@ -35,7 +35,7 @@ export function registerSweepRoutes(app: FastifyInstance, backend: ServerBackend
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/sweeps/:id', async (request): Promise<SweepDetail> => {
-    const sweep = await visibleSweep(request, request.params.id);
+    const sweep = await visibleSweep(backend, request, request.params.id);
     const trials = await sweeps().trials(sweep.id);
     return {
       sweep,
@@ -49,7 +49,7 @@ export function registerSweepRoutes(app: FastifyInstance, backend: ServerBackend
   app.get<{ Params: { id: string } }>('/api/v1/sweeps/:id/trials', async (request): Promise<SweepTrials> => {
     // The query is checked before the sweep is looked up: a bad status is the same answer for any id.
     const wanted = valuesIn(request.query as Query, 'status', TRIAL_STATUSES);
-    const sweep = await visibleSweep(request, request.params.id);
+    const sweep = await visibleSweep(backend, request, request.params.id);
     const trials = await sweeps().trials(sweep.id);
     return { trials: (wanted.length === 0 ? trials : trials.filter((t) => wanted.includes(t.status))).map(trialSummary) };
   });

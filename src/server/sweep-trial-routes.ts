@@ -15,6 +15,7 @@ import { askWithSampler, readSweep } from '../core/sweep-port.js';
 import { resumableSweep, sweepRecordsFrom, type CreateSweepOptions } from '../core/sweep-options.js';
 import { assertRestartable, assertStoppable } from '../core/trial-rules.js';
 import type { ServerBackend } from '../store/server-backend.js';
+import { visibleSweep } from './sweep-routes.js';
 
 /** The longest worker host name an ask may carry. */
 export const MAX_WORKER_HOST_LENGTH = 255;
@@ -65,15 +66,6 @@ function outcome(value: unknown): TrialOutcome {
     throw invalid('outcome.value', "must be a finite number for a 'completed' trial", o.value);
   if (o.error !== null && typeof o.error !== 'string') throw invalid('outcome.error', 'must be a string or null', o.error);
   return { status, value: o.value as number | null, error: o.error as string | null };
-}
-
-/** The sweep, if the key may see its project; otherwise not found (its existence is not disclosed). */
-async function visibleSweep(backend: ServerBackend, request: FastifyRequest, id: string): Promise<SweepRecord> {
-  const record = isUuid(id) ? await backend.sweeps().getSweep(id) : undefined;
-  if (record === undefined || !request.apiKey.projects.includes(record.project)) {
-    throw new LablogError('SWEEP_NOT_FOUND', `no sweep with id '${id.slice(0, 40)}'`, { id: id.slice(0, 40) });
-  }
-  return record;
 }
 
 async function visibleTrial(
