@@ -1,7 +1,6 @@
 // Runs on the team server, with real server processes, real launched children and real sockets: a run published
 // live and cancelled over REST, its logs exactly once under a lost answer, and project scoping of every run route.
 
-import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/index.js';
@@ -12,6 +11,7 @@ import { tempDir } from './helpers.js';
 import { SERVER_DATABASES, api, createKey, startServer, type ServerProcess } from './support/server-process.js';
 import { startUi } from './support/ui-process.js';
 import { waitFor } from './support/wait-for.js';
+import { answerLosingProxy, delayingProxy } from './support/http-proxies.js';
 
 /** A child that prints a numbered line every 20 ms until stopped (it never imports lablog). */
 const TICKER = ['-e', "let i = 0; console.log('start'); setInterval(() => console.log('tick ' + ++i), 20);"];
@@ -30,77 +30,6 @@ async function serverLines(server: ServerProcess, key: string, id: string): Prom
     after = (got.data as LogPage).position;
   }
   throw new Error('more than 100 pages of logs');
-}
-
-/** A proxy to `target` that, once, lets the server answer a `POST …/logs` and then cuts the client's connection (the answer is lost). */
-async function answerLosingProxy(target: string): Promise<{ url: string; lost: () => number; close: () => Promise<void> }> {
-  let lost = 0;
-  const upstream = new URL(target);
-  const proxy: Server = createHttpServer((incoming, outgoing) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (c: Buffer) => chunks.push(c));
-    incoming.on('end', () => {
-      const forward = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
-        (answer) => {
-          const body: Buffer[] = [];
-          answer.on('data', (c: Buffer) => body.push(c));
-          answer.on('end', () => {
-            if (
-              lost === 0 &&
-              incoming.method === 'POST' &&
-              /\/api\/v1\/runs\/[^/]+\/logs$/.test(incoming.url ?? '') &&
-              answer.statusCode === 200
-            ) {
-              lost++;
-              outgoing.socket?.destroy();
-              return;
-            }
-            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-            outgoing.end(Buffer.concat(body));
-          });
-        },
-      );
-      forward.on('error', () => outgoing.socket?.destroy());
-      forward.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const { port } = proxy.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    lost: () => lost,
-    close: () => new Promise((resolve) => proxy.close(() => resolve())),
-  };
-}
-
-/** A proxy to `target` that holds every `PUT /api/v1/runs/:id` (a run's snapshot) for `delayMs` before forwarding it. */
-async function snapshotDelayingProxy(target: string, delayMs: number): Promise<{ url: string; close: () => Promise<void> }> {
-  const upstream = new URL(target);
-  const proxy: Server = createHttpServer((incoming, outgoing) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (c: Buffer) => chunks.push(c));
-    incoming.on('end', () => {
-      const slow = incoming.method === 'PUT' && /^\/api\/v1\/runs\/[^/]+$/.test(incoming.url ?? '');
-      setTimeout(
-        () => {
-          const forward = httpRequest(
-            { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
-            (answer) => {
-              outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-              answer.pipe(outgoing);
-            },
-          );
-          forward.on('error', () => outgoing.socket?.destroy());
-          forward.end(Buffer.concat(chunks));
-        },
-        slow ? delayMs : 0,
-      );
-    });
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const { port } = proxy.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
 }
 
 describe.each(SERVER_DATABASES)('runs on a $kind server', ({ create }) => {
@@ -169,7 +98,7 @@ describe.each(SERVER_DATABASES)('runs on a $kind server', ({ create }) => {
     const db = await create();
     const key = await createKey(db, 'default');
     const server = await startServer(db);
-    const proxy = await snapshotDelayingProxy(server.url, 1_500);
+    const proxy = await delayingProxy(server.url, (method, path) => method === 'PUT' && /^\/api\/v1\/runs\/[^/]+$/.test(path), 1_500);
     const store = openStore({ path: join(tempDir(), 'lablog.db') });
     try {
       const run = store.launch({ command: process.execPath, args: printer(4), name: 'quick', remote: { url: proxy.url, apiKey: key } });
@@ -197,7 +126,7 @@ describe.each(SERVER_DATABASES)('runs on a $kind server', ({ create }) => {
     const local = run.logs({ limit: 10_000 }).lines;
     expect(local).toHaveLength(3_000);
     await store.close();
-    const proxy = await answerLosingProxy(server.url);
+    const proxy = await answerLosingProxy(server.url, (method, path) => method === 'POST' && /\/api\/v1\/runs\/[^/]+\/logs$/.test(path));
     try {
       const report = await publishStore({ storePath: path, remote: { url: proxy.url, apiKey: key } });
       expect(proxy.lost()).toBe(1);

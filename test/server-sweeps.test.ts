@@ -1,7 +1,6 @@
 // Sweeps through the team server, with real server processes and real worker processes: workers on their own stores share one sweep (no trial given twice, maxTrials kept), the server killed while they ask loses and duplicates nothing, an ask whose answer is lost gets its trial again, and every write route is scoped to the key's projects.
 
 import { spawn } from 'node:child_process';
-import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { tempDir } from './helpers.js';
 import { TS_FIXTURES } from './support/runs.js';
 import { SERVER_DATABASES, api, createKey, killServer, startServer, type ServerProcess } from './support/server-process.js';
 import { waitFor } from './support/wait-for.js';
+import { answerLosingProxy } from './support/http-proxies.js';
 
 const WORKER = join(TS_FIXTURES, 'remote-sweep-worker.ts');
 
@@ -34,39 +34,6 @@ async function serverTrials(server: { url: string }, key: string, sweepId: strin
   const got = await api(server, key, 'GET', `/api/v1/sweeps/${sweepId}/trial-records`);
   expect(got.status).toBe(200);
   return got.data.trials as TrialRecord[];
-}
-
-/** A proxy to `target` that lets the server answer the first `POST …/ask` and then cuts the client's connection (the answer is lost). */
-async function askLosingProxy(target: string): Promise<{ url: string; lost: () => number; close: () => Promise<void> }> {
-  let lost = 0;
-  const upstream = new URL(target);
-  const proxy: Server = createHttpServer((incoming, outgoing) => {
-    const chunks: Buffer[] = [];
-    incoming.on('data', (c: Buffer) => chunks.push(c));
-    incoming.on('end', () => {
-      const forward = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
-        (answer) => {
-          const body: Buffer[] = [];
-          answer.on('data', (c: Buffer) => body.push(c));
-          answer.on('end', () => {
-            if (lost === 0 && incoming.method === 'POST' && /\/ask$/.test(incoming.url ?? '') && answer.statusCode === 200) {
-              lost++;
-              outgoing.socket?.destroy();
-              return;
-            }
-            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-            outgoing.end(Buffer.concat(body));
-          });
-        },
-      );
-      forward.on('error', () => outgoing.socket?.destroy());
-      forward.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const { port } = proxy.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, lost: () => lost, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
 }
 
 async function createRemoteSweep(server: ServerProcess, key: string, name: string, maxTrials: number, extra: object = {}) {
@@ -159,7 +126,7 @@ describe.each(SERVER_DATABASES)('sweeps through a $kind server', ({ create }) =>
     const key = await createKey(db, 'mnist');
     const server = await startServer(db);
     const id = await createRemoteSweep(server, key, 'lossy', 3);
-    const proxy = await askLosingProxy(server.url);
+    const proxy = await answerLosingProxy(server.url, (method, path) => method === 'POST' && /\/ask$/.test(path));
     const store = openStore({ path: join(tempDir(), 'worker.db') });
     try {
       const sweep = await store.remoteSweeps({ remote: proxy.url, apiKey: key }).get(id);
