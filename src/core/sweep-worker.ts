@@ -132,9 +132,15 @@ export async function optimizeSweep(
   const inFlight = new Set<Promise<void>>();
 
   const runTrial = async (trial: TrialRecord): Promise<void> => {
+    // One beat at a time (a remote one may retry while the server restarts); a missed beat is only a later one.
+    let beating = false;
     const heartbeat = setInterval(() => {
-      // A missed beat is only a later one: the trial goes on.
-      port.heartbeat(trial.number).catch(() => undefined);
+      if (beating) return;
+      beating = true;
+      port
+        .heartbeat(trial.number)
+        .catch(() => undefined)
+        .finally(() => (beating = false));
     }, HEARTBEAT_INTERVAL_MS).unref();
     let outcome: TrialOutcome;
     try {
