@@ -1,16 +1,16 @@
-// `lablog sweep create|run|show|ls`, `lablog trials` and `lablog trial stop|restart`: hyperparameter sweeps from the shell.
+// `lablog sweep create|run|show|ls`, `lablog trials` and `lablog trial stop|restart`: hyperparameter sweeps from the shell, this store's or (with --remote) a team server's.
 
 import { readFileSync } from 'node:fs';
-import type { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { LablogError } from '../model/errors.js';
 import { openStore } from '../open-store.js';
+import type { RemoteSweeps } from '../core/remote-sweep.js';
 import type { Store } from '../core/store.js';
-import type { Sweep } from '../core/sweep.js';
 import type { CreateSweepOptions } from '../core/sweep-options.js';
-import { TRIAL_STATUSES, type TrialRecord, type TrialStatus } from '../model/sweep.js';
-import { formatDuration } from './format.js';
-import { renderTable, type Align } from './text-table.js';
+import type { OptimizeResult } from '../core/sweep-worker.js';
+import { TRIAL_STATUSES, type SweepRecord, type TrialStatus } from '../model/sweep.js';
 import { parseDuration } from './duration.js';
+import { localSweepView, remoteSweepView, renderSweep, renderSweepList, renderTrials, type SweepView } from './sweep-render.js';
 
 type Write = (text: string) => void;
 type WithStore = <T>(path: string | undefined, fn: (store: Store) => T) => Promise<T>;
@@ -86,70 +86,6 @@ export function sweepOptionsFrom(flags: SweepCreateFlags): CreateSweepOptions {
   return options as unknown as CreateSweepOptions;
 }
 
-const fmtValue = (v: number | null) => (v === null ? '-' : String(Number(v.toPrecision(6))));
-
-function trialDuration(t: TrialRecord, now: number): string {
-  if (t.startedAt === null) return '-';
-  return formatDuration((t.completedAt ?? now) - t.startedAt);
-}
-
-/** A table of trials: number, status, value, each param, duration, what it re-runs, its error. */
-export function renderTrials(sweep: Sweep, trials: readonly TrialRecord[]): string {
-  if (trials.length === 0) return `No trials in sweep '${sweep.name}'.`;
-  const names = Object.keys(sweep.record().space);
-  const now = Date.now();
-  const rows = trials.map((t) => [
-    String(t.number),
-    t.status,
-    fmtValue(t.value),
-    ...names.map((n) => {
-      const v = t.params[n];
-      return typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v);
-    }),
-    trialDuration(t, now),
-    t.retryOf === null ? '-' : String(t.retryOf),
-    t.error === null ? '' : t.error.length > 60 ? `${t.error.slice(0, 57)}…` : t.error,
-  ]);
-  const align: Align[] = ['right', 'left', 'right', ...names.map((): Align => 'right'), 'right', 'right', 'left'];
-  return renderTable(['TRIAL', 'STATUS', 'VALUE', ...names.map((n) => n.toUpperCase()), 'DURATION', 'RERUN OF', 'ERROR'], rows, align);
-}
-
-/** `lablog sweep show`: what the sweep searches, how far it got, its best trial, history and trials. */
-export function renderSweep(sweep: Sweep): string {
-  const r = sweep.record();
-  const trials = sweep.trials();
-  const counts = TRIAL_STATUSES.map((s) => [s, trials.filter((t) => t.status === s).length] as const).filter(([, n]) => n > 0);
-  const lines = [
-    `Sweep ${r.name} (${r.id}), project ${r.project}: ${r.status}`,
-    `  objective: ${r.goal} ${r.metric}`,
-    `  sampler:   ${JSON.stringify({ ...r.sampler, seed: r.seed })}`,
-    `  pruner:    ${JSON.stringify(r.pruner)}`,
-    `  space:     ${Object.entries(r.space)
-      .map(([n, s]) => `${n} ${JSON.stringify(s)}`)
-      .join(', ')}`,
-    `  trials:    ${trials.filter((t) => t.retryOf === null).length} of ${r.maxTrials}${counts.length > 0 ? ` (${counts.map(([s, n]) => `${n} ${s}`).join(', ')})` : ''}`,
-  ];
-  const best = sweep.best();
-  if (best !== null) {
-    lines.push('', `Best: trial ${best.trial}, ${r.metric} = ${fmtValue(best.value)}`, `  params: ${JSON.stringify(best.params)}`);
-  }
-  const history = sweep.history();
-  if (history.length > 0) {
-    // The trials that improved on every earlier one.
-    const improvements = history.filter((h, i) => i === 0 || h.best !== history[i - 1]!.best);
-    lines.push('', `History (best so far): ${improvements.map((h) => `#${h.trial} ${fmtValue(h.best)}`).join(' → ')}`);
-  }
-  const importances = sweep.importances();
-  if (importances.length > 0) {
-    lines.push(
-      '',
-      `Importances (η² by param, normalised): ${importances.map((i) => `${i.param} ${(i.importance * 100).toFixed(0)}%`).join(', ')}`,
-    );
-  }
-  lines.push('', renderTrials(sweep, trials));
-  return lines.join('\n');
-}
-
 function trialStatuses(text: string | undefined): TrialStatus[] | undefined {
   if (text === undefined) return undefined;
   const statuses = text.split(',').map((s) => s.trim());
@@ -162,170 +98,227 @@ function trialStatuses(text: string | undefined): TrialStatus[] | undefined {
 
 const projectOf = (opts: { project?: string }) => (opts.project === undefined ? undefined : { project: opts.project });
 
+/** The options that point a sweep command at a team server's sweep instead of this store's. */
+interface RemoteFlags {
+  remote?: string;
+  apiKey?: string;
+  store?: string;
+}
+
+function remoteOptions(): Option[] {
+  return [
+    new Option('--remote <url>', "work on the sweep of this team server (default: this store's; $LABLOG_REMOTE alone does not)"),
+    new Option('--api-key <key>', "the server's API key (default: $LABLOG_API_KEY)"),
+  ];
+}
+
+/** Whether the command is remote: only an explicit --remote makes it so (an --api-key alone is a mistake). */
+function isRemote<T extends RemoteFlags>(opts: T): opts is T & { remote: string } {
+  if (opts.remote !== undefined) return true;
+  if (opts.apiKey !== undefined) throw invalid('api-key', '--api-key is the key of a --remote server: pass --remote <url> too');
+  return false;
+}
+
+/** Gives `fn` the server's sweeps, worked on from this machine's store (where a `sweep run`'s trials run), then closes the store. */
+async function withRemoteSweeps<T>(opts: RemoteFlags & { remote: string }, fn: (sweeps: RemoteSweeps) => Promise<T>): Promise<T> {
+  const apiKey = opts.apiKey ?? process.env['LABLOG_API_KEY'];
+  if (apiKey === undefined || apiKey === '') throw invalid('api-key', `--remote ${opts.remote} needs --api-key <key> (or $LABLOG_API_KEY)`);
+  const store = openStore(opts.store === undefined ? undefined : { path: opts.store });
+  try {
+    return await fn(store.remoteSweeps({ remote: opts.remote, apiKey }));
+  } finally {
+    await store.close();
+  }
+}
+
+function createdText(r: SweepRecord, where: string): string {
+  return `Created sweep ${r.id} (${r.project}/${r.name})${where}: ${r.sampler.type} sampler, ${r.pruner.type} pruner, ${r.goal} ${r.metric}, at most ${r.maxTrials} trials`;
+}
+
+function ranText(view: SweepView, result: OptimizeResult): string {
+  const ran = Object.entries(result.ran)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
+  return `${renderSweep(view)}\n\nThis run: ${ran || 'no trials'}${result.recovered > 0 ? `; ${result.recovered} orphaned trials failed and re-queued` : ''}. Sweep ${result.status}.\n`;
+}
+
+function trialText(action: 'stop' | 'restart', sweepName: string, n: number, again: number): string {
+  if (action === 'stop') return `Stopped trial ${n} of sweep ${sweepName}.`;
+  return `Trial ${n} of sweep ${sweepName} will run again as trial ${again} (same params) at the next lablog sweep run or optimize().`;
+}
+
 export function registerSweepCommands(program: Command, write: Write, storeOption: () => Option, withStore: WithStore): void {
+  /** The options of every sweep command: where the sweep is (this store, or --remote with its key). */
+  const whereOptions = (command: Command): Command => {
+    command.addOption(storeOption());
+    for (const option of remoteOptions()) command.addOption(option);
+    return command;
+  };
   const sweep = program.command('sweep').description('hyperparameter sweeps: create, run, show, list');
-  sweep
-    .command('create')
-    .description(
-      'create a sweep from a JSON config (name, project, metric, goal, space, sampler, pruner, maxTrials, parallel) and/or flags',
-    )
-    .option('--config <file>', 'a JSON file with the sweep options (as store.createSweep takes them)')
-    .option('--name <name>', "the sweep's name")
-    .option('-p, --project <name>', 'its project')
-    .option('--metric <name>', 'the metric optimized')
-    .option('--goal <min|max>', 'default: read from the metric name')
-    .option('--space <json>', 'the search space as JSON: {"lr": {"type": "float", "min": 1e-5, "max": 1, "log": true}, …}')
-    .option('--sampler <type>', 'grid | random | tpe (default tpe)')
-    .option('--seed <n>', "the sampler's seed")
-    .option('--pruner <type>', 'none | median | asha (default none)')
-    .option('--max-trials <n>', 'default 100')
-    .option('--parallel <n>', 'trials at once in `lablog sweep run` (default 1)')
-    .addOption(storeOption())
-    .action(async (opts: SweepCreateFlags & { store?: string }) => {
-      const text = await withStore(opts.store, (store) => {
-        const created = store.createSweep(sweepOptionsFrom(opts));
-        const r = created.record();
-        return `Created sweep ${r.id} (${r.project}/${r.name}): ${r.sampler.type} sampler, ${r.pruner.type} pruner, ${r.goal} ${r.metric}, at most ${r.maxTrials} trials`;
-      });
+  whereOptions(
+    sweep
+      .command('create')
+      .description(
+        'create a sweep from a JSON config (name, project, metric, goal, space, sampler, pruner, maxTrials, parallel) and/or flags',
+      )
+      .option('--config <file>', 'a JSON file with the sweep options (as store.createSweep takes them)')
+      .option('--name <name>', "the sweep's name")
+      .option('-p, --project <name>', 'its project')
+      .option('--metric <name>', 'the metric optimized')
+      .option('--goal <min|max>', 'default: read from the metric name')
+      .option('--space <json>', 'the search space as JSON: {"lr": {"type": "float", "min": 1e-5, "max": 1, "log": true}, …}')
+      .option('--sampler <type>', 'grid | random | tpe (default tpe)')
+      .option('--seed <n>', "the sampler's seed")
+      .option('--pruner <type>', 'none | median | asha (default none)')
+      .option('--max-trials <n>', 'default 100')
+      .option('--parallel <n>', 'trials at once in `lablog sweep run` (default 1)'),
+  ).action(async (opts: SweepCreateFlags & RemoteFlags) => {
+    if (isRemote(opts)) {
+      const options = sweepOptionsFrom(opts);
+      const text = await withRemoteSweeps(opts, async (sweeps) =>
+        createdText(await (await sweeps.create(options)).record(), ` on ${opts.remote}`),
+      );
       write(`${text}\n`);
-    });
+      return;
+    }
+    const text = await withStore(opts.store, (store) => createdText(store.createSweep(sweepOptionsFrom(opts)).record(), ''));
+    write(`${text}\n`);
+  });
 
-  sweep
-    .command('run')
-    .description("run a sweep's trials, each a launched run of the command with its params in $LABLOG_PARAMS; resumable")
-    .usage('[options] <sweep> -- <command> [args...]')
-    .argument('<sweep>', 'id or name')
-    .argument('<command>', 'the program each trial runs')
-    .argument('[args...]', 'its arguments')
-    .option('-p, --project <name>', 'project of the sweep name')
-    .option('--parallel <n>', "trials at once (default: the sweep's)")
-    .option('--trials <n>', 'run at most this many trials now')
-    .option('--timeout <duration>', "each trial's run timeout: 90 (s), 30s, 15m, 2h (default 4h)")
-    .addOption(storeOption())
-    .passThroughOptions()
-    .action(
-      async (
-        name: string,
-        command: string,
-        args: string[],
-        opts: { project?: string; parallel?: string; trials?: string; timeout?: string; store?: string },
-      ) => {
-        // Options pass through after <sweep>: a `--` there arrives as the first argument.
-        if (command === '--') {
-          if (args.length === 0) throw invalid('command', 'lablog sweep run: give the command after --');
-          [command, ...args] = args as [string, ...string[]];
-        }
-        const store = openStore(opts.store === undefined ? undefined : { path: opts.store });
-        try {
-          const s = store.getSweep(name, projectOf(opts));
-          const parallel = positiveInteger('parallel', opts.parallel);
-          const trials = positiveInteger('trials', opts.trials);
-          process.stderr.write(`lablog: sweep ${s.id} (${s.project}/${s.name}): running trials of: ${[command, ...args].join(' ')}\n`);
-          const result = await s.run({
-            command,
-            args,
-            ...(parallel !== undefined ? { parallel } : {}),
-            ...(trials !== undefined ? { trials } : {}),
-            ...(opts.timeout !== undefined ? { timeout: parseDuration('timeout', opts.timeout) } : {}),
-          });
-          const ran = Object.entries(result.ran)
-            .filter(([, n]) => n > 0)
-            .map(([status, n]) => `${n} ${status}`)
-            .join(', ');
-          write(
-            `${renderSweep(s)}\n\nThis run: ${ran || 'no trials'}${result.recovered > 0 ? `; ${result.recovered} orphaned trials failed and re-queued` : ''}. Sweep ${result.status}.\n`,
-          );
-        } finally {
-          await store.close();
-        }
-      },
-    );
-
-  sweep
-    .command('show')
-    .description('print a sweep: its search, status, best trial, history and trials')
-    .argument('<sweep>', 'id or name')
-    .option('-p, --project <name>', 'project of the name')
-    .addOption(storeOption())
-    .action(async (name: string, opts: { project?: string; store?: string }) => {
-      write(`${await withStore(opts.store, (store) => renderSweep(store.getSweep(name, projectOf(opts))))}\n`);
-    });
-
-  sweep
-    .command('ls')
-    .description('list sweeps, newest first')
-    .option('-p, --project <name>', 'only this project')
-    .addOption(storeOption())
-    .action(async (opts: { project?: string; store?: string }) => {
-      const text = await withStore(opts.store, (store) => {
-        const sweeps = store.listSweeps(projectOf(opts));
-        if (sweeps.length === 0) return `No sweeps in ${store.path}.`;
-        const rows = sweeps.map((s) => {
-          const r = s.record();
-          const best = s.best();
-          return [
-            r.id,
-            r.project,
-            r.name,
-            r.status,
-            `${r.goal} ${r.metric}`,
-            String(s.trials().length),
-            best === null ? '-' : fmtValue(best.value),
-          ];
+  whereOptions(
+    sweep
+      .command('run')
+      .description(
+        "run a sweep's trials, each a launched run of the command with its params in $LABLOG_PARAMS; resumable; with --remote, trials of the server's sweep run here and are published live to it",
+      )
+      .usage('<sweep> [options] -- <command> [args...]')
+      .argument('<sweep>', 'id or name')
+      .argument('<command>', 'the program each trial runs')
+      .argument('[args...]', 'its arguments')
+      .option('-p, --project <name>', 'project of the sweep name')
+      .option('--parallel <n>', "trials at once (default: the sweep's)")
+      .option('--trials <n>', 'run at most this many trials now')
+      .option('--timeout <duration>', "each trial's run timeout: 90 (s), 30s, 15m, 2h (default 4h)"),
+  ).action(
+    async (
+      name: string,
+      command: string,
+      args: string[],
+      opts: { project?: string; parallel?: string; trials?: string; timeout?: string } & RemoteFlags,
+    ) => {
+      const parallel = positiveInteger('parallel', opts.parallel);
+      const trials = positiveInteger('trials', opts.trials);
+      const launch = {
+        command,
+        args,
+        ...(parallel !== undefined ? { parallel } : {}),
+        ...(trials !== undefined ? { trials } : {}),
+        ...(opts.timeout !== undefined ? { timeout: parseDuration('timeout', opts.timeout) } : {}),
+      };
+      const starting = (s: { id: string; project: string; name: string }, where: string) =>
+        process.stderr.write(
+          `lablog: sweep ${s.id} (${s.project}/${s.name})${where}: running trials of: ${[command, ...args].join(' ')}\n`,
+        );
+      if (isRemote(opts)) {
+        const text = await withRemoteSweeps(opts, async (sweeps) => {
+          const s = await sweeps.get(name, projectOf(opts));
+          starting(s, ` on ${opts.remote}`);
+          const result = await s.run(launch);
+          return ranText(remoteSweepView(await s.detail()), result);
         });
-        return renderTable(['ID', 'PROJECT', 'NAME', 'STATUS', 'OBJECTIVE', 'TRIALS', 'BEST'], rows, [
-          'left',
-          'left',
-          'left',
-          'left',
-          'left',
-          'right',
-          'right',
-        ]);
-      });
-      write(`${text}\n`);
-    });
-
-  program
-    .command('trials')
-    .description("list a sweep's trials (trial logs: lablog logs <sweep name>-<trial>)")
-    .argument('<sweep>', 'id or name')
-    .option('-p, --project <name>', 'project of the name')
-    .option('--status <statuses>', `only these, comma-separated (${TRIAL_STATUSES.join(', ')})`)
-    .addOption(storeOption())
-    .action(async (name: string, opts: { project?: string; status?: string; store?: string }) => {
-      const text = await withStore(opts.store, (store) => {
+        write(text);
+        return;
+      }
+      const store = openStore(opts.store === undefined ? undefined : { path: opts.store });
+      try {
         const s = store.getSweep(name, projectOf(opts));
-        const status = trialStatuses(opts.status);
-        return renderTrials(s, s.trials(status === undefined ? undefined : { status }));
-      });
+        starting(s, '');
+        const result = await s.run(launch);
+        write(ranText(localSweepView(s), result));
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
+  whereOptions(
+    sweep
+      .command('show')
+      .description('print a sweep: its search, status, best trial, history and trials')
+      .argument('<sweep>', 'id or name')
+      .option('-p, --project <name>', 'project of the name'),
+  ).action(async (name: string, opts: { project?: string } & RemoteFlags) => {
+    const text = isRemote(opts)
+      ? await withRemoteSweeps(opts, async (sweeps) =>
+          renderSweep(remoteSweepView(await (await sweeps.get(name, projectOf(opts))).detail())),
+        )
+      : await withStore(opts.store, (store) => renderSweep(localSweepView(store.getSweep(name, projectOf(opts)))));
+    write(`${text}\n`);
+  });
+
+  whereOptions(sweep.command('ls').description('list sweeps, newest first').option('-p, --project <name>', 'only this project')).action(
+    async (opts: { project?: string } & RemoteFlags) => {
+      const text = isRemote(opts)
+        ? await withRemoteSweeps(opts, async (sweeps) => {
+            const views: SweepView[] = [];
+            // One read per sweep, in turn: the server lists at most MAX_SWEEPS_LISTED.
+            for (const s of await sweeps.list(projectOf(opts))) views.push(remoteSweepView(await s.detail()));
+            return renderSweepList(views, opts.remote);
+          })
+        : await withStore(opts.store, (store) => renderSweepList(store.listSweeps(projectOf(opts)).map(localSweepView), store.path));
       write(`${text}\n`);
-    });
+    },
+  );
+
+  whereOptions(
+    program
+      .command('trials')
+      .description("list a sweep's trials (trial logs: lablog logs <sweep name>-<trial>)")
+      .argument('<sweep>', 'id or name')
+      .option('-p, --project <name>', 'project of the name')
+      .option('--status <statuses>', `only these, comma-separated (${TRIAL_STATUSES.join(', ')})`),
+  ).action(async (name: string, opts: { project?: string; status?: string } & RemoteFlags) => {
+    const status = trialStatuses(opts.status);
+    const only = status === undefined ? undefined : { status };
+    const text = isRemote(opts)
+      ? await withRemoteSweeps(opts, async (sweeps) => {
+          const s = await sweeps.get(name, projectOf(opts));
+          return renderTrials(await s.record(), await s.trials(only));
+        })
+      : await withStore(opts.store, (store) => {
+          const s = store.getSweep(name, projectOf(opts));
+          return renderTrials(s.record(), s.trials(only));
+        });
+    write(`${text}\n`);
+  });
 
   const trial = program.command('trial').description("stop or restart one of a sweep's trials");
   for (const action of ['stop', 'restart'] as const) {
-    trial
-      .command(action)
-      .description(
-        action === 'stop' ? 'stop a pending or running trial (its run is cancelled)' : 'run an ended trial again with the same params',
-      )
-      .argument('<sweep>', 'id or name')
-      .argument('<trial>', "the trial's number")
-      .option('-p, --project <name>', 'project of the name')
-      .addOption(storeOption())
-      .action(async (name: string, number: string, opts: { project?: string; store?: string }) => {
-        const n = Number(number);
-        if (!Number.isSafeInteger(n) || n < 0) throw invalid('trial', `<trial> must be a trial's number, got '${number}'`);
-        const text = await withStore(opts.store, (store) => {
-          const s = store.getSweep(name, projectOf(opts));
-          if (action === 'stop') {
-            s.stopTrial(n);
-            return `Stopped trial ${n} of sweep ${s.name}.`;
-          }
-          const again = s.restartTrial(n);
-          return `Trial ${n} of sweep ${s.name} will run again as trial ${again.number} (same params) at the next lablog sweep run or optimize().`;
-        });
-        write(`${text}\n`);
-      });
+    whereOptions(
+      trial
+        .command(action)
+        .description(
+          action === 'stop' ? 'stop a pending or running trial (its run is cancelled)' : 'run an ended trial again with the same params',
+        )
+        .argument('<sweep>', 'id or name')
+        .argument('<trial>', "the trial's number")
+        .option('-p, --project <name>', 'project of the name'),
+    ).action(async (name: string, number: string, opts: { project?: string } & RemoteFlags) => {
+      const n = Number(number);
+      if (!Number.isSafeInteger(n) || n < 0) throw invalid('trial', `<trial> must be a trial's number, got '${number}'`);
+      const text = isRemote(opts)
+        ? await withRemoteSweeps(opts, async (sweeps) => {
+            const s = await sweeps.get(name, projectOf(opts));
+            const changed = action === 'stop' ? await s.stopTrial(n) : await s.restartTrial(n);
+            return trialText(action, s.name, n, changed.number);
+          })
+        : await withStore(opts.store, (store) => {
+            const s = store.getSweep(name, projectOf(opts));
+            const changed = action === 'stop' ? s.stopTrial(n) : s.restartTrial(n);
+            return trialText(action, s.name, n, changed.number);
+          });
+      write(`${text}\n`);
+    });
   }
 }

@@ -11,6 +11,8 @@ import type { Run } from './run.js';
 import { commandRunner, type TrialLaunch } from './sweep-launch.js';
 import { checkParallel, type CreateSweepOptions } from './sweep-options.js';
 import type { SweepPort } from './sweep-port.js';
+import type { BestTrial, HistoryPoint } from './sweep-results.js';
+import type { ParamImportance } from './param-importance.js';
 import {
   DEFAULT_TRIAL_TIMEOUT_MS,
   MAX_TRIAL_TIMEOUT_MS,
@@ -22,6 +24,18 @@ import {
 } from './sweep-worker.js';
 import { portTrialChannel } from './trial-channel.js';
 
+/**
+ * A sweep as the server answers GET /api/v1/sweeps/:id, in one read: its record, its trials by number (without
+ * their intermediate values) and its results, the numbers of sweep.best(), history() and importances().
+ */
+export interface RemoteSweepDetail {
+  readonly sweep: SweepRecord;
+  readonly trials: readonly Omit<TrialRecord, 'reports'>[];
+  readonly best: BestTrial | null;
+  readonly history: HistoryPoint[];
+  readonly importances: ParamImportance[];
+}
+
 /** A team server's sweep routes, as the sync layer provides them (core never imports sync). */
 export interface RemoteSweepApi {
   readonly url: string;
@@ -30,6 +44,8 @@ export interface RemoteSweepApi {
   find(idOrName: string, project?: string): Promise<SweepRecord>;
   list(project?: string): Promise<SweepRecord[]>;
   port(sweepId: string): SweepPort;
+  /** The sweep with its trials, best trial, history and importances. */
+  detail(sweepId: string): Promise<RemoteSweepDetail>;
   stopTrial(sweepId: string, number: number): Promise<TrialRecord>;
   restartTrial(sweepId: string, number: number): Promise<TrialRecord>;
 }
@@ -112,10 +128,27 @@ export class RemoteSweep {
     return wanted === undefined ? trials : trials.filter((t) => wanted.includes(t.status));
   }
 
+  /** The sweep, its trials and its results in one read of the server: the best trial, the history and the importances. */
+  detail(): Promise<RemoteSweepDetail> {
+    return this.#context.api.detail(this.id);
+  }
+
+  /** The best completed trial (as sweep.best()), null before one completed. */
+  async best(): Promise<BestTrial | null> {
+    return (await this.detail()).best;
+  }
+
+  /** The completed trials' values by number with the best so far (as sweep.history()). */
+  async history(): Promise<HistoryPoint[]> {
+    return (await this.detail()).history;
+  }
+
+  /** Stops a pending or running trial; the worker running it cancels its run at its next look. */
   stopTrial(number: number): Promise<TrialRecord> {
     return this.#context.api.stopTrial(this.id, number);
   }
 
+  /** Queues an ended trial to run again with the same params: the returned re-run goes to the next worker that asks. */
   restartTrial(number: number): Promise<TrialRecord> {
     return this.#context.api.restartTrial(this.id, number);
   }

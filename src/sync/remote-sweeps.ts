@@ -5,7 +5,7 @@ import { LablogError } from '../model/errors.js';
 import { isUuid } from '../model/ids.js';
 import type { AskOutcome, SweepRecord, TrialRecord, TrialStatus } from '../model/sweep.js';
 import type { RemoteSpec } from '../core/publishing.js';
-import type { RemoteSweepApi } from '../core/remote-sweep.js';
+import type { RemoteSweepApi, RemoteSweepDetail } from '../core/remote-sweep.js';
 import type { CreateSweepOptions } from '../core/sweep-options.js';
 import type { SweepPort } from '../core/sweep-port.js';
 import { RemoteClient, type RetryPolicy } from './remote-client.js';
@@ -93,6 +93,7 @@ export function remoteSweepApi(remote: RemoteSpec): RemoteSweepApi {
         )
       ).sweeps,
     port,
+    detail: (sweepId) => call<RemoteSweepDetail>('GET', path(sweepId)),
     stopTrial: async (sweepId, number) => (await call<{ trial: TrialRecord }>('POST', trialPath(sweepId, number, 'stop'), {})).trial,
     restartTrial: async (sweepId, number) => (await call<{ trial: TrialRecord }>('POST', trialPath(sweepId, number, 'restart'), {})).trial,
   };
