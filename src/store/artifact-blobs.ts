@@ -30,6 +30,12 @@ export interface ArtifactBlobs {
   read(sha256: string, range?: { readonly start: number; readonly end: number }): Promise<Readable>;
   /** Every stored blob's sha256 (not uploads in progress, not temp files). */
   list(): AsyncIterable<string>;
+  /**
+   * When the blob was last written, or found already there by a write (ms since the epoch); undefined when it
+   * is not there. `lablog gc` keeps blobs younger than its grace period (a write may not have committed its
+   * row yet). Optional: a store without it is collected by references alone.
+   */
+  storedAt?(sha256: string): Promise<number | undefined>;
   /** Deletes a stored blob (absent: nothing happens). */
   remove(sha256: string): Promise<void>;
 

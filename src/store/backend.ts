@@ -1,5 +1,7 @@
 // The embedded store's interface, composed from the capabilities: what core needs from a storage implementation (types only).
 
+import type { ArtifactBlobs } from './artifact-blobs.js';
+import type { ArtifactStore } from './artifact-store.js';
 import type { EnvStore } from './env-store.js';
 import type { ExperimentReader } from './experiment-reader.js';
 import type { ExperimentWriter } from './experiment-writer.js';
@@ -24,5 +26,9 @@ export interface StoreBackend extends ExperimentReader, ExperimentWriter {
   env(): EnvStore;
   /** The sweeps (search spaces, trials) of this store. */
   sweeps(): SweepStore;
+  /** The artifacts (rows naming their files' sha256) of this store. */
+  artifacts(): ArtifactStore;
+  /** Where the bytes of its artifacts live: a folder beside the store file (blobs/sha256/ab/cdef…). */
+  artifactBlobs(): ArtifactBlobs;
   close(): void;
 }

@@ -1,6 +1,7 @@
 // SQLite store: the embedded StoreBackend on better-sqlite3 (the only module that imports it).
 
 import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LablogError } from '../../model/errors.js';
 import { driverCodeOf } from '../../model/error-codes.js';
@@ -17,6 +18,8 @@ import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { SqliteRunBackend } from './sqlite-run-backend.js';
 import { SqliteEnvBackend } from './sqlite-env-backend.js';
 import { SqliteSweepBackend } from './sqlite-sweep-backend.js';
+import { SqliteArtifactBackend } from './sqlite-artifact-backend.js';
+import { FileArtifactBlobs } from '../files/file-artifact-blobs.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
@@ -24,6 +27,8 @@ import { bytesOf, extremes } from '../column-stats.js';
 /** How long a write waits for another process's write transaction before failing. */
 export const BUSY_TIMEOUT_MS = 1_000;
 const TABLE_FORMAT = 'arrow-ipc-stream';
+/** The folder beside the store file that holds its artifact bytes (blobs/sha256/ab/cdef…). */
+export const ARTIFACT_BLOB_FOLDER = 'blobs';
 /** After a checkpoint resets the WAL, its file is truncated to this size. */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -311,6 +316,8 @@ export class SqliteBackend implements StoreBackend {
   #runs: SqliteRunBackend | undefined;
   #env: SqliteEnvBackend | undefined;
   #sweeps: SqliteSweepBackend | undefined;
+  #artifacts: SqliteArtifactBackend | undefined;
+  #artifactBlobs: FileArtifactBlobs | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -540,6 +547,14 @@ export class SqliteBackend implements StoreBackend {
 
   env(): SqliteEnvBackend {
     return (this.#env ??= new SqliteEnvBackend(this));
+  }
+
+  artifacts(): SqliteArtifactBackend {
+    return (this.#artifacts ??= new SqliteArtifactBackend(this));
+  }
+
+  artifactBlobs(): FileArtifactBlobs {
+    return (this.#artifactBlobs ??= new FileArtifactBlobs(join(dirname(this.location), ARTIFACT_BLOB_FOLDER)));
   }
 
   writer(): WriterThread {
