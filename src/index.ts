@@ -49,7 +49,23 @@ export {
   type SeriesSummary,
   type FlushResult,
   type ExperimentStats,
+  type ArtifactSource,
+  type LogArtifactOptions,
+  type ArtifactReadOptions,
+  type ArtifactStreamOptions,
 } from './core/experiment.js';
+export {
+  MAX_ARTIFACT_BYTES,
+  MAX_EXPERIMENT_ARTIFACT_BYTES,
+  MAX_ARTIFACTS_PER_EXPERIMENT,
+  MAX_ARTIFACT_FILES,
+  MAX_ARTIFACT_PATH_LENGTH,
+  MAX_ARTIFACT_METADATA_CHARS,
+  type ArtifactRecord,
+  type ArtifactFile,
+  type ArtifactMetadata,
+} from './model/artifact.js';
+export { ARTIFACT_GC_GRACE_MS, type ArtifactGcOptions, type ArtifactGcResult } from './core/artifact-gc.js';
 export type { FlushOptions } from './core/flush-options.js';
 export { ErrorHandlerType, type WarningListener } from './core/error-handler.js';
 export {

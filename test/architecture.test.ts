@@ -105,6 +105,8 @@ export const CORE_STORE_IMPORTS = new Set([
   'store/env-store.ts',
   'store/sweep-store.ts',
   'store/async.ts',
+  'store/artifact-store.ts',
+  'store/artifact-blobs.ts',
 ]);
 
 /** The factories that pick a driver: the only files outside a driver's folder that may import it. */

@@ -47,9 +47,15 @@ import { MAX_DATASETS, toDatasetRecord, type DatasetInput, type DatasetRecord } 
 import type { ImagePoint, MetricData, PlotPoint } from '../model/series.js';
 import type { TableSummary } from '../model/table.js';
 import type { StoreBackend } from '../store/backend.js';
+import type { Readable } from 'node:stream';
+import type { ArtifactRecord } from '../model/artifact.js';
+import { resolveArtifactOptions, type ArtifactSource, type LogArtifactOptions } from './artifact-options.js';
+import { logArtifactInto, type ArtifactTarget } from './artifact-logging.js';
+import { downloadArtifactTo, openArtifactStream, type ArtifactReadOptions, type ArtifactStreamOptions } from './artifact-download.js';
 
 export { FINAL_STATUSES, type FinalStatus, type MetricOptions, type MediaOptions, type CloseOptions, type ResumeOptions };
 export type { SeriesSummary, FlushResult, ExperimentStats };
+export type { ArtifactSource, LogArtifactOptions, ArtifactReadOptions, ArtifactStreamOptions };
 
 /** close() gives up waiting for the disk after this long and leaves the rest to the exit hook. */
 export const CLOSE_TIMEOUT_MS = 2_000;
@@ -111,6 +117,18 @@ export class Experiment {
   #writtenAtLastFlush = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #inflight = new Set<Promise<void>>();
+  /** Artifacts being copied (each promise settles once committed or refused), by name. */
+  readonly #artifactsPending = new Map<Promise<unknown>, string>();
+  /** At process exit, says which artifacts were still being copied (they are not logged: nothing of them is visible). */
+  readonly #artifactExitParticipant: ExitParticipant = {
+    onProcessExit: (status) => {
+      if (status === null || this.#artifactsPending.size === 0) return;
+      const names = [...new Set(this.#artifactsPending.values())].join("', '");
+      reportAtExit(
+        `lablog: experiment '${this.name}' (${this.id}): artifact '${names}' was not logged: the process ended while its bytes were being copied (nothing of it is visible; \`lablog gc\` removes what was copied)\n`,
+      );
+    },
+  };
   readonly #exitParticipant: ExitParticipant = {
     onProcessExit: (status, deadline) => this.#onProcessExit(status, deadline),
     requestDurableAtExit: () => this.#requestDurableAtExit(),
@@ -419,6 +437,70 @@ export class Experiment {
     return this.#backend.readDatasets(this.id);
   }
 
+  // ---- artifacts -----------------------------------------------------------------------------------
+
+  /**
+   * Keeps a file, a directory (its regular files, recursively) or bytes with the experiment: streamed into
+   * the store's blobs (hashed while copied: constant memory whatever the size; the same bytes are stored
+   * once), then committed in one transaction, so nothing half-written is ever visible. Never blocks the
+   * training loop: resolves with the record once committed. Rejects with a typed error and logs nothing
+   * for a bad name or option, a name taken at that step (ARTIFACT_EXISTS), a path that does not exist,
+   * a symlink loop, a socket/FIFO/device, a file that changed while copied (CHECKSUM_MISMATCH), a limit
+   * (model/artifact.ts) or a full disk (STORAGE_ERROR). Bytes are copied at the call. close() waits for
+   * pending artifacts within its time bound; store.close() waits for the rest.
+   */
+  logArtifact(source: ArtifactSource, options?: LogArtifactOptions): Promise<ArtifactRecord> {
+    let work: Promise<ArtifactRecord>;
+    try {
+      if (this.#state !== OPEN && this.#state !== DEFERRED_ERROR) throw this.#closedError(options?.name ?? 'artifact');
+      const resolved = resolveArtifactOptions(source, options, this.#limits.maxNameLength);
+      const input = typeof source === 'string' ? source : Buffer.from(source);
+      work = logArtifactInto(this.#artifactTarget(), input, resolved);
+      if (this.#artifactsPending.size === 0) trackForExit(this.#artifactExitParticipant);
+      this.#artifactsPending.set(work, resolved.name);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const settled = () => {
+      this.#artifactsPending.delete(work);
+      if (this.#artifactsPending.size === 0) untrackForExit(this.#artifactExitParticipant);
+    };
+    work.then(settled, settled);
+    return work;
+  }
+
+  /** The experiment's artifacts by name, then step (none first): name, kind, step, size, sha256, files. */
+  listArtifacts(): ArtifactRecord[] {
+    return this.#backend.artifacts().listArtifacts(this.id);
+  }
+
+  /**
+   * Writes the files of artifact `name` (at `step`; default its highest step) under `dir`, verifying each
+   * file's sha256 while writing; refuses any stored path that would leave `dir`. Resolves with the paths written.
+   */
+  downloadArtifact(name: string, dir: string, options?: ArtifactReadOptions): Promise<string[]> {
+    return downloadArtifactTo(this.#artifactTarget(), name, dir, options);
+  }
+
+  /** A stream of artifact `name`'s bytes (a directory artifact's file at `path`). */
+  getArtifactStream(name: string, options?: ArtifactStreamOptions): Promise<Readable> {
+    return openArtifactStream(this.#artifactTarget(), name, options);
+  }
+
+  /** @internal Artifacts still being copied: store.close() waits for them before the store goes. */
+  get pendingArtifacts(): Promise<unknown>[] {
+    return [...this.#artifactsPending.keys()];
+  }
+
+  #artifactTarget(): ArtifactTarget {
+    return {
+      artifacts: this.#backend.artifacts(),
+      blobs: this.#backend.artifactBlobs(),
+      experimentId: this.id,
+      experimentName: this.name,
+    };
+  }
+
   // ---- lifecycle -----------------------------------------------------------------------------------
 
   /**
@@ -474,10 +556,11 @@ export class Experiment {
     const deadline = Date.now() + CLOSE_TIMEOUT_MS;
     this.#state = CLOSING;
     this.#closedStatus = status;
-    if (this.#inflight.size > 0) {
+    if (this.#inflight.size > 0 || this.#artifactsPending.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...this.#inflight]),
+        // Artifacts still copying at the deadline go on (their promises tell); store.close() waits for them.
+        Promise.allSettled([...this.#inflight, ...this.#artifactsPending.keys()]),
         new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
       ]);
       clearTimeout(timer);

@@ -16,6 +16,7 @@ import {
   type ExperimentStatus,
 } from '../model/experiment.js';
 import { type StoreBackend } from '../store/backend.js';
+import { collectArtifactBlobs, type ArtifactGcOptions, type ArtifactGcResult } from './artifact-gc.js';
 import { resolveRemote, type Publishing, type PublishOptions, type PublishReport, type RemoteSpec } from './publishing.js';
 import { Study, type StudyContext } from './study.js';
 import { studyRecordFrom, type CreateStudyOptions } from './study-rules.js';
@@ -113,7 +114,10 @@ export class Store {
   readonly #onFinished = (experiment: Experiment) => {
     this.#open.delete(experiment.id);
     if (experiment.closePending) this.#closePending.add(experiment);
+    for (const artifact of experiment.pendingArtifacts) this.#artifactsPending.add(artifact);
   };
+  /** Artifacts of closed experiments still being copied: close() waits for them before the connection goes. */
+  readonly #artifactsPending = new Set<Promise<unknown>>();
   /** Experiments whose close() ran out of time: close() finishes them before the connection goes. */
   readonly #closePending = new Set<Experiment>();
 
@@ -633,6 +637,15 @@ export class Store {
     return Study.from(this.#studyContext, record);
   }
 
+  /**
+   * Removes the artifact blobs no artifact references (`lablog gc`), except those stored less than
+   * ARTIFACT_GC_GRACE_MS ago (a write that stored its bytes but has not committed its row yet).
+   */
+  collectArtifactBlobs(options?: ArtifactGcOptions): Promise<ArtifactGcResult> {
+    this.#assertOpen();
+    return collectArtifactBlobs(this.#backend.artifacts(), this.#backend.artifactBlobs(), options);
+  }
+
   /** Closes every experiment this Store opened (status 'completed'), then the store itself. */
   /**
    * Stops the runs it supervises, closes the experiments still open, finishes any whose close() ran out of
@@ -657,6 +670,15 @@ export class Store {
     const pending = [...this.#closePending];
     this.#closePending.clear();
     await Promise.allSettled(pending.map((e) => e.finishPendingClose(STORE_CLOSE_WAIT_MS)));
+    if (this.#artifactsPending.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#artifactsPending]),
+        new Promise((resolve) => (timer = setTimeout(resolve, STORE_CLOSE_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      this.#artifactsPending.clear();
+    }
     this.#closed = true;
     this.#backend.close();
   }
