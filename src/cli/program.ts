@@ -330,6 +330,10 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
       'bytes of uploaded blobs a project may hold before images or tables reference them (422 above; default 1 GiB)',
     )
     .option('--blob-grace <seconds>', 'how long a blob nothing references is kept after its last use (default 86400)')
+    .option(
+      '--artifacts <dir|s3://bucket/prefix>',
+      'where artifact bytes live: a folder (default: artifacts/ beside a SQLite --db, ./lablog-artifacts for PostgreSQL) or S3',
+    )
     .action(async (opts) => {
       const { runServer } = await import('./server-command.js');
       await runServer(opts, write);

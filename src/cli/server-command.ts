@@ -1,6 +1,8 @@
 // `lablog server` and `lablog keys create`: run the team server, and make API keys for it.
 
 import { isIP } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { openArtifactBlobs } from '../store/open-artifact-blobs.js';
 import { LablogError } from '../model/errors.js';
 import { resolveLimits } from '../model/limits.js';
 import { createApiKey } from '../server/api-keys.js';
@@ -31,6 +33,7 @@ export interface ServerCommandOptions {
   trustProxy?: string;
   blobQuota?: string;
   blobGrace?: string;
+  artifacts?: string;
 }
 
 /** The CLI options that set connection limits, and the ConnectionLimits field each sets. */
@@ -87,6 +90,14 @@ function proxyAddresses(text: string): string[] {
   return list;
 }
 
+/** The artifact folder of a PostgreSQL-backed server unless told (--artifacts), relative to where it starts. */
+export const DEFAULT_POSTGRES_ARTIFACTS = 'lablog-artifacts';
+
+/** Where a server keeps artifact bytes unless told (--artifacts): a folder beside its SQLite file, or ./lablog-artifacts for PostgreSQL. */
+export function defaultArtifactsFor(db: string): string {
+  return /^postgres(ql)?:\/\//i.test(db) ? DEFAULT_POSTGRES_ARTIFACTS : join(dirname(resolve(db)), 'artifacts');
+}
+
 /** Redacts the password of a database URL for printing. */
 export function redact(db: string): string {
   return db.replace(/^(postgres(?:ql)?:\/\/[^:/@]+:)[^@]*@/i, '$1***@');
@@ -117,7 +128,9 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
     secretKey === undefined || secretKey === ''
       ? undefined
       : new SecretBox(parseSecretKey(secretKey, SERVER_SECRET_KEY_ENV), SERVER_SECRET_KEY_ENV);
+  const artifactSpec = opts.artifacts ?? defaultArtifactsFor(db);
   const backend = await openServerBackend(db);
+  const artifactBlobs = await openArtifactBlobs(artifactSpec);
   const rate = opts.rateLimit === undefined ? undefined : positiveInteger('--rate-limit', opts.rateLimit);
   const server = await startServer({
     backend,
@@ -134,10 +147,13 @@ export async function runServer(opts: ServerCommandOptions, write: (text: string
     ...(opts.blobQuota !== undefined ? { blobQuota: positiveInteger('--blob-quota', opts.blobQuota) } : {}),
     ...(opts.blobGrace !== undefined ? { blobGraceMs: positiveInteger('--blob-grace', opts.blobGrace) * 1000 } : {}),
     ...(secrets !== undefined ? { secrets } : {}),
+    artifactBlobs,
   });
   // Before the announcement, so whoever waits for it has read this too.
   if (secrets === undefined) write(`lablog server: no ${SERVER_SECRET_KEY_ENV}: plain env vars work, secret ones are refused\n`);
-  write(`lablog server listening on ${server.url} (store: ${redact(backend.location)}; web UI at ${server.url}/)\n`);
+  write(
+    `lablog server listening on ${server.url} (store: ${redact(backend.location)}; artifacts: ${artifactBlobs.location}; web UI at ${server.url}/)\n`,
+  );
   const stop = () => {
     void server.close().then(() => process.exit(0));
   };

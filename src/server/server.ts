@@ -16,6 +16,8 @@ import type { SecretBox } from '../core/secret-box.js';
 import { registerRunRoutes } from './run-routes.js';
 import { registerRunPublishRoutes } from './run-publish-routes.js';
 import { registerSweepTrialRoutes } from './sweep-trial-routes.js';
+import { registerArtifactRoutes } from './artifact-routes.js';
+import type { ArtifactBlobs } from '../store/artifact-blobs.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerUiAssets, UI_ASSET_ROUTES } from './ui-assets.js';
 import { registerUiRoutes } from './ui-routes.js';
@@ -76,6 +78,8 @@ export interface ServerOptions {
   readonly blobQuota?: number;
   /** How long unreferenced blobs are kept (default BLOB_GRACE_MS); with 'api-keys' access a background pass collects them. */
   readonly blobGraceMs?: number;
+  /** Where artifact bytes live (`--artifacts DIR|s3://bucket/prefix`); without it, the artifact routes are not served. */
+  readonly artifactBlobs?: ArtifactBlobs;
   /** The key env var secrets are sealed with (LABLOG_SECRET_KEY); without one, secrets are refused and plain vars work. */
   readonly secrets?: SecretBox;
 }
@@ -188,6 +192,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
   registerRunRoutes(app, backend);
   registerRunPublishRoutes(app, backend);
   registerSweepTrialRoutes(app, backend);
+  if (options.artifactBlobs !== undefined) registerArtifactRoutes(app, backend, options.artifactBlobs, limits);
   registerUiRoutes(app, backend, { mode: local ? 'local' : 'server', scope: (request) => request.apiKey.projects });
   if (!local) {
     registerSessionRoutes(app, keys, sessions);

@@ -54,6 +54,24 @@ export interface ModelStore {
   updateModel(project: string, name: string, patch: { description?: string | null; tags?: readonly string[] }, now: number): ModelRecord;
 }
 
+/**
+ * Which projects may reference a blob on a server: one that uploaded its bytes (verified), or whose
+ * experiments' artifacts reference it already. A project never gets another's bytes by naming their sha256.
+ */
+export interface ArtifactBlobOwners {
+  /** Records that `project` uploaded the blob's bytes (verified against its sha256). */
+  ownBlob(project: string, sha256: string, size: number, now: number): void;
+  /** Whether `project` may reference the blob. */
+  ownsBlob(project: string, sha256: string): boolean;
+}
+
+/** Client side: the artifacts each remote has acknowledged, so each is published once. */
+export interface ArtifactLedger {
+  artifactAcked(remote: string, artifactId: string): boolean;
+  ackArtifact(remote: string, artifactId: string, now: number): void;
+}
+
 /** The same operations for a server's store: asynchronous, with the same rules and errors. */
 export type ServerArtifactStore = Async<ArtifactStore>;
 export type ServerModelStore = Async<ModelStore>;
+export type ServerArtifactBlobOwners = Async<ArtifactBlobOwners>;

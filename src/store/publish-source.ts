@@ -6,6 +6,8 @@ import type { StudyStore } from './study-store.js';
 import type { SyncLedger } from './sync-ledger.js';
 import type { RunLedger } from './run-ledger.js';
 import type { RunStore } from './run-store.js';
+import type { ArtifactLedger, ArtifactStore } from './artifact-store.js';
+import type { ArtifactBlobs } from './artifact-blobs.js';
 
 export type { LedgerEntry, SyncLedger, Truncation } from './sync-ledger.js';
 export type { RunLedger, RunLedgerEntry } from './run-ledger.js';
@@ -35,7 +37,10 @@ export interface WatermarkReader {
  * run in another thread), closed by the publisher when done.
  */
 export interface PublishSource
-  extends ExperimentReader, WatermarkReader, SyncLedger, RunLedger, Pick<StudyStore, 'studyOf' | 'getStudy' | 'members'> {
+  extends ExperimentReader, WatermarkReader, SyncLedger, RunLedger, ArtifactLedger, Pick<StudyStore, 'studyOf' | 'getStudy' | 'members'> {
+  /** The store's artifacts and their bytes, for publishing them. */
+  artifacts(): Pick<ArtifactStore, 'listArtifacts'>;
+  artifactBlobs(): ArtifactBlobs;
   /** The store's runs, for publishing the experiments that are runs. */
   runs(): RunSource;
   readonly location: string;

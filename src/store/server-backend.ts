@@ -12,6 +12,7 @@ import type { ServerRunStore } from './run-store.js';
 import type { SeriesPages } from './series-pages.js';
 import type { ServerStudyBackend } from './study-store.js';
 import type { ServerSweepStore } from './sweep-store.js';
+import type { ServerArtifactBlobOwners, ServerArtifactStore } from './artifact-store.js';
 import type { UiQueries } from './ui-queries.js';
 
 export type { ImageMeta, PlotMeta } from '../model/series.js';
@@ -58,6 +59,10 @@ export interface ServerBackend
   runs(): ServerRunStore;
   /** The sweeps of the server's store and their trials (same rules and errors as the library's; an ask is atomic across server processes). */
   sweeps(): ServerSweepStore;
+  /** Artifacts published to the server (their bytes are in the server's ArtifactBlobs). */
+  artifacts(): ServerArtifactStore;
+  /** Which projects may reference which artifact blobs. */
+  artifactOwners(): ServerArtifactBlobOwners;
   /** Published runs: snapshots and log lines, written idempotently. */
   runIngest(): ServerRunIngest;
   close(): Promise<void>;

@@ -22,6 +22,7 @@ import {
 } from '../remote/protocol.js';
 import type { RemoteClient, RetryPolicy } from './remote-client.js';
 import { publishRun } from './run-publisher.js';
+import { publishArtifacts } from './artifact-publisher.js';
 
 /** Metric points per ingest request (about 2–3 MB of JSON in the compact column encoding). */
 export const POINTS_PER_REQUEST = 200_000;
@@ -142,6 +143,18 @@ export class Publisher {
           message: run.problem.message,
         });
       }
+    }
+    // Its artifacts: bytes the project does not hold yet, in resumable chunks, then each record (once).
+    const artifacts = await publishArtifacts(this.#source, this.#client, record.id, record.project, retry);
+    report.accepted += artifacts.artifacts;
+    for (const { artifact, error } of artifacts.problems) {
+      report.problems.push({
+        experimentId: record.id,
+        experiment: record.name,
+        item: { kind: 'artifact', name: artifact.name },
+        code: error.code,
+        message: error.message,
+      });
     }
     return report;
   }

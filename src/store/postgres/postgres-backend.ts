@@ -42,6 +42,8 @@ import { PostgresRunIngest } from './postgres-run-ingest.js';
 import type { ServerRunStore } from '../run-store.js';
 import type { ServerRunIngest } from '../run-ingest.js';
 import type { ServerSweepStore } from '../sweep-store.js';
+import { LablogError } from '../../model/errors.js';
+import type { ServerArtifactBlobOwners, ServerArtifactStore } from '../artifact-store.js';
 import { PostgresSweepStore } from './postgres-sweep-store.js';
 import { truncate } from './postgres-truncate.js';
 import { PostgresUiQueries } from './postgres-ui-queries.js';
@@ -275,6 +277,44 @@ export class PostgresBackend implements ServerBackend {
 
   runs(): ServerRunStore {
     return this.#runs;
+  }
+
+  /** Artifacts are not stored on PostgreSQL yet: every call rejects with STORAGE_ERROR saying so. */
+  artifacts(): ServerArtifactStore {
+    const refuse = async (): Promise<never> => {
+      throw new LablogError('STORAGE_ERROR', `artifacts are not stored on a PostgreSQL server yet (${this.location})`, {
+        driver: 'postgres',
+        driverCode: null,
+        location: this.location,
+      });
+    };
+    return { addArtifact: refuse, listArtifacts: refuse, getArtifact: refuse, getArtifactById: refuse, referencedBlobs: refuse };
+  }
+
+  artifactOwners(): ServerArtifactBlobOwners {
+    const pool = this.#pool;
+    return {
+      async ownBlob(project, sha256, size, now) {
+        await pool.query(
+          'recording a blob upload',
+          `INSERT INTO artifact_blob_owners (project, sha256, size, created_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (project, sha256) DO NOTHING`,
+          [project, sha256, size, now],
+        );
+      },
+      async ownsBlob(project, sha256) {
+        const rows = await pool.query(
+          'reading blob owners',
+          `SELECT 1 FROM artifact_blob_owners WHERE project = $1 AND sha256 = $2
+           UNION ALL
+           SELECT 1 FROM artifact_files f JOIN artifacts a ON a.id = f.artifact_id JOIN experiments e ON e.id = a.experiment_id
+             WHERE f.sha256 = $2 AND e.project = $1
+           LIMIT 1`,
+          [project, sha256],
+        );
+        return rows.length > 0;
+      },
+    };
   }
 
   sweeps(): ServerSweepStore {

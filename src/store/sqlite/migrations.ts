@@ -485,6 +485,22 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (artifact_id, path)
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS artifact_files_sha256 ON artifact_files (sha256);
+      -- Server: the projects that uploaded a blob (its bytes verified). A project may reference bytes it
+      -- uploaded or already references, never another's by naming their sha256.
+      CREATE TABLE IF NOT EXISTS artifact_blob_owners (
+        project    TEXT NOT NULL,
+        sha256     TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (project, sha256)
+      ) WITHOUT ROWID;
+      -- Client: the artifacts each remote has acknowledged (published once).
+      CREATE TABLE IF NOT EXISTS sync_artifacts (
+        remote      TEXT NOT NULL,
+        artifact_id TEXT NOT NULL REFERENCES artifacts (id) ON DELETE CASCADE,
+        acked_at    REAL NOT NULL,
+        PRIMARY KEY (remote, artifact_id)
+      ) WITHOUT ROWID;
 
       -- A registered model: a name per project.
       CREATE TABLE IF NOT EXISTS models (

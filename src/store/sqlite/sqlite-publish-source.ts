@@ -8,6 +8,8 @@ import { decodeChunks } from '../column-codec.js';
 import type { StudyMember, StudyRecord } from '../../model/study.js';
 import type { LedgerEntry, PlotText, PublishSource, RunLedgerEntry, RunSource, Truncation } from '../publish-source.js';
 import { SqliteBackend } from './sqlite-backend.js';
+import type { ArtifactStore } from '../artifact-store.js';
+import type { ArtifactBlobs } from '../artifact-blobs.js';
 
 interface ChunkRow {
   count: number;
@@ -278,6 +280,26 @@ export class SqlitePublishSource implements PublishSource {
              synced_at = excluded.synced_at`,
         )
         .run(remote, runId, position, now);
+    });
+  }
+
+  artifacts(): Pick<ArtifactStore, 'listArtifacts'> {
+    return this.#store.artifacts();
+  }
+
+  artifactBlobs(): ArtifactBlobs {
+    return this.#store.artifactBlobs();
+  }
+
+  artifactAcked(remote: string, artifactId: string): boolean {
+    return this.#db.prepare('SELECT 1 FROM sync_artifacts WHERE remote = ? AND artifact_id = ?').get(remote, artifactId) !== undefined;
+  }
+
+  ackArtifact(remote: string, artifactId: string, now: number): void {
+    this.#store.transaction('recording a published artifact', () => {
+      this.#db
+        .prepare('INSERT INTO sync_artifacts (remote, artifact_id, acked_at) VALUES (?, ?, ?) ON CONFLICT (remote, artifact_id) DO NOTHING')
+        .run(remote, artifactId, now);
     });
   }
 

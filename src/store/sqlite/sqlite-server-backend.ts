@@ -36,6 +36,7 @@ import type { ServerStudyBackend } from '../study-store.js';
 import type { ServerEnvStore } from '../env-store.js';
 import type { ServerRunStore } from '../run-store.js';
 import type { ServerSweepStore } from '../sweep-store.js';
+import type { ServerArtifactBlobOwners, ServerArtifactStore } from '../artifact-store.js';
 import type { ServerRunIngest } from '../run-ingest.js';
 import { SqliteRunIngest } from './sqlite-run-ingest.js';
 import { dedupedName } from '../../model/experiment-names.js';
@@ -80,6 +81,8 @@ export class SqliteServerBackend implements ServerBackend {
   #runs: ServerRunStore | undefined;
   #runIngest: ServerRunIngest | undefined;
   #sweeps: ServerSweepStore | undefined;
+  #artifacts: ServerArtifactStore | undefined;
+  #artifactOwners: ServerArtifactBlobOwners | undefined;
 
   constructor(file: string) {
     this.#store = new SqliteBackend(file);
@@ -589,6 +592,43 @@ export class SqliteServerBackend implements ServerBackend {
       heartbeat: async (sweepId, number, now) => sweeps.heartbeat(sweepId, number, now),
       finishTrial: async (sweepId, number, outcome, now) => sweeps.finishTrial(sweepId, number, outcome, now),
       requeueTrial: async (sweepId, number, now) => sweeps.requeueTrial(sweepId, number, now),
+    });
+  }
+
+  /** The store's artifacts, asynchronous. */
+  artifacts(): ServerArtifactStore {
+    const artifacts = this.#store.artifacts();
+    return (this.#artifacts ??= {
+      addArtifact: async (record) => artifacts.addArtifact(record),
+      listArtifacts: async (experimentId) => artifacts.listArtifacts(experimentId),
+      getArtifact: async (experimentId, name, step) => artifacts.getArtifact(experimentId, name, step),
+      getArtifactById: async (id) => artifacts.getArtifactById(id),
+      referencedBlobs: async () => artifacts.referencedBlobs(),
+    });
+  }
+
+  artifactOwners(): ServerArtifactBlobOwners {
+    return (this.#artifactOwners ??= {
+      ownBlob: async (project, sha256, size, now) => {
+        this.#store.transaction('recording a blob upload', () => {
+          this.#db
+            .prepare(
+              `INSERT INTO artifact_blob_owners (project, sha256, size, created_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (project, sha256) DO NOTHING`,
+            )
+            .run(project, sha256, size, now);
+        });
+      },
+      ownsBlob: async (project, sha256) =>
+        this.#db
+          .prepare(
+            `SELECT 1 FROM artifact_blob_owners WHERE project = ? AND sha256 = ?
+             UNION ALL
+             SELECT 1 FROM artifact_files f JOIN artifacts a ON a.id = f.artifact_id JOIN experiments e ON e.id = a.experiment_id
+               WHERE f.sha256 = ? AND e.project = ?
+             LIMIT 1`,
+          )
+          .get(project, sha256, sha256, project) !== undefined,
     });
   }
 
