@@ -6,7 +6,8 @@ import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACT_CHUNK_BYTES } from '../src/model/artifact.js';
 import { LablogError } from '../src/model/errors.js';
-import { openS3ArtifactBlobs, s3ErrorCode, type S3ArtifactBlobs } from '../src/store/s3/s3-artifact-blobs.js';
+import { openS3ArtifactBlobs, type S3ArtifactBlobs } from '../src/store/s3/s3-artifact-blobs.js';
+import { s3ErrorCode } from '../src/store/s3/s3-objects.js';
 import { DEFAULT_S3_REGION, parseS3Location, s3ClientSettings } from '../src/store/s3/s3-location.js';
 import { S3_MIN_PART_BYTES } from '../src/store/s3/s3-upload-state.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';

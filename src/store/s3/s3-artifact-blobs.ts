@@ -1,24 +1,16 @@
 // Artifact blobs in S3-compatible object storage: objects named by sha256 under s3://bucket/prefix, written as multipart uploads hashed while streamed and copied into place only once verified.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 import { ARTIFACT_CHUNK_BYTES, SHA256_PATTERN } from '../../model/artifact.js';
 import { LablogError } from '../../model/errors.js';
-import { driverCodeOf } from '../../model/error-codes.js';
 import type { ArtifactBlobs, WrittenBlob } from '../artifact-blobs.js';
 import { formatS3Location, parseS3Location, s3ClientSettings, type S3Location } from './s3-location.js';
+import { S3Objects, type CompletedPart, type S3Sdk } from './s3-objects.js';
 import { S3_MAX_PARTS, S3_MIN_PART_BYTES, parseUploadState, uploadStateOffset, type S3UploadState } from './s3-upload-state.js';
-
-/** The SDK's module, loaded on first use (only this file loads it: other entry points never pay for it). */
-type S3Sdk = typeof import('@aws-sdk/client-s3');
 
 /** The bytes of one part of a blob being written (memory held per write: one part, whatever the blob's size). */
 export const S3_WRITE_PART_BYTES = ARTIFACT_CHUNK_BYTES;
-/** S3's largest object one CopyObject copies (5 GiB); larger ones are copied part by part. */
-export const S3_MAX_COPY_OBJECT_BYTES = 5 * 1024 ** 3;
-/** The bytes of one part when a large object is copied part by part (UploadPartCopy). */
-export const S3_COPY_PART_BYTES = 1024 ** 3;
 /** Keys asked for per ListObjectsV2 page (S3's own maximum). */
 export const DEFAULT_S3_LIST_PAGE_SIZE = 1_000;
 /** How long connecting to the S3 endpoint may take, and how long a request may stay silent, before it fails. */
@@ -58,6 +50,7 @@ export async function openS3ArtifactBlobs(location: string, options: S3ArtifactB
       limit: DEFAULT_S3_LIST_PAGE_SIZE,
     });
   }
+  // Loaded here, on first use: only this file loads the SDK, and other entry points never pay for it.
   const sdk: S3Sdk = await import('@aws-sdk/client-s3');
   const client = new sdk.S3Client({
     region: settings.region,
@@ -71,7 +64,7 @@ export async function openS3ArtifactBlobs(location: string, options: S3ArtifactB
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
     ...(settings.credentials !== undefined ? { credentials: settings.credentials } : {}),
   });
-  return new S3ArtifactBlobs(sdk, client, target, pageSize);
+  return new S3ArtifactBlobs(new S3Objects(sdk, client, target.bucket, formatS3Location(target)), target, pageSize);
 }
 
 /**
@@ -84,18 +77,16 @@ export async function openS3ArtifactBlobs(location: string, options: S3ArtifactB
  */
 export class S3ArtifactBlobs implements ArtifactBlobs {
   readonly location: string;
-  readonly #sdk: S3Sdk;
-  readonly #client: S3Client;
-  readonly #target: S3Location;
+  readonly #objects: S3Objects;
+  readonly #prefix: string;
   readonly #pageSize: number;
   /** Uploads of one sha256 are serialized in this process (a chunk sent twice at once writes once). */
   readonly #uploadLocks = new Map<string, Promise<unknown>>();
 
   /** @internal Use openS3ArtifactBlobs. */
-  constructor(sdk: S3Sdk, client: S3Client, target: S3Location, pageSize: number) {
-    this.#sdk = sdk;
-    this.#client = client;
-    this.#target = target;
+  constructor(objects: S3Objects, target: S3Location, pageSize: number) {
+    this.#objects = objects;
+    this.#prefix = target.prefix;
     this.#pageSize = pageSize;
     this.location = formatS3Location(target);
   }
@@ -107,7 +98,7 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
   }
 
   async size(sha256: string): Promise<number | undefined> {
-    return await this.#objectSize(this.blobKey(sha256), 'reading the size of a blob');
+    return await this.#objects.size(this.blobKey(sha256), 'reading the size of a blob');
   }
 
   async write(source: Readable, options: { readonly maxBytes: number; readonly expectedSha256?: string }): Promise<WrittenBlob> {
@@ -118,8 +109,8 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
     const hash = createHash('sha256');
     const pending = new PartBuffer();
     let size = 0;
-    let upload: { key: string; uploadId: string; parts: { PartNumber: number; ETag: string }[] } | undefined;
-    let completedTemp: string | undefined;
+    let upload: { key: string; uploadId: string; parts: CompletedPart[] } | undefined;
+    let assembled: string | undefined;
     try {
       for await (const chunk of source as AsyncIterable<Buffer | string>) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -135,11 +126,12 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
         if (known) continue;
         pending.push(bytes);
         while (pending.bytes >= S3_WRITE_PART_BYTES) {
-          upload ??= { key: this.#key(TEMP_FOLDER, randomUUID()), uploadId: '', parts: [] };
-          if (upload.uploadId === '') upload.uploadId = await this.#createMultipart(upload.key);
-          upload.parts.push(
-            await this.#uploadPart(upload.key, upload.uploadId, upload.parts.length + 1, pending.take(S3_WRITE_PART_BYTES)),
-          );
+          if (upload === undefined) {
+            const key = this.#key(TEMP_FOLDER, randomUUID());
+            upload = { key, uploadId: await this.#objects.createMultipart(key), parts: [] };
+          }
+          const part = pending.take(S3_WRITE_PART_BYTES);
+          upload.parts.push(await this.#objects.uploadPart(upload.key, upload.uploadId, upload.parts.length + 1, part));
         }
       }
       const sha256 = hash.digest('hex');
@@ -150,36 +142,32 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
         });
       }
       const finalKey = this.blobKey(sha256);
-      if (known || (await this.#objectSize(finalKey, 'looking for a blob')) !== undefined) {
-        return { sha256, size, existed: true };
-      }
+      if (known || (await this.#objects.size(finalKey, 'looking for a blob')) !== undefined) return { sha256, size, existed: true };
       if (upload === undefined) {
         // One part or less: its sha256 is known before it is sent, so it goes straight into place (a PUT is atomic).
-        await this.#guard('writing a blob', () =>
-          this.#client.send(
-            new this.#sdk.PutObjectCommand({ Bucket: this.#target.bucket, Key: finalKey, Body: pending.take(pending.bytes) }),
-          ),
-        );
+        await this.#objects.put(finalKey, pending.take(pending.bytes), 'writing a blob');
         return { sha256, size, existed: false };
       }
       if (pending.bytes > 0) {
-        upload.parts.push(await this.#uploadPart(upload.key, upload.uploadId, upload.parts.length + 1, pending.take(pending.bytes)));
+        upload.parts.push(
+          await this.#objects.uploadPart(upload.key, upload.uploadId, upload.parts.length + 1, pending.take(pending.bytes)),
+        );
       }
-      await this.#completeMultipart(upload.key, upload.uploadId, upload.parts);
-      completedTemp = upload.key;
+      await this.#objects.completeMultipart(upload.key, upload.uploadId, upload.parts);
+      assembled = upload.key;
       upload = undefined;
-      await this.#copy(completedTemp, finalKey, size);
+      await this.#objects.copy(assembled, finalKey, size);
       return { sha256, size, existed: false };
     } finally {
-      if (upload !== undefined && upload.uploadId !== '') await this.#abortMultipart(upload.key, upload.uploadId);
-      if (completedTemp !== undefined) await this.#deleteQuietly(completedTemp);
+      if (upload !== undefined) await this.#objects.abortMultipart(upload.key, upload.uploadId);
+      if (assembled !== undefined) await this.#objects.deleteQuietly(assembled);
     }
   }
 
   async read(sha256: string, range?: { readonly start: number; readonly end: number }): Promise<Readable> {
     const key = this.blobKey(sha256);
     if (range !== undefined) {
-      const size = await this.#objectSize(key, 'reading the size of a blob');
+      const size = await this.#objects.size(key, 'reading the size of a blob');
       if (size === undefined) throw notFound(sha256, this.location);
       const { start, end } = range;
       if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end >= size) {
@@ -190,7 +178,7 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
         });
       }
     }
-    const body = await this.#getBody(key, 'reading a blob', range);
+    const body = await this.#objects.body(key, 'reading a blob', range);
     if (body === undefined) throw notFound(sha256, this.location);
     return body;
   }
@@ -199,29 +187,18 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
     const folder = `${this.#key(BLOB_FOLDER)}/`;
     let token: string | undefined;
     do {
-      const page = await this.#guard('listing blobs', () =>
-        this.#client.send(
-          new this.#sdk.ListObjectsV2Command({
-            Bucket: this.#target.bucket,
-            Prefix: folder,
-            MaxKeys: this.#pageSize,
-            ContinuationToken: token,
-          }),
-        ),
-      );
-      for (const object of page.Contents ?? []) {
-        const rest = object.Key?.slice(folder.length) ?? '';
+      const page = await this.#objects.listPage(folder, this.#pageSize, token);
+      for (const key of page.keys) {
+        const rest = key.slice(folder.length);
         const sha256 = rest.slice(0, 2) + rest.slice(3);
         if (rest[2] === '/' && SHA256_PATTERN.test(sha256)) yield sha256;
       }
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+      token = page.next;
     } while (token !== undefined);
   }
 
   async remove(sha256: string): Promise<void> {
-    await this.#guard('removing a blob', () =>
-      this.#client.send(new this.#sdk.DeleteObjectCommand({ Bucket: this.#target.bucket, Key: this.blobKey(sha256) })),
-    );
+    await this.#objects.delete(this.blobKey(sha256), 'removing a blob');
   }
 
   async uploadOffset(sha256: string): Promise<number> {
@@ -261,25 +238,17 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
           },
         );
       }
-      const key = state?.key ?? this.#key(UPLOAD_FOLDER, `${sha256}.bin`);
-      const uploadId = state?.uploadId ?? (await this.#createMultipart(key));
-      const part = await this.#uploadPart(key, uploadId, parts.length + 1, chunk);
+      // Each upload assembles at a key of its own: what a discarded one left behind is never taken for it.
+      const key = state?.key ?? this.#key(UPLOAD_FOLDER, `${sha256}-${randomUUID()}.bin`);
+      const uploadId = state?.uploadId ?? (await this.#objects.createMultipart(key));
+      const part = await this.#objects.uploadPart(key, uploadId, parts.length + 1, chunk);
       const next: S3UploadState = {
         uploadId,
         key,
         parts: [...parts, { partNumber: part.PartNumber, etag: part.ETag, size: chunk.length }],
       };
       // The chunk is acknowledged once the state says so: a crash before it leaves the offset where it was.
-      await this.#guard('recording an upload chunk', () =>
-        this.#client.send(
-          new this.#sdk.PutObjectCommand({
-            Bucket: this.#target.bucket,
-            Key: this.#uploadStateKey(sha256),
-            Body: JSON.stringify(next),
-            ContentType: 'application/json',
-          }),
-        ),
-      );
+      await this.#objects.put(this.#uploadStateKey(sha256), JSON.stringify(next), 'recording an upload chunk');
       return current + chunk.length;
     });
   }
@@ -291,49 +260,44 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
       if (state === undefined) {
         if (size !== 0) throw notFound(sha256, this.location);
         if (sha256 !== EMPTY_SHA256) throw mismatch(sha256, size, EMPTY_SHA256);
-        await this.#guard('writing an empty blob', () =>
-          this.#client.send(new this.#sdk.PutObjectCommand({ Bucket: this.#target.bucket, Key: finalKey, Body: Buffer.alloc(0) })),
-        );
+        await this.#objects.put(finalKey, Buffer.alloc(0), 'writing an empty blob');
         return;
       }
-      const received = uploadStateOffset(state);
-      const discard = async () => {
-        await this.#abortMultipart(state.key, state.uploadId);
-        await this.#deleteQuietly(state.key);
-        await this.#deleteQuietly(this.#uploadStateKey(sha256));
+      const finish = async () => {
+        await this.#objects.abortMultipart(state.key, state.uploadId);
+        await this.#objects.deleteQuietly(state.key);
+        await this.#objects.deleteQuietly(this.#uploadStateKey(sha256));
       };
+      const received = uploadStateOffset(state);
       if (received !== size) {
-        await discard();
+        await finish();
         throw mismatch(sha256, size, `(${received} bytes, not ${size})`);
       }
-      // A complete that failed after S3 had assembled the object (a lost answer) is not done twice.
-      if ((await this.#objectSize(state.key, 'looking for an assembled upload')) !== size) {
-        await this.#completeMultipart(
-          state.key,
-          state.uploadId,
-          state.parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })),
-        );
+      // A complete whose answer was lost after S3 had assembled the object is not done twice.
+      if ((await this.#objects.size(state.key, 'looking for an assembled upload')) !== size) {
+        const parts = state.parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag }));
+        await this.#objects.completeMultipart(state.key, state.uploadId, parts);
       }
       const actual = await this.#hashObject(state.key);
       if (actual !== sha256) {
-        await discard();
+        await finish();
         throw mismatch(sha256, size, actual);
       }
-      if ((await this.#objectSize(finalKey, 'looking for a blob')) === undefined) await this.#copy(state.key, finalKey, size);
-      await this.#deleteQuietly(state.key);
-      await this.#deleteQuietly(this.#uploadStateKey(sha256));
+      if ((await this.#objects.size(finalKey, 'looking for a blob')) === undefined) await this.#objects.copy(state.key, finalKey, size);
+      await this.#objects.deleteQuietly(state.key);
+      await this.#objects.deleteQuietly(this.#uploadStateKey(sha256));
     });
   }
 
   /** Closes the client's connections. */
   close(): void {
-    this.#client.destroy();
+    this.#objects.destroy();
   }
 
   // ---- internals -----------------------------------------------------------------------------------
 
   #key(...segments: string[]): string {
-    return [this.#target.prefix, ...segments].filter((s) => s !== '').join('/');
+    return [this.#prefix, ...segments].filter((s) => s !== '').join('/');
   }
 
   #uploadStateKey(sha256: string): string {
@@ -343,9 +307,10 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
 
   async #readUploadState(sha256: string): Promise<S3UploadState | undefined> {
     const key = this.#uploadStateKey(sha256);
-    const body = await this.#getBody(key, 'reading the state of an upload');
+    const what = 'reading the state of an upload';
+    const body = await this.#objects.body(key, what);
     if (body === undefined) return undefined;
-    const text = await this.#guard('reading the state of an upload', async () => {
+    const text = await this.#objects.guard(what, async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of body) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString('utf8');
@@ -361,155 +326,16 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
     return state;
   }
 
-  async #objectSize(key: string, what: string): Promise<number | undefined> {
-    try {
-      const head = await this.#client.send(new this.#sdk.HeadObjectCommand({ Bucket: this.#target.bucket, Key: key }));
-      return head.ContentLength ?? 0;
-    } catch (cause) {
-      if (isMissingObject(cause)) return undefined;
-      throw this.#storageError(what, cause);
-    }
-  }
-
-  /** An object's bytes as a stream (a range of them, when given); undefined when there is no such object. */
-  async #getBody(key: string, what: string, range?: { readonly start: number; readonly end: number }): Promise<Readable | undefined> {
-    try {
-      const answer = await this.#client.send(
-        new this.#sdk.GetObjectCommand({
-          Bucket: this.#target.bucket,
-          Key: key,
-          ...(range !== undefined ? { Range: `bytes=${range.start}-${range.end}` } : {}),
-        }),
-      );
-      if (!(answer.Body instanceof Readable)) throw new Error(`the S3 client answered a body that is not a stream (${typeof answer.Body})`);
-      if (range === undefined || answer.ContentRange?.startsWith(`bytes ${range.start}-${range.end}/`)) return answer.Body;
-      // A server may answer a range with more than it (the whole object, as HTTP allows; s3rver for `bytes=0-0`): cut it to the range.
-      const skip =
-        answer.ContentRange === undefined ? range.start : range.start - Number(/^bytes (\d+)-/.exec(answer.ContentRange)?.[1] ?? 0);
-      return Readable.from(
-        sliceBytes(answer.Body, skip, range.end - range.start + 1, () =>
-          this.#storageError(what, new Error(`S3 answered less than the range ${range.start}-${range.end} of ${key}`)),
-        ),
-        {
-          objectMode: false,
-        },
-      );
-    } catch (cause) {
-      if (isMissingObject(cause)) return undefined;
-      throw this.#storageError(what, cause);
-    }
-  }
-
+  /** The sha256 of an object, streamed back from S3. */
   async #hashObject(key: string): Promise<string> {
-    const body = await this.#getBody(key, 'reading an upload back');
-    if (body === undefined) throw this.#storageError('reading an upload back', new Error(`${key} is not there`));
+    const what = 'reading an upload back';
+    const body = await this.#objects.body(key, what);
+    if (body === undefined) throw this.#objects.storageError(what, new Error(`${key} is not there`));
     const hash = createHash('sha256');
-    await this.#guard('hashing an upload', async () => {
+    await this.#objects.guard(what, async () => {
       for await (const chunk of body) hash.update(chunk as Buffer);
     });
     return hash.digest('hex');
-  }
-
-  async #createMultipart(key: string): Promise<string> {
-    const answer = await this.#guard('starting a multipart upload', () =>
-      this.#client.send(new this.#sdk.CreateMultipartUploadCommand({ Bucket: this.#target.bucket, Key: key })),
-    );
-    if (answer.UploadId === undefined) throw this.#storageError('starting a multipart upload', new Error('S3 answered no UploadId'));
-    return answer.UploadId;
-  }
-
-  async #uploadPart(key: string, uploadId: string, partNumber: number, body: Buffer): Promise<{ PartNumber: number; ETag: string }> {
-    if (partNumber > S3_MAX_PARTS) {
-      throw new LablogError(
-        'LIMIT_EXCEEDED',
-        `a multipart upload to S3 has at most ${S3_MAX_PARTS} parts (S3_MAX_PARTS); this one needs more`,
-        {
-          limit: S3_MAX_PARTS,
-          actual: partNumber,
-        },
-      );
-    }
-    const answer = await this.#guard('uploading a part', () =>
-      this.#client.send(
-        new this.#sdk.UploadPartCommand({ Bucket: this.#target.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body }),
-      ),
-    );
-    if (answer.ETag === undefined) throw this.#storageError('uploading a part', new Error('S3 answered no ETag'));
-    return { PartNumber: partNumber, ETag: answer.ETag };
-  }
-
-  async #completeMultipart(key: string, uploadId: string, parts: readonly { PartNumber: number; ETag: string }[]): Promise<void> {
-    await this.#guard('completing a multipart upload', () =>
-      this.#client.send(
-        new this.#sdk.CompleteMultipartUploadCommand({
-          Bucket: this.#target.bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: [...parts] },
-        }),
-      ),
-    );
-  }
-
-  /**
-   * Abandons a multipart upload, best effort: the blob is failing already, and S3-compatible servers do
-   * not all abort (s3rver does not). Its parts were never an object, so nothing of it is listed; a
-   * bucket lifecycle rule (AbortIncompleteMultipartUpload) frees what an abort could not.
-   */
-  async #abortMultipart(key: string, uploadId: string): Promise<void> {
-    await this.#client
-      .send(new this.#sdk.AbortMultipartUploadCommand({ Bucket: this.#target.bucket, Key: key, UploadId: uploadId }))
-      .catch(() => undefined);
-  }
-
-  /** Deletes a temp object, best effort (a leftover is under tmp/ or uploads/, never listed as a blob). */
-  async #deleteQuietly(key: string): Promise<void> {
-    await this.#client.send(new this.#sdk.DeleteObjectCommand({ Bucket: this.#target.bucket, Key: key })).catch(() => undefined);
-  }
-
-  /** Copies an object inside the bucket: one CopyObject up to S3_MAX_COPY_OBJECT_BYTES, part by part past it. */
-  async #copy(from: string, to: string, size: number): Promise<void> {
-    const CopySource = `${this.#target.bucket}/${from}`;
-    if (size <= S3_MAX_COPY_OBJECT_BYTES) {
-      await this.#guard('moving a blob into place', () =>
-        this.#client.send(new this.#sdk.CopyObjectCommand({ Bucket: this.#target.bucket, Key: to, CopySource })),
-      );
-      return;
-    }
-    const uploadId = await this.#createMultipart(to);
-    try {
-      const parts: { PartNumber: number; ETag: string }[] = [];
-      for (let start = 0; start < size; start += S3_COPY_PART_BYTES) {
-        const end = Math.min(size, start + S3_COPY_PART_BYTES) - 1;
-        const answer = await this.#guard('moving a blob into place', () =>
-          this.#client.send(
-            new this.#sdk.UploadPartCopyCommand({
-              Bucket: this.#target.bucket,
-              Key: to,
-              UploadId: uploadId,
-              PartNumber: parts.length + 1,
-              CopySource,
-              CopySourceRange: `bytes=${start}-${end}`,
-            }),
-          ),
-        );
-        const etag = answer.CopyPartResult?.ETag;
-        if (etag === undefined) throw this.#storageError('moving a blob into place', new Error('S3 answered no ETag for a copied part'));
-        parts.push({ PartNumber: parts.length + 1, ETag: etag });
-      }
-      await this.#completeMultipart(to, uploadId, parts);
-    } catch (cause) {
-      await this.#abortMultipart(to, uploadId);
-      throw cause;
-    }
-  }
-
-  async #guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (cause) {
-      throw this.#storageError(what, cause);
-    }
   }
 
   #withUploadLock<T>(sha256: string, fn: () => Promise<T>): Promise<T> {
@@ -522,18 +348,6 @@ export class S3ArtifactBlobs implements ArtifactBlobs {
       if (this.#uploadLocks.get(sha256) === settled) this.#uploadLocks.delete(sha256);
     });
     return run;
-  }
-
-  /** A failure as STORAGE_ERROR with S3's error code (NoSuchBucket, AccessDenied, SlowDown…) or the network's (ECONNREFUSED); a LablogError as it is. */
-  #storageError(what: string, cause: unknown): LablogError {
-    if (cause instanceof LablogError) return cause;
-    const code = s3ErrorCode(cause);
-    return new LablogError(
-      'STORAGE_ERROR',
-      `${what} in ${this.location}${code !== null ? ` (${code})` : ''}: ${(cause as Error)?.message ?? String(cause)}`,
-      { driver: 's3', driverCode: code, location: this.location },
-      { cause },
-    );
   }
 }
 
@@ -557,46 +371,6 @@ class PartBuffer {
   }
 }
 
-/** `count` bytes of `body` after its first `skip` bytes; the body is closed once they are read; `short()` is thrown when it ends before. */
-async function* sliceBytes(body: Readable, skip: number, count: number, short: () => Error): AsyncGenerator<Buffer> {
-  let toSkip = skip;
-  let left = count;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    let bytes = chunk;
-    if (toSkip > 0) {
-      if (bytes.length <= toSkip) {
-        toSkip -= bytes.length;
-        continue;
-      }
-      bytes = bytes.subarray(toSkip);
-      toSkip = 0;
-    }
-    if (bytes.length >= left) {
-      yield bytes.subarray(0, left);
-      return;
-    }
-    left -= bytes.length;
-    yield bytes;
-  }
-  if (left > 0 || toSkip > 0) throw short();
-}
-
-/** S3's error code of a failure (its `Code`, else the SDK's error name), or the network's (ECONNREFUSED); null when it has none. */
-export function s3ErrorCode(cause: unknown): string | null {
-  const c = cause as { name?: unknown; Code?: unknown; $metadata?: unknown } | null | undefined;
-  if (c !== null && typeof c === 'object' && c.$metadata !== undefined) {
-    if (typeof c.Code === 'string' && c.Code !== '') return c.Code;
-    if (typeof c.name === 'string' && c.name !== '' && c.name !== 'Error') return c.name;
-  }
-  return driverCodeOf(cause) ?? driverCodeOf((cause as { cause?: unknown } | null | undefined)?.cause);
-}
-
-/** Whether a failure says the object is not there (a HEAD's 404 NotFound, a GET's NoSuchKey); a missing bucket is a failure. */
-function isMissingObject(cause: unknown): boolean {
-  const code = s3ErrorCode(cause);
-  return code === 'NoSuchKey' || code === 'NotFound';
-}
-
 function assertSha256(sha256: string): void {
   if (typeof sha256 !== 'string' || !SHA256_PATTERN.test(sha256)) {
     throw new LablogError(
@@ -614,13 +388,11 @@ function notFound(sha256: string, location: string): LablogError {
   return new LablogError('ARTIFACT_NOT_FOUND', `no blob ${sha256} in ${location}`, { sha256 });
 }
 
+/** The upload of `sha256` did not hold its bytes: `actual` is the sha256 it had, or `(n bytes, not size)`. */
 function mismatch(sha256: string, size: number, actual: string): LablogError {
-  return new LablogError(
-    'CHECKSUM_MISMATCH',
-    `the upload of ${sha256} (${size} bytes announced) has ${actual.startsWith('(') ? actual.slice(1, -1) : `sha256 ${actual}`}; it was discarded`,
-    {
-      expected: sha256,
-      actual,
-    },
-  );
+  const had = actual.startsWith('(') ? actual.slice(1, -1) : `sha256 ${actual}`;
+  return new LablogError('CHECKSUM_MISMATCH', `the upload of ${sha256} (${size} bytes announced) has ${had}; it was discarded`, {
+    expected: sha256,
+    actual,
+  });
 }
