@@ -1,6 +1,9 @@
 // The ArtifactBlobs contract: one suite of cases run over every implementation in IMPLEMENTATIONS (S3 against s3rver; the folder of files joins with one line).
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ARTIFACT_CHUNK_BYTES } from '../src/model/artifact.js';
@@ -46,7 +49,14 @@ async function createS3(): Promise<BlobsHandle> {
   return { blobs: await open(), reopen: open };
 }
 
-/** Every ArtifactBlobs implementation. */
+/** A store over a new temp folder (removed after the suite), for an implementation that keeps its blobs in one. */
+export async function inTempFolder(open: (folder: string) => ArtifactBlobs): Promise<BlobsHandle> {
+  const folder = mkdtempSync(join(tmpdir(), 'lablog-blobs-'));
+  closers.push(() => rmSync(folder, { recursive: true, force: true }));
+  return { blobs: open(folder), reopen: async () => open(folder) };
+}
+
+/** Every ArtifactBlobs implementation: one line each (a folder of files: `create: () => inTempFolder((dir) => new …(dir))`). */
 const IMPLEMENTATIONS: readonly BlobsImplementation[] = [{ name: 'S3ArtifactBlobs (s3rver)', create: createS3 }];
 
 const MiB = 1024 * 1024;
