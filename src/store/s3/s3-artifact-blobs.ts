@@ -57,8 +57,9 @@ export async function openS3ArtifactBlobs(location: string, options: S3ArtifactB
     forcePathStyle: settings.forcePathStyle,
     maxAttempts: S3_MAX_ATTEMPTS,
     requestHandler: { connectionTimeout: S3_CONNECT_TIMEOUT_MS, requestTimeout: S3_REQUEST_TIMEOUT_MS },
-    // Checksums only where S3 requires them: S3-compatible servers (older MinIO, s3rver) refuse the
-    // SDK's default trailing CRC32s; the bytes are verified by their sha256 here instead.
+    // Checksums only where S3 requires them: by default the SDK frames streamed bodies as aws-chunked
+    // with a trailing CRC32, which not every S3-compatible server understands (s3rver stores the framing
+    // as the object's bytes); the bytes are verified by their sha256 here instead.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
