@@ -1,6 +1,8 @@
 // S3ArtifactBlobs beyond the shared contract: its location and AWS environment rules, its keys in the bucket, S3's part-size rule for uploads, and S3 failures as STORAGE_ERROR.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +131,26 @@ describe('S3ArtifactBlobs on s3rver', () => {
     await blobs.appendUpload(hash, ARTIFACT_CHUNK_BYTES, uploaded.subarray(ARTIFACT_CHUNK_BYTES));
     await blobs.completeUpload(hash, uploaded.length);
     expect(await keysUnder(prefix)).toEqual([written.sha256, hash].sort().map((h) => `${prefix}/sha256/${h.slice(0, 2)}/${h.slice(2)}`));
+  });
+
+  /** The multipart uploads s3rver holds (it keeps one folder each until completed; it does not abort them). */
+  const multipartUploadsHeld = () => {
+    const folder = join(server.directory, server.bucket, '._S3rver_uploads');
+    return existsSync(folder) ? readdirSync(folder).length : 0;
+  };
+
+  it('bytes announced by a sha256 already stored are only hashed, not sent: no multipart upload is started for them', async () => {
+    const { blobs } = await fresh();
+    const bytes = randomBytes(2 * ARTIFACT_CHUNK_BYTES + 1);
+    await blobs.write(Readable.from([bytes]), { maxBytes: bytes.length });
+    const before = multipartUploadsHeld();
+    expect(await blobs.write(Readable.from([bytes]), { maxBytes: bytes.length, expectedSha256: sha256(bytes) })).toMatchObject({
+      existed: true,
+    });
+    expect(multipartUploadsHeld()).toBe(before);
+    // Not announced, the bytes are sent, then found stored: the upload started for them is abandoned.
+    expect(await blobs.write(Readable.from([bytes]), { maxBytes: bytes.length })).toMatchObject({ existed: true });
+    expect(multipartUploadsHeld()).toBe(before + 1);
   });
 
   it('lists only blobs: not uploads in progress, temp objects, or keys that are not a sha256', async () => {
