@@ -129,10 +129,18 @@ export const CONCRETE_STORE_CLASSES = [
   'PostgresSeriesPages',
   'PostgresUiQueries',
   'PgPool',
+  'S3ArtifactBlobs',
 ] as const;
 
 /** The one file that loads pg at run time (the pool); the other PostgreSQL files take its query interface, and may import pg's types. */
 export const PG_LOADER = 'store/postgres/pg-pool.ts';
+
+/** The one file that loads @aws-sdk at run time (on first use, by a dynamic import); only store/s3/ may name it at all, types included. */
+export const S3_LOADER = 'store/s3/s3-artifact-blobs.ts';
+const isAwsSdk = (e: ImportEdge) => !e.internal && (e.to.startsWith('@aws-sdk/') || e.to.startsWith('@smithy/'));
+
+/** The folders of the drivers: each imported from outside only by a factory (DRIVER_FACTORIES). */
+const DRIVER_FOLDERS = ['store/sqlite', 'store/postgres', 'store/s3'];
 
 /** Layers that sit below the surfaces and so import none of them. */
 const SURFACES = ['server', 'sync', 'cli', 'ui'];
@@ -177,13 +185,11 @@ export const RULES: Record<string, Rule> = {
       })
       .map(describeEdge),
 
-  // Fails when a file outside store/sqlite/ (or store/postgres/) imports a driver file, other than a factory.
+  // Fails when a file outside store/sqlite/ (or store/postgres/, store/s3/) imports a driver file, other than a factory.
   'driver folders are imported only by their factories': (graph) =>
     graph
       .filter((e) => e.internal)
-      .filter((e) =>
-        ['store/sqlite', 'store/postgres'].some((driver) => under(e.to, driver) && !under(e.from, driver) && !DRIVER_FACTORIES.has(e.from)),
-      )
+      .filter((e) => DRIVER_FOLDERS.some((driver) => under(e.to, driver) && !under(e.from, driver) && !DRIVER_FACTORIES.has(e.from)))
       .map(describeEdge),
 
   // Fails when a browser-app file loads server code, core, or a store at run time (type-only imports are erased).
@@ -201,6 +207,13 @@ export const RULES: Record<string, Rule> = {
   // store/postgres/ or outside it; `import type` from pg is allowed.
   'pg is loaded at run time only by the pool (store/postgres/pg-pool.ts)': (graph) =>
     graph.filter((e) => !e.internal && (e.to === 'pg' || e.to.startsWith('pg/')) && !e.typeOnly && e.from !== PG_LOADER).map(describeEdge),
+
+  // Fails when a file outside store/s3/ imports @aws-sdk (or its @smithy parts), even only its types: S3 is one driver's business.
+  'only store/s3/ imports @aws-sdk': (graph) => graph.filter((e) => isAwsSdk(e) && !under(e.from, 'store/s3')).map(describeEdge),
+
+  // Fails when a file other than S3_LOADER loads @aws-sdk at run time, inside store/s3/ too (`import type` is allowed there).
+  '@aws-sdk is loaded at run time only by store/s3/s3-artifact-blobs.ts': (graph) =>
+    graph.filter((e) => isAwsSdk(e) && !e.typeOnly && e.from !== S3_LOADER).map(describeEdge),
 };
 
 /** Where a concrete store class is named (as a word, comments aside) outside its folder and the factories. */
@@ -208,7 +221,7 @@ function concreteClassMentions(): string[] {
   const found: string[] = [];
   for (const path of sourceFiles(SRC)) {
     const file = relative(SRC, path).split('\\').join('/');
-    if (under(file, 'store/sqlite') || under(file, 'store/postgres') || DRIVER_FACTORIES.has(file)) continue;
+    if (DRIVER_FOLDERS.some((driver) => under(file, driver)) || DRIVER_FACTORIES.has(file)) continue;
     const names = identifiers(file, readFileSync(path, 'utf8'));
     for (const name of CONCRETE_STORE_CLASSES) if (names.has(name)) found.push(`${file} names ${name}`);
   }
@@ -250,6 +263,13 @@ const PLANTED: Record<keyof typeof RULES, ImportEdge> = {
     internal: false,
     typeOnly: false,
   },
+  'only store/s3/ imports @aws-sdk': { from: 'server/server.ts', to: '@aws-sdk/client-s3', internal: false, typeOnly: true },
+  '@aws-sdk is loaded at run time only by store/s3/s3-artifact-blobs.ts': {
+    from: 'store/s3/s3-location.ts',
+    to: '@aws-sdk/client-s3',
+    internal: false,
+    typeOnly: false,
+  },
 };
 
 describe('architecture: the import graph of src/', () => {
@@ -259,6 +279,9 @@ describe('architecture: the import graph of src/', () => {
     expect(graph.length).toBeGreaterThan(200);
     expect(graph).toContainEqual({ from: 'core/store.ts', to: 'store/backend.ts', internal: true, typeOnly: true });
     expect(graph).toContainEqual({ from: PG_LOADER, to: 'pg', internal: false, typeOnly: false });
+    // The S3 driver loads the SDK by a dynamic import (on first use); its other files name only its types.
+    expect(graph).toContainEqual({ from: S3_LOADER, to: '@aws-sdk/client-s3', internal: false, typeOnly: false });
+    expect(graph).toContainEqual({ from: 'store/s3/s3-objects.ts', to: '@aws-sdk/client-s3', internal: false, typeOnly: true });
     expect(graph).toContainEqual({ from: 'store/postgres/postgres-backend.ts', to: PG_LOADER, internal: true, typeOnly: false });
     expect(graph).toContainEqual({
       from: 'store/open-server-backend.ts',

@@ -65,15 +65,15 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }
 
-/** Where a store keeps its data: the embedded SQLite file, the server's PostgreSQL, plain files, or a lablog server. */
-export const STORAGE_DRIVERS = ['sqlite', 'postgres', 'filesystem', 'remote'] as const;
+/** Where a store keeps its data: the embedded SQLite file, the server's PostgreSQL, plain files, a lablog server, or S3-compatible object storage (artifact bytes). */
+export const STORAGE_DRIVERS = ['sqlite', 'postgres', 'filesystem', 'remote', 's3'] as const;
 
 export type StorageDriver = (typeof STORAGE_DRIVERS)[number];
 
 /** The details of a STORAGE_ERROR, the same from every driver. */
 export type StorageErrorDetails = {
   readonly driver: StorageDriver;
-  /** The driver's own code (SQLite's `SQLITE_BUSY`, a PostgreSQL SQLSTATE like `23505`, Node's `ENOENT`); null when lablog itself refused (a closed store, a newer schema). */
+  /** The driver's own code (SQLite's `SQLITE_BUSY`, a PostgreSQL SQLSTATE like `23505`, Node's `ENOENT`, S3's `NoSuchBucket`); null when lablog itself refused (a closed store, a newer schema). */
   readonly driverCode: string | null;
   /** The file path, the database URL without its password, or the server's URL. */
   readonly location: string;
