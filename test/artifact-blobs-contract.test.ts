@@ -1,4 +1,4 @@
-// The ArtifactBlobs contract: one suite of cases run over every implementation in IMPLEMENTATIONS (S3 against s3rver; the folder of files joins with one line).
+// The ArtifactBlobs contract: one suite of cases run over every implementation in IMPLEMENTATIONS (S3 against s3rver, and a folder of files).
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { ARTIFACT_CHUNK_BYTES } from '../src/model/artifact.js';
 import { LablogError } from '../src/model/errors.js';
 import type { ArtifactBlobs } from '../src/store/artifact-blobs.js';
 import { openS3ArtifactBlobs, type S3ArtifactBlobs } from '../src/store/s3/s3-artifact-blobs.js';
+import { FileArtifactBlobs } from '../src/store/files/file-artifact-blobs.js';
 import { startS3Server, type S3Server } from './support/s3-server.js';
 
 /** A fresh, empty blob store, and a second instance over the same bytes (a restarted server). */
@@ -57,7 +58,10 @@ export async function inTempFolder(open: (folder: string) => ArtifactBlobs): Pro
 }
 
 /** Every ArtifactBlobs implementation: one line each (a folder of files: `create: () => inTempFolder((dir) => new …(dir))`). */
-const IMPLEMENTATIONS: readonly BlobsImplementation[] = [{ name: 'S3ArtifactBlobs (s3rver)', create: createS3 }];
+const IMPLEMENTATIONS: readonly BlobsImplementation[] = [
+  { name: 'S3ArtifactBlobs (s3rver)', create: createS3 },
+  { name: 'FileArtifactBlobs', create: () => inTempFolder((dir) => new FileArtifactBlobs(dir)) },
+];
 
 const MiB = 1024 * 1024;
 /** What a streamed write and read of STREAMED_BYTES may add to the RSS (the issue's bound, for any size). */

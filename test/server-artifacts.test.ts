@@ -12,6 +12,7 @@ import { tempDir } from './helpers.js';
 import { delayingProxy } from './support/http-proxies.js';
 import { TS_FIXTURES } from './support/runs.js';
 import { waitFor } from './support/wait-for.js';
+import { startS3Server } from './support/s3-server.js';
 import { SERVER_DATABASES, api, createKey, startServer } from './support/server-process.js';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -239,4 +240,34 @@ describe.each(SERVER_DATABASES.filter((d) => d.kind === 'sqlite'))('artifacts on
     });
     expect(bad.status).toBe(400);
   }, 60_000);
+
+  it('keeps the bytes in S3-compatible storage with --artifacts s3://bucket/prefix (s3rver, a stand-in for AWS/MinIO)', async () => {
+    const s3 = await startS3Server('lablog-server');
+    try {
+      const db = await create();
+      const key = await createKey(db, 'mnist');
+      const server = await startServer(db, { args: ['--artifacts', `s3://${s3.bucket}/team`], env: { ...s3.env } });
+      expect(server.output()).toContain(`artifacts: s3://${s3.bucket}/team`);
+      const dir = tempDir();
+      const path = join(dir, 'lablog.db');
+      const bytes = randomBytes(ARTIFACT_CHUNK_BYTES + 4_321); // two chunks: a multipart upload of two parts
+      writeFileSync(join(dir, 'w.bin'), bytes);
+      const store = openStore({ path });
+      const exp = store.createExperiment({ name: 's3', project: 'mnist' });
+      await exp.logArtifact(join(dir, 'w.bin'), { name: 'weights' });
+      await exp.close();
+      await store.close();
+      expect((await publishStore({ storePath: path, remote: { url: server.url, apiKey: key } })).problems).toEqual([]);
+      const got = await fetch(`${server.url}/api/v1/experiments/${exp.id}/artifacts/weights/file`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(sha(Buffer.from(await got.arrayBuffer()))).toBe(sha(bytes));
+      const tail = await fetch(`${server.url}/api/v1/experiments/${exp.id}/artifacts/weights/file`, {
+        headers: { authorization: `Bearer ${key}`, range: 'bytes=-10' },
+      });
+      expect([tail.status, Buffer.from(await tail.arrayBuffer())]).toEqual([206, bytes.subarray(bytes.length - 10)]);
+    } finally {
+      await s3.stop();
+    }
+  }, 120_000);
 });

@@ -7,9 +7,8 @@ import { FileArtifactBlobs } from './files/file-artifact-blobs.js';
 
 /** The artifact blobs at `spec`: `s3://bucket/prefix` or a folder path. */
 export async function openArtifactBlobs(spec: string): Promise<ArtifactBlobs> {
-  if (spec.startsWith('s3://')) {
-    throw new LablogError('INVALID_OPTION', `--artifacts ${spec}: S3 storage is not available in this build yet`, { option: 'artifacts' });
-  }
+  // The S3 driver (and @aws-sdk) is loaded only for an s3:// location.
+  if (spec.startsWith('s3://')) return (await import('./s3/s3-artifact-blobs.js')).openS3ArtifactBlobs(spec);
   if (spec.length === 0)
     throw new LablogError('INVALID_OPTION', '--artifacts needs a folder or s3://bucket/prefix', { option: 'artifacts' });
   return new FileArtifactBlobs(resolve(spec));

@@ -76,8 +76,11 @@ export async function announcedUrl(child: ChildProcess, pattern: RegExp, what: s
 }
 
 /** Starts `lablog server` on a loopback port (0: a free one) and resolves once it listens. */
-export async function startServer(db: string, options: { port?: number; args?: string[] } = {}): Promise<ServerProcess> {
-  const child = startCli(['server', '--port', String(options.port ?? 0), '--db', db, ...(options.args ?? [])]);
+export async function startServer(
+  db: string,
+  options: { port?: number; args?: string[]; env?: Record<string, string> } = {},
+): Promise<ServerProcess> {
+  const child = startCli(['server', '--port', String(options.port ?? 0), '--db', db, ...(options.args ?? [])], options.env);
   const { url, output } = await announcedUrl(child, /listening on (http:\/\/\S+)/, 'lablog server');
   return { url, port: Number(new URL(url).port), db, child, output };
 }
