@@ -80,7 +80,10 @@ export async function startServer(
   db: string,
   options: { port?: number; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<ServerProcess> {
-  const child = startCli(['server', '--port', String(options.port ?? 0), '--db', db, ...(options.args ?? [])], options.env);
+  const args = options.args ?? [];
+  // A PostgreSQL server keeps artifact bytes in ./lablog-artifacts unless told: tests keep them in a temp folder.
+  const artifacts = /^postgres/.test(db) && !args.includes('--artifacts') ? ['--artifacts', join(tempDir(), 'artifacts')] : [];
+  const child = startCli(['server', '--port', String(options.port ?? 0), '--db', db, ...artifacts, ...args], options.env);
   const { url, output } = await announcedUrl(child, /listening on (http:\/\/\S+)/, 'lablog server');
   return { url, port: Number(new URL(url).port), db, child, output };
 }
