@@ -265,6 +265,29 @@ describe('logArtifact in a child process', () => {
     }
   }, 60_000);
 
+  it('a process that exits while a copy runs says which artifact was not logged, and none is registered', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'lablog.db');
+    const file = join(dir, 'big.bin');
+    sparseFile(file, 1024 * MiB);
+    const result = await waitForExit(startFixture('log-artifact.ts', [path, file, 'big', 'exit']));
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /lablog: experiment 'artifact-child' \([0-9a-f-]+\): artifact 'big' was not logged: the process ended while its bytes were being copied/,
+    );
+    const store = openStore({ path });
+    try {
+      expect(
+        store
+          .getExperiment('artifact-child')
+          .listArtifacts()
+          .map((a) => a.name),
+      ).toEqual(['warm-up']);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   it('a 2 GiB file is copied with RSS growth under 64 MiB (peak sampled every 20 ms in the child)', async () => {
     const dir = tempDir();
     const path = join(dir, 'lablog.db');
