@@ -1,6 +1,6 @@
 // Artifacts on the embedded store: a file, a directory and bytes logged, listed, streamed and downloaded back (sha256 verified), deduplicated, versioned by step, read from a closed experiment, and collected by gc.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -66,6 +66,21 @@ describe('exp.logArtifact', () => {
     // No temp file is left beside the download or in the blobs.
     expect(readdirSync(out)).toEqual(['epoch-10.bin']);
     expect(readdirSync(join(dir, 'blobs', 'tmp'))).toEqual([]);
+    await exp.close();
+  });
+
+  it('copies a file of many chunks byte for byte (varied bytes: a chunk written twice or out of turn would change the sha256)', async () => {
+    const { store, dir } = tempStore();
+    const exp = store.createExperiment({ name: 'chunks' });
+    // 41 MiB + 5 bytes: ten full copy chunks and a short last one, every 64 KiB different.
+    const bytes = Buffer.alloc(41 * 1024 * 1024 + 5);
+    for (let offset = 0; offset < bytes.length; offset += 65_536) randomFillSync(bytes, offset, Math.min(65_536, bytes.length - offset));
+    const file = join(tempDir(), 'weights.bin');
+    writeFileSync(file, bytes);
+    const record = await exp.logArtifact(file, { name: 'weights' });
+    expect(record.size).toBe(bytes.length);
+    expect(record.sha256).toBe(sha256(bytes));
+    expect(readFileSync(join(dir, 'blobs', 'sha256', record.sha256.slice(0, 2), record.sha256.slice(2))).equals(bytes)).toBe(true);
     await exp.close();
   });
 

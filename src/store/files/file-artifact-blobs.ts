@@ -14,6 +14,8 @@ import type { ArtifactBlobs, BlobWriteOptions, WrittenBlob } from '../artifact-b
 
 /** Bytes read at a time from a blob or an upload (a stream's buffer: memory stays this size whatever the blob). */
 export const BLOB_READ_CHUNK_BYTES = 1024 * 1024;
+/** The buffers writeFrom copies through (three of them: one read into, one hashed, one written). */
+export const BLOB_COPY_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Bytes a write may have queued for the file before the source is read further. */
 export const BLOB_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** The folder of blobs under the root (by algorithm), of temp files being written, and of uploads in progress. */
@@ -65,31 +67,34 @@ export class FileArtifactBlobs implements ArtifactBlobs {
   }
 
   /**
-   * Like write(), the bytes pulled by `read(buffer, position)` (bytes read, 0 at the end) into two buffers
-   * of BLOB_READ_CHUNK_BYTES used in turn: one is filled and hashed while the other is written. No garbage
-   * per chunk, so memory stays flat however large the file.
+   * Like write(), the bytes pulled by `read(buffer, position)` (bytes read, 0 at the end) into three buffers
+   * of BLOB_COPY_CHUNK_BYTES used in turn: while one chunk is hashed, the next is read and the previous one
+   * written. No garbage per chunk, so memory stays flat however large the file.
    */
   async writeFrom(read: (buffer: Buffer, position: number) => Promise<number>, options: BlobWriteOptions): Promise<WrittenBlob> {
     return this.#writeTemp(options, async (fd, take) => {
-      const buffers = [Buffer.allocUnsafe(BLOB_READ_CHUNK_BYTES), Buffer.allocUnsafe(BLOB_READ_CHUNK_BYTES)] as const;
+      const buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(BLOB_COPY_CHUNK_BYTES));
       let position = 0;
       let turn = 0;
       let writing: Promise<void> = Promise.resolve();
+      let reading: Promise<number> = read(buffers[0]!, 0);
       try {
         for (;;) {
-          const buffer = buffers[turn++ % 2]!;
-          const length = await read(buffer, position);
+          const length = await reading;
           if (length === 0) break;
+          const chunk = buffers[turn % 3]!.subarray(0, length);
           position += length;
-          const chunk = buffer.subarray(0, length);
+          // The buffer read into next held chunk turn - 2, whose write was awaited before chunk turn - 1's began.
+          reading = read(buffers[(turn + 1) % 3]!, position);
+          turn++;
           const refusal = take(chunk);
           if (refusal) throw refusal;
           await writing;
           writing = writeAllFd(fd, chunk);
         }
       } finally {
-        // The descriptor is closed only once no write is in flight (a failed write is reported below).
-        await writing.catch(() => undefined);
+        // The descriptor is closed only once no read or write is in flight (a failed write is reported below).
+        await Promise.allSettled([reading, writing]);
       }
       await writing;
     });
