@@ -1,6 +1,6 @@
 // Artifacts on the embedded store: a file, a directory and bytes logged, listed, streamed and downloaded back (sha256 verified), deduplicated, versioned by step, read from a closed experiment, and collected by gc.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomFillSync, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { LablogError, openStore, type ArtifactRecord } from '../src/index.js';
 import { artifactManifest } from '../src/model/artifact.js';
 import { FileArtifactBlobs } from '../src/store/files/file-artifact-blobs.js';
+import { SqliteBackend } from '../src/store/sqlite/sqlite-backend.js';
+import type { ArtifactBlobs } from '../src/store/artifact-blobs.js';
+import { logArtifactInto } from '../src/core/artifact-logging.js';
 import { tempDir, tempStore } from './helpers.js';
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
@@ -66,6 +69,21 @@ describe('exp.logArtifact', () => {
     // No temp file is left beside the download or in the blobs.
     expect(readdirSync(out)).toEqual(['epoch-10.bin']);
     expect(readdirSync(join(dir, 'blobs', 'tmp'))).toEqual([]);
+    await exp.close();
+  });
+
+  it('copies a file of many chunks byte for byte (varied bytes: a chunk written twice or out of turn would change the sha256)', async () => {
+    const { store, dir } = tempStore();
+    const exp = store.createExperiment({ name: 'chunks' });
+    // 41 MiB + 5 bytes: ten full copy chunks and a short last one, every 64 KiB different.
+    const bytes = Buffer.alloc(41 * 1024 * 1024 + 5);
+    for (let offset = 0; offset < bytes.length; offset += 65_536) randomFillSync(bytes, offset, Math.min(65_536, bytes.length - offset));
+    const file = join(tempDir(), 'weights.bin');
+    writeFileSync(file, bytes);
+    const record = await exp.logArtifact(file, { name: 'weights' });
+    expect(record.size).toBe(bytes.length);
+    expect(record.sha256).toBe(sha256(bytes));
+    expect(readFileSync(join(dir, 'blobs', 'sha256', record.sha256.slice(0, 2), record.sha256.slice(2))).equals(bytes)).toBe(true);
     await exp.close();
   });
 
@@ -211,6 +229,47 @@ describe('exp.logArtifact', () => {
     expect(blobFiles(dir).sort()).toEqual([kept.sha256, recent.sha256].sort());
     expect((await bytesOf(await exp.getArtifactStream('kept'))).toString()).toBe('kept');
     await exp.close();
+  });
+});
+
+describe('logArtifact into blobs without writeFrom (a stream of the file read on demand)', () => {
+  it('copies the same bytes byte for byte and commits the artifact', async () => {
+    const dir = tempDir();
+    const backend = new SqliteBackend(join(dir, 'lablog.db'));
+    try {
+      const record = backend.createExperiment(
+        { id: randomUUID(), project: 'default', description: null, tags: [], createdAt: Date.now(), pid: process.pid, hostname: 'h' },
+        () => 'streamed',
+      );
+      const files = new FileArtifactBlobs(join(dir, 'blobs'));
+      // Only the interface's required members: logArtifact takes the stream path.
+      const blobs: ArtifactBlobs = {
+        location: files.location,
+        size: (sha) => files.size(sha),
+        write: (source, options) => files.write(source, options),
+        read: (sha, range) => files.read(sha, range),
+        list: () => files.list(),
+        remove: (sha) => files.remove(sha),
+        uploadOffset: (sha) => files.uploadOffset(sha),
+        appendUpload: (sha, offset, chunk) => files.appendUpload(sha, offset, chunk),
+        completeUpload: (sha, size) => files.completeUpload(sha, size),
+      };
+      const target = { artifacts: backend.artifacts(), blobs, experimentId: record.id, experimentName: record.name };
+      const bytes = randomFillSync(Buffer.alloc(5 * 1024 * 1024 + 3));
+      const file = join(tempDir(), 'w.bin');
+      writeFileSync(file, bytes);
+      const logged = await logArtifactInto(target, file, { name: 'w', kind: null, step: null, metadata: {} });
+      expect(logged.sha256).toBe(sha256(bytes));
+      expect(readFileSync(files.blobPath(logged.sha256)).equals(bytes)).toBe(true);
+      expect(
+        backend
+          .artifacts()
+          .listArtifacts(record.id)
+          .map((a) => a.name),
+      ).toEqual(['w']);
+    } finally {
+      backend.close();
+    }
   });
 });
 

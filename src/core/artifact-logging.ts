@@ -1,7 +1,7 @@
 // Logging an artifact: each file streamed into the blobs (hashed while copied, checked unchanged after), then the artifact committed in one transaction.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { LablogError } from '../model/errors.js';
 import { driverCodeOf } from '../model/error-codes.js';
@@ -86,16 +86,10 @@ async function copyFile(blobs: ArtifactBlobs, file: SourceFile): Promise<Artifac
     const before = await handle.stat();
     if (!before.isFile()) throw badSource(file.absolute, 'is no longer a regular file');
     if (before.size !== file.size || before.mtimeMs !== file.mtimeMs) throw changedWhileCopied(file, file.size, before.size);
-    const stream =
-      before.size === 0
-        ? Readable.from([])
-        : Readable.from(
-            readAll(
-              handle.createReadStream({ start: 0, end: before.size - 1, highWaterMark: ARTIFACT_COPY_CHUNK_BYTES, autoClose: false }),
-              file,
-            ),
-          );
-    const written = await blobs.write(stream, { maxBytes: before.size });
+    const options = { maxBytes: before.size };
+    const written = blobs.writeFrom
+      ? await blobs.writeFrom((buffer, position) => readChunk(handle, buffer, position, before.size, file), options)
+      : await blobs.write(before.size === 0 ? Readable.from([]) : new FileChunks(handle, before.size, file), options);
     const after = await handle.stat();
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || written.size !== before.size) {
       throw changedWhileCopied(file, before.size, after.size);
@@ -106,12 +100,54 @@ async function copyFile(blobs: ArtifactBlobs, file: SourceFile): Promise<Artifac
   }
 }
 
-/** The chunks of a file's read stream, its read failures as a refusal naming the file. */
-async function* readAll(stream: AsyncIterable<Buffer>, file: SourceFile): AsyncGenerator<Buffer> {
+/** Reads the file into `buffer` from `position`, never past `size` (a file that grew is not read further); 0 at the end. */
+async function readChunk(handle: FileHandle, buffer: Buffer, position: number, size: number, file: SourceFile): Promise<number> {
+  const length = Math.min(buffer.length, size - position);
+  if (length <= 0) return 0;
   try {
-    for await (const chunk of stream) yield chunk;
+    return (await handle.read(buffer, 0, length, position)).bytesRead;
   } catch (cause) {
     throw badSource(file.absolute, `could not be read (${driverCodeOf(cause) ?? (cause as Error).message})`, cause);
+  }
+}
+
+/**
+ * The first `size` bytes of an open file, in ARTIFACT_COPY_CHUNK_BYTES chunks read on demand (the consumer's
+ * pace bounds the memory). A read failure ends the stream with a refusal naming the file; a file that
+ * shrank ends it early (the size check after the copy says so).
+ */
+class FileChunks extends Readable {
+  readonly #handle: FileHandle;
+  readonly #size: number;
+  readonly #file: SourceFile;
+  #position = 0;
+
+  constructor(handle: FileHandle, size: number, file: SourceFile) {
+    super({ highWaterMark: ARTIFACT_COPY_CHUNK_BYTES });
+    this.#handle = handle;
+    this.#size = size;
+    this.#file = file;
+  }
+
+  override _read(): void {
+    const length = Math.min(ARTIFACT_COPY_CHUNK_BYTES, this.#size - this.#position);
+    if (length <= 0) {
+      this.push(null);
+      return;
+    }
+    const buffer = Buffer.allocUnsafe(length);
+    this.#handle.read(buffer, 0, length, this.#position).then(
+      ({ bytesRead }) => {
+        if (bytesRead === 0) {
+          this.push(null);
+          return;
+        }
+        this.#position += bytesRead;
+        this.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+      },
+      (cause: unknown) =>
+        this.destroy(badSource(this.#file.absolute, `could not be read (${driverCodeOf(cause) ?? (cause as Error).message})`, cause)),
+    );
   }
 }
 

@@ -9,6 +9,12 @@ export interface WrittenBlob {
   readonly existed: boolean;
 }
 
+/** How much a blob may hold, and the sha256 it must have when the writer knows it. */
+export interface BlobWriteOptions {
+  readonly maxBytes: number;
+  readonly expectedSha256?: string;
+}
+
 /**
  * Bytes stored by sha256 (a folder of files for the embedded store and `lablog server --artifacts DIR`,
  * or S3-compatible object storage). Asynchronous and streaming: memory stays bounded whatever the size.
@@ -25,7 +31,14 @@ export interface ArtifactBlobs {
    * storage, then renamed into place. More than `maxBytes`: LIMIT_EXCEEDED and nothing kept. `expectedSha256`
    * given and different: CHECKSUM_MISMATCH and nothing kept. Bytes already stored are not kept twice.
    */
-  write(source: Readable, options: { readonly maxBytes: number; readonly expectedSha256?: string }): Promise<WrittenBlob>;
+  write(source: Readable, options: BlobWriteOptions): Promise<WrittenBlob>;
+  /**
+   * Optional: like write(), with the bytes pulled by `read(buffer, position)` (it fills `buffer` from
+   * `position` and resolves with the bytes read, 0 at the end) into buffers the store owns and reuses, so
+   * a copy of any size makes no garbage per chunk (a stream's fresh buffers let RSS grow until a GC).
+   * Failures of `read` reject as they are.
+   */
+  writeFrom?(read: (buffer: Buffer, position: number) => Promise<number>, options: BlobWriteOptions): Promise<WrittenBlob>;
   /** The blob's bytes (from `start` to `end` inclusive, when given). ARTIFACT_NOT_FOUND when it is not there. */
   read(sha256: string, range?: { readonly start: number; readonly end: number }): Promise<Readable>;
   /** Every stored blob's sha256 (not uploads in progress, not temp files). */

@@ -1,17 +1,23 @@
 // Artifact blobs in a folder: files named by sha256 (sha256/ab/cdef…), written through a temp file that is hashed while copied, fsynced and renamed into place.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
+import { close, createReadStream, createWriteStream, fsync, open as openCallback, write as writeCallback, type ReadStream } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { LablogError } from '../../model/errors.js';
 import { driverCodeOf } from '../../model/error-codes.js';
 import { SHA256_PATTERN } from '../../model/artifact.js';
-import type { ArtifactBlobs, WrittenBlob } from '../artifact-blobs.js';
+import type { ArtifactBlobs, BlobWriteOptions, WrittenBlob } from '../artifact-blobs.js';
 
 /** Bytes read at a time from a blob or an upload (a stream's buffer: memory stays this size whatever the blob). */
 export const BLOB_READ_CHUNK_BYTES = 1024 * 1024;
+/** The buffers writeFrom copies through (three of them: one read into, one hashed, one written). */
+export const BLOB_COPY_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Bytes a write may have queued for the file before the source is read further. */
+export const BLOB_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** The folder of blobs under the root (by algorithm), of temp files being written, and of uploads in progress. */
 const BLOB_FOLDER = 'sha256';
 const TEMP_FOLDER = 'tmp';
@@ -46,32 +52,87 @@ export class FileArtifactBlobs implements ArtifactBlobs {
     return (await this.#stat(this.blobPath(sha256)))?.mtimeMs;
   }
 
-  async write(source: Readable, options: { readonly maxBytes: number; readonly expectedSha256?: string }): Promise<WrittenBlob> {
+  async write(source: Readable, options: BlobWriteOptions): Promise<WrittenBlob> {
+    return this.#writeTemp(options, async (fd, take) => {
+      // Hashed on the way to the file: the next chunk is hashed while the previous one is being written.
+      const hashing = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          const refusal = take(chunk);
+          if (refusal) done(refusal);
+          else done(null, chunk);
+        },
+      });
+      await pipeline(source, hashing, createWriteStream('', { fd, autoClose: false, highWaterMark: BLOB_WRITE_BUFFER_BYTES }));
+    });
+  }
+
+  /**
+   * Like write(), the bytes pulled by `read(buffer, position)` (bytes read, 0 at the end) into three buffers
+   * of BLOB_COPY_CHUNK_BYTES used in turn: while one chunk is hashed, the next is read and the previous one
+   * written. No garbage per chunk, so memory stays flat however large the file.
+   */
+  async writeFrom(read: (buffer: Buffer, position: number) => Promise<number>, options: BlobWriteOptions): Promise<WrittenBlob> {
+    return this.#writeTemp(options, async (fd, take) => {
+      const buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(BLOB_COPY_CHUNK_BYTES));
+      let position = 0;
+      let turn = 0;
+      let writing: Promise<void> = Promise.resolve();
+      let reading: Promise<number> = read(buffers[0]!, 0);
+      try {
+        for (;;) {
+          const length = await reading;
+          if (length === 0) break;
+          const chunk = buffers[turn % 3]!.subarray(0, length);
+          position += length;
+          // The buffer read into next held chunk turn - 2, whose write was awaited before chunk turn - 1's began.
+          reading = read(buffers[(turn + 1) % 3]!, position);
+          turn++;
+          const refusal = take(chunk);
+          if (refusal) throw refusal;
+          await writing;
+          writing = writeAllFd(fd, chunk);
+        }
+      } finally {
+        // The descriptor is closed only once no read or write is in flight (a failed write is reported below).
+        await Promise.allSettled([reading, writing]);
+      }
+      await writing;
+    });
+  }
+
+  /** Writes a temp file through `fill`, which hands every chunk to `take` (hash and size; a refusal past maxBytes), then fsyncs and moves it in. */
+  async #writeTemp(
+    options: BlobWriteOptions,
+    fill: (fd: number, take: (chunk: Buffer) => LablogError | undefined) => Promise<void>,
+  ): Promise<WrittenBlob> {
     const tempDir = join(this.location, TEMP_FOLDER);
     await this.#guard('creating the temp folder', () => mkdir(tempDir, { recursive: true }));
     const temp = join(tempDir, `${randomUUID()}.part`);
-    const handle = await this.#guard('creating a temp file', () => open(temp, 'wx'));
+    // A numeric descriptor: a FileHandle's write stream that does not close it keeps its close() waiting.
+    const fd = await this.#guard('creating a temp file', () => openFd(temp, 'wx'));
     const hash = createHash('sha256');
     let size = 0;
     let kept = false;
+    let refusal: LablogError | undefined;
+    const take = (chunk: Buffer): LablogError | undefined => {
+      size += chunk.length;
+      if (size > options.maxBytes) {
+        refusal = new LablogError(
+          'LIMIT_EXCEEDED',
+          `a blob is at most ${options.maxBytes} bytes; this one is more than that (${size} bytes read so far)`,
+          { limit: options.maxBytes, actual: size },
+        );
+        return refusal;
+      }
+      hash.update(chunk);
+      return undefined;
+    };
     try {
       try {
-        for await (const chunk of source as AsyncIterable<Buffer | string>) {
-          const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-          size += bytes.length;
-          if (size > options.maxBytes) {
-            throw new LablogError(
-              'LIMIT_EXCEEDED',
-              `a blob is at most ${options.maxBytes} bytes; this one is more than that (${size} bytes read so far)`,
-              { limit: options.maxBytes, actual: size },
-            );
-          }
-          hash.update(bytes);
-          await writeAll(handle, bytes);
-        }
-        await handle.sync();
+        await fill(fd, take);
+        await fsyncFd(fd);
       } finally {
-        await handle.close();
+        await closeFd(fd);
       }
       const sha256 = hash.digest('hex');
       if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) {
@@ -84,7 +145,8 @@ export class FileArtifactBlobs implements ArtifactBlobs {
       kept = !existed;
       return { sha256, size, existed };
     } catch (cause) {
-      throw this.#storageError('writing a blob', cause);
+      // A stream pipeline may end with another stream's error (a premature close) than the refusal that ended it.
+      throw refusal ?? this.#storageError('writing a blob', cause);
     } finally {
       if (!kept) await unlink(temp).catch(() => undefined);
     }
@@ -290,6 +352,20 @@ function notFound(sha256: string, location: string): LablogError {
 
 function ignoreMissing(cause: unknown): void {
   if (driverCodeOf(cause) !== 'ENOENT') throw cause;
+}
+
+const openFd = promisify(openCallback);
+const writeFd = promisify(writeCallback);
+const fsyncFd = promisify(fsync);
+const closeFd = promisify(close);
+
+/** Writes every byte of `bytes` at the descriptor's position (a write may take fewer than it is given). */
+async function writeAllFd(fd: number, bytes: Buffer): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await writeFd(fd, bytes, done, bytes.length - done, null);
+    done += bytesWritten;
+  }
 }
 
 /** Writes every byte of `bytes` (a write may take fewer than it is given). */
