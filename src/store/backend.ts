@@ -1,5 +1,6 @@
 // The embedded store's interface, composed from the capabilities: what core needs from a storage implementation (types only).
 
+import type { ModelStore } from './artifact-store.js';
 import type { EnvStore } from './env-store.js';
 import type { ExperimentReader } from './experiment-reader.js';
 import type { ExperimentWriter } from './experiment-writer.js';
@@ -24,5 +25,7 @@ export interface StoreBackend extends ExperimentReader, ExperimentWriter {
   env(): EnvStore;
   /** The sweeps (search spaces, trials) of this store. */
   sweeps(): SweepStore;
+  /** The registered models (versions, aliases and their moves) of this store. */
+  models(): ModelStore;
   close(): void;
 }

@@ -43,6 +43,9 @@ import type { ServerRunStore } from '../run-store.js';
 import type { ServerRunIngest } from '../run-ingest.js';
 import type { ServerSweepStore } from '../sweep-store.js';
 import { PostgresSweepStore } from './postgres-sweep-store.js';
+import { PostgresArtifactStore } from './postgres-artifact-store.js';
+import { PostgresModelStore } from './postgres-model-store.js';
+import type { ServerArtifactStore, ServerModelStore } from '../artifact-store.js';
 import { truncate } from './postgres-truncate.js';
 import { PostgresUiQueries } from './postgres-ui-queries.js';
 
@@ -59,6 +62,8 @@ export class PostgresBackend implements ServerBackend {
   readonly #runs: PostgresRunStore;
   readonly #runIngest: PostgresRunIngest;
   readonly #sweeps: PostgresSweepStore;
+  readonly #artifacts: PostgresArtifactStore;
+  readonly #models: PostgresModelStore;
 
   private constructor(pool: PgPool) {
     this.#pool = pool;
@@ -73,6 +78,8 @@ export class PostgresBackend implements ServerBackend {
     this.#runs = new PostgresRunStore(pool);
     this.#runIngest = new PostgresRunIngest(pool);
     this.#sweeps = new PostgresSweepStore(pool);
+    this.#artifacts = new PostgresArtifactStore(pool);
+    this.#models = new PostgresModelStore(pool);
   }
 
   /** Connects to the database at `url` and brings its schema up to date. */
@@ -279,6 +286,15 @@ export class PostgresBackend implements ServerBackend {
 
   sweeps(): ServerSweepStore {
     return this.#sweeps;
+  }
+
+  /** The artifacts of the database (rows; their bytes are in the server's artifact blobs). */
+  artifacts(): ServerArtifactStore {
+    return this.#artifacts;
+  }
+
+  models(): ServerModelStore {
+    return this.#models;
   }
 
   runIngest(): ServerRunIngest {

@@ -17,6 +17,7 @@ import { SqliteStudyBackend } from './sqlite-study-backend.js';
 import { SqliteRunBackend } from './sqlite-run-backend.js';
 import { SqliteEnvBackend } from './sqlite-env-backend.js';
 import { SqliteSweepBackend } from './sqlite-sweep-backend.js';
+import { SqliteModelBackend } from './sqlite-model-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
@@ -311,6 +312,7 @@ export class SqliteBackend implements StoreBackend {
   #runs: SqliteRunBackend | undefined;
   #env: SqliteEnvBackend | undefined;
   #sweeps: SqliteSweepBackend | undefined;
+  #models: SqliteModelBackend | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -532,6 +534,10 @@ export class SqliteBackend implements StoreBackend {
 
   sweeps(): SqliteSweepBackend {
     return (this.#sweeps ??= new SqliteSweepBackend(this));
+  }
+
+  models(): SqliteModelBackend {
+    return (this.#models ??= new SqliteModelBackend(this));
   }
 
   runs(): SqliteRunBackend {

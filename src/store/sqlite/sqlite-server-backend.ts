@@ -36,6 +36,7 @@ import type { ServerStudyBackend } from '../study-store.js';
 import type { ServerEnvStore } from '../env-store.js';
 import type { ServerRunStore } from '../run-store.js';
 import type { ServerSweepStore } from '../sweep-store.js';
+import type { ServerModelStore } from '../artifact-store.js';
 import type { ServerRunIngest } from '../run-ingest.js';
 import { SqliteRunIngest } from './sqlite-run-ingest.js';
 import { dedupedName } from '../../model/experiment-names.js';
@@ -80,6 +81,7 @@ export class SqliteServerBackend implements ServerBackend {
   #runs: ServerRunStore | undefined;
   #runIngest: ServerRunIngest | undefined;
   #sweeps: ServerSweepStore | undefined;
+  #models: ServerModelStore | undefined;
 
   constructor(file: string) {
     this.#store = new SqliteBackend(file);
@@ -589,6 +591,21 @@ export class SqliteServerBackend implements ServerBackend {
       heartbeat: async (sweepId, number, now) => sweeps.heartbeat(sweepId, number, now),
       finishTrial: async (sweepId, number, outcome, now) => sweeps.finishTrial(sweepId, number, outcome, now),
       requeueTrial: async (sweepId, number, now) => sweeps.requeueTrial(sweepId, number, now),
+    });
+  }
+
+  /** The store's registered models, asynchronous: each registration is one IMMEDIATE SQLite transaction, so numbers are atomic across server processes on the file. */
+  models(): ServerModelStore {
+    const models = this.#store.models();
+    return (this.#models ??= {
+      registerVersion: async (version) => models.registerVersion(version),
+      getModel: async (project, name) => models.getModel(project, name),
+      listModels: async (project) => models.listModels(project),
+      listVersions: async (project, name) => models.listVersions(project, name),
+      getVersion: async (project, name, version) => models.getVersion(project, name, version),
+      setAlias: async (project, name, alias, version, now) => models.setAlias(project, name, alias, version, now),
+      aliasMoves: async (project, name) => models.aliasMoves(project, name),
+      updateModel: async (project, name, patch, now) => models.updateModel(project, name, patch, now),
     });
   }
 
