@@ -19,6 +19,8 @@
 // | run ledger        | RunLedger (run-ledger.ts, the embedded store's PublishSource) | yes | no  | no         |
 // | env vars          | EnvStore (env-store.ts)                   | yes             | yes           | yes        |
 // | sweeps            | SweepStore (sweep-store.ts)               | yes             | yes           | yes        |
+// | artifacts         | ArtifactStore (artifact-store.ts)         | at the merge    | at the merge  | yes        |
+// | models            | ModelStore (artifact-store.ts)            | yes             | yes           | yes        |
 //
 // The embedded store is synchronous; it is wrapped to the asynchronous shape (Async<T>) the servers implement.
 // PostgreSQL runs when one is reachable (required with LABLOG_REQUIRE_POSTGRES=1), as in test/postgres-*.test.ts.
@@ -64,6 +66,15 @@ import {
   type TrialWorker,
 } from '../src/model/sweep.js';
 import type { UiQueries } from '../src/store/ui-queries.js';
+import type { ArtifactStore, ModelStore, NewModelVersion } from '../src/store/artifact-store.js';
+import {
+  MAX_ARTIFACTS_PER_EXPERIMENT,
+  MAX_EXPERIMENT_ARTIFACT_BYTES,
+  MAX_MODEL_ALIASES,
+  MAX_MODEL_VERSIONS,
+  type ArtifactRecord,
+} from '../src/model/artifact.js';
+import { artifactRecord, insertArtifacts } from './support/raw-rows.js';
 import {
   common,
   openEmbedded,
@@ -2099,6 +2110,327 @@ const SWEEPS: Record<keyof SweepStore, Case> = {
   },
 } satisfies Record<keyof SweepStore, Case>;
 
+// ---- artifacts and registered models ----------------------------------------------------------------
+
+const GIB = 1024 ** 3;
+
+/** An experiment (of its own project unless given one; a name of its own). */
+const bareExperiment = (b: ContractBackend, p = project()) => b.seed({ project: p, name: `exp-${randomUUID()}`, createdAt: T0 });
+
+/** Stores an artifact: through the store's ArtifactStore where it has one, else as rows written with SQL. */
+async function storedArtifact(b: ContractBackend, experimentId: string, overrides: Partial<ArtifactRecord> = {}): Promise<ArtifactRecord> {
+  const record = artifactRecord(experimentId, overrides);
+  if (b.artifacts) await b.artifacts.addArtifact(record);
+  else await insertArtifacts(b.rows, [record]);
+  return record;
+}
+
+const directory = (experimentId: string, overrides: Partial<ArtifactRecord> = {}): ArtifactRecord => {
+  const files = [
+    { path: 'tokenizer/vocab.json', size: 30, sha256: 'c'.repeat(64) },
+    { path: 'config.json', size: 10, sha256: 'b'.repeat(64) },
+    { path: 'tokenizer/merges.txt', size: 2, sha256: 'd'.repeat(64) },
+  ];
+  return artifactRecord(experimentId, {
+    name: 'tokenizer',
+    type: 'directory',
+    kind: null,
+    size: 42,
+    sha256: 'e'.repeat(64),
+    files,
+    ...overrides,
+  });
+};
+
+/** The files of a record as a store returns them: sorted by path. */
+const byPath = (record: ArtifactRecord): ArtifactRecord => ({
+  ...record,
+  files: [...record.files].sort((x, y) => (x.path < y.path ? -1 : 1)),
+});
+
+const ARTIFACTS: Record<keyof ArtifactStore, Case> = {
+  async addArtifact(b) {
+    const id = await bareExperiment(b);
+    // Metadata keeps its key order (json, not jsonb); a directory keeps its files.
+    const file = artifactRecord(id, { step: 10, metadata: { zeta: 1, alpha: { nested: [1, 'two'] } } });
+    await b.artifacts!.addArtifact(file);
+    expect(await b.artifacts!.getArtifactById(file.id)).toEqual(file);
+    expect(Object.keys((await b.artifacts!.getArtifactById(file.id))!.metadata)).toEqual(['zeta', 'alpha']);
+    const dir = directory(id);
+    await b.artifacts!.addArtifact(dir);
+    expect(await b.artifacts!.getArtifactById(dir.id)).toEqual(byPath(dir));
+    // A clash at a step: ARTIFACT_EXISTS with the step; another step is fine.
+    const clash = await failure(b.artifacts!.addArtifact(artifactRecord(id, { step: 10 })));
+    expect(clash.code).toBe('ARTIFACT_EXISTS');
+    expect(clash.details).toEqual({ experiment: id, key: 'model', step: 10 });
+    await b.artifacts!.addArtifact(artifactRecord(id, { step: 11 }));
+    // No step clashes with no step (and not with a step).
+    const first = artifactRecord(id, { step: null });
+    await b.artifacts!.addArtifact(first);
+    const nullClash = await failure(b.artifacts!.addArtifact(artifactRecord(id, { step: null })));
+    expect(nullClash.code).toBe('ARTIFACT_EXISTS');
+    expect(nullClash.details).toEqual({ experiment: id, key: 'model' });
+    expect((await b.artifacts!.listArtifacts(id)).map((a) => [a.name, a.step])).toEqual([
+      ['model', null],
+      ['model', 10],
+      ['model', 11],
+      ['tokenizer', null],
+    ]);
+    // No experiment.
+    expect((await failure(b.artifacts!.addArtifact(artifactRecord(randomUUID())))).code).toBe('EXPERIMENT_NOT_FOUND');
+    // MAX_EXPERIMENT_ARTIFACT_BYTES: ten of the largest fill it exactly; one byte more is refused, nothing kept.
+    const big = await bareExperiment(b);
+    for (const step of numbers(10)) await b.artifacts!.addArtifact(artifactRecord(big, { step, size: 20 * GIB }));
+    const bytes = await failure(b.artifacts!.addArtifact(artifactRecord(big, { name: 'one-more', size: 1 })));
+    expect(bytes.code).toBe('LIMIT_EXCEEDED');
+    expect(bytes.details).toMatchObject({ experiment: big, limit: MAX_EXPERIMENT_ARTIFACT_BYTES, actual: 200 * GIB + 1 });
+    expect(await b.artifacts!.getArtifact(big, 'one-more')).toBeUndefined();
+    // MAX_ARTIFACTS_PER_EXPERIMENT: all but one written with SQL, the last taken, the next refused.
+    const many = await bareExperiment(b);
+    await insertArtifacts(
+      b.rows,
+      numbers(MAX_ARTIFACTS_PER_EXPERIMENT - 1).map((step) => artifactRecord(many, { step, files: [] })),
+    );
+    await b.artifacts!.addArtifact(artifactRecord(many, { name: 'last' }));
+    const count = await failure(b.artifacts!.addArtifact(artifactRecord(many, { name: 'past' })));
+    expect(count.code).toBe('LIMIT_EXCEEDED');
+    expect(count.details).toMatchObject({
+      experiment: many,
+      limit: MAX_ARTIFACTS_PER_EXPERIMENT,
+      actual: MAX_ARTIFACTS_PER_EXPERIMENT + 1,
+    });
+    expect(await b.artifacts!.getArtifact(many, 'past')).toBeUndefined();
+  },
+  async listArtifacts(b) {
+    const id = await bareExperiment(b);
+    const other = await bareExperiment(b);
+    for (const [name, step] of [
+      ['b', null],
+      ['a', 2],
+      ['a', null],
+      ['a', 1],
+    ] as const)
+      await b.artifacts!.addArtifact(artifactRecord(id, { name, step }));
+    await b.artifacts!.addArtifact(artifactRecord(other, { name: 'a' }));
+    // By name, then step, no step first.
+    expect((await b.artifacts!.listArtifacts(id)).map((a) => [a.name, a.step])).toEqual([
+      ['a', null],
+      ['a', 1],
+      ['a', 2],
+      ['b', null],
+    ]);
+    expect(await b.artifacts!.listArtifacts(randomUUID())).toEqual([]);
+  },
+  async getArtifact(b) {
+    const id = await bareExperiment(b);
+    const plain = artifactRecord(id, { step: null });
+    const at3 = artifactRecord(id, { step: 3 });
+    const at12 = artifactRecord(id, { step: 12 });
+    for (const a of [at12, plain, at3]) await b.artifacts!.addArtifact(a);
+    // Without a step: the highest step.
+    expect(await b.artifacts!.getArtifact(id, 'model')).toEqual(at12);
+    expect(await b.artifacts!.getArtifact(id, 'model', 3)).toEqual(at3);
+    expect(await b.artifacts!.getArtifact(id, 'model', null)).toEqual(plain);
+    expect(await b.artifacts!.getArtifact(id, 'model', 4)).toBeUndefined();
+    // Only one without a step: that one.
+    const only = artifactRecord(id, { name: 'config', step: null });
+    await b.artifacts!.addArtifact(only);
+    expect(await b.artifacts!.getArtifact(id, 'config')).toEqual(only);
+    expect(await b.artifacts!.getArtifact(id, 'missing')).toBeUndefined();
+    expect(await b.artifacts!.getArtifact(randomUUID(), 'model')).toBeUndefined();
+  },
+  async getArtifactById(b) {
+    const id = await bareExperiment(b);
+    const dir = directory(id, { step: 5, kind: 'dataset' });
+    await b.artifacts!.addArtifact(dir);
+    expect(await b.artifacts!.getArtifactById(dir.id)).toEqual(byPath(dir));
+    expect(await b.artifacts!.getArtifactById(randomUUID())).toBeUndefined();
+  },
+  async referencedBlobs(b) {
+    const id = await bareExperiment(b);
+    const dir = directory(id, { name: `dir-${randomUUID()}` });
+    await b.artifacts!.addArtifact(dir);
+    const blobs = await b.artifacts!.referencedBlobs();
+    for (const f of dir.files) expect(blobs.has(f.sha256)).toBe(true);
+    // A directory's own sha256 is its manifest's, not a blob.
+    expect(blobs.has(dir.sha256)).toBe(false);
+  },
+} satisfies Record<keyof ArtifactStore, Case>;
+
+/** An experiment with a 'model' artifact (no step), and what registering it needs. */
+async function registrable(b: ContractBackend, p = project()) {
+  const experimentId = await bareExperiment(b, p);
+  const artifact = await storedArtifact(b, experimentId);
+  return { project: p, experimentId, artifactId: artifact.id };
+}
+
+const newVersion = (
+  base: { project: string; experimentId: string; artifactId: string },
+  overrides: Partial<NewModelVersion> = {},
+): NewModelVersion => ({ ...base, model: 'mnist', description: null, aliases: [], now: T0, ...overrides });
+
+const MODELS: Record<keyof ModelStore, Case> = {
+  async registerVersion(b) {
+    const base = await registrable(b);
+    const v1 = await b.models!.registerVersion(newVersion(base, { aliases: ['staging'], description: 'first', now: T0 + 1 }));
+    expect(v1).toEqual({
+      project: base.project,
+      model: 'mnist',
+      version: 1,
+      experimentId: base.experimentId,
+      artifactId: base.artifactId,
+      description: 'first',
+      createdAt: T0 + 1,
+    });
+    const v2 = await b.models!.registerVersion(newVersion(base, { aliases: ['staging', 'candidate'], now: T0 + 2 }));
+    const v3 = await b.models!.registerVersion(newVersion(base, { now: T0 + 3 }));
+    expect([v2.version, v3.version]).toEqual([2, 3]);
+    // The alias moved to 2, and the move is recorded.
+    expect((await b.models!.getModel(base.project, 'mnist'))!.aliases).toEqual({ candidate: 2, staging: 2 });
+    expect(await b.models!.aliasMoves(base.project, 'mnist')).toEqual([
+      { alias: 'staging', from: null, to: 1, at: T0 + 1 },
+      { alias: 'staging', from: 1, to: 2, at: T0 + 2 },
+      { alias: 'candidate', from: null, to: 2, at: T0 + 2 },
+    ]);
+    // An artifact that is not the experiment's (another's, or none): ARTIFACT_NOT_FOUND, nothing registered.
+    const other = await registrable(b, base.project);
+    const foreign = await failure(b.models!.registerVersion(newVersion({ ...base, artifactId: other.artifactId })));
+    expect(foreign.code).toBe('ARTIFACT_NOT_FOUND');
+    expect(foreign.details).toEqual({ experiment: base.experimentId, key: other.artifactId });
+    const none = await failure(b.models!.registerVersion(newVersion({ ...base, artifactId: randomUUID() }, { model: 'fresh' })));
+    expect(none.code).toBe('ARTIFACT_NOT_FOUND');
+    expect(await b.models!.getModel(base.project, 'fresh')).toBeUndefined();
+    // Past MAX_MODEL_ALIASES: LIMIT_EXCEEDED, and no version made.
+    const many = Array.from({ length: MAX_MODEL_ALIASES - 1 }, (_, i) => `a${i}`);
+    const full = await failure(b.models!.registerVersion(newVersion(base, { aliases: many })));
+    expect(full.code).toBe('LIMIT_EXCEEDED');
+    expect(full.details).toEqual({ key: 'mnist', project: base.project, limit: MAX_MODEL_ALIASES, actual: MAX_MODEL_ALIASES + 1 });
+    expect((await b.models!.listVersions(base.project, 'mnist')).map((v) => v.version)).toEqual([1, 2, 3]);
+    // Past MAX_MODEL_VERSIONS (the highest version written with SQL): LIMIT_EXCEEDED.
+    await b.rows.insert('model_versions', [
+      {
+        project: base.project,
+        model: 'mnist',
+        version: MAX_MODEL_VERSIONS,
+        experiment_id: base.experimentId,
+        artifact_id: base.artifactId,
+        description: null,
+        created_at: T0,
+      },
+    ]);
+    const tooMany = await failure(b.models!.registerVersion(newVersion(base)));
+    expect(tooMany.code).toBe('LIMIT_EXCEEDED');
+    expect(tooMany.details).toEqual({ key: 'mnist', project: base.project, limit: MAX_MODEL_VERSIONS, actual: MAX_MODEL_VERSIONS + 1 });
+  },
+  async getModel(b) {
+    const base = await registrable(b);
+    expect(await b.models!.getModel(base.project, 'mnist')).toBeUndefined();
+    await b.models!.registerVersion(newVersion(base, { aliases: ['prod'], now: T0 + 1 }));
+    await b.models!.registerVersion(newVersion(base, { now: T0 + 5 }));
+    expect(await b.models!.getModel(base.project, 'mnist')).toEqual({
+      project: base.project,
+      name: 'mnist',
+      description: null,
+      tags: [],
+      createdAt: T0 + 1,
+      updatedAt: T0 + 5,
+      aliases: { prod: 1 },
+      latestVersion: 2,
+    });
+    // Names are per project.
+    expect(await b.models!.getModel(project(), 'mnist')).toBeUndefined();
+  },
+  async listModels(b) {
+    const p = project();
+    const base = await registrable(b, p);
+    for (const model of ['zeta', 'alpha', 'mid']) await b.models!.registerVersion(newVersion(base, { model }));
+    const elsewhere = await registrable(b);
+    await b.models!.registerVersion(newVersion(elsewhere, { model: 'alpha' }));
+    expect((await b.models!.listModels(p)).map((m) => m.name)).toEqual(['alpha', 'mid', 'zeta']);
+    const all = (await b.models!.listModels()).filter((m) => m.project === p || m.project === elsewhere.project);
+    expect(all.map((m) => [m.name, m.project])).toEqual([
+      ['alpha', [p, elsewhere.project].sort()[0]],
+      ['alpha', [p, elsewhere.project].sort()[1]],
+      ['mid', p],
+      ['zeta', p],
+    ]);
+    expect(await b.models!.listModels(project())).toEqual([]);
+  },
+  async listVersions(b) {
+    const base = await registrable(b);
+    const second = await storedArtifact(b, base.experimentId, { name: 'model', step: 7 });
+    await b.models!.registerVersion(newVersion(base, { now: T0 + 1 }));
+    await b.models!.registerVersion(newVersion({ ...base, artifactId: second.id }, { description: 'at 7', now: T0 + 2 }));
+    expect((await b.models!.listVersions(base.project, 'mnist')).map((v) => [v.version, v.artifactId, v.description])).toEqual([
+      [1, base.artifactId, null],
+      [2, second.id, 'at 7'],
+    ]);
+    expect(await b.models!.listVersions(base.project, 'missing')).toEqual([]);
+  },
+  async getVersion(b) {
+    const base = await registrable(b);
+    const v1 = await b.models!.registerVersion(newVersion(base));
+    expect(await b.models!.getVersion(base.project, 'mnist', 1)).toEqual(v1);
+    expect(await b.models!.getVersion(base.project, 'mnist', 2)).toBeUndefined();
+    expect(await b.models!.getVersion(base.project, 'missing', 1)).toBeUndefined();
+  },
+  async setAlias(b) {
+    const base = await registrable(b);
+    await b.models!.registerVersion(newVersion(base));
+    await b.models!.registerVersion(newVersion(base));
+    await b.models!.setAlias(base.project, 'mnist', 'prod', 1, T0 + 10);
+    await b.models!.setAlias(base.project, 'mnist', 'prod', 2, T0 + 11);
+    // Pointing it where it points: no move.
+    await b.models!.setAlias(base.project, 'mnist', 'prod', 2, T0 + 12);
+    expect((await b.models!.getModel(base.project, 'mnist'))!).toMatchObject({ aliases: { prod: 2 }, updatedAt: T0 + 12 });
+    await b.models!.setAlias(base.project, 'mnist', 'prod', null, T0 + 13);
+    expect((await b.models!.getModel(base.project, 'mnist'))!.aliases).toEqual({});
+    expect(await b.models!.aliasMoves(base.project, 'mnist')).toEqual([
+      { alias: 'prod', from: null, to: 1, at: T0 + 10 },
+      { alias: 'prod', from: 1, to: 2, at: T0 + 11 },
+      { alias: 'prod', from: 2, to: null, at: T0 + 13 },
+    ]);
+    // No such version, no such model: MODEL_NOT_FOUND, nothing moved.
+    const noVersion = await failure(b.models!.setAlias(base.project, 'mnist', 'prod', 3, T0 + 14));
+    expect(noVersion.code).toBe('MODEL_NOT_FOUND');
+    expect(noVersion.details).toEqual({ key: 'mnist', project: base.project, version: 3 });
+    const noModel = await failure(b.models!.setAlias(base.project, 'missing', 'prod', 1, T0));
+    expect(noModel.code).toBe('MODEL_NOT_FOUND');
+    expect(noModel.details).toEqual({ key: 'missing', project: base.project });
+    expect(await b.models!.aliasMoves(base.project, 'mnist')).toHaveLength(3);
+    // Past MAX_MODEL_ALIASES.
+    for (let i = 0; i < MAX_MODEL_ALIASES; i++) await b.models!.setAlias(base.project, 'mnist', `a${i}`, 1, T0);
+    const full = await failure(b.models!.setAlias(base.project, 'mnist', 'one-more', 1, T0));
+    expect(full.code).toBe('LIMIT_EXCEEDED');
+    expect(full.details).toMatchObject({ limit: MAX_MODEL_ALIASES, actual: MAX_MODEL_ALIASES + 1 });
+    // Moving one it has is no new alias.
+    await b.models!.setAlias(base.project, 'mnist', 'a0', 2, T0);
+  },
+  async aliasMoves(b) {
+    const base = await registrable(b);
+    expect(await b.models!.aliasMoves(base.project, 'mnist')).toEqual([]);
+    await b.models!.registerVersion(newVersion(base, { aliases: ['b', 'a'], now: T0 + 1 }));
+    await b.models!.setAlias(base.project, 'mnist', 'a', null, T0 + 2);
+    const moves = await b.models!.aliasMoves(base.project, 'mnist');
+    expect(moves.map((m) => [m.alias, m.from, m.to, m.at])).toEqual([
+      ['b', null, 1, T0 + 1],
+      ['a', null, 1, T0 + 1],
+      ['a', 1, null, T0 + 2],
+    ]);
+  },
+  async updateModel(b) {
+    const base = await registrable(b);
+    await b.models!.registerVersion(newVersion(base, { now: T0 }));
+    const updated = await b.models!.updateModel(base.project, 'mnist', { description: 'digits', tags: ['cnn', 'mnist'] }, T0 + 9);
+    expect(updated).toMatchObject({ description: 'digits', tags: ['cnn', 'mnist'], updatedAt: T0 + 9, latestVersion: 1 });
+    // Only what is given changes.
+    expect(await b.models!.updateModel(base.project, 'mnist', { tags: [] }, T0 + 10)).toMatchObject({ description: 'digits', tags: [] });
+    expect(await b.models!.updateModel(base.project, 'mnist', { description: null }, T0 + 11)).toMatchObject({ description: null });
+    const missing = await failure(b.models!.updateModel(base.project, 'missing', { description: 'x' }, T0));
+    expect(missing.code).toBe('MODEL_NOT_FOUND');
+  },
+} satisfies Record<keyof ModelStore, Case>;
+
 /** Every capability's cases, one per method of its interface. */
 const CASES: Record<Capability, Record<string, Case>> = {
   reader: READER,
@@ -2116,13 +2448,43 @@ const CASES: Record<Capability, Record<string, Case>> = {
   runIngest: RUN_INGEST,
   runLedger: RUN_LEDGER,
   sweeps: SWEEPS,
+  artifacts: ARTIFACTS,
+  models: MODELS,
 };
 
 /** Which capabilities each store has (the table at the top of this file). */
 const HAS: Record<string, readonly Capability[]> = {
-  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger', 'runs', 'env', 'runLedger', 'sweeps'],
-  'SQLite server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'runs', 'env', 'runIngest', 'sweeps'],
-  'PostgreSQL server store': ['reader', 'ingest', 'studies', 'blobs', 'keys', 'pages', 'ui', 'runs', 'env', 'runIngest', 'sweeps'],
+  'embedded SQLite store': ['reader', 'writer', 'batch', 'studies', 'ledger', 'runs', 'env', 'runLedger', 'sweeps', 'artifacts', 'models'],
+  'SQLite server store': [
+    'reader',
+    'ingest',
+    'studies',
+    'blobs',
+    'keys',
+    'pages',
+    'ui',
+    'runs',
+    'env',
+    'runIngest',
+    'sweeps',
+    'artifacts',
+    'models',
+  ],
+  'PostgreSQL server store': [
+    'reader',
+    'ingest',
+    'studies',
+    'blobs',
+    'keys',
+    'pages',
+    'ui',
+    'runs',
+    'env',
+    'runIngest',
+    'sweeps',
+    'artifacts',
+    'models',
+  ],
 };
 
 const BACKENDS: { label: string; open: () => Promise<ContractBackend> }[] = [
@@ -2232,5 +2594,46 @@ describe.each(BACKENDS.filter((s) => s.label !== 'embedded SQLite store'))('swee
     ]);
     expect(outcomes.filter((o) => o.kind === 'full')).toHaveLength(6);
     expect((await backend.sweeps!.trials(sweep.id)).map((t) => t.status)).toEqual(Array(8).fill('running'));
+  });
+});
+
+// Registrations of one model from several server processes at once: each version number given once.
+describe.each(BACKENDS.filter((s) => s.label !== 'embedded SQLite store'))('models across server processes: $label', ({ open }) => {
+  let backend: ContractBackend;
+  let peers: { readonly models: Async<ModelStore>; close(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    backend = await open();
+    peers = [await backend.peer!(), await backend.peer!()];
+  });
+
+  afterAll(async () => {
+    for (const peer of peers) await peer.close();
+    await backend?.close();
+  });
+
+  it('3 processes × 10 concurrent registrations of one model: versions 1…30, each once, each the artifact it was given', async () => {
+    const p = project();
+    const experimentId = await bareExperiment(backend, p);
+    const artifacts = await Promise.all(numbers(30).map((i) => storedArtifact(backend, experimentId, { step: i })));
+    const stores = [backend.models!, ...peers.map((peer) => peer.models)];
+    const registered = await Promise.all(
+      numbers(30).map((i) =>
+        stores[i % 3]!.registerVersion(
+          newVersion({ project: p, experimentId, artifactId: artifacts[i]!.id }, { aliases: ['latest'], now: T0 + i }),
+        ),
+      ),
+    );
+    expect(registered.map((v) => v.version).sort((x, y) => x - y)).toEqual(numbers(30).map((i) => i + 1));
+    const versions = await backend.models!.listVersions(p, 'mnist');
+    expect(versions.map((v) => v.version)).toEqual(numbers(30).map((i) => i + 1));
+    for (const v of registered) expect(versions[v.version - 1]).toEqual(v);
+    expect(new Set(versions.map((v) => v.artifactId)).size).toBe(30);
+    // Every registration moved 'latest'; the moves chain from null through each version, the last one held.
+    const moves = await backend.models!.aliasMoves(p, 'mnist');
+    expect(moves).toHaveLength(30);
+    const model = (await backend.models!.getModel(p, 'mnist'))!;
+    expect(model.latestVersion).toBe(30);
+    expect(model.aliases).toEqual({ latest: 30 });
   });
 });

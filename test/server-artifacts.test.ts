@@ -26,8 +26,7 @@ async function put(server: { url: string }, key: string, path: string, bytes: Bu
   return { status: response.status, data: (await response.json()) as any };
 }
 
-// PostgreSQL servers do not store artifacts yet (its ArtifactStore is the next change): SQLite servers only for now.
-describe.each(SERVER_DATABASES.filter((d) => d.kind === 'sqlite'))('artifacts on a $kind server', ({ create }) => {
+describe.each(SERVER_DATABASES)('artifacts on a $kind server', ({ create }) => {
   it('publishes file, directory and bytes artifacts once, verified, and serves them back whole and in ranges', async () => {
     const db = await create();
     const key = await createKey(db, 'mnist');

@@ -2,6 +2,7 @@
 
 import type { ArtifactBlobs } from './artifact-blobs.js';
 import type { ArtifactStore } from './artifact-store.js';
+import type { ModelStore } from './artifact-store.js';
 import type { EnvStore } from './env-store.js';
 import type { ExperimentReader } from './experiment-reader.js';
 import type { ExperimentWriter } from './experiment-writer.js';
@@ -30,5 +31,7 @@ export interface StoreBackend extends ExperimentReader, ExperimentWriter {
   artifacts(): ArtifactStore;
   /** Where the bytes of its artifacts live: a folder beside the store file (blobs/sha256/ab/cdef…). */
   artifactBlobs(): ArtifactBlobs;
+  /** The registered models (versions, aliases and their moves) of this store. */
+  models(): ModelStore;
   close(): void;
 }

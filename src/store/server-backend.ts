@@ -1,6 +1,7 @@
 // The server's store interface, composed from the capabilities, each asynchronous (PostgreSQL drivers are) (types only).
 
 import type { ExperimentQuery } from '../model/experiment.js';
+import type { ServerModelStore } from './artifact-store.js';
 import type { Async } from './async.js';
 import type { BlobStore } from './blob-store.js';
 import type { ExperimentIngest, RemoteExperimentRecord } from './experiment-ingest.js';
@@ -63,6 +64,8 @@ export interface ServerBackend
   artifacts(): ServerArtifactStore;
   /** Which projects may reference which artifact blobs. */
   artifactOwners(): ServerArtifactBlobOwners;
+  /** The registered models of the server's store (same rules and errors as the library's; a version is numbered atomically across server processes). */
+  models(): ServerModelStore;
   /** Published runs: snapshots and log lines, written idempotently. */
   runIngest(): ServerRunIngest;
   close(): Promise<void>;

@@ -28,7 +28,9 @@ import type { RunLedger } from '../../src/store/run-ledger.js';
 import type { StudyStore } from '../../src/store/study-store.js';
 import type { ServerSweepStore, SweepStore } from '../../src/store/sweep-store.js';
 import type { UiQueries } from '../../src/store/ui-queries.js';
+import type { ArtifactStore, ModelStore, ServerModelStore } from '../../src/store/artifact-store.js';
 import { freshDatabase } from './postgres.js';
+import { sqliteRows, postgresRows, type RawRows } from './raw-rows.js';
 
 /** The capabilities of step 1, by the interface that declares each. */
 export const CAPABILITIES = [
@@ -47,6 +49,8 @@ export const CAPABILITIES = [
   'runIngest',
   'runLedger',
   'sweeps',
+  'artifacts',
+  'models',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -96,11 +100,18 @@ export interface ContractBackend {
   readonly runIngest?: Async<RunIngest>;
   readonly runLedger?: Async<RunLedger>;
   readonly sweeps?: Async<SweepStore>;
+  readonly artifacts?: Async<ArtifactStore>;
+  readonly models?: Async<ModelStore>;
+  /**
+   * Writes rows straight into the store's tables with SQL (no rule checked): artifacts for the model cases on
+   * stores whose ArtifactStore is not there, and rows past a limit that would take too long to make one by one.
+   */
+  readonly rows: RawRows;
   /**
    * A server store of its own (its own connections: another server process) on the same database, for
    * what several processes do at once; absent on the embedded store.
    */
-  readonly peer?: () => Promise<{ readonly sweeps: ServerSweepStore; close(): Promise<void> }>;
+  readonly peer?: () => Promise<{ readonly sweeps: ServerSweepStore; readonly models: ServerModelStore; close(): Promise<void> }>;
   /** Stores an experiment with its data (the store's own way: a write batch, or a publish); returns its id. */
   seed(seed: Seed): Promise<string>;
   close(): Promise<void>;
@@ -140,6 +151,9 @@ export function openEmbedded(): ContractBackend {
     env: asAsync<EnvStore>(store.env()),
     runLedger: asAsync<RunLedger>(source),
     sweeps: asAsync<SweepStore>(store.sweeps()),
+    artifacts: asAsync<ArtifactStore>(store.artifacts()),
+    models: asAsync<ModelStore>(store.models()),
+    rows: sqliteRows(file),
     async seed(seed) {
       const id = randomUUID();
       store.createExperiment(
@@ -173,6 +187,7 @@ export function openEmbedded(): ContractBackend {
       return id;
     },
     async close() {
+      await this.rows.close();
       source.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -185,6 +200,7 @@ function serverBackend(
   driver: 'sqlite' | 'postgres',
   backend: ServerBackend,
   reopen: () => Promise<ServerBackend>,
+  rows: RawRows,
   cleanup: () => Promise<void>,
 ): ContractBackend {
   return {
@@ -202,9 +218,12 @@ function serverBackend(
     runs: backend.runs(),
     runIngest: backend.runIngest(),
     sweeps: backend.sweeps(),
+    artifacts: backend.artifacts(),
+    models: backend.models(),
+    rows,
     async peer() {
       const other = await reopen();
-      return { sweeps: other.sweeps(), close: () => other.close() };
+      return { sweeps: other.sweeps(), models: other.models(), close: () => other.close() };
     },
     async seed(seed) {
       const id = randomUUID();
@@ -276,6 +295,7 @@ function serverBackend(
       return id;
     },
     async close() {
+      await rows.close();
       await backend.close();
       await cleanup();
     },
@@ -292,6 +312,7 @@ export async function openSqliteServer(): Promise<ContractBackend> {
     'sqlite',
     backend,
     () => openServerBackend(file),
+    sqliteRows(file),
     async () => rmSync(dir, { recursive: true, force: true }),
   );
 }
@@ -305,6 +326,7 @@ export async function openPostgres(baseUrl: string): Promise<ContractBackend> {
     'postgres',
     backend,
     () => openServerBackend(database.url),
+    postgresRows(database.url),
     () => database.drop(),
   );
 }

@@ -42,9 +42,11 @@ import { PostgresRunIngest } from './postgres-run-ingest.js';
 import type { ServerRunStore } from '../run-store.js';
 import type { ServerRunIngest } from '../run-ingest.js';
 import type { ServerSweepStore } from '../sweep-store.js';
-import { LablogError } from '../../model/errors.js';
-import type { ServerArtifactBlobOwners, ServerArtifactStore } from '../artifact-store.js';
+import type { ServerArtifactBlobOwners } from '../artifact-store.js';
 import { PostgresSweepStore } from './postgres-sweep-store.js';
+import { PostgresArtifactStore } from './postgres-artifact-store.js';
+import { PostgresModelStore } from './postgres-model-store.js';
+import type { ServerArtifactStore, ServerModelStore } from '../artifact-store.js';
 import { truncate } from './postgres-truncate.js';
 import { PostgresUiQueries } from './postgres-ui-queries.js';
 
@@ -61,6 +63,8 @@ export class PostgresBackend implements ServerBackend {
   readonly #runs: PostgresRunStore;
   readonly #runIngest: PostgresRunIngest;
   readonly #sweeps: PostgresSweepStore;
+  readonly #artifacts: PostgresArtifactStore;
+  readonly #models: PostgresModelStore;
 
   private constructor(pool: PgPool) {
     this.#pool = pool;
@@ -75,6 +79,8 @@ export class PostgresBackend implements ServerBackend {
     this.#runs = new PostgresRunStore(pool);
     this.#runIngest = new PostgresRunIngest(pool);
     this.#sweeps = new PostgresSweepStore(pool);
+    this.#artifacts = new PostgresArtifactStore(pool);
+    this.#models = new PostgresModelStore(pool);
   }
 
   /** Connects to the database at `url` and brings its schema up to date. */
@@ -279,18 +285,6 @@ export class PostgresBackend implements ServerBackend {
     return this.#runs;
   }
 
-  /** Artifacts are not stored on PostgreSQL yet: every call rejects with STORAGE_ERROR saying so. */
-  artifacts(): ServerArtifactStore {
-    const refuse = async (): Promise<never> => {
-      throw new LablogError('STORAGE_ERROR', `artifacts are not stored on a PostgreSQL server yet (${this.location})`, {
-        driver: 'postgres',
-        driverCode: null,
-        location: this.location,
-      });
-    };
-    return { addArtifact: refuse, listArtifacts: refuse, getArtifact: refuse, getArtifactById: refuse, referencedBlobs: refuse };
-  }
-
   artifactOwners(): ServerArtifactBlobOwners {
     const pool = this.#pool;
     return {
@@ -319,6 +313,15 @@ export class PostgresBackend implements ServerBackend {
 
   sweeps(): ServerSweepStore {
     return this.#sweeps;
+  }
+
+  /** The artifacts of the database (rows; their bytes are in the server's artifact blobs). */
+  artifacts(): ServerArtifactStore {
+    return this.#artifacts;
+  }
+
+  models(): ServerModelStore {
+    return this.#models;
   }
 
   runIngest(): ServerRunIngest {

@@ -405,6 +405,93 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    description: 'artifacts (their bytes are blobs beside the store, by sha256) and registered models with versions and aliases',
+    // As the SQLite store's version 13. Metadata is json, not jsonb: json keeps the text as written, key order
+    // included, like SQLite's TEXT; tags are jsonb arrays as a study's. IF NOT EXISTS throughout: replaying it
+    // (a version set back) changes nothing.
+    sql: `
+      -- An artifact: a file or a directory of an experiment, at a step or none; committed after its bytes.
+      CREATE TABLE IF NOT EXISTS artifacts (
+        id            text COLLATE "C" PRIMARY KEY,
+        experiment_id text COLLATE "C" NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        name          text COLLATE "C" NOT NULL,
+        step          bigint,
+        kind          text COLLATE "C",
+        type          text COLLATE "C" NOT NULL,
+        size          bigint NOT NULL,
+        sha256        text COLLATE "C" NOT NULL,
+        metadata      json NOT NULL DEFAULT '{}',
+        created_at    double precision NOT NULL
+      );
+      -- Unique per experiment, name and step; no step (NULL) clashes with no step.
+      CREATE UNIQUE INDEX IF NOT EXISTS artifacts_name_step ON artifacts (experiment_id, name, coalesce(step, -1));
+      -- The files of an artifact (one for a file artifact), each a blob.
+      CREATE TABLE IF NOT EXISTS artifact_files (
+        artifact_id text COLLATE "C" NOT NULL REFERENCES artifacts (id) ON DELETE CASCADE,
+        path        text COLLATE "C" NOT NULL,
+        size        bigint NOT NULL,
+        sha256      text COLLATE "C" NOT NULL,
+        PRIMARY KEY (artifact_id, path)
+      );
+      CREATE INDEX IF NOT EXISTS artifact_files_sha256 ON artifact_files (sha256);
+      -- The projects that uploaded a blob (its bytes verified). A project may reference bytes it uploaded or
+      -- already references, never another's by naming their sha256.
+      CREATE TABLE IF NOT EXISTS artifact_blob_owners (
+        project    text COLLATE "C" NOT NULL,
+        sha256     text COLLATE "C" NOT NULL,
+        size       bigint NOT NULL,
+        created_at double precision NOT NULL,
+        PRIMARY KEY (project, sha256)
+      );
+
+      -- A registered model: a name per project.
+      CREATE TABLE IF NOT EXISTS models (
+        project     text COLLATE "C" NOT NULL,
+        name        text COLLATE "C" NOT NULL,
+        description text,
+        tags        jsonb NOT NULL DEFAULT '[]',
+        created_at  double precision NOT NULL,
+        updated_at  double precision NOT NULL,
+        PRIMARY KEY (project, name)
+      );
+      -- Its versions 1, 2, …, each an experiment's artifact.
+      CREATE TABLE IF NOT EXISTS model_versions (
+        project       text COLLATE "C" NOT NULL,
+        model         text COLLATE "C" NOT NULL,
+        version       integer NOT NULL,
+        experiment_id text COLLATE "C" NOT NULL REFERENCES experiments (id),
+        artifact_id   text COLLATE "C" NOT NULL REFERENCES artifacts (id),
+        description   text,
+        created_at    double precision NOT NULL,
+        PRIMARY KEY (project, model, version),
+        FOREIGN KEY (project, model) REFERENCES models (project, name) ON DELETE CASCADE
+      );
+      CREATE INDEX IF NOT EXISTS model_versions_artifact ON model_versions (artifact_id);
+      CREATE INDEX IF NOT EXISTS model_versions_experiment ON model_versions (experiment_id);
+      -- An alias points at one version of its model.
+      CREATE TABLE IF NOT EXISTS model_aliases (
+        project text COLLATE "C" NOT NULL,
+        model   text COLLATE "C" NOT NULL,
+        alias   text COLLATE "C" NOT NULL,
+        version integer NOT NULL,
+        PRIMARY KEY (project, model, alias),
+        FOREIGN KEY (project, model, version) REFERENCES model_versions (project, model, version) ON DELETE CASCADE
+      );
+      -- Every move of an alias (from NULL: created; to NULL: removed), in the order made (id).
+      CREATE TABLE IF NOT EXISTS model_alias_moves (
+        id           bigserial PRIMARY KEY,
+        project      text COLLATE "C" NOT NULL,
+        model        text COLLATE "C" NOT NULL,
+        alias        text COLLATE "C" NOT NULL,
+        from_version integer,
+        to_version   integer,
+        at           double precision NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS model_alias_moves_model ON model_alias_moves (project, model, at);
+    `,
+  },
 ];
 
 /** pg_advisory_xact_lock key serializing migrations across server processes ('lablog' in ASCII). */

@@ -50,7 +50,7 @@ export class SqliteArtifactBackend implements ArtifactStore {
       if (clash !== undefined) {
         const at = record.step === null ? 'without a step' : `at step ${record.step}`;
         throw new LablogError('ARTIFACT_EXISTS', `experiment '${experiment}' has an artifact '${record.name}' ${at} already`, {
-          experiment,
+          experiment: record.experimentId,
           key: record.name,
           ...(record.step === null ? {} : { step: record.step }),
         });
@@ -62,14 +62,14 @@ export class SqliteArtifactBackend implements ArtifactStore {
         throw new LablogError(
           'LIMIT_EXCEEDED',
           `experiment '${experiment}' keeps at most ${MAX_ARTIFACTS_PER_EXPERIMENT} artifacts (MAX_ARTIFACTS_PER_EXPERIMENT); '${record.name}' would make ${totals.count + 1}`,
-          { experiment, key: record.name, limit: MAX_ARTIFACTS_PER_EXPERIMENT, actual: totals.count + 1 },
+          { experiment: record.experimentId, key: record.name, limit: MAX_ARTIFACTS_PER_EXPERIMENT, actual: totals.count + 1 },
         );
       }
       if (totals.bytes + record.size > MAX_EXPERIMENT_ARTIFACT_BYTES) {
         throw new LablogError(
           'LIMIT_EXCEEDED',
           `experiment '${experiment}' keeps at most ${MAX_EXPERIMENT_ARTIFACT_BYTES} bytes of artifacts (MAX_EXPERIMENT_ARTIFACT_BYTES); '${record.name}' would make ${totals.bytes + record.size}`,
-          { experiment, key: record.name, limit: MAX_EXPERIMENT_ARTIFACT_BYTES, actual: totals.bytes + record.size },
+          { experiment: record.experimentId, key: record.name, limit: MAX_EXPERIMENT_ARTIFACT_BYTES, actual: totals.bytes + record.size },
         );
       }
       this.#db

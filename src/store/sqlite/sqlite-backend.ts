@@ -20,6 +20,7 @@ import { SqliteEnvBackend } from './sqlite-env-backend.js';
 import { SqliteSweepBackend } from './sqlite-sweep-backend.js';
 import { SqliteArtifactBackend } from './sqlite-artifact-backend.js';
 import { FileArtifactBlobs } from '../files/file-artifact-blobs.js';
+import { SqliteModelBackend } from './sqlite-model-backend.js';
 import { copyExperiment } from './sqlite-experiment-copy.js';
 import { RAW, decodeChunks, decodeColumnToArray, encodeColumn, packEncodings, unpackEncodings } from '../column-codec.js';
 import { bytesOf, extremes } from '../column-stats.js';
@@ -318,6 +319,7 @@ export class SqliteBackend implements StoreBackend {
   #sweeps: SqliteSweepBackend | undefined;
   #artifacts: SqliteArtifactBackend | undefined;
   #artifactBlobs: FileArtifactBlobs | undefined;
+  #models: SqliteModelBackend | undefined;
 
   constructor(file: string) {
     this.location = file;
@@ -539,6 +541,10 @@ export class SqliteBackend implements StoreBackend {
 
   sweeps(): SqliteSweepBackend {
     return (this.#sweeps ??= new SqliteSweepBackend(this));
+  }
+
+  models(): SqliteModelBackend {
+    return (this.#models ??= new SqliteModelBackend(this));
   }
 
   runs(): SqliteRunBackend {

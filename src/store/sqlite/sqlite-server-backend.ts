@@ -37,6 +37,7 @@ import type { ServerEnvStore } from '../env-store.js';
 import type { ServerRunStore } from '../run-store.js';
 import type { ServerSweepStore } from '../sweep-store.js';
 import type { ServerArtifactBlobOwners, ServerArtifactStore } from '../artifact-store.js';
+import type { ServerModelStore } from '../artifact-store.js';
 import type { ServerRunIngest } from '../run-ingest.js';
 import { SqliteRunIngest } from './sqlite-run-ingest.js';
 import { dedupedName } from '../../model/experiment-names.js';
@@ -83,6 +84,7 @@ export class SqliteServerBackend implements ServerBackend {
   #sweeps: ServerSweepStore | undefined;
   #artifacts: ServerArtifactStore | undefined;
   #artifactOwners: ServerArtifactBlobOwners | undefined;
+  #models: ServerModelStore | undefined;
 
   constructor(file: string) {
     this.#store = new SqliteBackend(file);
@@ -629,6 +631,21 @@ export class SqliteServerBackend implements ServerBackend {
              LIMIT 1`,
           )
           .get(project, sha256, sha256, project) !== undefined,
+    });
+  }
+
+  /** The store's registered models, asynchronous: each registration is one IMMEDIATE SQLite transaction, so numbers are atomic across server processes on the file. */
+  models(): ServerModelStore {
+    const models = this.#store.models();
+    return (this.#models ??= {
+      registerVersion: async (version) => models.registerVersion(version),
+      getModel: async (project, name) => models.getModel(project, name),
+      listModels: async (project) => models.listModels(project),
+      listVersions: async (project, name) => models.listVersions(project, name),
+      getVersion: async (project, name, version) => models.getVersion(project, name, version),
+      setAlias: async (project, name, alias, version, now) => models.setAlias(project, name, alias, version, now),
+      aliasMoves: async (project, name) => models.aliasMoves(project, name),
+      updateModel: async (project, name, patch, now) => models.updateModel(project, name, patch, now),
     });
   }
 
