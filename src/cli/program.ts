@@ -8,6 +8,7 @@ import { EXPERIMENT_STATUSES, type ExperimentStatus } from '../model/experiment.
 import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';
 import { registerSweepCommands } from './sweep-command.js';
+import { registerModelCommands } from './models-command.js';
 import { renderExperiment } from './show.js';
 import { launchOf } from './show-run.js';
 import { parseMetricGoal, parseStatedGoals, renderComparison, renderStudy, renderStudyList } from './studies.js';
@@ -409,6 +410,7 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
     );
 
   registerSweepCommands(program, write, storeOption, withStore);
+  registerModelCommands(program, write, storeOption, withStore);
 
   return program;
 }
