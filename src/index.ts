@@ -138,6 +138,14 @@ export {
   type TrialRecord,
   type TrialParams,
 } from './model/sweep.js';
+export {
+  MAX_MODEL_DESCRIPTION_CHARS,
+  type ModelLineage,
+  type ModelVersion,
+  type ModelVersionDetail,
+  type RegisterModelOptions,
+} from './core/model-registry.js';
+export { MAX_MODEL_ALIASES, MAX_MODEL_VERSIONS, type AliasMove, type ModelRecord, type ModelVersionRecord } from './model/artifact.js';
 export { CANCEL_POLL_MS } from './core/run-supervisor.js';
 export { MAX_LOG_LINE_BYTES } from './core/log-capture.js';
 export {

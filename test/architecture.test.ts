@@ -104,6 +104,7 @@ export const CORE_STORE_IMPORTS = new Set([
   'store/run-store.ts',
   'store/env-store.ts',
   'store/sweep-store.ts',
+  'store/artifact-store.ts',
   'store/async.ts',
   'store/artifact-store.ts',
   'store/artifact-blobs.ts',

@@ -9,6 +9,7 @@ import type { Store } from '../core/store.js';
 import { renderExperimentList } from './ls.js';
 import { registerSweepCommands } from './sweep-command.js';
 import { registerArtifactCommands } from './artifacts-command.js';
+import { registerModelCommands } from './models-command.js';
 import { renderExperiment } from './show.js';
 import { launchOf } from './show-run.js';
 import { parseMetricGoal, parseStatedGoals, renderComparison, renderStudy, renderStudyList } from './studies.js';
@@ -415,6 +416,7 @@ export function buildProgram(write: (text: string) => void = (text) => process.s
 
   registerSweepCommands(program, write, storeOption, withStore);
   registerArtifactCommands(program, write, storeOption);
+  registerModelCommands(program, write, storeOption, withStore);
 
   return program;
 }

@@ -46,6 +46,8 @@ import { EnvVars } from './env-vars.js';
 import { fetchRemoteEnv } from './remote-env.js';
 import { openKeyFile, secretKeyPath } from './secret-key-file.js';
 import type { SecretBox } from './secret-box.js';
+import { ModelRegistry, type ModelVersion, type ModelVersionDetail, type RegisterModelOptions } from './model-registry.js';
+import type { AliasMove, ModelRecord } from '../model/artifact.js';
 
 import { DEFAULT_PROJECT } from './project.js';
 export { DEFAULT_PROJECT };
@@ -423,6 +425,74 @@ export class Store {
    */
   get env(): EnvVars {
     return this.#env;
+  }
+
+  // ---- models ----------------------------------------------------------------------------------------
+
+  #modelRegistry: ModelRegistry | undefined;
+
+  get #models(): ModelRegistry {
+    return (this.#modelRegistry ??= new ModelRegistry({
+      backend: this.#backend,
+      // The artifact capability of the store, when it has one.
+      artifacts: () => this.#backend.artifacts(),
+      experiment: (idOrName) => this.getExperiment(idOrName),
+    }));
+  }
+
+  /**
+   * Registers an experiment's artifact as the next version (1, 2, …) of the model `name` (created on first
+   * use, in the experiment's project unless `project` is given), pointing `aliases` at it. MODEL_NOT_FOUND,
+   * ARTIFACT_NOT_FOUND, LIMIT_EXCEEDED (MAX_MODEL_VERSIONS, MAX_MODEL_ALIASES), INVALID_NAME.
+   */
+  registerModel(name: string, options: RegisterModelOptions): ModelVersion {
+    this.#assertOpen();
+    return this.#models.register(name, options);
+  }
+
+  /**
+   * The version `ref` names: `name` (the latest), `name@alias` or `name@3`, with its lineage (the experiment's
+   * params, last metric values, datasets and study, and the artifact). The model is looked up in `project`,
+   * or in the only project that has that name (AMBIGUOUS_NAME otherwise). MODEL_NOT_FOUND for no such model,
+   * alias or version.
+   */
+  getModel(ref: string, options?: { project?: string }): ModelVersionDetail {
+    this.#assertOpen();
+    assertOptionsObject('getModel', options);
+    if (options) assertKnownOptions('getModel', options, ['project']);
+    return this.#models.get(ref, options?.project);
+  }
+
+  /** Points `alias` of model `name` at `version`; null removes it. Each move is recorded (see modelAliasMoves). */
+  setAlias(name: string, alias: string, version: number | null, options?: { project?: string }): void {
+    this.#assertOpen();
+    assertOptionsObject('setAlias', options);
+    if (options) assertKnownOptions('setAlias', options, ['project']);
+    this.#models.setAlias(name, alias, version, options?.project);
+  }
+
+  /** Registered models by name (in `project`, or in every project). */
+  listModels(options?: { project?: string }): ModelRecord[] {
+    this.#assertOpen();
+    assertOptionsObject('listModels', options);
+    if (options) assertKnownOptions('listModels', options, ['project']);
+    return this.#models.list(options?.project);
+  }
+
+  /** The versions of model `name`, oldest first, each with the aliases pointing at it. */
+  listModelVersions(name: string, options?: { project?: string }): ModelVersion[] {
+    this.#assertOpen();
+    assertOptionsObject('listModelVersions', options);
+    if (options) assertKnownOptions('listModelVersions', options, ['project']);
+    return this.#models.versions(name, options?.project);
+  }
+
+  /** Every move of model `name`'s aliases, oldest first (from null: created; to null: removed). */
+  modelAliasMoves(name: string, options?: { project?: string }): AliasMove[] {
+    this.#assertOpen();
+    assertOptionsObject('modelAliasMoves', options);
+    if (options) assertKnownOptions('modelAliasMoves', options, ['project']);
+    return this.#models.aliasMoves(name, options?.project);
   }
 
   // ---- sweeps ----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { ArtifactRecord } from '../../src/model/artifact.js';
+import type { ArtifactStore } from '../../src/store/artifact-store.js';
 
 /** Rows as column → value; every row of one call has the same columns. */
 export type Row = Record<string, string | number | null>;
@@ -109,4 +110,65 @@ export async function insertArtifacts(rows: RawRows, records: readonly ArtifactR
     'artifact_files',
     records.flatMap((a) => a.files.map((f) => ({ artifact_id: a.id, path: f.path, size: f.size, sha256: f.sha256 }))),
   );
+}
+
+interface ArtifactRow {
+  id: string;
+  experiment_id: string;
+  name: string;
+  step: number | null;
+  kind: string | null;
+  type: 'file' | 'directory';
+  size: number;
+  sha256: string;
+  metadata: string;
+  created_at: number;
+}
+
+/**
+ * Reads artifacts rows of the SQLite file with SQL (getArtifact, getArtifactById): what core's model registry
+ * reads, for tests on a store whose own ArtifactStore is not there.
+ */
+export function sqliteArtifactReader(db: Database.Database): Pick<ArtifactStore, 'getArtifact' | 'getArtifactById'> {
+  const record = (row: ArtifactRow | undefined): ArtifactRecord | undefined =>
+    row && {
+      id: row.id,
+      experimentId: row.experiment_id,
+      name: row.name,
+      step: row.step,
+      kind: row.kind,
+      type: row.type,
+      size: row.size,
+      sha256: row.sha256,
+      metadata: JSON.parse(row.metadata) as ArtifactRecord['metadata'],
+      createdAt: row.created_at,
+      files: db
+        .prepare('SELECT path, size, sha256 FROM artifact_files WHERE artifact_id = ? ORDER BY path')
+        .all(row.id) as ArtifactRecord['files'],
+    };
+  return {
+    getArtifact(experimentId, name, step) {
+      const row =
+        step === undefined
+          ? db
+              .prepare('SELECT * FROM artifacts WHERE experiment_id = ? AND name = ? ORDER BY step IS NULL, step DESC LIMIT 1')
+              .get(experimentId, name)
+          : db
+              .prepare('SELECT * FROM artifacts WHERE experiment_id = ? AND name = ? AND coalesce(step, -1) = coalesce(?, -1)')
+              .get(experimentId, name, step);
+      return record(row as ArtifactRow | undefined);
+    },
+    getArtifactById: (id) => record(db.prepare('SELECT * FROM artifacts WHERE id = ?').get(id) as ArtifactRow | undefined),
+  };
+}
+
+/** The backend with `artifacts()` answered by `artifacts` (every other member the backend's own). */
+export function withArtifacts<T extends object>(backend: T, artifacts: Pick<ArtifactStore, 'getArtifact' | 'getArtifactById'>): T {
+  return new Proxy(backend, {
+    get(target, key) {
+      if (key === 'artifacts') return () => artifacts;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
