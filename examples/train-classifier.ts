@@ -1,5 +1,6 @@
 // The README example: trains a small MLP on two spirals and logs params, per-step metrics, a PNG of the
-// decision boundary (made with sharp), a Plotly ROC curve and a polars table into the embedded store.
+// decision boundary (made with sharp), a Plotly ROC curve, a polars table and the trained weights (an artifact,
+// registered as a model version) into the embedded store.
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +57,12 @@ exp.logPlot('val/roc', {
   },
 });
 exp.logTable('val/per_class', perClassTable(p, val));
+// The trained weights, kept with the numbers they produced, and registered as a version of the model.
+const weights = { hidden: model.hidden, w1: [...model.w1], b1: [...model.b1], w2: [...model.w2], b2: [...model.b2] };
+await exp.logArtifact(Buffer.from(JSON.stringify(weights)), { name: 'model', kind: 'model', metadata: { auc: curve.auc } });
 await exp.close(); // status 'completed'
+const version = store.registerModel('spirals-mlp', { experiment: exp, artifact: 'model', aliases: ['latest'] });
+console.log(`Registered model spirals-mlp version ${version.version} (alias latest) from experiment ${exp.id}`);
 
 // What `lablog show` prints for this run:
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
