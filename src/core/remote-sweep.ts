@@ -1,27 +1,25 @@
 // Remote sweep: a sweep kept on a team server, worked on from this machine — trials asked there (sampled and assigned atomically), run here as experiments of this store published live.
 
-import { LablogError, describeValue } from '../model/errors.js';
 import type { MetricData } from '../model/series.js';
-import { TRIAL_STATUSES, type SweepRecord, type TrialRecord, type TrialStatus } from '../model/sweep.js';
+import type { SweepRecord, TrialRecord, TrialStatus } from '../model/sweep.js';
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import type { Experiment } from './experiment.js';
 import type { RemoteSpec } from './publishing.js';
 import type { LaunchOptions } from './run-options.js';
 import type { Run } from './run.js';
 import { commandRunner, type TrialLaunch } from './sweep-launch.js';
-import { checkParallel, type CreateSweepOptions } from './sweep-options.js';
+import {
+  checkObjective,
+  checkParallel,
+  checkTrialFilter,
+  checkTrialTimeout,
+  checkTrials,
+  type CreateSweepOptions,
+} from './sweep-options.js';
 import type { SweepPort } from './sweep-port.js';
 import type { BestTrial, HistoryPoint } from './sweep-results.js';
 import type { ParamImportance } from './param-importance.js';
-import {
-  DEFAULT_TRIAL_TIMEOUT_MS,
-  MAX_TRIAL_TIMEOUT_MS,
-  objectiveRunner,
-  optimizeSweep,
-  type Objective,
-  type OptimizeOptions,
-  type OptimizeResult,
-} from './sweep-worker.js';
+import { objectiveRunner, optimizeSweep, type Objective, type OptimizeOptions, type OptimizeResult } from './sweep-worker.js';
 import { portTrialChannel } from './trial-channel.js';
 
 /**
@@ -83,16 +81,6 @@ function publishingPort(port: SweepPort, context: RemoteSweepContext): SweepPort
   };
 }
 
-function checkTrials(where: string, trials: unknown): number {
-  if (trials === undefined) return Infinity;
-  if (!Number.isSafeInteger(trials) || (trials as number) < 1) {
-    throw new LablogError('INVALID_OPTION', `${where}: trials must be a positive integer, got ${describeValue(trials)}`, {
-      option: 'trials',
-    });
-  }
-  return trials as number;
-}
-
 export class RemoteSweep {
   readonly id: string;
   readonly name: string;
@@ -114,16 +102,7 @@ export class RemoteSweep {
 
   /** The trials, by number (only those with the given statuses). */
   async trials(options?: { status?: TrialStatus | TrialStatus[] }): Promise<TrialRecord[]> {
-    assertOptionsObject('trials', options);
-    if (options) assertKnownOptions('trials', options, ['status']);
-    const wanted = options?.status === undefined ? undefined : Array.isArray(options.status) ? options.status : [options.status];
-    for (const s of wanted ?? []) {
-      if (!(TRIAL_STATUSES as readonly unknown[]).includes(s)) {
-        throw new LablogError('INVALID_OPTION', `trials: status must be one of ${TRIAL_STATUSES.join(', ')}, got ${describeValue(s)}`, {
-          option: 'status',
-        });
-      }
-    }
+    const wanted = checkTrialFilter(options);
     const trials = await this.#context.api.port(this.id).trials();
     return wanted === undefined ? trials : trials.filter((t) => wanted.includes(t.status));
   }
@@ -166,23 +145,12 @@ export class RemoteSweep {
   async optimize(objective: Objective, options?: OptimizeOptions): Promise<OptimizeResult> {
     assertOptionsObject('optimize', options);
     if (options) assertKnownOptions('optimize', options, ['parallel', 'trials', 'timeout']);
-    if (typeof objective !== 'function') {
-      throw new LablogError('INVALID_OPTION', `optimize: objective must be a function (trial) => value, got ${describeValue(objective)}`, {
-        option: 'objective',
-      });
-    }
+    checkObjective(objective);
     const port = publishingPort(this.#context.api.port(this.id), this.#context);
     const record = await port.sweep();
     const parallel = checkParallel('optimize', options?.parallel ?? record.parallel);
     const trials = checkTrials('optimize', options?.trials);
-    const timeoutMs = options?.timeout ?? DEFAULT_TRIAL_TIMEOUT_MS;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TRIAL_TIMEOUT_MS) {
-      throw new LablogError(
-        'INVALID_OPTION',
-        `optimize: timeout must be a number of milliseconds > 0 and at most ${MAX_TRIAL_TIMEOUT_MS} (48 h), got ${describeValue(timeoutMs)}`,
-        { option: 'timeout', limit: MAX_TRIAL_TIMEOUT_MS, actual: typeof timeoutMs === 'number' ? timeoutMs : describeValue(timeoutMs) },
-      );
-    }
+    const timeoutMs = checkTrialTimeout('optimize', options?.timeout);
     const { remote } = this.#context;
     const runner = objectiveRunner(
       {

@@ -7,6 +7,8 @@ import {
   DEFAULT_MAX_TRIALS,
   MAX_SWEEP_PARALLEL,
   MAX_TRIALS_LIMIT,
+  TRIAL_STATUSES,
+  type TrialStatus,
   type NewSweep,
   type SamplerSpec,
   type SearchSpace,
@@ -19,6 +21,7 @@ import { checkSampler } from './sampler.js';
 import { freshSeed } from './seeded-random.js';
 import { studyRecordFrom } from './study-rules.js';
 import { checkSpace, spaceChanges } from './sweep-space.js';
+import { DEFAULT_TRIAL_TIMEOUT_MS, MAX_TRIAL_TIMEOUT_MS } from './sweep-worker.js';
 
 export interface CreateSweepOptions {
   name: string;
@@ -167,4 +170,53 @@ export function resumableSweep(where: string, existing: SweepRecord, given: NewS
     );
   }
   return existing;
+}
+
+/** The `trials` budget of one optimize()/run() call: a positive integer, Infinity (the default) for no budget. */
+export function checkTrials(where: string, trials: unknown): number {
+  if (trials === undefined || trials === Infinity) return Infinity;
+  if (!Number.isSafeInteger(trials) || (trials as number) < 1) {
+    throw new LablogError('INVALID_OPTION', `${where}: trials must be a positive integer, got ${describeValue(trials)}`, {
+      option: 'trials',
+    });
+  }
+  return trials as number;
+}
+
+/** The per-trial `timeout` of optimize(): milliseconds > 0, at most MAX_TRIAL_TIMEOUT_MS (default DEFAULT_TRIAL_TIMEOUT_MS). */
+export function checkTrialTimeout(where: string, timeout: unknown): number {
+  const timeoutMs = timeout ?? DEFAULT_TRIAL_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TRIAL_TIMEOUT_MS) {
+    throw new LablogError(
+      'INVALID_OPTION',
+      `${where}: timeout must be a number of milliseconds > 0 and at most ${MAX_TRIAL_TIMEOUT_MS} (48 h), got ${describeValue(timeoutMs)}`,
+      { option: 'timeout', limit: MAX_TRIAL_TIMEOUT_MS, actual: typeof timeoutMs === 'number' ? timeoutMs : describeValue(timeoutMs) },
+    );
+  }
+  return timeoutMs;
+}
+
+/** The objective of optimize(): a function. */
+export function checkObjective(objective: unknown): void {
+  if (typeof objective !== 'function') {
+    throw new LablogError('INVALID_OPTION', `optimize: objective must be a function (trial) => value, got ${describeValue(objective)}`, {
+      option: 'objective',
+    });
+  }
+}
+
+/** The `status` filter of trials(): undefined (every trial), or the statuses wanted, each one of TRIAL_STATUSES. */
+export function checkTrialFilter(options: unknown): TrialStatus[] | undefined {
+  assertOptionsObject('trials', options);
+  if (options) assertKnownOptions('trials', options as Record<string, unknown>, ['status']);
+  const status = (options as { status?: unknown } | undefined)?.status;
+  const wanted = status === undefined ? undefined : Array.isArray(status) ? status : [status];
+  for (const s of wanted ?? []) {
+    if (!(TRIAL_STATUSES as readonly unknown[]).includes(s)) {
+      throw new LablogError('INVALID_OPTION', `trials: status must be one of ${TRIAL_STATUSES.join(', ')}, got ${describeValue(s)}`, {
+        option: 'status',
+      });
+    }
+  }
+  return wanted as TrialStatus[] | undefined;
 }

@@ -1,20 +1,18 @@
 // Sweep: the handle of a hyperparameter search — its record, trials, best, history, stop and restart of trials, and optimize().
 
-import { LablogError, describeValue } from '../model/errors.js';
-import { TRIAL_STATUSES, type SweepRecord, type SweepStatus, type TrialRecord, type TrialStatus } from '../model/sweep.js';
+import { LablogError } from '../model/errors.js';
+import type { SweepRecord, SweepStatus, TrialRecord, TrialStatus } from '../model/sweep.js';
 import { assertKnownOptions, assertOptionsObject } from '../model/validation.js';
 import type { SweepStore } from '../store/sweep-store.js';
 import type { Study } from './study.js';
 import type { ParamImportance } from './param-importance.js';
 import { bestTrial, sweepHistory, sweepImportances, type BestTrial, type HistoryPoint } from './sweep-results.js';
 import { commandRunner, type LaunchedTrialContext, type TrialLaunch } from './sweep-launch.js';
-import { checkParallel } from './sweep-options.js';
+import { checkObjective, checkParallel, checkTrialFilter, checkTrialTimeout, checkTrials } from './sweep-options.js';
 import { storeSweepPort } from './sweep-port.js';
 import { storeTrialChannel } from './trial-channel.js';
 import { assertRestartable, assertStoppable } from './trial-rules.js';
 import {
-  DEFAULT_TRIAL_TIMEOUT_MS,
-  MAX_TRIAL_TIMEOUT_MS,
   objectiveRunner,
   optimizeSweep,
   type Objective,
@@ -70,16 +68,7 @@ export class Sweep {
 
   /** The trials, by number (only those with the given statuses). */
   trials(options?: { status?: TrialStatus | TrialStatus[] }): TrialRecord[] {
-    assertOptionsObject('trials', options);
-    if (options) assertKnownOptions('trials', options, ['status']);
-    const wanted = options?.status === undefined ? undefined : Array.isArray(options.status) ? options.status : [options.status];
-    for (const s of wanted ?? []) {
-      if (!(TRIAL_STATUSES as readonly unknown[]).includes(s)) {
-        throw new LablogError('INVALID_OPTION', `trials: status must be one of ${TRIAL_STATUSES.join(', ')}, got ${describeValue(s)}`, {
-          option: 'status',
-        });
-      }
-    }
+    const wanted = checkTrialFilter(options);
     const trials = this.#context.store.trials(this.id);
     return wanted === undefined ? trials : trials.filter((t) => wanted.includes(t.status));
   }
@@ -137,27 +126,11 @@ export class Sweep {
   async optimize(objective: Objective, options?: OptimizeOptions): Promise<OptimizeResult> {
     assertOptionsObject('optimize', options);
     if (options) assertKnownOptions('optimize', options, ['parallel', 'trials', 'timeout']);
-    if (typeof objective !== 'function') {
-      throw new LablogError('INVALID_OPTION', `optimize: objective must be a function (trial) => value, got ${describeValue(objective)}`, {
-        option: 'objective',
-      });
-    }
+    checkObjective(objective);
     const record = this.record();
     const parallel = checkParallel('optimize', options?.parallel ?? record.parallel);
-    const trials = options?.trials ?? Infinity;
-    if (trials !== Infinity && (!Number.isSafeInteger(trials) || trials < 1)) {
-      throw new LablogError('INVALID_OPTION', `optimize: trials must be a positive integer, got ${describeValue(trials)}`, {
-        option: 'trials',
-      });
-    }
-    const timeoutMs = options?.timeout ?? DEFAULT_TRIAL_TIMEOUT_MS;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TRIAL_TIMEOUT_MS) {
-      throw new LablogError(
-        'INVALID_OPTION',
-        `optimize: timeout must be a number of milliseconds > 0 and at most ${MAX_TRIAL_TIMEOUT_MS} (48 h), got ${describeValue(timeoutMs)}`,
-        { option: 'timeout', limit: MAX_TRIAL_TIMEOUT_MS, actual: typeof timeoutMs === 'number' ? timeoutMs : describeValue(timeoutMs) },
-      );
-    }
+    const trials = checkTrials('optimize', options?.trials);
+    const timeoutMs = checkTrialTimeout('optimize', options?.timeout);
     const port = storeSweepPort(this.#context.store, this.id);
     const channel = storeTrialChannel(this.#context.store, this.id);
     const worker: SweepWorkerContext = { ...this.#context, port, channel: async () => channel };
@@ -176,10 +149,7 @@ export class Sweep {
     assertOptionsObject('run', launch);
     const { parallel: parallelOption, trials: trialsOption, ...rest } = launch;
     const parallel = checkParallel('run', parallelOption ?? this.record().parallel);
-    const trials = trialsOption ?? Infinity;
-    if (trials !== Infinity && (!Number.isSafeInteger(trials) || trials < 1)) {
-      throw new LablogError('INVALID_OPTION', `run: trials must be a positive integer, got ${describeValue(trials)}`, { option: 'trials' });
-    }
+    const trials = checkTrials('run', trialsOption);
     const port = storeSweepPort(this.#context.store, this.id);
     const result = await optimizeSweep(port, commandRunner({ ...this.#context, port }, rest), { parallel, trials });
     this.record();
